@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AggregatorsConfig(AppConfig):
+    name = "aggregators"
+    verbose_name = "HTTP aggregators"

@@ -1,0 +1,399 @@
+"""Map provider answers and callbacks onto our message/call vocabulary.
+
+SMS: send/poll answers -> ``SendResult``; delivery callbacks -> ``CallbackItem`` list; inbound
+messages -> ``InboundMessage`` list. Phone: outgoing-call answers -> ``CallResult``; answer,
+status and incoming callbacks -> ``CallEvent``. ``render_send_response`` builds reply bodies.
+Bad payloads raise ``PayloadError`` (the views answer 4xx with its message).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from lxml import etree
+
+from .errors import PayloadError
+from .model import Connector, Param, ResponseMap, SendResponse, Statuses
+from .payload import MISSING, Payload, load, scalar
+from .values import as_text
+
+XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
+
+# --- generic mapping -------------------------------------------------------------------------
+
+
+def items_of(mapping: ResponseMap, payload: Payload) -> list[Any]:
+    """The per-recipient (or per-callback) items: ``<messages use>``, a top-level list, or the whole."""
+    if mapping.messages:
+        found = payload.get(mapping.messages)
+        if isinstance(found, list):
+            return found or [MISSING]
+        return [found]
+    if isinstance(payload.data, list):
+        return payload.data or [MISSING]
+    return [payload.data]
+
+
+def map_item(mapping: ResponseMap, payload: Payload, item: Any) -> dict[str, str | None]:
+    """Read every mapped key for one item; paths missing in the item fall back to the whole payload."""
+    out: dict[str, str | None] = {}
+    for key, ref in mapping.fields.items():
+        value: Any = MISSING
+        if ref.use:
+            if item is not MISSING and not isinstance(item, dict | list) and key in ("message_id", "call_id"):
+                value = item  # a list of plain values is a list of ids
+            elif item is not MISSING and item is not payload.data:
+                value = payload.get(ref.use, item)
+            if value is MISSING:
+                value = payload.get(ref.use)
+        text = scalar(value)
+        out[key] = text if text not in (None, "") else ref.default
+    return out
+
+
+# --- SMS send / poll -------------------------------------------------------------------------
+
+
+@dataclass
+class SendResult:
+    status: str  # processing | delivered | failed
+    external_id: str | None = None
+    external_ids: list[str] = field(default_factory=list)
+    raw_status: str | None = None
+    to: str | None = None
+    error: str | None = None
+    error_code: str | None = None
+    http_status: int = 0
+    retryable: bool = False  # 429/5xx: the send job should retry rather than fail
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "failed"
+
+
+def _snippet(body: bytes) -> str:
+    return body[:200].decode("utf-8", errors="replace").strip()
+
+
+def map_answer(
+    mapping: ResponseMap, statuses: Statuses, status_code: int, content_type: str, body: bytes
+) -> SendResult:
+    """Shared by send and poll answers."""
+    http_failed = status_code >= 400
+    retryable = status_code == 429 or status_code >= 500
+    if not body.strip():
+        if http_failed:
+            return SendResult("failed", error=f"HTTP {status_code}", http_status=status_code, retryable=retryable)
+        return SendResult("processing", http_status=status_code)
+    try:
+        payload = load(body, content_type, mapping.format)
+    except PayloadError as exc:
+        error = f"HTTP {status_code}: {_snippet(body)}" if http_failed else f"unreadable answer: {exc}"
+        return SendResult("failed", error=error, http_status=status_code, retryable=retryable)
+    items = items_of(mapping, payload)
+    first = map_item(mapping, payload, items[0])
+    ids = [i for i in (map_item(mapping, payload, it).get("message_id") for it in items) if i]
+    raw_status = first.get("message_status")
+    status = statuses.normalise(raw_status)
+    error, code = first.get("error_message"), first.get("error_code")
+    result = SendResult(
+        status=status,
+        external_id=ids[0] if ids else None,
+        external_ids=ids,
+        raw_status=raw_status,
+        to=first.get("message_to"),
+        error=None,
+        error_code=code,
+        http_status=status_code,
+        retryable=retryable,
+    )
+    if http_failed:
+        result.status = "failed"
+        result.error = error or f"HTTP {status_code}: {_snippet(body)}"
+    elif error:
+        # HTTP 200 with an error inside: the provider refused the message.
+        result.status, result.error = "failed", error
+    elif status == "failed":
+        result.error = f"provider status {raw_status}"
+    if result.error and code and code not in result.error:
+        result.error = f"{result.error} (code {code})"
+    return result
+
+
+def map_send_response(connector: Connector, response: httpx.Response) -> SendResult:
+    send = connector.message_send
+    if send is None:
+        raise ValueError("connector has no <message_send>")
+    return map_answer(
+        send.response, send.statuses, response.status_code, response.headers.get("content-type", ""), response.content
+    )
+
+
+def map_status_response(connector: Connector, response: httpx.Response) -> SendResult:
+    poll = connector.message_status
+    if poll is None:
+        raise ValueError("connector has no <message_status>")
+    return map_answer(
+        poll.response, poll.statuses, response.status_code, response.headers.get("content-type", ""), response.content
+    )
+
+
+# --- SMS callbacks and inbound ---------------------------------------------------------------
+
+
+@dataclass
+class CallbackItem:
+    message_id: str
+    status: str
+    raw_status: str | None
+    error: str | None
+    raw: Any
+
+
+def parse_callback(connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = "") -> list[CallbackItem]:
+    """A delivery callback (GET query, form, JSON or XML; one object or a batch)."""
+    send = connector.message_send
+    if send is None or send.callback is None:
+        raise PayloadError("this connector has no <callback>")
+    mapping = send.callback
+    payload = load(body, content_type, mapping.format, query)
+    out: list[CallbackItem] = []
+    for item in items_of(mapping, payload):
+        values = map_item(mapping, payload, item)
+        message_id = values.get("message_id")
+        if not message_id:
+            continue
+        raw_status = values.get("message_status")
+        status = send.statuses.normalise(raw_status)
+        # Providers often send an error object on success too ("No Error"): only failures carry one.
+        error = values.get("error_message") if status == "failed" else None
+        if error and values.get("error_code"):
+            error = f"{error} (code {values['error_code']})"
+        elif not error and values.get("error_code") and status == "failed":
+            error = f"error code {values['error_code']}"
+        out.append(CallbackItem(message_id, status, raw_status, error, None if item is MISSING else item))
+    if not out:
+        path = mapping.fields["message_id"].use if "message_id" in mapping.fields else "(unmapped)"
+        raise PayloadError(f"callback has no message id at '{path}'")
+    return out
+
+
+@dataclass
+class InboundMessage:
+    sender: str
+    text: str
+    to: str | None
+    external_id: str | None
+    date: str | None
+    raw: Any
+
+
+def parse_receive(connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = "") -> list[InboundMessage]:
+    receive = connector.message_receive
+    if receive is None:
+        raise PayloadError("this connector does not receive messages")
+    mapping = receive.mapping
+    payload = load(body, content_type, mapping.format, query)
+    out = []
+    for item in items_of(mapping, payload):
+        values = map_item(mapping, payload, item)
+        if not values.get("from"):
+            path = mapping.fields["from"].use if "from" in mapping.fields else "(unmapped)"
+            raise PayloadError(f"inbound message has no sender at '{path}'")
+        out.append(
+            InboundMessage(
+                sender=values["from"] or "",
+                text=values.get("text") or "",
+                to=values.get("to"),
+                external_id=values.get("message_id"),
+                date=values.get("date"),
+                raw=None if item is MISSING else item,
+            )
+        )
+    return out
+
+
+# --- phone -----------------------------------------------------------------------------------
+
+CALL_STATUSES = ("ringing", "in-progress", "completed", "busy", "no-answer", "failed", "canceled")
+_CALL_SYNONYMS = {
+    "queued": "ringing",
+    "initiated": "ringing",
+    "ring": "ringing",
+    "answered": "in-progress",
+    "in progress": "in-progress",
+    "inprogress": "in-progress",
+    "hangup": "completed",
+    "complete": "completed",
+    "noanswer": "no-answer",
+    "notanswered": "no-answer",
+    "not answered": "no-answer",
+    "no answer": "no-answer",
+    "cancelled": "canceled",
+    "error": "failed",
+}
+_FAILED_VALUES = ("false", "0", "no", "error", "failed", "failure", "fail")
+
+# Named call fields; anything else a mapping names is kept in ``CallEvent.data``.
+CALL_FIELDS = (
+    "call_id", "call_status", "to_number", "from_number", "user_number", "direction", "duration",
+    "starttime", "endtime", "recordingurl", "gateway", "billrate", "error",
+)  # fmt: skip
+
+
+def normalise_call_status(raw: str | None) -> str | None:
+    """Our call lifecycle value, or None when unknown (the raw value is kept by the caller)."""
+    if not raw:
+        return None
+    key = raw.strip().lower()
+    if key in CALL_STATUSES:
+        return key
+    return _CALL_SYNONYMS.get(key)
+
+
+@dataclass
+class CallEvent:
+    call_id: str
+    call_status: str | None  # normalised lifecycle value
+    raw_status: str | None
+    values: dict[str, str | None]  # every mapped value, named fields and extra call data
+    raw: Any
+    branch_matched: bool = True
+
+    def get(self, key: str) -> str | None:
+        return self.values.get(key)
+
+    @property
+    def data(self) -> dict[str, str | None]:
+        """Mapped values that are not named call fields (uui, campaign_name, ...)."""
+        return {k: v for k, v in self.values.items() if k not in CALL_FIELDS}
+
+    def context(self) -> dict[str, str]:
+        """Runtime variables for a send_response reply (``@to_number``, ``@call_id`` ...)."""
+        return {k: v for k, v in self.values.items() if v is not None}
+
+
+def _call_event(mapping: ResponseMap, payload: Payload, raw_status: str | None, matched: bool = True) -> CallEvent:
+    values = map_item(mapping, payload, payload.data)
+    call_id = values.get("call_id")
+    if not call_id:
+        path = mapping.fields["call_id"].use if "call_id" in mapping.fields else "(unmapped)"
+        raise PayloadError(f"call callback has no call id at '{path}'")
+    raw = values.get("call_status") or raw_status
+    values["call_status"] = raw
+    return CallEvent(call_id, normalise_call_status(raw), raw, values, payload.data, matched)
+
+
+def _phone_payload(connector: Connector, declared: str, body: bytes, content_type: str, query: str) -> Payload:
+    if connector.kind != "phone":
+        raise PayloadError("not a phone connector")
+    return load(body, content_type, declared, query)
+
+
+def map_answer_callback(connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = "") -> CallEvent:
+    section = connector.answer_callback
+    if section is None:
+        raise PayloadError("this connector has no <answer_callback>")
+    payload = _phone_payload(connector, section.response.format, body, content_type, query)
+    return _call_event(section.response, payload, None)
+
+
+def map_incoming_call(connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = "") -> CallEvent:
+    section = connector.incoming_call
+    if section is None:
+        raise PayloadError("this connector has no <incoming_call>")
+    payload = _phone_payload(connector, section.response.format, body, content_type, query)
+    return _call_event(section.response, payload, None)
+
+
+def map_status_callback(connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = "") -> CallEvent:
+    """Pick the ``<status for=...>`` branch by the value at ``use`` and map with its response."""
+    section = connector.status_callback
+    if section is None or not section.branches:
+        raise PayloadError("this connector has no <status_callback>")
+    payload = _phone_payload(connector, section.branches[0].response.format, body, content_type, query)
+    raw_status = scalar(payload.get(section.use))
+    if raw_status is None:
+        raise PayloadError(f"status callback has no status at '{section.use}'")
+    branch = section.branch_for(raw_status)
+    if branch is None:
+        # No branch for this status: still record it, using the first branch's ids.
+        return _call_event(section.branches[0].response, payload, raw_status, matched=False)
+    event = _call_event(branch.response, payload, raw_status)
+    return event
+
+
+@dataclass
+class CallResult:
+    ok: bool
+    call_id: str | None
+    call_status: str | None
+    raw_status: str | None
+    error: str | None
+    values: dict[str, str | None]
+    http_status: int
+
+
+def map_outgoing_call_response(connector: Connector, response: httpx.Response) -> CallResult:
+    section = connector.outgoing_call
+    if section is None:
+        raise ValueError("connector has no <outgoing_call>")
+    code, body = response.status_code, response.content
+    values: dict[str, str | None] = {}
+    error: str | None = None
+    try:
+        payload = load(body, response.headers.get("content-type", ""), section.response.format) if body.strip() else None
+    except PayloadError as exc:
+        payload, error = None, f"unreadable answer: {exc}"
+    if payload is not None:
+        values = map_item(section.response, payload, payload.data)
+    success = values.get("success")
+    if code >= 400:
+        ok = False
+        error = values.get("error") or f"HTTP {code}: {_snippet(body)}"
+    elif error:
+        ok = False
+    elif success is not None:
+        ok = success.strip().lower() not in _FAILED_VALUES
+        error = None if ok else (values.get("error") or f"provider answered {success}")
+    else:
+        error = values.get("error")
+        ok = not error
+    raw = values.get("call_status")
+    return CallResult(ok, values.get("call_id"), normalise_call_status(raw), raw, error, values, code)
+
+
+# --- reply bodies ----------------------------------------------------------------------------
+
+
+def _json_value(param: Param, fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Any:
+    if param.children:
+        return {c.name: _json_value(c, fields, ctx) for c in param.children}
+    return as_text(param.value.render(fields, ctx)) if param.value is not None else ""
+
+
+def _xml_element(parent: etree._Element, param: Param, fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> None:
+    el = etree.SubElement(parent, param.name)
+    for attr in param.attrs:
+        el.set(attr.name, attr.value.render_str(fields, ctx))
+    if param.value is not None:
+        el.text = param.value.render_str(fields, ctx)
+    for child in param.children:
+        _xml_element(el, child, fields, ctx)
+
+
+def render_send_response(
+    send_response: SendResponse, fields: Mapping[str, Any], ctx: Mapping[str, Any]
+) -> tuple[bytes, str]:
+    """The reply body and its content type, e.g. TwiML ``<Response><Dial ...>``."""
+    if send_response.format == "json":
+        body = {p.name: _json_value(p, fields, ctx) for p in send_response.params}
+        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), send_response.content_type()
+    root = etree.Element(send_response.root)
+    for param in send_response.params:
+        _xml_element(root, param, fields, ctx)
+    return XML_DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False), send_response.content_type()

@@ -1,0 +1,251 @@
+"""The connector language as typed dataclasses.
+
+The parser builds these from a *validated* XML tree, so consumers can rely on the shapes
+(e.g. a ``Request`` always has a method, every ``Template`` compiled). Positions are kept on
+the nodes that are useful to point at later (test console, runtime errors).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .values import Template
+
+KIND_BY_ROOT = {"SMSNotifier": "sms", "PhoneCalls": "phone"}
+FIELD_TYPES = ("text", "password", "url", "picklist")
+METHODS = ("get", "post", "put", "patch", "delete")
+RESPONSE_FORMATS = ("json", "xml", "form")
+STATUS_GROUPS = ("processing", "delivered", "failed")
+
+
+@dataclass(frozen=True)
+class Pos:
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Field:
+    """A config field; together they generate the add-channel form."""
+
+    name: str
+    label: str
+    type: str = "text"
+    required: bool = False
+    default: str | None = None
+    options: tuple[str, ...] = ()
+
+    @property
+    def secret(self) -> bool:
+        # Masked everywhere after saving.
+        return self.type == "password"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "label": self.label or self.name,
+            "type": self.type,
+            "required": self.required,
+            "default": self.default,
+            "options": list(self.options),
+            "secret": self.secret,
+        }
+
+
+@dataclass(frozen=True)
+class Auth:
+    kind: str  # "basic" | "bearer"
+    username: Template | None = None
+    password: Template | None = None
+    token: Template | None = None
+
+
+@dataclass(frozen=True)
+class Provider:
+    url: Template
+    auth: Auth | None = None
+
+
+@dataclass(frozen=True)
+class Header:
+    name: str
+    value: Template
+
+
+@dataclass(frozen=True)
+class Attr:
+    name: str
+    value: Template
+
+
+@dataclass(frozen=True)
+class Param:
+    """A request parameter or a send_response element.
+
+    ``children`` make a JSON object (or a nested XML element); ``type`` is one of
+    string|number|boolean|array|object; ``attrs`` are only used by XML send_response bodies.
+    """
+
+    name: str
+    value: Template | None = None
+    type: str = "string"
+    children: tuple[Param, ...] = ()
+    attrs: tuple[Attr, ...] = ()
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    url: Template | None
+    headers: tuple[Header, ...] = ()
+    params: tuple[Param, ...] = ()
+    pos: Pos = Pos(0, 0)
+
+    def content_type(self) -> str:
+        for h in self.headers:
+            if h.name.lower() == "content-type":
+                return h.value.source.strip()
+        return ""
+
+
+@dataclass(frozen=True)
+class PathRef:
+    """``<message_id use="a.b.0.c" default="x"/>``: where to read one value."""
+
+    use: str
+    default: str | None = None
+
+
+@dataclass(frozen=True)
+class ResponseMap:
+    """A mapping from our names (message_id, call_status, ...) to paths in a payload.
+
+    ``messages`` is the ``<messages use>``/``<message_responses use>`` path to a list of
+    per-recipient (or per-callback) items.
+    """
+
+    format: str = "json"
+    fields: dict[str, PathRef] = field(default_factory=dict)
+    messages: str | None = None
+
+
+@dataclass(frozen=True)
+class Statuses:
+    """Provider status value (lower-cased) -> processing|delivered|failed."""
+
+    groups: dict[str, str] = field(default_factory=dict)
+
+    def normalise(self, raw: str | None) -> str:
+        if raw is None:
+            return "processing"
+        return self.groups.get(str(raw).strip().lower(), "processing")
+
+    def __bool__(self) -> bool:
+        return bool(self.groups)
+
+
+@dataclass(frozen=True)
+class SendResponse:
+    """A reply body generated for a provider's webhook (TwiML-like XML, or JSON)."""
+
+    format: str = "xml"
+    root: str = "Response"
+    headers: tuple[Header, ...] = ()
+    params: tuple[Param, ...] = ()
+    agentdialing: str | None = None  # kept from the Vtiger language; informational
+
+    def content_type(self) -> str:
+        for h in self.headers:
+            if h.name.lower() == "content-type":
+                return h.value.source.strip()
+        return "application/json" if self.format == "json" else "text/xml"
+
+
+@dataclass(frozen=True)
+class MessageSend:
+    request: Request
+    response: ResponseMap
+    statuses: Statuses
+    callback: ResponseMap | None = None
+
+
+@dataclass(frozen=True)
+class MessageStatus:
+    request: Request
+    response: ResponseMap
+    statuses: Statuses
+
+
+@dataclass(frozen=True)
+class MessageReceive:
+    mapping: ResponseMap
+    send_response: SendResponse | None = None
+
+
+@dataclass(frozen=True)
+class StatusBranch:
+    values: tuple[str, ...]  # lower-cased
+    response: ResponseMap
+
+
+@dataclass(frozen=True)
+class StatusCallback:
+    use: str
+    branches: tuple[StatusBranch, ...]
+
+    def branch_for(self, raw: str | None) -> StatusBranch | None:
+        key = (raw or "").strip().lower()
+        for branch in self.branches:
+            if key in branch.values:
+                return branch
+        return None
+
+
+@dataclass(frozen=True)
+class AnswerCallback:
+    response: ResponseMap
+    send_response: SendResponse | None = None
+
+
+@dataclass(frozen=True)
+class OutgoingCall:
+    request: Request
+    response: ResponseMap
+
+
+@dataclass(frozen=True)
+class IncomingCall:
+    response: ResponseMap
+    send_response: SendResponse | None = None
+
+
+@dataclass(frozen=True)
+class Connector:
+    kind: str  # "sms" | "phone"
+    fields: tuple[Field, ...]
+    provider: Provider
+    name: str = ""
+    message_send: MessageSend | None = None
+    message_status: MessageStatus | None = None
+    message_receive: MessageReceive | None = None
+    outgoing_call: OutgoingCall | None = None
+    answer_callback: AnswerCallback | None = None
+    status_callback: StatusCallback | None = None
+    incoming_call: IncomingCall | None = None
+
+    def field(self, name: str) -> Field | None:
+        return next((f for f in self.fields if f.name == name), None)
+
+    def form_fields(self) -> list[dict[str, object]]:
+        return [f.as_dict() for f in self.fields]
+
+    def effective_fields(self, values: dict[str, object]) -> dict[str, object]:
+        """Config values with declared defaults filled in (what templates see)."""
+        merged: dict[str, object] = {f.name: f.default for f in self.fields if f.default is not None}
+        merged.update({k: v for k, v in values.items() if v not in (None, "")})
+        return merged
+
+    def missing_fields(self, values: dict[str, object]) -> list[str]:
+        """Required fields with no value: the add-channel form rejects these."""
+        eff = self.effective_fields(values)
+        return [f.name for f in self.fields if f.required and eff.get(f.name) in (None, "")]

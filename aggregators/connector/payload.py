@@ -1,0 +1,145 @@
+"""Read provider payloads (answers, callbacks, inbound requests) into plain data + dotted paths.
+
+JSON stays as parsed; XML becomes nested dicts (repeated children -> lists, attributes as
+``@name``, mixed text as ``#text``), so one path resolver serves both. XML paths are relative
+to the root element (Twilio's ``Message.Sid`` inside ``<TwilioResponse>``); a path that names
+the root element first is accepted too.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qsl
+
+from lxml import etree
+
+from .errors import PayloadError
+from .xmlsafe import PAYLOAD_MAX_BYTES, parse_payload
+
+MISSING = object()
+
+
+@dataclass(frozen=True)
+class Payload:
+    data: Any
+    root_tag: str | None = None  # XML only
+
+    def get(self, path: str, base: Any = MISSING) -> Any:
+        data = self.data if base is MISSING else base
+        found = resolve(data, path)
+        if found is MISSING and self.root_tag and base is MISSING and path.startswith(self.root_tag + "."):
+            found = resolve(data, path[len(self.root_tag) + 1 :])
+        return found
+
+
+def resolve(data: Any, path: str) -> Any:
+    """Follow a dotted path; numbers index lists; a name applied to a list looks in its first item.
+
+    A string holding JSON is decoded on the way (form field ``data={"Status": ...}``).
+    """
+    if not path:
+        return data
+    cur = data
+    for seg in path.split("."):
+        if isinstance(cur, str) and cur[:1] in ("{", "[") and len(cur) <= PAYLOAD_MAX_BYTES:
+            # Some providers (Ozonetel) post a form field holding a JSON document: look inside.
+            try:
+                cur = json.loads(cur)
+            except (ValueError, RecursionError):
+                return MISSING
+        if isinstance(cur, list):
+            if seg.lstrip("-").isdigit():
+                idx = int(seg)
+                cur = cur[idx] if -len(cur) <= idx < len(cur) else MISSING
+                continue
+            cur = cur[0] if cur else MISSING
+        if isinstance(cur, dict):
+            cur = cur.get(seg, MISSING)
+        else:
+            return MISSING
+        if cur is MISSING:
+            return MISSING
+    return cur
+
+
+def scalar(value: Any) -> str | None:
+    """A mapped value as text; dict leaves with ``#text`` give their text; missing -> None."""
+    if value is MISSING or value is None:
+        return None
+    if isinstance(value, dict):
+        value = value.get("#text", MISSING)
+        return None if value is MISSING else scalar(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return scalar(value[0]) if value else None
+    return str(value)
+
+
+def xml_to_data(el: etree._Element) -> Any:
+    children = [c for c in el if isinstance(c.tag, str)]
+    text = (el.text or "").strip()
+    if not children and not el.attrib:
+        return text
+    out: dict[str, Any] = {"@" + k: v for k, v in el.attrib.items()}
+    for child in children:
+        key = etree.QName(child).localname
+        value = xml_to_data(child)
+        if key in out:
+            if not isinstance(out[key], list):
+                out[key] = [out[key]]
+            out[key].append(value)
+        else:
+            out[key] = value
+    if text:
+        out["#text"] = text
+    return out
+
+
+def detect_format(content_type: str, body: bytes, declared: str | None) -> str:
+    ct = content_type.lower()
+    if "json" in ct:
+        return "json"
+    if "xml" in ct:
+        return "xml"
+    if "x-www-form-urlencoded" in ct:
+        return "form"
+    head = body.lstrip()[:1]
+    if head in (b"{", b"["):
+        return "json"
+    if head == b"<":
+        return "xml"
+    return declared or "form"
+
+
+def load(body: bytes, content_type: str = "", declared: str | None = None, query: str = "") -> Payload:
+    """Parse a body (or, when empty, the query string) into a ``Payload``."""
+    if len(body) > PAYLOAD_MAX_BYTES:
+        raise PayloadError(f"payload is {len(body)} bytes; the limit is {PAYLOAD_MAX_BYTES}")
+    if not body.strip():
+        return Payload(_form(query))
+    fmt = detect_format(content_type, body, declared)
+    if fmt == "json":
+        try:
+            return Payload(json.loads(body))
+        except (ValueError, RecursionError) as exc:
+            raise PayloadError(f"invalid JSON: {exc}") from None
+    if fmt == "xml":
+        root = parse_payload(body)
+        return Payload(xml_to_data(root), etree.QName(root).localname)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise PayloadError("form body is not UTF-8") from None
+    data = _form(query)
+    data.update(_form(text))  # body wins over query parameters
+    return Payload(data)
+
+
+def _form(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in parse_qsl(text, keep_blank_values=True):
+        out.setdefault(key, value)  # first value wins, like most web frameworks
+    return out

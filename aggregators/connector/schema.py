@@ -1,0 +1,103 @@
+"""Which elements and attributes the language allows where.
+
+Each node type maps to (allowed attributes, {child tag: child node type}). ``ANY_MAPPING`` as
+children means any element name is accepted as a mapping leaf: call responses keep every
+named element as call data (``<uui use="data.UUI"/>``).
+"""
+
+from __future__ import annotations
+
+ANY_MAPPING = "*"
+
+MAPPING_ATTRS = frozenset({"use", "default"})
+
+SMS_RESPONSE_KEYS = ("message_id", "message_status", "message_to", "error_message", "error_code", "error")
+RECEIVE_KEYS = ("from", "to", "text", "message_id", "date")
+LIST_KEYS = ("messages", "message_responses")
+
+# Aliases the seeds use, normalised to one name in the model.
+KEY_ALIASES = {"error": "error_message", "callid": "call_id", "status": "call_status"}
+
+SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
+    "connector": (
+        frozenset({"for", "name", "version", "description"}),
+        {
+            "config": "config",
+            "provider": "provider",
+            "message_send": "message_send",
+            "message_status": "message_status",
+            "message_receive": "message_receive",
+            "outgoing_call": "outgoing_call",
+            "incoming_call": "incoming_call",
+            "callbacks": "callbacks",
+        },
+    ),
+    "config": (frozenset(), {"fields": "fields"}),
+    "fields": (frozenset(), {"field": "field"}),
+    "field": (
+        frozenset({"name", "label", "type", "required", "presence", "default", "help"}),
+        {"options": "options"},
+    ),
+    "options": (frozenset(), {"option": "option"}),
+    "option": (frozenset({"value"}), {}),
+    "provider": (frozenset(), {"url": "text", "auth": "auth"}),
+    "auth": (frozenset(), {"basic": "basic", "bearer": "bearer"}),
+    "basic": (frozenset({"username", "password"}), {}),
+    "bearer": (frozenset({"token"}), {}),
+    "text": (frozenset(), {}),
+    "message_send": (
+        frozenset(),
+        {"request": "request", "response": "sms_response", "callback": "sms_response", "statuses": "statuses"},
+    ),
+    "message_status": (frozenset(), {"request": "request", "response": "sms_response", "statuses": "statuses"}),
+    "message_receive": (
+        frozenset({"format"}),
+        {**{k: "mapping" for k in RECEIVE_KEYS + ("messages",)}, "send_response": "send_response"},
+    ),
+    "request": (frozenset({"method"}), {"url": "text", "headers": "headers", "parameters": "parameters"}),
+    "headers": (frozenset(), {"header": "header"}),
+    "header": (frozenset({"name", "value"}), {}),
+    "parameters": (frozenset(), {"parameter": "parameter"}),
+    "parameter": (frozenset({"name", "value", "type"}), {"parameter": "parameter"}),
+    "sms_response": (frozenset({"format"}), {k: "mapping" for k in SMS_RESPONSE_KEYS + LIST_KEYS}),
+    "statuses": (frozenset(), {"status": "status"}),
+    "status": (frozenset({"Processing", "Delivered", "Failed"}), {}),
+    "outgoing_call": (
+        frozenset(),
+        {"request": "request", "response": "call_response", "callbacks": "callbacks"},
+    ),
+    "callbacks": (frozenset(), {"answer_callback": "answer_callback", "status_callback": "status_callback"}),
+    "answer_callback": (frozenset(), {"response": "call_response", "send_response": "send_response"}),
+    "status_callback": (frozenset({"use"}), {"status": "status_branch"}),
+    "status_branch": (frozenset({"for"}), {"response": "call_response"}),
+    "call_response": (frozenset({"format"}), ANY_MAPPING),
+    "incoming_call": (frozenset(), {"response": "call_response", "send_response": "send_response"}),
+    "send_response": (
+        frozenset({"format", "agentdialing", "root"}),
+        {"headers": "headers", "parameters": "reply_parameters"},
+    ),
+    "reply_parameters": (frozenset(), {"parameter": "reply_parameter"}),
+    "reply_parameter": (frozenset({"name", "value"}), {"parameter": "reply_parameter", "attrs": "attrs"}),
+    "attrs": (frozenset(), {"attr": "attr"}),
+    "attr": (frozenset({"name", "value"}), {}),
+    "mapping": (MAPPING_ATTRS, {}),
+}
+
+SMS_ONLY = frozenset({"message_send", "message_status", "message_receive"})
+PHONE_ONLY = frozenset({"outgoing_call", "incoming_call", "callbacks"})
+
+# Attributes whose values are templates ($config.$fields.X, @vars, |filters).
+TEMPLATE_ATTRS = {
+    "basic": ("username", "password"),
+    "bearer": ("token",),
+    "header": ("value",),
+    "parameter": ("value",),
+    "reply_parameter": ("value",),
+    "attr": ("value",),
+}
+TEMPLATE_TEXT = frozenset({"text"})  # <url> elements
+
+PARAM_TYPES = ("string", "number", "boolean", "array", "object")
+
+# Friendly hints for typos seen in the published examples.
+ATTR_HINTS = {"presense": "presence"}

@@ -1,0 +1,244 @@
+"""Validate a parsed connector tree; every error carries line:column.
+
+Runs before the model is built, on the lxml tree, because that is where positions live.
+Checks: root and kind, unknown elements/attributes, template syntax and unknown filters,
+``$config.$fields.X`` naming no declared field, unknown ``@variables``, a status value in two
+groups (or two call-status branches), bad enumerations and missing required parts.
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from .errors import ConnectorError
+from .locator import Locator
+from .model import FIELD_TYPES, KIND_BY_ROOT, METHODS, RESPONSE_FORMATS, Pos
+from .schema import (
+    ANY_MAPPING,
+    ATTR_HINTS,
+    PARAM_TYPES,
+    PHONE_ONLY,
+    SCHEMA,
+    SMS_ONLY,
+    TEMPLATE_ATTRS,
+    TEMPLATE_TEXT,
+)
+from .values import TemplateError, compile_template, variables_for
+
+GROUP_ATTRS = {"processing": "Processing", "delivered": "Delivered", "failed": "Failed"}
+
+
+def elements(el: etree._Element) -> list[etree._Element]:
+    """Child elements, skipping comments and processing instructions."""
+    return [c for c in el if isinstance(c.tag, str)]
+
+
+class Validator:
+    def __init__(self, root: etree._Element, locator: Locator):
+        self.root = root
+        self.loc = locator
+        self.errors: list[ConnectorError] = []
+        self.kind = KIND_BY_ROOT.get(root.get("for", ""), "")
+        self.variables = variables_for(self.kind)
+        self.field_names = {
+            f.get("name") for f in root.iterfind("config/fields/field") if f.get("name")
+        }
+
+    def error(self, pos: Pos, message: str) -> None:
+        self.errors.append(ConnectorError(pos.line, pos.column, message))
+
+    def run(self) -> list[ConnectorError]:
+        root = self.root
+        if root.tag != "connector":
+            self.error(self.loc.element(root), f"the root element must be <connector>, not <{root.tag}>")
+            return self.errors
+        if not self.kind:
+            where = self.loc.attribute(root, "for") if root.get("for") is not None else self.loc.element(root)
+            self.error(where, 'connector needs for="SMSNotifier" or for="PhoneCalls"')
+        self.walk(root, "connector")
+        self.check_required()
+        return sorted(set(self.errors))
+
+    # --- structure --------------------------------------------------------------------------
+
+    def walk(self, el: etree._Element, node_type: str) -> None:
+        attrs, children = SCHEMA[node_type]
+        for name in el.attrib:
+            if name not in attrs:
+                hint = f" (did you mean '{ATTR_HINTS[name]}'?)" if name in ATTR_HINTS else ""
+                allowed = ", ".join(sorted(attrs)) or "none"
+                self.error(
+                    self.loc.attribute(el, name),
+                    f"unknown attribute '{name}' on <{el.tag}>{hint}; allowed: {allowed}",
+                )
+        check = getattr(self, "check_" + node_type, None)
+        if check:
+            check(el)
+        for attr in TEMPLATE_ATTRS.get(node_type, ()):
+            if el.get(attr) is not None:
+                self.check_template(el.get(attr) or "", lambda off, a=attr: self.loc.attribute(el, a, off))
+        if node_type in TEMPLATE_TEXT and el.tag == "url":
+            text = (el.text or "").strip()
+            self.check_template(text, lambda off: self.loc.text(el, off))
+        for child in elements(el):
+            tag = child.tag
+            if self.kind == "sms" and tag in PHONE_ONLY and node_type == "connector":
+                self.error(self.loc.element(child), f"<{tag}> belongs to PhoneCalls connectors, not SMSNotifier")
+                continue
+            if self.kind == "phone" and tag in SMS_ONLY and node_type == "connector":
+                self.error(self.loc.element(child), f"<{tag}> belongs to SMSNotifier connectors, not PhoneCalls")
+                continue
+            if children == ANY_MAPPING:
+                self.walk(child, "mapping")
+            elif tag in children:
+                self.walk(child, children[tag])
+            else:
+                allowed = ", ".join(f"<{c}>" for c in children) or "no child elements"
+                self.error(self.loc.element(child), f"unknown element <{tag}> in <{el.tag}>; expected {allowed}")
+
+    # --- templates --------------------------------------------------------------------------
+
+    def check_template(self, source: str, where) -> None:  # where: offset -> Pos
+        try:
+            tpl = compile_template(source)
+        except TemplateError as exc:
+            self.error(where(exc.offset), str(exc))
+            return
+        for name, off in tpl.refs("field"):
+            if name not in self.field_names:
+                known = ", ".join(sorted(self.field_names)) or "none declared"
+                self.error(where(off), f"$config.$fields.{name} names no declared field (fields: {known})")
+        for name, off in tpl.refs("var"):
+            if name not in self.variables:
+                known = ", ".join("@" + v for v in self.variables)
+                self.error(where(off), f"unknown variable @{name} (known: {known})")
+
+    # --- per element checks -----------------------------------------------------------------
+
+    def need(self, el: etree._Element, *attrs: str) -> None:
+        for attr in attrs:
+            if not (el.get(attr) or "").strip():
+                self.error(self.loc.element(el), f"<{el.tag}> needs a '{attr}' attribute")
+
+    def enum(self, el: etree._Element, attr: str, allowed: tuple[str, ...]) -> None:
+        value = el.get(attr)
+        if value is not None and value.strip().lower() not in allowed:
+            self.error(self.loc.attribute(el, attr), f"{attr}='{value}' must be one of {', '.join(allowed)}")
+
+    def check_field(self, el: etree._Element) -> None:
+        self.need(el, "name")
+        self.enum(el, "type", FIELD_TYPES)
+        self.enum(el, "required", ("true", "false", "1", "0", "yes", "no"))
+        self.enum(el, "presence", ("mandatory", "optional"))
+        name = el.get("name")
+        earlier = [f for f in self.root.iterfind("config/fields/field") if f.get("name") == name]
+        if name and earlier and earlier[0] is not el:
+            self.error(self.loc.attribute(el, "name"), f"field '{name}' is declared twice")
+        if (el.get("type") or "").lower() == "picklist" and not el.findall("options/option"):
+            self.error(self.loc.element(el), f"picklist field '{name}' needs <options><option>")
+
+    def check_header(self, el: etree._Element) -> None:
+        self.need(el, "name", "value")
+
+    def check_parameter(self, el: etree._Element) -> None:
+        self.need(el, "name")
+        self.enum(el, "type", PARAM_TYPES)
+        if el.get("value") is not None and el.findall("parameter"):
+            self.error(self.loc.attribute(el, "value"), "a parameter with nested parameters cannot have a value")
+        if (el.get("type") or "").lower() == "object" and not el.findall("parameter"):
+            self.error(self.loc.element(el), 'type="object" needs nested <parameter> elements')
+
+    def check_reply_parameter(self, el: etree._Element) -> None:
+        self.need(el, "name")
+
+    def check_attr(self, el: etree._Element) -> None:
+        self.need(el, "name")
+
+    def check_basic(self, el: etree._Element) -> None:
+        self.need(el, "username")
+
+    def check_bearer(self, el: etree._Element) -> None:
+        self.need(el, "token")
+
+    def check_request(self, el: etree._Element) -> None:
+        self.enum(el, "method", METHODS)
+
+    def _format(self, el: etree._Element) -> None:
+        self.enum(el, "format", RESPONSE_FORMATS)
+
+    check_sms_response = check_call_response = check_message_receive = _format
+
+    def check_send_response(self, el: etree._Element) -> None:
+        self.enum(el, "format", ("xml", "json"))
+
+    def check_mapping(self, el: etree._Element) -> None:
+        if el.get("use") is None and el.get("default") is None:
+            self.error(self.loc.element(el), f"<{el.tag}> needs a 'use' (path) or a 'default' attribute")
+        if elements(el):
+            self.error(self.loc.element(elements(el)[0]), f"<{el.tag}> is a mapping and cannot contain elements")
+
+    def check_status(self, el: etree._Element) -> None:
+        groups = [a for a in el.attrib if a in ("Processing", "Delivered", "Failed")]
+        if len(groups) != 1:
+            self.error(self.loc.element(el), "<status> needs exactly one of Processing=, Delivered=, Failed=")
+
+    def check_statuses(self, el: etree._Element) -> None:
+        seen: dict[str, str] = {}
+        for status in el.iterfind("status"):
+            for group in ("Processing", "Delivered", "Failed"):
+                for value in (status.get(group) or "").split(","):
+                    key = value.strip().lower()
+                    if not key:
+                        continue
+                    if key in seen and seen[key] != group:
+                        self.error(
+                            self.loc.attribute(status, group),
+                            f"status '{value.strip()}' is in both {seen[key]} and {group}",
+                        )
+                    seen.setdefault(key, group)
+
+    def check_status_callback(self, el: etree._Element) -> None:
+        self.need(el, "use")
+        seen: dict[str, int] = {}
+        for branch in el.iterfind("status"):
+            for value in (branch.get("for") or "").split(","):
+                key = value.strip().lower()
+                if key in seen:
+                    self.error(self.loc.attribute(branch, "for"), f"call status '{value.strip()}' has two branches")
+                seen[key] = 1
+
+    def check_status_branch(self, el: etree._Element) -> None:
+        self.need(el, "for")
+        if el.find("response") is None:
+            self.error(self.loc.element(el), '<status for="..."> needs a <response> mapping')
+
+    # --- required parts ---------------------------------------------------------------------
+
+    def require(self, parent: etree._Element | None, path: str, what: str) -> etree._Element | None:
+        if parent is None:
+            return None
+        found = parent.find(path)
+        if found is None:
+            self.error(self.loc.element(parent), f"<{parent.tag}> is missing {what}")
+        return found
+
+    def check_required(self) -> None:
+        root = self.root
+        provider = self.require(root, "provider", "<provider>")
+        url = self.require(provider, "url", "<url>")
+        if url is not None and not (url.text or "").strip():
+            self.error(self.loc.element(url), "the provider <url> is empty")
+        if self.kind == "sms":
+            send = self.require(root, "message_send", "<message_send>")
+            self.require(send, "request", "<request>")
+            self.require(send, "response", "<response>")
+            status = root.find("message_status")
+            self.require(status, "request", "<request>")
+            self.require(status, "response", "<response>")
+        elif self.kind == "phone":
+            call = self.require(root, "outgoing_call", "<outgoing_call>")
+            self.require(call, "request", "<request>")
+
+
+def validate_tree(root: etree._Element, locator: Locator) -> list[ConnectorError]:
+    return Validator(root, locator).run()

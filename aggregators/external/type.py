@@ -1,0 +1,79 @@
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from aggregators.external import receive, sender
+from aggregators.external.template import unknown_variables
+from channels_app.models import Channel
+from channels_app.types.base import ChannelType, ChannelView, ConfigError, ConfigField, OutgoingMessage, SendResult
+from channels_app.types.registry import register
+
+
+@register
+class ExternalAPIType(ChannelType):
+    """Any aggregator that can POST us inbound messages and take an HTTP request to send."""
+
+    code = "EX"
+    slug = "ex"
+    name = "External API"
+    description = "Connect any HTTP aggregator: it posts inbound messages to us, we call its URL to send."
+    schemes = ("tel", "ext")
+    config_fields = (
+        ConfigField("send_url", "Send URL", "url", required=True,
+                    help="Called for each outgoing message; may contain {{to}}, {{text}}… variables"),
+        ConfigField("method", "HTTP method", "choice", default="POST", choices=("GET", "POST", "PUT")),
+        ConfigField("content_type", "Content type", "choice", default="urlencoded",
+                    choices=("urlencoded", "json", "xml", "custom")),
+        ConfigField("custom_content_type", "Custom content type", help="Content-Type header when 'custom'"),
+        ConfigField("body", "Request body", "textarea",
+                    help="Template with {{text}} {{to}} {{to_no_plus}} {{from}} {{from_no_plus}} {{id}} {{uuid}} "
+                    "{{channel}}; empty for the default body of the content type"),
+        ConfigField("headers", "Extra headers", "json", help='JSON object, e.g. {"X-Api-Key": "…"}'),
+        ConfigField("send_authorization", "Authorization header", "password"),
+        ConfigField("max_length", "Maximum length", "int", default=160, help="Longer messages are split"),
+        ConfigField("encoding", "Encoding", "choice", default="default", choices=("default", "smart", "unicode")),
+        ConfigField("mt_response_check", "Response check", help="Text the provider's answer must contain"),
+        ConfigField("max_tps", "Max messages per second", "int", default=0, help="0 means no limit"),
+        ConfigField("scheme", "URN scheme", "choice", default="tel", choices=("tel", "ext")),
+        ConfigField("mo_from_field", "Inbound sender field", default="from"),
+        ConfigField("mo_text_field", "Inbound text field", default="text"),
+        ConfigField("mo_date_field", "Inbound date field", default="date"),
+        ConfigField("mo_id_field", "Inbound message id field", default="id"),
+        ConfigField("mo_from_xpath", "Inbound XML: XPath of the sender"),
+        ConfigField("mo_text_xpath", "Inbound XML: XPath of the text"),
+        ConfigField("mo_date_xpath", "Inbound XML: XPath of the date"),
+        ConfigField("mo_id_xpath", "Inbound XML: XPath of the message id"),
+        ConfigField("mo_response", "Fixed response body", "textarea"),
+        ConfigField("mo_response_content_type", "Fixed response content type"),
+    )
+
+    def clean_config(self, config: dict[str, Any], *, existing: dict[str, Any] | None = None) -> dict[str, Any]:
+        cleaned = super().clean_config(config, existing=existing)
+        errors: dict[str, str] = {}
+        for key in ("send_url", "body"):
+            unknown = unknown_variables(cleaned.get(key) or "")
+            if unknown:
+                errors[key] = f"unknown variables: {', '.join(unknown)}"
+        if cleaned.get("content_type") == "custom" and not cleaned.get("body"):
+            errors["body"] = "a custom content type needs a body template"
+        if errors:
+            raise ConfigError(errors)
+        return cleaned
+
+    def default_scheme(self, channel: Channel) -> str:
+        return str(channel.config.get("scheme") or "tel")
+
+    def views(self) -> dict[str, ChannelView]:
+        return {
+            "receive": receive.receive,
+            "sent": receive.handle_sent,
+            "delivered": receive.handle_delivered,
+            "failed": receive.handle_failed,
+            "stopped": receive.stopped,
+        }
+
+    async def send(self, channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
+        return await sender.send(channel, msg, client)
+

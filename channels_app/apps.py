@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class ChannelsAppConfig(AppConfig):
+    name = "channels_app"
+    label = "channels_app"
+    verbose_name = "Channels and messages"
+
+    def ready(self) -> None:
+        # Importing the registry loads every channel type folder so their codes are known.
+        from channels_app.types import registry
+
+        registry.autodiscover()

@@ -1,0 +1,60 @@
+import hashlib
+import secrets
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+
+class Workspace(models.Model):
+    """The tenant: every row a user can see hangs off exactly one workspace."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    name = models.CharField(max_length=128)
+    created_on = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin"
+        EDITOR = "editor"
+        VIEWER = "viewer"
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.ADMIN)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="unique_membership")]
+
+
+def hash_token(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class APIToken(models.Model):
+    """A per-workspace API key. Only its hash is stored: a leaked database leaks no keys."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="api_tokens")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    name = models.CharField(max_length=64, default="default")
+    key_hash = models.CharField(max_length=64, unique=True)
+    prefix = models.CharField(max_length=8, help_text="first characters, to tell keys apart in the UI")
+    created_on = models.DateTimeField(auto_now_add=True)
+    last_used_on = models.DateTimeField(null=True, blank=True)
+    is_active = models.BooleanField(default=True)
+
+    @classmethod
+    def issue(cls, *, workspace: Workspace, user: object | None = None, name: str = "default") -> tuple["APIToken", str]:
+        key = secrets.token_hex(20)
+        token = cls.objects.create(
+            workspace=workspace, user=user, name=name, key_hash=hash_token(key), prefix=key[:6]
+        )
+        return token, key
+
+    @property
+    def masked(self) -> str:
+        return f"{self.prefix}{'*' * 12}"

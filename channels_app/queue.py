@@ -1,0 +1,86 @@
+"""Job queues: real Redis when REDIS_URL is set, otherwise an in-process fakeredis server.
+
+Jobs are wake-ups, not one job per message: the database is the queue of record, so a lost
+job (or a Redis restart) only delays work until the sweeper re-enqueues it.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from typing import Any
+
+import django_rq
+from django.conf import settings
+from django.db import transaction
+from redis import Redis
+from rq import Queue
+
+logger = logging.getLogger(__name__)
+
+QUEUE_NAMES = ("send", "handle", "default")
+
+
+@functools.cache
+def connection() -> Redis:
+    if settings.REDIS_URL:
+        return Redis.from_url(settings.REDIS_URL)
+    import fakeredis
+
+    return fakeredis.FakeRedis(server=_fake_server())
+
+
+@functools.cache
+def _fake_server() -> Any:
+    import fakeredis
+
+    return fakeredis.FakeServer()
+
+
+def get_queue(name: str) -> Queue:
+    return django_rq.get_queue(name, connection=connection())
+
+
+def wake(queue_name: str, func: str, *args: Any, key: str) -> None:
+    """Enqueue `func(*args)` once per `key` until a worker picks it up (after commit).
+
+    Collapsing wake-ups keeps a burst of 1,000 inbound messages from enqueuing 1,000 jobs:
+    the first enqueues, the rest see the marker; the job clears the marker before it claims.
+    """
+    transaction.on_commit(lambda: _wake_now(queue_name, func, *args, key=key))
+
+
+def _wake_now(queue_name: str, func: str, *args: Any, key: str) -> None:
+    marker = f"flowgate:wake:{key}"
+    try:
+        if not connection().set(marker, 1, nx=True, ex=300):
+            return
+        get_queue(queue_name).enqueue(func, *args, job_timeout=600, result_ttl=0, failure_ttl=86400)
+    except Exception:
+        # Redis being down must not fail the request that stored the message: the sweeper
+        # re-enqueues whatever is still waiting once Redis is back.
+        logger.exception("could not enqueue %s", func)
+        try:
+            connection().delete(marker)
+        except Exception:
+            pass
+
+
+def enqueue(queue_name: str, func: str, *args: Any) -> None:
+    """Enqueue a one-off job after the current transaction commits."""
+    transaction.on_commit(
+        lambda: get_queue(queue_name).enqueue(func, *args, job_timeout=600, result_ttl=0, failure_ttl=86400)
+    )
+
+
+def clear_wake(key: str) -> None:
+    connection().delete(f"flowgate:wake:{key}")
+
+
+def try_lock(name: str, seconds: int) -> bool:
+    """A best-effort mutex so overlapping scheduled runs or per-channel senders skip."""
+    return bool(connection().set(f"flowgate:lock:{name}", 1, nx=True, ex=seconds))
+
+
+def release_lock(name: str) -> None:
+    connection().delete(f"flowgate:lock:{name}")

@@ -1,0 +1,71 @@
+"""Push message and channel events to the workspace's open browsers over websockets.
+
+Workers run in other threads (embedded default) or processes (Redis): publishing never blocks
+or fails the work that triggered it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+logger = logging.getLogger(__name__)
+
+# The event loop of the ASGI server in this process, registered by the first websocket
+# consumer. The in-memory channel layer is bound to that loop: threads must post onto it.
+_server_loop: asyncio.AbstractEventLoop | None = None
+
+
+def register_server_loop(loop: asyncio.AbstractEventLoop) -> None:
+    global _server_loop
+    _server_loop = loop
+
+
+def group_name(workspace_id: int) -> str:
+    return f"workspace.{workspace_id}"
+
+
+def publish(workspace_id: int, event: dict[str, Any]) -> None:
+    """Send `event` to every websocket of the workspace once the transaction commits."""
+    transaction.on_commit(lambda: _publish_now(workspace_id, event))
+
+
+def _publish_now(workspace_id: int, event: dict[str, Any]) -> None:
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    message = {"type": "flowgate.event", "event": event}
+    try:
+        loop = _server_loop
+        if loop is not None and loop.is_running():
+            try:
+                running = asyncio.get_running_loop()
+            except RuntimeError:
+                running = None
+            if running is loop:
+                loop.create_task(layer.group_send(group_name(workspace_id), message))
+            else:
+                asyncio.run_coroutine_threadsafe(layer.group_send(group_name(workspace_id), message), loop)
+            return
+        async_to_sync(layer.group_send)(group_name(workspace_id), message)
+    except Exception:
+        logger.warning("could not publish a realtime event", exc_info=True)
+
+
+def msg_event(msg: Any) -> dict[str, Any]:
+    return {
+        "kind": "msg",
+        "uuid": str(msg.uuid),
+        "direction": msg.direction,
+        "status": msg.status,
+        "text": msg.text,
+        "urn": msg.urn,
+        "channel": str(msg.channel.uuid) if msg.channel_id else None,
+        "error": msg.error,
+        "created_on": msg.created_on.isoformat() if msg.created_on else None,
+    }

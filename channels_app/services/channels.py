@@ -1,0 +1,86 @@
+"""Creating and changing channels: config validated by the type, secrets never echoed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import phonenumbers
+from django.db import transaction
+
+from channels_app.models import Channel, Workspace
+from channels_app.types.base import ConfigError
+from channels_app.types.config import masked_config
+from channels_app.types.registry import UnknownChannelType, get_type
+from channels_app.views import forget_channel
+
+
+def _clean_country(country: str) -> str:
+    country = (country or "").strip().upper()
+    if country and country not in phonenumbers.SUPPORTED_REGIONS:
+        raise ConfigError({"country": f"{country!r} is not an ISO 3166 country code"})
+    return country
+
+
+@transaction.atomic
+def create_channel(
+    *, workspace: Workspace, type_code: str, name: str, address: str = "", country: str = "",
+    config: dict[str, Any] | None = None,
+) -> Channel:
+    try:
+        channel_type = get_type(type_code)
+    except UnknownChannelType:
+        raise ConfigError({"type": f"unknown channel type {type_code!r}"}) from None
+    if not channel_type.user_creatable:
+        raise ConfigError({"type": f"{channel_type.name} channels are created by their app, not here"})
+    if not name.strip():
+        raise ConfigError({"name": "a channel needs a name"})
+    cleaned = channel_type.clean_config(config or {})
+    return Channel.objects.create(
+        workspace=workspace, channel_type=type_code, name=name.strip(), address=address.strip(),
+        country=_clean_country(country), config=cleaned,
+    )
+
+
+@transaction.atomic
+def update_channel(
+    *, channel: Channel, name: str | None = None, address: str | None = None, country: str | None = None,
+    config: dict[str, Any] | None = None, is_active: bool | None = None,
+) -> Channel:
+    if name is not None:
+        if not name.strip():
+            raise ConfigError({"name": "a channel needs a name"})
+        channel.name = name.strip()
+    if address is not None:
+        channel.address = address.strip()
+    if country is not None:
+        channel.country = _clean_country(country)
+    if config is not None:
+        merged = {**channel.config, **config}
+        channel.config = channel.type.clean_config(merged, existing=channel.config)
+    if is_active is not None:
+        channel.is_active = is_active
+    channel.save()
+    transaction.on_commit(lambda: forget_channel(channel))
+    return channel
+
+
+def deactivate_channel(*, channel: Channel) -> None:
+    """Channels are deactivated, not deleted: their messages stay in the log."""
+    channel.is_active = False
+    channel.save(update_fields=["is_active", "modified_on"])
+    transaction.on_commit(lambda: forget_channel(channel))
+
+
+def channel_payload(channel: Channel) -> dict[str, Any]:
+    channel_type = channel.type
+    return {
+        "uuid": str(channel.uuid),
+        "type": channel.channel_type,
+        "name": channel.name,
+        "address": channel.address,
+        "country": channel.country,
+        "config": masked_config(channel.config, channel_type.secret_keys(channel)),
+        "urls": channel_type.urls(channel),
+        "is_active": channel.is_active,
+        "created_on": channel.created_on,
+    }

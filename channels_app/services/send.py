@@ -1,0 +1,257 @@
+"""One send path for every channel type.
+
+Rule that makes "never sent twice" hold: a message is marked `wired` (attempts + 1) and that is
+committed *before* its request goes out. Only `queued` and due `errored` messages are claimed,
+so a job retried after a worker died mid-send never sends a `wired` message again; the sweeper
+flags such messages as "outcome unknown" instead (a late delivery callback still completes them).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from channels_app import queue, realtime, urns
+from channels_app.models import Channel, Contact, Direction, Msg, MsgEvent, MsgStatus
+from channels_app.services.ingest import get_or_create_contact
+from channels_app.types.base import OutgoingMessage, SendResult
+
+logger = logging.getLogger(__name__)
+
+SEND_CONCURRENCY = 20
+
+
+class SendError(ValueError):
+    pass
+
+
+def queue_message(
+    *,
+    channel: Channel,
+    to: str,
+    text: str,
+    attachments: list[str] | None = None,
+    response_to: Msg | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Msg:
+    """Create an outbound message and wake the channel's sender after commit."""
+    if not text and not attachments:
+        raise SendError("a message needs text or attachments")
+    scheme = channel.type.default_scheme(channel)
+    try:
+        identity = urns.normalize(to, channel.country, default_scheme=scheme)
+    except urns.InvalidURN as exc:
+        raise SendError(str(exc)) from None
+    if urns.split(identity)[0] not in channel.type.schemes:
+        raise SendError(f"channel {channel.name!r} cannot send to {urns.split(identity)[0]}: URNs")
+    with transaction.atomic():
+        contact, urn = get_or_create_contact(workspace_id=channel.workspace_id, identity=identity)
+        stopped = contact.status != Contact.Status.ACTIVE
+        msg = Msg.objects.create(
+            workspace_id=channel.workspace_id,
+            channel=channel,
+            contact=contact,
+            contact_urn=urn,
+            urn=identity,
+            direction=Direction.OUT,
+            status=MsgStatus.FAILED if stopped else MsgStatus.QUEUED,
+            error=f"the contact is {contact.status}" if stopped else "",
+            text=text,
+            attachments=attachments or [],
+            response_to=response_to,
+            metadata=metadata or {},
+            created_on=timezone.now(),
+        )
+        MsgEvent.objects.create(msg=msg, event_type="status", status=msg.status, description=msg.error)
+        realtime.publish(channel.workspace_id, realtime.msg_event(msg))
+        if not stopped:
+            wake_sender(channel.id)
+    return msg
+
+
+def wake_sender(channel_id: int) -> None:
+    queue.wake("send", "channels_app.jobs.send_channel", channel_id, key=f"send:{channel_id}")
+
+
+def _claim(channel: Channel, limit: int) -> list[Msg]:
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Msg.objects.select_for_update(skip_locked=True)
+            .filter(channel=channel, direction=Direction.OUT)
+            .filter(Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt_on__lte=now))
+            .order_by("id")
+            .values_list("id", flat=True)[:limit]
+        )
+        if not ids:
+            return []
+        Msg.objects.filter(id__in=ids).update(
+            status=MsgStatus.WIRED, attempts=F("attempts") + 1, modified_on=now, next_attempt_on=None
+        )
+    return list(Msg.objects.filter(id__in=ids).order_by("id"))
+
+
+def send_channel(*, channel_id: int, transport: httpx.AsyncBaseTransport | None = None) -> int:
+    """Drain the channel's queue; one sender per channel at a time so its rate limit holds."""
+    channel = Channel.objects.filter(id=channel_id, is_active=True).first()
+    if channel is None:
+        return 0
+    lock = f"send:{channel_id}"
+    sent = 0
+    while queue.try_lock(lock, seconds=600):
+        try:
+            while batch := _claim(channel, settings.FLOWGATE_BATCH_SIZE):
+                results = asyncio.run(_send_batch(channel, batch, transport))
+                _record_results(channel, batch, results)
+                sent += len(batch)
+        finally:
+            queue.release_lock(lock)
+        # A message queued while we held the lock had its wake-up skipped: look once more.
+        if not _has_due(channel):
+            break
+    return sent
+
+
+def _has_due(channel: Channel) -> bool:
+    return (
+        Msg.objects.filter(channel=channel, direction=Direction.OUT)
+        .filter(Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt_on__lte=timezone.now()))
+        .exists()
+    )
+
+
+class _RateLimiter:
+    """Spaces request starts at 1/tps seconds; shared by the batch's concurrent senders."""
+
+    def __init__(self, tps: float) -> None:
+        self.interval = 1.0 / tps if tps > 0 else 0.0
+        self.next_start = time.monotonic()
+        self.lock = asyncio.Lock()
+
+    async def wait(self) -> None:
+        if not self.interval:
+            return
+        async with self.lock:
+            now = time.monotonic()
+            delay = self.next_start - now
+            self.next_start = max(now, self.next_start) + self.interval
+        if delay > 0:
+            await asyncio.sleep(delay)
+
+
+async def _send_batch(
+    channel: Channel, batch: list[Msg], transport: httpx.AsyncBaseTransport | None
+) -> list[SendResult]:
+    channel_type = channel.type
+    limiter = _RateLimiter(channel_type.max_tps(channel))
+    semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
+    timeout = httpx.Timeout(settings.FLOWGATE_SEND_TIMEOUT_SECONDS)
+
+    async with httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False) as client:
+
+        async def send_one(msg: Msg) -> SendResult:
+            outgoing = OutgoingMessage(
+                id=msg.id, uuid=str(msg.uuid), text=msg.text, urn=msg.urn, attachments=msg.attachments,
+                attempt=msg.attempts, parts_sent=int(msg.metadata.get("parts_sent", 0)),
+            )
+            async with semaphore:
+                await limiter.wait()
+                try:
+                    return await channel_type.send(channel, outgoing, client)
+                except httpx.TransportError as exc:
+                    return SendResult(ok=False, retryable=True, error=f"transport error: {exc!r}")
+                except Exception as exc:  # a type bug must fail one message, not the batch
+                    logger.exception("channel type %s failed to send %s", channel.channel_type, msg.uuid)
+                    return SendResult(ok=False, retryable=False, error=f"internal error: {exc}")
+
+        return await asyncio.gather(*(send_one(m) for m in batch))
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=settings.FLOWGATE_SEND_BACKOFF_SECONDS * (2 ** max(attempts - 1, 0)))
+
+
+def _record_results(channel: Channel, batch: list[Msg], results: list[SendResult]) -> None:
+    now = timezone.now()
+    events: list[MsgEvent] = []
+    with transaction.atomic():
+        for msg, result in zip(batch, results, strict=True):
+            for entry in result.log:
+                events.append(MsgEvent(msg=msg, event_type="http", data=entry))
+            if result.parts_sent != int(msg.metadata.get("parts_sent", 0)):
+                msg.metadata = {**msg.metadata, "parts_sent": result.parts_sent}
+                Msg.objects.filter(id=msg.id).update(metadata=msg.metadata)
+            if result.ok:
+                # A fast provider may have called back "delivered" already: only move forward.
+                Msg.objects.filter(id=msg.id, status=MsgStatus.WIRED).update(
+                    status=MsgStatus.SENT, sent_on=now, error="", modified_on=now
+                )
+                Msg.objects.filter(id=msg.id).update(external_id=result.external_id, parts=result.parts)
+                msg.status, msg.external_id, msg.error = MsgStatus.SENT, result.external_id, ""
+            elif result.retryable and msg.attempts < settings.FLOWGATE_SEND_MAX_ATTEMPTS:
+                msg.status, msg.error = MsgStatus.ERRORED, result.error
+                Msg.objects.filter(id=msg.id, status=MsgStatus.WIRED).update(
+                    status=MsgStatus.ERRORED, error=result.error, next_attempt_on=now + retry_delay(msg.attempts),
+                    modified_on=now,
+                )
+            else:
+                msg.status, msg.error = MsgStatus.FAILED, result.error
+                Msg.objects.filter(id=msg.id, status=MsgStatus.WIRED).update(
+                    status=MsgStatus.FAILED, error=result.error, modified_on=now
+                )
+            events.append(
+                MsgEvent(msg=msg, event_type="status", status=msg.status, description=msg.error,
+                         data={"attempt": msg.attempts})
+            )
+            realtime.publish(channel.workspace_id, realtime.msg_event(msg))
+        MsgEvent.objects.bulk_create(events)
+
+
+def sweep(*, now: Any = None) -> dict[str, int]:
+    """Re-wake senders with due work and flag messages a dead worker left `wired`.
+
+    Runs on a schedule; it is what makes a lost Redis job or a crashed worker only a delay.
+    """
+    now = now or timezone.now()
+    due_channels = set(
+        Msg.objects.filter(direction=Direction.OUT)
+        .filter(Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt_on__lte=now))
+        .values_list("channel_id", flat=True)
+        .distinct()
+    )
+    for channel_id in due_channels:
+        queue.clear_wake(f"send:{channel_id}")
+        wake_sender(channel_id)
+
+    stale_before = now - timedelta(seconds=settings.FLOWGATE_WIRED_STALE_SECONDS)
+    stale = list(
+        Msg.objects.filter(direction=Direction.OUT, status=MsgStatus.WIRED, modified_on__lt=stale_before)
+        .exclude(metadata__has_key="outcome_unknown")
+        .only("id", "metadata")[:1000]
+    )
+    for msg in stale:
+        msg.metadata = {**msg.metadata, "outcome_unknown": True}
+        Msg.objects.filter(id=msg.id).update(metadata=msg.metadata)
+        MsgEvent.objects.create(
+            msg=msg, event_type="outcome_unknown", status=MsgStatus.WIRED,
+            description="the worker stopped after writing to the provider; not resent to avoid a duplicate",
+        )
+
+    pending_workspaces = set(
+        Msg.objects.filter(direction=Direction.IN, status=MsgStatus.PENDING)
+        .values_list("workspace_id", flat=True)
+        .distinct()
+    )
+    for workspace_id in pending_workspaces:
+        queue.clear_wake(f"handle:{workspace_id}")
+        queue.wake("handle", "channels_app.jobs.handle_inbound", workspace_id, key=f"handle:{workspace_id}")
+    return {"send_wakeups": len(due_channels), "stale_wired": len(stale), "handle_wakeups": len(pending_workspaces)}

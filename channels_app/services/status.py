@@ -1,0 +1,90 @@
+"""One status path for every channel type: callbacks, receipts, polling and REST updates."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from channels_app import realtime
+from channels_app.models import Channel, Direction, Msg, MsgEvent, MsgStatus
+from channels_app.models.msg import FINAL_STATUSES, STATUS_ORDER
+
+SETTABLE = {MsgStatus.WIRED, MsgStatus.SENT, MsgStatus.DELIVERED, MsgStatus.ERRORED, MsgStatus.FAILED}
+
+
+class MsgNotFound(LookupError):
+    pass
+
+
+def find_outbound(
+    *, channel: Channel, msg_id: Any = None, msg_uuid: Any = None, external_id: str | None = None
+) -> Msg:
+    """Our outbound message on this channel, by our uuid, our id or the provider's id."""
+    qs = Msg.objects.filter(channel=channel, direction=Direction.OUT)
+    if msg_uuid:
+        try:
+            found = qs.filter(uuid=uuid.UUID(str(msg_uuid))).first()
+        except ValueError:
+            raise MsgNotFound(f"{msg_uuid!r} is not a message uuid") from None
+    elif msg_id not in (None, ""):
+        if not str(msg_id).isdigit():
+            raise MsgNotFound(f"{msg_id!r} is not a message id")
+        found = qs.filter(id=int(msg_id)).first()
+    elif external_id:
+        found = qs.filter(external_id=external_id).order_by("-id").first()
+    else:
+        raise MsgNotFound("no message id given: send `id` or `uuid`")
+    if found is None:
+        raise MsgNotFound("no such message on this channel")
+    return found
+
+
+def update_status(
+    *,
+    msg: Msg,
+    status: str,
+    error: str = "",
+    external_id: str | None = None,
+    source: str = "callback",
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Apply a provider's status; returns False when it was ignored (stale or final already).
+
+    Statuses only move forward: a late "sent" after "delivered" is logged and ignored, so
+    callbacks arriving out of order never undo progress.
+    """
+    if status not in SETTABLE:
+        raise ValueError(f"unknown status {status!r}")
+    with transaction.atomic():
+        locked = Msg.objects.select_for_update().get(id=msg.id)
+        current = MsgStatus(locked.status)
+        new = MsgStatus(status)
+        ignored = current in FINAL_STATUSES or STATUS_ORDER[new] < STATUS_ORDER.get(current, 0)
+        if current == new and not error:
+            ignored = True
+        MsgEvent.objects.create(
+            msg=locked,
+            event_type=source,
+            status=new,
+            description=("ignored: message is already " + current) if ignored else error,
+            data=data or {},
+        )
+        if ignored:
+            return False
+        now = timezone.now()
+        locked.status = new
+        if external_id:
+            locked.external_id = external_id
+        if new == MsgStatus.FAILED or new == MsgStatus.ERRORED:
+            locked.error = error or locked.error or "failed at the provider"
+        if new in (MsgStatus.SENT, MsgStatus.DELIVERED) and locked.sent_on is None:
+            locked.sent_on = now
+        if new == MsgStatus.DELIVERED:
+            locked.delivered_on = now
+        locked.save(update_fields=["status", "external_id", "error", "sent_on", "delivered_on", "modified_on"])
+        realtime.publish(locked.workspace_id, realtime.msg_event(locked))
+    msg.refresh_from_db()
+    return True

@@ -1,0 +1,125 @@
+"""The contract every channel type implements.
+
+A channel type is a folder with a `type.py` holding a `ChannelType` subclass: class attributes
+describe it (code, name, config fields, URLs) and a few hooks do the type-specific work. Core
+services (ingest, send, status) call only these hooks, so adding a provider never touches them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    import httpx
+    from django.http import HttpRequest, HttpResponse
+
+    from channels_app.models import Channel
+
+
+class ConfigError(ValueError):
+    """A channel config that cannot work; `errors` maps field name to message."""
+
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(f"{k}: {v}" for k, v in errors.items()))
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class ConfigField:
+    """One setting of a channel type; the add-channel form and API validation come from these."""
+
+    name: str
+    label: str
+    kind: str = "text"  # text | password | url | choice | int | json | textarea
+    required: bool = False
+    default: Any = None
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+    @property
+    def secret(self) -> bool:
+        return self.kind == "password"
+
+
+@dataclass
+class OutgoingMessage:
+    """What a type needs to send one message, detached from the ORM so sending can run async."""
+
+    id: int
+    uuid: str
+    text: str
+    urn: str
+    attachments: list[str] = field(default_factory=list)
+    attempt: int = 1
+    # Parts already accepted by the provider in earlier attempts: a retry resumes after them
+    # instead of sending part one again.
+    parts_sent: int = 0
+
+
+@dataclass
+class SendResult:
+    """The outcome of one send attempt.
+
+    `retryable` failures (transport errors, 5xx, 429) are tried again with backoff; others are
+    final. `log` keeps the request and response for the message's event log (secrets masked).
+    """
+
+    ok: bool
+    external_id: str | None = None
+    error: str = ""
+    retryable: bool = False
+    parts: int = 1
+    parts_sent: int = 0
+    log: list[dict[str, Any]] = field(default_factory=list)
+
+
+ChannelView = Callable[["HttpRequest", "Channel"], "HttpResponse"]
+
+
+class ChannelType:
+    code: ClassVar[str]
+    slug: ClassVar[str]  # the URL segment: /c/<slug>/<uuid>/<action>
+    name: ClassVar[str]
+    description: ClassVar[str] = ""
+    schemes: ClassVar[tuple[str, ...]] = ("tel",)
+    config_fields: ClassVar[tuple[ConfigField, ...]] = ()
+    # Types created only by another system (e.g. a handler app registering itself) set False.
+    user_creatable: ClassVar[bool] = True
+
+    # --- configuration ------------------------------------------------------------------
+    def clean_config(self, config: dict[str, Any], *, existing: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Validate and normalise a config; masked secrets keep their stored value."""
+        from channels_app.types.config import clean_config
+
+        return clean_config(self.config_fields, config, existing=existing)
+
+    def default_scheme(self, channel: Channel) -> str:
+        """The URN scheme of a bare sender/recipient (`+2507…` → `tel:+2507…`)."""
+        return self.schemes[0]
+
+    def secret_keys(self, channel: Channel) -> set[str]:
+        return {f.name for f in self.config_fields if f.secret}
+
+    # --- inbound ------------------------------------------------------------------------
+    def views(self) -> dict[str, ChannelView]:
+        """Handlers for /c/<slug>/<uuid>/<action>, keyed by action."""
+        return {}
+
+    # --- outbound -----------------------------------------------------------------------
+    def max_tps(self, channel: Channel) -> float:
+        """Messages per second this channel may send (0 = unlimited)."""
+        try:
+            return float(channel.config.get("max_tps") or 0)
+        except (TypeError, ValueError):
+            return 0.0
+
+    async def send(self, channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
+        raise NotImplementedError(f"channel type {self.code} cannot send")
+
+    def urls(self, channel: Channel) -> dict[str, str]:
+        from django.conf import settings
+
+        base = settings.FLOWGATE_BASE_URL.rstrip("/")
+        return {action: f"{base}/c/{self.slug}/{channel.uuid}/{action}" for action in self.views()}

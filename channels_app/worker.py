@@ -1,0 +1,81 @@
+"""Running jobs: an rq worker that never forks, and the scheduler loop that sweeps.
+
+The embedded default runs both in threads of the web process (fakeredis queue); with REDIS_URL
+`manage.py worker` runs them in their own process. SIGALRM and signal handlers only work in
+the main thread, so the threaded worker uses a timer-based death penalty and no handlers.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from django.db import close_old_connections
+from rq import SimpleWorker
+from rq.timeouts import TimerDeathPenalty
+
+from channels_app import jobs, queue
+
+logger = logging.getLogger(__name__)
+
+SWEEP_INTERVAL_SECONDS = 15.0
+
+
+class ThreadWorker(SimpleWorker):
+    death_penalty_class = TimerDeathPenalty
+
+    def _install_signal_handlers(self) -> None:  # signals belong to the main thread
+        pass
+
+    def execute_job(self, job, queue):  # type: ignore[no-untyped-def]
+        try:
+            return super().execute_job(job, queue)
+        finally:
+            close_old_connections()
+
+
+def make_worker(*, threaded: bool) -> SimpleWorker:
+    queues = [queue.get_queue(name) for name in queue.QUEUE_NAMES]
+    worker_class = ThreadWorker if threaded else SimpleWorker
+    return worker_class(queues, connection=queue.connection())
+
+
+def run_scheduler(stop: threading.Event, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
+    while not stop.wait(interval):
+        try:
+            jobs.sweep()
+        except Exception:
+            logger.exception("sweep failed")
+        finally:
+            close_old_connections()
+
+
+def start_in_process(stop: threading.Event) -> list[threading.Thread]:
+    """Start the worker and scheduler as daemon threads of this process."""
+
+    def work() -> None:
+        while not stop.is_set():
+            try:
+                make_worker(threaded=True).work(burst=True, logging_level="WARNING")
+            except Exception:
+                logger.exception("in-process worker crashed; restarting")
+            close_old_connections()
+            stop.wait(0.05)
+
+    threads = [
+        threading.Thread(target=work, name="flowgate-worker", daemon=True),
+        threading.Thread(target=run_scheduler, args=(stop,), name="flowgate-scheduler", daemon=True),
+    ]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def drain(max_seconds: float = 30.0) -> None:
+    """Run queued jobs until the queues are empty (tests and one-off commands)."""
+    deadline = time.monotonic() + max_seconds
+    while time.monotonic() < deadline:
+        if not any(queue.get_queue(name).count for name in queue.QUEUE_NAMES):
+            return
+        make_worker(threaded=True).work(burst=True, logging_level="WARNING")

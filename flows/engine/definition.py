@@ -1,0 +1,385 @@
+"""Flow definitions (goflow spec 13.x-14.x) as plain dataclasses, plus validation.
+
+Actions keep their raw JSON next to the few typed fields the runner needs, so that a definition
+round-trips unchanged (editor metadata, unknown future keys) when the Django side exports it.
+Validation collects every problem with the node uuid and field it concerns instead of stopping at
+the first, so the editor can highlight all of them at once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+SPEC_VERSION = "14.4.1"
+SUPPORTED_MAJOR = (13, 14)
+
+ACTION_TYPES = {
+    "add_contact_groups",
+    "add_contact_urn",
+    "add_input_labels",
+    "call_classifier",
+    "call_llm",
+    "call_resthook",
+    "call_webhook",
+    "enter_flow",
+    "open_ticket",
+    "play_audio",
+    "remove_contact_groups",
+    "say_msg",
+    "send_broadcast",
+    "send_email",
+    "send_msg",
+    "set_contact_channel",
+    "set_contact_field",
+    "set_contact_language",
+    "set_contact_name",
+    "set_contact_status",
+    "set_contact_timezone",
+    "set_run_local",
+    "set_run_result",
+    "start_session",
+}
+
+_RESULT_NAME_MAX = 64
+_HEADER_NAME_RE = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+
+
+@dataclass
+class FlowError:
+    """One validation problem: where (node uuid, field path) and what."""
+
+    message: str
+    node_uuid: str = ""
+    field: str = ""
+
+    def __str__(self) -> str:
+        where = f"node {self.node_uuid}" if self.node_uuid else "flow"
+        return f"{where}: {self.field + ': ' if self.field else ''}{self.message}"
+
+
+class FlowReadError(ValueError):
+    def __init__(self, errors: list[FlowError]) -> None:
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+@dataclass
+class Action:
+    uuid: str
+    type: str
+    raw: dict[str, Any]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.raw.get(key, default)
+
+
+@dataclass
+class Case:
+    uuid: str
+    type: str
+    arguments: list[str]
+    category_uuid: str
+
+
+@dataclass
+class Category:
+    uuid: str
+    name: str
+    exit_uuid: str
+
+
+@dataclass
+class Exit:
+    uuid: str
+    destination_uuid: str | None = None
+
+
+@dataclass
+class Timeout:
+    seconds: int
+    category_uuid: str
+
+
+@dataclass
+class Wait:
+    type: str = "msg"
+    timeout: Timeout | None = None
+    hint: dict[str, Any] | None = None
+
+
+@dataclass
+class Router:
+    type: str
+    categories: list[Category]
+    result_name: str = ""
+    operand: str = "@input.text"
+    cases: list[Case] = field(default_factory=list)
+    default_category_uuid: str = ""
+    wait: Wait | None = None
+
+    def category(self, uuid: str) -> Category | None:
+        return next((c for c in self.categories if c.uuid == uuid), None)
+
+
+@dataclass
+class Node:
+    uuid: str
+    actions: list[Action] = field(default_factory=list)
+    router: Router | None = None
+    exits: list[Exit] = field(default_factory=list)
+
+    def exit(self, uuid: str) -> Exit | None:
+        return next((e for e in self.exits if e.uuid == uuid), None)
+
+
+@dataclass
+class Flow:
+    uuid: str
+    name: str
+    spec_version: str = SPEC_VERSION
+    language: str = "eng"
+    type: str = "messaging"
+    revision: int = 0
+    expire_after_minutes: int = 0
+    nodes: list[Node] = field(default_factory=list)
+    localization: dict[str, dict[str, dict[str, list[str]]]] = field(default_factory=dict)
+    raw: dict[str, Any] = field(default_factory=dict)
+    _by_uuid: dict[str, Node] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._by_uuid = {n.uuid: n for n in self.nodes}
+
+    def node(self, uuid: str) -> Node | None:
+        return self._by_uuid.get(uuid)
+
+    def ref(self) -> dict[str, str]:
+        return {"name": self.name, "uuid": self.uuid}
+
+    def localized(self, lang: str, item_uuid: str, key: str) -> list[str] | None:
+        """Translations of one property of one action/case/category, if any."""
+        if not lang or lang == self.language:
+            return None
+        return self.localization.get(lang, {}).get(item_uuid, {}).get(key)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.raw
+
+
+# ----------------------------------------------------------------------------------- reading
+
+
+def read_flow(data: dict[str, Any], *, validate: bool = True) -> Flow:
+    """Builds a Flow from its JSON; raises FlowReadError listing every structural problem."""
+    nodes = [read_node(n) for n in data.get("nodes") or []]
+    flow = Flow(
+        uuid=data.get("uuid", ""),
+        name=data.get("name", ""),
+        spec_version=str(data.get("spec_version") or SPEC_VERSION),
+        language=data.get("language") or "eng",
+        type=data.get("type") or "messaging",
+        revision=int(data.get("revision") or 0),
+        expire_after_minutes=int(data.get("expire_after_minutes") or 0),
+        nodes=nodes,
+        localization=data.get("localization") or {},
+        raw=data,
+    )
+    if validate:
+        errors = validate_flow(flow)
+        if errors:
+            raise FlowReadError(errors)
+    return flow
+
+
+def read_node(data: dict[str, Any]) -> Node:
+    actions = [
+        Action(uuid=a.get("uuid", ""), type=a.get("type", ""), raw=a) for a in data.get("actions") or []
+    ]
+    router = read_router(data["router"]) if data.get("router") else None
+    exits = [Exit(e.get("uuid", ""), e.get("destination_uuid") or None) for e in data.get("exits") or []]
+    return Node(uuid=data.get("uuid", ""), actions=actions, router=router, exits=exits)
+
+
+def read_router(data: dict[str, Any]) -> Router:
+    wait = None
+    if data.get("wait"):
+        w = data["wait"]
+        timeout = None
+        if w.get("timeout"):
+            timeout = Timeout(int(w["timeout"].get("seconds") or 0), w["timeout"].get("category_uuid", ""))
+        wait = Wait(type=w.get("type", "msg"), timeout=timeout, hint=w.get("hint"))
+    return Router(
+        type=data.get("type", ""),
+        categories=[
+            Category(c.get("uuid", ""), c.get("name", ""), c.get("exit_uuid", ""))
+            for c in data.get("categories") or []
+        ],
+        result_name=data.get("result_name") or "",
+        operand=data.get("operand") or "@input.text",
+        cases=[
+            Case(c.get("uuid", ""), c.get("type", ""), [str(a) for a in c.get("arguments") or []], c.get("category_uuid", ""))
+            for c in data.get("cases") or []
+        ],
+        default_category_uuid=data.get("default_category_uuid") or "",
+        wait=wait,
+    )
+
+
+# ----------------------------------------------------------------------------------- validation
+
+
+def validate_flow(flow: Flow) -> list[FlowError]:
+    errors: list[FlowError] = []
+    major = _major(flow.spec_version)
+    if major is not None and major not in SUPPORTED_MAJOR:
+        errors.append(FlowError(f"spec version {flow.spec_version} is not supported", field="spec_version"))
+    if not flow.uuid:
+        errors.append(FlowError("field 'uuid' is required", field="uuid"))
+    if flow.type not in ("messaging", "messaging_background", "messaging_offline", "voice", "background"):
+        errors.append(FlowError(f"'{flow.type}' is not a valid flow type", field="type"))
+    seen: set[str] = set()
+    node_uuids = {n.uuid for n in flow.nodes}
+    for node in flow.nodes:
+        if not node.uuid:
+            errors.append(FlowError("field 'uuid' is required", field="uuid"))
+        elif node.uuid in seen:
+            errors.append(FlowError("duplicate node uuid", node.uuid, "uuid"))
+        seen.add(node.uuid)
+        errors.extend(validate_node(node, node_uuids))
+    return errors
+
+
+def validate_node(node: Node, node_uuids: set[str] | None = None) -> list[FlowError]:
+    errors: list[FlowError] = []
+    if not node.exits:
+        errors.append(FlowError("node must have at least one exit", node.uuid, "exits"))
+    for i, action in enumerate(node.actions):
+        for msg in validate_action(action):
+            errors.append(FlowError(msg, node.uuid, f"actions[{i}]"))
+    if node.router:
+        exit_uuids = {e.uuid for e in node.exits}
+        for msg in validate_router(node.router, exit_uuids):
+            errors.append(FlowError(msg, node.uuid, "router"))
+    elif len(node.exits) > 1 and node.actions:
+        errors.append(FlowError("node without a router can only have one exit", node.uuid, "exits"))
+    for i, ex in enumerate(node.exits):
+        if ex.destination_uuid and node_uuids is not None and ex.destination_uuid not in node_uuids:
+            errors.append(
+                FlowError(f"destination {ex.destination_uuid} isn't a known node", node.uuid, f"exits[{i}]")
+            )
+    return errors
+
+
+def validate_router(router: Router, exit_uuids: set[str] | None = None) -> list[str]:
+    """Messages mirror goflow's read errors so the conformance vectors can compare them."""
+    from .functions import FUNCTIONS  # late import: the function registry imports router tests
+
+    errs: list[str] = []
+    if router.type not in ("switch", "random"):
+        errs.append(f"'{router.type}' is not a valid router type")
+    if not router.categories:
+        errs.append("field 'categories' must have at least 1 item")
+    cat_uuids = {c.uuid for c in router.categories}
+    if router.default_category_uuid and router.default_category_uuid not in cat_uuids:
+        errs.append(f"default category {router.default_category_uuid} is not a valid category")
+    for case in router.cases:
+        if case.type not in FUNCTIONS or not case.type.startswith("has_"):
+            errs.append(f"invalid case[uuid={case.uuid}]: {case.type} is not a registered test function")
+        if case.category_uuid not in cat_uuids:
+            errs.append(f"invalid case[uuid={case.uuid}]: category {case.category_uuid} is not a valid category")
+    if router.wait and router.wait.timeout and router.wait.timeout.category_uuid not in cat_uuids:
+        errs.append(f"timeout category {router.wait.timeout.category_uuid} is not a valid category")
+    if router.result_name and len(router.result_name) > _RESULT_NAME_MAX:
+        errs.append("field 'result_name' is not a valid result name")
+    if exit_uuids is not None:
+        for c in router.categories:
+            if c.exit_uuid not in exit_uuids:
+                errs.append(f"category {c.uuid} has an exit {c.exit_uuid} which isn't a node exit")
+    return errs
+
+
+def validate_action(action: Action) -> list[str]:
+    a = action.raw
+    t = action.type
+    errs: list[str] = []
+    if t not in ACTION_TYPES:
+        return [f"'{t}' is not a valid action type"]
+    if not action.uuid:
+        errs.append("field 'uuid' is required")
+    if t in ("send_msg", "say_msg"):
+        if not a.get("text"):
+            errs.append("field 'text' is required")
+        if len(a.get("attachments") or []) > 10:
+            errs.append("field 'attachments' must have a maximum of 10 items")
+        qrs = a.get("quick_replies") or []
+        if len(qrs) > 10:
+            errs.append("field 'quick_replies' must have a maximum of 10 items")
+        for i, qr in enumerate(qrs):
+            text = qr.get("text", "") if isinstance(qr, dict) else str(qr)
+            if len(text) > 1000:
+                errs.append(f"field 'quick_replies[{i}]' must be less than or equal to 1000")
+    elif t == "set_run_result":
+        if not a.get("name"):
+            errs.append("field 'name' is required")
+        elif len(a["name"]) > _RESULT_NAME_MAX:
+            errs.append("field 'name' is not a valid result name")
+    elif t == "call_webhook":
+        errs.extend(_validate_webhook(a))
+    elif t == "set_contact_field":
+        if not (a.get("field") or {}).get("key"):
+            errs.append("field 'field' is required")
+    elif t in ("add_contact_groups", "remove_contact_groups"):
+        if t == "add_contact_groups" and not a.get("groups"):
+            errs.append("field 'groups' is required")
+    elif t in ("enter_flow", "start_session"):
+        if t == "enter_flow" and not (a.get("flow") or {}).get("uuid"):
+            errs.append("field 'flow' is required")
+    elif t == "play_audio":
+        if not a.get("audio_url"):
+            errs.append("field 'audio_url' is required")
+    elif t == "add_contact_urn":
+        if not a.get("scheme"):
+            errs.append("field 'scheme' is required")
+        if not a.get("path"):
+            errs.append("field 'path' is required")
+    return errs
+
+
+def _validate_webhook(a: dict[str, Any]) -> list[str]:
+    errs = []
+    if not a.get("method"):
+        errs.append("field 'method' is required")
+    url = a.get("url") or ""
+    if not url:
+        errs.append("field 'url' is required")
+    elif len(url) > 8192:
+        errs.append("field 'url' must be less than or equal to 8192")
+    headers = a.get("headers") or {}
+    if len(headers) > 10:
+        errs.append("field 'headers' must be less than or equal to 10")
+    for name, value in headers.items():
+        if len(name) > 100:
+            errs.append(f"field 'headers[{name}]' must be less than or equal to 100")
+        elif not _HEADER_NAME_RE.match(name):
+            errs.append(f"header '{name}' is not a valid HTTP header")
+        if len(str(value)) > 5000:
+            errs.append(f"field 'headers[{name}]' must be less than or equal to 5000")
+    if len(a.get("body") or "") > 20000:
+        errs.append("field 'body' must be less than or equal to 20000")
+    if a.get("result_name") and len(a["result_name"]) > _RESULT_NAME_MAX:
+        errs.append("field 'result_name' is not a valid result name")
+    return errs
+
+
+def _major(version: str) -> int | None:
+    try:
+        return int(version.split(".")[0])
+    except ValueError:
+        return None
+
+
+def snakify(name: str) -> str:
+    """Result keys: 'Favorite Color' -> 'favorite_color' (what @results.<key> uses)."""
+    key = re.sub(r"[^\w]+", "_", name.strip().lower(), flags=re.UNICODE)
+    return key.strip("_")

@@ -1,0 +1,444 @@
+"""The flow runner: starts sessions, walks nodes until a wait or the end, resumes on input.
+
+The runner is a loop over a stack of runs rather than recursion, so a subflow that waits can be
+resumed later from stored JSON and then hand control back to its parent's router.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from . import functions as _functions  # noqa: F401  (registers builtins)
+from . import routertests as _routertests  # noqa: F401  (registers router tests)
+from .assets import Assets
+from .contact import Contact
+from .context import TOP_LEVELS, build_context
+from .definition import Flow, Node, Router, snakify
+from .environment import Environment, SeededRandom, utcnow
+from .expressions import Scope
+from .functions import FUNCTIONS
+from .session import ACTIVE, COMPLETED, DONE, EXPIRED, FAILED, WAITING, Run, Session, jsonable
+from .template import evaluate_template, evaluate_template_value
+from .values import XError, XObject, deref, format_datetime_iso, to_json_value, to_text
+
+MAX_STEPS_PER_SPRINT = 200  # guards against flows that loop forever without a wait
+DEFAULT_EXPIRE_MINUTES = 60 * 24 * 3
+
+
+class ResumeError(ValueError):
+    """A resume that the session can't accept (wrong type, nothing waiting...)."""
+
+
+@dataclass
+class Sprint:
+    """The outcome of one start/resume: the updated session and the events it produced."""
+
+    session: Session
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return self.session.status
+
+
+class SprintContext:
+    """Per-sprint state shared by the runner and actions."""
+
+    def __init__(self, engine: Engine, session: Session) -> None:
+        self.engine = engine
+        self.session = session
+        self.events: list[dict[str, Any]] = []
+        self.steps = 0
+        self.child_to_start: tuple[Flow, bool] | None = None
+
+    @property
+    def env(self) -> Environment:
+        return self.session.environment
+
+    def now_iso(self) -> str:
+        return format_datetime_iso(self.env.now().astimezone(dt.UTC))
+
+    def event(self, type_: str, **data: Any) -> dict[str, Any]:
+        ev = {"uuid": self.env.new_uuid(), "type": type_, "created_on": self.now_iso()}
+        ev.update(jsonable(data))
+        self.events.append(ev)
+        return ev
+
+    def scope(self, run: Run) -> Scope:
+        ctx = build_context(self.session, run, self.engine.assets, self.env)
+        return Scope(ctx, self.env, FUNCTIONS)
+
+    def render(self, run: Run, template: str, scope: Scope | None = None) -> str:
+        """Evaluates a template, logging an error event for each failed expression."""
+        if "@" not in template:
+            return template
+        text, errors = evaluate_template(template, scope or self.scope(run), TOP_LEVELS)
+        for e in errors:
+            self.event("error", text=f"Error evaluating expression: {e.message}")
+        return text
+
+    def render_value(self, run: Run, template: str, scope: Scope | None = None) -> Any:
+        return evaluate_template_value(template, scope or self.scope(run), TOP_LEVELS)
+
+
+class Engine:
+    """Entry point for the Django side: `start()` and `resume()` return a Sprint.
+
+    `http` is the httpx.Client used by call_webhook (tests pass one with a MockTransport);
+    `clock`, `new_uuid` and `random` make runs reproducible.
+    """
+
+    def __init__(
+        self,
+        assets: Assets,
+        *,
+        http: httpx.Client | None = None,
+        clock: Callable[[], dt.datetime] | None = None,
+        new_uuid: Callable[[], str] | None = None,
+        random: Callable[[], float] | None = None,
+        webhook_timeout: float = 10.0,
+        max_steps: int = MAX_STEPS_PER_SPRINT,
+    ) -> None:
+        self.assets = assets
+        self.http = http
+        self.clock = clock or utcnow
+        self.new_uuid = new_uuid
+        self.random = random
+        self.webhook_timeout = webhook_timeout
+        self.max_steps = max_steps
+
+    # ------------------------------------------------------------------------------- environment
+
+    def environment(self, data: dict[str, Any] | None = None) -> Environment:
+        env = Environment.from_json(data, now=self.clock)
+        if self.new_uuid:
+            env.new_uuid = self.new_uuid
+        env.random = self.random or SeededRandom(None)  # type: ignore[arg-type]
+        env.locations = self.assets.locations
+        return env
+
+    # ------------------------------------------------------------------------------- public API
+
+    def start(
+        self,
+        contact: Contact | dict[str, Any],
+        trigger: dict[str, Any],
+        environment: dict[str, Any] | None = None,
+    ) -> Sprint:
+        """Starts a new session for `contact` in the flow named by `trigger["flow"]`."""
+        env = self.environment(environment)
+        if isinstance(contact, dict):
+            contact = Contact.from_json(contact)
+        flow = self.assets.get_flow((trigger.get("flow") or {}).get("uuid", ""))
+        if flow is None:
+            raise ValueError(f"no such flow: {trigger.get('flow')}")
+        session = Session(
+            uuid=env.new_uuid(),
+            contact=contact,
+            environment=env,
+            trigger=trigger,
+            type=flow.type,
+            created_on=format_datetime_iso(env.now().astimezone(dt.UTC)),
+        )
+        sc = SprintContext(self, session)
+        msg_event = trigger.get("event") if trigger.get("type") == "msg" else None
+        if msg_event:
+            session.input = dict(msg_event.get("msg") or {})
+            session.input_created_on = msg_event.get("created_on")
+        session.sprints += 1
+        run = self._new_run(sc, flow, parent=None)
+        self._drive(sc, run, flow.nodes[0].uuid if flow.nodes else None, skip_actions=False)
+        return Sprint(session, sc.events)
+
+    def resume(self, session: Session | dict[str, Any], resume: dict[str, Any]) -> Sprint:
+        """Continues a waiting session with a msg, a wait timeout or an expiration."""
+        if isinstance(session, dict):
+            session = Session.from_json(session, self.environment(session.get("environment")))
+        else:
+            session.environment.now = self.clock
+        if session.status != WAITING:
+            raise ResumeError(f"only waiting sessions can be resumed, session is {session.status}")
+        run = session.active_run()
+        if run is None:
+            raise ResumeError("session has no waiting run")
+        kind = resume.get("type", "")
+        wait = session.wait or {}
+        sc = SprintContext(self, session)
+        if kind == "msg":
+            event = resume.get("event") or {}
+            session.input = dict(event.get("msg") or resume.get("msg") or {})
+            session.input_created_on = event.get("created_on") or resume.get("resumed_on")
+        elif kind == "wait_timeout":
+            if not wait.get("timeout_seconds"):
+                raise ResumeError("resume of type wait_timeout not accepted by wait of type msg")
+        elif kind in ("wait_expiration", "run_expiration"):
+            pass
+        else:
+            raise ResumeError(f"resume of type {kind} not accepted")
+        session.sprints += 1
+        session.last_resume = resume
+        session.wait = None
+        session.status = ACTIVE
+        if kind in ("wait_expiration", "run_expiration"):
+            self._end_run(sc, run, EXPIRED)
+            self._continue_parents(sc, run)
+        else:
+            run.status = ACTIVE
+            self._drive(sc, run, run.current_node, skip_actions=True, resume_kind=kind)
+        return Sprint(session, sc.events)
+
+    # ------------------------------------------------------------------------------- internals
+
+    def _new_run(self, sc: SprintContext, flow: Flow, parent: Run | None) -> Run:
+        now = sc.now_iso()
+        run = Run(
+            uuid=sc.env.new_uuid(),
+            flow=flow.ref(),
+            created_on=now,
+            modified_on=now,
+            parent_uuid=parent.uuid if parent else None,
+        )
+        sc.session.runs.append(run)
+        data: dict[str, Any] = {"flow": flow.ref(), "run_uuid": run.uuid}
+        if parent:
+            data["parent_uuid"] = parent.uuid
+        sc.event("run_started", **data)
+        return run
+
+    def _drive(
+        self,
+        sc: SprintContext,
+        run: Run,
+        node_uuid: str | None,
+        *,
+        skip_actions: bool,
+        resume_kind: str | None = None,
+    ) -> None:
+        """Runs `run` from a node; when it finishes, hands control back up the parent chain."""
+        outcome = self._walk(sc, run, node_uuid, skip_actions=skip_actions, resume_kind=resume_kind)
+        while True:
+            if outcome == "child":
+                assert sc.child_to_start is not None
+                flow, terminal = sc.child_to_start
+                sc.child_to_start = None
+                if terminal:
+                    self._end_run(sc, run, COMPLETED)
+                child = self._new_run(sc, flow, parent=run)
+                if terminal:
+                    child.parent_uuid = None
+                run = child
+                outcome = self._walk(sc, run, flow.nodes[0].uuid if flow.nodes else None, skip_actions=False)
+                continue
+            if outcome == "waiting":
+                return
+            # the run ended: continue its parent at the node that entered the subflow
+            parent = sc.session.run_by_uuid(run.parent_uuid)
+            if parent is None or parent.status in DONE:
+                self._finish_session(sc)
+                return
+            run = parent
+            parent.status = ACTIVE
+            outcome = self._walk(sc, run, run.current_node, skip_actions=True, resume_kind="child")
+
+    def _continue_parents(self, sc: SprintContext, ended: Run) -> None:
+        parent = sc.session.run_by_uuid(ended.parent_uuid)
+        if parent is None or parent.status in DONE:
+            self._finish_session(sc)
+            return
+        parent.status = ACTIVE
+        self._drive(sc, parent, parent.current_node, skip_actions=True, resume_kind="child")
+
+    def _finish_session(self, sc: SprintContext) -> None:
+        statuses = {r.status for r in sc.session.runs}
+        sc.session.status = FAILED if FAILED in statuses else COMPLETED
+        sc.session.wait = None
+
+    def _end_run(self, sc: SprintContext, run: Run, status: str) -> None:
+        run.status = status
+        run.exited_on = run.modified_on = sc.now_iso()
+        sc.event("run_ended", flow=dict(run.flow), run_uuid=run.uuid, status=status)
+
+    def _walk(
+        self,
+        sc: SprintContext,
+        run: Run,
+        node_uuid: str | None,
+        *,
+        skip_actions: bool,
+        resume_kind: str | None = None,
+    ) -> str:
+        """Walks nodes of one run. Returns "waiting", "child" (enter a subflow) or "ended"."""
+        from .actions import execute_action
+
+        flow = self.assets.get_flow(run.flow["uuid"])
+        if flow is None:
+            sc.event("failure", text=f"flow {run.flow.get('uuid')} is not available")
+            self._end_run(sc, run, FAILED)
+            return "ended"
+        while node_uuid:
+            node = flow.node(node_uuid)
+            if node is None:
+                sc.event("failure", text=f"node {node_uuid} doesn't exist")
+                self._end_run(sc, run, FAILED)
+                return "ended"
+            if not skip_actions:
+                sc.steps += 1
+                if sc.steps > self.max_steps:
+                    sc.event("failure", text="reached maximum number of steps per sprint")
+                    self._end_run(sc, run, FAILED)
+                    return "ended"
+                run.path.append({"uuid": sc.env.new_uuid(), "node_uuid": node.uuid, "arrived_on": sc.now_iso()})
+                for action in node.actions:
+                    execute_action(sc, run, flow, node, action)
+                    if sc.child_to_start is not None:
+                        return "child"
+                    if run.status in DONE:
+                        return "ended"
+            skip_actions = False
+            exit_uuid = None
+            if node.router:
+                router = node.router
+                if router.wait and resume_kind is None:
+                    self._begin_wait(sc, run, flow, router)
+                    return "waiting"
+                exit_uuid = self._route(sc, run, flow, node, router, resume_kind)
+                resume_kind = None
+                if exit_uuid is None:
+                    self._end_run(sc, run, FAILED)
+                    return "ended"
+            elif node.exits:
+                exit_uuid = node.exits[0].uuid
+            ex = node.exit(exit_uuid) if exit_uuid else None
+            if run.path:
+                run.path[-1]["exit_uuid"] = exit_uuid
+            node_uuid = ex.destination_uuid if ex else None
+            run.modified_on = sc.now_iso()
+        self._end_run(sc, run, COMPLETED)
+        return "ended"
+
+    def _begin_wait(self, sc: SprintContext, run: Run, flow: Flow, router: Router) -> None:
+        assert router.wait is not None
+        now = sc.env.now()
+        minutes = flow.expire_after_minutes or DEFAULT_EXPIRE_MINUTES
+        expires_on = format_datetime_iso((now + dt.timedelta(minutes=minutes)).astimezone(dt.UTC))
+        data: dict[str, Any] = {"expires_on": expires_on}
+        wait: dict[str, Any] = {"type": router.wait.type, "expires_on": expires_on}
+        if router.wait.timeout:
+            secs = router.wait.timeout.seconds
+            data["timeout_seconds"] = secs
+            wait["timeout_seconds"] = secs
+            wait["timeout_on"] = format_datetime_iso((now + dt.timedelta(seconds=secs)).astimezone(dt.UTC))
+        if router.wait.hint:
+            data["hint"] = router.wait.hint
+        run.status = WAITING
+        run.expires_on = expires_on
+        sc.session.status = WAITING
+        sc.session.wait = wait
+        sc.event("msg_wait", **data)
+
+    def _route(
+        self, sc: SprintContext, run: Run, flow: Flow, node: Node, router: Router, resume_kind: str | None
+    ) -> str | None:
+        """Picks a category, saves the result; returns the exit uuid (None if routing failed)."""
+        category = None
+        value = ""
+        operand_text = ""
+        extra = None
+        if resume_kind == "wait_timeout" and router.wait and router.wait.timeout:
+            category = router.category(router.wait.timeout.category_uuid)
+        elif router.type == "random":
+            r = sc.env.random()
+            idx = min(int(math.floor(r * len(router.categories))), len(router.categories) - 1)
+            category = router.categories[idx]
+            value = str(idx)
+            operand_text = repr(r)
+        else:
+            scope = sc.scope(run)
+            operand = evaluate_template_value(router.operand, scope, TOP_LEVELS)
+            rendered = to_text(deref(operand))
+            operand_text = "" if isinstance(rendered, XError) else rendered
+            if isinstance(operand, XError):
+                sc.event("error", text=f"Error evaluating expression: {operand.message}")
+            lang = _contact_language(sc, flow)
+            for case in router.cases:
+                args = flow.localized(lang, case.uuid, "arguments") or case.arguments
+                fn = FUNCTIONS.get(case.type)
+                if fn is None:
+                    continue
+                evaluated = [sc.render(run, a, scope) for a in args]
+                result = fn.fn(scope, operand, *evaluated)
+                if isinstance(result, XError):
+                    sc.event("error", text=f"error calling {case.type}: {result.message}")
+                    continue
+                if isinstance(result, XObject) and result.default is True:
+                    category = router.category(case.category_uuid)
+                    match = result.get("match")
+                    m_text = to_text(match)
+                    value = m_text if isinstance(m_text, str) else ""
+                    ex = result.get("extra")
+                    extra = to_json_value(ex) if isinstance(ex, XObject) else None
+                    break
+            if category is None:
+                category = router.category(router.default_category_uuid) if router.default_category_uuid else None
+                value = operand_text
+        if category is None:
+            sc.event("failure", text="Router failed to pick a category")
+            return None
+        if router.result_name:
+            self.save_result(sc, run, flow, node, router.result_name, value, category.name, category.uuid,
+                             operand_text, extra)
+        return category.exit_uuid
+
+    def save_result(
+        self,
+        sc: SprintContext,
+        run: Run,
+        flow: Flow,
+        node: Node | None,
+        name: str,
+        value: str,
+        category: str,
+        category_uuid: str | None,
+        input_text: str | None,
+        extra: Any = None,
+    ) -> None:
+        lang = _contact_language(sc, flow)
+        localized = None
+        if category_uuid:
+            names = flow.localized(lang, category_uuid, "name")
+            if names:
+                localized = names[0]
+        result: dict[str, Any] = {
+            "name": name,
+            "value": value,
+            "category": category,
+            "node_uuid": node.uuid if node else "",
+            "created_on": sc.now_iso(),
+        }
+        if input_text is not None:
+            result["input"] = input_text
+        if localized and localized != category:
+            result["category_localized"] = localized
+        if extra is not None:
+            result["extra"] = extra
+        run.results[snakify(name)] = result
+        ev: dict[str, Any] = {"name": name, "value": value, "category": category}
+        if localized and localized != category:
+            ev["category_localized"] = localized
+        if extra is not None:
+            ev["extra"] = extra
+        sc.event("run_result_changed", **ev)
+
+
+def _contact_language(sc: SprintContext, flow: Flow) -> str:
+    lang = sc.session.contact.language
+    allowed = sc.env.allowed_languages
+    if lang and (not allowed or lang in allowed):
+        return lang
+    return flow.language

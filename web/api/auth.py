@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja.security import APIKeyHeader
+
+from channels_app.models import APIToken
+from channels_app.models.workspace import hash_token
+
+
+class TokenAuth(APIKeyHeader):
+    """`Authorization: Token <key>` (or `Bearer <key>`); the request gets `.workspace`."""
+
+    param_name = "Authorization"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        if not key:
+            return None
+        scheme, _, value = key.partition(" ")
+        if scheme.lower() not in ("token", "bearer") or not value.strip():
+            return None
+        token = (
+            APIToken.objects.filter(key_hash=hash_token(value.strip()), is_active=True)
+            .select_related("workspace")
+            .first()
+        )
+        if token is None:
+            return None
+        now = timezone.now()
+        if token.last_used_on is None or (now - token.last_used_on).total_seconds() > 60:
+            APIToken.objects.filter(id=token.id).update(last_used_on=now)
+        request.workspace = token.workspace  # type: ignore[attr-defined]
+        return token
+
+
+class SessionOrToken(TokenAuth):
+    """Lets the web UI's own JavaScript call the API with the login session."""
+
+    def __call__(self, request: HttpRequest) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            from channels_app.workspaces import workspace_for_user
+
+            workspace = workspace_for_user(user)
+            if workspace is not None:
+                request.workspace = workspace  # type: ignore[attr-defined]
+                return user
+        return super().__call__(request)

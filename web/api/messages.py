@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router
+
+from channels_app.models import Channel, Msg
+from channels_app.services.messages import message_payload
+from channels_app.services.send import SendError, queue_message
+from web.api.common import get_or_404
+from web.api.schemas import ErrorOut, MessageDetailOut, MessageIn, MessageOut
+
+router = Router(tags=["messages"])
+
+
+@router.get("", response=list[MessageOut])
+def list_messages(
+    request: HttpRequest,
+    direction: str = "",
+    status: str = "",
+    channel: str = "",
+    contact: str = "",
+    after: datetime | None = None,
+    before: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    qs = Msg.objects.filter(workspace=request.workspace).select_related("channel", "contact", "response_to")  # type: ignore[attr-defined]
+    if direction:
+        qs = qs.filter(direction=direction)
+    if status:
+        qs = qs.filter(status__in=status.split(","))
+    if channel:
+        qs = qs.filter(channel__uuid=channel) if _is_uuid(channel) else qs.none()
+    if contact:
+        qs = qs.filter(contact__uuid=contact) if _is_uuid(contact) else qs.none()
+    if after:
+        qs = qs.filter(created_on__gt=after)
+    if before:
+        qs = qs.filter(created_on__lt=before)
+    limit = max(1, min(limit, 1000))
+    return [message_payload(m) for m in qs.order_by("-created_on", "-id")[offset : offset + limit]]
+
+
+def _is_uuid(value: str) -> bool:
+    import uuid
+
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+@router.post("", response={201: MessageOut, 400: ErrorOut, 404: ErrorOut})
+def send_message(request: HttpRequest, payload: MessageIn) -> Any:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    if payload.channel:
+        channel = get_or_404(Channel, request, payload.channel, is_active=True)
+    else:
+        channel = Channel.objects.filter(workspace=workspace, is_active=True).order_by("id").first()
+        if channel is None:
+            return 400, {"error": "the workspace has no active channel to send with"}
+    try:
+        msg = queue_message(channel=channel, to=payload.to, text=payload.text, attachments=payload.attachments)
+    except SendError as exc:
+        return 400, {"error": str(exc)}
+    return 201, message_payload(msg)
+
+
+@router.get("/{msg_uuid}", response={200: MessageDetailOut, 404: ErrorOut})
+def get_message(request: HttpRequest, msg_uuid: str) -> Any:
+    msg = get_or_404(Msg, request, msg_uuid)
+    return message_payload(msg, with_events=True)

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    error: str
+    errors: Any = None
+
+
+class ChannelIn(Schema):
+    type: str
+    name: str
+    address: str = ""
+    country: str = ""
+    config: dict[str, Any] = {}
+
+
+class ChannelPatch(Schema):
+    name: str | None = None
+    address: str | None = None
+    country: str | None = None
+    config: dict[str, Any] | None = None
+    is_active: bool | None = None
+
+
+class ChannelOut(Schema):
+    uuid: str
+    type: str
+    name: str
+    address: str
+    country: str
+    config: dict[str, Any]
+    urls: dict[str, str]
+    is_active: bool
+    created_on: datetime
+
+
+class ContactIn(Schema):
+    name: str = ""
+    urns: list[str] = []
+    language: str = ""
+    fields: dict[str, Any] = {}
+
+
+class ContactOut(Schema):
+    uuid: str
+    name: str
+    language: str
+    status: str
+    urns: list[str]
+    fields: dict[str, Any]
+    created_on: datetime
+
+
+class MessageIn(Schema):
+    channel: str | None = None
+    to: str
+    text: str = ""
+    attachments: list[str] = []
+
+
+class MessageOut(Schema):
+    uuid: str
+    id: int
+    direction: str
+    status: str
+    text: str
+    attachments: list[str]
+    urn: str
+    channel: str
+    contact: str | None
+    external_id: str | None
+    error: str
+    attempts: int
+    parts: int
+    response_to: str | None
+    created_on: datetime
+    sent_on: datetime | None
+    delivered_on: datetime | None
+    modified_on: datetime
+
+
+class MessageEventOut(Schema):
+    type: str
+    status: str
+    description: str
+    data: dict[str, Any]
+    created_on: datetime
+
+
+class MessageDetailOut(MessageOut):
+    events: list[MessageEventOut]

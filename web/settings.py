@@ -1,0 +1,162 @@
+"""Flowgate settings.
+
+Everything is driven by environment variables so the same code runs the embedded default
+(no env: SQLite, an in-process queue on fakeredis, in-memory channel layer) and a scaled-out
+deployment (DATABASE_URL on PostgreSQL, REDIS_URL for queues, cache and websockets).
+"""
+
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("FLOWGATE_VAR_DIR", BASE_DIR / "var"))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+
+def _env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+SECRET_KEY = os.environ.get("SECRET_KEY", "flowgate-insecure-development-key-change-me")
+DEBUG = _env_flag("DEBUG", False)
+ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "django_rq",
+    "channels_app",
+    "aggregators",
+    "smsc",
+    "flows",
+    "web",
+]
+
+MIDDLEWARE = [
+    "web.middleware.BodySizeLimitMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "web.urls"
+ASGI_APPLICATION = "web.asgi.application"
+WSGI_APPLICATION = "web.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "web" / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "web.context.workspace",
+            ]
+        },
+    }
+]
+
+# --- database -----------------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'flowgate.sqlite3'}"
+_db = dj_database_url.parse(DATABASE_URL)
+if _db["ENGINE"].endswith("postgresql"):
+    # psycopg 3's pool instead of CONN_MAX_AGE: persistent connections under ASGI leak one
+    # connection per thread, a pool bounds them.
+    if _env_flag("FLOWGATE_DB_POOL", True):
+        _db.setdefault("OPTIONS", {})["pool"] = {
+            "min_size": 1,
+            "max_size": int(os.environ.get("FLOWGATE_DB_POOL_SIZE", "20")),
+            "timeout": 10,
+        }
+    _db["CONN_MAX_AGE"] = 0
+elif _db["ENGINE"].endswith("sqlite3"):
+    # WAL + a busy timeout let the web thread and the in-process worker write side by side.
+    _db.setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+    )
+DATABASES = {"default": _db}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- redis: queues, cache, channel layer --------------------------------------------------
+REDIS_URL = os.environ.get("REDIS_URL", "")
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CHANNEL_LAYERS = {
+        "default": {"BACKEND": "channels_redis.core.RedisChannelLayer", "CONFIG": {"hosts": [REDIS_URL]}}
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# django-rq: the queues are named here; the connection (real Redis or an in-process fakeredis
+# server) is chosen by channels_app.queue so both modes share one code path.
+RQ_QUEUES = {name: {"URL": REDIS_URL or "redis://fake"} for name in ("default", "send", "handle")}
+RQ = {"COMMIT_MODE": "on_db_commit"}
+
+# --- auth / ui ----------------------------------------------------------------------------
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
+AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+
+# --- limits and behaviour -----------------------------------------------------------------
+# Bodies above this are answered 413 before they are read.
+FLOWGATE_MAX_BODY_BYTES = int(os.environ.get("FLOWGATE_MAX_BODY_BYTES", str(256 * 1024)))
+DATA_UPLOAD_MAX_MEMORY_SIZE = FLOWGATE_MAX_BODY_BYTES
+# Channels may call loopback/private addresses only when the deployment says so.
+FLOWGATE_ALLOW_PRIVATE_URLS = _env_flag("FLOWGATE_ALLOW_PRIVATE_URLS", not REDIS_URL)
+# The public base URL used to build callback URLs handed to providers.
+FLOWGATE_BASE_URL = os.environ.get("FLOWGATE_BASE_URL", "http://127.0.0.1:8000")
+# Inbound messages with the same channel, URN and text within this window are stored once.
+FLOWGATE_INBOUND_DEDUPE_SECONDS = int(os.environ.get("FLOWGATE_INBOUND_DEDUPE_SECONDS", "5"))
+# How many messages one send/handle job claims.
+FLOWGATE_BATCH_SIZE = int(os.environ.get("FLOWGATE_BATCH_SIZE", "200"))
+# Send attempts in all (first try included) before a retryable failure becomes final.
+FLOWGATE_SEND_MAX_ATTEMPTS = int(os.environ.get("FLOWGATE_SEND_MAX_ATTEMPTS", "4"))
+FLOWGATE_SEND_BACKOFF_SECONDS = float(os.environ.get("FLOWGATE_SEND_BACKOFF_SECONDS", "5"))
+FLOWGATE_SEND_TIMEOUT_SECONDS = float(os.environ.get("FLOWGATE_SEND_TIMEOUT_SECONDS", "10"))
+# A message left "wired" longer than this by a worker that died is flagged (never resent).
+FLOWGATE_WIRED_STALE_SECONDS = int(os.environ.get("FLOWGATE_WIRED_STALE_SECONDS", "300"))
+# Whether the in-process worker runs inside `serve` (embedded default) or apart (REDIS_URL).
+FLOWGATE_INPROCESS_WORKER = _env_flag("FLOWGATE_INPROCESS_WORKER", not REDIS_URL)
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"mask_secrets": {"()": "web.logging.MaskSecretsFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_secrets"]}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {
+        "django.server": {"level": "WARNING"},
+        "rq.worker": {"level": "WARNING"},
+        "httpx": {"level": "WARNING"},
+    },
+}

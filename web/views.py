@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Q
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+
+from channels_app.models import Channel, Msg
+from channels_app.services import channels as channel_service
+from channels_app.types.base import ConfigError
+from channels_app.types.registry import UnknownChannelType, all_types, get_type
+from channels_app.workspaces import workspace_for_user
+from web import demo
+from web.forms import channel_form, config_from_form
+
+
+def _workspace(request: HttpRequest):  # type: ignore[no-untyped-def]
+    workspace = workspace_for_user(request.user)
+    if workspace is None:
+        raise Http404("you are not a member of any workspace")
+    return workspace
+
+
+def healthz(request: HttpRequest) -> HttpResponse:
+    return JsonResponse({"ok": True})
+
+
+@login_required
+def dashboard(request: HttpRequest) -> HttpResponse:
+    workspace = _workspace(request)
+    since = timezone.now() - timedelta(days=7)
+    counts = Msg.objects.filter(workspace=workspace, created_on__gte=since).aggregate(
+        incoming=Count("id", filter=Q(direction="in")),
+        outgoing=Count("id", filter=Q(direction="out")),
+        delivered=Count("id", filter=Q(direction="out", status="delivered")),
+        failed=Count("id", filter=Q(direction="out", status="failed")),
+    )
+    channels = Channel.objects.filter(workspace=workspace, is_active=True).order_by("name")
+    return render(request, "dashboard.html", {"counts": counts, "channels": channels})
+
+
+@login_required
+def channel_list(request: HttpRequest) -> HttpResponse:
+    workspace = _workspace(request)
+    channels = Channel.objects.filter(workspace=workspace, is_active=True).order_by("name")
+    return render(request, "channels/list.html", {"channels": channels})
+
+
+@login_required
+def channel_type_list(request: HttpRequest) -> HttpResponse:
+    return render(request, "channels/types.html", {"types": [t for t in all_types() if t.user_creatable]})
+
+
+@login_required
+def channel_create(request: HttpRequest, type_code: str) -> HttpResponse:
+    workspace = _workspace(request)
+    try:
+        channel_type = get_type(type_code)
+    except UnknownChannelType:
+        raise Http404("unknown channel type") from None
+    form = channel_form(channel_type, data=request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel = channel_service.create_channel(
+                workspace=workspace, type_code=channel_type.code, name=form.cleaned_data["name"],
+                address=form.cleaned_data["address"], country=form.cleaned_data["country"],
+                config=config_from_form(channel_type, form.cleaned_data),
+            )
+        except ConfigError as exc:
+            for name, message in exc.errors.items():
+                key = name if name in form.fields else f"config_{name}"
+                form.add_error(key if key in form.fields else None, message)
+        else:
+            flash.success(request, f"Channel {channel.name} added.")
+            return redirect("channel_detail", channel_uuid=channel.uuid)
+    return render(request, "channels/create.html", {"form": form, "channel_type": channel_type})
+
+
+@login_required
+def channel_detail(request: HttpRequest, channel_uuid: str) -> HttpResponse:
+    workspace = _workspace(request)
+    channel = Channel.objects.filter(workspace=workspace, uuid=channel_uuid).first()
+    if channel is None:
+        raise Http404("no such channel")
+    payload = channel_service.channel_payload(channel)
+    recent = Msg.objects.filter(channel=channel).order_by("-id")[:20]
+    return render(request, "channels/detail.html", {"channel": channel, "payload": payload, "recent": recent})
+
+
+@login_required
+def message_log(request: HttpRequest) -> HttpResponse:
+    workspace = _workspace(request)
+    qs = Msg.objects.filter(workspace=workspace).select_related("channel").order_by("-id")
+    direction = request.GET.get("direction", "")
+    status = request.GET.get("status", "")
+    if direction in ("in", "out"):
+        qs = qs.filter(direction=direction)
+    if status:
+        qs = qs.filter(status=status)
+    return render(request, "messages/log.html", {"msgs": qs[:200], "direction": direction, "status": status})
+
+
+@login_required
+def message_detail(request: HttpRequest, msg_uuid: str) -> HttpResponse:
+    workspace = _workspace(request)
+    msg = Msg.objects.filter(workspace=workspace, uuid=msg_uuid).select_related("channel", "contact").first()
+    if msg is None:
+        raise Http404("no such message")
+    return render(request, "messages/detail.html", {"msg": msg, "events": msg.events.all()})
+
+
+@csrf_exempt
+def demo_aggregator_send(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return JsonResponse({"error": "POST a message"}, status=405)
+    demo.accept({k: v for k, v in request.POST.items()})
+    return JsonResponse({"status": "accepted"})
