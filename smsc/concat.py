@@ -77,7 +77,7 @@ def encode_message(
     if gsm.text_cost(text, enc) <= gsm.part_capacity(enc):
         return EncodedMessage(enc, data_coding, [EncodedPart(payload(text), 0, {})])
     if mode == "payload":
-        tlvs = {Tag.message_payload: payload(text)}
+        tlvs: dict[int, bytes] = {Tag.message_payload: payload(text)}
         return EncodedMessage(enc, data_coding, [EncodedPart(b"", 0, tlvs)])
 
     udh_len = {"udh": 6, "udh16": 7, "sar": 0}[mode]
@@ -88,7 +88,7 @@ def encode_message(
     total = len(chunks)
     for seq, chunk in enumerate(chunks, start=1):
         if mode == "sar":
-            tlvs = {
+            tlvs = {  # sar_ TLVs instead of a UDH
                 Tag.sar_msg_ref_num: (reference & 0xFFFF).to_bytes(2, "big"),
                 Tag.sar_total_segments: bytes((total,)),
                 Tag.sar_segment_seqnum: bytes((seq,)),
@@ -145,7 +145,7 @@ def parse_udh(data: bytes) -> tuple[dict[int, bytes], int]:
 
 def message_body(pdu: Pdu) -> tuple[bytes, int]:
     """(payload, udh length): message_payload wins over short_message, the UDH is cut off."""
-    data = pdu.tlvs.get(Tag.message_payload)
+    data: Any = pdu.tlvs.get(Tag.message_payload)
     if data is None:
         data = pdu.get("short_message") if "short_message" in pdu.params else b""
     assert isinstance(data, bytes)
@@ -169,11 +169,11 @@ def segment_of(pdu: Pdu) -> Segment | None:
         if len(ies.get(IEI_CONCAT16, b"")) == 4:
             ie = ies[IEI_CONCAT16]
             return Segment((ie[0] << 8) | ie[1], ie[2], ie[3], body, udh_len) if ie[2] > 1 else None
-    total = pdu.tlv(Tag.sar_total_segments)
-    if isinstance(total, int) and total > 1:
-        ref, seq = pdu.tlv(Tag.sar_msg_ref_num), pdu.tlv(Tag.sar_segment_seqnum)
-        if isinstance(ref, int) and isinstance(seq, int):
-            return Segment(ref, total, seq, body, 0)
+    sar_total = pdu.tlv(Tag.sar_total_segments)
+    if isinstance(sar_total, int) and sar_total > 1:
+        sar_ref, sar_seq = pdu.tlv(Tag.sar_msg_ref_num), pdu.tlv(Tag.sar_segment_seqnum)
+        if isinstance(sar_ref, int) and isinstance(sar_seq, int):
+            return Segment(sar_ref, sar_total, sar_seq, body, 0)
     return None
 
 
@@ -193,7 +193,9 @@ class MOMessage:
     pdus: list[Pdu] = field(default_factory=list, repr=False)
 
 
-def _decode_bodies(bodies: list[tuple[bytes, int]], data_coding: int, packed: bool, default: gsm.Encoding) -> str:
+def _decode_bodies(
+    bodies: list[tuple[bytes, int]], data_coding: int, packed: bool, default: gsm.Encoding
+) -> str:
     if packed and _is_gsm(data_coding):
         # Packed septets: unpack each part (honouring its fill bits) before joining.
         septets = b"".join(

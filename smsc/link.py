@@ -129,7 +129,9 @@ class SubmitResult:
     @property
     def retryable(self) -> bool:
         """Safe and sensible to queue again (see module docstring for the rule)."""
-        return self.outcome == "not_sent" or (self.outcome == "rejected" and self.status in RETRYABLE_STATUSES)
+        return self.outcome == "not_sent" or (
+            self.outcome == "rejected" and self.status in RETRYABLE_STATUSES
+        )
 
 
 @dataclass
@@ -326,7 +328,8 @@ class SmppLink:
             if not self._bound.is_set() and not await self.wait_bound(cfg.bound_wait):
                 return _PartResult("not_sent", error=self.status.last_error or "link not bound")
             async with self._window:
-                await self._bucket.acquire()
+                if self._bucket.rate or self._bucket.paused_until:
+                    await self._bucket.acquire()
                 session = self._tx
                 if session is None or session.is_closed or self._closing.is_set():
                     if self._closing.is_set():
@@ -339,16 +342,21 @@ class SmppLink:
                     continue  # nothing was written; try again on the next bind
                 self.status.submitted += 1
                 self.status.in_flight += 1
+                # A bare timer is much cheaper than wait_for() on this hot path.
+                timer = asyncio.get_running_loop().call_later(cfg.response_timeout, _time_out, fut)
                 try:
-                    resp = await asyncio.wait_for(fut, cfg.response_timeout)
+                    resp = await fut
                 except TimeoutError:
                     session.forget(pdu.sequence)
                     self.status.unacknowledged += 1
-                    return _PartResult("unacknowledged", error=f"no submit_sm_resp in {cfg.response_timeout}s")
+                    return _PartResult(
+                        "unacknowledged", error=f"no submit_sm_resp in {cfg.response_timeout}s"
+                    )
                 except SessionClosed as e:
                     self.status.unacknowledged += 1
                     return _PartResult("unacknowledged", error=f"connection lost before submit_sm_resp: {e}")
                 finally:
+                    timer.cancel()
                     self.status.in_flight -= 1
             if resp.status == Status.ESME_ROK and resp.command_id == CommandId.submit_sm_resp:
                 self.status.accepted += 1
@@ -495,6 +503,11 @@ class SmppLink:
             await self.on_mo(mo)
 
 
+def _time_out(fut: asyncio.Future[Pdu]) -> None:
+    if not fut.done():
+        fut.set_exception(TimeoutError())
+
+
 def _combine(parts: list[_PartResult]) -> SubmitResult:
     ids = [p.message_id for p in parts if p.outcome == "accepted"]
     n = len(parts)
@@ -504,6 +517,8 @@ def _combine(parts: list[_PartResult]) -> SubmitResult:
             continue
         if outcome == "not_sent" and ids:
             # Some parts went out: resending would duplicate them, so this is not "safe to retry".
-            return SubmitResult("rejected", ids, Status.ESME_RSUBMITFAIL, n, f"partially sent: {bad[0].error}")
+            return SubmitResult(
+                "rejected", ids, Status.ESME_RSUBMITFAIL, n, f"partially sent: {bad[0].error}"
+            )
         return SubmitResult(outcome, ids, bad[0].status, n, bad[0].error)  # type: ignore[arg-type]
     return SubmitResult("accepted", ids, Status.ESME_ROK, n)

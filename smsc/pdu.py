@@ -19,6 +19,7 @@ import struct
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import IntEnum
+from typing import Any
 
 HEADER = struct.Struct(">IIII")
 HEADER_LEN = 16
@@ -270,15 +271,31 @@ class MalformedPdu(PduError):
 _Field = tuple[str, "str | tuple[str, int]"]
 
 _BIND: list[_Field] = [
-    ("system_id", ("c", 16)), ("password", ("c", 9)), ("system_type", ("c", 13)),
-    ("interface_version", "u1"), ("addr_ton", "u1"), ("addr_npi", "u1"), ("address_range", ("c", 41)),
+    ("system_id", ("c", 16)),
+    ("password", ("c", 9)),
+    ("system_type", ("c", 13)),
+    ("interface_version", "u1"),
+    ("addr_ton", "u1"),
+    ("addr_npi", "u1"),
+    ("address_range", ("c", 41)),
 ]
 _SM: list[_Field] = [
-    ("service_type", ("c", 6)), ("source_addr_ton", "u1"), ("source_addr_npi", "u1"),
-    ("source_addr", ("c", 21)), ("dest_addr_ton", "u1"), ("dest_addr_npi", "u1"),
-    ("destination_addr", ("c", 21)), ("esm_class", "u1"), ("protocol_id", "u1"), ("priority_flag", "u1"),
-    ("schedule_delivery_time", ("c", 17)), ("validity_period", ("c", 17)), ("registered_delivery", "u1"),
-    ("replace_if_present_flag", "u1"), ("data_coding", "u1"), ("sm_default_msg_id", "u1"),
+    ("service_type", ("c", 6)),
+    ("source_addr_ton", "u1"),
+    ("source_addr_npi", "u1"),
+    ("source_addr", ("c", 21)),
+    ("dest_addr_ton", "u1"),
+    ("dest_addr_npi", "u1"),
+    ("destination_addr", ("c", 21)),
+    ("esm_class", "u1"),
+    ("protocol_id", "u1"),
+    ("priority_flag", "u1"),
+    ("schedule_delivery_time", ("c", 17)),
+    ("validity_period", ("c", 17)),
+    ("registered_delivery", "u1"),
+    ("replace_if_present_flag", "u1"),
+    ("data_coding", "u1"),
+    ("sm_default_msg_id", "u1"),
     ("short_message", "sm"),
 ]
 _MSGID: list[_Field] = [("message_id", ("c", 65))]
@@ -412,32 +429,43 @@ class Pdu:
         return encode(self)
 
 
+# Layouts pre-resolved to (name, kind code, max size) so encode() does no type dispatch on strings.
+_U1, _SMK, _U2, _U4, _CS = range(5)
+_COMPILED: dict[int, tuple[tuple[str, int, int], ...]] = {
+    cid: tuple(
+        (name, _CS, kind[1])
+        if isinstance(kind, tuple)
+        else (name, {"u1": _U1, "sm": _SMK, "u2": _U2, "u4": _U4}[kind], 0)
+        for name, kind in layout
+    )
+    for cid, layout in BODIES.items()
+}
+
+
 def encode(pdu: Pdu) -> bytes:
-    body = bytearray()
-    layout = BODIES.get(pdu.command_id)
+    layout = _COMPILED.get(pdu.command_id)
     if layout is None:
         raise PduError(f"cannot encode unknown command id 0x{pdu.command_id:08X}")
+    body = bytearray()
     params = pdu.params
-    for name, kind in layout:
-        value = params.get(name)
-        if kind == "u1":
-            body.append(value or 0)  # type: ignore[arg-type]
-        elif kind == "sm":
-            data = value or b""
-            if len(data) > 254:  # type: ignore[arg-type]
-                raise PduError("short_message longer than 254 octets: use message_payload")
-            body.append(len(data))  # type: ignore[arg-type]
-            body += data  # type: ignore[operator]
-        elif kind == "u2":
-            body += (value or 0).to_bytes(2, "big")  # type: ignore[union-attr]
-        elif kind == "u4":
-            body += (value or 0).to_bytes(4, "big")  # type: ignore[union-attr]
-        else:
+    for name, code, size in layout:
+        value: Any = params.get(name)
+        if code == _CS:
             raw = value.encode("latin-1") if isinstance(value, str) else (value or b"")
-            if len(raw) >= kind[1]:  # type: ignore[arg-type]
-                raise PduError(f"{name} longer than {kind[1] - 1} octets")
-            body += raw  # type: ignore[operator]
+            if len(raw) >= size:
+                raise PduError(f"{name} longer than {size - 1} octets")
+            body += raw
             body.append(0)
+        elif code == _U1:
+            body.append(value or 0)
+        elif code == _SMK:
+            data = value or b""
+            if len(data) > 254:
+                raise PduError("short_message longer than 254 octets: use message_payload")
+            body.append(len(data))
+            body += data
+        else:
+            body += (value or 0).to_bytes(2 if code == _U2 else 4, "big")
     for tag, value in pdu.tlvs.items():
         body += struct.pack(">HH", tag, len(value))
         body += value

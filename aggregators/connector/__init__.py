@@ -27,7 +27,13 @@ from .mapping import (
 from .model import Connector, Field
 from .parser import ParseResult, load_connector, load_connector_file, parse_connector
 from .request import build_outgoing_call_request, build_request, build_send_request, build_status_request
-from .urlguard import AsyncGuardedTransport, GuardedTransport, allow_private_from_env, is_url_allowed, url_refusal
+from .urlguard import (
+    AsyncGuardedTransport,
+    GuardedTransport,
+    allow_private_from_env,
+    is_url_allowed,
+    url_refusal,
+)
 from .values import FILTERS, PHONE_VARIABLES, SMS_VARIABLES
 
 __all__ = [

@@ -52,6 +52,8 @@ def map_item(mapping: ResponseMap, payload: Payload, item: Any) -> dict[str, str
                 value = payload.get(ref.use)
         text = scalar(value)
         out[key] = text if text not in (None, "") else ref.default
+    if item is not MISSING and not isinstance(item, dict | list) and "message_id" not in mapping.fields:
+        out["message_id"] = scalar(item)  # <messages use> pointing at a list of plain ids
     return out
 
 
@@ -87,7 +89,9 @@ def map_answer(
     retryable = status_code == 429 or status_code >= 500
     if not body.strip():
         if http_failed:
-            return SendResult("failed", error=f"HTTP {status_code}", http_status=status_code, retryable=retryable)
+            return SendResult(
+                "failed", error=f"HTTP {status_code}", http_status=status_code, retryable=retryable
+            )
         return SendResult("processing", http_status=status_code)
     try:
         payload = load(body, content_type, mapping.format)
@@ -129,7 +133,11 @@ def map_send_response(connector: Connector, response: httpx.Response) -> SendRes
     if send is None:
         raise ValueError("connector has no <message_send>")
     return map_answer(
-        send.response, send.statuses, response.status_code, response.headers.get("content-type", ""), response.content
+        send.response,
+        send.statuses,
+        response.status_code,
+        response.headers.get("content-type", ""),
+        response.content,
     )
 
 
@@ -138,7 +146,11 @@ def map_status_response(connector: Connector, response: httpx.Response) -> SendR
     if poll is None:
         raise ValueError("connector has no <message_status>")
     return map_answer(
-        poll.response, poll.statuses, response.status_code, response.headers.get("content-type", ""), response.content
+        poll.response,
+        poll.statuses,
+        response.status_code,
+        response.headers.get("content-type", ""),
+        response.content,
     )
 
 
@@ -154,7 +166,9 @@ class CallbackItem:
     raw: Any
 
 
-def parse_callback(connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = "") -> list[CallbackItem]:
+def parse_callback(
+    connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = ""
+) -> list[CallbackItem]:
     """A delivery callback (GET query, form, JSON or XML; one object or a batch)."""
     send = connector.message_send
     if send is None or send.callback is None:
@@ -192,7 +206,9 @@ class InboundMessage:
     raw: Any
 
 
-def parse_receive(connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = "") -> list[InboundMessage]:
+def parse_receive(
+    connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = ""
+) -> list[InboundMessage]:
     receive = connector.message_receive
     if receive is None:
         raise PayloadError("this connector does not receive messages")
@@ -241,7 +257,7 @@ _FAILED_VALUES = ("false", "0", "no", "error", "failed", "failure", "fail")
 # Named call fields; anything else a mapping names is kept in ``CallEvent.data``.
 CALL_FIELDS = (
     "call_id", "call_status", "to_number", "from_number", "user_number", "direction", "duration",
-    "starttime", "endtime", "recordingurl", "gateway", "billrate", "error",
+    "starttime", "endtime", "recordingurl", "gateway", "billrate", "error_message",
 )  # fmt: skip
 
 
@@ -277,7 +293,9 @@ class CallEvent:
         return {k: v for k, v in self.values.items() if v is not None}
 
 
-def _call_event(mapping: ResponseMap, payload: Payload, raw_status: str | None, matched: bool = True) -> CallEvent:
+def _call_event(
+    mapping: ResponseMap, payload: Payload, raw_status: str | None, matched: bool = True
+) -> CallEvent:
     values = map_item(mapping, payload, payload.data)
     call_id = values.get("call_id")
     if not call_id:
@@ -288,13 +306,17 @@ def _call_event(mapping: ResponseMap, payload: Payload, raw_status: str | None, 
     return CallEvent(call_id, normalise_call_status(raw), raw, values, payload.data, matched)
 
 
-def _phone_payload(connector: Connector, declared: str, body: bytes, content_type: str, query: str) -> Payload:
+def _phone_payload(
+    connector: Connector, declared: str, body: bytes, content_type: str, query: str
+) -> Payload:
     if connector.kind != "phone":
         raise PayloadError("not a phone connector")
     return load(body, content_type, declared, query)
 
 
-def map_answer_callback(connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = "") -> CallEvent:
+def map_answer_callback(
+    connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = ""
+) -> CallEvent:
     section = connector.answer_callback
     if section is None:
         raise PayloadError("this connector has no <answer_callback>")
@@ -302,7 +324,9 @@ def map_answer_callback(connector: Connector, *, body: bytes = b"", content_type
     return _call_event(section.response, payload, None)
 
 
-def map_incoming_call(connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = "") -> CallEvent:
+def map_incoming_call(
+    connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = ""
+) -> CallEvent:
     section = connector.incoming_call
     if section is None:
         raise PayloadError("this connector has no <incoming_call>")
@@ -310,7 +334,9 @@ def map_incoming_call(connector: Connector, *, body: bytes = b"", content_type: 
     return _call_event(section.response, payload, None)
 
 
-def map_status_callback(connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = "") -> CallEvent:
+def map_status_callback(
+    connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = ""
+) -> CallEvent:
     """Pick the ``<status for=...>`` branch by the value at ``use`` and map with its response."""
     section = connector.status_callback
     if section is None or not section.branches:
@@ -346,22 +372,27 @@ def map_outgoing_call_response(connector: Connector, response: httpx.Response) -
     values: dict[str, str | None] = {}
     error: str | None = None
     try:
-        payload = load(body, response.headers.get("content-type", ""), section.response.format) if body.strip() else None
+        payload = (
+            load(body, response.headers.get("content-type", ""), section.response.format)
+            if body.strip()
+            else None
+        )
     except PayloadError as exc:
         payload, error = None, f"unreadable answer: {exc}"
     if payload is not None:
         values = map_item(section.response, payload, payload.data)
     success = values.get("success")
+    provider_error = values.get("error_message")  # <error use> (normalised name)
     if code >= 400:
         ok = False
-        error = values.get("error") or f"HTTP {code}: {_snippet(body)}"
+        error = provider_error or f"HTTP {code}: {_snippet(body)}"
     elif error:
         ok = False
     elif success is not None:
         ok = success.strip().lower() not in _FAILED_VALUES
-        error = None if ok else (values.get("error") or f"provider answered {success}")
+        error = None if ok else (provider_error or f"provider answered {success}")
     else:
-        error = values.get("error")
+        error = provider_error
         ok = not error
     raw = values.get("call_status")
     return CallResult(ok, values.get("call_id"), normalise_call_status(raw), raw, error, values, code)
@@ -376,7 +407,9 @@ def _json_value(param: Param, fields: Mapping[str, Any], ctx: Mapping[str, Any])
     return as_text(param.value.render(fields, ctx)) if param.value is not None else ""
 
 
-def _xml_element(parent: etree._Element, param: Param, fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> None:
+def _xml_element(
+    parent: etree._Element, param: Param, fields: Mapping[str, Any], ctx: Mapping[str, Any]
+) -> None:
     el = etree.SubElement(parent, param.name)
     for attr in param.attrs:
         el.set(attr.name, attr.value.render_str(fields, ctx))
@@ -392,8 +425,12 @@ def render_send_response(
     """The reply body and its content type, e.g. TwiML ``<Response><Dial ...>``."""
     if send_response.format == "json":
         body = {p.name: _json_value(p, fields, ctx) for p in send_response.params}
-        return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode(), send_response.content_type()
+        return json.dumps(
+            body, ensure_ascii=False, separators=(",", ":")
+        ).encode(), send_response.content_type()
     root = etree.Element(send_response.root)
     for param in send_response.params:
         _xml_element(root, param, fields, ctx)
-    return XML_DECLARATION + etree.tostring(root, encoding="UTF-8", xml_declaration=False), send_response.content_type()
+    return XML_DECLARATION + etree.tostring(
+        root, encoding="UTF-8", xml_declaration=False
+    ), send_response.content_type()

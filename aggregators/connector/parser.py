@@ -54,7 +54,9 @@ class ParseResult:
         return self.connector is not None and not self.errors
 
 
-def parse_connector(source: str | bytes, *, name: str = "", max_bytes: int = CONNECTOR_MAX_BYTES) -> ParseResult:
+def parse_connector(
+    source: str | bytes, *, name: str = "", max_bytes: int = CONNECTOR_MAX_BYTES
+) -> ParseResult:
     """Parse and validate a connector; never raises for bad input."""
     root, errors = parse_document(source, max_bytes)
     if root is None:
@@ -102,15 +104,17 @@ class _Builder:
             message_status=self.message_status(root.find("message_status"), root.find("message_send")),
             message_receive=self.message_receive(root.find("message_receive")),
             outgoing_call=self.outgoing_call(root.find("outgoing_call")),
-            answer_callback=self.answer_callback(None if callbacks is None else callbacks.find("answer_callback")),
-            status_callback=self.status_callback(None if callbacks is None else callbacks.find("status_callback")),
+            answer_callback=self.answer_callback(
+                None if callbacks is None else callbacks.find("answer_callback")
+            ),
+            status_callback=self.status_callback(
+                None if callbacks is None else callbacks.find("status_callback")
+            ),
             incoming_call=self.incoming_call(root.find("incoming_call")),
         )
 
     def field(self, el: etree._Element) -> Field:
-        options = tuple(
-            (o.get("value") or o.text or "").strip() for o in el.iterfind("options/option")
-        )
+        options = tuple((o.get("value") or o.text or "").strip() for o in el.iterfind("options/option"))
         return Field(
             name=el.get("name", ""),
             label=(el.get("label") or "").strip() or el.get("name", ""),
@@ -145,13 +149,17 @@ class _Builder:
     def headers(self, el: etree._Element | None) -> tuple[Header, ...]:
         if el is None:
             return ()
-        return tuple(Header(h.get("name", ""), compile_template(h.get("value", ""))) for h in el.iterfind("header"))
+        return tuple(
+            Header(h.get("name", ""), compile_template(h.get("value", ""))) for h in el.iterfind("header")
+        )
 
     def param(self, el: etree._Element) -> Param:
         children = tuple(self.param(c) for c in el.iterfind("parameter"))
         kind = (el.get("type") or ("object" if children else "string")).lower()
         value = el.get("value")
-        attrs = tuple(Attr(a.get("name", ""), compile_template(a.get("value", ""))) for a in el.iterfind("attrs/attr"))
+        attrs = tuple(
+            Attr(a.get("name", ""), compile_template(a.get("value", ""))) for a in el.iterfind("attrs/attr")
+        )
         return Param(
             name=el.get("name", ""),
             value=compile_template(value) if value is not None else None,
@@ -182,14 +190,20 @@ class _Builder:
                 continue
             key = KEY_ALIASES.get(child.tag, child.tag)
             fields[key] = PathRef(use=child.get("use") or "", default=child.get("default"))
-        return ResponseMap(format=(el.get("format") or default_format).lower(), fields=fields, messages=messages)
+        return ResponseMap(
+            format=(el.get("format") or default_format).lower(), fields=fields, messages=messages
+        )
 
     @staticmethod
     def statuses(el: etree._Element | None) -> Statuses:
         groups: dict[str, str] = {}
         if el is not None:
             for status in el.iterfind("status"):
-                for attr, group in (("Processing", "processing"), ("Delivered", "delivered"), ("Failed", "failed")):
+                for attr, group in (
+                    ("Processing", "processing"),
+                    ("Delivered", "delivered"),
+                    ("Failed", "failed"),
+                ):
                     for value in (status.get(attr) or "").split(","):
                         if value.strip():
                             groups.setdefault(value.strip().lower(), group)
@@ -234,12 +248,16 @@ class _Builder:
     def message_receive(self, el: etree._Element | None) -> MessageReceive | None:
         if el is None:
             return None
-        return MessageReceive(mapping=self.mapping(el, "form"), send_response=self.send_response(el.find("send_response")))
+        return MessageReceive(
+            mapping=self.mapping(el, "form"), send_response=self.send_response(el.find("send_response"))
+        )
 
     def outgoing_call(self, el: etree._Element | None) -> OutgoingCall | None:
         if el is None:
             return None
-        return OutgoingCall(request=self.request(el.find("request")), response=self.mapping(el.find("response")))
+        return OutgoingCall(
+            request=self.request(el.find("request")), response=self.mapping(el.find("response"))
+        )
 
     def answer_callback(self, el: etree._Element | None) -> AnswerCallback | None:
         if el is None:

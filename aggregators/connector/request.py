@@ -94,7 +94,7 @@ def _xml_body(values: dict[str, Any]) -> bytes:
                 el.text = flatten("x", item)[0][1] if item is not None else ""
 
     if len(values) == 1:  # a single top-level parameter is the document element
-        (name, value), = values.items()
+        ((name, value),) = values.items()
         holder = etree.Element("holder")
         build(holder, name, value)
         root = holder[0]
@@ -159,7 +159,9 @@ def sms_context(ctx: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def build_send_request(connector: Connector, fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> httpx.Request:
+def build_send_request(
+    connector: Connector, fields: Mapping[str, Any], ctx: Mapping[str, Any]
+) -> httpx.Request:
     """ctx: message, recipients (str or list), callback, messageid (our uuid), from."""
     if connector.message_send is None:
         raise BuildError("this connector cannot send messages")

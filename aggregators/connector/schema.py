@@ -47,9 +47,17 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
     "text": (frozenset(), {}),
     "message_send": (
         frozenset(),
-        {"request": "request", "response": "sms_response", "callback": "sms_response", "statuses": "statuses"},
+        {
+            "request": "request",
+            "response": "sms_response",
+            "callback": "sms_response",
+            "statuses": "statuses",
+        },
     ),
-    "message_status": (frozenset(), {"request": "request", "response": "sms_response", "statuses": "statuses"}),
+    "message_status": (
+        frozenset(),
+        {"request": "request", "response": "sms_response", "statuses": "statuses"},
+    ),
     "message_receive": (
         frozenset({"format"}),
         {**{k: "mapping" for k in RECEIVE_KEYS + ("messages",)}, "send_response": "send_response"},

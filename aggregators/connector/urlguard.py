@@ -103,7 +103,9 @@ class GuardedTransport(httpx.BaseTransport):
 
 
 class AsyncGuardedTransport(httpx.AsyncBaseTransport):
-    def __init__(self, inner: httpx.AsyncBaseTransport, allow_private: bool, resolve: Resolver = _system_resolve):
+    def __init__(
+        self, inner: httpx.AsyncBaseTransport, allow_private: bool, resolve: Resolver = _system_resolve
+    ):
         self.inner, self.allow_private, self.resolve = inner, allow_private, resolve
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:

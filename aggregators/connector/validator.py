@@ -40,9 +40,7 @@ class Validator:
         self.errors: list[ConnectorError] = []
         self.kind = KIND_BY_ROOT.get(root.get("for", ""), "")
         self.variables = variables_for(self.kind)
-        self.field_names = {
-            f.get("name") for f in root.iterfind("config/fields/field") if f.get("name")
-        }
+        self.field_names = {f.get("name") for f in root.iterfind("config/fields/field") if f.get("name")}
 
     def error(self, pos: Pos, message: str) -> None:
         self.errors.append(ConnectorError(pos.line, pos.column, message))
@@ -83,10 +81,14 @@ class Validator:
         for child in elements(el):
             tag = child.tag
             if self.kind == "sms" and tag in PHONE_ONLY and node_type == "connector":
-                self.error(self.loc.element(child), f"<{tag}> belongs to PhoneCalls connectors, not SMSNotifier")
+                self.error(
+                    self.loc.element(child), f"<{tag}> belongs to PhoneCalls connectors, not SMSNotifier"
+                )
                 continue
             if self.kind == "phone" and tag in SMS_ONLY and node_type == "connector":
-                self.error(self.loc.element(child), f"<{tag}> belongs to SMSNotifier connectors, not PhoneCalls")
+                self.error(
+                    self.loc.element(child), f"<{tag}> belongs to SMSNotifier connectors, not PhoneCalls"
+                )
                 continue
             if children == ANY_MAPPING:
                 self.walk(child, "mapping")
@@ -94,7 +96,9 @@ class Validator:
                 self.walk(child, children[tag])
             else:
                 allowed = ", ".join(f"<{c}>" for c in children) or "no child elements"
-                self.error(self.loc.element(child), f"unknown element <{tag}> in <{el.tag}>; expected {allowed}")
+                self.error(
+                    self.loc.element(child), f"unknown element <{tag}> in <{el.tag}>; expected {allowed}"
+                )
 
     # --- templates --------------------------------------------------------------------------
 
@@ -144,7 +148,9 @@ class Validator:
         self.need(el, "name")
         self.enum(el, "type", PARAM_TYPES)
         if el.get("value") is not None and el.findall("parameter"):
-            self.error(self.loc.attribute(el, "value"), "a parameter with nested parameters cannot have a value")
+            self.error(
+                self.loc.attribute(el, "value"), "a parameter with nested parameters cannot have a value"
+            )
         if (el.get("type") or "").lower() == "object" and not el.findall("parameter"):
             self.error(self.loc.element(el), 'type="object" needs nested <parameter> elements')
 
@@ -175,7 +181,9 @@ class Validator:
         if el.get("use") is None and el.get("default") is None:
             self.error(self.loc.element(el), f"<{el.tag}> needs a 'use' (path) or a 'default' attribute")
         if elements(el):
-            self.error(self.loc.element(elements(el)[0]), f"<{el.tag}> is a mapping and cannot contain elements")
+            self.error(
+                self.loc.element(elements(el)[0]), f"<{el.tag}> is a mapping and cannot contain elements"
+            )
 
     def check_status(self, el: etree._Element) -> None:
         groups = [a for a in el.attrib if a in ("Processing", "Delivered", "Failed")]
@@ -204,7 +212,9 @@ class Validator:
             for value in (branch.get("for") or "").split(","):
                 key = value.strip().lower()
                 if key in seen:
-                    self.error(self.loc.attribute(branch, "for"), f"call status '{value.strip()}' has two branches")
+                    self.error(
+                        self.loc.attribute(branch, "for"), f"call status '{value.strip()}' has two branches"
+                    )
                 seen[key] = 1
 
     def check_status_branch(self, el: etree._Element) -> None:

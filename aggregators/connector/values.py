@@ -55,11 +55,13 @@ PHONE_VARIABLES: dict[str, str] = {
 }
 
 # URLs we generate ourselves: never percent-escaped when they appear inside a <url>.
-URL_VARIABLES = frozenset({"callback", "answer_callback", "status_callback", "answer_status_callback", "incoming_callback"})
+URL_VARIABLES = frozenset(
+    {"callback", "answer_callback", "status_callback", "answer_status_callback", "incoming_callback"}
+)
 
 _TOKEN_RE = re.compile(r"@@|@([A-Za-z_][A-Za-z0-9_]*)|\$config\b[A-Za-z0-9_.$-]*")
 _FIELD_RE = re.compile(r"\$config\.\$?fields\.([A-Za-z_][A-Za-z0-9_-]*)$")
-_FILTER_RE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?::(.*))?\Z", re.DOTALL)
+_FILTER_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?::(.*))?\Z", re.DOTALL)  # no space after the pipe
 
 
 class TemplateError(ValueError):
@@ -164,7 +166,9 @@ def _each(fn: Callable[[str, Any], str]) -> Callable[..., Value]:
     return apply
 
 
-def _urlappend(value: Value, arg: dict[str, Template], fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> str:
+def _urlappend(
+    value: Value, arg: dict[str, Template], fields: Mapping[str, Any], ctx: Mapping[str, Any]
+) -> str:
     url = as_text(value)
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
@@ -187,10 +191,16 @@ def _first(value: Value, _arg: Any, _f: Mapping[str, Any], _c: Mapping[str, Any]
 
 
 FILTERS: dict[str, Filter] = {
-    "urlappend": Filter("append query parameters, e.g. urlappend:{'DialTo': '@to_number'}", "dict", _urlappend),
+    "urlappend": Filter(
+        "append query parameters, e.g. urlappend:{'DialTo': '@to_number'}", "dict", _urlappend
+    ),
     "no_plus": Filter("drop a leading '+' (E.164 without plus)", "none", _each(lambda v, _a: v.lstrip("+"))),
-    "default": Filter("use the argument (a template) when the value is empty: default:'x'", "template", _default),
-    "urlencode": Filter("percent-encode the value (RFC 3986, nothing kept)", "none", _each(lambda v, _a: quote(v, safe=""))),
+    "default": Filter(
+        "use the argument (a template) when the value is empty: default:'x'", "template", _default
+    ),
+    "urlencode": Filter(
+        "percent-encode the value (RFC 3986, nothing kept)", "none", _each(lambda v, _a: quote(v, safe=""))
+    ),
     "upper": Filter("upper-case", "none", _each(lambda v, _a: v.upper())),
     "lower": Filter("lower-case", "none", _each(lambda v, _a: v.lower())),
     "trim": Filter("strip surrounding whitespace", "none", _each(lambda v, _a: v.strip())),
@@ -240,7 +250,9 @@ def _parse_parts(text: str, base: int) -> tuple[Part, ...]:
         else:
             fm = _FIELD_RE.match(token.rstrip("."))
             if not fm:
-                raise TemplateError(base + m.start(), f"malformed config reference '{token}' (use $config.$fields.NAME)")
+                raise TemplateError(
+                    base + m.start(), f"malformed config reference '{token}' (use $config.$fields.NAME)"
+                )
             parts.append(Part("field", fm.group(1), base + m.start()))
             trailing = token[len(token.rstrip(".")) :]
             if trailing:
@@ -258,7 +270,9 @@ def _parse_parts(text: str, base: int) -> tuple[Part, ...]:
     return tuple(merged)
 
 
-def _parse_arg(name: str, spec: str, raw: str | None, offset: int) -> tuple[Any, tuple[tuple[int, Template], ...]]:
+def _parse_arg(
+    name: str, spec: str, raw: str | None, offset: int
+) -> tuple[Any, tuple[tuple[int, Template], ...]]:
     if spec == "none":
         if raw is not None and raw.strip():
             raise TemplateError(offset, f"filter '{name}' takes no argument")
@@ -276,7 +290,9 @@ def _parse_arg(name: str, spec: str, raw: str | None, offset: int) -> tuple[Any,
     else:
         value = text
     if spec == "dict":
-        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+        if not isinstance(value, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+        ):
             raise TemplateError(offset, f"filter '{name}' needs a {{'KEY': 'VALUE'}} argument")
         # Approximate offset of each nested value, for error positions.
         nested = tuple((offset + max(raw.find(v), 0), compile_template(v)) for v in value.values())

@@ -58,12 +58,14 @@ def parse_document(source: str | bytes, max_bytes: int) -> tuple[etree._Element 
         ]
     if not data.strip():
         return None, [ConnectorError(1, 1, "document is empty")]
+    parser = _parser()
     try:
-        root = etree.fromstring(data, _parser())
+        root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
+        # parser.error_log, not exc.error_log: the latter accumulates earlier parses' errors.
         errors = [
             ConnectorError(entry.line, entry.column, entry.message)
-            for entry in exc.error_log
+            for entry in parser.error_log
             if entry.level >= etree.ErrorLevels.ERROR
         ]
         if not errors:

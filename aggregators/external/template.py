@@ -29,9 +29,13 @@ DEFAULT_BODIES = {
 
 
 def _json_value(value: str) -> str:
-    # Numbers stay numbers (our id); everything else is a JSON string with its quotes, so a
-    # template reads `{"text": {{text}}}` and can never be broken out of by the text.
-    return value if value.isdigit() else json.dumps(value, ensure_ascii=False)
+    # A JSON string with its quotes, so a template reads `{"text": {{text}}}` and the text can
+    # never break out of it.
+    return json.dumps(value, ensure_ascii=False)
+
+
+# Variables that are numbers in JSON bodies (our integer message id, as in the documented body).
+JSON_NUMBERS = {"id"}
 
 
 ESCAPERS: dict[str, Callable[[str], str]] = {
@@ -48,7 +52,14 @@ def unknown_variables(template: str) -> list[str]:
 
 def render(template: str, values: dict[str, str], content_type: str) -> str:
     escape = ESCAPERS.get(content_type, ESCAPERS["custom"])
-    return _PLACEHOLDER.sub(lambda m: escape(values.get(m.group(1), "")), template)
+
+    def substitute(match: re.Match[str]) -> str:
+        name, value = match.group(1), values.get(match.group(1), "")
+        if content_type == "json" and name in JSON_NUMBERS and value.isdigit():
+            return value
+        return escape(value)
+
+    return _PLACEHOLDER.sub(substitute, template)
 
 
 def render_url(template: str, values: dict[str, str]) -> str:

@@ -298,16 +298,18 @@ def parse_date_text(
 
 def _find_env_date(text: str, date_format: str) -> tuple[dt.date | None, str]:
     order = _date_order(date_format)
-    regex = _YMD_RE if order == "ymd" else _DMY_RE
-    for m in regex.finditer(text):
+    # a 4-digit year first is unambiguous whatever the workspace's format, so try that first
+    for m in _YMD_RE.finditer(text):
+        found = _safe_date(*(int(x) for x in m.groups()))
+        if found:
+            return found, text[m.end() :]
+    for m in _DMY_RE.finditer(text):
         a, b, c = (int(x) for x in m.groups())
-        if order == "ymd":
-            y, mo, d = a, b, c
-        elif order == "mdy":
+        if order == "mdy":
             mo, d, y = a, b, c
         else:
             d, mo, y = a, b, c
-        if len(m.group(3)) == 2 and order != "ymd":
+        if len(m.group(3)) == 2:
             y += 2000 if y < 70 else 1900
         found = _safe_date(y, mo, d)
         if found:

@@ -27,6 +27,7 @@ ACTION_TYPES = {
     "open_ticket",
     "play_audio",
     "remove_contact_groups",
+    "request_optin",
     "say_msg",
     "send_broadcast",
     "send_email",
@@ -154,8 +155,11 @@ class Flow:
     def node(self, uuid: str) -> Node | None:
         return self._by_uuid.get(uuid)
 
-    def ref(self) -> dict[str, str]:
-        return {"name": self.name, "uuid": self.uuid}
+    def ref(self) -> dict[str, Any]:
+        ref: dict[str, Any] = {"name": self.name, "uuid": self.uuid}
+        if self.raw.get("revision"):
+            ref["revision"] = self.revision
+        return ref
 
     def localized(self, lang: str, item_uuid: str, key: str) -> list[str] | None:
         """Translations of one property of one action/case/category, if any."""

@@ -344,3 +344,36 @@ def _district_within(hier: Any, district: str, state: str) -> Any:
     if state and st is None:
         return None
     return hier.find(district, DISTRICT, st) if district else st
+
+
+# ----------------------------------------------------------------------------------- classifiers
+
+
+@register("has_intent", 3)
+def has_intent(s: Scope, result: Any, intent: Any, confidence: Any) -> Any:
+    return _intent_test(result, intent, confidence, top_only=False)
+
+
+@register("has_top_intent", 3)
+def has_top_intent(s: Scope, result: Any, intent: Any, confidence: Any) -> Any:
+    return _intent_test(result, intent, confidence, top_only=True)
+
+
+def _intent_test(result: Any, intent: Any, confidence: Any, top_only: bool) -> Any:
+    """Classifier results (from call_classifier) keep their intents in the result's extra."""
+    threshold = to_number(confidence)
+    if isinstance(threshold, XError):
+        return threshold
+    extra = result.get("extra") if isinstance(result, XObject) else None
+    intents = extra.get("intents") if isinstance(extra, XObject) else None
+    if not isinstance(intents, list):
+        return False
+    for i, item in enumerate(intents):
+        if top_only and i > 0:
+            break
+        if not isinstance(item, XObject):
+            continue
+        conf = to_number(item.get("confidence"))
+        if to_text(item.get("name")) == to_text(intent) and not isinstance(conf, XError) and conf >= threshold:
+            return passed(to_text(item.get("name")))
+    return False

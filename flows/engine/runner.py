@@ -56,6 +56,7 @@ class SprintContext:
         self.events: list[dict[str, Any]] = []
         self.steps = 0
         self.child_to_start: tuple[Flow, bool] | None = None
+        self._scope: tuple[str, Scope] | None = None
 
     @property
     def env(self) -> Environment:
@@ -66,13 +67,23 @@ class SprintContext:
 
     def event(self, type_: str, **data: Any) -> dict[str, Any]:
         ev = {"uuid": self.env.new_uuid(), "type": type_, "created_on": self.now_iso()}
-        ev.update(jsonable(data))
+        ev.update(data)  # callers pass JSON-safe data (see jsonable for contact field values)
         self.events.append(ev)
+        self._scope = None  # every state change emits an event, so the cached context is stale now
         return ev
 
+    def invalidate(self) -> None:
+        self._scope = None
+
     def scope(self, run: Run) -> Scope:
+        """The expression scope for `run`, reused until the next event (contexts are lazy and
+        memoise what they compute, so they must not outlive a state change)."""
+        if self._scope is not None and self._scope[0] == run.uuid:
+            return self._scope[1]
         ctx = build_context(self.session, run, self.engine.assets, self.env)
-        return Scope(ctx, self.env, FUNCTIONS)
+        scope = Scope(ctx, self.env, FUNCTIONS)
+        self._scope = (run.uuid, scope)
+        return scope
 
     def render(self, run: Run, template: str, scope: Scope | None = None) -> str:
         """Evaluates a template, logging an error event for each failed expression."""
@@ -132,9 +143,12 @@ class Engine:
         environment: dict[str, Any] | None = None,
     ) -> Sprint:
         """Starts a new session for `contact` in the flow named by `trigger["flow"]`."""
-        env = self.environment(environment)
         if isinstance(contact, dict):
             contact = Contact.from_json(contact)
+        if contact.timezone and not (environment or {}).get("timezone"):
+            # like goflow, a contact's own timezone applies when the environment doesn't set one
+            environment = dict(environment or {}, timezone=contact.timezone)
+        env = self.environment(environment)
         flow = self.assets.get_flow((trigger.get("flow") or {}).get("uuid", ""))
         if flow is None:
             raise ValueError(f"no such flow: {trigger.get('flow')}")
@@ -294,6 +308,7 @@ class Engine:
                     self._end_run(sc, run, FAILED)
                     return "ended"
                 run.path.append({"uuid": sc.env.new_uuid(), "node_uuid": node.uuid, "arrived_on": sc.now_iso()})
+                sc.invalidate()
                 for action in node.actions:
                     execute_action(sc, run, flow, node, action)
                     if sc.child_to_start is not None:
@@ -318,7 +333,6 @@ class Engine:
             if run.path:
                 run.path[-1]["exit_uuid"] = exit_uuid
             node_uuid = ex.destination_uuid if ex else None
-            run.modified_on = sc.now_iso()
         self._end_run(sc, run, COMPLETED)
         return "ended"
 
@@ -338,6 +352,7 @@ class Engine:
             data["hint"] = router.wait.hint
         run.status = WAITING
         run.expires_on = expires_on
+        run.modified_on = sc.now_iso()
         sc.session.status = WAITING
         sc.session.wait = wait
         sc.event("msg_wait", **data)
@@ -439,6 +454,6 @@ class Engine:
 def _contact_language(sc: SprintContext, flow: Flow) -> str:
     lang = sc.session.contact.language
     allowed = sc.env.allowed_languages
-    if lang and (not allowed or lang in allowed):
+    if lang and lang in allowed:
         return lang
     return flow.language

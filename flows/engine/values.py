@@ -142,7 +142,7 @@ def format_number(d: Decimal) -> str:
 
 
 def format_datetime_iso(v: dt.datetime) -> str:
-    base = v.strftime("%Y-%m-%dT%H:%M:%S") + f".{v.microsecond:06d}"
+    base = v.replace(tzinfo=None).isoformat(timespec="microseconds")
     off = v.utcoffset()
     if off is None or off == dt.timedelta(0):
         return base + "Z"

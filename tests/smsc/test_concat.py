@@ -22,8 +22,16 @@ def as_mo(submits: list[Pdu]) -> list[Pdu]:
 
 
 @settings(max_examples=200, deadline=None)
-@given(texts, st.sampled_from(["udh", "udh16", "sar", "payload"]), st.integers(0, 65535), st.booleans(), st.randoms())
-def test_build_then_reassemble(text: str, mode: concat.ConcatMode, ref: int, packed: bool, rnd: random.Random) -> None:
+@given(
+    texts,
+    st.sampled_from(["udh", "udh16", "sar", "payload"]),
+    st.integers(0, 65535),
+    st.booleans(),
+    st.randoms(),
+)
+def test_build_then_reassemble(
+    text: str, mode: concat.ConcatMode, ref: int, packed: bool, rnd: random.Random
+) -> None:
     msg = encode_message(text, mode=mode, reference=ref, gsm7_packed=packed)
     pdus = as_mo(build_submits(msg, BASE))
     rnd.shuffle(pdus)
@@ -90,7 +98,12 @@ def test_careless_sender_split_surrogate_still_decodes() -> None:
     out = None
     for seq, half in enumerate(halves, 1):
         udh = bytes([5, 0, 3, 9, 2, seq])
-        out = r.add(Pdu(CommandId.deliver_sm, params={**BASE, "esm_class": 0x40, "data_coding": 8, "short_message": udh + half}))
+        out = r.add(
+            Pdu(
+                CommandId.deliver_sm,
+                params={**BASE, "esm_class": 0x40, "data_coding": 8, "short_message": udh + half},
+            )
+        )
     assert out is not None and out.text == "ab😀cd"
 
 
@@ -118,7 +131,9 @@ def test_incomplete_set_times_out_as_partial() -> None:
     assert r.expire() == []
     now[0] += 2
     (mo,) = r.expire()
-    assert not mo.complete and mo.parts == 3 and mo.text == "k" * (160 + 80)  # sar parts carry 160 septets: parts 1 and 3
+    assert (
+        not mo.complete and mo.parts == 3 and mo.text == "k" * (160 + 80)
+    )  # sar parts carry 160 septets: parts 1 and 3
     assert len(r) == 0
 
 

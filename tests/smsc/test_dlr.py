@@ -7,7 +7,10 @@ from smsc.pdu import CommandId, Pdu, Tag
 
 
 def receipt_pdu(text: str, esm_class: int = 0x04, **tlvs: object) -> Pdu:
-    p = Pdu(CommandId.deliver_sm, params={"esm_class": esm_class, "short_message": text.encode(), "source_addr": "2507"})
+    p = Pdu(
+        CommandId.deliver_sm,
+        params={"esm_class": esm_class, "short_message": text.encode(), "source_addr": "2507"},
+    )
     for name, value in tlvs.items():
         p.set_tlv(Tag[name], value)  # type: ignore[arg-type]
     return p

@@ -7,7 +7,10 @@ from hypothesis import strategies as st
 from smsc import pdu as P
 from smsc.pdu import BODIES, CommandId, FramingError, MalformedPdu, Pdu, PduDecoder, Status, Tag
 
-cstr = {n: st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=255), max_size=n - 1) for n in (6, 9, 13, 16, 17, 21, 41, 65)}
+cstr = {
+    n: st.text(alphabet=st.characters(min_codepoint=1, max_codepoint=255), max_size=n - 1)
+    for n in (6, 9, 13, 16, 17, 21, 41, 65)
+}
 
 
 def params_for(command_id: int) -> st.SearchStrategy[dict]:
@@ -93,7 +96,10 @@ def test_unknown_command_is_malformed_but_stream_continues() -> None:
     "body, status",
     [
         (b"abc", Status.ESME_RINVCMDLEN),  # service_type without NUL
-        (b"\0\1\1" + b"123\0" + b"\1\1" + b"456\0" + bytes(3) + b"\0\0" + bytes(4) + b"\x10hi", Status.ESME_RINVMSGLEN),
+        (
+            b"\0\1\1" + b"123\0" + b"\1\1" + b"456\0" + bytes(3) + b"\0\0" + bytes(4) + b"\x10hi",
+            Status.ESME_RINVMSGLEN,
+        ),
     ],
 )
 def test_bad_submit_bodies(body: bytes, status: int) -> None:

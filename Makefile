@@ -1,0 +1,40 @@
+# Flowgate: `make run` (embedded: SQLite + in-process queue) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test check bench install clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(PY) manage.py migrate --verbosity 0
+	@$(PY) manage.py demo > var/demo.json
+	@$(PY) -c "import json; d = json.load(open('var/demo.json')); \
+	  print('\n  Flowgate is starting on http://$(HOST):$(PORT)/'); \
+	  print('  Log in as ' + d['email'] + ' / ' + d['password']); \
+	  print('  API token: ' + d.get('token', '(created on the first run: see var/demo-token)')); print()"
+	$(PY) manage.py serve --host $(HOST) --port $(PORT)
+
+test: install
+	./scripts/test.sh
+
+check: install
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/mypy .
+	$(PY) manage.py makemigrations --check --dry-run
+
+bench: install
+	./scripts/bench.sh
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,375 @@
+"""Conformance runner over goflow's test vectors: `python -m flows.engine.conformance [goflow-dir]`.
+
+Compares what this engine produces with the vectors, file by file. Event comparison ignores values
+that depend on Go-specific generators (event/run uuids, timestamps, elapsed times, raw HTTP dumps);
+random-dependent expression examples beyond the documented first values are reported as
+informative and left out of the pass rate.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .assets import Assets
+from .context import TOP_LEVELS, build_context
+from .contact import Contact
+from .definition import read_node, read_router, validate_action, validate_router
+from .environment import Environment, FixedClock, SeededRandom, SeededUUIDs, SequentialClock
+from .expressions import Scope
+from .functions import FUNCTIONS
+from .runner import Engine, ResumeError
+from .session import Run, Session
+from .template import evaluate_template
+
+DEFAULT_DIR = Path(__file__).resolve().parents[3] / "shared" / "anchor_data" / "goflow"
+GO_RANDOM_FIRST = [0.774856886849196, 0.5342568785221806]  # documented outputs of Go's seeded rand
+DOCGEN_NOW = dt.datetime(2018, 4, 11, 18, 24, 30, 123456, tzinfo=dt.UTC)
+VECTOR_START = dt.datetime(2025, 5, 4, 12, 30, 45, 123456, tzinfo=dt.UTC)
+INFORMATIVE = {"function:rand_between"}
+
+_IGNORED_KEYS = {
+    "uuid",
+    "created_on",
+    "run_uuid",
+    "parent_uuid",
+    "expires_on",
+    "elapsed_ms",
+    "request",
+    "response",
+    "sizes",
+    "retries",
+    "history",
+    "run_summary",
+    "step_uuid",
+    "input_uuid",
+}
+
+
+class FileResult:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.passed = 0
+        self.total = 0
+        self.failures: list[str] = []
+        self.informative = 0
+
+    def check(self, ok: bool, label: str) -> None:
+        self.total += 1
+        if ok:
+            self.passed += 1
+        else:
+            self.failures.append(label)
+
+    @property
+    def rate(self) -> float:
+        return 100.0 * self.passed / self.total if self.total else 100.0
+
+
+def normalize_event(ev: dict[str, Any]) -> dict[str, Any]:
+    return {k: _strip(v) for k, v in ev.items() if k not in _IGNORED_KEYS}
+
+
+def _strip(v: Any) -> Any:
+    if isinstance(v, dict):
+        return {k: _strip(x) for k, x in v.items() if k not in _IGNORED_KEYS}
+    if isinstance(v, list):
+        return [_strip(x) for x in v]
+    return v
+
+
+# ----------------------------------------------------------------------------------- excellent
+
+
+def docgen_scope(base: Path) -> Scope:
+    """The context goflow's docgen evaluates examples in, rebuilt from test_session.json."""
+    data = json.loads((base / "extracted" / "test_session.json").read_text())
+    assets = Assets.from_json(data["assets"])
+    env = Environment.from_json(
+        {"timezone": "America/Guayaquil", "date_format": "DD-MM-YYYY", "allowed_languages": ["eng", "spa"]},
+        now=FixedClock(DOCGEN_NOW),
+        random=SeededRandom(123456, prefix=GO_RANDOM_FIRST),
+    )
+    env.locations = assets.locations
+    engine = Engine(assets, http=_mock_client({}), clock=FixedClock(DOCGEN_NOW), new_uuid=SeededUUIDs())
+    session = _run_docgen_session(engine, env, data)
+    run = session.runs[0]
+    return Scope(build_context(session, run, assets, env), env, FUNCTIONS)
+
+
+def _run_docgen_session(engine: Engine, env: Environment, data: dict[str, Any]) -> Session:
+    """Starts the docgen session (Registration flow) and resumes it with the documented msg."""
+    trigger = dict(data["trigger"])
+    trigger["type"] = "manual"  # the flow_action trigger's run summary is exposed via @parent
+    sprint = engine.start(
+        data["contact"],
+        dict(trigger, run_summary=data["trigger"]["run_summary"]),
+        {"timezone": "America/Guayaquil", "date_format": "DD-MM-YYYY", "allowed_languages": ["eng", "spa"]},
+    )
+    session = sprint.session
+    if session.status == "waiting":
+        session = engine.resume(session, data["resume"]).session
+    session.environment.random = env.random
+    session.environment.now = env.now
+    return session
+
+
+def run_excellent(base: Path) -> FileResult:
+    result = FileResult("extracted/excellent_examples.json")
+    items = json.loads((base / "extracted" / "excellent_examples.json").read_text())["items"]
+    scope = docgen_scope(base)
+    for key, item in items.items():
+        for ex in item["examples"]:
+            text, errors = evaluate_template(ex["template"], scope, TOP_LEVELS)
+            got = "ERROR" if errors else text
+            if key in INFORMATIVE:
+                result.informative += 1
+                continue
+            result.check(got == ex["expected"], f"{ex['template']} -> {got!r} (expected {ex['expected']!r})")
+    return result
+
+
+# ----------------------------------------------------------------------------------- routers
+
+
+def _mock_client(mocks: dict[str, list[dict[str, Any]]]) -> httpx.Client:
+    queues = {url: list(responses) for url, responses in mocks.items()}
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        queue = queues.get(str(request.url))
+        if queue:
+            r = queue.pop(0) if len(queue) > 1 else queue[0]
+            if r.get("status", 200) == 0:
+                raise httpx.ConnectError("connection error", request=request)
+            return httpx.Response(r.get("status", 200), text=r.get("body", ""))
+        return httpx.Response(200, text='{ "ok": "true" }')
+
+    return httpx.Client(transport=httpx.MockTransport(handle))
+
+
+def _test_contact() -> dict[str, Any]:
+    return {
+        "uuid": "5d76d86b-3bb9-4d5a-b822-c9d86f5d8e4f",
+        "name": "Ryan Lewis",
+        "language": "eng",
+        "timezone": "America/Guayaquil",
+        "created_on": "2018-06-20T11:40:30.123456789Z",
+        "urns": ["tel:+12065551212?channel=57f1078f-88aa-46f4-a59a-948a5739c03d", "twitterid:54784326227#nyaruka"],
+        "groups": [{"uuid": "b7cf0d83-f1c9-411c-96fd-c511a4cfa86d", "name": "Testers"}],
+        "fields": {"gender": {"text": "Male"}},
+    }
+
+
+def _engine(assets_json: dict[str, Any], mocks: dict[str, Any] | None = None) -> Engine:
+    return Engine(
+        Assets.from_json(assets_json),
+        http=_mock_client(mocks or {}),
+        clock=SequentialClock(VECTOR_START),
+        new_uuid=SeededUUIDs(),
+        random=SeededRandom(123456, prefix=GO_RANDOM_FIRST[:1]),
+    )
+
+
+def run_router_file(path: Path) -> FileResult:
+    result = FileResult(str(path.relative_to(path.parents[3])))
+    assets_json = json.loads((path.parent / "_assets.json").read_text())
+    for case in json.loads(path.read_text()):
+        label = case["description"]
+        if case.get("read_error"):
+            node = read_node(assets_json["flows"][0]["nodes"][0])
+            errs = validate_router(read_router(case["router"]), {e.uuid for e in node.exits})
+            result.check(", ".join(errs) == case["read_error"], f"{label}: got {errs}")
+            continue
+        a = copy.deepcopy(assets_json)
+        a["flows"][0]["nodes"][0]["router"] = case["router"]
+        engine = _engine(a)
+        contact = dict(_test_contact(), groups=[])  # router vectors use a contact in no groups
+        sprint = engine.start(contact, {"type": "manual", "flow": {"uuid": a["flows"][0]["uuid"]}})
+        run = sprint.session.runs[0]
+        got_results = {k: _result_view(v) for k, v in run.results.items()}
+        want_results = {k: _result_view(v) for k, v in (case.get("results") or {}).items()}
+        got_events = [normalize_event(e) for e in sprint.events if e["type"] not in ("run_started", "run_ended")]
+        want_events = [normalize_event(e) for e in case.get("events") or []]
+        ok = got_results == want_results and got_events == want_events
+        result.check(ok, f"{label}: results {got_results} events {got_events}")
+    return result
+
+
+def _result_view(r: dict[str, Any]) -> dict[str, Any]:
+    return {k: r.get(k) for k in ("name", "value", "category", "input", "extra") if r.get(k) is not None}
+
+
+# ----------------------------------------------------------------------------------- actions
+
+
+def run_action_file(path: Path) -> FileResult:
+    result = FileResult(str(path.relative_to(path.parents[3])))
+    assets_json = json.loads((path.parent / "_assets.json").read_text())
+    for case in json.loads(path.read_text()):
+        label = case["description"]
+        action = case["action"]
+        if case.get("read_error"):
+            from .definition import Action
+
+            errs = validate_action(Action(action.get("uuid", ""), action.get("type", ""), action))
+            result.check(", ".join(errs) == case["read_error"], f"{label}: got {errs}")
+            continue
+        a = copy.deepcopy(assets_json)
+        flow = a["flows"][0]
+        flow["nodes"][0]["actions"] = [action]
+        if case.get("localization"):
+            flow["localization"] = case["localization"]
+        engine = _engine(a, case.get("http_mocks"))
+        contact = case.get("contact") or _test_contact()
+        trigger = {
+            "type": "msg",
+            "flow": {"uuid": flow["uuid"]},
+            "event": {
+                "uuid": "9bf91c2b-ce58-4cef-aacc-281e03f69ab5",
+                "type": "msg_received",
+                "created_on": "2018-10-18T14:20:30.000123456Z",
+                "msg": {"text": "Hi everybody", "urn": "tel:+12065551212"},
+            },
+        }
+        try:
+            sprint = engine.start(contact, trigger, {"timezone": "America/Guayaquil"})
+        except Exception as e:  # a crash is a failure of this vector, not of the whole run
+            result.check(False, f"{label}: crashed {e!r}")
+            continue
+        got = [normalize_event(e) for e in sprint.events if e["type"] not in ("run_started", "run_ended")]
+        want = [normalize_event(e) for e in case.get("events") or []]
+        ok = got == want
+        if ok and case.get("contact_after"):
+            ok = _contact_view(sprint.session.contact.to_json()) == _contact_view(case["contact_after"])
+        result.check(ok, f"{label}: got {got}")
+    return result
+
+
+def _contact_view(c: dict[str, Any]) -> dict[str, Any]:
+    from .session import jsonable
+
+    return jsonable({k: c.get(k) for k in ("name", "language", "fields", "groups", "status")})
+
+
+# ----------------------------------------------------------------------------------- resumes
+
+
+def run_resume_file(path: Path) -> FileResult:
+    result = FileResult(str(path.relative_to(path.parents[3])))
+    assets_json = json.loads((path.parent / "_assets.json").read_text())
+    for case in json.loads(path.read_text()):
+        a = copy.deepcopy(assets_json)
+        flow = next(f for f in a["flows"] if f["uuid"] == case["flow_uuid"])
+        for node in flow["nodes"]:
+            if node.get("router", {}).get("wait"):
+                node["router"]["wait"] = case["wait"]
+        engine = _engine(a)
+        sprint = engine.start(_test_contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}})
+        try:
+            sprint = engine.resume(sprint.session.to_json(), case["resume"])
+            error = None
+        except ResumeError as e:
+            error = str(e)
+        label = case["description"]
+        if case.get("resume_error"):
+            result.check(error == case["resume_error"], f"{label}: got error {error!r}")
+            continue
+        got = [normalize_event(e) for e in sprint.events if e["type"] not in ("run_started", "run_ended")]
+        want = [normalize_event(e) for e in case.get("events") or []]
+        ok = got == want and sprint.session.status == case["session_status"]
+        ok = ok and sprint.session.runs[0].status == case["run_status"]
+        result.check(ok, f"{label}: got {got} {sprint.session.status}")
+    return result
+
+
+# ----------------------------------------------------------------------------------- runner sessions
+
+
+def run_runner_file(path: Path) -> FileResult:
+    result = FileResult(str(path.relative_to(path.parents[4])))
+    assets_name = path.name.split(".")[0] + ".json"
+    assets_json = json.loads((path.parent / assets_name).read_text())
+    case = json.loads(path.read_text())
+    engine = _engine(assets_json, case.get("http_mocks"))
+    outputs = case["outputs"]
+    try:
+        sprint = engine.start(case["contact"], case["trigger"], case.get("environment"))
+        sprints = [sprint]
+        session = sprint.session.to_json()
+        for resume in case.get("resumes") or []:
+            sprint = engine.resume(session, resume)
+            sprints.append(sprint)
+            session = sprint.session.to_json()
+    except Exception as e:  # report, don't abort the whole conformance run
+        result.check(False, f"crashed: {e!r}")
+        return result
+    for i, out in enumerate(outputs):
+        if i >= len(sprints):
+            result.check(False, f"sprint {i}: missing")
+            continue
+        got = [normalize_event(e) for e in sprints[i].events]
+        want = [normalize_event(e) for e in out["events"]]
+        ok = got == want and sprints[i].session.status == out["session"]["status"]
+        result.check(ok, f"sprint {i}: {_first_diff(got, want)}")
+    return result
+
+
+def _first_diff(got: list[Any], want: list[Any]) -> str:
+    for i in range(max(len(got), len(want))):
+        g = got[i] if i < len(got) else None
+        w = want[i] if i < len(want) else None
+        if g != w:
+            return f"event {i}: got {json.dumps(g)[:300]} want {json.dumps(w)[:300]}"
+    return "status differs"
+
+
+# ----------------------------------------------------------------------------------- main
+
+
+def run_all(base: Path) -> list[FileResult]:
+    results = [run_excellent(base)]
+    runners: list[tuple[str, Callable[[Path], FileResult]]] = [
+        ("flows/routers/testdata", run_router_file),
+        ("flows/actions/testdata", run_action_file),
+        ("flows/resumes/testdata", run_resume_file),
+    ]
+    for folder, fn in runners:
+        for path in sorted((base / folder).glob("*.json")):
+            if path.name != "_assets.json":
+                results.append(fn(path))
+    for path in sorted((base / "test" / "testdata" / "runner").glob("*.*.json")):
+        results.append(run_runner_file(path))
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    verbose = "-v" in args
+    paths = [a for a in args if not a.startswith("-")]
+    base = Path(paths[0]) if paths else DEFAULT_DIR
+    if not base.exists():
+        print(f"conformance data not found at {base}")
+        return 2
+    results = run_all(base)
+    passed = total = 0
+    for r in results:
+        extra = f" (+{r.informative} informative)" if r.informative else ""
+        print(f"{r.rate:6.1f}%  {r.passed:4d}/{r.total:<4d} {r.name}{extra}")
+        if verbose:
+            for f in r.failures:
+                print(f"          FAIL {f}")
+        passed += r.passed
+        total += r.total
+    print(f"{100.0 * passed / max(total, 1):6.1f}%  {passed:4d}/{total:<4d} TOTAL")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,131 @@
+"""Reading RapidPro export files (`"version": "13"`) into plain data the Django side can store.
+
+Exports carry flows (goflow definitions), fields, groups and triggers; campaigns are not part of
+Flowgate, so they are dropped with a warning rather than failing the whole import.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .assets import Assets
+from .definition import Flow, FlowError, read_flow, validate_flow
+
+SUPPORTED_EXPORT_VERSIONS = ("13",)
+
+TRIGGER_TYPES = {
+    "K": "keyword",
+    "C": "catch_all",
+    "M": "missed_call",
+    "V": "incoming_call",
+    "N": "new_conversation",
+    "S": "schedule",
+    "R": "referral",
+    "O": "opt_in",
+    "P": "opt_out",
+}
+
+
+@dataclass
+class ImportResult:
+    flows: list[Flow] = field(default_factory=list)
+    fields: list[dict[str, Any]] = field(default_factory=list)
+    groups: list[dict[str, Any]] = field(default_factory=list)
+    triggers: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    errors: list[FlowError] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def assets(self, extra: dict[str, Any] | None = None) -> Assets:
+        """Assets for running the imported flows (plus e.g. channels/locations from `extra`)."""
+        data = dict(extra or {})
+        data.setdefault("fields", [])
+        data["fields"] = list(data["fields"]) + self.fields
+        data["groups"] = list(data.get("groups") or []) + self.groups
+        assets = Assets.from_json(data)
+        for f in self.flows:
+            assets.add_flow(f)
+        return assets
+
+
+def read_export(data: dict[str, Any]) -> ImportResult:
+    """Parses an export; structural problems go to `errors` (with flow/node/field), not exceptions."""
+    result = ImportResult()
+    version = str(data.get("version", ""))
+    if version not in SUPPORTED_EXPORT_VERSIONS:
+        try:
+            newer = float(version) > 13
+        except ValueError:
+            newer = False
+        if not newer:
+            result.errors.append(FlowError(f"unsupported export version '{version}'", field="version"))
+            return result
+        result.warnings.append(f"export version {version} is newer than 13, reading it as 13")
+    if data.get("campaigns"):
+        result.warnings.append(f"{len(data['campaigns'])} campaign(s) ignored: campaigns are not supported")
+    for i, f in enumerate(data.get("flows") or []):
+        try:
+            flow = read_flow(f, validate=False)
+        except (TypeError, ValueError, KeyError, AttributeError) as e:
+            result.errors.append(FlowError(f"flow {i} is not readable: {e}", field=f"flows[{i}]"))
+            continue
+        for err in validate_flow(flow):
+            err.field = f"flows[{i}].{err.field}" if err.field else f"flows[{i}]"
+            result.errors.append(err)
+        result.flows.append(flow)
+    for f in data.get("fields") or []:
+        result.fields.append({"key": f["key"], "name": f.get("name") or f["key"], "type": f.get("type") or "text"})
+    for g in data.get("groups") or []:
+        result.groups.append({"uuid": g["uuid"], "name": g.get("name", ""), "query": g.get("query") or ""})
+    flow_uuids = {f.uuid for f in result.flows}
+    for t in data.get("triggers") or []:
+        trig = _read_trigger(t)
+        if trig["flow"] and trig["flow"].get("uuid") not in flow_uuids:
+            result.warnings.append(f"trigger for flow {trig['flow'].get('name')} skipped: flow not in export")
+            continue
+        result.triggers.append(trig)
+    _collect_dependencies(result)
+    return result
+
+
+def _read_trigger(t: dict[str, Any]) -> dict[str, Any]:
+    code = t.get("trigger_type", "")
+    return {
+        "type": TRIGGER_TYPES.get(code, code),
+        "flow": t.get("flow") or {},
+        "keywords": [k for k in ([t.get("keyword")] if t.get("keyword") else t.get("keywords") or []) if k],
+        "match_type": t.get("match_type") or "F",  # F = first word, O = only word
+        "groups": list(t.get("groups") or []),
+        "exclude_groups": list(t.get("exclude_groups") or []),
+        "channel": t.get("channel"),
+    }
+
+
+def _collect_dependencies(result: ImportResult) -> None:
+    """Adds fields/groups referenced by flows but missing from the export (older exports omit them)."""
+    known_fields = {f["key"] for f in result.fields}
+    known_groups = {g["uuid"] for g in result.groups}
+    for flow in result.flows:
+        for node in flow.nodes:
+            for action in node.actions:
+                fld = action.get("field")
+                if action.type == "set_contact_field" and fld and fld.get("key") not in known_fields:
+                    result.fields.append({"key": fld["key"], "name": fld.get("name") or fld["key"], "type": "text"})
+                    known_fields.add(fld["key"])
+                for g in action.get("groups") or []:
+                    if g.get("uuid") and g["uuid"] not in known_groups:
+                        result.groups.append({"uuid": g["uuid"], "name": g.get("name", ""), "query": ""})
+                        known_groups.add(g["uuid"])
+
+
+def validate_definition(definition: dict[str, Any]) -> list[FlowError]:
+    """Validates one flow definition dict (what the editor saves)."""
+    try:
+        flow = read_flow(definition, validate=False)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        return [FlowError(f"definition is not readable: {e}")]
+    return validate_flow(flow)

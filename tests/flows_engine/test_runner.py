@@ -1,0 +1,214 @@
+import json
+
+import httpx
+import pytest
+
+from flows.engine import FlowReadError, ResumeError, Session, read_flow, validate_flow
+
+from .helpers import contact, engine, exit_, msg_resume, question_flow, types
+
+TRIGGER = {"type": "manual", "flow": {"uuid": "f1000000-0000-4000-8000-000000000001"}}
+
+
+def test_start_waits_then_resume_routes_and_saves_result() -> None:
+    eng = engine([question_flow()])
+    sprint = eng.start(contact(), TRIGGER)
+    assert types(sprint.events) == ["run_started", "msg_created", "msg_wait"]
+    msg = sprint.events[1]["msg"]
+    assert msg["text"] == "Do you like tea, Amina?"
+    assert msg["urn"] == "tel:+250788123123"
+    assert msg["quick_replies"] == [{"text": "Yes", "type": "text"}, {"text": "No", "type": "text"}]
+    assert sprint.events[2]["timeout_seconds"] == 300
+    assert sprint.status == "waiting"
+
+    # the Django side stores JSON and resumes from it later
+    stored = json.loads(json.dumps(sprint.session.to_json()))
+    sprint = eng.resume(stored, msg_resume("yeah sure"))
+    assert types(sprint.events) == ["run_result_changed", "msg_created", "contact_field_changed", "run_ended"]
+    assert sprint.events[0]["value"] == "yeah" and sprint.events[0]["category"] == "Yes"
+    assert sprint.events[1]["msg"]["text"] == "Thanks! You said Yes."
+    assert sprint.session.contact.fields["city"] == {"text": "Kigali"}
+    assert sprint.status == "completed"
+
+
+def test_other_category_loops_back_and_waits_again() -> None:
+    eng = engine([question_flow()])
+    sprint = eng.resume(eng.start(contact(), TRIGGER).session, msg_resume("maybe"))
+    assert types(sprint.events) == ["run_result_changed", "msg_created", "msg_wait"]
+    assert sprint.events[0]["category"] == "Other"
+    assert sprint.status == "waiting"
+
+
+def test_wait_timeout_takes_timeout_category() -> None:
+    eng = engine([question_flow()])
+    session = eng.start(contact(), TRIGGER).session
+    assert session.wait and session.wait["timeout_on"]
+    sprint = eng.resume(session, {"type": "wait_timeout", "resumed_on": "2024-03-01T09:10:00Z"})
+    assert sprint.events[0]["category"] == "No Response"
+    assert sprint.events[1]["msg"]["text"] == "We missed you."
+    assert sprint.status == "completed"
+
+
+def test_timeout_rejected_without_timeout() -> None:
+    eng = engine([question_flow(timeout=None)])
+    session = eng.start(contact(), TRIGGER).session
+    with pytest.raises(ResumeError):
+        eng.resume(session, {"type": "wait_timeout"})
+
+
+def test_expiration_ends_run() -> None:
+    eng = engine([question_flow()])
+    sprint = eng.resume(eng.start(contact(), TRIGGER).session, {"type": "wait_expiration"})
+    assert types(sprint.events) == ["run_ended"]
+    assert sprint.events[0]["status"] == "expired"
+    assert sprint.session.status == "completed"
+
+
+def test_localized_message_for_contact_language() -> None:
+    eng = engine([question_flow()])
+    sprint = eng.start(contact(language="fra"), TRIGGER, {"allowed_languages": ["eng", "fra"]})
+    assert sprint.events[1]["msg"]["text"] == "Aimez-vous le thé, Amina?"
+
+
+def parent_flow() -> dict:
+    return {
+        "uuid": "f2000000-0000-4000-8000-000000000002",
+        "name": "Parent",
+        "spec_version": "14.4.1",
+        "language": "eng",
+        "type": "messaging",
+        "nodes": [
+            {
+                "uuid": "p-enter",
+                "actions": [{"uuid": "p-a1", "type": "enter_flow",
+                             "flow": {"uuid": "f1000000-0000-4000-8000-000000000001", "name": "Question"}}],
+                "router": {
+                    "type": "switch",
+                    "operand": "@child.status",
+                    "cases": [{"uuid": "pc1", "type": "has_only_text", "arguments": ["completed"], "category_uuid": "pk1"}],
+                    "categories": [
+                        {"uuid": "pk1", "name": "Complete", "exit_uuid": "ep1"},
+                        {"uuid": "pk2", "name": "Expired", "exit_uuid": "ep2"},
+                    ],
+                    "default_category_uuid": "pk2",
+                },
+                "exits": [exit_("p1", "p-done"), exit_("p2")],
+            },
+            {
+                "uuid": "p-done",
+                "actions": [{"uuid": "p-a2", "type": "send_msg",
+                             "text": "Child said @child.results.likes_tea.value"}],
+                "exits": [exit_("p3")],
+            },
+        ],
+    }
+
+
+def test_subflow_waits_and_returns_to_parent() -> None:
+    eng = engine([parent_flow(), question_flow()])
+    sprint = eng.start(contact(), {"type": "manual", "flow": {"uuid": "f2000000-0000-4000-8000-000000000002"}})
+    assert types(sprint.events) == ["run_started", "run_started", "msg_created", "msg_wait"]
+    sprint = eng.resume(sprint.session.to_json(), msg_resume("no thanks"))
+    assert types(sprint.events)[-3:] == ["run_ended", "msg_created", "run_ended"]
+    assert sprint.events[-2]["msg"]["text"] == "Child said no"
+    assert sprint.status == "completed"
+    assert [r.status for r in sprint.session.runs] == ["completed", "completed"]
+
+
+def test_webhook_results_and_at_webhook() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.url.params["name"] == "Amina Uwase"
+        return httpx.Response(200, json={"balance": 42})
+
+    flow = {
+        "uuid": "f3000000-0000-4000-8000-000000000003", "name": "Hook", "spec_version": "14.4.1",
+        "language": "eng", "type": "messaging",
+        "nodes": [{
+            "uuid": "h1",
+            "actions": [
+                {"uuid": "h-a1", "type": "call_webhook", "method": "GET",
+                 "url": "http://example.test/api?name=@(url_encode(contact.name))", "result_name": "Balance"},
+                {"uuid": "h-a2", "type": "send_msg", "text": "Balance @webhook.balance (@results.balance.category)"},
+            ],
+            "exits": [exit_("h")],
+        }],
+    }
+    sprint = engine([flow], handler).start(contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}})
+    assert types(sprint.events) == ["run_started", "webhook_called", "run_result_changed", "msg_created", "run_ended"]
+    assert sprint.events[1]["status_code"] == 200
+    assert sprint.events[3]["msg"]["text"] == "Balance 42 (Success)"
+
+
+def test_webhook_connection_error_is_failure() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectTimeout("timed out", request=request)
+
+    flow = {
+        "uuid": "f4000000-0000-4000-8000-000000000004", "name": "Hook", "spec_version": "14.4.1",
+        "language": "eng", "type": "messaging",
+        "nodes": [{"uuid": "h1", "actions": [{"uuid": "x1", "type": "call_webhook", "method": "POST",
+                                               "url": "http://example.test/", "body": "{}", "result_name": "R"}],
+                   "exits": [exit_("h")]}],
+    }
+    sprint = engine([flow], handler).start(contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}})
+    assert sprint.events[1]["status"] == "connection_error"
+    assert sprint.events[2]["category"] == "Failure"
+
+
+def test_contact_actions() -> None:
+    actions = [
+        {"uuid": "c1", "type": "set_contact_name", "name": "@(upper(contact.first_name)) U."},
+        {"uuid": "c2", "type": "set_contact_language", "language": "kin"},
+        {"uuid": "c3", "type": "set_contact_field", "field": {"key": "age", "name": "Age"}, "value": "@(fields.age + 1)"},
+        {"uuid": "c4", "type": "add_contact_groups", "groups": [{"uuid": "60000000-0000-4000-8000-000000000001", "name": "Farmers"}]},
+        {"uuid": "c5", "type": "add_contact_urn", "scheme": "tel", "path": "0788 555 111"},
+        {"uuid": "c6", "type": "set_run_result", "name": "Score", "value": "@(5 * 2)", "category": "High"},
+        {"uuid": "c7", "type": "remove_contact_groups", "all_groups": True},
+        {"uuid": "c8", "type": "set_contact_status", "status": "stopped"},
+        {"uuid": "c9", "type": "set_contact_timezone", "timezone": "Africa/Kigali"},
+    ]
+    flow = {"uuid": "f5000000-0000-4000-8000-000000000005", "name": "Contact", "spec_version": "14.4.1",
+            "language": "eng", "type": "messaging",
+            "nodes": [{"uuid": "k1", "actions": actions, "exits": [exit_("k")]}]}
+    sprint = engine([flow]).start(contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}}, {"default_country": "RW"})
+    assert types(sprint.events)[1:-1] == [
+        "contact_name_changed", "contact_language_changed", "contact_field_changed", "contact_groups_changed",
+        "contact_urns_changed", "run_result_changed", "contact_groups_changed", "contact_status_changed",
+        "contact_timezone_changed",
+    ]
+    c = sprint.session.contact
+    assert c.name == "AMINA U."
+    assert c.fields["age"]["text"] == "32"
+    assert "tel:+250788555111" in c.urns
+    assert c.groups == [] and c.status == "stopped"
+    assert sprint.session.runs[0].results["score"]["value"] == "10"
+
+
+def test_session_round_trip() -> None:
+    eng = engine([question_flow()])
+    session = eng.start(contact(), TRIGGER).session
+    data = session.to_json()
+    again = Session.from_json(json.loads(json.dumps(data)))
+    assert again.to_json() == data
+
+
+def test_validator_names_node_and_field() -> None:
+    bad = question_flow()
+    bad["nodes"][0]["router"]["cases"][0]["type"] = "has_magic"
+    bad["nodes"][0]["router"]["default_category_uuid"] = "nope"
+    bad["nodes"][1]["actions"][0]["text"] = ""
+    errors = validate_flow(read_flow(bad, validate=False))
+    where = {(e.node_uuid, e.field) for e in errors}
+    assert ("n-ask", "router") in where and ("n-thanks", "actions[0]") in where
+    assert any("has_magic" in e.message for e in errors)
+    with pytest.raises(FlowReadError):
+        read_flow(bad)
+
+
+def test_infinite_loop_is_stopped() -> None:
+    flow = {"uuid": "f6000000-0000-4000-8000-000000000006", "name": "Loop", "spec_version": "14.4.1",
+            "language": "eng", "type": "messaging",
+            "nodes": [{"uuid": "l1", "actions": [], "exits": [exit_("l", "l1")]}]}
+    sprint = engine([flow]).start(contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}})
+    assert sprint.status == "failed"
+    assert any(e["type"] == "failure" for e in sprint.events)
