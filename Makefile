@@ -15,13 +15,13 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+run: export FLOWGATE_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(PY) manage.py migrate --verbosity 0
-	@$(PY) manage.py demo > var/demo.json
+	@mkdir -p var && $(PY) manage.py demo > var/demo.json
 	@$(PY) -c "import json; d = json.load(open('var/demo.json')); \
-	  print('\n  Flowgate is starting on http://$(HOST):$(PORT)/'); \
-	  print('  Log in as ' + d['email'] + ' / ' + d['password']); \
-	  print('  API token: ' + d.get('token', '(created on the first run: see var/demo-token)')); print()"
+	  print('\n  Flowgate: open $(FLOWGATE_BASE_URL)/ and log in as ' + d['email'] + ' / ' + d['password']); \
+	  'token' in d and print('  API token (shown once): ' + d['token']); print()"
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 test: install

@@ -6,6 +6,7 @@ job (or a Redis restart) only delays work until the sweeper re-enqueues it.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 from typing import Any
@@ -60,10 +61,8 @@ def _wake_now(queue_name: str, func: str, *args: Any, key: str) -> None:
         # Redis being down must not fail the request that stored the message: the sweeper
         # re-enqueues whatever is still waiting once Redis is back.
         logger.exception("could not enqueue %s", func)
-        try:
+        with contextlib.suppress(Exception):
             connection().delete(marker)
-        except Exception:
-            pass
 
 
 def enqueue(queue_name: str, func: str, *args: Any) -> None:

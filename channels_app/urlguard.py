@@ -22,7 +22,14 @@ class URLNotAllowed(ValueError):
 def _check_addresses(host: str, addresses: list[str]) -> None:
     for address in addresses:
         ip = ipaddress.ip_address(address.split("%")[0])
-        if ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_reserved or ip.is_multicast or ip.is_unspecified:
+        if (
+            ip.is_private
+            or ip.is_loopback
+            or ip.is_link_local
+            or ip.is_reserved
+            or ip.is_multicast
+            or ip.is_unspecified
+        ):
             raise URLNotAllowed(f"{host} resolves to a private or local address ({ip}); not allowed here")
 
 

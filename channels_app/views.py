@@ -56,7 +56,9 @@ def forget_channel(channel: Channel) -> None:
 
 
 @csrf_exempt
-def channel_webhook(request: HttpRequest, type_slug: str, channel_uuid: uuid.UUID, action: str) -> HttpResponse:
+def channel_webhook(
+    request: HttpRequest, type_slug: str, channel_uuid: uuid.UUID, action: str
+) -> HttpResponse:
     try:
         channel_type = get_type_by_slug(type_slug)
     except UnknownChannelType:

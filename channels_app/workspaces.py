@@ -14,7 +14,9 @@ def workspace_for_user(user: Any) -> Workspace | None:
 
 
 @transaction.atomic
-def create_workspace(*, name: str, email: str | None = None, password: str | None = None) -> tuple[Workspace, str]:
+def create_workspace(
+    *, name: str, email: str | None = None, password: str | None = None
+) -> tuple[Workspace, str]:
     """Create a workspace, its admin user (when an email is given) and a first API token."""
     workspace = Workspace.objects.create(name=name)
     user = None

@@ -147,8 +147,9 @@ def live_asgi(transactional_db: None) -> Iterator[LiveServer]:
     from web.asgi import application
 
     port = _free_port()
-    config = uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", lifespan="off",
-                            ws="websockets-sansio")
+    config = uvicorn.Config(
+        application, host="127.0.0.1", port=port, log_level="warning", lifespan="off", ws="websockets-sansio"
+    )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(target=server.run, daemon=True)
@@ -170,6 +171,10 @@ def ex_channel(workspace: Any, aggregator: Aggregator) -> Any:
     from channels_app.services.channels import create_channel
 
     return create_channel(
-        workspace=workspace, type_code="EX", name="Aggregator", address="+250788000000", country="RW",
+        workspace=workspace,
+        type_code="EX",
+        name="Aggregator",
+        address="+250788000000",
+        country="RW",
         config={"send_url": f"{aggregator.url}/send", "content_type": "urlencoded"},
     )

@@ -19,8 +19,14 @@ logger = logging.getLogger(__name__)
 
 
 def accept(params: dict[str, str]) -> None:
-    queue.enqueue("default", "web.demo.echo", params.get("channel", ""), params.get("id", ""),
-                  params.get("to", ""), params.get("text", ""))
+    queue.enqueue(
+        "default",
+        "web.demo.echo",
+        params.get("channel", ""),
+        params.get("id", ""),
+        params.get("to", ""),
+        params.get("text", ""),
+    )
 
 
 def echo(channel_uuid: str, msg_id: str, to: str, text: str) -> None:

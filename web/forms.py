@@ -28,11 +28,15 @@ def _form_field(f: ConfigField) -> forms.Field:
     return forms.CharField(**common)
 
 
-def channel_form(channel_type: ChannelType, data: Any = None, initial_config: dict[str, Any] | None = None) -> forms.Form:
+def channel_form(
+    channel_type: ChannelType, data: Any = None, initial_config: dict[str, Any] | None = None
+) -> forms.Form:
     form = forms.Form(data=data)
     form.fields["name"] = forms.CharField(label="Name", max_length=128)
     form.fields["address"] = forms.CharField(label="Address (your number or sender id)", required=False)
-    form.fields["country"] = forms.CharField(label="Country (ISO code, e.g. RW)", required=False, max_length=2)
+    form.fields["country"] = forms.CharField(
+        label="Country (ISO code, e.g. RW)", required=False, max_length=2
+    )
     for f in channel_type.config_fields:
         field = _form_field(f)
         if initial_config and f.name in initial_config:

@@ -67,8 +67,11 @@ def channel_create(request: HttpRequest, type_code: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             channel = channel_service.create_channel(
-                workspace=workspace, type_code=channel_type.code, name=form.cleaned_data["name"],
-                address=form.cleaned_data["address"], country=form.cleaned_data["country"],
+                workspace=workspace,
+                type_code=channel_type.code,
+                name=form.cleaned_data["name"],
+                address=form.cleaned_data["address"],
+                country=form.cleaned_data["country"],
                 config=config_from_form(channel_type, form.cleaned_data),
             )
         except ConfigError as exc:
@@ -118,5 +121,5 @@ def message_detail(request: HttpRequest, msg_uuid: str) -> HttpResponse:
 def demo_aggregator_send(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return JsonResponse({"error": "POST a message"}, status=405)
-    demo.accept({k: v for k, v in request.POST.items()})
+    demo.accept({k: str(v) for k, v in request.POST.items()})
     return JsonResponse({"status": "accepted"})

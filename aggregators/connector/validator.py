@@ -8,6 +8,8 @@ groups (or two call-status branches), bad enumerations and missing required part
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from .errors import ConnectorError
@@ -24,6 +26,8 @@ from .schema import (
     TEMPLATE_TEXT,
 )
 from .values import TemplateError, compile_template, variables_for
+
+_XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
 GROUP_ATTRS = {"processing": "Processing", "delivered": "Delivered", "failed": "Failed"}
 
@@ -154,11 +158,14 @@ class Validator:
         if (el.get("type") or "").lower() == "object" and not el.findall("parameter"):
             self.error(self.loc.element(el), 'type="object" needs nested <parameter> elements')
 
-    def check_reply_parameter(self, el: etree._Element) -> None:
+    def _xml_name(self, el: etree._Element) -> None:
+        # send_response names become XML element/attribute names: reject what lxml would refuse.
         self.need(el, "name")
+        name = el.get("name")
+        if name and not _XML_NAME.match(name):
+            self.error(self.loc.attribute(el, "name"), f"'{name}' is not a valid XML name")
 
-    def check_attr(self, el: etree._Element) -> None:
-        self.need(el, "name")
+    check_reply_parameter = check_attr = _xml_name
 
     def check_basic(self, el: etree._Element) -> None:
         self.need(el, "username")

@@ -67,7 +67,9 @@ def _inbound_fields(request: HttpRequest, channel: Channel) -> dict[str, Any]:
         return {
             "from": _xpath_text(root, config["mo_from_xpath"], "from"),
             "text": _xpath_text(root, config.get("mo_text_xpath") or "//text", "text"),
-            "date": _xpath_text(root, config["mo_date_xpath"], "date") if config.get("mo_date_xpath") else None,
+            "date": _xpath_text(root, config["mo_date_xpath"], "date")
+            if config.get("mo_date_xpath")
+            else None,
             "id": _xpath_text(root, config["mo_id_xpath"], "id") if config.get("mo_id_xpath") else None,
         }
     params = request_params(request)
@@ -129,7 +131,9 @@ def _status_handler(new_status: str):  # type: ignore[no-untyped-def]
         params = request_params(request)
         msg = status.find_outbound(channel=channel, msg_id=params.get("id"), msg_uuid=params.get("uuid"))
         error = str(params.get("error") or params.get("reason") or "")
-        applied = status.update_status(msg=msg, status=new_status, error=error, source="callback", data=params)
+        applied = status.update_status(
+            msg=msg, status=new_status, error=error, source="callback", data=params
+        )
         return JsonResponse(
             {
                 "message": "Status Update Accepted" if applied else "Status Update Ignored",

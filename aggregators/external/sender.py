@@ -46,13 +46,17 @@ def build_request(channel: Channel, msg: OutgoingMessage, text: str) -> httpx.Re
     if method in ("POST", "PUT"):
         template = config.get("body") or DEFAULT_BODIES.get(content_type, "")
         body = render(template, values, content_type).encode()
-        mime = config.get("custom_content_type") if content_type == "custom" else CONTENT_TYPES.get(content_type)
+        mime = (
+            config.get("custom_content_type") if content_type == "custom" else CONTENT_TYPES.get(content_type)
+        )
         if mime and not any(k.lower() == "content-type" for k in headers):
             headers["Content-Type"] = mime
     return httpx.Request(method, url, headers=headers, content=body)
 
 
-def _log_entry(request: httpx.Request, response: httpx.Response | None, elapsed: float, error: str = "") -> dict[str, Any]:
+def _log_entry(
+    request: httpx.Request, response: httpx.Response | None, elapsed: float, error: str = ""
+) -> dict[str, Any]:
     entry: dict[str, Any] = {
         "method": request.method,
         "url": mask_secrets(str(request.url)),
@@ -89,14 +93,23 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
             response = await client.send(request)
         except httpx.TransportError as exc:
             log.append(_log_entry(request, None, time.monotonic() - started, repr(exc)))
-            return SendResult(ok=False, retryable=True, error=f"transport error: {exc!r}", log=log, parts_sent=sent)
+            return SendResult(
+                ok=False, retryable=True, error=f"transport error: {exc!r}", log=log, parts_sent=sent
+            )
         log.append(_log_entry(request, response, time.monotonic() - started))
         status = response.status_code
         if status == 429 or status >= 500:
-            return SendResult(ok=False, retryable=True, error=f"provider answered HTTP {status}", log=log, parts_sent=sent)
+            return SendResult(
+                ok=False, retryable=True, error=f"provider answered HTTP {status}", log=log, parts_sent=sent
+            )
         if not 200 <= status < 300:
             reason = response.text.strip()[:200]
-            return SendResult(ok=False, error=f"provider answered HTTP {status}: {reason}".rstrip(": "), log=log, parts_sent=sent)
+            return SendResult(
+                ok=False,
+                error=f"provider answered HTTP {status}: {reason}".rstrip(": "),
+                log=log,
+                parts_sent=sent,
+            )
         if check and check not in response.text:
             return SendResult(
                 ok=False, error=f"provider response does not contain {check!r}", log=log, parts_sent=sent

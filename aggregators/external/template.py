@@ -19,10 +19,19 @@ CONTENT_TYPES = {
 
 # The default bodies post every variable, like the documented example request.
 DEFAULT_BODIES = {
-    "urlencoded": "&".join(f"{v}={{{{{v}}}}}" for v in ("id", "text", "to", "to_no_plus", "from", "from_no_plus", "channel")),
-    "json": "{ " + ", ".join(f'"{v}": {{{{{v}}}}}' for v in ("id", "text", "to", "to_no_plus", "from", "from_no_plus", "channel")) + " }",
-    "xml": "<?xml version=\"1.0\" encoding=\"UTF-8\"?><message>"
-    + "".join(f"<{v}>{{{{{v}}}}}</{v}>" for v in ("id", "text", "to", "to_no_plus", "from", "from_no_plus", "channel"))
+    "urlencoded": "&".join(
+        f"{v}={{{{{v}}}}}" for v in ("id", "text", "to", "to_no_plus", "from", "from_no_plus", "channel")
+    ),
+    "json": "{ "
+    + ", ".join(
+        f'"{v}": {{{{{v}}}}}' for v in ("id", "text", "to", "to_no_plus", "from", "from_no_plus", "channel")
+    )
+    + " }",
+    "xml": '<?xml version="1.0" encoding="UTF-8"?><message>'
+    + "".join(
+        f"<{v}>{{{{{v}}}}}</{v}>"
+        for v in ("id", "text", "to", "to_no_plus", "from", "from_no_plus", "channel")
+    )
     + "</message>",
     "custom": "",
 }

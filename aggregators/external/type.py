@@ -7,7 +7,14 @@ import httpx
 from aggregators.external import receive, sender
 from aggregators.external.template import unknown_variables
 from channels_app.models import Channel
-from channels_app.types.base import ChannelType, ChannelView, ConfigError, ConfigField, OutgoingMessage, SendResult
+from channels_app.types.base import (
+    ChannelType,
+    ChannelView,
+    ConfigError,
+    ConfigField,
+    OutgoingMessage,
+    SendResult,
+)
 from channels_app.types.registry import register
 
 
@@ -21,19 +28,35 @@ class ExternalAPIType(ChannelType):
     description = "Connect any HTTP aggregator: it posts inbound messages to us, we call its URL to send."
     schemes = ("tel", "ext")
     config_fields = (
-        ConfigField("send_url", "Send URL", "url", required=True,
-                    help="Called for each outgoing message; may contain {{to}}, {{text}}… variables"),
+        ConfigField(
+            "send_url",
+            "Send URL",
+            "url",
+            required=True,
+            help="Called for each outgoing message; may contain {{to}}, {{text}}… variables",
+        ),
         ConfigField("method", "HTTP method", "choice", default="POST", choices=("GET", "POST", "PUT")),
-        ConfigField("content_type", "Content type", "choice", default="urlencoded",
-                    choices=("urlencoded", "json", "xml", "custom")),
+        ConfigField(
+            "content_type",
+            "Content type",
+            "choice",
+            default="urlencoded",
+            choices=("urlencoded", "json", "xml", "custom"),
+        ),
         ConfigField("custom_content_type", "Custom content type", help="Content-Type header when 'custom'"),
-        ConfigField("body", "Request body", "textarea",
-                    help="Template with {{text}} {{to}} {{to_no_plus}} {{from}} {{from_no_plus}} {{id}} {{uuid}} "
-                    "{{channel}}; empty for the default body of the content type"),
+        ConfigField(
+            "body",
+            "Request body",
+            "textarea",
+            help="Template with {{text}} {{to}} {{to_no_plus}} {{from}} {{from_no_plus}} {{id}} {{uuid}} "
+            "{{channel}}; empty for the default body of the content type",
+        ),
         ConfigField("headers", "Extra headers", "json", help='JSON object, e.g. {"X-Api-Key": "…"}'),
         ConfigField("send_authorization", "Authorization header", "password"),
         ConfigField("max_length", "Maximum length", "int", default=160, help="Longer messages are split"),
-        ConfigField("encoding", "Encoding", "choice", default="default", choices=("default", "smart", "unicode")),
+        ConfigField(
+            "encoding", "Encoding", "choice", default="default", choices=("default", "smart", "unicode")
+        ),
         ConfigField("mt_response_check", "Response check", help="Text the provider's answer must contain"),
         ConfigField("max_tps", "Max messages per second", "int", default=0, help="0 means no limit"),
         ConfigField("scheme", "URN scheme", "choice", default="tel", choices=("tel", "ext")),
@@ -49,7 +72,9 @@ class ExternalAPIType(ChannelType):
         ConfigField("mo_response_content_type", "Fixed response content type"),
     )
 
-    def clean_config(self, config: dict[str, Any], *, existing: dict[str, Any] | None = None) -> dict[str, Any]:
+    def clean_config(
+        self, config: dict[str, Any], *, existing: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         cleaned = super().clean_config(config, existing=existing)
         errors: dict[str, str] = {}
         for key in ("send_url", "body"):
@@ -76,4 +101,3 @@ class ExternalAPIType(ChannelType):
 
     async def send(self, channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
         return await sender.send(channel, msg, client)
-

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,154 +15,335 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Channel',
+            name="Channel",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('channel_type', models.CharField(max_length=8)),
-                ('name', models.CharField(max_length=128)),
-                ('address', models.CharField(blank=True, default='', max_length=128)),
-                ('country', models.CharField(blank=True, default='', max_length=2)),
-                ('config', models.JSONField(blank=True, default=dict)),
-                ('is_active', models.BooleanField(default=True)),
-                ('created_on', models.DateTimeField(auto_now_add=True)),
-                ('modified_on', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("channel_type", models.CharField(max_length=8)),
+                ("name", models.CharField(max_length=128)),
+                ("address", models.CharField(blank=True, default="", max_length=128)),
+                ("country", models.CharField(blank=True, default="", max_length=2)),
+                ("config", models.JSONField(blank=True, default=dict)),
+                ("is_active", models.BooleanField(default=True)),
+                ("created_on", models.DateTimeField(auto_now_add=True)),
+                ("modified_on", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Contact',
+            name="Contact",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(blank=True, default='', max_length=128)),
-                ('language', models.CharField(blank=True, default='', max_length=3)),
-                ('status', models.CharField(choices=[('active', 'Active'), ('stopped', 'Stopped'), ('blocked', 'Blocked')], default='active', max_length=8)),
-                ('fields', models.JSONField(blank=True, default=dict)),
-                ('created_on', models.DateTimeField(auto_now_add=True)),
-                ('modified_on', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(blank=True, default="", max_length=128)),
+                ("language", models.CharField(blank=True, default="", max_length=3)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("active", "Active"), ("stopped", "Stopped"), ("blocked", "Blocked")],
+                        default="active",
+                        max_length=8,
+                    ),
+                ),
+                ("fields", models.JSONField(blank=True, default=dict)),
+                ("created_on", models.DateTimeField(auto_now_add=True)),
+                ("modified_on", models.DateTimeField(auto_now=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Workspace',
+            name="Workspace",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('name', models.CharField(max_length=128)),
-                ('created_on', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                ("name", models.CharField(max_length=128)),
+                ("created_on", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='ContactURN',
+            name="ContactURN",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('identity', models.CharField(max_length=255)),
-                ('scheme', models.CharField(max_length=32)),
-                ('path', models.CharField(max_length=255)),
-                ('priority', models.IntegerField(default=1000)),
-                ('contact', models.ForeignKey(null=True, on_delete=django.db.models.deletion.CASCADE, related_name='urns', to='channels_app.contact')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='urns', to='channels_app.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("identity", models.CharField(max_length=255)),
+                ("scheme", models.CharField(max_length=32)),
+                ("path", models.CharField(max_length=255)),
+                ("priority", models.IntegerField(default=1000)),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="urns",
+                        to="channels_app.contact",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="urns",
+                        to="channels_app.workspace",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-priority', 'id'],
+                "ordering": ["-priority", "id"],
             },
         ),
         migrations.CreateModel(
-            name='Msg',
+            name="Msg",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('uuid', models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
-                ('urn', models.CharField(help_text='the URN identity at the time of the message', max_length=255)),
-                ('direction', models.CharField(choices=[('in', 'In'), ('out', 'Out')], max_length=3)),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('handled', 'Handled'), ('queued', 'Queued'), ('wired', 'Wired'), ('sent', 'Sent'), ('delivered', 'Delivered'), ('errored', 'Errored'), ('failed', 'Failed')], max_length=10)),
-                ('text', models.TextField(blank=True, default='')),
-                ('attachments', models.JSONField(blank=True, default=list)),
-                ('external_id', models.CharField(blank=True, max_length=255, null=True)),
-                ('error', models.TextField(blank=True, default='')),
-                ('attempts', models.PositiveIntegerField(default=0)),
-                ('parts', models.PositiveIntegerField(default=1)),
-                ('metadata', models.JSONField(blank=True, default=dict)),
-                ('created_on', models.DateTimeField(db_index=True)),
-                ('sent_on', models.DateTimeField(blank=True, null=True)),
-                ('delivered_on', models.DateTimeField(blank=True, null=True)),
-                ('modified_on', models.DateTimeField(auto_now=True)),
-                ('next_attempt_on', models.DateTimeField(blank=True, null=True)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='msgs', to='channels_app.channel')),
-                ('contact', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='msgs', to='channels_app.contact')),
-                ('contact_urn', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='channels_app.contacturn')),
-                ('response_to', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to='channels_app.msg')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='msgs', to='channels_app.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("uuid", models.UUIDField(default=uuid.uuid4, editable=False, unique=True)),
+                (
+                    "urn",
+                    models.CharField(help_text="the URN identity at the time of the message", max_length=255),
+                ),
+                ("direction", models.CharField(choices=[("in", "In"), ("out", "Out")], max_length=3)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("handled", "Handled"),
+                            ("queued", "Queued"),
+                            ("wired", "Wired"),
+                            ("sent", "Sent"),
+                            ("delivered", "Delivered"),
+                            ("errored", "Errored"),
+                            ("failed", "Failed"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("text", models.TextField(blank=True, default="")),
+                ("attachments", models.JSONField(blank=True, default=list)),
+                ("external_id", models.CharField(blank=True, max_length=255, null=True)),
+                ("error", models.TextField(blank=True, default="")),
+                ("attempts", models.PositiveIntegerField(default=0)),
+                ("parts", models.PositiveIntegerField(default=1)),
+                ("metadata", models.JSONField(blank=True, default=dict)),
+                ("created_on", models.DateTimeField(db_index=True)),
+                ("sent_on", models.DateTimeField(blank=True, null=True)),
+                ("delivered_on", models.DateTimeField(blank=True, null=True)),
+                ("modified_on", models.DateTimeField(auto_now=True)),
+                ("next_attempt_on", models.DateTimeField(blank=True, null=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="msgs",
+                        to="channels_app.channel",
+                    ),
+                ),
+                (
+                    "contact",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="msgs",
+                        to="channels_app.contact",
+                    ),
+                ),
+                (
+                    "contact_urn",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="channels_app.contacturn",
+                    ),
+                ),
+                (
+                    "response_to",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to="channels_app.msg",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="msgs",
+                        to="channels_app.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='MsgEvent',
+            name="MsgEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('event_type', models.CharField(max_length=32)),
-                ('status', models.CharField(blank=True, default='', max_length=10)),
-                ('description', models.TextField(blank=True, default='')),
-                ('data', models.JSONField(blank=True, default=dict)),
-                ('created_on', models.DateTimeField(auto_now_add=True)),
-                ('msg', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='events', to='channels_app.msg')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("event_type", models.CharField(max_length=32)),
+                ("status", models.CharField(blank=True, default="", max_length=10)),
+                ("description", models.TextField(blank=True, default="")),
+                ("data", models.JSONField(blank=True, default=dict)),
+                ("created_on", models.DateTimeField(auto_now_add=True)),
+                (
+                    "msg",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="events",
+                        to="channels_app.msg",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['id'],
+                "ordering": ["id"],
             },
         ),
         migrations.CreateModel(
-            name='Membership',
+            name="Membership",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('admin', 'Admin'), ('editor', 'Editor'), ('viewer', 'Viewer')], default='admin', max_length=16)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='memberships', to='channels_app.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("admin", "Admin"), ("editor", "Editor"), ("viewer", "Viewer")],
+                        default="admin",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="memberships",
+                        to="channels_app.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.AddField(
-            model_name='contact',
-            name='workspace',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='contacts', to='channels_app.workspace'),
+            model_name="contact",
+            name="workspace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="contacts",
+                to="channels_app.workspace",
+            ),
         ),
         migrations.AddField(
-            model_name='channel',
-            name='workspace',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='channels', to='channels_app.workspace'),
+            model_name="channel",
+            name="workspace",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="channels",
+                to="channels_app.workspace",
+            ),
         ),
         migrations.CreateModel(
-            name='APIToken',
+            name="APIToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(default='default', max_length=64)),
-                ('key_hash', models.CharField(max_length=64, unique=True)),
-                ('prefix', models.CharField(help_text='first characters, to tell keys apart in the UI', max_length=8)),
-                ('created_on', models.DateTimeField(auto_now_add=True)),
-                ('last_used_on', models.DateTimeField(blank=True, null=True)),
-                ('is_active', models.BooleanField(default=True)),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, to=settings.AUTH_USER_MODEL)),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to='channels_app.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(default="default", max_length=64)),
+                ("key_hash", models.CharField(max_length=64, unique=True)),
+                (
+                    "prefix",
+                    models.CharField(
+                        help_text="first characters, to tell keys apart in the UI", max_length=8
+                    ),
+                ),
+                ("created_on", models.DateTimeField(auto_now_add=True)),
+                ("last_used_on", models.DateTimeField(blank=True, null=True)),
+                ("is_active", models.BooleanField(default=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to="channels_app.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='msg',
-            index=models.Index(fields=['channel', 'status'], name='msg_channel_status'),
+            model_name="msg",
+            index=models.Index(fields=["channel", "status"], name="msg_channel_status"),
         ),
         migrations.AddIndex(
-            model_name='msg',
-            index=models.Index(fields=['workspace', 'direction', '-created_on'], name='msg_ws_direction_created'),
+            model_name="msg",
+            index=models.Index(
+                fields=["workspace", "direction", "-created_on"], name="msg_ws_direction_created"
+            ),
         ),
         migrations.AddIndex(
-            model_name='msg',
-            index=models.Index(fields=['channel', 'external_id'], name='msg_channel_external_id'),
+            model_name="msg",
+            index=models.Index(fields=["channel", "external_id"], name="msg_channel_external_id"),
         ),
         migrations.AddConstraint(
-            model_name='msg',
-            constraint=models.UniqueConstraint(condition=models.Q(('direction', 'in'), ('external_id__isnull', False)), fields=('channel', 'external_id'), name='unique_inbound_external_id'),
+            model_name="msg",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("direction", "in"), ("external_id__isnull", False)),
+                fields=("channel", "external_id"),
+                name="unique_inbound_external_id",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='membership',
-            constraint=models.UniqueConstraint(fields=('workspace', 'user'), name='unique_membership'),
+            model_name="membership",
+            constraint=models.UniqueConstraint(fields=("workspace", "user"), name="unique_membership"),
         ),
         migrations.AddConstraint(
-            model_name='contacturn',
-            constraint=models.UniqueConstraint(fields=('workspace', 'identity'), name='unique_urn_identity'),
+            model_name="contacturn",
+            constraint=models.UniqueConstraint(fields=("workspace", "identity"), name="unique_urn_identity"),
         ),
     ]

@@ -48,7 +48,9 @@ class APIToken(models.Model):
     is_active = models.BooleanField(default=True)
 
     @classmethod
-    def issue(cls, *, workspace: Workspace, user: object | None = None, name: str = "default") -> tuple["APIToken", str]:
+    def issue(
+        cls, *, workspace: Workspace, user: object | None = None, name: str = "default"
+    ) -> tuple["APIToken", str]:
         key = secrets.token_hex(20)
         token = cls.objects.create(
             workspace=workspace, user=user, name=name, key_hash=hash_token(key), prefix=key[:6]

@@ -23,7 +23,12 @@ def _clean_country(country: str) -> str:
 
 @transaction.atomic
 def create_channel(
-    *, workspace: Workspace, type_code: str, name: str, address: str = "", country: str = "",
+    *,
+    workspace: Workspace,
+    type_code: str,
+    name: str,
+    address: str = "",
+    country: str = "",
     config: dict[str, Any] | None = None,
 ) -> Channel:
     try:
@@ -36,15 +41,24 @@ def create_channel(
         raise ConfigError({"name": "a channel needs a name"})
     cleaned = channel_type.clean_config(config or {})
     return Channel.objects.create(
-        workspace=workspace, channel_type=type_code, name=name.strip(), address=address.strip(),
-        country=_clean_country(country), config=cleaned,
+        workspace=workspace,
+        channel_type=type_code,
+        name=name.strip(),
+        address=address.strip(),
+        country=_clean_country(country),
+        config=cleaned,
     )
 
 
 @transaction.atomic
 def update_channel(
-    *, channel: Channel, name: str | None = None, address: str | None = None, country: str | None = None,
-    config: dict[str, Any] | None = None, is_active: bool | None = None,
+    *,
+    channel: Channel,
+    name: str | None = None,
+    address: str | None = None,
+    country: str | None = None,
+    config: dict[str, Any] | None = None,
+    is_active: bool | None = None,
 ) -> Channel:
     if name is not None:
         if not name.strip():

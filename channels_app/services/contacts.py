@@ -14,8 +14,13 @@ class ContactError(ValueError):
 
 @transaction.atomic
 def create_contact(
-    *, workspace: Workspace, name: str = "", urn_list: list[str] | None = None, language: str = "",
-    fields: dict[str, Any] | None = None, country: str = "",
+    *,
+    workspace: Workspace,
+    name: str = "",
+    urn_list: list[str] | None = None,
+    language: str = "",
+    fields: dict[str, Any] | None = None,
+    country: str = "",
 ) -> Contact:
     identities = []
     for raw in urn_list or []:
@@ -31,7 +36,8 @@ def create_contact(
         scheme, path = urns.split(identity)
         try:
             ContactURN.objects.update_or_create(
-                workspace=workspace, identity=identity,
+                workspace=workspace,
+                identity=identity,
                 defaults={"contact": contact, "scheme": scheme, "path": path, "priority": 1000 - priority},
             )
         except IntegrityError:

@@ -75,7 +75,9 @@ def receive(
         if external_id is None:
             raise
         cache.delete(dedupe_key)
-        original = Msg.objects.filter(channel=channel, direction=Direction.IN, external_id=external_id).first()
+        original = Msg.objects.filter(
+            channel=channel, direction=Direction.IN, external_id=external_id
+        ).first()
         if original is None:
             raise
         return Received(uuid=str(original.uuid), urn=original.urn, duplicate=True)
@@ -83,13 +85,22 @@ def receive(
         cache.delete(dedupe_key)
         raise
 
-    queue.wake("handle", "channels_app.jobs.handle_inbound", channel.workspace_id, key=f"handle:{channel.workspace_id}")
+    queue.wake(
+        "handle",
+        "channels_app.jobs.handle_inbound",
+        channel.workspace_id,
+        key=f"handle:{channel.workspace_id}",
+    )
     return Received(uuid=str(msg.uuid), urn=identity, duplicate=False)
 
 
 def get_or_create_contact(*, workspace_id: int, identity: str, name: str = "") -> tuple[Contact, ContactURN]:
     """The contact owning `identity`, created with its URN when new (safe under races)."""
-    urn = ContactURN.objects.filter(workspace_id=workspace_id, identity=identity).select_related("contact").first()
+    urn = (
+        ContactURN.objects.filter(workspace_id=workspace_id, identity=identity)
+        .select_related("contact")
+        .first()
+    )
     if urn is not None and urn.contact is not None:
         return urn.contact, urn
     scheme, path = urns.split(identity)
@@ -105,7 +116,9 @@ def get_or_create_contact(*, workspace_id: int, identity: str, name: str = "") -
         except IntegrityError:
             # Another worker created it between our read and write: use theirs.
             contact.delete()
-            urn = ContactURN.objects.select_related("contact").get(workspace_id=workspace_id, identity=identity)
+            urn = ContactURN.objects.select_related("contact").get(
+                workspace_id=workspace_id, identity=identity
+            )
             assert urn.contact is not None
             return urn.contact, urn
     return contact, urn
@@ -140,7 +153,9 @@ def handle_pending(*, workspace_id: int, batch_size: int | None = None) -> int:
                     except Exception:
                         # A flow bug must not hold up the rest of the batch or lose the message.
                         logger.exception("inbound handler failed for message %s", msg.uuid)
-                        MsgEvent.objects.create(msg=msg, event_type="handler_error", description="a handler failed")
+                        MsgEvent.objects.create(
+                            msg=msg, event_type="handler_error", description="a handler failed"
+                        )
                 realtime.publish(workspace_id, realtime.msg_event(msg))
             handled += len(pending)
 

@@ -15,12 +15,12 @@ def message_payload(msg: Msg, *, with_events: bool = False) -> dict[str, Any]:
         "attachments": msg.attachments,
         "urn": msg.urn,
         "channel": str(msg.channel.uuid),
-        "contact": str(msg.contact.uuid) if msg.contact_id else None,
+        "contact": str(msg.contact.uuid) if msg.contact else None,
         "external_id": msg.external_id,
         "error": msg.error,
         "attempts": msg.attempts,
         "parts": msg.parts,
-        "response_to": str(msg.response_to.uuid) if msg.response_to_id else None,
+        "response_to": str(msg.response_to.uuid) if msg.response_to else None,
         "created_on": msg.created_on,
         "sent_on": msg.sent_on,
         "delivered_on": msg.delivered_on,
@@ -28,8 +28,13 @@ def message_payload(msg: Msg, *, with_events: bool = False) -> dict[str, Any]:
     }
     if with_events:
         payload["events"] = [
-            {"type": e.event_type, "status": e.status, "description": e.description, "data": e.data,
-             "created_on": e.created_on}
+            {
+                "type": e.event_type,
+                "status": e.status,
+                "description": e.description,
+                "data": e.data,
+                "created_on": e.created_on,
+            }
             for e in msg.events.all()
         ]
     return payload

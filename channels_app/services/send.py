@@ -160,8 +160,13 @@ async def _send_batch(
 
         async def send_one(msg: Msg) -> SendResult:
             outgoing = OutgoingMessage(
-                id=msg.id, uuid=str(msg.uuid), text=msg.text, urn=msg.urn, attachments=msg.attachments,
-                attempt=msg.attempts, parts_sent=int(msg.metadata.get("parts_sent", 0)),
+                id=msg.id,
+                uuid=str(msg.uuid),
+                text=msg.text,
+                urn=msg.urn,
+                attachments=msg.attachments,
+                attempt=msg.attempts,
+                parts_sent=int(msg.metadata.get("parts_sent", 0)),
             )
             async with semaphore:
                 await limiter.wait()
@@ -200,7 +205,9 @@ def _record_results(channel: Channel, batch: list[Msg], results: list[SendResult
             elif result.retryable and msg.attempts < settings.FLOWGATE_SEND_MAX_ATTEMPTS:
                 msg.status, msg.error = MsgStatus.ERRORED, result.error
                 Msg.objects.filter(id=msg.id, status=MsgStatus.WIRED).update(
-                    status=MsgStatus.ERRORED, error=result.error, next_attempt_on=now + retry_delay(msg.attempts),
+                    status=MsgStatus.ERRORED,
+                    error=result.error,
+                    next_attempt_on=now + retry_delay(msg.attempts),
                     modified_on=now,
                 )
             else:
@@ -209,8 +216,13 @@ def _record_results(channel: Channel, batch: list[Msg], results: list[SendResult
                     status=MsgStatus.FAILED, error=result.error, modified_on=now
                 )
             events.append(
-                MsgEvent(msg=msg, event_type="status", status=msg.status, description=msg.error,
-                         data={"attempt": msg.attempts})
+                MsgEvent(
+                    msg=msg,
+                    event_type="status",
+                    status=msg.status,
+                    description=msg.error,
+                    data={"attempt": msg.attempts},
+                )
             )
             realtime.publish(channel.workspace_id, realtime.msg_event(msg))
         MsgEvent.objects.bulk_create(events)
@@ -242,7 +254,9 @@ def sweep(*, now: Any = None) -> dict[str, int]:
         msg.metadata = {**msg.metadata, "outcome_unknown": True}
         Msg.objects.filter(id=msg.id).update(metadata=msg.metadata)
         MsgEvent.objects.create(
-            msg=msg, event_type="outcome_unknown", status=MsgStatus.WIRED,
+            msg=msg,
+            event_type="outcome_unknown",
+            status=MsgStatus.WIRED,
             description="the worker stopped after writing to the provider; not resent to avoid a duplicate",
         )
 
@@ -254,4 +268,8 @@ def sweep(*, now: Any = None) -> dict[str, int]:
     for workspace_id in pending_workspaces:
         queue.clear_wake(f"handle:{workspace_id}")
         queue.wake("handle", "channels_app.jobs.handle_inbound", workspace_id, key=f"handle:{workspace_id}")
-    return {"send_wakeups": len(due_channels), "stale_wired": len(stale), "handle_wakeups": len(pending_workspaces)}
+    return {
+        "send_wakeups": len(due_channels),
+        "stale_wired": len(stale),
+        "handle_wakeups": len(pending_workspaces),
+    }

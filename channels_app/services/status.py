@@ -84,7 +84,9 @@ def update_status(
             locked.sent_on = now
         if new == MsgStatus.DELIVERED:
             locked.delivered_on = now
-        locked.save(update_fields=["status", "external_id", "error", "sent_on", "delivered_on", "modified_on"])
+        locked.save(
+            update_fields=["status", "external_id", "error", "sent_on", "delivered_on", "modified_on"]
+        )
         realtime.publish(locked.workspace_id, realtime.msg_event(locked))
     msg.refresh_from_db()
     return True

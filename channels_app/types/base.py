@@ -89,7 +89,9 @@ class ChannelType:
     user_creatable: ClassVar[bool] = True
 
     # --- configuration ------------------------------------------------------------------
-    def clean_config(self, config: dict[str, Any], *, existing: dict[str, Any] | None = None) -> dict[str, Any]:
+    def clean_config(
+        self, config: dict[str, Any], *, existing: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Validate and normalise a config; masked secrets keep their stored value."""
         from channels_app.types.config import clean_config
 

@@ -54,7 +54,9 @@ def _lang(sc: SprintContext, flow: Flow) -> str:
     return lang if lang and lang in allowed else flow.language
 
 
-def _localized(sc: SprintContext, flow: Flow, action: Action, key: str, default: Any, lang: str | None = None) -> Any:
+def _localized(
+    sc: SprintContext, flow: Flow, action: Action, key: str, default: Any, lang: str | None = None
+) -> Any:
     tr = flow.localized(lang or _lang(sc, flow), action.uuid, key)
     if tr is None:
         return default
@@ -107,11 +109,17 @@ def _render_list(sc: SprintContext, run: Run, items: list[Any], scope: Any) -> l
     return out
 
 
-def _compose(sc: SprintContext, run: Run, flow: Flow, action: Action, lang: str | None = None) -> dict[str, Any]:
+def _compose(
+    sc: SprintContext, run: Run, flow: Flow, action: Action, lang: str | None = None
+) -> dict[str, Any]:
     scope = sc.scope(run)
     text = sc.render(run, _localized(sc, flow, action, "text", action.get("text", ""), lang), scope)
-    attachments = _render_list(sc, run, _localized(sc, flow, action, "attachments", action.get("attachments") or [], lang), scope)
-    qrs = _render_list(sc, run, _localized(sc, flow, action, "quick_replies", action.get("quick_replies") or [], lang), scope)
+    attachments = _render_list(
+        sc, run, _localized(sc, flow, action, "attachments", action.get("attachments") or [], lang), scope
+    )
+    qrs = _render_list(
+        sc, run, _localized(sc, flow, action, "quick_replies", action.get("quick_replies") or [], lang), scope
+    )
     content: dict[str, Any] = {"text": text}
     if attachments:
         content["attachments"] = attachments
@@ -273,7 +281,9 @@ def _resolve_groups(sc: SprintContext, run: Run, refs: list[dict[str, Any]]) -> 
         if group is None and ref.get("name_match"):
             group = sc.engine.assets.group_by_name(sc.render(run, ref["name_match"]))
         if group is None:
-            sc.event("error", text=f"missing dependency: group[uuid={ref.get('uuid')},name={ref.get('name')}]")
+            sc.event(
+                "error", text=f"missing dependency: group[uuid={ref.get('uuid')},name={ref.get('name')}]"
+            )
             continue
         if group.query:
             sc.event("error", text=f"can't add or remove contacts from query based group '{group.name}'")
@@ -298,7 +308,9 @@ def add_contact_groups(sc: SprintContext, run: Run, flow: Flow, node: Node, acti
 def remove_contact_groups(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     contact = sc.session.contact
     if action.get("all_groups"):
-        targets = [g for g in contact.groups if not (sc.engine.assets.groups.get(g["uuid"]) or _NoQuery).query]
+        targets = [
+            g for g in contact.groups if not (sc.engine.assets.groups.get(g["uuid"]) or _NoQuery).query
+        ]
     else:
         targets = _resolve_groups(sc, run, action.get("groups") or [])
     removed = [g for g in targets if contact.in_group(g["uuid"])]
@@ -320,9 +332,8 @@ def set_contact_field(sc: SprintContext, run: Run, flow: Flow, node: Node, actio
         sc.event("error", text=f"missing dependency: field[key={ref.get('key')},name={ref.get('name')}]")
         return
     scope = sc.scope(run)
-    from .template import evaluate_template
-
     from .context import TOP_LEVELS
+    from .template import evaluate_template
 
     text, errors = evaluate_template(action.get("value", ""), scope, TOP_LEVELS)
     if errors:
@@ -356,7 +367,15 @@ def set_run_result(sc: SprintContext, run: Run, flow: Flow, node: Node, action: 
         return
     category = action.get("category", "") or ""
     sc.engine.save_result(
-        sc, run, flow, node, action.get("name", ""), value.strip()[:MAX_RESULT_VALUE], category, action.uuid, None
+        sc,
+        run,
+        flow,
+        node,
+        action.get("name", ""),
+        value.strip()[:MAX_RESULT_VALUE],
+        category,
+        action.uuid,
+        None,
     )
 
 
@@ -389,7 +408,9 @@ def add_input_labels(sc: SprintContext, run: Run, flow: Flow, node: Node, action
             name = sc.render(run, ref["name_match"]).strip().lower()
             label = next((lb for lb in sc.engine.assets.labels.values() if lb["name"].lower() == name), None)
         if label is None:
-            sc.event("error", text=f"missing dependency: label[uuid={ref.get('uuid')},name={ref.get('name')}]")
+            sc.event(
+                "error", text=f"missing dependency: label[uuid={ref.get('uuid')},name={ref.get('name')}]"
+            )
             continue
         labels.append(dict(label))
     if labels:
@@ -451,7 +472,9 @@ def call_webhook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Ac
         return
     headers = {k: sc.render(run, v, scope) for k, v in (action.get("headers") or {}).items()}
     body = sc.render(run, action.get("body", ""), scope)
-    _do_webhook(sc, run, flow, node, action.get("method", "GET"), url, headers, body, action.get("result_name"))
+    _do_webhook(
+        sc, run, flow, node, action.get("method", "GET"), url, headers, body, action.get("result_name")
+    )
 
 
 @handler("call_resthook")
@@ -459,8 +482,17 @@ def call_resthook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: A
     slug = action.get("resthook", "")
     payload = json.dumps(sc.session.run_summary(run), default=str)
     for url in sc.engine.assets.resthooks.get(slug, []):
-        _do_webhook(sc, run, flow, node, "POST", url, {"Content-Type": "application/json"}, payload,
-                    action.get("result_name"))
+        _do_webhook(
+            sc,
+            run,
+            flow,
+            node,
+            "POST",
+            url,
+            {"Content-Type": "application/json"},
+            payload,
+            action.get("result_name"),
+        )
 
 
 def _do_webhook(
@@ -516,7 +548,15 @@ def _do_webhook(
     if result_name:
         category = "Success" if status == "success" else "Failure"
         sc.engine.save_result(
-            sc, run, flow, node, result_name, str(status_code), category, None, request_line,
+            sc,
+            run,
+            flow,
+            node,
+            result_name,
+            str(status_code),
+            category,
+            None,
+            request_line,
             extra=parsed if isinstance(parsed, dict | list) else None,
         )
 

@@ -65,7 +65,9 @@ class Assets:
         for f in data.get("flows") or []:
             a.raw_flows[f["uuid"]] = f
         for f in data.get("fields") or []:
-            a.fields[f["key"]] = FieldAsset(f.get("uuid", ""), f["key"], f.get("name", f["key"]), f.get("type", "text"))
+            a.fields[f["key"]] = FieldAsset(
+                f.get("uuid", ""), f["key"], f.get("name", f["key"]), f.get("type", "text")
+            )
         for g in data.get("groups") or []:
             a.groups[g["uuid"]] = GroupAsset(g["uuid"], g.get("name", ""), g.get("query") or "")
         for c in data.get("channels") or []:

@@ -26,20 +26,36 @@ def bench_flow(n: int = CHAIN) -> dict[str, Any]:
             {
                 "uuid": f"00000000-0000-4000-8000-{i:012d}",
                 "actions": [
-                    {"uuid": f"10000000-0000-4000-8000-{i:012d}", "type": "send_msg", "text": "Hi @contact.name, step " + str(i)}
+                    {
+                        "uuid": f"10000000-0000-4000-8000-{i:012d}",
+                        "type": "send_msg",
+                        "text": "Hi @contact.name, step " + str(i),
+                    }
                 ],
                 "router": {
                     "type": "switch",
                     "operand": "@(upper(input.text))",
                     "result_name": f"Step {i % 5}",
                     "categories": [
-                        {"uuid": f"20000000-0000-4000-8000-{i:012d}", "name": "Yes", "exit_uuid": f"30000000-0000-4000-8000-{i:012d}"},
-                        {"uuid": f"21000000-0000-4000-8000-{i:012d}", "name": "Other", "exit_uuid": f"31000000-0000-4000-8000-{i:012d}"},
+                        {
+                            "uuid": f"20000000-0000-4000-8000-{i:012d}",
+                            "name": "Yes",
+                            "exit_uuid": f"30000000-0000-4000-8000-{i:012d}",
+                        },
+                        {
+                            "uuid": f"21000000-0000-4000-8000-{i:012d}",
+                            "name": "Other",
+                            "exit_uuid": f"31000000-0000-4000-8000-{i:012d}",
+                        },
                     ],
                     "default_category_uuid": f"21000000-0000-4000-8000-{i:012d}",
                     "cases": [
-                        {"uuid": f"40000000-0000-4000-8000-{i:012d}", "type": "has_any_word", "arguments": ["yes"],
-                         "category_uuid": f"20000000-0000-4000-8000-{i:012d}"}
+                        {
+                            "uuid": f"40000000-0000-4000-8000-{i:012d}",
+                            "type": "has_any_word",
+                            "arguments": ["yes"],
+                            "category_uuid": f"20000000-0000-4000-8000-{i:012d}",
+                        }
                     ],
                 },
                 "exits": [
@@ -48,15 +64,25 @@ def bench_flow(n: int = CHAIN) -> dict[str, Any]:
                 ],
             }
         )
-    return {"uuid": "b0000000-0000-4000-8000-000000000000", "name": "Bench", "spec_version": "14.4.1",
-            "language": "eng", "type": "messaging", "nodes": nodes}
+    return {
+        "uuid": "b0000000-0000-4000-8000-000000000000",
+        "name": "Bench",
+        "spec_version": "14.4.1",
+        "language": "eng",
+        "type": "messaging",
+        "nodes": nodes,
+    }
 
 
 def run(seconds: float = 2.0) -> float:
-    assets = Assets.from_json({
-        "flows": [bench_flow()],
-        "channels": [{"uuid": "c0000000-0000-4000-8000-000000000000", "name": "Bench", "schemes": ["tel"]}],
-    })
+    assets = Assets.from_json(
+        {
+            "flows": [bench_flow()],
+            "channels": [
+                {"uuid": "c0000000-0000-4000-8000-000000000000", "name": "Bench", "schemes": ["tel"]}
+            ],
+        }
+    )
     counter = iter(range(10**12))
     engine = Engine(
         assets,
@@ -65,8 +91,11 @@ def run(seconds: float = 2.0) -> float:
         max_steps=CHAIN + 10,
     )
     contact = {"uuid": "c1", "name": "Bench Contact", "urns": ["tel:+250788000001"]}
-    trigger = {"type": "msg", "flow": {"uuid": "b0000000-0000-4000-8000-000000000000"},
-               "event": {"msg": {"text": "yes please", "urn": "tel:+250788000001"}}}
+    trigger = {
+        "type": "msg",
+        "flow": {"uuid": "b0000000-0000-4000-8000-000000000000"},
+        "event": {"msg": {"text": "yes please", "urn": "tel:+250788000001"}},
+    }
     visits = 0
     start = time.perf_counter()
     while time.perf_counter() - start < seconds:

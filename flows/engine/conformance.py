@@ -20,13 +20,12 @@ import httpx
 
 from .assets import Assets
 from .context import TOP_LEVELS, build_context
-from .contact import Contact
 from .definition import read_node, read_router, validate_action, validate_router
 from .environment import Environment, FixedClock, SeededRandom, SeededUUIDs, SequentialClock
 from .expressions import Scope
 from .functions import FUNCTIONS
 from .runner import Engine, ResumeError
-from .session import Run, Session
+from .session import Session
 from .template import evaluate_template
 
 DEFAULT_DIR = Path(__file__).resolve().parents[3] / "shared" / "anchor_data" / "goflow"
@@ -161,7 +160,10 @@ def _test_contact() -> dict[str, Any]:
         "language": "eng",
         "timezone": "America/Guayaquil",
         "created_on": "2018-06-20T11:40:30.123456789Z",
-        "urns": ["tel:+12065551212?channel=57f1078f-88aa-46f4-a59a-948a5739c03d", "twitterid:54784326227#nyaruka"],
+        "urns": [
+            "tel:+12065551212?channel=57f1078f-88aa-46f4-a59a-948a5739c03d",
+            "twitterid:54784326227#nyaruka",
+        ],
         "groups": [{"uuid": "b7cf0d83-f1c9-411c-96fd-c511a4cfa86d", "name": "Testers"}],
         "fields": {"gender": {"text": "Male"}},
     }
@@ -195,7 +197,9 @@ def run_router_file(path: Path) -> FileResult:
         run = sprint.session.runs[0]
         got_results = {k: _result_view(v) for k, v in run.results.items()}
         want_results = {k: _result_view(v) for k, v in (case.get("results") or {}).items()}
-        got_events = [normalize_event(e) for e in sprint.events if e["type"] not in ("run_started", "run_ended")]
+        got_events = [
+            normalize_event(e) for e in sprint.events if e["type"] not in ("run_started", "run_ended")
+        ]
         want_events = [normalize_event(e) for e in case.get("events") or []]
         ok = got_results == want_results and got_events == want_events
         result.check(ok, f"{label}: results {got_results} events {got_events}")

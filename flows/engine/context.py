@@ -190,7 +190,9 @@ def run_summary_context(summary: dict[str, Any], assets: Assets, env: Environmen
         {
             "uuid": summary.get("uuid", ""),
             "contact": ctx_contact,
-            "flow": XObject(dict(summary.get("flow") or {}), default=(summary.get("flow") or {}).get("name", "")),
+            "flow": XObject(
+                dict(summary.get("flow") or {}), default=(summary.get("flow") or {}).get("name", "")
+            ),
             "status": summary.get("status", ""),
             "results": results_context(summary.get("results") or {}),
             "fields": Lazy(lambda: fields_context(contact, assets)),
@@ -207,7 +209,8 @@ def input_context(msg: dict[str, Any] | None, created_on: str | None) -> XObject
         {
             "uuid": msg.get("uuid", ""),
             "type": "msg",
-            "channel": msg.get("channel") and XObject(dict(msg["channel"]), default=msg["channel"].get("name")),
+            "channel": msg.get("channel")
+            and XObject(dict(msg["channel"]), default=msg["channel"].get("name")),
             "created_on": Lazy(lambda: parse_iso(created_on)),
             "text": msg.get("text", ""),
             "attachments": list(msg.get("attachments") or []),
@@ -249,7 +252,9 @@ def build_context(session: Session, run: Run, assets: Assets, env: Environment) 
     return XObject(props)
 
 
-def _parent_ctx(session: Session, parent: Run | None, trigger: dict[str, Any], assets: Assets, env: Environment) -> Any:
+def _parent_ctx(
+    session: Session, parent: Run | None, trigger: dict[str, Any], assets: Assets, env: Environment
+) -> Any:
     if parent is not None:
         return _run_as_summary_ctx(session, parent, assets, env)
     # a session started by another session's start_session action sees that run as its parent

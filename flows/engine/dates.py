@@ -260,9 +260,7 @@ def parse_time_text(text: str) -> dt.time | None:
     return None
 
 
-def parse_date_text(
-    text: str, env: Environment, fill_time: bool = False
-) -> tuple[dt.datetime, bool] | None:
+def parse_date_text(text: str, env: Environment, fill_time: bool = False) -> tuple[dt.datetime, bool] | None:
     """Finds a date (and optional time) in free text.
 
     Returns (datetime, had_time). Dates without a time get midnight, or the current local time

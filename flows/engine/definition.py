@@ -222,7 +222,12 @@ def read_router(data: dict[str, Any]) -> Router:
         result_name=data.get("result_name") or "",
         operand=data.get("operand") or "@input.text",
         cases=[
-            Case(c.get("uuid", ""), c.get("type", ""), [str(a) for a in c.get("arguments") or []], c.get("category_uuid", ""))
+            Case(
+                c.get("uuid", ""),
+                c.get("type", ""),
+                [str(a) for a in c.get("arguments") or []],
+                c.get("category_uuid", ""),
+            )
             for c in data.get("cases") or []
         ],
         default_category_uuid=data.get("default_category_uuid") or "",
@@ -291,7 +296,9 @@ def validate_router(router: Router, exit_uuids: set[str] | None = None) -> list[
         if case.type not in FUNCTIONS or not case.type.startswith("has_"):
             errs.append(f"invalid case[uuid={case.uuid}]: {case.type} is not a registered test function")
         if case.category_uuid not in cat_uuids:
-            errs.append(f"invalid case[uuid={case.uuid}]: category {case.category_uuid} is not a valid category")
+            errs.append(
+                f"invalid case[uuid={case.uuid}]: category {case.category_uuid} is not a valid category"
+            )
     if router.wait and router.wait.timeout and router.wait.timeout.category_uuid not in cat_uuids:
         errs.append(f"timeout category {router.wait.timeout.category_uuid} is not a valid category")
     if router.result_name and len(router.result_name) > _RESULT_NAME_MAX:

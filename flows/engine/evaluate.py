@@ -17,7 +17,9 @@ def _scope(context: dict[str, Any] | XObject | None, env: Environment | None) ->
     return Scope(ctx, env or Environment(), FUNCTIONS)
 
 
-def evaluate(expression: str, context: dict[str, Any] | XObject | None = None, env: Environment | None = None) -> Any:
+def evaluate(
+    expression: str, context: dict[str, Any] | XObject | None = None, env: Environment | None = None
+) -> Any:
     """Evaluates a bare expression (no leading @) to a value; errors come back as XError."""
     return evaluate_expression(expression, _scope(context, env))
 
@@ -27,5 +29,5 @@ def evaluate_template_with(
 ) -> tuple[str, list[XError]]:
     """Renders a template; returns the text and the expression errors."""
     scope = _scope(context, env)
-    tops = frozenset(TOP_LEVELS | {k.lower() for k in scope.context.keys()})
+    tops = frozenset(TOP_LEVELS | {k.lower() for k in scope.context.keys()})  # noqa: SIM118 (XObject)
     return evaluate_template(template, scope, tops)

@@ -78,7 +78,9 @@ def read_export(data: dict[str, Any]) -> ImportResult:
             result.errors.append(err)
         result.flows.append(flow)
     for f in data.get("fields") or []:
-        result.fields.append({"key": f["key"], "name": f.get("name") or f["key"], "type": f.get("type") or "text"})
+        result.fields.append(
+            {"key": f["key"], "name": f.get("name") or f["key"], "type": f.get("type") or "text"}
+        )
     for g in data.get("groups") or []:
         result.groups.append({"uuid": g["uuid"], "name": g.get("name", ""), "query": g.get("query") or ""})
     flow_uuids = {f.uuid for f in result.flows}
@@ -114,7 +116,9 @@ def _collect_dependencies(result: ImportResult) -> None:
             for action in node.actions:
                 fld = action.get("field")
                 if action.type == "set_contact_field" and fld and fld.get("key") not in known_fields:
-                    result.fields.append({"key": fld["key"], "name": fld.get("name") or fld["key"], "type": "text"})
+                    result.fields.append(
+                        {"key": fld["key"], "name": fld.get("name") or fld["key"], "type": "text"}
+                    )
                     known_fields.add(fld["key"])
                 for g in action.get("groups") or []:
                     if g.get("uuid") and g["uuid"] not in known_groups:

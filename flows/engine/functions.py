@@ -41,7 +41,9 @@ FUNCTIONS: dict[str, XFunction] = {}
 _ACCEPTS_ERRORS = {"is_error", "has_error", "default", "if", "or", "and", "count"}
 
 
-def register(name: str, min_args: int, max_args: int = -1) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def register(
+    name: str, min_args: int, max_args: int = -1
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """max_args -1 means "same as min", None-like -2 means variadic."""
     maximum = min_args if max_args == -1 else max_args
 
@@ -189,7 +191,7 @@ def f_count(s: Scope, v: Any) -> Any:
         return Decimal(len(v))
     if isinstance(v, XObject):
         return Decimal(len(v))
-    return XError(f"value isn't countable")
+    return XError("value isn't countable")
 
 
 @register("default", 2)

@@ -48,9 +48,7 @@ class Hierarchy:
     def find(self, text: str, level: int, parent: Location | None = None) -> Location | None:
         """Finds a location at `level` named in `text`, optionally within `parent`."""
         candidates = [
-            loc
-            for loc in self.by_level.get(level, [])
-            if parent is None or _is_within(loc, parent)
+            loc for loc in self.by_level.get(level, []) if parent is None or _is_within(loc, parent)
         ]
         if not candidates:
             return None

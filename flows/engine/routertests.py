@@ -143,7 +143,7 @@ def has_pattern(s: Scope, text: Any, pattern: Any) -> Any:
     try:
         rx = re.compile(ts[1], re.IGNORECASE)
     except re.error:
-        return XError(f"must be called with a valid regular expression")
+        return XError("must be called with a valid regular expression")
     m = rx.search(ts[0])
     if not m:
         return False
@@ -374,6 +374,10 @@ def _intent_test(result: Any, intent: Any, confidence: Any, top_only: bool) -> A
         if not isinstance(item, XObject):
             continue
         conf = to_number(item.get("confidence"))
-        if to_text(item.get("name")) == to_text(intent) and not isinstance(conf, XError) and conf >= threshold:
+        if (
+            to_text(item.get("name")) == to_text(intent)
+            and not isinstance(conf, XError)
+            and conf >= threshold
+        ):
             return passed(to_text(item.get("name")))
     return False

@@ -23,7 +23,7 @@ from .definition import Flow, Node, Router, snakify
 from .environment import Environment, SeededRandom, utcnow
 from .expressions import Scope
 from .functions import FUNCTIONS
-from .session import ACTIVE, COMPLETED, DONE, EXPIRED, FAILED, WAITING, Run, Session, jsonable
+from .session import ACTIVE, COMPLETED, DONE, EXPIRED, FAILED, WAITING, Run, Session
 from .template import evaluate_template, evaluate_template_value
 from .values import XError, XObject, deref, format_datetime_iso, to_json_value, to_text
 
@@ -307,7 +307,9 @@ class Engine:
                     sc.event("failure", text="reached maximum number of steps per sprint")
                     self._end_run(sc, run, FAILED)
                     return "ended"
-                run.path.append({"uuid": sc.env.new_uuid(), "node_uuid": node.uuid, "arrived_on": sc.now_iso()})
+                run.path.append(
+                    {"uuid": sc.env.new_uuid(), "node_uuid": node.uuid, "arrived_on": sc.now_iso()}
+                )
                 sc.invalidate()
                 for action in node.actions:
                     execute_action(sc, run, flow, node, action)
@@ -400,14 +402,26 @@ class Engine:
                     extra = to_json_value(ex) if isinstance(ex, XObject) else None
                     break
             if category is None:
-                category = router.category(router.default_category_uuid) if router.default_category_uuid else None
+                category = (
+                    router.category(router.default_category_uuid) if router.default_category_uuid else None
+                )
                 value = operand_text
         if category is None:
             sc.event("failure", text="Router failed to pick a category")
             return None
         if router.result_name:
-            self.save_result(sc, run, flow, node, router.result_name, value, category.name, category.uuid,
-                             operand_text, extra)
+            self.save_result(
+                sc,
+                run,
+                flow,
+                node,
+                router.result_name,
+                value,
+                category.name,
+                category.uuid,
+                operand_text,
+                extra,
+            )
         return category.exit_uuid
 
     def save_result(

@@ -97,7 +97,9 @@ class Session:
     status: str = ACTIVE
     created_on: str = ""
     runs: list[Run] = field(default_factory=list)
-    wait: dict[str, Any] | None = None  # {"type", "timeout_seconds", "timeout_on", "expires_on", "category"...}
+    wait: dict[str, Any] | None = (
+        None  # {"type", "timeout_seconds", "timeout_on", "expires_on", "category"...}
+    )
     input: dict[str, Any] | None = None
     input_created_on: str | None = None
     last_resume: dict[str, Any] | None = None

@@ -190,3 +190,18 @@ def test_send_response_json_format_and_text_with_attrs():
     )
     assert json.loads(body) == {"action": "connect", "endpoint": {"number": "1555"}}
     assert content_type == "application/json"
+
+
+def test_send_response_names_must_be_xml_names():
+    from aggregators.connector import parse_connector
+
+    errors = parse_connector(
+        """<connector for="PhoneCalls">
+  <provider><url>https://voice.example.com</url></provider>
+  <outgoing_call><request method="post"/></outgoing_call>
+  <incoming_call><response><call_id use="id"/></response>
+    <send_response><parameters><parameter name="Dial now"/></parameters></send_response>
+  </incoming_call>
+</connector>"""
+    ).errors
+    assert [(e.line, e.column, e.message) for e in errors] == [(5, 43, "'Dial now' is not a valid XML name")]

@@ -21,11 +21,21 @@ def test_createworkspace_prints_workspace_and_working_token(transactional_db, cl
 
 
 def test_channel_crud_masks_secrets(api, aggregator) -> None:
-    response = api.post("/api/v1/channels", {
-        "type": "EX", "name": "Provider", "address": "+250788000000", "country": "rw",
-        "config": {"send_url": f"{aggregator.url}/send", "send_authorization": "Bearer s3cret-value",
-                   "content_type": "json"},
-    }, content_type="application/json")
+    response = api.post(
+        "/api/v1/channels",
+        {
+            "type": "EX",
+            "name": "Provider",
+            "address": "+250788000000",
+            "country": "rw",
+            "config": {
+                "send_url": f"{aggregator.url}/send",
+                "send_authorization": "Bearer s3cret-value",
+                "content_type": "json",
+            },
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 201, response.content
     channel = response.json()
     assert channel["country"] == "RW"
@@ -35,8 +45,11 @@ def test_channel_crud_masks_secrets(api, aggregator) -> None:
     assert set(channel["urls"]) == {"receive", "sent", "delivered", "failed", "stopped"}
 
     # Sending the mask back keeps the stored secret.
-    response = api.patch(f"/api/v1/channels/{channel['uuid']}", {"name": "Renamed", "config": {
-        "send_authorization": "********"}}, content_type="application/json")
+    response = api.patch(
+        f"/api/v1/channels/{channel['uuid']}",
+        {"name": "Renamed", "config": {"send_authorization": "********"}},
+        content_type="application/json",
+    )
     assert response.status_code == 200 and response.json()["name"] == "Renamed"
     from channels_app.models import Channel
 
@@ -50,20 +63,39 @@ def test_channel_crud_masks_secrets(api, aggregator) -> None:
 def test_json_channel_posts_default_json_body_with_auth(api, aggregator) -> None:
     from tests.conftest import run_jobs
 
-    channel = api.post("/api/v1/channels", {
-        "type": "EX", "name": "JSON", "address": "+5582999489287",
-        "config": {"send_url": f"{aggregator.url}/send", "send_authorization": "Bearer abc", "content_type": "json",
-                   "headers": {"X-Account": "42"}},
-    }, content_type="application/json").json()
-    msg = api.post("/api/v1/messages", {"channel": channel["uuid"], "to": "tel:+250788123123",
-                                        "text": 'Love is "patient"'}, content_type="application/json").json()
+    channel = api.post(
+        "/api/v1/channels",
+        {
+            "type": "EX",
+            "name": "JSON",
+            "address": "+5582999489287",
+            "config": {
+                "send_url": f"{aggregator.url}/send",
+                "send_authorization": "Bearer abc",
+                "content_type": "json",
+                "headers": {"X-Account": "42"},
+            },
+        },
+        content_type="application/json",
+    ).json()
+    msg = api.post(
+        "/api/v1/messages",
+        {"channel": channel["uuid"], "to": "tel:+250788123123", "text": 'Love is "patient"'},
+        content_type="application/json",
+    ).json()
     run_jobs()
     request = aggregator.requests[0]
     assert request.headers["Authorization"] == "Bearer abc" and request.headers["X-Account"] == "42"
     assert request.headers["Content-Type"] == "application/json"
-    assert request.json() == {"id": msg["id"], "text": 'Love is "patient"', "to": "+250788123123",
-                              "to_no_plus": "250788123123", "from": "+5582999489287", "from_no_plus": "5582999489287",
-                              "channel": channel["uuid"]}
+    assert request.json() == {
+        "id": msg["id"],
+        "text": 'Love is "patient"',
+        "to": "+250788123123",
+        "to_no_plus": "250788123123",
+        "from": "+5582999489287",
+        "from_no_plus": "5582999489287",
+        "channel": channel["uuid"],
+    }
     detail = api.get(f"/api/v1/messages/{msg['uuid']}").json()
     http_events = [e for e in detail["events"] if e["type"] == "http"]
     assert http_events and "abc" not in json.dumps(http_events)
@@ -89,16 +121,34 @@ def test_ui_login_and_add_channel_form(client, workspace, aggregator) -> None:
     page = client.get("/channels/add/EX/").content.decode()
     for field in ("config_send_url", "config_method", "config_send_authorization", "config_max_length"):
         assert f'name="{field}"' in page
-    response = client.post("/channels/add/EX/", {"name": "", "config_send_url": "nope", "config_method": "POST",
-                                                  "config_content_type": "json", "config_max_length": "160",
-                                                  "config_encoding": "default", "config_scheme": "tel"})
+    response = client.post(
+        "/channels/add/EX/",
+        {
+            "name": "",
+            "config_send_url": "nope",
+            "config_method": "POST",
+            "config_content_type": "json",
+            "config_max_length": "160",
+            "config_encoding": "default",
+            "config_scheme": "tel",
+        },
+    )
     assert response.status_code == 200 and "This field is required" in response.content.decode()
-    response = client.post("/channels/add/EX/", {
-        "name": "From the form", "country": "RW", "config_send_url": f"{aggregator.url}/send",
-        "config_method": "POST", "config_content_type": "json", "config_max_length": "160",
-        "config_encoding": "smart", "config_scheme": "tel", "config_send_authorization": "hidden-key",
-        "config_max_tps": "0",
-    })
+    response = client.post(
+        "/channels/add/EX/",
+        {
+            "name": "From the form",
+            "country": "RW",
+            "config_send_url": f"{aggregator.url}/send",
+            "config_method": "POST",
+            "config_content_type": "json",
+            "config_max_length": "160",
+            "config_encoding": "smart",
+            "config_scheme": "tel",
+            "config_send_authorization": "hidden-key",
+            "config_max_tps": "0",
+        },
+    )
     assert response.status_code == 302, response.content.decode()[:2000]
     detail = client.get(response["Location"]).content.decode()
     assert "From the form" in detail and "hidden-key" not in detail and "/receive" in detail

@@ -65,19 +65,34 @@ def test_wrong_token_is_401(client, ex_channel) -> None:
 
 def test_another_workspaces_objects_are_404(api, ex_channel) -> None:
     other, other_key = create_workspace(name="Other NGO")
-    theirs = create_channel(workspace=other, type_code="EX", name="Theirs",
-                            config={"send_url": "http://127.0.0.1:9/send"})
+    theirs = create_channel(
+        workspace=other, type_code="EX", name="Theirs", config={"send_url": "http://127.0.0.1:9/send"}
+    )
     from django.test import Client
 
     their_api = Client(HTTP_AUTHORIZATION=f"Token {other_key}")
-    msg = their_api.post("/api/v1/messages", {"channel": str(theirs.uuid), "to": "+250788123123", "text": "secret"},
-                         content_type="application/json").json()
+    msg = their_api.post(
+        "/api/v1/messages",
+        {"channel": str(theirs.uuid), "to": "+250788123123", "text": "secret"},
+        content_type="application/json",
+    ).json()
     assert api.get(f"/api/v1/channels/{theirs.uuid}").status_code == 404
     assert api.get(f"/api/v1/messages/{msg['uuid']}").status_code == 404
     assert api.get(f"/api/v1/contacts/{msg['contact']}").status_code == 404
-    assert api.patch(f"/api/v1/channels/{theirs.uuid}", {"name": "mine"}, content_type="application/json").status_code == 404
-    assert api.post("/api/v1/messages", {"channel": str(theirs.uuid), "to": "+250788123123", "text": "x"},
-                    content_type="application/json").status_code == 404
+    assert (
+        api.patch(
+            f"/api/v1/channels/{theirs.uuid}", {"name": "mine"}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+    assert (
+        api.post(
+            "/api/v1/messages",
+            {"channel": str(theirs.uuid), "to": "+250788123123", "text": "x"},
+            content_type="application/json",
+        ).status_code
+        == 404
+    )
     assert [m["uuid"] for m in api.get("/api/v1/messages").json()] == []
     assert [c["uuid"] for c in api.get("/api/v1/channels").json()] == [str(ex_channel.uuid)]
 
@@ -91,8 +106,15 @@ def test_bad_api_payloads_are_400(api, ex_channel) -> None:
     assert response.status_code == 400
     response = api.post("/api/v1/channels", {"type": "ZZ", "name": "x"}, content_type="application/json")
     assert response.status_code == 400 and "unknown channel type" in response.json()["errors"]["type"]
-    response = api.post("/api/v1/channels", {"type": "EX", "name": "x", "config": {"send_url": "ftp://x",
-                        "method": "DELETE", "body": "{{nope}}", "bogus": 1}}, content_type="application/json")
+    response = api.post(
+        "/api/v1/channels",
+        {
+            "type": "EX",
+            "name": "x",
+            "config": {"send_url": "ftp://x", "method": "DELETE", "body": "{{nope}}", "bogus": 1},
+        },
+        content_type="application/json",
+    )
     assert response.status_code == 400
     errors = response.json()["errors"]
     assert set(errors) == {"send_url", "method", "bogus"}

@@ -74,8 +74,9 @@ def test_long_messages_are_split_and_a_retry_resumes_after_sent_parts(ex_channel
     assert msg.status == "sent" and msg.parts == 3
 
 
-def test_worker_killed_between_http_call_and_status_write_never_sends_twice(ex_channel, aggregator, monkeypatch,
-                                                                             settings) -> None:
+def test_worker_killed_between_http_call_and_status_write_never_sends_twice(
+    ex_channel, aggregator, monkeypatch, settings
+) -> None:
     msg = queue_message(channel=ex_channel, to="+250788123123", text="only once")
 
     def die(*args, **kwargs):

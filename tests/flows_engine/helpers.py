@@ -10,7 +10,12 @@ import httpx
 from flows.engine import Assets, Engine, SeededUUIDs, SequentialClock
 
 START = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
-CHANNEL = {"uuid": "c1a00000-0000-4000-8000-000000000001", "name": "Test SMS", "schemes": ["tel"], "country": "RW"}
+CHANNEL = {
+    "uuid": "c1a00000-0000-4000-8000-000000000001",
+    "name": "Test SMS",
+    "schemes": ["tel"],
+    "country": "RW",
+}
 FIELDS = [
     {"uuid": "f0000000-0000-4000-8000-000000000001", "key": "age", "name": "Age", "type": "number"},
     {"uuid": "f0000000-0000-4000-8000-000000000002", "key": "city", "name": "City", "type": "text"},
@@ -20,8 +25,15 @@ LOCATIONS = [
     {
         "name": "Zamunda",
         "children": [
-            {"name": "North Province", "aliases": ["Nord"], "children": [{"name": "Hillside", "children": [{"name": "Oakvale"}]}]},
-            {"name": "South Province", "children": [{"name": "Riverbend", "children": [{"name": "Millbrook"}]}]},
+            {
+                "name": "North Province",
+                "aliases": ["Nord"],
+                "children": [{"name": "Hillside", "children": [{"name": "Oakvale"}]}],
+            },
+            {
+                "name": "South Province",
+                "children": [{"name": "Riverbend", "children": [{"name": "Millbrook"}]}],
+            },
         ],
     }
 ]
@@ -44,7 +56,9 @@ def exit_(n: str, dest: str | None = None) -> dict[str, Any]:
     return {"uuid": f"e{n}", "destination_uuid": dest}
 
 
-def question_flow(uuid: str = "f1000000-0000-4000-8000-000000000001", timeout: int | None = 300) -> dict[str, Any]:
+def question_flow(
+    uuid: str = "f1000000-0000-4000-8000-000000000001", timeout: int | None = 300
+) -> dict[str, Any]:
     """Ask a yes/no question, then thank (or note the silence)."""
     wait: dict[str, Any] = {"type": "msg"}
     if timeout:
@@ -60,8 +74,12 @@ def question_flow(uuid: str = "f1000000-0000-4000-8000-000000000001", timeout: i
             {
                 "uuid": "n-ask",
                 "actions": [
-                    {"uuid": "act-ask", "type": "send_msg", "text": "Do you like tea, @contact.first_name?",
-                     "quick_replies": ["Yes", "No"]}
+                    {
+                        "uuid": "act-ask",
+                        "type": "send_msg",
+                        "text": "Do you like tea, @contact.first_name?",
+                        "quick_replies": ["Yes", "No"],
+                    }
                 ],
                 "router": {
                     "type": "switch",
@@ -69,8 +87,18 @@ def question_flow(uuid: str = "f1000000-0000-4000-8000-000000000001", timeout: i
                     "result_name": "Likes Tea",
                     "wait": wait,
                     "cases": [
-                        {"uuid": "case-yes", "type": "has_any_word", "arguments": ["yes yeah"], "category_uuid": "cat-yes"},
-                        {"uuid": "case-no", "type": "has_any_word", "arguments": ["no"], "category_uuid": "cat-no"},
+                        {
+                            "uuid": "case-yes",
+                            "type": "has_any_word",
+                            "arguments": ["yes yeah"],
+                            "category_uuid": "cat-yes",
+                        },
+                        {
+                            "uuid": "case-no",
+                            "type": "has_any_word",
+                            "arguments": ["no"],
+                            "category_uuid": "cat-no",
+                        },
                     ],
                     "categories": [
                         {"uuid": "cat-yes", "name": "Yes", "exit_uuid": "e1"},
@@ -80,14 +108,27 @@ def question_flow(uuid: str = "f1000000-0000-4000-8000-000000000001", timeout: i
                     ],
                     "default_category_uuid": "cat-other",
                 },
-                "exits": [exit_("1", "n-thanks"), exit_("2", "n-thanks"), exit_("3", "n-ask"), exit_("4", "n-silent")],
+                "exits": [
+                    exit_("1", "n-thanks"),
+                    exit_("2", "n-thanks"),
+                    exit_("3", "n-ask"),
+                    exit_("4", "n-silent"),
+                ],
             },
             {
                 "uuid": "n-thanks",
                 "actions": [
-                    {"uuid": "act-thanks", "type": "send_msg", "text": "Thanks! You said @results.likes_tea.category."},
-                    {"uuid": "act-field", "type": "set_contact_field", "field": {"key": "city", "name": "City"},
-                     "value": "Kigali"},
+                    {
+                        "uuid": "act-thanks",
+                        "type": "send_msg",
+                        "text": "Thanks! You said @results.likes_tea.category.",
+                    },
+                    {
+                        "uuid": "act-field",
+                        "type": "set_contact_field",
+                        "field": {"key": "city", "name": "City"},
+                        "value": "Kigali",
+                    },
                 ],
                 "exits": [exit_("5")],
             },
@@ -111,8 +152,11 @@ def msg_resume(text: str) -> dict[str, Any]:
     return {
         "type": "msg",
         "resumed_on": "2024-03-01T09:05:00Z",
-        "event": {"type": "msg_received", "created_on": "2024-03-01T09:05:00Z",
-                  "msg": {"uuid": "m1", "text": text, "urn": "tel:+250788123123"}},
+        "event": {
+            "type": "msg_received",
+            "created_on": "2024-03-01T09:05:00Z",
+            "msg": {"uuid": "m1", "text": text, "urn": "tel:+250788123123"},
+        },
     }
 
 

@@ -15,7 +15,9 @@ def test_own_export_with_campaigns_warns() -> None:
         "flows": [question_flow()],
         "fields": [{"key": "city", "name": "City", "type": "text"}],
         "groups": [{"uuid": "g1", "name": "Farmers", "query": None}],
-        "triggers": [{"trigger_type": "K", "keyword": "tea", "flow": {"uuid": question_flow()["uuid"], "name": "Q"}}],
+        "triggers": [
+            {"trigger_type": "K", "keyword": "tea", "flow": {"uuid": question_flow()["uuid"], "name": "Q"}}
+        ],
         "campaigns": [{"name": "Reminders"}],
     }
     result = read_export(export)

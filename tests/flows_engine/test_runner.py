@@ -80,12 +80,24 @@ def parent_flow() -> dict:
         "nodes": [
             {
                 "uuid": "p-enter",
-                "actions": [{"uuid": "p-a1", "type": "enter_flow",
-                             "flow": {"uuid": "f1000000-0000-4000-8000-000000000001", "name": "Question"}}],
+                "actions": [
+                    {
+                        "uuid": "p-a1",
+                        "type": "enter_flow",
+                        "flow": {"uuid": "f1000000-0000-4000-8000-000000000001", "name": "Question"},
+                    }
+                ],
                 "router": {
                     "type": "switch",
                     "operand": "@child.status",
-                    "cases": [{"uuid": "pc1", "type": "has_only_text", "arguments": ["completed"], "category_uuid": "pk1"}],
+                    "cases": [
+                        {
+                            "uuid": "pc1",
+                            "type": "has_only_text",
+                            "arguments": ["completed"],
+                            "category_uuid": "pk1",
+                        }
+                    ],
                     "categories": [
                         {"uuid": "pk1", "name": "Complete", "exit_uuid": "ep1"},
                         {"uuid": "pk2", "name": "Expired", "exit_uuid": "ep2"},
@@ -96,8 +108,9 @@ def parent_flow() -> dict:
             },
             {
                 "uuid": "p-done",
-                "actions": [{"uuid": "p-a2", "type": "send_msg",
-                             "text": "Child said @child.results.likes_tea.value"}],
+                "actions": [
+                    {"uuid": "p-a2", "type": "send_msg", "text": "Child said @child.results.likes_tea.value"}
+                ],
                 "exits": [exit_("p3")],
             },
         ],
@@ -106,7 +119,9 @@ def parent_flow() -> dict:
 
 def test_subflow_waits_and_returns_to_parent() -> None:
     eng = engine([parent_flow(), question_flow()])
-    sprint = eng.start(contact(), {"type": "manual", "flow": {"uuid": "f2000000-0000-4000-8000-000000000002"}})
+    sprint = eng.start(
+        contact(), {"type": "manual", "flow": {"uuid": "f2000000-0000-4000-8000-000000000002"}}
+    )
     assert types(sprint.events) == ["run_started", "run_started", "msg_created", "msg_wait"]
     sprint = eng.resume(sprint.session.to_json(), msg_resume("no thanks"))
     assert types(sprint.events)[-3:] == ["run_ended", "msg_created", "run_ended"]
@@ -121,20 +136,40 @@ def test_webhook_results_and_at_webhook() -> None:
         return httpx.Response(200, json={"balance": 42})
 
     flow = {
-        "uuid": "f3000000-0000-4000-8000-000000000003", "name": "Hook", "spec_version": "14.4.1",
-        "language": "eng", "type": "messaging",
-        "nodes": [{
-            "uuid": "h1",
-            "actions": [
-                {"uuid": "h-a1", "type": "call_webhook", "method": "GET",
-                 "url": "http://example.test/api?name=@(url_encode(contact.name))", "result_name": "Balance"},
-                {"uuid": "h-a2", "type": "send_msg", "text": "Balance @webhook.balance (@results.balance.category)"},
-            ],
-            "exits": [exit_("h")],
-        }],
+        "uuid": "f3000000-0000-4000-8000-000000000003",
+        "name": "Hook",
+        "spec_version": "14.4.1",
+        "language": "eng",
+        "type": "messaging",
+        "nodes": [
+            {
+                "uuid": "h1",
+                "actions": [
+                    {
+                        "uuid": "h-a1",
+                        "type": "call_webhook",
+                        "method": "GET",
+                        "url": "http://example.test/api?name=@(url_encode(contact.name))",
+                        "result_name": "Balance",
+                    },
+                    {
+                        "uuid": "h-a2",
+                        "type": "send_msg",
+                        "text": "Balance @webhook.balance (@results.balance.category)",
+                    },
+                ],
+                "exits": [exit_("h")],
+            }
+        ],
     }
     sprint = engine([flow], handler).start(contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}})
-    assert types(sprint.events) == ["run_started", "webhook_called", "run_result_changed", "msg_created", "run_ended"]
+    assert types(sprint.events) == [
+        "run_started",
+        "webhook_called",
+        "run_result_changed",
+        "msg_created",
+        "run_ended",
+    ]
     assert sprint.events[1]["status_code"] == 200
     assert sprint.events[3]["msg"]["text"] == "Balance 42 (Success)"
 
@@ -144,11 +179,27 @@ def test_webhook_connection_error_is_failure() -> None:
         raise httpx.ConnectTimeout("timed out", request=request)
 
     flow = {
-        "uuid": "f4000000-0000-4000-8000-000000000004", "name": "Hook", "spec_version": "14.4.1",
-        "language": "eng", "type": "messaging",
-        "nodes": [{"uuid": "h1", "actions": [{"uuid": "x1", "type": "call_webhook", "method": "POST",
-                                               "url": "http://example.test/", "body": "{}", "result_name": "R"}],
-                   "exits": [exit_("h")]}],
+        "uuid": "f4000000-0000-4000-8000-000000000004",
+        "name": "Hook",
+        "spec_version": "14.4.1",
+        "language": "eng",
+        "type": "messaging",
+        "nodes": [
+            {
+                "uuid": "h1",
+                "actions": [
+                    {
+                        "uuid": "x1",
+                        "type": "call_webhook",
+                        "method": "POST",
+                        "url": "http://example.test/",
+                        "body": "{}",
+                        "result_name": "R",
+                    }
+                ],
+                "exits": [exit_("h")],
+            }
+        ],
     }
     sprint = engine([flow], handler).start(contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}})
     assert sprint.events[1]["status"] == "connection_error"
@@ -159,21 +210,43 @@ def test_contact_actions() -> None:
     actions = [
         {"uuid": "c1", "type": "set_contact_name", "name": "@(upper(contact.first_name)) U."},
         {"uuid": "c2", "type": "set_contact_language", "language": "kin"},
-        {"uuid": "c3", "type": "set_contact_field", "field": {"key": "age", "name": "Age"}, "value": "@(fields.age + 1)"},
-        {"uuid": "c4", "type": "add_contact_groups", "groups": [{"uuid": "60000000-0000-4000-8000-000000000001", "name": "Farmers"}]},
+        {
+            "uuid": "c3",
+            "type": "set_contact_field",
+            "field": {"key": "age", "name": "Age"},
+            "value": "@(fields.age + 1)",
+        },
+        {
+            "uuid": "c4",
+            "type": "add_contact_groups",
+            "groups": [{"uuid": "60000000-0000-4000-8000-000000000001", "name": "Farmers"}],
+        },
         {"uuid": "c5", "type": "add_contact_urn", "scheme": "tel", "path": "0788 555 111"},
         {"uuid": "c6", "type": "set_run_result", "name": "Score", "value": "@(5 * 2)", "category": "High"},
         {"uuid": "c7", "type": "remove_contact_groups", "all_groups": True},
         {"uuid": "c8", "type": "set_contact_status", "status": "stopped"},
         {"uuid": "c9", "type": "set_contact_timezone", "timezone": "Africa/Kigali"},
     ]
-    flow = {"uuid": "f5000000-0000-4000-8000-000000000005", "name": "Contact", "spec_version": "14.4.1",
-            "language": "eng", "type": "messaging",
-            "nodes": [{"uuid": "k1", "actions": actions, "exits": [exit_("k")]}]}
-    sprint = engine([flow]).start(contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}}, {"default_country": "RW"})
+    flow = {
+        "uuid": "f5000000-0000-4000-8000-000000000005",
+        "name": "Contact",
+        "spec_version": "14.4.1",
+        "language": "eng",
+        "type": "messaging",
+        "nodes": [{"uuid": "k1", "actions": actions, "exits": [exit_("k")]}],
+    }
+    sprint = engine([flow]).start(
+        contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}}, {"default_country": "RW"}
+    )
     assert types(sprint.events)[1:-1] == [
-        "contact_name_changed", "contact_language_changed", "contact_field_changed", "contact_groups_changed",
-        "contact_urns_changed", "run_result_changed", "contact_groups_changed", "contact_status_changed",
+        "contact_name_changed",
+        "contact_language_changed",
+        "contact_field_changed",
+        "contact_groups_changed",
+        "contact_urns_changed",
+        "run_result_changed",
+        "contact_groups_changed",
+        "contact_status_changed",
         "contact_timezone_changed",
     ]
     c = sprint.session.contact
@@ -206,9 +279,14 @@ def test_validator_names_node_and_field() -> None:
 
 
 def test_infinite_loop_is_stopped() -> None:
-    flow = {"uuid": "f6000000-0000-4000-8000-000000000006", "name": "Loop", "spec_version": "14.4.1",
-            "language": "eng", "type": "messaging",
-            "nodes": [{"uuid": "l1", "actions": [], "exits": [exit_("l", "l1")]}]}
+    flow = {
+        "uuid": "f6000000-0000-4000-8000-000000000006",
+        "name": "Loop",
+        "spec_version": "14.4.1",
+        "language": "eng",
+        "type": "messaging",
+        "nodes": [{"uuid": "l1", "actions": [], "exits": [exit_("l", "l1")]}],
+    }
     sprint = engine([flow]).start(contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}})
     assert sprint.status == "failed"
     assert any(e["type"] == "failure" for e in sprint.events)

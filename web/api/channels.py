@@ -25,7 +25,10 @@ def create_channel(request: HttpRequest, payload: ChannelIn) -> Any:
     try:
         channel = channel_service.create_channel(
             workspace=request.workspace,  # type: ignore[attr-defined]
-            type_code=payload.type, name=payload.name, address=payload.address, country=payload.country,
+            type_code=payload.type,
+            name=payload.name,
+            address=payload.address,
+            country=payload.country,
             config=payload.config,
         )
     except ConfigError as exc:

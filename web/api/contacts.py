@@ -15,7 +15,9 @@ router = Router(tags=["contacts"])
 
 
 @router.get("", response=list[ContactOut])
-def list_contacts(request: HttpRequest, search: str = "", limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+def list_contacts(
+    request: HttpRequest, search: str = "", limit: int = 100, offset: int = 0
+) -> list[dict[str, Any]]:
     qs = Contact.objects.filter(workspace=request.workspace).prefetch_related("urns").order_by("-id")  # type: ignore[attr-defined]
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(urns__identity__icontains=search)).distinct()
@@ -28,7 +30,10 @@ def add_contact(request: HttpRequest, payload: ContactIn) -> Any:
     try:
         contact = create_contact(
             workspace=request.workspace,  # type: ignore[attr-defined]
-            name=payload.name, urn_list=payload.urns, language=payload.language, fields=payload.fields,
+            name=payload.name,
+            urn_list=payload.urns,
+            language=payload.language,
+            fields=payload.fields,
         )
     except ContactError as exc:
         return 400, {"error": str(exc)}

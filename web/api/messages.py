@@ -57,14 +57,17 @@ def _is_uuid(value: str) -> bool:
 @router.post("", response={201: MessageOut, 400: ErrorOut, 404: ErrorOut})
 def send_message(request: HttpRequest, payload: MessageIn) -> Any:
     workspace = request.workspace  # type: ignore[attr-defined]
+    channel: Channel | None
     if payload.channel:
         channel = get_or_404(Channel, request, payload.channel, is_active=True)
     else:
         channel = Channel.objects.filter(workspace=workspace, is_active=True).order_by("id").first()
-        if channel is None:
-            return 400, {"error": "the workspace has no active channel to send with"}
+    if channel is None:
+        return 400, {"error": "the workspace has no active channel to send with"}
     try:
-        msg = queue_message(channel=channel, to=payload.to, text=payload.text, attachments=payload.attachments)
+        msg = queue_message(
+            channel=channel, to=payload.to, text=payload.text, attachments=payload.attachments
+        )
     except SendError as exc:
         return 400, {"error": str(exc)}
     return 201, message_payload(msg)

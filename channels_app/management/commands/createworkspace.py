@@ -15,5 +15,7 @@ class Command(BaseCommand):
         parser.add_argument("--password", default=None)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        workspace, key = create_workspace(name=options["name"], email=options["email"], password=options["password"])
+        workspace, key = create_workspace(
+            name=options["name"], email=options["email"], password=options["password"]
+        )
         self.stdout.write(json.dumps({"workspace": str(workspace.uuid), "token": key}))

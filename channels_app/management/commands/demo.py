@@ -23,7 +23,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         email, password = options["email"], options["password"]
         user = get_user_model().objects.filter(username=email).first()
-        membership = Membership.objects.filter(user=user).select_related("workspace").first() if user else None
+        membership = (
+            Membership.objects.filter(user=user).select_related("workspace").first() if user else None
+        )
         token = None
         if membership is None:
             workspace, token = create_workspace(name="Demo", email=email, password=password)
@@ -31,9 +33,23 @@ class Command(BaseCommand):
             workspace = membership.workspace
         if not Channel.objects.filter(workspace=workspace, channel_type="EX", is_active=True).exists():
             create_channel(
-                workspace=workspace, type_code="EX", name="Echo aggregator", address="+250788000000", country="RW",
-                config={"send_url": f"{settings.FLOWGATE_BASE_URL.rstrip('/')}/demo/aggregator/send",
-                        "content_type": "urlencoded"},
+                workspace=workspace,
+                type_code="EX",
+                name="Echo aggregator",
+                address="+250788000000",
+                country="RW",
+                config={
+                    "send_url": f"{settings.FLOWGATE_BASE_URL.rstrip('/')}/demo/aggregator/send",
+                    "content_type": "urlencoded",
+                },
             )
-        self.stdout.write(json.dumps({"workspace": str(workspace.uuid), "email": email, "password": password,
-                                      **({"token": token} if token else {})}))
+        self.stdout.write(
+            json.dumps(
+                {
+                    "workspace": str(workspace.uuid),
+                    "email": email,
+                    "password": password,
+                    **({"token": token} if token else {}),
+                }
+            )
+        )

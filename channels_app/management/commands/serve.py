@@ -31,6 +31,11 @@ class Command(BaseCommand):
         self.stdout.write(f"Flowgate is serving on {settings.FLOWGATE_BASE_URL}", ending="\n")
         self.stdout.flush()
         uvicorn.run(
-            "web.asgi:application", host=host, port=port, workers=workers if workers > 1 else None,
-            log_level="warning", lifespan="off", ws="websockets-sansio",
+            "web.asgi:application",
+            host=host,
+            port=port,
+            workers=workers if workers > 1 else None,
+            log_level="warning",
+            lifespan="off",
+            ws="websockets-sansio",
         )

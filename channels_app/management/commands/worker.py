@@ -18,6 +18,8 @@ class Command(BaseCommand):
         if not options["no_scheduler"] and not options["burst"]:
             threading.Thread(target=run_scheduler, args=(stop,), daemon=True).start()
         try:
-            make_worker(threaded=False).work(burst=options["burst"], logging_level="INFO", with_scheduler=False)
+            make_worker(threaded=False).work(
+                burst=options["burst"], logging_level="INFO", with_scheduler=False
+            )
         finally:
             stop.set()
