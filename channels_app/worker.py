@@ -11,11 +11,13 @@ import logging
 import threading
 import time
 
+from django.conf import settings
 from django.db import close_old_connections
+from django.utils.module_loading import import_string
 from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
-from channels_app import jobs, queue
+from channels_app import queue
 
 logger = logging.getLogger(__name__)
 
@@ -41,14 +43,23 @@ def make_worker(*, threaded: bool) -> SimpleWorker:
     return worker_class(queues, connection=queue.connection())
 
 
-def run_scheduler(stop: threading.Event, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
-    while not stop.wait(interval):
+def run_periodic_jobs() -> None:
+    """One scheduler tick: the sweeper plus every job in FLOWGATE_PERIODIC_JOBS (dotted paths).
+
+    Each periodic job takes its own lock (queue.try_lock) so several schedulers never overlap.
+    """
+    for path in ["channels_app.jobs.sweep", *getattr(settings, "FLOWGATE_PERIODIC_JOBS", [])]:
         try:
-            jobs.sweep()
+            import_string(path)()
         except Exception:
-            logger.exception("sweep failed")
+            logger.exception("periodic job %s failed", path)
         finally:
             close_old_connections()
+
+
+def run_scheduler(stop: threading.Event, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
+    while not stop.wait(interval):
+        run_periodic_jobs()
 
 
 def start_in_process(stop: threading.Event) -> list[threading.Thread]:

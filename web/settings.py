@@ -148,6 +148,13 @@ FLOWGATE_WIRED_STALE_SECONDS = int(os.environ.get("FLOWGATE_WIRED_STALE_SECONDS"
 # Whether the in-process worker runs inside `serve` (embedded default) or apart (REDIS_URL).
 FLOWGATE_INPROCESS_WORKER = _env_flag("FLOWGATE_INPROCESS_WORKER", not REDIS_URL)
 
+# Called with each inbound message once its contact is known (the flow engine plugs in here).
+FLOWGATE_INBOUND_HANDLERS: list[str] = []
+# Dotted paths of functions the scheduler calls every tick (about 15 s) besides the sweeper.
+FLOWGATE_PERIODIC_JOBS: list[str] = []
+# Channel type folders (each with a type.py) loaded into the registry.
+FLOWGATE_CHANNEL_TYPES = ["aggregators.external"]
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

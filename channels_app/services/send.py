@@ -82,7 +82,8 @@ def wake_sender(channel_id: int) -> None:
     queue.wake("send", "channels_app.jobs.send_channel", channel_id, key=f"send:{channel_id}")
 
 
-def _claim(channel: Channel, limit: int) -> list[Msg]:
+def claim_batch(channel: Channel, limit: int) -> list[Msg]:
+    """Mark up to `limit` due messages `wired` (attempts + 1) and return them; committed on return."""
     now = timezone.now()
     with transaction.atomic():
         ids = list(
@@ -103,15 +104,15 @@ def _claim(channel: Channel, limit: int) -> list[Msg]:
 def send_channel(*, channel_id: int, transport: httpx.AsyncBaseTransport | None = None) -> int:
     """Drain the channel's queue; one sender per channel at a time so its rate limit holds."""
     channel = Channel.objects.filter(id=channel_id, is_active=True).first()
-    if channel is None:
+    if channel is None or not channel.type.sent_by_worker:
         return 0
     lock = f"send:{channel_id}"
     sent = 0
     while queue.try_lock(lock, seconds=600):
         try:
-            while batch := _claim(channel, settings.FLOWGATE_BATCH_SIZE):
+            while batch := claim_batch(channel, settings.FLOWGATE_BATCH_SIZE):
                 results = asyncio.run(_send_batch(channel, batch, transport))
-                _record_results(channel, batch, results)
+                record_results(channel, batch, results)
                 sent += len(batch)
         finally:
             queue.release_lock(lock)
@@ -185,7 +186,7 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=settings.FLOWGATE_SEND_BACKOFF_SECONDS * (2 ** max(attempts - 1, 0)))
 
 
-def _record_results(channel: Channel, batch: list[Msg], results: list[SendResult]) -> None:
+def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]) -> None:
     now = timezone.now()
     events: list[MsgEvent] = []
     with transaction.atomic():
@@ -241,6 +242,7 @@ def sweep(*, now: Any = None) -> dict[str, int]:
         .distinct()
     )
     for channel_id in due_channels:
+        # (channels whose type sends from its own process, e.g. SMPP links, ignore the wake-up)
         queue.clear_wake(f"send:{channel_id}")
         wake_sender(channel_id)
 

@@ -85,6 +85,9 @@ class ChannelType:
     description: ClassVar[str] = ""
     schemes: ClassVar[tuple[str, ...]] = ("tel",)
     config_fields: ClassVar[tuple[ConfigField, ...]] = ()
+    # False for types whose own long-running process sends (an SMPP link holds the socket): the
+    # rq send job then leaves their queued messages to that process (send.claim_batch/record_results).
+    sent_by_worker: ClassVar[bool] = True
     # Types created only by another system (e.g. a handler app registering itself) set False.
     user_creatable: ClassVar[bool] = True
 

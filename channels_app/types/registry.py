@@ -10,7 +10,7 @@ from channels_app.types.base import ChannelType
 
 _types: dict[str, ChannelType] = {}
 
-# Folders holding a `type.py`; a deployment may add its own through FLOWGATE_CHANNEL_TYPES.
+# Folders holding a `type.py`; settings.FLOWGATE_CHANNEL_TYPES lists them.
 DEFAULT_TYPE_MODULES = ("aggregators.external",)
 
 
