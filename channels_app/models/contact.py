@@ -40,3 +40,44 @@ class ContactURN(models.Model):
 
     def __str__(self) -> str:
         return self.identity
+
+
+class ContactGroup(models.Model):
+    """A named set of contacts; `query` groups are computed, others are managed by hand or flows."""
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contact_groups")
+    name = models.CharField(max_length=128)
+    query = models.TextField(blank=True, default="")
+    contacts = models.ManyToManyField(Contact, related_name="groups", blank=True)
+    created_on = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="unique_group_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ContactField(models.Model):
+    """A custom contact field (`@fields.<key>` in flows); values live in Contact.fields by key."""
+
+    class ValueType(models.TextChoices):
+        TEXT = "text"
+        NUMBER = "number"
+        DATETIME = "datetime"
+        STATE = "state"
+        DISTRICT = "district"
+        WARD = "ward"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contact_fields")
+    key = models.SlugField(max_length=36)
+    name = models.CharField(max_length=64)
+    value_type = models.CharField(max_length=10, choices=ValueType.choices, default=ValueType.TEXT)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["workspace", "key"], name="unique_field_key")]
+
+    def __str__(self) -> str:
+        return self.key
