@@ -48,10 +48,10 @@ def wake(queue_name: str, func: str, *args: Any, key: str) -> None:
     Collapsing wake-ups keeps a burst of 1,000 inbound messages from enqueuing 1,000 jobs:
     the first enqueues, the rest see the marker; the job clears the marker before it claims.
     """
-    transaction.on_commit(lambda: _wake_now(queue_name, func, *args, key=key))
+    transaction.on_commit(lambda: wake_now(queue_name, func, *args, key=key))
 
 
-def _wake_now(queue_name: str, func: str, *args: Any, key: str) -> None:
+def wake_now(queue_name: str, func: str, *args: Any, key: str) -> None:
     marker = f"flowgate:wake:{key}"
     try:
         if not connection().set(marker, 1, nx=True, ex=300):

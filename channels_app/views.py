@@ -51,8 +51,12 @@ def lookup_channel(code: str, channel_uuid: uuid.UUID) -> Channel | None:
 
 
 def forget_channel(channel: Channel) -> None:
+    """Evict a changed channel from this process's caches (others expire within seconds)."""
+    from channels_app import fastpath
+
     for key in [k for k in _channel_cache if k[1] == channel.uuid]:
         _channel_cache.pop(key, None)
+    fastpath.forget_channel(str(channel.uuid))
 
 
 @csrf_exempt

@@ -21,11 +21,13 @@ from django.core.cache import cache
 def _isolated_queue_and_cache() -> Iterator[None]:
     """Each test starts with empty queues, locks and dedupe windows."""
     from channels_app import queue
+    from channels_app.fastpath import _channel_cache as fast_channel_cache
     from channels_app.views import _channel_cache
 
     queue.connection().flushdb()
     cache.clear()
     _channel_cache.clear()
+    fast_channel_cache.clear()
     yield
 
 
@@ -162,6 +164,9 @@ def live_asgi(transactional_db: None) -> Iterator[LiveServer]:
     settings.FLOWGATE_BASE_URL = url
     yield LiveServer(url=url)
     settings.FLOWGATE_BASE_URL = old_base
+    from web.asgi import fast_ingest
+
+    fast_ingest.close_sync()  # its pool must not outlive the test database
     server.should_exit = True
     thread.join(timeout=5)
 

@@ -8,8 +8,12 @@ django_asgi_app = get_asgi_application()
 from channels.auth import AuthMiddlewareStack  # noqa: E402  (needs Django set up first)
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from channels_app.fastpath import FastIngest  # noqa: E402
 from web.routing import websocket_urlpatterns  # noqa: E402
 
+# Inbound receive webhooks take a lean path on PostgreSQL; everything else is plain Django.
+fast_ingest = FastIngest(django_asgi_app)
+
 application = ProtocolTypeRouter(
-    {"http": django_asgi_app, "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns))}
+    {"http": fast_ingest, "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns))}
 )

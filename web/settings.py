@@ -135,6 +135,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = FLOWGATE_MAX_BODY_BYTES
 FLOWGATE_ALLOW_PRIVATE_URLS = _env_flag("FLOWGATE_ALLOW_PRIVATE_URLS", not REDIS_URL)
 # The public base URL used to build callback URLs handed to providers.
 FLOWGATE_BASE_URL = os.environ.get("FLOWGATE_BASE_URL", "http://127.0.0.1:8000")
+# Receive webhooks take the lean ASGI path (channels_app.fastpath) on PostgreSQL.
+FLOWGATE_FAST_INGEST = _env_flag("FLOWGATE_FAST_INGEST", True)
 # Inbound messages with the same channel, URN and text within this window are stored once.
 FLOWGATE_INBOUND_DEDUPE_SECONDS = int(os.environ.get("FLOWGATE_INBOUND_DEDUPE_SECONDS", "5"))
 # How many messages one send/handle job claims.
@@ -149,11 +151,20 @@ FLOWGATE_WIRED_STALE_SECONDS = int(os.environ.get("FLOWGATE_WIRED_STALE_SECONDS"
 FLOWGATE_INPROCESS_WORKER = _env_flag("FLOWGATE_INPROCESS_WORKER", not REDIS_URL)
 
 # Called with each inbound message once its contact is known (the flow engine plugs in here).
-FLOWGATE_INBOUND_HANDLERS: list[str] = []
+FLOWGATE_INBOUND_HANDLERS: list[str] = ["flows.services.inbound.handle_inbound"]
 # Dotted paths of functions the scheduler calls every tick (about 15 s) besides the sweeper.
-FLOWGATE_PERIODIC_JOBS: list[str] = []
+FLOWGATE_PERIODIC_JOBS: list[str] = ["flows.jobs.fire_waits"]
+FLOWGATE_PERIODIC_JOBS.append("aggregators.xc.jobs.poll_statuses")
 # Channel type folders (each with a type.py) loaded into the registry.
 FLOWGATE_CHANNEL_TYPES = ["aggregators.external"]
+FLOWGATE_CHANNEL_TYPES += ["aggregators.handler", "channels_app.types.dev"]
+# Event webhooks: attempts in all, first backoff (doubles each time, capped at an hour), timeout.
+FLOWGATE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("FLOWGATE_WEBHOOK_MAX_ATTEMPTS", "8"))
+FLOWGATE_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("FLOWGATE_WEBHOOK_BACKOFF_SECONDS", "10"))
+FLOWGATE_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("FLOWGATE_WEBHOOK_TIMEOUT_SECONDS", "10"))
+FLOWGATE_PERIODIC_JOBS += ["channels_app.services.webhooks.deliver_due_job", "channels_app.types.dev.jobs.deliver_due"]
+FLOWGATE_CHANNEL_TYPES.append("aggregators.xc")
+FLOWGATE_CHANNEL_TYPES.append("smsc")
 
 LOGGING = {
     "version": 1,

@@ -10,27 +10,25 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from lxml import etree
 
 from aggregators.xmlsafe import UnsafeXML, parse_xml
+from channels_app.inbound import InboundFields, InboundRequest
 from channels_app.models import Channel, MsgStatus
 from channels_app.services import ingest, status
 from channels_app.views import BadRequest
 
 
+def inbound_request(request: HttpRequest) -> InboundRequest:
+    content_type = (request.content_type or "").lower()
+    return InboundRequest(
+        method=request.method or "GET",
+        content_type=content_type,
+        query={k: v for k, v in request.GET.items()},
+        body=b"" if content_type == "multipart/form-data" else request.body,
+        form={k: v for k, v in request.POST.items()} if content_type == "multipart/form-data" else None,
+    )
+
+
 def request_params(request: HttpRequest) -> dict[str, Any]:
-    """Query string, form, multipart and JSON bodies merged into one flat dict (body wins)."""
-    params: dict[str, Any] = {k: v for k, v in request.GET.items()}
-    if request.method in ("POST", "PUT"):
-        content_type = (request.content_type or "").lower()
-        if content_type == "application/json" or content_type.endswith("+json"):
-            try:
-                body = json.loads(request.body or b"{}")
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-                raise BadRequest(f"invalid JSON body: {exc}") from None
-            if not isinstance(body, dict):
-                raise BadRequest("the JSON body must be an object")
-            params.update(body)
-        elif content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
-            params.update({k: v for k, v in request.POST.items()})
-    return params
+    return inbound_request(request).params()
 
 
 def parse_date(value: Any) -> datetime:
@@ -57,7 +55,7 @@ def _xpath_text(root: etree._Element, expression: str, name: str) -> str:
     return str(found).strip()
 
 
-def _inbound_fields(request: HttpRequest, channel: Channel) -> dict[str, Any]:
+def _raw_fields(channel: Channel, request: InboundRequest) -> dict[str, Any]:
     config = channel.config
     if config.get("mo_from_xpath") and request.method == "POST":
         try:
@@ -72,7 +70,7 @@ def _inbound_fields(request: HttpRequest, channel: Channel) -> dict[str, Any]:
             else None,
             "id": _xpath_text(root, config["mo_id_xpath"], "id") if config.get("mo_id_xpath") else None,
         }
-    params = request_params(request)
+    params = request.params()
     from_field = config.get("mo_from_field") or "from"
     return {
         "from": params.get(from_field) or params.get("sender"),
@@ -82,11 +80,14 @@ def _inbound_fields(request: HttpRequest, channel: Channel) -> dict[str, Any]:
     }
 
 
-def receive(request: HttpRequest, channel: Channel) -> HttpResponse:
+def parse_inbound(channel: Channel, request: InboundRequest) -> InboundFields:
+    """Validate an inbound post; raises BadRequest with a message the aggregator can act on."""
     if request.method not in ("GET", "POST"):
-        return JsonResponse({"error": "use GET or POST"}, status=405)
-    fields = _inbound_fields(request, channel)
+        raise BadRequest("use GET or POST")
+    fields = _raw_fields(channel, request)
     sender = fields["from"]
+    if isinstance(sender, int):
+        sender = str(sender)
     if not sender or not isinstance(sender, str):
         raise BadRequest("missing required field 'from' (or 'sender')")
     text = fields["text"]
@@ -94,36 +95,50 @@ def receive(request: HttpRequest, channel: Channel) -> HttpResponse:
         text = ""
     if not isinstance(text, str):
         raise BadRequest("'text' must be a string")
-    received_on = parse_date(fields["date"]) if fields["date"] else None
-    external_id = fields["id"] if isinstance(fields["id"], str | int) else None
-    result = ingest.receive(
-        channel=channel,
+    external_id = fields["id"]
+    return InboundFields(
         sender=sender,
         text=text,
-        external_id=str(external_id) if external_id not in (None, "") else None,
-        received_on=received_on,
+        external_id=str(external_id) if isinstance(external_id, str | int) and external_id != "" else None,
+        received_on=parse_date(fields["date"]) if fields["date"] else None,
     )
+
+
+def inbound_response(
+    channel: Channel, received: ingest.Received, fields: InboundFields
+) -> tuple[int, str, bytes]:
+    """The answer to an accepted post: the channel's fixed body, or JSON naming the message."""
     if channel.config.get("mo_response"):
-        return HttpResponse(
-            channel.config["mo_response"],
-            content_type=channel.config.get("mo_response_content_type") or "text/plain",
-        )
-    return JsonResponse(
-        {
-            "message": "Message Accepted",
-            "uuid": result.uuid,
-            "data": [
-                {
-                    "type": "msg",
-                    "channel_uuid": str(channel.uuid),
-                    "msg_uuid": result.uuid,
-                    "urn": result.urn,
-                    "text": text,
-                    "duplicate": result.duplicate,
-                }
-            ],
-        }
+        content_type = channel.config.get("mo_response_content_type") or "text/plain"
+        return 200, content_type, str(channel.config["mo_response"]).encode()
+    payload = {
+        "message": "Message Accepted",
+        "uuid": received.uuid,
+        "data": [
+            {
+                "type": "msg",
+                "channel_uuid": str(channel.uuid),
+                "msg_uuid": received.uuid,
+                "urn": received.urn,
+                "text": fields.text,
+                "duplicate": received.duplicate,
+            }
+        ],
+    }
+    return 200, "application/json", json.dumps(payload).encode()
+
+
+def receive(request: HttpRequest, channel: Channel) -> HttpResponse:
+    fields = parse_inbound(channel, inbound_request(request))
+    received = ingest.receive(
+        channel=channel,
+        sender=fields.sender,
+        text=fields.text,
+        external_id=fields.external_id,
+        received_on=fields.received_on,
     )
+    status_code, content_type, body = inbound_response(channel, received, fields)
+    return HttpResponse(body, status=status_code, content_type=content_type)
 
 
 def _status_handler(new_status: str):  # type: ignore[no-untyped-def]

@@ -6,7 +6,9 @@ import httpx
 
 from aggregators.external import receive, sender
 from aggregators.external.template import unknown_variables
+from channels_app.inbound import InboundFields, InboundRequest
 from channels_app.models import Channel
+from channels_app.services.ingest import Received
 from channels_app.types.base import (
     ChannelType,
     ChannelView,
@@ -98,6 +100,14 @@ class ExternalAPIType(ChannelType):
             "failed": receive.handle_failed,
             "stopped": receive.stopped,
         }
+
+    def parse_inbound(self, channel: Channel, request: InboundRequest) -> InboundFields | None:
+        return receive.parse_inbound(channel, request)
+
+    def inbound_response(
+        self, channel: Channel, received: Received, fields: InboundFields
+    ) -> tuple[int, str, bytes]:
+        return receive.inbound_response(channel, received, fields)
 
     async def send(self, channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
         return await sender.send(channel, msg, client)

@@ -14,13 +14,13 @@ from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
 from channels_app import queue, realtime, urns
 from channels_app.models import Channel, Contact, ContactURN, Direction, Msg, MsgEvent, MsgStatus
+from channels_app.services import webhooks
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +30,64 @@ class Received:
     uuid: str
     urn: str
     duplicate: bool
+
+
+@dataclass
+class Prepared:
+    """An inbound message validated and checked against the dedupe window, not yet stored."""
+
+    msg: Msg
+    dedupe_key: str
+    duplicate_of: str | None = None
+
+
+def prepare(
+    *,
+    channel: Channel,
+    sender: str,
+    text: str,
+    external_id: str | None = None,
+    received_on: datetime | None = None,
+    attachments: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Prepared:
+    """Validate and normalise one inbound message; raises urns.InvalidURN. No database access."""
+    scheme = channel.type.default_scheme(channel)
+    identity = urns.normalize(sender, channel.country, default_scheme=scheme)
+    external_id = (str(external_id).strip() if external_id is not None else "") or None
+    msg = Msg(
+        workspace_id=channel.workspace_id,
+        channel=channel,
+        urn=identity,
+        direction=Direction.IN,
+        status=MsgStatus.PENDING,
+        text=text,
+        attachments=attachments or [],
+        external_id=external_id,
+        metadata=metadata or {},
+        created_on=received_on or timezone.now(),
+    )
+    # Aggregators resend when our 200 is slow: the same text from the same URN within a few
+    # seconds is one message. SET NX is atomic in Redis, so two racing posts agree on a winner.
+    dedupe_key = "flowgate:in:" + hashlib.sha1(f"{channel.uuid}|{identity}|{text}".encode()).hexdigest()
+    prepared = Prepared(msg=msg, dedupe_key=dedupe_key)
+    window = settings.FLOWGATE_INBOUND_DEDUPE_SECONDS
+    if window:
+        redis = queue.connection()
+        if not redis.set(dedupe_key, str(msg.uuid), nx=True, ex=window):
+            existing = redis.get(dedupe_key)
+            if existing:
+                prepared.duplicate_of = existing.decode() if isinstance(existing, bytes) else str(existing)
+    return prepared
+
+
+def release(prepared: Prepared) -> None:
+    """Forget the dedupe claim of a message that could not be stored, so a retry is accepted."""
+    queue.connection().delete(prepared.dedupe_key)
+
+
+def wake_handler(workspace_id: int) -> None:
+    queue.wake("handle", "channels_app.jobs.handle_inbound", workspace_id, key=f"handle:{workspace_id}")
 
 
 def receive(
@@ -43,55 +101,36 @@ def receive(
     metadata: dict[str, Any] | None = None,
 ) -> Received:
     """Store one inbound message (or find the one it duplicates). Raises urns.InvalidURN."""
-    scheme = channel.type.default_scheme(channel)
-    identity = urns.normalize(sender, channel.country, default_scheme=scheme)
-    external_id = (external_id or "").strip() or None
-
-    # Aggregators resend when our 200 is slow: the same text from the same URN within a few
-    # seconds is one message. The cache add is atomic on Redis, so two racing posts agree.
-    dedupe_key = "flowgate:in:" + hashlib.sha1(f"{channel.uuid}|{identity}|{text}".encode()).hexdigest()
-    window = settings.FLOWGATE_INBOUND_DEDUPE_SECONDS
-    msg = Msg(
-        workspace_id=channel.workspace_id,
+    prepared = prepare(
         channel=channel,
-        urn=identity,
-        direction=Direction.IN,
-        status=MsgStatus.PENDING,
+        sender=sender,
         text=text,
-        attachments=attachments or [],
         external_id=external_id,
-        metadata=metadata or {},
-        created_on=received_on or timezone.now(),
+        received_on=received_on,
+        attachments=attachments,
+        metadata=metadata,
     )
-    if window and not cache.add(dedupe_key, str(msg.uuid), timeout=window):
-        existing = cache.get(dedupe_key)
-        if existing:
-            return Received(uuid=existing, urn=identity, duplicate=True)
-
+    msg = prepared.msg
+    if prepared.duplicate_of:
+        return Received(uuid=prepared.duplicate_of, urn=msg.urn, duplicate=True)
     try:
         with transaction.atomic():
             msg.save(force_insert=True)
     except IntegrityError:
-        if external_id is None:
-            raise
-        cache.delete(dedupe_key)
-        original = Msg.objects.filter(
-            channel=channel, direction=Direction.IN, external_id=external_id
-        ).first()
+        release(prepared)
+        original = (
+            Msg.objects.filter(channel=channel, direction=Direction.IN, external_id=msg.external_id).first()
+            if msg.external_id
+            else None
+        )
         if original is None:
             raise
         return Received(uuid=str(original.uuid), urn=original.urn, duplicate=True)
     except Exception:
-        cache.delete(dedupe_key)
+        release(prepared)
         raise
-
-    queue.wake(
-        "handle",
-        "channels_app.jobs.handle_inbound",
-        channel.workspace_id,
-        key=f"handle:{channel.workspace_id}",
-    )
-    return Received(uuid=str(msg.uuid), urn=identity, duplicate=False)
+    wake_handler(channel.workspace_id)
+    return Received(uuid=str(msg.uuid), urn=msg.urn, duplicate=False)
 
 
 def get_or_create_contact(*, workspace_id: int, identity: str, name: str = "") -> tuple[Contact, ContactURN]:
@@ -157,6 +196,7 @@ def handle_pending(*, workspace_id: int, batch_size: int | None = None) -> int:
                             msg=msg, event_type="handler_error", description="a handler failed"
                         )
                 realtime.publish(workspace_id, realtime.msg_event(msg))
+            webhooks.emit_msg_received(pending)
             handled += len(pending)
 
 

@@ -15,7 +15,9 @@ if TYPE_CHECKING:
     import httpx
     from django.http import HttpRequest, HttpResponse
 
+    from channels_app.inbound import InboundFields, InboundRequest
     from channels_app.models import Channel
+    from channels_app.services.ingest import Received
 
 
 class ConfigError(ValueError):
@@ -100,6 +102,18 @@ class ChannelType:
 
         return clean_config(self.config_fields, config, existing=existing)
 
+    def clean_config_for(
+        self, config: dict[str, Any], *, workspace_id: int, existing: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """`clean_config` with the workspace known: for configs naming workspace rows (connectors)."""
+        return self.clean_config(config, existing=existing)
+
+    def public_config(self, channel: Channel) -> dict[str, Any]:
+        """The config as shown in the UI and API: secrets masked (types with nested secrets override)."""
+        from channels_app.types.config import masked_config
+
+        return masked_config(channel.config, self.secret_keys(channel))
+
     def default_scheme(self, channel: Channel) -> str:
         """The URN scheme of a bare sender/recipient (`+2507…` → `tel:+2507…`)."""
         return self.schemes[0]
@@ -112,6 +126,18 @@ class ChannelType:
         """Handlers for /c/<slug>/<uuid>/<action>, keyed by action."""
         return {}
 
+    def parse_inbound(self, channel: Channel, request: InboundRequest) -> InboundFields | None:
+        """Parse a `/receive` post without Django, for the ASGI fast path (channels_app.fastpath).
+
+        Return None when this type (or this particular request) needs its full Django view;
+        raise channels_app.views.BadRequest for input to refuse with a 400.
+        """
+        return None
+
+    def inbound_response(self, channel: Channel, received: Received, fields: InboundFields) -> tuple[int, str, bytes]:
+        """(status, content type, body) answering an accepted fast-path post."""
+        return 200, "application/json", b'{"message": "Message Accepted", "uuid": "%s"}' % received.uuid.encode()
+
     # --- outbound -----------------------------------------------------------------------
     def max_tps(self, channel: Channel) -> float:
         """Messages per second this channel may send (0 = unlimited)."""
@@ -122,6 +148,11 @@ class ChannelType:
 
     async def send(self, channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
         raise NotImplementedError(f"channel type {self.code} cannot send")
+
+    # --- monitoring -----------------------------------------------------------------------
+    def live_status(self, channel: Channel) -> dict[str, Any] | None:
+        """Runtime state of a long-lived connection (e.g. an SMPP link) for the UI/API; None if none."""
+        return None
 
     def urls(self, channel: Channel) -> dict[str, str]:
         from django.conf import settings

@@ -1,0 +1,205 @@
+"""Inbound receive throughput: real server processes on PostgreSQL, a raw asyncio load generator.
+
+    python -m channels_app.bench_receive [--requests 20000] [--connections 64] [--workers 2]
+
+Prints messages accepted *and committed* per second and p50/p99 latency for the fast ASGI path
+and, as a baseline measured in the same run, the plain Django view path (FLOWGATE_FAST_INGEST=0).
+It creates a scratch database `flowgate_bench` (dropped and recreated each run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+BENCH_DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowgate_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": BENCH_DB_URL,
+        "REDIS_URL": REDIS_URL,
+        "FLOWGATE_ALLOW_PRIVATE_URLS": "1",
+        "FLOWGATE_DB_POOL_SIZE": "30",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.update(extra)
+    return env
+
+
+def _manage(*args: str, **env: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=_env(**env),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def _reset_database() -> None:
+    import psycopg
+
+    name = BENCH_DB_URL.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    _manage("migrate", "--verbosity", "0")
+
+
+def _setup_channel() -> str:
+    out = json.loads(_manage("createworkspace", "Bench"))
+    code = (
+        "from channels_app.models import Workspace; from channels_app.services.channels import create_channel;"
+        f"w = Workspace.objects.get(uuid='{out['workspace']}');"
+        "c = create_channel(workspace=w, type_code='EX', name='bench', country='RW',"
+        " config={'send_url': 'http://127.0.0.1:9/send'}); print(c.uuid)"
+    )
+    return _manage("shell", "--no-imports", "-c", code).strip().splitlines()[-1]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _wait_for(port: int, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError(f"server on port {port} did not start")
+
+
+async def _client(
+    port: int, path: str, counter: list[int], total: int, latencies: list[float], failures: list[int]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while counter[0] < total:
+            counter[0] += 1
+            n = counter[0]
+            body = f"from=%2B2507881{n % 100000:05d}&text=bench+message+{n}".encode()
+            request = (
+                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n"
+            ).encode() + body
+            started = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            status = int(head.split(b" ", 2)[1])
+            length = 0
+            for line in head.split(b"\r\n"):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":", 1)[1])
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - started)
+            if status != 200:
+                failures.append(status)
+    finally:
+        writer.close()
+
+
+async def _load(port: int, path: str, total: int, connections: int) -> dict[str, float]:
+    latencies: list[float] = []
+    failures: list[int] = []
+    counter = [0]
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(_client(port, path, counter, total, latencies, failures) for _ in range(connections))
+    )
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "failures": len(failures),
+        "seconds": round(elapsed, 2),
+        "per_second": round(len(latencies) / elapsed),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+    }
+
+
+def _committed(channel_uuid: str) -> int:
+    import psycopg
+
+    with psycopg.connect(BENCH_DB_URL) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM channels_app_msg m JOIN channels_app_channel c ON c.id = m.channel_id "
+            "WHERE c.uuid = %s AND m.direction = 'in'",
+            [channel_uuid],
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def run_case(label: str, channel_uuid: str, args: argparse.Namespace, **env: str) -> dict[str, float | str]:
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(args.workers)],
+        cwd=ROOT,
+        env=_env(FLOWGATE_INBOUND_DEDUPE_SECONDS="0", **env),
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        _wait_for(port)
+        path = f"/c/ex/{channel_uuid}/receive"
+        before = _committed(channel_uuid)
+        asyncio.run(_load(port, path, min(500, args.requests), args.connections))  # warm-up
+        before = _committed(channel_uuid)
+        result: dict[str, float | str] = {
+            "case": label,
+            **asyncio.run(_load(port, path, args.requests, args.connections)),
+        }
+        result["committed"] = _committed(channel_uuid) - before
+        return result
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+    _reset_database()
+    channel_uuid = _setup_channel()
+    results = [
+        run_case("receive, fast ASGI path (group commit)", channel_uuid, args),
+        run_case("receive, Django view (baseline)", channel_uuid, args, FLOWGATE_FAST_INGEST="0"),
+    ]
+    print(
+        f"\nInbound receive on PostgreSQL: {args.requests} requests, {args.connections} connections, "
+        f"{args.workers} server processes, load generator on the same machine"
+    )
+    print(f"{'case':42} {'msgs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'committed':>10} {'errors':>7}")
+    for r in results:
+        print(
+            f"{r['case']:42} {r['per_second']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['committed']:>10} "
+            f"{r['failures']:>7}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+"""The lean ASGI receive path answers exactly like the Django view, over real HTTP."""
+
+from __future__ import annotations
+
+import concurrent.futures
+import uuid
+
+import pytest
+from django.db import connection
+
+from channels_app import fastpath
+from channels_app.models import Msg
+
+
+@pytest.fixture(params=["fast", "django"])
+def path_mode(request, settings) -> str:
+    settings.FLOWGATE_FAST_INGEST = request.param == "fast"
+    return request.param
+
+
+def test_fast_path_is_used_on_postgresql(live_asgi, ex_channel, settings) -> None:
+    settings.FLOWGATE_FAST_INGEST = True
+    assert fastpath.enabled() == (connection.vendor == "postgresql")
+
+
+@pytest.mark.parametrize(
+    ("data", "status", "message"),
+    [
+        ({"text": "no sender"}, 400, "missing required field 'from'"),
+        ({"from": "+250788123123", "text": "x", "date": "yesterday"}, 400, "RFC 3339"),
+        ({"from": "not a number!!", "text": "x"}, 400, "not a valid phone number"),
+    ],
+)
+def test_bad_input_is_refused_the_same_way(live_asgi, ex_channel, path_mode, data, status, message) -> None:
+    with live_asgi.client() as web:
+        response = web.post(f"/c/ex/{ex_channel.uuid}/receive", data=data)
+    assert response.status_code == status
+    assert message in response.json()["error"]
+    assert not Msg.objects.exists()
+
+
+def test_unknown_channel_bad_json_and_oversized_bodies(live_asgi, ex_channel, path_mode, settings) -> None:
+    with live_asgi.client() as web:
+        response = web.post(f"/c/ex/{uuid.uuid4()}/receive", data={"from": "+250788123123", "text": "x"})
+        assert response.status_code == 404 and "no active External API channel" in response.json()["error"]
+        response = web.post(f"/c/ex/{ex_channel.uuid}/receive", content=b"{oops",
+                            headers={"Content-Type": "application/json"})
+        assert response.status_code == 400 and "invalid JSON" in response.json()["error"]
+        big = b"from=%2B250788123123&text=" + b"x" * settings.FLOWGATE_MAX_BODY_BYTES
+        response = web.post(f"/c/ex/{ex_channel.uuid}/receive", content=big,
+                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert response.status_code == 413
+    assert not Msg.objects.exists()
+
+
+def test_concurrent_posts_are_all_committed_and_external_ids_deduped(live_asgi, ex_channel, path_mode) -> None:
+    def post(n: int) -> dict:
+        with live_asgi.client() as web:
+            # every third post repeats an external id already used: stored once
+            data = {"from": f"+2507881231{n:02d}", "text": f"message {n}", "id": f"ext-{n - n % 3}"}
+            response = web.post(f"/c/ex/{ex_channel.uuid}/receive", data=data)
+            assert response.status_code == 200, response.text
+            return response.json()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(post, range(60)))
+    by_external: dict[str, set[str]] = {}
+    for n, answer in enumerate(answers):
+        by_external.setdefault(f"ext-{n - n % 3}", set()).add(answer["uuid"])
+    assert all(len(uuids) == 1 for uuids in by_external.values())  # one uuid per external id
+    stored = Msg.objects.filter(direction="in")
+    assert stored.count() == 20
+    assert {str(m.uuid) for m in stored} == {u for uuids in by_external.values() for u in uuids}
+    first = stored.order_by("id").first()
+    assert first is not None and first.status == "pending" and first.urn.startswith("tel:+2507881231")
+
+
+def test_fixed_response_body(live_asgi, ex_channel, path_mode) -> None:
+    ex_channel.config.update({"mo_response": "<ok/>", "mo_response_content_type": "text/xml"})
+    ex_channel.save()
+    with live_asgi.client() as web:
+        response = web.post(f"/c/ex/{ex_channel.uuid}/receive", data={"from": "+250788123123", "text": "hi"})
+    assert response.status_code == 200 and response.text == "<ok/>"
+    assert response.headers["content-type"].startswith("text/xml")
+    assert Msg.objects.get().text == "hi"
+
+
+def test_fast_path_writes_every_required_column(transactional_db) -> None:
+    required = {f.column for f in Msg._meta.concrete_fields if not f.null and not f.primary_key}
+    assert required <= set(fastpath.MSG_COLUMNS), required - set(fastpath.MSG_COLUMNS)
