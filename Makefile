@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check bench install clean
+.PHONY: run test check bench install clean assets
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,7 @@ run: install
 	$(PY) manage.py serve --host $(HOST) --port $(PORT)
 
 test: install
+	./scripts/ensure_browser.sh
 	./scripts/test.sh
 
 check: install
@@ -35,6 +36,10 @@ check: install
 
 bench: install
 	./scripts/bench.sh
+
+# Rebuild the flow editor bundle (needs Node.js; the built files are committed so `run` does not).
+assets:
+	cd web/frontend && npm ci && npm test && npx vite build
 
 clean:
 	rm -rf $(VENV) var

@@ -1,10 +1,17 @@
-"""One hardened lxml parser for every XML body we accept from outside."""
+"""One hardened lxml parser for every XML body we accept from outside.
+
+A thin wrapper over ``aggregators.connector.xmlsafe`` (no entities, no DTD, no network,
+bounded size) so there is one implementation; it keeps the ``UnsafeXML`` exception callers catch.
+"""
 
 from __future__ import annotations
 
 from lxml import etree
 
-MAX_XML_BYTES = 1024 * 1024
+from aggregators.connector.errors import PayloadError
+from aggregators.connector.xmlsafe import PAYLOAD_MAX_BYTES, parse_payload
+
+MAX_XML_BYTES = PAYLOAD_MAX_BYTES
 
 
 class UnsafeXML(ValueError):
@@ -12,21 +19,8 @@ class UnsafeXML(ValueError):
 
 
 def parse_xml(data: bytes | str) -> etree._Element:
-    """Parse untrusted XML: no entities, no DTD, no network, bounded size (no XXE, no bombs)."""
-    if isinstance(data, str):
-        data = data.encode()
-    if len(data) > MAX_XML_BYTES:
-        raise UnsafeXML(f"XML body larger than {MAX_XML_BYTES} bytes")
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, dtd_validation=False, huge_tree=False
-    )
+    """Parse untrusted XML or raise ``UnsafeXML`` saying why (malformed, DOCTYPE, too big)."""
     try:
-        root = etree.fromstring(data, parser=parser)
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (0, 0)
-        raise UnsafeXML(f"malformed XML at line {line}, column {column}: {exc.msg}") from None
-    if root is None:
-        raise UnsafeXML("empty XML document")
-    if root.getroottree().docinfo.internalDTD is not None or root.getroottree().docinfo.doctype:
-        raise UnsafeXML("XML with a DOCTYPE is not accepted")
-    return root
+        return parse_payload(data.encode() if isinstance(data, str) else data, MAX_XML_BYTES)
+    except PayloadError as exc:
+        raise UnsafeXML(str(exc)) from None

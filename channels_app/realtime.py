@@ -66,6 +66,7 @@ def msg_event(msg: Any) -> dict[str, Any]:
         "text": msg.text,
         "urn": msg.urn,
         "channel": str(msg.channel.uuid) if msg.channel_id else None,
+        "channel_name": msg.channel.name if msg.channel_id else "",
         "error": msg.error,
         "created_on": msg.created_on.isoformat() if msg.created_on else None,
     }

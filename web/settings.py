@@ -47,6 +47,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "web.middleware.BodySizeLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves the UI's CSS/JS from the app folders in every mode: `serve` runs no other server.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -91,7 +93,14 @@ if _db["ENGINE"].endswith("postgresql"):
 elif _db["ENGINE"].endswith("sqlite3"):
     # WAL + a busy timeout let the web thread and the in-process worker write side by side.
     _db.setdefault("OPTIONS", {}).update(
-        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;"}
+        {
+            "timeout": 20,
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            # A deferred transaction that reads and then writes fails at once with "database is
+            # locked" if another thread wrote in between (the busy timeout does not apply):
+            # IMMEDIATE takes the write lock at BEGIN, so concurrent writers wait instead.
+            "transaction_mode": "IMMEDIATE",
+        }
     )
     # A file, not memory, for the test database: tests run real worker processes against it.
     _db["TEST"] = {"NAME": str(VAR_DIR / f"test-{os.getpid()}.sqlite3")}
@@ -128,6 +137,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+WHITENOISE_USE_FINDERS = True
 
 # --- limits and behaviour -----------------------------------------------------------------
 # Bodies above this are answered 413 before they are read.

@@ -1,22 +1,36 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from django.views.generic import RedirectView
 
+from aggregators.handler import rest as handler_rest
 from channels_app.views import channel_webhook
-from web import views
+from web import views, views_connectors, views_flows
 from web.api.urls import api
 
 urlpatterns = [
     path("c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>", channel_webhook, name="channel_webhook"),
     path("api/v1/", api.urls),
+    path("rest/<str:method>", handler_rest.rest_method, name="handler_rest"),
+    path("oauth/token/", handler_rest.oauth_token, name="handler_oauth_token"),
     path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.dashboard, name="dashboard"),
     path("channels/", views.channel_list, name="channel_list"),
     path("channels/add/", views.channel_type_list, name="channel_add"),
+    # XC's form comes from the chosen connector's fields: this route wins over the generic one.
+    path("channels/add/XC/", views_connectors.xc_channel_create, name="xc_channel_create"),
     path("channels/add/<str:type_code>/", views.channel_create, name="channel_create"),
+    path("connectors/", views_connectors.connector_list, name="connector_list"),
+    path("connectors/upload/", views_connectors.connector_upload, name="connector_upload"),
+    path("connectors/console/", views_connectors.connector_console, name="connector_console"),
+    path("connectors/<str:ref>/", views_connectors.connector_detail, name="connector_detail"),
     path("channels/<uuid:channel_uuid>/", views.channel_detail, name="channel_detail"),
     path("messages/", views.message_log, name="message_log"),
     path("messages/<uuid:msg_uuid>/", views.message_detail, name="message_detail"),
     path("demo/aggregator/send", views.demo_aggregator_send, name="demo_aggregator_send"),
     path("healthz", views.healthz, name="healthz"),
+    path("flows/", views_flows.flow_list, name="flow_list"),
+    path("flows/<uuid:flow_uuid>/editor", views_flows.flow_editor, name="flow_editor"),
+    # Static files are served by WhiteNoise (settings.MIDDLEWARE); browsers still ask for this.
+    path("favicon.ico", RedirectView.as_view(url="/static/flowgate/editor/favicon.svg", permanent=True)),
 ]

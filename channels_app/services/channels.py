@@ -9,7 +9,6 @@ from django.db import transaction
 
 from channels_app.models import Channel, Workspace
 from channels_app.types.base import ConfigError
-from channels_app.types.config import masked_config
 from channels_app.types.registry import UnknownChannelType, get_type
 from channels_app.views import forget_channel
 
@@ -39,7 +38,7 @@ def create_channel(
         raise ConfigError({"type": f"{channel_type.name} channels are created by their app, not here"})
     if not name.strip():
         raise ConfigError({"name": "a channel needs a name"})
-    cleaned = channel_type.clean_config(config or {})
+    cleaned = channel_type.clean_config_for(config or {}, workspace_id=workspace.id)
     return Channel.objects.create(
         workspace=workspace,
         channel_type=type_code,
@@ -70,7 +69,9 @@ def update_channel(
         channel.country = _clean_country(country)
     if config is not None:
         merged = {**channel.config, **config}
-        channel.config = channel.type.clean_config(merged, existing=channel.config)
+        channel.config = channel.type.clean_config_for(
+            merged, workspace_id=channel.workspace_id, existing=channel.config
+        )
     if is_active is not None:
         channel.is_active = is_active
     channel.save()
@@ -93,8 +94,9 @@ def channel_payload(channel: Channel) -> dict[str, Any]:
         "name": channel.name,
         "address": channel.address,
         "country": channel.country,
-        "config": masked_config(channel.config, channel_type.secret_keys(channel)),
+        "config": channel_type.public_config(channel),
         "urls": channel_type.urls(channel),
         "is_active": channel.is_active,
         "created_on": channel.created_on,
+        "live_status": channel_type.live_status(channel),
     }

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from channels_app import queue, realtime, urns
 from channels_app.models import Channel, Contact, Direction, Msg, MsgEvent, MsgStatus
+from channels_app.services import webhooks
 from channels_app.services.ingest import get_or_create_contact
 from channels_app.types.base import OutgoingMessage, SendResult
 
@@ -98,7 +99,7 @@ def claim_batch(channel: Channel, limit: int) -> list[Msg]:
         Msg.objects.filter(id__in=ids).update(
             status=MsgStatus.WIRED, attempts=F("attempts") + 1, modified_on=now, next_attempt_on=None
         )
-    return list(Msg.objects.filter(id__in=ids).order_by("id"))
+    return list(Msg.objects.filter(id__in=ids).select_related("channel").order_by("id"))
 
 
 def send_channel(*, channel_id: int, transport: httpx.AsyncBaseTransport | None = None) -> int:
@@ -187,46 +188,51 @@ def retry_delay(attempts: int) -> timedelta:
 
 
 def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]) -> None:
+    """Write a batch's outcomes in a few statements (one UPDATE per outcome, bulk events)."""
     now = timezone.now()
     events: list[MsgEvent] = []
+    sent: list[Msg] = []
+    retry: dict[tuple[str, Any], list[int]] = {}  # (error, next attempt) -> ids
+    failed: dict[str, list[int]] = {}  # error -> ids
+    progress: list[Msg] = []
+    for msg, result in zip(batch, results, strict=True):
+        events.extend(MsgEvent(msg=msg, event_type="http", data=entry) for entry in result.log)
+        if result.parts_sent != int(msg.metadata.get("parts_sent", 0)):
+            msg.metadata = {**msg.metadata, "parts_sent": result.parts_sent}
+            progress.append(msg)
+        if result.ok:
+            msg.status, msg.external_id, msg.error, msg.parts = MsgStatus.SENT, result.external_id, "", result.parts
+            sent.append(msg)
+        elif result.retryable and msg.attempts < settings.FLOWGATE_SEND_MAX_ATTEMPTS:
+            msg.status, msg.error = MsgStatus.ERRORED, result.error
+            retry.setdefault((result.error, now + retry_delay(msg.attempts)), []).append(msg.id)
+        else:
+            msg.status, msg.error = MsgStatus.FAILED, result.error
+            failed.setdefault(result.error, []).append(msg.id)
+        events.append(
+            MsgEvent(msg=msg, event_type="status", status=msg.status, description=msg.error,
+                     data={"attempt": msg.attempts})
+        )  # fmt: skip
     with transaction.atomic():
-        for msg, result in zip(batch, results, strict=True):
-            for entry in result.log:
-                events.append(MsgEvent(msg=msg, event_type="http", data=entry))
-            if result.parts_sent != int(msg.metadata.get("parts_sent", 0)):
-                msg.metadata = {**msg.metadata, "parts_sent": result.parts_sent}
-                Msg.objects.filter(id=msg.id).update(metadata=msg.metadata)
-            if result.ok:
-                # A fast provider may have called back "delivered" already: only move forward.
-                Msg.objects.filter(id=msg.id, status=MsgStatus.WIRED).update(
-                    status=MsgStatus.SENT, sent_on=now, error="", modified_on=now
-                )
-                Msg.objects.filter(id=msg.id).update(external_id=result.external_id, parts=result.parts)
-                msg.status, msg.external_id, msg.error = MsgStatus.SENT, result.external_id, ""
-            elif result.retryable and msg.attempts < settings.FLOWGATE_SEND_MAX_ATTEMPTS:
-                msg.status, msg.error = MsgStatus.ERRORED, result.error
-                Msg.objects.filter(id=msg.id, status=MsgStatus.WIRED).update(
-                    status=MsgStatus.ERRORED,
-                    error=result.error,
-                    next_attempt_on=now + retry_delay(msg.attempts),
-                    modified_on=now,
-                )
-            else:
-                msg.status, msg.error = MsgStatus.FAILED, result.error
-                Msg.objects.filter(id=msg.id, status=MsgStatus.WIRED).update(
-                    status=MsgStatus.FAILED, error=result.error, modified_on=now
-                )
-            events.append(
-                MsgEvent(
-                    msg=msg,
-                    event_type="status",
-                    status=msg.status,
-                    description=msg.error,
-                    data={"attempt": msg.attempts},
-                )
+        wired = Msg.objects.filter(status=MsgStatus.WIRED)
+        if sent:
+            # A fast provider may have called back "delivered" already: only move forward.
+            wired.filter(id__in=[m.id for m in sent]).update(
+                status=MsgStatus.SENT, sent_on=now, error="", modified_on=now
             )
-            realtime.publish(channel.workspace_id, realtime.msg_event(msg))
+            Msg.objects.bulk_update(sent, ["external_id", "parts"])
+        for (error, next_attempt), ids in retry.items():
+            wired.filter(id__in=ids).update(
+                status=MsgStatus.ERRORED, error=error, next_attempt_on=next_attempt, modified_on=now
+            )
+        for error, ids in failed.items():
+            wired.filter(id__in=ids).update(status=MsgStatus.FAILED, error=error, modified_on=now)
+        if progress:
+            Msg.objects.bulk_update(progress, ["metadata"])
         MsgEvent.objects.bulk_create(events)
+        for msg in batch:
+            realtime.publish(channel.workspace_id, realtime.msg_event(msg))
+        webhooks.emit_msg_status(batch)
 
 
 def sweep(*, now: Any = None) -> dict[str, int]:

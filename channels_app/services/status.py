@@ -11,6 +11,7 @@ from django.utils import timezone
 from channels_app import realtime
 from channels_app.models import Channel, Direction, Msg, MsgEvent, MsgStatus
 from channels_app.models.msg import FINAL_STATUSES, STATUS_ORDER
+from channels_app.services import webhooks
 
 SETTABLE = {MsgStatus.WIRED, MsgStatus.SENT, MsgStatus.DELIVERED, MsgStatus.ERRORED, MsgStatus.FAILED}
 
@@ -88,5 +89,6 @@ def update_status(
             update_fields=["status", "external_id", "error", "sent_on", "delivered_on", "modified_on"]
         )
         realtime.publish(locked.workspace_id, realtime.msg_event(locked))
+        webhooks.emit_msg_status([locked])
     msg.refresh_from_db()
     return True

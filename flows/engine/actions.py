@@ -7,18 +7,22 @@ which is what flow authors expect from RapidPro.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import httpx
 
+from . import contactql
 from .contact import parse_field_value
+from .context import webhook_context
 from .definition import Action, Flow, Node
 from .environment import load_zone
 from .session import jsonable
-from .urns import normalize_tel, parse_urn
-from .values import XError, from_json, to_text
+from .urns import normalize_tel, parse_urn, tel_country
+from .values import XError, to_text
 
 if TYPE_CHECKING:
     from .runner import SprintContext
@@ -68,9 +72,35 @@ def _localized(
 # ----------------------------------------------------------------------------------- messages
 
 
+def _missing_dependency(sc: SprintContext, kind: str, ref: dict[str, Any], id_key: str = "uuid") -> None:
+    identity = ref.get(id_key) or ""
+    sc.event(
+        "error",
+        text=f"Missing dependency: {kind}[{id_key}={identity},name={ref.get('name') or ''}]",
+        code="dependency:missing",
+        extra={"identity": identity, "type": kind},
+    )
+
+
+def truncate(text: str, limit: int) -> str:
+    """Cuts text to at most `limit` characters, marking the cut with an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+MAX_MSG_TEXT = 10_000
+MAX_ATTACHMENT = 2048
+MAX_QUICK_REPLY_TEXT = 64
+MAX_QUICK_REPLY_EXTRA = 1000
+_UNSENDABLE_STATUSES = {
+    "blocked": "contact_blocked",
+    "stopped": "contact_stopped",
+    "archived": "contact_archived",
+}
+
+
 def _sendable_destinations(sc: SprintContext, all_urns: bool) -> list[tuple[str, dict[str, str] | None, str]]:
     """(urn, channel ref, channel country) for each URN we can send to, affinity channel first."""
-    out = []
+    out: list[tuple[str, dict[str, str] | None, str]] = []
     assets = sc.engine.assets
     for u in sc.session.contact.urns:
         p = parse_urn(u)
@@ -89,23 +119,51 @@ def _sendable_destinations(sc: SprintContext, all_urns: bool) -> list[tuple[str,
     return out
 
 
-def _quick_replies(values: list[Any]) -> list[dict[str, str]]:
+def _contact_country(sc: SprintContext) -> str:
+    """The country of the contact's first phone number, else the environment's default."""
+    for u in sc.session.contact.urns:
+        p = parse_urn(u)
+        if p is not None and p.scheme == "tel":
+            country = tel_country(p.path)
+            if country:
+                return country
+            break
+    return sc.env.default_country
+
+
+def _render_attachments(sc: SprintContext, run: Run, items: list[Any], scope: Any) -> list[str]:
     out = []
-    for q in values:
-        if isinstance(q, dict):
-            out.append({"text": q.get("text", ""), "type": q.get("type", "text")})
+    for item in items:
+        rendered = sc.render(run, str(item), scope).strip()
+        content_type, _, url = rendered.partition(":")
+        if not content_type.strip() or not url.strip():
+            sc.event("error", text="Attachment evaluated to invalid value and will be ignored")
+        elif len(rendered) > MAX_ATTACHMENT:
+            sc.event(
+                "error",
+                text=f"Evaluated attachment is longer than the {MAX_ATTACHMENT} limit and will be ignored",
+            )
         else:
-            out.append({"text": str(q), "type": "text"})
+            out.append(rendered)
     return out
 
 
-def _render_list(sc: SprintContext, run: Run, items: list[Any], scope: Any) -> list[str]:
+def _render_quick_replies(sc: SprintContext, run: Run, items: list[Any], scope: Any) -> list[dict[str, str]]:
     out = []
     for item in items:
-        text = item.get("text", "") if isinstance(item, dict) else str(item)
+        kind = "text"
+        text = str(item)
+        if isinstance(item, dict):
+            text, kind = str(item.get("text", "")), str(item.get("type") or "text")
         rendered = sc.render(run, text, scope).strip()
-        if rendered:
-            out.append(rendered)
+        if not rendered:
+            sc.event("error", text="Quick reply evaluated to empty string and will be ignored")
+            continue
+        label, sep, extra = rendered.partition("<extra>")
+        qr = {"type": kind, "text": truncate(label.strip(), MAX_QUICK_REPLY_TEXT)}
+        if sep and extra.strip():
+            qr["extra"] = truncate(extra.strip(), MAX_QUICK_REPLY_EXTRA)
+        out.append(qr)
     return out
 
 
@@ -113,34 +171,148 @@ def _compose(
     sc: SprintContext, run: Run, flow: Flow, action: Action, lang: str | None = None
 ) -> dict[str, Any]:
     scope = sc.scope(run)
+    lang = lang or _lang(sc, flow)
     text = sc.render(run, _localized(sc, flow, action, "text", action.get("text", ""), lang), scope)
-    attachments = _render_list(
-        sc, run, _localized(sc, flow, action, "attachments", action.get("attachments") or [], lang), scope
-    )
-    qrs = _render_list(
-        sc, run, _localized(sc, flow, action, "quick_replies", action.get("quick_replies") or [], lang), scope
-    )
-    content: dict[str, Any] = {"text": text}
-    if attachments:
-        content["attachments"] = attachments
-    if qrs:
-        content["quick_replies"] = _quick_replies(qrs)
+    content: dict[str, Any] = {"text": truncate(text, MAX_MSG_TEXT)}
+    raw_attachments = _localized(sc, flow, action, "attachments", action.get("attachments") or [], lang)
+    if raw_attachments:
+        attachments = _render_attachments(sc, run, raw_attachments, scope)
+        if attachments:
+            content["attachments"] = attachments
+    raw_qrs = _localized(sc, flow, action, "quick_replies", action.get("quick_replies") or [], lang)
+    if raw_qrs:
+        qrs = _render_quick_replies(sc, run, raw_qrs, scope)
+        if qrs:
+            content["quick_replies"] = qrs
     return content
+
+
+_TEMPLATE_VAR_RE = re.compile(r"\{\{\s*(\w+)\s*\}\}")
+
+
+def _template_translation(
+    sc: SprintContext, template: dict[str, Any], channel_uuid: str, lang: str, country: str
+) -> dict[str, Any] | None:
+    """The translation of a template for a channel, preferring the contact's language, then the
+    environment's default language; an exact locale beats a language-only match."""
+    candidates = [
+        t for t in template.get("translations") or [] if (t.get("channel") or {}).get("uuid") == channel_uuid
+    ]
+    for language in dict.fromkeys(x for x in (lang, sc.env.default_language) if x):
+        wanted = [f"{language}-{country}", language] if country else [language]
+        for locale in wanted:
+            for t in candidates:
+                if t.get("locale") == locale:
+                    return t
+        for t in candidates:
+            if str(t.get("locale", "")).split("-")[0] == language:
+                return t
+    return None
+
+
+def _apply_template(
+    sc: SprintContext,
+    run: Run,
+    flow: Flow,
+    action: Action,
+    lang: str,
+    channel_uuid: str,
+    country: str,
+    content: dict[str, Any],
+) -> tuple[dict[str, Any], str] | None:
+    """Message content from a channel template (and its locale), or None to send the text."""
+    ref = action.get("template") or {}
+    template = sc.engine.assets.templates.get(ref.get("uuid", ""))
+    if template is None:
+        return None
+    translation = _template_translation(sc, template, channel_uuid, lang, country)
+    if translation is None:
+        return None
+    raw_vars = _localized(
+        sc, flow, action, "template_variables", action.get("template_variables") or [], lang
+    )
+    scope = sc.scope(run)
+    declared = translation.get("variables") or []
+    values = [sc.render(run, str(v), scope) for v in raw_vars][: len(declared)]
+    values += [""] * (len(declared) - len(values))
+
+    def fill(text: str, mapping: dict[str, int]) -> str:
+        def repl(m: re.Match[str]) -> str:
+            idx = mapping.get(m.group(1))
+            return values[idx] if idx is not None and idx < len(values) else m.group(0)
+
+        return _TEMPLATE_VAR_RE.sub(repl, text)
+
+    texts, quick_replies, attachments, components = [], [], [], []
+    for comp in translation.get("components") or []:
+        kind = str(comp.get("type", ""))
+        mapping = {str(k): int(v) for k, v in (comp.get("variables") or {}).items()}
+        if mapping:
+            components.append(
+                {"name": comp.get("name", ""), "type": kind, "variables": dict(comp["variables"])}
+            )
+        if kind in ("header/text", "body/text", "footer/text"):
+            text = fill(str(comp.get("content", "")), mapping)
+            if text:
+                texts.append(text)
+        elif kind == "button/quick_reply":
+            text = fill(str(comp.get("content", "")), mapping)
+            if text:
+                quick_replies.append({"type": "text", "text": text})
+        elif kind == "header/media":
+            for idx in mapping.values():
+                value = values[idx] if idx < len(values) else ""
+                content_type, _, url = value.partition(":")
+                if "/" in content_type and url:
+                    attachments.append(value)
+    out: dict[str, Any] = {"text": "\n\n".join(texts)}
+    if attachments:
+        out["attachments"] = attachments
+    if quick_replies:
+        out["quick_replies"] = quick_replies
+    templating: dict[str, Any] = {
+        "template": {"uuid": template.get("uuid", ""), "name": template.get("name", "")}
+    }
+    if components:
+        templating["components"] = components
+    if declared:
+        templating["variables"] = [
+            {"type": d.get("type", "text"), "value": values[i]} for i, d in enumerate(declared)
+        ]
+    out["templating"] = templating
+    return out, str(translation.get("locale", ""))
 
 
 @handler("send_msg")
 def send_msg(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
-    content = _compose(sc, run, flow, action)
     lang = _lang(sc, flow)
-    dests = _sendable_destinations(sc, bool(action.get("all_urns")))
+    content = _compose(sc, run, flow, action, lang)
+    status_reason = _UNSENDABLE_STATUSES.get(sc.session.contact.status)
+    check = sc.engine.check_sendable
+    content_reason = check(content) if check is not None else None
+    # goflow no longer honours `all_urns`: a message goes to the preferred sendable URN only
+    dests: list[tuple[str | None, dict[str, str] | None, str]] = list(_sendable_destinations(sc, False))
     if not dests:
-        sc.event("msg_created", msg=dict(content, locale=lang) if lang else content)
-        return
-    for urn, channel, country in dests:
-        msg = {"urn": urn, "channel": channel, **content}
-        country = sc.env.default_country or country
-        if lang:
-            msg["locale"] = f"{lang}-{country}" if country else lang
+        dests = [(None, None, "")]
+    for urn, channel, channel_country in dests:
+        msg: dict[str, Any] = {}
+        if urn:
+            msg["urn"] = urn
+            msg["channel"] = channel
+        country = channel_country or _contact_country(sc)
+        templated = None
+        if channel and action.get("template"):
+            templated = _apply_template(sc, run, flow, action, lang, channel["uuid"], country, content)
+        if templated is not None:
+            msg.update(templated[0])
+            msg["locale"] = templated[1]
+        else:
+            msg.update(content)
+            if lang:
+                msg["locale"] = f"{lang}-{country}" if country else lang
+        reason = status_reason or (None if urn else "no_route") or content_reason
+        if reason:
+            msg["unsendable_reason"] = reason
         sc.event("msg_created", msg=msg)
 
 
@@ -197,6 +369,7 @@ def set_contact_name(sc: SprintContext, run: Run, flow: Flow, node: Node, action
     if name != sc.session.contact.name:
         sc.session.contact.name = name
         sc.event("contact_name_changed", name=name)
+        reevaluate_query_groups(sc)
 
 
 @handler("set_contact_language")
@@ -208,6 +381,7 @@ def set_contact_language(sc: SprintContext, run: Run, flow: Flow, node: Node, ac
     if lang != sc.session.contact.language:
         sc.session.contact.language = lang
         sc.event("contact_language_changed", language=lang)
+        reevaluate_query_groups(sc)
 
 
 @handler("set_contact_status")
@@ -219,6 +393,7 @@ def set_contact_status(sc: SprintContext, run: Run, flow: Flow, node: Node, acti
     if status != sc.session.contact.status:
         sc.session.contact.status = status
         sc.event("contact_status_changed", status=status)
+        reevaluate_query_groups(sc)
 
 
 @handler("set_contact_timezone")
@@ -237,10 +412,11 @@ def set_contact_channel(sc: SprintContext, run: Run, flow: Flow, node: Node, act
     ref = action.get("channel") or {}
     channel = sc.engine.assets.channels.get(ref.get("uuid", ""))
     if channel is None:
-        sc.event("error", text=f"missing dependency: channel[uuid={ref.get('uuid')},name={ref.get('name')}]")
+        _missing_dependency(sc, "channel", ref, "uuid")
         return
     contact = sc.session.contact
-    new_urns, moved = [], False
+    new_urns: list[str] = []
+    moved = False
     for u in contact.urns:
         p = parse_urn(u)
         if p and not moved and p.scheme in channel.schemes:
@@ -272,6 +448,7 @@ def add_contact_urn(sc: SprintContext, run: Run, flow: Flow, node: Node, action:
         return
     contact.urns.append(urn)
     sc.event("contact_urns_changed", urns=list(contact.urns))
+    reevaluate_query_groups(sc)
 
 
 def _resolve_groups(sc: SprintContext, run: Run, refs: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -281,9 +458,7 @@ def _resolve_groups(sc: SprintContext, run: Run, refs: list[dict[str, Any]]) -> 
         if group is None and ref.get("name_match"):
             group = sc.engine.assets.group_by_name(sc.render(run, ref["name_match"]))
         if group is None:
-            sc.event(
-                "error", text=f"missing dependency: group[uuid={ref.get('uuid')},name={ref.get('name')}]"
-            )
+            _missing_dependency(sc, "group", ref, "uuid")
             continue
         if group.query:
             sc.event("error", text=f"can't add or remove contacts from query based group '{group.name}'")
@@ -308,9 +483,12 @@ def add_contact_groups(sc: SprintContext, run: Run, flow: Flow, node: Node, acti
 def remove_contact_groups(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     contact = sc.session.contact
     if action.get("all_groups"):
-        targets = [
-            g for g in contact.groups if not (sc.engine.assets.groups.get(g["uuid"]) or _NoQuery).query
-        ]
+        # in asset order, like the group list an org sees
+        order = {uuid: i for i, uuid in enumerate(sc.engine.assets.groups)}
+        targets = sorted(
+            (g for g in contact.groups if not (sc.engine.assets.groups.get(g["uuid"]) or _NoQuery).query),
+            key=lambda g: order.get(g["uuid"], len(order)),
+        )
     else:
         targets = _resolve_groups(sc, run, action.get("groups") or [])
     removed = [g for g in targets if contact.in_group(g["uuid"])]
@@ -318,6 +496,35 @@ def remove_contact_groups(sc: SprintContext, run: Run, flow: Flow, node: Node, a
         gone = {g["uuid"] for g in removed}
         contact.groups = [g for g in contact.groups if g["uuid"] not in gone]
         sc.event("contact_groups_changed", groups_removed=removed)
+
+
+def reevaluate_query_groups(sc: SprintContext) -> None:
+    """Adds/removes the contact to/from query-based groups after a change to what they query."""
+    contact = sc.session.contact
+    added, removed = [], []
+    for group in sc.engine.assets.groups.values():
+        if not group.query:
+            continue
+        try:
+            qualifies = contact.status == "active" and contactql.matches(
+                group.query, contact, sc.engine.assets
+            )
+        except contactql.QueryError:
+            continue  # a query this engine can't evaluate leaves membership alone
+        member = contact.in_group(group.uuid)
+        if qualifies and not member:
+            contact.groups.append(group.ref())
+            added.append(group.ref())
+        elif member and not qualifies:
+            contact.groups = [g for g in contact.groups if g["uuid"] != group.uuid]
+            removed.append(group.ref())
+    if added or removed:
+        data: dict[str, Any] = {}
+        if added:
+            data["groups_added"] = added
+        if removed:
+            data["groups_removed"] = removed
+        sc.event("contact_groups_changed", **data)
 
 
 class _NoQuery:
@@ -329,16 +536,10 @@ def set_contact_field(sc: SprintContext, run: Run, flow: Flow, node: Node, actio
     ref = action.get("field") or {}
     asset = sc.engine.assets.fields.get(ref.get("key", ""))
     if asset is None:
-        sc.event("error", text=f"missing dependency: field[key={ref.get('key')},name={ref.get('name')}]")
+        _missing_dependency(sc, "field", ref, "key")
         return
-    scope = sc.scope(run)
-    from .context import TOP_LEVELS
-    from .template import evaluate_template
-
-    text, errors = evaluate_template(action.get("value", ""), scope, TOP_LEVELS)
-    if errors:
-        for e in errors:
-            sc.event("error", text=f"Error evaluating expression: {e.message}")
+    text, ok = sc.evaluate(run, action.get("value", ""))
+    if not ok:
         return
     text = text.strip()[:MAX_FIELD_VALUE]
     value = parse_field_value(text, asset.type, sc.env)
@@ -350,6 +551,7 @@ def set_contact_field(sc: SprintContext, run: Run, flow: Flow, node: Node, actio
     else:
         contact.fields[asset.key] = value
     sc.event("contact_field_changed", field=asset.ref(), value=jsonable(value))
+    reevaluate_query_groups(sc)
 
 
 # ----------------------------------------------------------------------------------- run state
@@ -357,13 +559,8 @@ def set_contact_field(sc: SprintContext, run: Run, flow: Flow, node: Node, actio
 
 @handler("set_run_result")
 def set_run_result(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
-    from .context import TOP_LEVELS
-    from .template import evaluate_template
-
-    value, errors = evaluate_template(action.get("value", ""), sc.scope(run), TOP_LEVELS)
-    if errors:
-        for e in errors:
-            sc.event("error", text=f"Error evaluating expression: {e.message}")
+    value, ok = sc.evaluate(run, action.get("value", ""))
+    if not ok:
         return
     category = action.get("category", "") or ""
     sc.engine.save_result(
@@ -392,8 +589,10 @@ def set_run_local(sc: SprintContext, run: Run, flow: Flow, node: Node, action: A
             return
     elif op == "clear":
         run.locals.pop(key, None)
+        sc.invalidate("locals")  # locals change without an event
         return
     run.locals[key] = value
+    sc.invalidate("locals")
 
 
 @handler("add_input_labels")
@@ -408,9 +607,7 @@ def add_input_labels(sc: SprintContext, run: Run, flow: Flow, node: Node, action
             name = sc.render(run, ref["name_match"]).strip().lower()
             label = next((lb for lb in sc.engine.assets.labels.values() if lb["name"].lower() == name), None)
         if label is None:
-            sc.event(
-                "error", text=f"missing dependency: label[uuid={ref.get('uuid')},name={ref.get('name')}]"
-            )
+            _missing_dependency(sc, "label", ref, "uuid")
             continue
         labels.append(dict(label))
     if labels:
@@ -425,7 +622,7 @@ def enter_flow(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Acti
     ref = action.get("flow") or {}
     child = sc.engine.assets.get_flow(ref.get("uuid", ""))
     if child is None:
-        sc.event("error", text=f"missing dependency: flow[uuid={ref.get('uuid')},name={ref.get('name')}]")
+        _missing_dependency(sc, "flow", ref, "uuid")
         return
     # a subflow can't re-enter a flow already on the stack (would loop forever)
     active = [r for r in sc.session.runs if r.status in ("active", "waiting")]
@@ -433,13 +630,18 @@ def enter_flow(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Acti
         sc.event("failure", text=f"flow loop detected, stopping execution before entering '{child.name}'")
         sc.engine._end_run(sc, run, "failed")
         return
-    sc.child_to_start = (child, bool(action.get("terminal")))
+    if sc.child_to_start is None:  # one subflow per node: the first enter_flow wins
+        sc.child_to_start = (child, bool(action.get("terminal")))
 
 
 @handler("start_session")
 def start_session(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     ref = action.get("flow") or {}
-    data: dict[str, Any] = {"flow": {"name": ref.get("name", ""), "uuid": ref.get("uuid", "")}}
+    target = sc.engine.assets.get_flow(ref.get("uuid", ""))
+    if target is None:
+        _missing_dependency(sc, "flow", ref)
+        return
+    data: dict[str, Any] = {"flow": {"name": target.name, "uuid": target.uuid}}
     for key in ("groups", "contacts"):
         if action.get(key):
             data[key] = action.get(key)
@@ -447,11 +649,10 @@ def start_session(sc: SprintContext, run: Run, flow: Flow, node: Node, action: A
     if urns:
         data["urns"] = urns
     if action.get("contact_query"):
-        data["contact_query"] = sc.render(run, action["contact_query"])
+        data["contact_query"] = sc.render(run, action.get("contact_query"))
     if action.get("create_contact"):
         data["create_contact"] = True
-    if action.get("exclusions"):
-        data["exclusions"] = action["exclusions"]
+    data["exclusions"] = dict(action.get("exclusions") or {})
     data["run_summary"] = jsonable(sc.session.run_summary(run))
     data["history"] = {"parent_uuid": sc.session.uuid, "ancestors": 1, "ancestors_since_input": 0}
     sc.event("session_triggered", **data)
@@ -460,28 +661,61 @@ def start_session(sc: SprintContext, run: Run, flow: Flow, node: Node, action: A
 # ----------------------------------------------------------------------------------- webhooks
 
 
+MAX_WEBHOOK_URL = 2048
+MAX_WEBHOOK_REQUEST = 256 * 1024  # bytes of evaluated request (request line, headers, body)
+MAX_WEBHOOK_RESPONSE_BODY = 100_000  # bytes read from a response before giving up
+MAX_RESULT_EXTRA = 10_000  # a response body bigger than this isn't kept as result extra
+_BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def _canonical_header(name: str) -> str:
+    return "-".join(part[:1].upper() + part[1:].lower() for part in name.split("-"))
+
+
+def _valid_webhook_url(url: str) -> bool:
+    if len(url) > MAX_WEBHOOK_URL or any(c.isspace() for c in url):
+        return False
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
 @handler("call_webhook")
 def call_webhook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     scope = sc.scope(run)
     url = sc.render(run, action.get("url", ""), scope).strip()
-    if not url:
-        sc.event("error", text="webhook URL evaluated to empty string")
-        return
-    if not url.startswith(("http://", "https://")):
-        sc.event("error", text=f"'{url}' is not a valid URL")
-        return
     headers = {k: sc.render(run, v, scope) for k, v in (action.get("headers") or {}).items()}
     body = sc.render(run, action.get("body", ""), scope)
-    _do_webhook(
-        sc, run, flow, node, action.get("method", "GET"), url, headers, body, action.get("result_name")
-    )
+    if not url:
+        sc.event("error", text="Webhook URL evaluated to empty string")
+        return
+    if not _valid_webhook_url(url):
+        shown = truncate(url, 255)
+        sc.event(
+            "error",
+            text=f"Webhook URL evaluated to an invalid URL: '{shown}'",
+            code="url:invalid",
+            extra={"url": shown},
+        )
+        return
+    method = (action.get("method") or "GET").upper()
+    _do_webhook(sc, run, flow, node, method, url, headers, body, action.get("result_name"))
 
 
 @handler("call_resthook")
 def call_resthook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     slug = action.get("resthook", "")
-    payload = json.dumps(sc.session.run_summary(run), default=str)
+    payload = json.dumps(jsonable(sc.session.run_summary(run)), default=str)
     for url in sc.engine.assets.resthooks.get(slug, []):
+        if not _valid_webhook_url(url):
+            sc.event(
+                "error",
+                text=f"Resthook subscriber URL is invalid: '{truncate(url, 255)}'",
+                code="url:invalid",
+            )
+            continue
         _do_webhook(
             sc,
             run,
@@ -495,6 +729,27 @@ def call_resthook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: A
         )
 
 
+def _request_dump(method: str, url: str, headers: dict[str, str], body: str, user_agent: str) -> str:
+    """The request as sent, in HTTP/1.1 wire format."""
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query or url.endswith("?") else "")
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}", f"User-Agent: {user_agent}"]
+    if body or method in _BODY_METHODS:
+        lines.append(f"Content-Length: {len(body.encode())}")
+    for name in sorted(headers):
+        lines.append(f"{name}: {headers[name]}")
+    lines.append("Accept-Encoding: gzip")
+    return "\r\n".join(lines) + "\r\n\r\n" + body
+
+
+def _response_head(resp: httpx.Response) -> str:
+    version = resp.http_version if resp.http_version.startswith("HTTP/") else "HTTP/1.1"
+    lines = [f"{version} {resp.status_code} {resp.reason_phrase}".rstrip()]
+    headers = sorted((_canonical_header(k), v) for k, v in resp.headers.items())
+    lines.extend(f"{k}: {v}" for k, v in headers)
+    return "\r\n".join(lines) + "\r\n\r\n"
+
+
 def _do_webhook(
     sc: SprintContext,
     run: Run,
@@ -506,47 +761,112 @@ def _do_webhook(
     body: str,
     result_name: str | None,
 ) -> None:
-    client = sc.engine.http
+    engine = sc.engine
+    host = (urlsplit(url).hostname or "").lower()
+    if host in engine.webhook_blocked_hosts:
+        sc.event(
+            "error",
+            text=f"Webhook calls to {host} are not allowed",
+            code="url:blocked",
+            extra={"hostname": host},
+        )
+        return
+    headers = {_canonical_header(k): v for k, v in headers.items()}
+    evaluated = (
+        f"{method} {url} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n" + body
+    )
+    request_size = len(evaluated.encode())
+    if request_size > MAX_WEBHOOK_REQUEST:
+        sc.event(
+            "error",
+            text=(
+                f"Webhook request evaluated to {request_size} bytes, "
+                f"exceeding the limit of {MAX_WEBHOOK_REQUEST}"
+            ),
+            code="webhook:request_size",
+            extra={"limit": str(MAX_WEBHOOK_REQUEST), "size": str(request_size)},
+        )
+        return
+
+    request_dump = _request_dump(method, url, headers, body, engine.webhook_user_agent)
+    send_headers = dict(headers)
+    send_headers["User-Agent"] = engine.webhook_user_agent
+    send_headers.setdefault("Accept-Encoding", "gzip")
     started = time.monotonic()
+    status = "connection_error"
     status_code = 0
-    response_text = ""
-    if client is None:
-        status = "connection_error"
-    else:
+    response_dump: str | None = None
+    response_size = 0
+    response_body: str | None = None
+    response_headers: dict[str, str] | None = None
+    if engine.http is not None:
         try:
-            resp = client.request(
-                method.upper(),
+            request = engine.http.build_request(
+                method,
                 url,
-                headers=headers,
-                content=body.encode() if body else None,
-                timeout=sc.engine.webhook_timeout,
+                headers=send_headers,
+                content=body.encode() if body or method in _BODY_METHODS else None,
+                timeout=engine.webhook_timeout,
             )
+            resp = engine.http.send(request, stream=True)
+            try:
+                raw, complete = _read_limited(resp, MAX_WEBHOOK_RESPONSE_BODY)
+            finally:
+                resp.close()
             status_code = resp.status_code
-            response_text = resp.text
-            status = "success" if 200 <= status_code < 300 else "response_error"
-        except httpx.HTTPError:
+            response_headers = {
+                _canonical_header(k): v for k, v in resp.headers.items() if k.lower() != "content-length"
+            }
+            head = _response_head(resp)
+            if complete:
+                response_body = raw.decode(resp.encoding or "utf-8", errors="replace")
+                response_dump = head + response_body
+                response_size = len(head.encode()) + len(raw)
+                status = "success" if 200 <= status_code < 300 else "response_error"
+            else:
+                sc.event(
+                    "warning",
+                    text=f"Webhook response exceeded the limit of {MAX_WEBHOOK_RESPONSE_BODY} bytes",
+                    code="webhook:response_size",
+                    extra={"limit": str(MAX_WEBHOOK_RESPONSE_BODY)},
+                )
+                response_dump = head
+                declared = resp.headers.get("content-length", "")
+                response_size = len(head.encode()) + (int(declared) if declared.isdigit() else len(raw))
+                response_headers = {}
+        except (httpx.HTTPError, httpx.InvalidURL, ValueError):
             status = "connection_error"
     elapsed_ms = int((time.monotonic() - started) * 1000)
-    request_line = f"{method.upper()} {url}"
-    sc.event(
-        "webhook_called",
-        url=url,
-        status=status,
-        status_code=status_code,
+    data: dict[str, Any] = {"url": url}
+    if status_code:
+        data["status_code"] = status_code
+    data["request"] = truncate(request_dump, MAX_WEBHOOK_RESPONSE)
+    if response_dump is not None:
+        data["response"] = truncate(response_dump, MAX_WEBHOOK_RESPONSE)
+    data.update(
         elapsed_ms=elapsed_ms,
         retries=0,
-        request=request_line,
-        response=response_text[:MAX_WEBHOOK_RESPONSE],
+        sizes={"request": len(request_dump.encode()), "response": response_size},
+        status=status,
     )
+    sc.event("webhook_called", **data)
+
     parsed: Any = None
-    if response_text:
+    if response_body:
         try:
-            parsed = json.loads(response_text)
+            parsed = json.loads(response_body)
         except ValueError:
             parsed = None
-    run.webhook = parsed if parsed is not None else (response_text or None)
+    run.webhook = {
+        "method": method,
+        "url": url,
+        "status": status_code,
+        "headers": response_headers,
+        "json": parsed,
+    }
+    sc.invalidate("webhook")
     if result_name:
-        category = "Success" if status == "success" else "Failure"
+        small = response_body is not None and len(response_body.encode()) <= MAX_RESULT_EXTRA
         sc.engine.save_result(
             sc,
             run,
@@ -554,16 +874,28 @@ def _do_webhook(
             node,
             result_name,
             str(status_code),
-            category,
+            "Success" if status == "success" else "Failure",
             None,
-            request_line,
-            extra=parsed if isinstance(parsed, dict | list) else None,
+            f"{method} {url}",
+            extra=parsed if small and isinstance(parsed, dict | list) else None,
         )
+
+
+def _read_limited(resp: httpx.Response, limit: int) -> tuple[bytes, bool]:
+    """Reads at most `limit` bytes of a streamed body; False if there was more."""
+    chunks: list[bytes] = []
+    total = 0
+    for chunk in resp.iter_bytes():
+        total += len(chunk)
+        if total > limit:
+            return b"".join(chunks), False
+        chunks.append(chunk)
+    return b"".join(chunks), True
 
 
 def webhook_value(run: Run) -> Any:
     """@webhook for callers that want it outside an expression."""
-    return from_json(run.webhook) if run.webhook is not None else None
+    return webhook_context(run.webhook)
 
 
 def render_text(value: Any) -> str:

@@ -58,6 +58,7 @@ class Assets:
     resthooks: dict[str, list[str]] = field(default_factory=dict)
     locations: Hierarchy | None = None
     raw_flows: dict[str, dict[str, Any]] = field(default_factory=dict)
+    templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # channel msg templates, as JSON
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Assets:
@@ -85,6 +86,8 @@ class Assets:
             a.globals[g["key"]] = g.get("value", "")
         for r in data.get("resthooks") or []:
             a.resthooks[r["slug"]] = list(r.get("subscribers") or [])
+        for t in data.get("templates") or []:
+            a.templates[t["uuid"]] = t
         if data.get("locations"):
             a.locations = Hierarchy.from_json(data["locations"])
         return a
@@ -105,7 +108,7 @@ class Assets:
         return next((g for g in self.groups.values() if g.name.lower() == low), None)
 
     def channel_for_scheme(self, scheme: str) -> ChannelAsset | None:
-        return next(
-            (c for c in self.channels.values() if scheme in c.schemes and "send" in c.roles),
-            None,
-        )
+        for c in self.channels.values():
+            if scheme in c.schemes and "send" in c.roles:
+                return c
+        return None

@@ -7,6 +7,8 @@ formatting every URN and result; the bench depends on this staying cheap.
 from __future__ import annotations
 
 import datetime as dt
+import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .contact import Contact, typed_field_value
@@ -164,7 +166,11 @@ def result_context(r: dict[str, Any]) -> XObject:
 
 
 def results_context(results: dict[str, dict[str, Any]]) -> XObject:
-    return XObject({k: Lazy(lambda r=r: result_context(r)) for k, r in results.items()})
+    return XObject({k: Lazy(_result_thunk(r)) for k, r in results.items()})
+
+
+def _result_thunk(r: dict[str, Any]) -> Callable[[], XObject]:
+    return lambda: result_context(r)
 
 
 def run_context(run: Run, session: Session, assets: Assets, env: Environment) -> XObject:
@@ -186,7 +192,7 @@ def run_summary_context(summary: dict[str, Any], assets: Assets, env: Environmen
     """@parent/@child and trigger run summaries: a run of some (possibly other) contact."""
     contact = Contact.from_json(summary.get("contact") or {})
     ctx_contact = contact_context(contact, assets, env)
-    return XObject(
+    summary_ctx = XObject(
         {
             "uuid": summary.get("uuid", ""),
             "contact": ctx_contact,
@@ -200,6 +206,22 @@ def run_summary_context(summary: dict[str, Any], assets: Assets, env: Environmen
         },
         default=summary.get("uuid", ""),
     )
+    # old flows use @child.run.status etc. for what is now @child.status (see DEPRECATED_REFS)
+    summary_ctx.aliases = {"run": lambda: summary_ctx}
+    return summary_ctx
+
+
+# deprecated context references still evaluated, each reported with a warning: (pattern, fix)
+DEPRECATED_REFS = ((re.compile(r"\b(child|parent)\.run\.(\w+)", re.IGNORECASE), r"\1.\2"),)
+
+
+def deprecated_references(expression: str) -> list[tuple[str, str]]:
+    """(reference as written, its replacement) for each deprecated reference in an expression."""
+    out = []
+    for pattern, fix in DEPRECATED_REFS:
+        for m in pattern.finditer(expression):
+            out.append((m.group(0), m.expand(fix)))
+    return out
 
 
 def input_context(msg: dict[str, Any] | None, created_on: str | None) -> XObject | None:
@@ -228,8 +250,6 @@ def _input_default(msg: dict[str, Any]) -> str:
 
 def build_context(session: Session, run: Run, assets: Assets, env: Environment) -> XObject:
     contact = session.contact
-    parent = session.run_by_uuid(run.parent_uuid) if run.parent_uuid else None
-    child = session.last_child(run)
     trigger = session.trigger or {}
     props: dict[str, Any] = {
         "contact": Lazy(lambda: contact_context(contact, assets, env)),
@@ -238,7 +258,7 @@ def build_context(session: Session, run: Run, assets: Assets, env: Environment) 
         "results": Lazy(lambda: results_context(run.results)),
         "run": Lazy(lambda: run_context(run, session, assets, env)),
         "input": Lazy(lambda: input_context(session.input, session.input_created_on)),
-        "webhook": Lazy(lambda: from_json(run.webhook) if run.webhook is not None else None),
+        "webhook": Lazy(lambda: webhook_context(run.webhook)),
         "locals": Lazy(lambda: XObject(dict(run.locals))),
         "globals": Lazy(lambda: XObject(dict(assets.globals))),
         "trigger": Lazy(lambda: trigger_context(trigger, assets, env)),
@@ -246,15 +266,28 @@ def build_context(session: Session, run: Run, assets: Assets, env: Environment) 
         "resume": Lazy(lambda: from_json(session.last_resume) if session.last_resume else None),
         "ticket": None,
         "legacy_extra": Lazy(lambda: from_json(trigger.get("params") or {})),
-        "parent": Lazy(lambda: _parent_ctx(session, parent, trigger, assets, env)),
-        "child": Lazy(lambda: _run_as_summary_ctx(session, child, assets, env) if child else None),
+        "parent": Lazy(lambda: _parent_ctx(session, run, trigger, assets, env)),
+        "child": Lazy(lambda: _child_ctx(session, run, assets, env)),
     }
     return XObject(props)
 
 
-def _parent_ctx(
-    session: Session, parent: Run | None, trigger: dict[str, Any], assets: Assets, env: Environment
-) -> Any:
+def webhook_context(call: Any) -> Any:
+    """@webhook: the run's last webhook call (method, url, status, headers, json)."""
+    if not isinstance(call, dict):
+        return from_json(call) if call is not None else None  # sessions stored by older versions
+    if "json" not in call or "status" not in call:
+        return from_json(call)
+    return XObject({k: from_json(call.get(k)) for k in ("method", "url", "status", "headers", "json")})
+
+
+def _child_ctx(session: Session, run: Run, assets: Assets, env: Environment) -> Any:
+    child = session.last_child(run)
+    return _run_as_summary_ctx(session, child, assets, env) if child else None
+
+
+def _parent_ctx(session: Session, run: Run, trigger: dict[str, Any], assets: Assets, env: Environment) -> Any:
+    parent = session.run_by_uuid(run.parent_uuid) if run.parent_uuid else None
     if parent is not None:
         return _run_as_summary_ctx(session, parent, assets, env)
     # a session started by another session's start_session action sees that run as its parent

@@ -8,8 +8,11 @@ the first, so the editor can highlight all of them at once.
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 SPEC_VERSION = "14.4.1"
@@ -176,6 +179,7 @@ class Flow:
 
 def read_flow(data: dict[str, Any], *, validate: bool = True) -> Flow:
     """Builds a Flow from its JSON; raises FlowReadError listing every structural problem."""
+    data = migrate_flow(data)
     nodes = [read_node(n) for n in data.get("nodes") or []]
     flow = Flow(
         uuid=data.get("uuid", ""),
@@ -194,6 +198,59 @@ def read_flow(data: dict[str, Any], *, validate: bool = True) -> Flow:
         if errors:
             raise FlowReadError(errors)
     return flow
+
+
+# flows older than this used @webhook for what is now @webhook.json (the parsed response body)
+WEBHOOK_JSON_SINCE = (13, 2)
+_WEBHOOK_REF_RE = re.compile(r"(?<![\w.])webhook(?![\w(])", re.IGNORECASE)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(p) for p in text.split(".")[:3])
+    except ValueError:
+        return ()
+
+
+def migrate_flow(data: dict[str, Any]) -> dict[str, Any]:
+    """Brings the expressions of an older definition up to date (a changed copy; the input is
+    left alone). Only the @webhook change affects how flows run here."""
+    version = _version(str(data.get("spec_version") or SPEC_VERSION))
+    if not version or version >= WEBHOOK_JSON_SINCE or "webhook" not in json.dumps(data):
+        return data
+    out = dict(data)
+    for key in ("nodes", "localization"):
+        if key in out:
+            out[key] = _rewrite_strings(out[key], _migrate_webhook_template)
+    return out
+
+
+def _rewrite_strings(v: Any, fn: Callable[[str], str]) -> Any:
+    if isinstance(v, str):
+        return fn(v)
+    if isinstance(v, dict):
+        return {k: _rewrite_strings(x, fn) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_rewrite_strings(x, fn) for x in v]
+    return v
+
+
+def _migrate_webhook_template(text: str) -> str:
+    if "@" not in text or "webhook" not in text.lower():
+        return text
+    from .context import TOP_LEVELS
+    from .template import template_expressions
+
+    out, pos = [], 0
+    for _, source in template_expressions(text, TOP_LEVELS):
+        at = text.find(source, pos)
+        if at < 0:
+            continue
+        out.append(text[pos:at])
+        out.append(_WEBHOOK_REF_RE.sub("webhook.json", source))
+        pos = at + len(source)
+    out.append(text[pos:])
+    return "".join(out)
 
 
 def read_node(data: dict[str, Any]) -> Node:
@@ -372,15 +429,17 @@ def _validate_webhook(a: dict[str, Any]) -> list[str]:
     for name, value in headers.items():
         if len(name) > 100:
             errs.append(f"field 'headers[{name}]' must be less than or equal to 100")
-        elif not _HEADER_NAME_RE.match(name):
-            errs.append(f"header '{name}' is not a valid HTTP header")
         if len(str(value)) > 5000:
             errs.append(f"field 'headers[{name}]' must be less than or equal to 5000")
     if len(a.get("body") or "") > 20000:
         errs.append("field 'body' must be less than or equal to 20000")
     if a.get("result_name") and len(a["result_name"]) > _RESULT_NAME_MAX:
         errs.append("field 'result_name' is not a valid result name")
-    return errs
+    if errs:
+        return errs  # field errors are reported together; header syntax is checked after them
+    return [
+        f"header '{name}' is not a valid HTTP header" for name in headers if not _HEADER_NAME_RE.match(name)
+    ]
 
 
 def _major(version: str) -> int | None:
@@ -390,6 +449,7 @@ def _major(version: str) -> int | None:
         return None
 
 
+@lru_cache(maxsize=4096)
 def snakify(name: str) -> str:
     """Result keys: 'Favorite Color' -> 'favorite_color' (what @results.<key> uses)."""
     key = re.sub(r"[^\w]+", "_", name.strip().lower(), flags=re.UNICODE)

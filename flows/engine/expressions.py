@@ -174,7 +174,7 @@ class _Parser:
                 # names like 2factor lex as number+name, so glue adjacent tokens back together
                 while self.peek()[0] in ("name", "number") and k2 == "number":
                     key += self.next()[1]
-                ev = _make_lookup(ev, _const(key))
+                ev = _make_property(ev, key)
             elif val == "[" and kind == "op":
                 self.next()
                 idx = self.expr()
@@ -296,8 +296,22 @@ def lookup(container: Any, key: Any) -> Any:
             return XError(f"object has no property '{k}'")
         return v
     if container is None:
-        return XError(f"null has no property '{to_text(key)}'")
+        return XError("null doesn't support lookups")
     return XError(f"{to_text(container)} has no property '{to_text(key)}'")
+
+
+def _make_property(container: Evaluator, name: str) -> Evaluator:
+    """`.name` access: a fast path for objects, the general lookup for everything else."""
+    key = _const(name)
+
+    def prop(s: Scope) -> Any:
+        c = container(s)
+        if c.__class__ is XObject:
+            v = c.get(name)
+            return XError(f"object has no property '{name}'") if v is MISSING else v
+        return lookup(c, key(s))
+
+    return prop
 
 
 def _make_lookup(container: Evaluator, key: Evaluator) -> Evaluator:

@@ -14,6 +14,7 @@ import unicodedata
 import urllib.parse
 from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any
 
 from . import dates
@@ -230,7 +231,12 @@ _WORD_RE = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]", re.UNICODE)
 
 def tokenize_words(text: str) -> list[str]:
     """Words are runs of letters/digits; emoji and other symbols each count as a word on their own."""
-    return [w for w in _WORD_RE.findall(text) if _is_wordish(w)]
+    return list(_tokenize_cached(text))
+
+
+@lru_cache(maxsize=4096)
+def _tokenize_cached(text: str) -> tuple[str, ...]:
+    return tuple(w for w in _WORD_RE.findall(text) if _is_wordish(w))
 
 
 def _is_wordish(tok: str) -> bool:
@@ -269,11 +275,12 @@ def _trim_fn(side: str) -> Callable[..., Any]:
         t = _text(v)
         if isinstance(t, XError):
             return t
-        cs = None
+        cs: str | None = None
         if chars is not None:
-            cs = _text(chars)
-            if isinstance(cs, XError):
-                return cs
+            text = _text(chars)
+            if isinstance(text, XError):
+                return text
+            cs = text
         return {"both": t.strip, "left": t.lstrip, "right": t.rstrip}[side](cs)
 
     return fn
@@ -758,7 +765,7 @@ def f_time_from_parts(s: Scope, h: Any, m: Any, sec: Any) -> Any:
     if isinstance(ns, XError):
         return ns
     try:
-        return dt.time(*ns)
+        return dt.time(ns[0], ns[1], ns[2])
     except ValueError:
         return XError("invalid time")
 

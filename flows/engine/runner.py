@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,17 +18,24 @@ from . import functions as _functions  # noqa: F401  (registers builtins)
 from . import routertests as _routertests  # noqa: F401  (registers router tests)
 from .assets import Assets
 from .contact import Contact
-from .context import TOP_LEVELS, build_context
+from .context import TOP_LEVELS, build_context, deprecated_references
 from .definition import Flow, Node, Router, snakify
 from .environment import Environment, SeededRandom, utcnow
 from .expressions import Scope
 from .functions import FUNCTIONS
 from .session import ACTIVE, COMPLETED, DONE, EXPIRED, FAILED, WAITING, Run, Session
-from .template import evaluate_template, evaluate_template_value
+from .template import evaluate_template_sourced, evaluate_template_value, template_expressions
 from .values import XError, XObject, deref, format_datetime_iso, to_json_value, to_text
 
 MAX_STEPS_PER_SPRINT = 200  # guards against flows that loop forever without a wait
 DEFAULT_EXPIRE_MINUTES = 60 * 24 * 3
+# webhooks may not call these (messaging APIs whose calls must go through channels)
+DEFAULT_BLOCKED_HOSTS = ("graph.facebook.com",)
+
+
+def utc_iso(v: dt.datetime) -> str:
+    """A clock reading as a goflow-style UTC timestamp."""
+    return format_datetime_iso(v if v.tzinfo is dt.UTC else v.astimezone(dt.UTC))
 
 
 class ResumeError(ValueError):
@@ -47,6 +54,25 @@ class Sprint:
         return self.session.status
 
 
+# events that change nothing an expression can see (everything else resets the whole context)
+_CONTEXT_NEUTRAL_EVENTS = frozenset(
+    {
+        "msg_created",
+        "msg_wait",
+        "error",
+        "warning",
+        "broadcast_created",
+        "email_sent",
+        "session_triggered",
+        "ivr_created",
+        "input_labels_added",
+        "webhook_called",
+    }
+)
+# events whose effect is confined to a few top-level context keys
+_CONTEXT_KEYS_BY_EVENT: dict[str, tuple[str, ...]] = {"run_result_changed": ("results", "run")}
+
+
 class SprintContext:
     """Per-sprint state shared by the runner and actions."""
 
@@ -56,53 +82,108 @@ class SprintContext:
         self.events: list[dict[str, Any]] = []
         self.steps = 0
         self.child_to_start: tuple[Flow, bool] | None = None
-        self._scope: tuple[str, Scope] | None = None
+        # the expression context of one run, kept across node visits: its top-level properties
+        # are lazy and memoised, and a state change resets just the ones it affects
+        self._scope: tuple[Run, Scope, dict[str, Any]] | None = None
 
     @property
     def env(self) -> Environment:
         return self.session.environment
 
     def now_iso(self) -> str:
-        return format_datetime_iso(self.env.now().astimezone(dt.UTC))
+        return utc_iso(self.env.now())
 
     def event(self, type_: str, **data: Any) -> dict[str, Any]:
-        ev = {"uuid": self.env.new_uuid(), "type": type_, "created_on": self.now_iso()}
+        env = self.session.environment
+        ev = {"uuid": env.new_uuid(), "type": type_, "created_on": utc_iso(env.now())}
         ev.update(data)  # callers pass JSON-safe data (see jsonable for contact field values)
         self.events.append(ev)
-        self._scope = None  # every state change emits an event, so the cached context is stale now
+        if type_ not in _CONTEXT_NEUTRAL_EVENTS:
+            self.invalidate(*_CONTEXT_KEYS_BY_EVENT.get(type_, ()))
         return ev
 
-    def invalidate(self) -> None:
-        self._scope = None
+    def invalidate(self, *keys: str) -> None:
+        """Marks context properties stale (all of them when no keys are given)."""
+        if self._scope is None:
+            return
+        if not keys:
+            self._scope = None
+            return
+        ctx = self._scope[1].context
+        factories = self._scope[2]
+        for key in keys:
+            ctx.reset(key, factories[key])
 
     def scope(self, run: Run) -> Scope:
-        """The expression scope for `run`, reused until the next event (contexts are lazy and
-        memoise what they compute, so they must not outlive a state change)."""
-        if self._scope is not None and self._scope[0] == run.uuid:
-            return self._scope[1]
+        """The expression scope for `run`, reused until something it shows changes."""
+        cached = self._scope
+        if cached is not None and cached[0] is run:
+            return cached[1]
         ctx = build_context(self.session, run, self.engine.assets, self.env)
         scope = Scope(ctx, self.env, FUNCTIONS)
-        self._scope = (run.uuid, scope)
+        self._scope = (run, scope, dict(ctx.items_unresolved()))
         return scope
+
+    def expression_error(self, source: str, error: XError) -> None:
+        self.event(
+            "error",
+            text=f"Error evaluating expression: {error.message}",
+            code="expression",
+            extra={"expression": source},
+        )
+
+    def warn_deprecated(self, template: str) -> None:
+        """Logs a warning for each deprecated context reference a template uses."""
+        refs = _DEPRECATED_CACHE.get(template)
+        if refs is None:
+            refs = []
+            for expression, _ in template_expressions(template, TOP_LEVELS):
+                refs.extend(deprecated_references(expression))
+            if len(_DEPRECATED_CACHE) > 10_000:
+                _DEPRECATED_CACHE.clear()
+            _DEPRECATED_CACHE[template] = refs
+        for old, new in refs:
+            self.event("warning", text=f"@{old} is deprecated, use @{new} instead", code="context:deprecated")
+
+    def evaluate(self, run: Run, template: str, scope: Scope | None = None) -> tuple[str, bool]:
+        """Renders a template, logging an error event for each failed expression.
+        Returns the text and whether it rendered without errors."""
+        if "@" not in template:
+            return template, True
+        self.warn_deprecated(template)
+        text, errors = evaluate_template_sourced(template, scope or self.scope(run), TOP_LEVELS)
+        for source, e in errors:
+            self.expression_error(source, e)
+        return text, not errors
 
     def render(self, run: Run, template: str, scope: Scope | None = None) -> str:
         """Evaluates a template, logging an error event for each failed expression."""
         if "@" not in template:
             return template
-        text, errors = evaluate_template(template, scope or self.scope(run), TOP_LEVELS)
-        for e in errors:
-            self.event("error", text=f"Error evaluating expression: {e.message}")
-        return text
+        return self.evaluate(run, template, scope)[0]
 
     def render_value(self, run: Run, template: str, scope: Scope | None = None) -> Any:
-        return evaluate_template_value(template, scope or self.scope(run), TOP_LEVELS)
+        """A template's value (not just text when it's a single expression), logging errors."""
+        if "@" not in template:
+            return template
+        self.warn_deprecated(template)
+        value = evaluate_template_value(template, scope or self.scope(run), TOP_LEVELS)
+        if isinstance(value, XError):
+            sources = template_expressions(template, TOP_LEVELS)
+            self.expression_error(sources[0][1] if len(sources) == 1 else template, value)
+        return value
+
+
+_DEPRECATED_CACHE: dict[str, list[tuple[str, str]]] = {}
 
 
 class Engine:
     """Entry point for the Django side: `start()` and `resume()` return a Sprint.
 
     `http` is the httpx.Client used by call_webhook (tests pass one with a MockTransport);
-    `clock`, `new_uuid` and `random` make runs reproducible.
+    `clock`, `new_uuid` and `random` make runs reproducible. `check_sendable` is an optional
+    content policy returning an unsendable reason for a message's content (or None);
+    `webhook_user_agent` and `webhook_blocked_hosts` configure call_webhook.
     """
 
     def __init__(
@@ -115,6 +196,9 @@ class Engine:
         random: Callable[[], float] | None = None,
         webhook_timeout: float = 10.0,
         max_steps: int = MAX_STEPS_PER_SPRINT,
+        check_sendable: Callable[[dict[str, Any]], str | None] | None = None,
+        webhook_user_agent: str = "Flowgate",
+        webhook_blocked_hosts: Iterable[str] = DEFAULT_BLOCKED_HOSTS,
     ) -> None:
         self.assets = assets
         self.http = http
@@ -123,6 +207,10 @@ class Engine:
         self.random = random
         self.webhook_timeout = webhook_timeout
         self.max_steps = max_steps
+        # optional content policy: returns an unsendable reason (e.g. "forbidden_content") or None
+        self.check_sendable = check_sendable
+        self.webhook_user_agent = webhook_user_agent
+        self.webhook_blocked_hosts = frozenset(h.lower() for h in webhook_blocked_hosts)
 
     # ------------------------------------------------------------------------------- environment
 
@@ -310,13 +398,14 @@ class Engine:
                 run.path.append(
                     {"uuid": sc.env.new_uuid(), "node_uuid": node.uuid, "arrived_on": sc.now_iso()}
                 )
-                sc.invalidate()
+                sc.invalidate("node")
                 for action in node.actions:
                     execute_action(sc, run, flow, node, action)
-                    if sc.child_to_start is not None:
-                        return "child"
                     if run.status in DONE:
                         return "ended"
+                if sc.child_to_start is not None:
+                    # a subflow starts once the node's other actions have run
+                    return "child"
             skip_actions = False
             exit_uuid = None
             if node.router:
@@ -367,6 +456,7 @@ class Engine:
         value = ""
         operand_text = ""
         extra = None
+        lang = _contact_language(sc, flow)
         if resume_kind == "wait_timeout" and router.wait and router.wait.timeout:
             category = router.category(router.wait.timeout.category_uuid)
         elif router.type == "random":
@@ -377,18 +467,15 @@ class Engine:
             operand_text = repr(r)
         else:
             scope = sc.scope(run)
-            operand = evaluate_template_value(router.operand, scope, TOP_LEVELS)
+            operand = sc.render_value(run, router.operand, scope)
             rendered = to_text(deref(operand))
             operand_text = "" if isinstance(rendered, XError) else rendered
-            if isinstance(operand, XError):
-                sc.event("error", text=f"Error evaluating expression: {operand.message}")
-            lang = _contact_language(sc, flow)
             for case in router.cases:
                 args = flow.localized(lang, case.uuid, "arguments") or case.arguments
                 fn = FUNCTIONS.get(case.type)
                 if fn is None:
                     continue
-                evaluated = [sc.render(run, a, scope) for a in args]
+                evaluated = [a if "@" not in a else sc.render(run, a, scope) for a in args]
                 result = fn.fn(scope, operand, *evaluated)
                 if isinstance(result, XError):
                     sc.event("error", text=f"error calling {case.type}: {result.message}")
@@ -421,6 +508,7 @@ class Engine:
                 category.uuid,
                 operand_text,
                 extra,
+                lang=lang,
             )
         return category.exit_uuid
 
@@ -436,8 +524,11 @@ class Engine:
         category_uuid: str | None,
         input_text: str | None,
         extra: Any = None,
+        *,
+        lang: str | None = None,
     ) -> None:
-        lang = _contact_language(sc, flow)
+        if lang is None:
+            lang = _contact_language(sc, flow)
         localized = None
         if category_uuid:
             names = flow.localized(lang, category_uuid, "name")

@@ -7,6 +7,7 @@ again when the contact replies or a timeout/expiration job fires.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -65,7 +66,7 @@ class Run:
             out["locals"] = dict(self.locals)
         if self.parent_uuid:
             out["parent_uuid"] = self.parent_uuid
-        if self.webhook is not None:
+        if self.webhook is not None and _small_enough(self.webhook):
             out["webhook"] = jsonable(self.webhook)
         return out
 
@@ -180,6 +181,15 @@ class Session:
             input_created_on=inp.get("created_on"),
             sprints=int(d.get("sprints") or 0),
         )
+
+
+MAX_STORED_WEBHOOK = 10_000  # bytes of response JSON a stored session keeps for @webhook
+
+
+def _small_enough(call: Any) -> bool:
+    """A call whose response is too big to store isn't kept: after a resume @webhook is null."""
+    body = call.get("json") if isinstance(call, dict) else call
+    return len(json.dumps(jsonable(body), default=str)) <= MAX_STORED_WEBHOOK
 
 
 def jsonable(v: Any) -> Any:

@@ -41,8 +41,19 @@ def _find_close(text: str, start: int) -> int:
 
 def split_template(text: str, top_levels: frozenset[str] | set[str]) -> list[tuple[bool, str]]:
     """Splits into (is_expression, chunk) parts; used for evaluation and to list expressions."""
-    parts: list[tuple[bool, str]] = []
+    return [(is_expr, chunk) for is_expr, chunk, _ in _split(text, top_levels)]
+
+
+def _split(text: str, top_levels: frozenset[str] | set[str]) -> list[tuple[bool, str, str]]:
+    parts: list[tuple[bool, str, str]] = []
     buf: list[str] = []
+
+    def flush() -> None:
+        if buf:
+            literal = "".join(buf)
+            parts.append((False, literal, literal))
+            buf.clear()
+
     i = 0
     n = len(text)
     while i < n:
@@ -58,71 +69,76 @@ def split_template(text: str, top_levels: frozenset[str] | set[str]) -> list[tup
             continue
         if nxt == "(":
             end = _find_close(text, i + 1)
+            flush()
             if end < 0:
                 # unterminated: goflow treats the rest as an (invalid) expression
-                if buf:
-                    parts.append((False, "".join(buf)))
-                    buf = []
-                parts.append((True, text[i + 1 :]))
+                parts.append((True, text[i + 1 :], text[i:]))
                 return parts
-            if buf:
-                parts.append((False, "".join(buf)))
-                buf = []
-            parts.append((True, text[i + 2 : end - 1]))
+            parts.append((True, text[i + 2 : end - 1], text[i:end]))
             i = end
             continue
         m = _PATH_RE.match(text, i + 1)
         if m and m.group().split(".", 1)[0].lower() in top_levels:
-            if buf:
-                parts.append((False, "".join(buf)))
-                buf = []
-            parts.append((True, m.group()))
+            flush()
+            parts.append((True, m.group(), "@" + m.group()))
             i = m.end()
             continue
         buf.append(c)
         i += 1
-    if buf:
-        parts.append((False, "".join(buf)))
+    flush()
     return parts
 
 
-_SPLIT_CACHE: dict[tuple[str, frozenset[str]], list[tuple[bool, str]]] = {}
+_SPLIT_CACHE: dict[tuple[str, frozenset[str]], list[tuple[bool, str, str]]] = {}
 
 
-def _cached_split(text: str, top_levels: frozenset[str]) -> list[tuple[bool, str]]:
+def _sourced_split(text: str, top_levels: frozenset[str]) -> list[tuple[bool, str, str]]:
+    """Cached split into (is_expression, chunk, source as written: `@(...)` or `@path`)."""
     key = (text, top_levels)
     parts = _SPLIT_CACHE.get(key)
     if parts is None:
-        parts = split_template(text, top_levels)
+        parts = _split(text, top_levels)
         if len(_SPLIT_CACHE) > 10_000:
             _SPLIT_CACHE.clear()
         _SPLIT_CACHE[key] = parts
     return parts
 
 
-def evaluate_template(text: str, scope: Scope, top_levels: frozenset[str]) -> tuple[str, list[XError]]:
-    """Renders a template to text, returning the errors of any failed expressions."""
+def evaluate_template_sourced(
+    text: str, scope: Scope, top_levels: frozenset[str]
+) -> tuple[str, list[tuple[str, XError]]]:
+    """Like evaluate_template, but each error comes with the expression it came from."""
     if "@" not in text:
         return text, []
     out: list[str] = []
-    errors: list[XError] = []
-    for is_expr, chunk in _cached_split(text, top_levels):
+    errors: list[tuple[str, XError]] = []
+    for is_expr, chunk, source in _sourced_split(text, top_levels):
         if not is_expr:
             out.append(chunk)
             continue
-        val = evaluate_expression(chunk, scope)
-        rendered = to_text(val)
+        rendered = to_text(evaluate_expression(chunk, scope))
         if isinstance(rendered, XError):
-            errors.append(rendered)
+            errors.append((source, rendered))
         else:
             out.append(rendered)
     return "".join(out), errors
 
 
+def evaluate_template(text: str, scope: Scope, top_levels: frozenset[str]) -> tuple[str, list[XError]]:
+    """Renders a template to text, returning the errors of any failed expressions."""
+    rendered, errors = evaluate_template_sourced(text, scope, top_levels)
+    return rendered, [e for _, e in errors]
+
+
+def template_expressions(text: str, top_levels: frozenset[str]) -> list[tuple[str, str]]:
+    """(expression, source as written) of each expression in a template."""
+    return [(chunk, source) for is_expr, chunk, source in _sourced_split(text, top_levels) if is_expr]
+
+
 def evaluate_template_value(text: str, scope: Scope, top_levels: frozenset[str]) -> Any:
     """If the whole template is one expression, return its value (not its text)."""
-    parts = _cached_split(text, top_levels)
+    parts = _sourced_split(text, top_levels)
     if len(parts) == 1 and parts[0][0]:
         return evaluate_expression(parts[0][1], scope)
-    rendered, errors = evaluate_template(text, scope, top_levels)
-    return errors[0] if errors else rendered
+    rendered, errors = evaluate_template_sourced(text, scope, top_levels)
+    return errors[0][1] if errors else rendered

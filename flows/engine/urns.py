@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import phonenumbers
 
@@ -31,7 +32,9 @@ class URN:
         return out
 
 
+@lru_cache(maxsize=4096)
 def parse_urn(text: str) -> URN | None:
+    """Parses a URN (cached: URNs are immutable and the same few are parsed on every message)."""
     m = _URN_RE.match(text.strip())
     if not m:
         return None
@@ -65,3 +68,13 @@ def normalize_tel(text: str, country: str = "") -> str | None:
     if not phonenumbers.is_possible_number(num):
         return None
     return phonenumbers.format_number(num, phonenumbers.PhoneNumberFormat.E164)
+
+
+@lru_cache(maxsize=4096)
+def tel_country(number: str) -> str:
+    """ISO country code of an international phone number ("" when it can't be told)."""
+    try:
+        num = phonenumbers.parse(number, None)
+    except phonenumbers.NumberParseException:
+        return ""
+    return phonenumbers.region_code_for_number(num) or ""

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+_UTC = dt.UTC
+
 # high enough for money-style arithmetic, low enough to keep rendering readable
 NUMBER_MAX = Decimal("1e64")
 
@@ -51,25 +53,33 @@ class XObject:
     large context (contact, run, results) is cheap when templates only touch a few properties.
     """
 
-    __slots__ = ("_props", "_lower", "default", "has_default")
+    __slots__ = ("_props", "_lower", "default", "has_default", "aliases")
 
     def __init__(self, props: dict[str, Any] | None = None, default: Any = _MISSING) -> None:
         self._props: dict[str, Any] = dict(props or {})
         self._lower: dict[str, str] | None = None
         self.has_default = default is not _MISSING
         self.default = None if default is _MISSING else default
+        # deprecated names that still resolve but aren't listed (keys, json, equality)
+        self.aliases: dict[str, Callable[[], Any]] | None = None
 
     def keys(self) -> list[str]:
         return list(self._props.keys())
 
     def get(self, key: str) -> Any:
         """Returns the property value, or _MISSING."""
-        if key in self._props:
-            return self._resolve(key)
+        props = self._props
+        if key in props:
+            val = props[key]
+            if val.__class__ is Lazy:
+                val = props[key] = val.fn()
+            return val
         if self._lower is None:
             self._lower = {k.lower(): k for k in self._props}
         real = self._lower.get(key.lower())
         if real is None:
+            if self.aliases is not None and key.lower() in self.aliases:
+                return self.aliases[key.lower()]()
             return _MISSING
         return self._resolve(real)
 
@@ -82,6 +92,14 @@ class XObject:
 
     def items(self) -> list[tuple[str, Any]]:
         return [(k, self._resolve(k)) for k in self._props]
+
+    def items_unresolved(self) -> list[tuple[str, Any]]:
+        """Properties as given, without computing lazy ones."""
+        return list(self._props.items())
+
+    def reset(self, key: str, value: Any) -> None:
+        """Replaces an existing property (e.g. a memoised Lazy with its factory again)."""
+        self._props[key] = value
 
     def __len__(self) -> int:
         return len(self._props)
@@ -142,6 +160,8 @@ def format_number(d: Decimal) -> str:
 
 
 def format_datetime_iso(v: dt.datetime) -> str:
+    if v.tzinfo is _UTC:  # the common case (engine clocks), kept cheap: it runs for every event
+        return v.isoformat(timespec="microseconds")[:-6] + "Z"
     base = v.replace(tzinfo=None).isoformat(timespec="microseconds")
     off = v.utcoffset()
     if off is None or off == dt.timedelta(0):

@@ -155,7 +155,7 @@ def test_webhook_results_and_at_webhook() -> None:
                     {
                         "uuid": "h-a2",
                         "type": "send_msg",
-                        "text": "Balance @webhook.balance (@results.balance.category)",
+                        "text": "Balance @webhook.json.balance (@results.balance.category)",
                     },
                 ],
                 "exits": [exit_("h")],

@@ -4,7 +4,9 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
+from ninja.errors import HttpError
 from ninja.security import APIKeyHeader
+from ninja.utils import check_csrf
 
 from channels_app.models import APIToken
 from channels_app.models.workspace import hash_token
@@ -36,11 +38,19 @@ class TokenAuth(APIKeyHeader):
 
 
 class SessionOrToken(TokenAuth):
-    """Lets the web UI's own JavaScript call the API with the login session."""
+    """Lets the web UI's own JavaScript call the API with the login session.
+
+    A token in the Authorization header wins; the session is used only without one, and then
+    unsafe methods must carry the CSRF token, or any site could act as the logged-in user.
+    """
 
     def __call__(self, request: HttpRequest) -> Any:
+        if request.headers.get("Authorization"):
+            return super().__call__(request)
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
+            if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
+                raise HttpError(403, "CSRF check failed: send the X-CSRFToken header from the csrftoken cookie")
             from channels_app.workspaces import workspace_for_user
 
             workspace = workspace_for_user(user)

@@ -9,6 +9,8 @@ from ninja import Router
 from channels_app.models import Channel, Msg
 from channels_app.services.messages import message_payload
 from channels_app.services.send import SendError, queue_message
+from channels_app.services.templates import TemplateError, send_template
+from channels_app.services.threads import message_thread
 from web.api.common import get_or_404
 from web.api.schemas import ErrorOut, MessageDetailOut, MessageIn, MessageOut
 
@@ -37,11 +39,23 @@ def list_messages(
     if contact:
         qs = qs.filter(contact__uuid=contact) if _is_uuid(contact) else qs.none()
     if after:
-        qs = qs.filter(created_on__gt=after)
+        qs = qs.filter(created_on__gt=_utc(after, "after"))
     if before:
-        qs = qs.filter(created_on__lt=before)
-    limit = max(1, min(limit, 1000))
+        qs = qs.filter(created_on__lt=_utc(before, "before"))
+    limit, offset = max(1, min(limit, 1000)), max(0, offset)
     return [message_payload(m) for m in qs.order_by("-created_on", "-id")[offset : offset + limit]]
+
+
+def _utc(value: datetime, name: str) -> datetime:
+    """PostgreSQL rejects offsets beyond ±15:59 that Python accepts: compare in UTC."""
+    from datetime import UTC
+
+    from ninja.errors import HttpError
+
+    try:
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    except (OverflowError, ValueError):
+        raise HttpError(400, f"{name} is out of range") from None
 
 
 def _is_uuid(value: str) -> bool:
@@ -64,13 +78,38 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Any:
         channel = Channel.objects.filter(workspace=workspace, is_active=True).order_by("id").first()
     if channel is None:
         return 400, {"error": "the workspace has no active channel to send with"}
+    response_to = get_or_404(Msg, request, payload.response_to) if payload.response_to else None
     try:
-        msg = queue_message(
-            channel=channel, to=payload.to, text=payload.text, attachments=payload.attachments
-        )
+        if payload.template:
+            if payload.text:
+                return 400, {"error": "give either text or a template, not both"}
+            msg = send_template(
+                channel=channel,
+                to=payload.to,
+                code=payload.template,
+                params=payload.params,
+                language=payload.language,
+                response_to=response_to,
+            )
+        else:
+            msg = queue_message(
+                channel=channel,
+                to=payload.to,
+                text=payload.text,
+                attachments=payload.attachments,
+                response_to=response_to,
+            )
     except SendError as exc:
         return 400, {"error": str(exc)}
+    except TemplateError as exc:
+        return 400, {"error": str(exc), "errors": exc.errors}
     return 201, message_payload(msg)
+
+
+@router.get("/{msg_uuid}/thread", response={200: list[MessageOut], 404: ErrorOut})
+def get_thread(request: HttpRequest, msg_uuid: str) -> Any:
+    """The conversation the message belongs to: what triggered it and the replies, oldest first."""
+    return [message_payload(m) for m in message_thread(get_or_404(Msg, request, msg_uuid))]
 
 
 @router.get("/{msg_uuid}", response={200: MessageDetailOut, 404: ErrorOut})

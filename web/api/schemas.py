@@ -37,6 +37,7 @@ class ChannelOut(Schema):
     urls: dict[str, str]
     is_active: bool
     created_on: datetime
+    live_status: dict[str, Any] | None = None
 
 
 class ContactIn(Schema):
@@ -61,6 +62,12 @@ class MessageIn(Schema):
     to: str
     text: str = ""
     attachments: list[str] = []
+    # Send by template instead of text: its code, variable values and language (optional).
+    template: str | None = None
+    params: dict[str, Any] = {}
+    language: str = ""
+    # The message this one answers (its uuid), shown as a thread.
+    response_to: str | None = None
 
 
 class MessageOut(Schema):

@@ -4,7 +4,10 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from web.api import channels, contacts, messages
+from web.api import channels, contacts, flows, messages
+from web.api import connectors
+from web.api import templates, tokens, webhooks
+from web.api import calls
 from web.api.auth import SessionOrToken
 
 api = NinjaAPI(
@@ -17,6 +20,16 @@ api = NinjaAPI(
 api.add_router("/channels", channels.router)
 api.add_router("/contacts", contacts.router)
 api.add_router("/messages", messages.router)
+api.add_router("/templates", templates.router)
+api.add_router("/webhooks", webhooks.router)
+api.add_router("/tokens", tokens.router)
+api.add_router("/flows", flows.router)
+api.add_router("/simulate", flows.simulate_router)
+api.add_router("/flow_starts", flows.starts_router)
+api.add_router("/triggers", flows.triggers_router)
+api.add_router("/runs", flows.runs_router)
+api.add_router("/connectors", connectors.router)
+api.add_router("/calls", calls.router)
 
 
 @api.exception_handler(AuthenticationError)

@@ -28,7 +28,7 @@
       const textCell = document.createElement("td");
       textCell.appendChild(link);
       row.append(cell(when.toISOString().replace("T", " ").slice(0, 19)), cell(event.direction), cell(event.urn),
-        textCell, cell(""), cell(event.status, "status " + event.status));
+        textCell, cell(event.channel_name || ""), cell(event.status, "status " + event.status));
       body.prepend(row);
     } else {
       const statusCell = row.lastElementChild;

@@ -1,0 +1,101 @@
+"""Sending through a handler app: one form POST to its HANDLER, the way Bitrix calls it."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from aggregators.handler.auth import ACCESS_TOKEN_SECONDS, SCOPE, client_endpoint, domain, mint_access_token
+from channels_app.models import Channel
+from channels_app.types.base import OutgoingMessage, SendResult
+from channels_app.urlguard import URLNotAllowed, check_url
+from channels_app.urns import split
+from web.logging import mask_secrets
+
+LOG_LIMIT = 2000
+
+
+def message_id(msg: OutgoingMessage) -> str:
+    """The 32-hex id the app reports statuses with (our message uuid without dashes)."""
+    return uuid.UUID(msg.uuid).hex
+
+
+def build_form(channel: Channel, msg: OutgoingMessage, *, now: float | None = None) -> list[tuple[str, str]]:
+    config = channel.config
+    to = split(msg.urn)[1]
+    text = "\n".join([msg.text, *msg.attachments]).strip()
+    app_id = _app_id(channel)
+    return [
+        ("type", str(config.get("sender_type") or "SMS")),
+        ("code", str(config.get("code") or "")),
+        ("message_id", message_id(msg)),
+        ("message_to", to),
+        ("message_body", text),
+        ("ts", str(int(now if now is not None else time.time()))),
+        ("bindings[0][OWNER_TYPE]", "MESSAGE"),
+        ("bindings[0][OWNER_ID]", msg.uuid),
+        ("properties[phone_number]", to),
+        ("properties[message_text]", text),
+        ("auth[access_token]", mint_access_token(workspace_id=channel.workspace_id, app_id=app_id)),
+        ("auth[expires_in]", str(ACCESS_TOKEN_SECONDS)),
+        ("auth[scope]", SCOPE),
+        ("auth[domain]", domain()),
+        ("auth[client_endpoint]", client_endpoint()),
+        ("auth[member_id]", str(config.get("member_id") or "")),
+        ("auth[application_token]", str(config.get("application_token") or "")),
+    ]
+
+
+def _app_id(channel: Channel) -> int | None:
+    # Kept in the config at registration so the async sender needs no database query.
+    value = channel.config.get("app_id")
+    return int(value) if value else None
+
+
+def _log(
+    url: str, body: str, response: httpx.Response | None, elapsed: float, error: str = ""
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "method": "POST",
+        "url": mask_secrets(url),
+        # the form carries live tokens: never keep them in the message log
+        "request_body": mask_secrets(body.split("&auth%5Baccess_token%5D=")[0])[:LOG_LIMIT],
+        "elapsed_ms": round(elapsed * 1000, 1),
+    }
+    if response is not None:
+        entry["status_code"] = response.status_code
+        entry["response_body"] = mask_secrets(response.text[:LOG_LIMIT])
+    if error:
+        entry["error"] = error
+    return entry
+
+
+async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
+    handler = str(channel.config.get("handler") or "")
+    if not handler:
+        return SendResult(ok=False, error="the sender has no HANDLER")
+    try:
+        await check_url(handler)
+    except URLNotAllowed as exc:
+        return SendResult(ok=False, error=str(exc))
+    body = urlencode(build_form(channel, msg))
+    started = time.monotonic()
+    try:
+        response = await client.post(
+            handler, content=body.encode(), headers={"Content-Type": "application/x-www-form-urlencoded"}
+        )
+    except httpx.TransportError as exc:
+        log = [_log(handler, body, None, time.monotonic() - started, repr(exc))]
+        return SendResult(ok=False, retryable=True, error=f"transport error: {exc!r}", log=log)
+    log = [_log(handler, body, response, time.monotonic() - started)]
+    status = response.status_code
+    if status == 429 or status >= 500:
+        return SendResult(ok=False, retryable=True, error=f"handler answered HTTP {status}", log=log)
+    if not 200 <= status < 300:
+        reason = response.text.strip()[:200]
+        return SendResult(ok=False, error=f"handler answered HTTP {status}: {reason}".rstrip(": "), log=log)
+    return SendResult(ok=True, external_id=message_id(msg), log=log)

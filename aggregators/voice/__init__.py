@@ -1,0 +1,1 @@
+"""Phone calls through phone connectors (XC channels whose connector kind is "phone")."""

@@ -1,0 +1,1 @@
+"""The ``XC`` channel type: any HTTP SMS provider described by an XML connector."""

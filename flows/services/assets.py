@@ -1,0 +1,148 @@
+"""Turning workspace rows into what the pure engine reads: assets, contacts, an engine.
+
+Flow definitions are fetched lazily: a session usually touches one or two flows of a workspace
+that may have hundreds, so only the flows the engine asks for are loaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from channels_app import urlguard
+from channels_app.models import Channel, Contact, ContactField, ContactGroup, Workspace
+from flows.engine import Assets, Engine, Environment
+from flows.engine.contact import parse_field_value
+from flows.models import Flow
+
+WEBHOOK_TIMEOUT_SECONDS = 10.0
+
+
+class WorkspaceFlows(dict[str, dict[str, Any]]):
+    """A dict of flow definitions by uuid that loads a flow on first lookup."""
+
+    def __init__(self, workspace_id: int, overrides: dict[str, dict[str, Any]] | None = None) -> None:
+        super().__init__(overrides or {})
+        self.workspace_id = workspace_id
+        self._missing: set[str] = set()
+
+    def _load(self, key: object) -> bool:
+        if not isinstance(key, str):
+            return False
+        if dict.__contains__(self, key):
+            return True
+        if key in self._missing:
+            return False
+        try:
+            row = Flow.objects.filter(workspace_id=self.workspace_id, uuid=key).values("definition").first()
+        except Exception:  # a malformed uuid from a definition is simply a missing flow
+            row = None
+        if row is None:
+            self._missing.add(key)
+            return False
+        self[key] = row["definition"]
+        return True
+
+    def __contains__(self, key: object) -> bool:
+        return self._load(key)
+
+    def __getitem__(self, key: str) -> dict[str, Any]:
+        if not self._load(key):
+            raise KeyError(key)
+        return dict.__getitem__(self, key)
+
+
+def channel_asset(channel: Channel) -> dict[str, Any]:
+    return {
+        "uuid": str(channel.uuid),
+        "name": channel.name,
+        "address": channel.address,
+        "schemes": list(channel.type.schemes),
+        "roles": ["send", "receive"],
+        "country": channel.country,
+    }
+
+
+def build_assets(*, workspace: Workspace, overrides: dict[str, dict[str, Any]] | None = None) -> Assets:
+    """Assets of a workspace; `overrides` are definitions used instead of the stored ones."""
+    data: dict[str, Any] = {
+        "fields": [
+            {"uuid": str(f.uuid), "key": f.key, "name": f.name, "type": f.value_type}
+            for f in ContactField.objects.filter(workspace=workspace)
+        ],
+        "groups": [
+            {"uuid": str(g.uuid), "name": g.name, "query": g.query}
+            for g in ContactGroup.objects.filter(workspace=workspace)
+        ],
+        "channels": [
+            channel_asset(c)
+            for c in Channel.objects.filter(workspace=workspace, is_active=True).order_by("id")
+        ],
+    }
+    assets = Assets.from_json(data)
+    assets.raw_flows = WorkspaceFlows(workspace.id, overrides)
+    return assets
+
+
+def environment_for(*, workspace: Workspace) -> dict[str, Any]:
+    channel = Channel.objects.filter(workspace=workspace, is_active=True).exclude(country="").first()
+    return {"timezone": "UTC", "default_country": channel.country if channel else ""}
+
+
+class _GuardedTransport(httpx.BaseTransport):
+    """Webhook URLs come from flow authors: refuse private addresses like channel URLs do."""
+
+    def __init__(self) -> None:
+        self._inner = httpx.HTTPTransport()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        try:
+            urlguard.check_url_sync(str(request.url))
+        except urlguard.URLNotAllowed as exc:
+            raise httpx.ConnectError(str(exc), request=request) from None
+        return self._inner.handle_request(request)
+
+    def close(self) -> None:
+        self._inner.close()
+
+
+def make_engine(assets: Assets, *, http: httpx.Client | None = None) -> Engine:
+    if http is None:
+        http = httpx.Client(
+            transport=_GuardedTransport(), timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False
+        )
+    return Engine(assets, http=http, webhook_timeout=WEBHOOK_TIMEOUT_SECONDS)
+
+
+def field_text(value: Any) -> str:
+    """Contact.fields holds one text per key; accept the engine's value dicts too."""
+    if isinstance(value, dict):
+        return str(value.get("text") or "")
+    return "" if value is None else str(value)
+
+
+def contact_json(contact: Contact, field_types: dict[str, str] | None = None) -> dict[str, Any]:
+    """The engine's view of a contact (URNs by priority, groups, typed field values)."""
+    env = Environment()
+    types = field_types if field_types is not None else {}
+    fields: dict[str, Any] = {}
+    for key, raw in (contact.fields or {}).items():
+        parsed = parse_field_value(field_text(raw), types.get(key, "text"), env)
+        if parsed:
+            fields[key] = parsed
+    return {
+        "uuid": str(contact.uuid),
+        "id": contact.id,
+        "name": contact.name,
+        "language": contact.language,
+        "status": contact.status,
+        "created_on": contact.created_on.isoformat().replace("+00:00", "Z") if contact.created_on else "",
+        "urns": [u.identity for u in contact.urns.all()],
+        "groups": [{"uuid": str(g.uuid), "name": g.name} for g in contact.groups.all()],
+        "fields": fields,
+    }
+
+
+def field_types(*, workspace_id: int) -> dict[str, str]:
+    return dict(ContactField.objects.filter(workspace_id=workspace_id).values_list("key", "value_type"))

@@ -1,0 +1,309 @@
+"""Running the engine for stored contacts and persisting what a sprint did.
+
+Every start/resume goes through `apply_sprint`: the session row, the run rows (results), the
+contact changes and the outbound messages are written in the caller's transaction, so a sprint is
+either fully recorded or not at all.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from channels_app import urns as urn_util
+from channels_app.models import Channel, Contact, ContactGroup, ContactURN, Msg, Workspace
+from channels_app.services.send import SendError, queue_message
+from flows.engine import Engine, ResumeError, Sprint
+from flows.models import Flow, FlowRun, FlowSession, SessionStatus
+from flows.services.assets import build_assets, contact_json, environment_for, field_types, make_engine
+
+logger = logging.getLogger(__name__)
+
+CONTACT_STATUSES = {"active", "blocked", "stopped"}
+
+
+def parse_time(value: str | None) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def interrupt_waiting(*, contact: Contact) -> int:
+    """End the contact's waiting session (a new flow is starting for them)."""
+    now = timezone.now()
+    sessions = list(
+        FlowSession.objects.select_for_update().filter(contact=contact, status=SessionStatus.WAITING)
+    )
+    for s in sessions:
+        s.status, s.ended_on, s.timeout_on, s.expires_on = SessionStatus.INTERRUPTED, now, None, None
+        s.save(update_fields=["status", "ended_on", "timeout_on", "expires_on", "modified_on"])
+        FlowRun.objects.filter(session=s, status__in=["active", "waiting"]).update(
+            status="interrupted", exited_on=now, modified_on=now
+        )
+    return len(sessions)
+
+
+class FlowRunner:
+    """One engine + assets per workspace for a batch of starts/resumes (assets loaded once)."""
+
+    def __init__(self, *, workspace: Workspace, engine: Engine | None = None) -> None:
+        self.workspace = workspace
+        self.engine = engine or make_engine(build_assets(workspace=workspace))
+        self.environment = environment_for(workspace=workspace)
+        self.field_types = field_types(workspace_id=workspace.id)
+        self._flows: dict[str, Flow | None] = {}
+        self._channels: dict[str, Channel] = {}
+
+    # -------------------------------------------------------------------------------- entry points
+
+    def start(
+        self,
+        *,
+        contact: Contact,
+        flow: Flow,
+        trigger: dict[str, Any] | None = None,
+        inbound: Msg | None = None,
+        may_be_waiting: bool = True,
+    ) -> Sprint:
+        """Start `flow` for `contact`; batch callers that know the contact isn't waiting pass
+        may_be_waiting=False to save a query per contact."""
+        if may_be_waiting:
+            interrupt_waiting(contact=contact)
+        trig = dict(trigger or {"type": "manual"})
+        trig["flow"] = {"uuid": str(flow.uuid), "name": flow.name}
+        if inbound is not None and trig.get("type") == "msg":
+            trig["event"] = msg_event(inbound)
+        sprint = self.engine.start(contact_json(contact, self.field_types), trig, self.environment)
+        self.apply(contact=contact, sprint=sprint, session_row=None, inbound=inbound)
+        return sprint
+
+    def resume(
+        self, *, session_row: FlowSession, resume: dict[str, Any], inbound: Msg | None = None
+    ) -> Sprint | None:
+        contact = session_row.contact
+        output = dict(session_row.output)
+        # the contact may have changed outside the flow (API, another channel): use the stored row
+        output["contact"] = contact_json(contact, self.field_types)
+        try:
+            sprint = self.engine.resume(output, resume)
+        except ResumeError as exc:
+            logger.warning("session %s could not be resumed: %s", session_row.uuid, exc)
+            session_row.status, session_row.ended_on = SessionStatus.FAILED, timezone.now()
+            session_row.timeout_on = session_row.expires_on = None
+            session_row.save()
+            return None
+        expired = resume.get("type") in ("wait_expiration", "run_expiration")
+        self.apply(contact=contact, sprint=sprint, session_row=session_row, inbound=inbound, expired=expired)
+        return sprint
+
+    # -------------------------------------------------------------------------------- persistence
+
+    def apply(
+        self,
+        *,
+        contact: Contact,
+        sprint: Sprint,
+        session_row: FlowSession | None,
+        inbound: Msg | None,
+        expired: bool = False,
+    ) -> FlowSession:
+        session = sprint.session
+        data = session.to_json()
+        wait = session.wait or {}
+        status = sprint.status if sprint.status in SessionStatus.values else SessionStatus.COMPLETED
+        if expired and status == SessionStatus.COMPLETED:
+            status = SessionStatus.EXPIRED
+        now = timezone.now()
+        active = session.active_run()
+        new = session_row is None
+        if session_row is None:
+            session_row = FlowSession(uuid=session.uuid, workspace=self.workspace, contact=contact)
+        session_row.status = status
+        session_row.output = data
+        session_row.current_flow = self.flow(active.flow["uuid"]) if active else None
+        session_row.timeout_on = parse_time(wait.get("timeout_on")) if status == "waiting" else None
+        session_row.expires_on = parse_time(wait.get("expires_on")) if status == "waiting" else None
+        session_row.ended_on = None if status == "waiting" else now
+        session_row.save()
+        self._save_runs(
+            contact=contact, session_row=session_row, runs=data.get("runs") or [], inbound=inbound, new=new
+        )
+        self._apply_events(contact=contact, events=sprint.events, inbound=inbound)
+        return session_row
+
+    def flow(self, uuid: str) -> Flow | None:
+        if uuid not in self._flows:
+            self._flows[uuid] = Flow.objects.filter(workspace=self.workspace, uuid=uuid).first()
+        return self._flows[uuid]
+
+    def _save_runs(
+        self,
+        *,
+        contact: Contact,
+        session_row: FlowSession,
+        runs: list[dict[str, Any]],
+        inbound: Msg | None,
+        new: bool,
+    ) -> None:
+        existing = {} if new else {str(r.uuid): r for r in FlowRun.objects.filter(session=session_row)}
+        now = timezone.now()
+        for r in runs:
+            flow = self.flow(r["flow"]["uuid"])
+            if flow is None:
+                continue
+            results = r.get("results") or {}
+            row = existing.get(r["uuid"])
+            if row is None:
+                row = FlowRun(
+                    uuid=r["uuid"],
+                    workspace=self.workspace,
+                    flow=flow,
+                    contact=contact,
+                    session=session_row,
+                    created_on=parse_time(r.get("created_on")) or now,
+                )
+            elif row.status == r.get("status") and row.results == results:
+                continue
+            row.status = r.get("status", "active")
+            row.results = results
+            row.responded = row.responded or any(v.get("input") for v in results.values() if inbound)
+            row.modified_on = parse_time(r.get("modified_on")) or now
+            row.exited_on = parse_time(r.get("exited_on"))
+            row.save()
+
+    def _channel(self, ref: dict[str, Any] | None, inbound: Msg | None) -> Channel | None:
+        uuid = (ref or {}).get("uuid")
+        if uuid:
+            if uuid not in self._channels:
+                found = Channel.objects.filter(workspace=self.workspace, uuid=uuid, is_active=True).first()
+                if found is not None:
+                    self._channels[uuid] = found
+            if uuid in self._channels:
+                return self._channels[uuid]
+        if inbound is not None:
+            return inbound.channel
+        return Channel.objects.filter(workspace=self.workspace, is_active=True).order_by("id").first()
+
+    def _apply_events(self, *, contact: Contact, events: list[dict[str, Any]], inbound: Msg | None) -> None:
+        changed: set[str] = set()
+        for ev in events:
+            kind = ev.get("type")
+            if kind == "msg_created":
+                self._queue_msg(contact=contact, msg=ev.get("msg") or {}, inbound=inbound)
+            elif kind == "contact_name_changed":
+                contact.name = (ev.get("name") or "")[:128]
+                changed.add("name")
+            elif kind == "contact_language_changed":
+                contact.language = (ev.get("language") or "")[:3]
+                changed.add("language")
+            elif kind == "contact_status_changed" and ev.get("status") in CONTACT_STATUSES:
+                contact.status = ev["status"]
+                changed.add("status")
+            elif kind == "contact_field_changed":
+                key = (ev.get("field") or {}).get("key")
+                if key:
+                    value = ev.get("value") or {}
+                    fields = dict(contact.fields or {})
+                    if value.get("text"):
+                        fields[key] = value["text"]
+                    else:
+                        fields.pop(key, None)
+                    contact.fields = fields
+                    changed.add("fields")
+            elif kind == "contact_groups_changed":
+                self._change_groups(contact, ev)
+            elif kind == "contact_urns_changed":
+                self._add_urns(contact, ev.get("urns") or [])
+            elif kind == "session_triggered":
+                self._session_triggered(ev)
+        if changed:
+            contact.save(update_fields=[*sorted(changed), "modified_on"])
+
+    def _queue_msg(self, *, contact: Contact, msg: dict[str, Any], inbound: Msg | None) -> None:
+        urn = (msg.get("urn") or "").split("?")[0]
+        if not urn:
+            return  # the contact has no URN a channel can send to
+        channel = self._channel(msg.get("channel"), inbound)
+        if channel is None:
+            logger.warning("no channel to send flow message to %s", urn)
+            return
+        metadata: dict[str, Any] = {"source": "flow"}
+        if msg.get("quick_replies"):
+            metadata["quick_replies"] = msg["quick_replies"]
+        try:
+            queue_message(
+                channel=channel,
+                to=urn,
+                text=msg.get("text") or "",
+                attachments=msg.get("attachments") or None,
+                response_to=inbound,
+                metadata=metadata,
+            )
+        except SendError as exc:
+            logger.warning("flow message to %s not queued: %s", urn, exc)
+
+    def _change_groups(self, contact: Contact, ev: dict[str, Any]) -> None:
+        added = [g["uuid"] for g in ev.get("groups_added") or [] if g.get("uuid")]
+        removed = [g["uuid"] for g in ev.get("groups_removed") or [] if g.get("uuid")]
+        if added:
+            contact.groups.add(*ContactGroup.objects.filter(workspace=self.workspace, uuid__in=added))
+        if removed:
+            contact.groups.remove(*ContactGroup.objects.filter(workspace=self.workspace, uuid__in=removed))
+
+    def _add_urns(self, contact: Contact, new_urns: list[str]) -> None:
+        for raw in new_urns:
+            try:
+                identity = urn_util.normalize(raw.split("?")[0], "")
+            except urn_util.InvalidURN:
+                continue
+            scheme, path = urn_util.split(identity)
+            try:
+                with transaction.atomic():
+                    ContactURN.objects.get_or_create(
+                        workspace=self.workspace,
+                        identity=identity,
+                        defaults={"contact": contact, "scheme": scheme, "path": path},
+                    )
+            except IntegrityError:
+                continue
+
+    def _session_triggered(self, ev: dict[str, Any]) -> None:
+        from flows.services.starts import create_flow_start
+
+        flow = self.flow((ev.get("flow") or {}).get("uuid", ""))
+        if flow is None:
+            return
+        create_flow_start(
+            workspace=self.workspace,
+            flow=flow,
+            contact_uuids=[c["uuid"] for c in ev.get("contacts") or [] if c.get("uuid")],
+            group_uuids=[g["uuid"] for g in ev.get("groups") or [] if g.get("uuid")],
+            urns=list(ev.get("urns") or []),
+        )
+
+
+def msg_event(msg: Msg) -> dict[str, Any]:
+    created = msg.created_on.isoformat().replace("+00:00", "Z")
+    return {
+        "type": "msg_received",
+        "created_on": created,
+        "msg": {
+            "uuid": str(msg.uuid),
+            "text": msg.text,
+            "urn": msg.urn,
+            "channel": {"uuid": str(msg.channel.uuid), "name": msg.channel.name},
+            "attachments": list(msg.attachments or []),
+        },
+    }
+
+
+def msg_resume(msg: Msg) -> dict[str, Any]:
+    event = msg_event(msg)
+    return {"type": "msg", "resumed_on": event["created_on"], "event": event}

@@ -1,0 +1,190 @@
+"""Which trigger, if any, starts a flow for a contact: keyword, catch-all, new conversation...
+
+Specific beats generic: a trigger for the message's channel wins over one for any channel, and a
+trigger limited to the contact's groups wins over one for everybody.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from channels_app.models import Channel, Contact, ContactGroup, Workspace
+from flows.models import Flow, Trigger
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+class TriggerError(ValueError):
+    pass
+
+
+def first_word(text: str) -> str:
+    match = _WORD.search(text or "")
+    return match.group(0).lower() if match else ""
+
+
+def _candidates(*, contact: Contact, channel: Channel | None, trigger_type: str) -> list[Trigger]:
+    qs = (
+        Trigger.objects.filter(
+            workspace_id=contact.workspace_id, trigger_type=trigger_type, archived=False, flow__archived=False
+        )
+        .select_related("flow")
+        .prefetch_related("groups", "exclude_groups")
+    )
+    group_ids = set(contact.groups.values_list("id", flat=True))
+    out = []
+    for trig in qs:
+        if trig.channel_id and (channel is None or trig.channel_id != channel.id):
+            continue
+        include = {g.id for g in trig.groups.all()}
+        if include and not include & group_ids:
+            continue
+        if {g.id for g in trig.exclude_groups.all()} & group_ids:
+            continue
+        out.append(trig)
+    out.sort(key=lambda t: (t.channel_id is None, not t.groups.all(), t.id))
+    return out
+
+
+def match_keyword(*, contact: Contact, channel: Channel | None, text: str) -> tuple[Trigger, str] | None:
+    word = first_word(text)
+    if not word:
+        return None
+    only = " ".join(_WORD.findall(text.lower())) == word
+    for trig in _candidates(contact=contact, channel=channel, trigger_type=Trigger.Type.KEYWORD):
+        keywords = [k.lower() for k in trig.keywords]
+        if word in keywords and (trig.match_type == Trigger.Match.STARTS or only):
+            return trig, word
+    return None
+
+
+def match_type(*, contact: Contact, channel: Channel | None, trigger_type: str) -> Trigger | None:
+    found = _candidates(contact=contact, channel=channel, trigger_type=trigger_type)
+    return found[0] if found else None
+
+
+def next_fire(*, trigger: Trigger, after: dt.datetime) -> dt.datetime | None:
+    """The next time a scheduled trigger fires after `after` (None: it was a one-off)."""
+    if trigger.next_fire is None:
+        return None
+    current = trigger.next_fire
+    if trigger.repeat == Trigger.Repeat.DAILY:
+        while current <= after:
+            current += dt.timedelta(days=1)
+        return current
+    if trigger.repeat == Trigger.Repeat.WEEKLY:
+        days = {int(d) for d in trigger.weekdays if d.isdigit()} or {current.weekday()}
+        current += dt.timedelta(days=1)
+        while current <= after or current.weekday() not in days:
+            current += dt.timedelta(days=1)
+        return current
+    return None
+
+
+@transaction.atomic
+def create_trigger(
+    *,
+    workspace: Workspace,
+    trigger_type: str,
+    flow: Flow,
+    keywords: list[str] | None = None,
+    match_type: str = Trigger.Match.STARTS,
+    channel: Channel | None = None,
+    group_uuids: list[str] | None = None,
+    exclude_group_uuids: list[str] | None = None,
+    repeat: str = Trigger.Repeat.NEVER,
+    weekdays: str = "",
+    start_on: dt.datetime | None = None,
+) -> Trigger:
+    if trigger_type not in Trigger.Type.values:
+        raise TriggerError(f"unknown trigger type {trigger_type!r}; one of {', '.join(Trigger.Type.values)}")
+    if match_type not in Trigger.Match.values:
+        raise TriggerError("match_type must be 'starts' or 'only'")
+    if repeat not in Trigger.Repeat.values:
+        raise TriggerError("repeat must be one of never, daily, weekly")
+    words = [first_word(k) for k in keywords or []]
+    if trigger_type == Trigger.Type.KEYWORD and (
+        not words
+        or not all(words)
+        or any(w != k.strip().lower() for w, k in zip(words, keywords or [], strict=True))
+    ):
+        raise TriggerError("keyword triggers need one or more single-word keywords")
+    if trigger_type == Trigger.Type.SCHEDULE and start_on is None:
+        raise TriggerError("scheduled triggers need start_on")
+    groups = _groups(workspace, group_uuids)
+    excluded = _groups(workspace, exclude_group_uuids)
+    trigger = Trigger.objects.create(
+        workspace=workspace,
+        trigger_type=trigger_type,
+        flow=flow,
+        keywords=words,
+        match_type=match_type,
+        channel=channel,
+        repeat=repeat,
+        weekdays="".join(sorted({d for d in weekdays if d in "0123456"})),
+        next_fire=start_on,
+    )
+    trigger.groups.set(groups)
+    trigger.exclude_groups.set(excluded)
+    return trigger
+
+
+def _groups(workspace: Workspace, uuids: list[str] | None) -> list[ContactGroup]:
+    if not uuids:
+        return []
+    found = list(ContactGroup.objects.filter(workspace=workspace, uuid__in=uuids))
+    if len(found) != len(set(uuids)):
+        raise TriggerError("unknown group in groups/exclude_groups")
+    return found
+
+
+def trigger_payload(trigger: Trigger) -> dict[str, Any]:
+    return {
+        "uuid": str(trigger.uuid),
+        "type": trigger.trigger_type,
+        "flow": {"uuid": str(trigger.flow.uuid), "name": trigger.flow.name},
+        "keywords": trigger.keywords,
+        "match_type": trigger.match_type,
+        "channel": str(trigger.channel.uuid) if trigger.channel else None,
+        "groups": [str(g.uuid) for g in trigger.groups.all()],
+        "exclude_groups": [str(g.uuid) for g in trigger.exclude_groups.all()],
+        "repeat": trigger.repeat,
+        "weekdays": trigger.weekdays,
+        "next_fire": trigger.next_fire,
+        "created_on": trigger.created_on,
+    }
+
+
+def fire_schedules(*, now: dt.datetime | None = None) -> int:
+    """Start the flows of scheduled triggers that are due; returns how many fired."""
+    from flows.services.starts import create_flow_start
+
+    now = now or timezone.now()
+    fired = 0
+    due = list(
+        Trigger.objects.filter(trigger_type=Trigger.Type.SCHEDULE, archived=False, next_fire__lte=now)
+        .select_related("flow", "workspace")
+        .prefetch_related("groups")[:100]
+    )
+    for trig in due:
+        with transaction.atomic():
+            locked = Trigger.objects.select_for_update(skip_locked=True).filter(
+                id=trig.id, next_fire__lte=now
+            )
+            if not locked.exists():
+                continue
+            create_flow_start(
+                workspace=trig.workspace,
+                flow=trig.flow,
+                group_uuids=[str(g.uuid) for g in trig.groups.all()],
+                exclude_in_flow=True,
+            )
+            upcoming = next_fire(trigger=trig, after=now)
+            Trigger.objects.filter(id=trig.id).update(next_fire=upcoming, archived=upcoming is None)
+            fired += 1
+    return fired

@@ -1,0 +1,303 @@
+"""Database side of the SMPP supervisor: sync functions it runs in worker threads.
+
+Outcome rule for a claimed message (see smsc.link for what each SubmitResult outcome means):
+
+* accepted       -> `sent`; every part's SMSC id is stored (SubmittedPart) so receipts find it.
+* rejected       -> `errored` with backoff when the SMSC status is transient, else `failed`.
+* not_sent       -> `errored` with backoff: nothing reached the SMSC, a retry cannot duplicate.
+* unacknowledged -> `failed` with `metadata.outcome_unknown`: the SMSC may have it, so it is NOT
+                    resent (no duplicates) unless the channel sets resend_unacknowledged=yes.
+
+Messages a crashed supervisor left `wired` (claimed, maybe written, result never recorded) get
+the unacknowledged rule when the next supervisor takes the link over.
+
+Receipts: a message is `delivered` when every part has a delivered receipt, `failed` as soon as
+one part has a failed one; intermediate states (ENROUTE, ACCEPTD) change nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from channels_app import urns
+from channels_app.models import Channel, Direction, Msg, MsgEvent, MsgStatus
+from channels_app.services import ingest, send, status
+from channels_app.types.base import SendResult
+from smsc.concat import MOMessage
+from smsc.dlr import Receipt, id_variants, normalize_id
+from smsc.link import LinkConfig, OutboundSms, SubmitResult
+from smsc.models import LinkState, SubmittedPart
+
+logger = logging.getLogger(__name__)
+
+TYPE_CODE = "SM"
+UNKNOWN_PREFIX = "outcome unknown"
+# A supervisor that has not reported for this long no longer owns its links.
+STALE_SECONDS = 15.0
+
+
+# ---- channels and link configuration ---------------------------------------------------------
+
+
+def active_channels() -> dict[int, str]:
+    """Active SMPP channels: id -> fingerprint of everything the link is built from."""
+    rows = Channel.objects.filter(channel_type=TYPE_CODE, is_active=True).values_list(
+        "id", "address", "config"
+    )
+    return {cid: json.dumps([address, config], sort_keys=True) for cid, address, config in rows}
+
+
+def link_config(*, channel: Channel, **overrides: Any) -> LinkConfig:
+    cfg = channel.config
+    source = channel.address.strip().lstrip("+")
+    numeric = source.isdigit()
+    tls = cfg.get("tls") or "no"
+    values: dict[str, Any] = {
+        "host": cfg["host"],
+        "port": int(cfg.get("port") or 2775),
+        "system_id": cfg["system_id"],
+        "password": cfg.get("password") or "",
+        "system_type": cfg.get("system_type") or "",
+        "bind_mode": cfg.get("bind_mode") or "transceiver",
+        "source_addr": source,
+        "source_ton": _int_or(cfg.get("source_ton"), 1 if numeric else 5),
+        "source_npi": _int_or(cfg.get("source_npi"), 1 if numeric else 0),
+        "window": int(cfg.get("window") or 100),
+        "max_tps": float(cfg.get("max_tps") or 0),
+        "encoding": cfg.get("encoding") or "auto",
+        "concatenation": cfg.get("concatenation") or "udh",
+        "tls": tls != "no",
+        "tls_verify": tls != "insecure",
+    }
+    values.update(overrides)
+    return LinkConfig(**values)
+
+
+def _int_or(value: Any, default: int) -> int:
+    return default if value in (None, "") else int(value)
+
+
+def resends_unacknowledged(*, channel: Channel) -> bool:
+    return channel.config.get("resend_unacknowledged") == "yes"
+
+
+def get_channel(*, channel_id: int) -> Channel:
+    return Channel.objects.get(id=channel_id)
+
+
+# ---- ownership and link status ---------------------------------------------------------------
+
+
+def take_over(*, channel_id: int, owner: str, stale_seconds: float = STALE_SECONDS) -> bool:
+    """Become the supervisor of this channel's link unless another live one already is."""
+    now = timezone.now()
+    with transaction.atomic():
+        state, created = LinkState.objects.select_for_update().get_or_create(
+            channel_id=channel_id, defaults={"owner": owner, "updated_on": now, "state": "connecting"}
+        )
+        if created:
+            return True
+        if state.owner not in ("", owner) and state.updated_on > now - timedelta(seconds=stale_seconds):
+            return False
+        state.owner, state.updated_on, state.state = owner, now, "connecting"
+        state.save(update_fields=["owner", "updated_on", "state"])
+    return True
+
+
+def save_link_status(*, channel_id: int, owner: str, stats: dict[str, Any]) -> bool:
+    """Store the link's status; False when another supervisor has taken the link over."""
+    return bool(
+        LinkState.objects.filter(channel_id=channel_id, owner=owner).update(
+            state=str(stats.get("state", "down")),
+            last_error=str(stats.get("last_error", ""))[:2000],
+            stats=stats,
+            updated_on=timezone.now(),
+        )
+    )
+
+
+def release(*, channel_id: int, owner: str, stats: dict[str, Any]) -> None:
+    LinkState.objects.filter(channel_id=channel_id, owner=owner).update(
+        state="down",
+        last_error=str(stats.get("last_error") or "stopped"),
+        stats=stats,
+        owner="",
+        updated_on=timezone.now(),
+    )
+
+
+def link_status(*, channel: Channel, stale_seconds: float = STALE_SECONDS) -> dict[str, Any]:
+    """What the UI and API show: bound/connecting/down, throughput, counters, last error."""
+    state = LinkState.objects.filter(channel=channel).first()
+    if state is None:
+        return {"state": "down", "last_error": "no smsc supervisor has run this link yet", "updated_on": None}
+    shown: dict[str, Any] = {
+        k: v for k, v in state.stats.items() if k not in ("state", "last_error", "bound_since")
+    }
+    since = state.stats.get("bound_since")
+    shown.update(
+        state=state.state,
+        last_error=state.last_error,
+        updated_on=state.updated_on.isoformat(),
+        bound_since=datetime.fromtimestamp(since, tz=UTC).isoformat() if since else None,
+    )
+    if state.owner and state.updated_on < timezone.now() - timedelta(seconds=stale_seconds):
+        shown.update(state="down", last_error="the smsc supervisor stopped reporting", tps=0.0)
+    return shown
+
+
+# ---- outbound ----------------------------------------------------------------------------------
+
+
+def claim(*, channel_id: int, limit: int) -> list[Msg]:
+    """Queued messages marked `wired` and committed before any of them is written to the SMSC."""
+    channel = Channel.objects.get(id=channel_id)
+    with transaction.atomic():  # one transaction, so a retried call cannot strand claimed rows
+        return send.claim_batch(channel, limit)
+
+
+def to_sms(msg: Msg) -> OutboundSms:
+    # SMS cannot carry media: attachment URLs ("image/jpeg:https://...") go in the text.
+    urls = [a if a.startswith(("http://", "https://")) else a.partition(":")[2] for a in msg.attachments]
+    return OutboundSms(to=urns.tel_path(msg.urn).lstrip("+"), text="\n".join([msg.text, *urls]).strip())
+
+
+def to_send_result(result: SubmitResult, *, resend_unacknowledged: bool) -> SendResult:
+    if result.outcome == "accepted":
+        return SendResult(ok=True, external_id=result.message_ids[0] if result.message_ids else None,
+                          parts=result.parts)
+    if result.outcome == "unacknowledged":
+        return SendResult(
+            ok=False,
+            retryable=resend_unacknowledged,
+            parts=result.parts,
+            error=f"{UNKNOWN_PREFIX}: {result.error}; "
+            + ("sent again (resend_unacknowledged)" if resend_unacknowledged else "not resent to avoid a duplicate"),
+        )
+    return SendResult(ok=False, retryable=result.retryable, parts=result.parts, error=result.error)
+
+
+def record(
+    *, channel_id: int, batch: list[Msg], results: list[SubmitResult], resend_unacknowledged: bool = False
+) -> None:
+    """Apply submit outcomes through the send service and keep the SMSC ids for receipts."""
+    channel = Channel.objects.get(id=channel_id)
+    parts = [
+        SubmittedPart(channel_id=channel_id, msg_id=msg.id, smsc_id=normalize_id(mid), part=i)
+        for msg, result in zip(batch, results, strict=True)
+        if result.outcome == "accepted"
+        for i, mid in enumerate(result.message_ids, start=1)
+    ]
+    unknown = [m.id for m, r in zip(batch, results, strict=True) if r.outcome == "unacknowledged"]
+    with transaction.atomic():
+        SubmittedPart.objects.bulk_create(parts, batch_size=1000)
+        send.record_results(
+            channel,
+            batch,
+            [to_send_result(r, resend_unacknowledged=resend_unacknowledged) for r in results],
+        )
+        if unknown:
+            _flag_unknown(unknown)
+
+
+def _flag_unknown(msg_ids: list[int]) -> None:
+    for msg in Msg.objects.filter(id__in=msg_ids).only("id", "metadata"):
+        Msg.objects.filter(id=msg.id).update(metadata={**msg.metadata, "outcome_unknown": True})
+
+
+def recover_in_flight(*, channel_id: int, resend_unacknowledged: bool = False) -> int:
+    """Messages a previous supervisor claimed but never recorded: the unacknowledged rule."""
+    batch = list(
+        Msg.objects.filter(channel_id=channel_id, direction=Direction.OUT, status=MsgStatus.WIRED).order_by("id")
+    )
+    if not batch:
+        return 0
+    lost = SubmitResult("unacknowledged", error="the smsc supervisor stopped before recording the outcome")
+    record(
+        channel_id=channel_id,
+        batch=batch,
+        results=[lost] * len(batch),
+        resend_unacknowledged=resend_unacknowledged,
+    )
+    return len(batch)
+
+
+# ---- inbound -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredMo:
+    uuid: str
+    duplicate: bool
+
+
+def store_mo(*, channel_id: int, mo: MOMessage) -> StoredMo | None:
+    """An MO through the ingest service; None when its sender cannot be a URN (logged, dropped)."""
+    channel = Channel.objects.get(id=channel_id)
+    sender = mo.source_addr.strip()
+    if mo.source_addr_ton == 1 and sender.isdigit():
+        sender = "+" + sender
+    metadata: dict[str, Any] = {"smpp": {"to": mo.destination_addr, "data_coding": mo.data_coding}}
+    if mo.parts > 1 or not mo.complete:
+        metadata["smpp"].update(parts=mo.parts, complete=mo.complete)
+    try:
+        received = ingest.receive(channel=channel, sender=sender, text=mo.text, metadata=metadata)
+    except urns.InvalidURN as exc:
+        logger.error("smsc: MO from %r on channel %s dropped: %s", mo.source_addr, channel.uuid, exc)
+        return None
+    return StoredMo(uuid=received.uuid, duplicate=received.duplicate)
+
+
+def apply_receipts(*, channel_id: int, receipts: list[Receipt]) -> list[bool]:
+    """Apply a batch of receipts; returns, per receipt, whether it matched one of our parts.
+
+    Unmatched ones may belong to a submit whose outcome is still being recorded: the caller
+    retries them for a few seconds.
+    """
+    wanted = {v for r in receipts for v in id_variants(r.message_id)}
+    by_id: dict[str, list[SubmittedPart]] = {}
+    for part in SubmittedPart.objects.filter(channel_id=channel_id, smsc_id__in=wanted).order_by("-id"):
+        by_id.setdefault(part.smsc_id, []).append(part)
+    matched: list[bool] = []
+    touched: dict[int, tuple[Receipt, SubmittedPart]] = {}
+    changed: list[SubmittedPart] = []
+    for receipt in receipts:
+        # Exact spelling first: an id such as "12345" is valid hex and decimal at once.
+        part = next((by_id[v][0] for v in id_variants(receipt.message_id) if v in by_id), None)
+        matched.append(part is not None)
+        if part is None:
+            continue
+        part.stat = receipt.stat[:16]
+        changed.append(part)
+        if receipt.outcome != "other":
+            touched[part.msg_id] = (receipt, part)
+    if not changed:
+        return matched
+    with transaction.atomic():
+        SubmittedPart.objects.bulk_update(changed, ["stat"], batch_size=1000)
+        msgs = {m.id: m for m in Msg.objects.filter(id__in=touched)}
+        multi = [mid for mid, m in msgs.items() if m.parts > 1]
+        stats: dict[int, list[str]] = {}
+        for mid, stat in SubmittedPart.objects.filter(msg_id__in=multi).values_list("msg_id", "stat"):
+            stats.setdefault(mid, []).append(stat)
+        for msg_id, (receipt, part) in touched.items():
+            msg = msgs[msg_id]
+            data = {"id": receipt.message_id, "stat": receipt.stat, "err": receipt.error, "part": part.part}
+            if receipt.outcome == "failed":
+                error = f"SMSC receipt {receipt.stat}" + (f" err:{receipt.error}" if receipt.error else "")
+                status.update_status(msg=msg, status=MsgStatus.FAILED, error=error, source="smpp_receipt", data=data)
+            elif msg.parts <= 1 or (
+                len(stats.get(msg_id, [])) >= msg.parts and all(s == "DELIVRD" for s in stats[msg_id])
+            ):
+                status.update_status(msg=msg, status=MsgStatus.DELIVERED, source="smpp_receipt", data=data)
+            else:
+                MsgEvent.objects.create(msg=msg, event_type="smpp_receipt", status=msg.status, data=data,
+                                        description=f"part {part.part} of {msg.parts} delivered")
+    return matched

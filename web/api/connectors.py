@@ -1,0 +1,58 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from aggregators import services
+
+router = Router(tags=["connectors"])
+
+
+class ConnectorIn(Schema):
+    name: str
+    xml: str
+
+
+class ConnectorOut(Schema):
+    uuid: str | None
+    slug: str
+    name: str
+    kind: str
+    builtin: bool
+    fields: list[dict[str, Any]]
+
+
+class ConnectorDetailOut(ConnectorOut):
+    xml: str
+
+
+class ConnectorErrorsOut(Schema):
+    error: str
+    errors: list[dict[str, Any]]
+
+
+@router.post("", response={201: ConnectorOut, 400: ConnectorErrorsOut})
+def upload_connector(request: HttpRequest, payload: ConnectorIn) -> Any:
+    try:
+        row = services.upload_connector(workspace=request.workspace, name=payload.name, xml=payload.xml)  # type: ignore[attr-defined]
+    except services.ConnectorRejected as exc:
+        return 400, {"error": "invalid connector", "errors": [e.as_dict() for e in exc.errors]}
+    resolved = services.get_connector(workspace=request.workspace, ref=str(row.uuid))  # type: ignore[attr-defined]
+    return 201, resolved.payload()
+
+
+@router.get("", response=list[ConnectorOut])
+def list_connectors(request: HttpRequest) -> list[dict[str, Any]]:
+    return [c.payload() for c in services.list_connectors(workspace=request.workspace)]  # type: ignore[attr-defined]
+
+
+@router.get("/{ref}", response={200: ConnectorDetailOut, 404: ConnectorErrorsOut})
+def get_connector(request: HttpRequest, ref: str) -> Any:
+    try:
+        resolved = services.get_connector(workspace=request.workspace, ref=ref)  # type: ignore[attr-defined]
+    except services.ConnectorNotFound:
+        raise HttpError(404, "connector not found") from None
+    return resolved.payload(with_xml=True)

@@ -1,0 +1,320 @@
+"""Flows, simulator, flow starts, triggers and runs. Thin: parse, call a service, render.
+
+Import and simulate bodies are free-form JSON (a RapidPro export, engine session JSON), so they
+are parsed here with clear 400s rather than through a schema.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from ninja import Router, Schema
+
+from channels_app.models import Channel
+from flows.models import Flow, FlowRevision, FlowRun, FlowStart, Trigger
+from flows.services import definitions, importing, results, starts, triggers
+from flows.services import simulate as simulator
+from web.api.common import get_or_404
+from web.api.schemas import ErrorOut
+
+router = Router(tags=["flows"])
+simulate_router = Router(tags=["flows"])
+starts_router = Router(tags=["flow starts"])
+triggers_router = Router(tags=["triggers"])
+runs_router = Router(tags=["runs"])
+
+
+def _json_body(request: HttpRequest) -> Any:
+    try:
+        return json.loads(request.body or b"null")
+    except ValueError as exc:
+        raise _BadRequest(f"the body is not valid JSON: {exc}") from None
+
+
+class _BadRequest(Exception):
+    pass
+
+
+def _invalid(exc: definitions.DefinitionInvalid, message: str) -> tuple[int, dict[str, Any]]:
+    return 400, {"error": message, "errors": definitions.error_payload(exc.errors)}
+
+
+class FlowIn(Schema):
+    name: str
+    type: str = "messaging"
+
+
+class DefinitionIn(Schema):
+    definition: dict[str, Any]
+    comment: str = ""
+
+
+# ----------------------------------------------------------------------------------------- flows
+
+
+@router.post("/import", response={200: Any, 400: ErrorOut})
+def import_flows(request: HttpRequest) -> Any:
+    try:
+        data = _json_body(request)
+    except _BadRequest as exc:
+        return 400, {"error": str(exc)}
+    try:
+        imported = importing.import_export(workspace=request.workspace, data=data)  # type: ignore[attr-defined]
+    except definitions.DefinitionInvalid as exc:
+        return _invalid(exc, "the export has errors; nothing was imported")
+    return 200, {
+        "flows": [{"uuid": str(f.uuid), "name": f.name} for f in imported.flows],
+        "warnings": imported.warnings,
+    }
+
+
+@router.get("", response=list[dict[str, Any]])
+def list_flows(request: HttpRequest, archived: bool = False) -> list[dict[str, Any]]:
+    flows = Flow.objects.filter(workspace=request.workspace, archived=archived)  # type: ignore[attr-defined]
+    return [definitions.flow_payload(f, with_definition=False) for f in flows]
+
+
+@router.post("", response={201: Any, 400: ErrorOut})
+def create_flow(request: HttpRequest, payload: FlowIn) -> Any:
+    try:
+        flow = definitions.create_flow(workspace=request.workspace, name=payload.name, flow_type=payload.type)  # type: ignore[attr-defined]
+    except definitions.DefinitionInvalid as exc:
+        return _invalid(exc, "invalid flow")
+    return 201, definitions.flow_payload(flow)
+
+
+@router.get("/{flow_uuid}", response={200: Any, 404: ErrorOut})
+def get_flow(request: HttpRequest, flow_uuid: str) -> Any:
+    return definitions.flow_payload(get_or_404(Flow, request, flow_uuid))
+
+
+@router.put("/{flow_uuid}/definition", response={200: Any, 400: ErrorOut, 404: ErrorOut})
+def save_definition(request: HttpRequest, flow_uuid: str, payload: DefinitionIn) -> Any:
+    flow = get_or_404(Flow, request, flow_uuid)
+    try:
+        flow = definitions.save_definition(flow=flow, definition=payload.definition, comment=payload.comment)
+    except definitions.DefinitionInvalid as exc:
+        return _invalid(exc, "the definition has errors; it was not saved")
+    return {"revision": flow.revision, "errors": []}
+
+
+@router.get("/{flow_uuid}/revisions", response={200: Any, 404: ErrorOut})
+def list_revisions(request: HttpRequest, flow_uuid: str) -> Any:
+    flow = get_or_404(Flow, request, flow_uuid)
+    return [
+        {"revision": r.revision, "comment": r.comment, "created_on": r.created_on}
+        for r in FlowRevision.objects.filter(flow=flow).only("revision", "comment", "created_on")
+    ]
+
+
+@router.post("/{flow_uuid}/revisions/{revision}/revert", response={200: Any, 400: ErrorOut, 404: ErrorOut})
+def revert_revision(request: HttpRequest, flow_uuid: str, revision: int) -> Any:
+    flow = get_or_404(Flow, request, flow_uuid)
+    try:
+        flow = definitions.revert(flow=flow, revision=revision)
+    except LookupError as exc:
+        return 404, {"error": str(exc)}
+    except definitions.DefinitionInvalid as exc:
+        return _invalid(exc, "that revision no longer validates")
+    return definitions.flow_payload(flow)
+
+
+@router.post("/{flow_uuid}/archive", response={200: Any, 404: ErrorOut})
+def archive_flow(request: HttpRequest, flow_uuid: str, archived: bool = True) -> Any:
+    flow = get_or_404(Flow, request, flow_uuid)
+    flow.archived = archived
+    flow.save(update_fields=["archived", "modified_on"])
+    return definitions.flow_payload(flow, with_definition=False)
+
+
+@router.get("/{flow_uuid}/export", response={200: Any, 404: ErrorOut})
+def export_flow(request: HttpRequest, flow_uuid: str) -> Any:
+    return definitions.export_flows(flows=[get_or_404(Flow, request, flow_uuid)])
+
+
+@router.get("/{flow_uuid}/results", response={200: Any, 400: ErrorOut, 404: ErrorOut})
+def export_results(request: HttpRequest, flow_uuid: str, format: str = "csv") -> Any:
+    flow = get_or_404(Flow, request, flow_uuid)
+    filename = f"{flow.name or 'flow'}-results".replace('"', "")
+    if format == "csv":
+        # under ASGI Django buffers a sync stream anyway, so build the text in one go
+        response = HttpResponse("".join(results.export_csv(flow)), content_type="text/csv")
+        response["Content-Disposition"] = f'attachment; filename="{filename}.csv"'
+        return response
+    if format == "xlsx":
+        response = HttpResponse(
+            results.export_xlsx(flow),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
+        return response
+    return 400, {"error": "format must be csv or xlsx"}
+
+
+# -------------------------------------------------------------------------------------- simulate
+
+
+@simulate_router.post("", response={200: Any, 400: ErrorOut, 404: ErrorOut})
+def simulate(request: HttpRequest) -> Any:
+    try:
+        body = _json_body(request)
+    except _BadRequest as exc:
+        return 400, {"error": str(exc)}
+    if not isinstance(body, dict):
+        return 400, {"error": "the body must be a JSON object"}
+    inputs = body.get("inputs") or []
+    if not isinstance(inputs, list):
+        return 400, {"error": "inputs must be a list"}
+    contact = body.get("contact")
+    if contact is not None and not isinstance(contact, dict):
+        return 400, {"error": "contact must be an object"}
+    flow = None
+    definition = body.get("definition")
+    if body.get("session") is None:
+        if isinstance(body.get("flow"), dict):
+            definition = body["flow"]
+        if definition is not None:
+            if not isinstance(definition, dict):
+                return 400, {"error": "definition must be an object"}
+            errors = definitions.validate_definition(definition)
+            if errors:
+                return 400, {
+                    "error": "the definition has errors",
+                    "errors": definitions.error_payload(errors),
+                }
+        elif body.get("flow"):
+            flow = get_or_404(Flow, request, body["flow"])
+        else:
+            return 400, {"error": "give flow (a uuid) or session (from a previous simulation)"}
+    try:
+        return simulator.simulate(
+            workspace=request.workspace,  # type: ignore[attr-defined]
+            flow=flow,
+            definition=definition,
+            session=body.get("session"),
+            inputs=inputs,
+            contact=contact,
+        )
+    except simulator.SimulateError as exc:
+        return 400, {"error": str(exc)}
+
+
+# ------------------------------------------------------------------------------------ flow starts
+
+
+class FlowStartIn(Schema):
+    flow: str
+    contacts: list[str] = []
+    groups: list[str] = []
+    urns: list[str] = []
+    exclude_in_flow: bool = False
+    exclude_started_recently: bool = False
+    params: dict[str, Any] = {}
+
+
+@starts_router.post("", response={201: Any, 400: ErrorOut, 404: ErrorOut})
+def create_start(request: HttpRequest, payload: FlowStartIn) -> Any:
+    flow = get_or_404(Flow, request, payload.flow)
+    try:
+        start = starts.create_flow_start(
+            workspace=request.workspace,  # type: ignore[attr-defined]
+            flow=flow,
+            contact_uuids=payload.contacts,
+            group_uuids=payload.groups,
+            urns=payload.urns,
+            exclude_in_flow=payload.exclude_in_flow,
+            exclude_started_recently=payload.exclude_started_recently,
+            params=payload.params,
+        )
+    except (starts.StartError, ValueError) as exc:
+        return 400, {"error": str(exc)}
+    return 201, starts.start_payload(start)
+
+
+@starts_router.get("/{start_uuid}", response={200: Any, 404: ErrorOut})
+def get_start(request: HttpRequest, start_uuid: str) -> Any:
+    return starts.start_payload(get_or_404(FlowStart, request, start_uuid))
+
+
+# --------------------------------------------------------------------------------------- triggers
+
+
+class TriggerIn(Schema):
+    type: str
+    flow: str
+    keywords: list[str] = []
+    match_type: str = "starts"
+    channel: str | None = None
+    groups: list[str] = []
+    exclude_groups: list[str] = []
+    repeat: str = "never"
+    weekdays: str = ""
+    start_on: Any = None
+
+
+@triggers_router.get("", response=list[dict[str, Any]])
+def list_triggers(request: HttpRequest) -> list[dict[str, Any]]:
+    qs = (
+        Trigger.objects.filter(workspace=request.workspace, archived=False)  # type: ignore[attr-defined]
+        .select_related("flow", "channel")
+        .prefetch_related("groups", "exclude_groups")
+        .order_by("id")
+    )
+    return [triggers.trigger_payload(t) for t in qs]
+
+
+@triggers_router.post("", response={201: Any, 400: ErrorOut, 404: ErrorOut})
+def create_trigger(request: HttpRequest, payload: TriggerIn) -> Any:
+    from django.utils.dateparse import parse_datetime
+
+    flow = get_or_404(Flow, request, payload.flow)
+    channel = get_or_404(Channel, request, payload.channel) if payload.channel else None
+    start_on = parse_datetime(str(payload.start_on)) if payload.start_on else None
+    if payload.start_on and start_on is None:
+        return 400, {"error": "start_on must be an ISO 8601 date and time"}
+    try:
+        trigger = triggers.create_trigger(
+            workspace=request.workspace,  # type: ignore[attr-defined]
+            trigger_type=payload.type,
+            flow=flow,
+            keywords=payload.keywords,
+            match_type=payload.match_type,
+            channel=channel,
+            group_uuids=payload.groups,
+            exclude_group_uuids=payload.exclude_groups,
+            repeat=payload.repeat,
+            weekdays=payload.weekdays,
+            start_on=start_on,
+        )
+    except (triggers.TriggerError, ValueError) as exc:
+        return 400, {"error": str(exc)}
+    return 201, triggers.trigger_payload(trigger)
+
+
+@triggers_router.delete("/{trigger_uuid}", response={204: None, 404: ErrorOut})
+def delete_trigger(request: HttpRequest, trigger_uuid: str) -> Any:
+    trigger = get_or_404(Trigger, request, trigger_uuid, archived=False)
+    trigger.archived = True
+    trigger.save(update_fields=["archived"])
+    return 204, None
+
+
+# ------------------------------------------------------------------------------------------- runs
+
+
+@runs_router.get("", response={200: Any, 404: ErrorOut})
+def list_runs(
+    request: HttpRequest, flow: str = "", contact: str = "", limit: int = 100, offset: int = 0
+) -> Any:
+    qs = FlowRun.objects.filter(workspace=request.workspace)  # type: ignore[attr-defined]
+    if flow:
+        qs = qs.filter(flow=get_or_404(Flow, request, flow))
+    if contact:
+        from channels_app.models import Contact
+
+        qs = qs.filter(contact=get_or_404(Contact, request, contact))
+    qs = qs.select_related("flow", "contact").prefetch_related("contact__urns").order_by("-id")
+    limit = max(1, min(limit, 1000))
+    return [results.run_payload(r) for r in qs[max(offset, 0) : max(offset, 0) + limit]]

@@ -1,0 +1,127 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Router, Schema
+
+from channels_app.models import WebhookDelivery, WebhookSubscription
+from channels_app.services import webhooks as webhook_service
+from web.api.common import get_or_404
+from web.api.schemas import ErrorOut
+
+router = Router(tags=["webhooks"])
+
+
+class WebhookIn(Schema):
+    url: str
+    events: list[str]
+
+
+class WebhookPatch(Schema):
+    url: str | None = None
+    events: list[str] | None = None
+    is_active: bool | None = None
+
+
+class WebhookOut(Schema):
+    uuid: str
+    url: str
+    events: list[str]
+    secret: str  # in full only in the answer to the POST that created it
+    is_active: bool
+    created_on: datetime
+
+
+class AttemptOut(Schema):
+    status_code: int | None
+    error: str
+    response_body: str
+    elapsed_ms: float
+    created_on: datetime
+
+
+class DeliveryOut(Schema):
+    uuid: str
+    subscription: str
+    event: str
+    status: str
+    attempts: int
+    last_status_code: int | None
+    next_attempt_on: datetime
+    created_on: datetime
+    delivered_on: datetime | None
+    payload: dict[str, Any]
+    attempt_log: list[AttemptOut] = []
+
+
+@router.get("", response=list[WebhookOut])
+def list_webhooks(request: HttpRequest) -> list[dict[str, Any]]:
+    qs = WebhookSubscription.objects.filter(workspace=request.workspace).order_by("id")  # type: ignore[attr-defined]
+    return [webhook_service.subscription_payload(s) for s in qs]
+
+
+@router.post("", response={201: WebhookOut, 400: ErrorOut})
+def create_webhook(request: HttpRequest, payload: WebhookIn) -> Any:
+    try:
+        subscription = webhook_service.create_subscription(
+            workspace=request.workspace,  # type: ignore[attr-defined]
+            url=payload.url,
+            events=payload.events,
+        )
+    except webhook_service.WebhookError as exc:
+        return 400, {"error": str(exc)}
+    return 201, webhook_service.subscription_payload(subscription, with_secret=True)
+
+
+@router.get("/events", response=list[str])
+def list_events(request: HttpRequest) -> list[str]:
+    return list(webhook_service.EVENTS)
+
+
+@router.get("/deliveries/{delivery_uuid}", response={200: DeliveryOut, 404: ErrorOut})
+def get_delivery(request: HttpRequest, delivery_uuid: str) -> Any:
+    delivery = get_or_404(WebhookDelivery, request, delivery_uuid)
+    return webhook_service.delivery_payload(delivery, with_attempts=True)
+
+
+@router.post("/deliveries/{delivery_uuid}/replay", response={201: DeliveryOut, 404: ErrorOut})
+def replay_delivery(request: HttpRequest, delivery_uuid: str) -> Any:
+    delivery = get_or_404(WebhookDelivery, request, delivery_uuid)
+    return 201, webhook_service.delivery_payload(webhook_service.replay(delivery=delivery))
+
+
+@router.get("/{webhook_uuid}", response={200: WebhookOut, 404: ErrorOut})
+def get_webhook(request: HttpRequest, webhook_uuid: str) -> Any:
+    return webhook_service.subscription_payload(get_or_404(WebhookSubscription, request, webhook_uuid))
+
+
+@router.patch("/{webhook_uuid}", response={200: WebhookOut, 400: ErrorOut, 404: ErrorOut})
+def update_webhook(request: HttpRequest, webhook_uuid: str, payload: WebhookPatch) -> Any:
+    subscription = get_or_404(WebhookSubscription, request, webhook_uuid)
+    try:
+        webhook_service.update_subscription(subscription=subscription, **payload.dict(exclude_unset=True))
+    except webhook_service.WebhookError as exc:
+        return 400, {"error": str(exc)}
+    return webhook_service.subscription_payload(subscription)
+
+
+@router.delete("/{webhook_uuid}", response={204: None, 404: ErrorOut})
+def delete_webhook(request: HttpRequest, webhook_uuid: str) -> Any:
+    get_or_404(WebhookSubscription, request, webhook_uuid).delete()
+    return 204, None
+
+
+@router.get("/{webhook_uuid}/deliveries", response={200: list[DeliveryOut], 404: ErrorOut})
+def list_deliveries(
+    request: HttpRequest, webhook_uuid: str, status: str = "", limit: int = 100, offset: int = 0
+) -> Any:
+    subscription = get_or_404(WebhookSubscription, request, webhook_uuid)
+    qs = (
+        subscription.deliveries.select_related("subscription").prefetch_related("attempt_log").order_by("-id")
+    )
+    if status:
+        qs = qs.filter(status__in=status.split(","))
+    limit, offset = max(1, min(limit, 500)), max(0, offset)
+    return [webhook_service.delivery_payload(d, with_attempts=True) for d in qs[offset : offset + limit]]

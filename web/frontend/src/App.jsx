@@ -1,0 +1,400 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import {
+  Background,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  ReactFlowProvider,
+  applyNodeChanges,
+  useNodesInitialized,
+  useReactFlow,
+} from "@xyflow/react";
+import FlowNode from "./components/FlowNode.jsx";
+import NodeEditor from "./components/NodeEditor.jsx";
+import Simulator from "./components/Simulator.jsx";
+import Revisions from "./components/Revisions.jsx";
+import { api, listOf } from "./lib/api.js";
+import * as H from "./lib/history.js";
+import { autoLayout } from "./lib/layout.js";
+import {
+  NODE_KINDS,
+  addLanguage,
+  addNode,
+  connectExit,
+  deleteNodes,
+  edgesOf,
+  emptyDefinition,
+  findNode,
+  languages,
+  moveNodes,
+  namesInFlow,
+  newNode,
+  normalize,
+  replaceNode,
+  setTranslation,
+} from "./lib/flow.js";
+
+const nodeTypes = { flow: FlowNode };
+const NO_ERRORS = [];
+const NO_PATH = { nodes: new Set(), exits: new Set(), current: null };
+
+function buildNodes(def, prev, { errorsByNode, path, lang }) {
+  const prevById = new Map(prev.map((n) => [n.id, n]));
+  return def.nodes.map((node) => {
+    const ui = def._ui.nodes[node.uuid] || {};
+    const pos = ui.position || { left: 0, top: 0 };
+    const errors = errorsByNode[node.uuid] || NO_ERRORS;
+    const visited = path.nodes.has(node.uuid);
+    const current = path.current === node.uuid;
+    const old = prevById.get(node.uuid);
+    if (
+      old &&
+      old.data.node === node &&
+      old.data.errors === errors &&
+      old.data.visited === visited &&
+      old.data.current === current &&
+      old.data.lang === lang &&
+      (!lang || old.data.def === def) &&
+      old.position.x === pos.left &&
+      old.position.y === pos.top
+    ) {
+      return old;
+    }
+    return {
+      id: node.uuid,
+      type: "flow",
+      position: { x: pos.left, y: pos.top },
+      data: { node, errors, visited, current, lang, def },
+      selected: old ? old.selected : false,
+      measured: old ? old.measured : undefined,
+      ariaLabel: `Node ${node.actions.map((a) => a.text || a.type).join(", ") || (node.router ? "split" : "empty")}`,
+    };
+  });
+}
+
+function groupErrors(errors) {
+  const out = {};
+  for (const e of errors) {
+    if (!e.node_uuid) continue;
+    (out[e.node_uuid] = out[e.node_uuid] || []).push(e);
+  }
+  return out;
+}
+
+function ReadyMarker({ count }) {
+  const initialized = useNodesInitialized();
+  useEffect(() => {
+    if ((initialized || count === 0) && !window.__fgReadyAt) {
+      window.__fgReadyAt = performance.now();
+      document.documentElement.dataset.editorReady = "1";
+    }
+  }, [initialized, count]);
+  return null;
+}
+
+function Editor({ flowUuid }) {
+  const rf = useReactFlow();
+  const [meta, setMeta] = useState(null);
+  const [loadError, setLoadError] = useState("");
+  const [hist, setHist] = useState(null);
+  const [saved, setSaved] = useState(null);
+  const [rfNodes, setRfNodes] = useState([]);
+  const [errors, setErrors] = useState([]);
+  const [status, setStatus] = useState("");
+  const [editing, setEditing] = useState(null);
+  const [lang, setLang] = useState("");
+  const [kind, setKind] = useState("send_msg");
+  const [showSim, setShowSim] = useState(false);
+  const [showRevs, setShowRevs] = useState(false);
+  const [path, setPath] = useState(NO_PATH);
+  const [flows, setFlows] = useState([]);
+  const addCount = useRef(0);
+  const def = hist ? hist.present : null;
+
+  const load = useCallback(async () => {
+    try {
+      const data = await api(`/flows/${flowUuid}`);
+      const raw = data.definition && data.definition.nodes ? data.definition : emptyDefinition({ uuid: flowUuid, name: data.name });
+      const d = normalize(raw);
+      setMeta({ name: data.name, revision: data.revision, archived: data.archived });
+      setHist(H.initHistory(d));
+      setSaved(d);
+      setErrors([]);
+    } catch (err) {
+      setLoadError(err.status === 404 ? "This flow does not exist." : err.message);
+    }
+  }, [flowUuid]);
+
+  useEffect(() => {
+    load();
+    api("/flows")
+      .then((d) => setFlows(listOf(d, "flows").filter((f) => f.uuid !== flowUuid)))
+      .catch(() => setFlows([]));
+  }, [load, flowUuid]);
+
+  const errorsByNode = useMemo(() => groupErrors(errors), [errors]);
+  // A save message stays until the next edit.
+  useEffect(() => setStatus(""), [def]);
+  useEffect(() => {
+    if (def) setRfNodes((prev) => buildNodes(def, prev, { errorsByNode, path, lang }));
+  }, [def, errorsByNode, path, lang]);
+  const edges = useMemo(() => (def ? edgesOf(def, { taken: path.exits }) : []), [def, path]);
+  const names = useMemo(() => (def ? namesInFlow(def) : { results: [], fields: [] }), [def]);
+
+  const commit = useCallback((fn) => setHist((h) => H.push(h, fn(h.present))), []);
+  const undo = useCallback(() => setHist((h) => H.undo(h)), []);
+  const redo = useCallback(() => setHist((h) => H.redo(h)), []);
+
+  const onNodesChange = useCallback(
+    (changes) => {
+      setRfNodes((ns) => applyNodeChanges(changes, ns));
+      const done = changes.filter((c) => c.type === "position" && c.dragging === false && c.position);
+      if (done.length) commit((d) => moveNodes(d, Object.fromEntries(done.map((c) => [c.id, c.position]))));
+    },
+    [commit],
+  );
+  const onConnect = useCallback((c) => commit((d) => connectExit(d, c.sourceHandle, c.target)), [commit]);
+  // Dropping a connection anywhere on a card (not only on its input handle) connects to it.
+  const onConnectEnd = useCallback(
+    (event, state) => {
+      if (state && state.isValid) return;
+      const from = state && state.fromHandle;
+      if (!from || from.type !== "source") return;
+      const pt = event.changedTouches ? event.changedTouches[0] : event;
+      const el = document.elementFromPoint(pt.clientX, pt.clientY);
+      const card = el && el.closest("[data-node-uuid]");
+      if (card) commit((d) => connectExit(d, from.id, card.getAttribute("data-node-uuid")));
+    },
+    [commit],
+  );
+  const onNodesDelete = useCallback((ns) => commit((d) => deleteNodes(d, ns.map((n) => n.id))), [commit]);
+  const onEdgesDelete = useCallback((es) => commit((d) => es.reduce((acc, e) => connectExit(acc, e.id, null), d)), [commit]);
+
+  const addKind = () => {
+    const box = document.querySelector(".fg-canvas").getBoundingClientRect();
+    const n = addCount.current++ % 6;
+    const pos = rf.screenToFlowPosition({ x: box.left + box.width / 3 + n * 30, y: box.top + box.height / 4 + n * 30 });
+    const node = newNode(kind);
+    commit((d) => addNode(d, node, { left: Math.round(pos.x), top: Math.round(pos.y) }));
+    setEditing(node.uuid);
+  };
+
+  const layout = () => {
+    const sizes = Object.fromEntries(rfNodes.map((n) => [n.id, n.measured || {}]));
+    commit((d) => autoLayout(d, sizes));
+    requestAnimationFrame(() => rf.fitView({ duration: 200 }));
+  };
+
+  const save = useCallback(async () => {
+    if (!def) return false;
+    setStatus("Saving…");
+    try {
+      const data = await api(`/flows/${flowUuid}/definition`, { method: "PUT", body: { definition: def } });
+      setSaved(def);
+      setErrors(data.errors || []);
+      setMeta((m) => ({ ...m, revision: data.revision }));
+      setStatus(`Saved revision ${data.revision}`);
+      return true;
+    } catch (err) {
+      const errs = (err.body && err.body.errors) || [];
+      setErrors(errs.filter((e) => e && typeof e === "object" && "message" in e));
+      setStatus(errs.length ? `Not saved: ${errs.length} problem${errs.length > 1 ? "s" : ""} to fix` : `Not saved: ${err.message}`);
+      return false;
+    }
+  }, [def, flowUuid]);
+
+  const dirty = def !== null && def !== saved;
+  const beforeSim = useCallback(async () => (dirty ? save() : true), [dirty, save]);
+
+  useEffect(() => {
+    const onKey = (e) => {
+      const mod = e.ctrlKey || e.metaKey;
+      if (!mod) return;
+      const inField = /^(INPUT|TEXTAREA|SELECT)$/.test((e.target && e.target.tagName) || "");
+      if (e.key === "s") {
+        e.preventDefault();
+        save();
+      } else if (!inField && e.key.toLowerCase() === "z") {
+        e.preventDefault();
+        if (e.shiftKey) redo();
+        else undo();
+      } else if (!inField && e.key === "y") {
+        e.preventDefault();
+        redo();
+      }
+    };
+    window.addEventListener("keydown", onKey);
+    return () => window.removeEventListener("keydown", onKey);
+  }, [save, undo, redo]);
+
+  useEffect(() => {
+    const warn = (e) => {
+      if (dirty) {
+        e.preventDefault();
+        e.returnValue = "";
+      }
+    };
+    window.addEventListener("beforeunload", warn);
+    return () => window.removeEventListener("beforeunload", warn);
+  }, [dirty]);
+
+  if (loadError) return <p className="fg-load-error" role="alert">{loadError}</p>;
+  if (!def) return <p className="fg-loading">Loading the flow…</p>;
+
+  const editNode = editing ? findNode(def, editing) : null;
+  const flowErrors = errors.filter((e) => !e.node_uuid);
+  const langs = languages(def);
+
+  return (
+    <div className={`fg-editor${showSim ? " with-sim" : ""}${editNode ? " with-panel" : ""}`}>
+      <div className="fg-toolbar" role="toolbar" aria-label="Flow editor">
+        <strong className="fg-title">{meta.name}</strong>
+        <label htmlFor="add-kind" className="sr-only">
+          Node type
+        </label>
+        <select id="add-kind" value={kind} onChange={(e) => setKind(e.target.value)}>
+          {NODE_KINDS.map((k) => (
+            <option key={k.kind} value={k.kind}>
+              {k.label}
+            </option>
+          ))}
+        </select>
+        <button type="button" onClick={addKind} data-action="add-node">
+          + Add node
+        </button>
+        <button type="button" onClick={undo} disabled={!hist.past.length} title="Undo (Ctrl+Z)">
+          Undo
+        </button>
+        <button type="button" onClick={redo} disabled={!hist.future.length} title="Redo (Ctrl+Shift+Z)">
+          Redo
+        </button>
+        <button type="button" onClick={layout}>
+          Auto-layout
+        </button>
+        <label htmlFor="lang" className="sr-only">
+          Language
+        </label>
+        <select
+          id="lang"
+          value={lang}
+          onChange={(e) => {
+            const v = e.target.value;
+            if (v === "__add") {
+              const code = (window.prompt("Language code (ISO 639-3, e.g. fra)") || "").trim().toLowerCase();
+              if (/^[a-z]{3}$/.test(code)) {
+                commit((d) => addLanguage(d, code));
+                setLang(code);
+              }
+            } else setLang(v);
+          }}
+        >
+          <option value="">{`Base language (${def.language || "eng"})`}</option>
+          {langs.map((l) => (
+            <option key={l} value={l}>
+              Translate: {l}
+            </option>
+          ))}
+          <option value="__add">Add a language…</option>
+        </select>
+        <button type="button" onClick={() => setShowRevs((v) => !v)} aria-expanded={showRevs}>
+          Revisions
+        </button>
+        <button type="button" onClick={() => setShowSim((v) => !v)} aria-expanded={showSim} data-action="simulator">
+          Simulator
+        </button>
+        <button type="button" className="primary" onClick={save} disabled={!dirty} data-action="save">
+          Save
+        </button>
+        <span className="fg-status" role="status" data-dirty={dirty ? "1" : "0"}>
+          {status || (dirty ? "Unsaved changes" : `Revision ${meta.revision}`)}
+        </span>
+      </div>
+      {flowErrors.length > 0 && (
+        <ul className="fg-errors fg-flow-errors" role="alert">
+          {flowErrors.map((e, i) => (
+            <li key={i}>{e.field ? `${e.field}: ` : ""}{e.message}</li>
+          ))}
+        </ul>
+      )}
+      {showRevs && (
+        <Revisions
+          flowUuid={flowUuid}
+          onReverted={async () => {
+            await load();
+            setShowRevs(false);
+          }}
+          onClose={() => setShowRevs(false)}
+        />
+      )}
+      <div className="fg-body">
+        <div className="fg-canvas" onKeyDown={(e) => {
+          if (e.key === "Enter" && e.target.closest && e.target.closest(".react-flow__node")) {
+            setEditing(e.target.closest(".react-flow__node").getAttribute("data-id"));
+          }
+        }}>
+          {def.nodes.length === 0 && <p className="fg-empty">This flow is empty: choose a node type and press “Add node”.</p>}
+          <ReactFlow
+            nodes={rfNodes}
+            edges={edges}
+            nodeTypes={nodeTypes}
+            onNodesChange={onNodesChange}
+            onConnect={onConnect}
+            onConnectEnd={onConnectEnd}
+            onNodesDelete={onNodesDelete}
+            onEdgesDelete={onEdgesDelete}
+            onNodeClick={(_e, n) => setEditing(n.id)}
+            deleteKeyCode={["Delete", "Backspace"]}
+            minZoom={0.1}
+            maxZoom={2}
+            fitView
+            onlyRenderVisibleElements={def.nodes.length > 120}
+            proOptions={{ hideAttribution: true }}
+          >
+            <Background gap={20} />
+            <Controls />
+            {def.nodes.length <= 120 && <MiniMap pannable zoomable />}
+          </ReactFlow>
+          <ReadyMarker count={def.nodes.length} />
+        </div>
+        {editNode && (
+          <NodeEditor
+            key={`${editNode.uuid}:${lang}`}
+            node={editNode}
+            def={def}
+            lang={lang}
+            names={names}
+            flows={flows}
+            errors={errorsByNode[editNode.uuid] || NO_ERRORS}
+            onApply={(n) => {
+              commit((d) => replaceNode(d, n));
+              setEditing(null);
+            }}
+            onApplyTranslations={(values) => {
+              commit((d) =>
+                Object.entries(values).reduce((acc, [k, v]) => {
+                  const [uuid, key] = k.split(":");
+                  return setTranslation(acc, lang, uuid, key, v);
+                }, d),
+              );
+              setEditing(null);
+            }}
+            onDelete={() => {
+              commit((d) => deleteNodes(d, [editNode.uuid]));
+              setEditing(null);
+            }}
+            onClose={() => setEditing(null)}
+          />
+        )}
+        {showSim && <Simulator flowUuid={flowUuid} beforeStart={beforeSim} onPath={setPath} onClose={() => { setShowSim(false); setPath(NO_PATH); }} />}
+      </div>
+    </div>
+  );
+}
+
+export default function App({ flowUuid }) {
+  return (
+    <ReactFlowProvider>
+      <Editor flowUuid={flowUuid} />
+    </ReactFlowProvider>
+  );
+}

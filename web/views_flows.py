@@ -1,0 +1,43 @@
+"""Flow pages: the list (create/import/export/archive/start through the API) and the editor shell.
+
+The editor itself is a built bundle (web/static/flowgate/editor/) that talks to /api/v1 with
+the login session, so these views only find the flow and render.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import ensure_csrf_cookie
+
+from channels_app.models import ContactGroup
+from channels_app.workspaces import workspace_for_user
+from flows.models import Flow
+
+
+def _workspace(request: HttpRequest):  # type: ignore[no-untyped-def]
+    workspace = workspace_for_user(request.user)
+    if workspace is None:
+        raise Http404("you are not a member of any workspace")
+    return workspace
+
+
+@login_required
+@ensure_csrf_cookie
+def flow_list(request: HttpRequest) -> HttpResponse:
+    workspace = _workspace(request)
+    archived = request.GET.get("archived") == "1"
+    flows = Flow.objects.filter(workspace=workspace, archived=archived).order_by("name", "id")
+    groups = ContactGroup.objects.filter(workspace=workspace).order_by("name")
+    return render(request, "flows/list.html", {"flows": flows, "archived": archived, "groups": groups})
+
+
+@login_required
+@ensure_csrf_cookie
+def flow_editor(request: HttpRequest, flow_uuid: str) -> HttpResponse:
+    workspace = _workspace(request)
+    flow = Flow.objects.filter(workspace=workspace, uuid=flow_uuid).first()
+    if flow is None:
+        raise Http404("no such flow")
+    return render(request, "flows/editor.html", {"flow": flow})
