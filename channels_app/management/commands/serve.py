@@ -13,6 +13,12 @@ class Command(BaseCommand):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument("--workers", type=int, default=1, help="ASGI worker processes (with REDIS_URL)")
+        parser.add_argument(
+            "--server",
+            choices=("uvicorn", "daphne"),
+            default="uvicorn",
+            help="ASGI server: uvicorn (default, faster under load) or daphne (single process)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         import uvicorn
@@ -30,6 +36,11 @@ class Command(BaseCommand):
             start_in_process(threading.Event())
         self.stdout.write(f"Flowgate is serving on {settings.FLOWGATE_BASE_URL}", ending="\n")
         self.stdout.flush()
+        if options["server"] == "daphne":
+            from daphne.cli import CommandLineInterface
+
+            CommandLineInterface().run(["-b", host, "-p", str(port), "-v", "0", "web.asgi:application"])
+            return
         uvicorn.run(
             "web.asgi:application",
             host=host,
