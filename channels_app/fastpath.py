@@ -39,8 +39,8 @@ from channels_app.views import BadRequest
 logger = logging.getLogger(__name__)
 
 Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
+Receive = Callable[[], Awaitable[Any]]
+Send = Callable[[Any], Awaitable[None]]
 
 ROUTE = re.compile(r"^/c/(?P<slug>[a-z0-9-]+)/(?P<uuid>[0-9a-fA-F-]{36})/receive/?$")
 CHANNEL_CACHE_SECONDS = 10.0
@@ -179,7 +179,7 @@ def _utc(timestamp: float) -> Any:
 class FastIngest:
     """ASGI middleware answering receive webhooks of types that implement `parse_inbound`."""
 
-    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[None]]) -> None:
+    def __init__(self, app: Callable[[Scope, Receive, Send], Awaitable[Any]]) -> None:
         self.app = app
         self.writers: dict[asyncio.AbstractEventLoop, GroupCommitWriter] = {}
         self.channels = _channel_cache

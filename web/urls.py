@@ -6,13 +6,14 @@ from aggregators.handler import rest as handler_rest
 from channels_app.views import channel_webhook
 from web import views, views_connectors, views_flows
 from web.api.urls import api
+from web.auth_views import RateLimitedLoginView
 
 urlpatterns = [
     path("c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>", channel_webhook, name="channel_webhook"),
     path("api/v1/", api.urls),
     path("rest/<str:method>", handler_rest.rest_method, name="handler_rest"),
     path("oauth/token/", handler_rest.oauth_token, name="handler_oauth_token"),
-    path("login/", auth_views.LoginView.as_view(template_name="login.html"), name="login"),
+    path("login/", RateLimitedLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("", views.dashboard, name="dashboard"),
     path("channels/", views.channel_list, name="channel_list"),

@@ -96,8 +96,8 @@ def map_answer(
     try:
         payload = load(body, content_type, mapping.format)
     except PayloadError as exc:
-        error = f"HTTP {status_code}: {_snippet(body)}" if http_failed else f"unreadable answer: {exc}"
-        return SendResult("failed", error=error, http_status=status_code, retryable=retryable)
+        reason = f"HTTP {status_code}: {_snippet(body)}" if http_failed else f"unreadable answer: {exc}"
+        return SendResult("failed", error=reason, http_status=status_code, retryable=retryable)
     items = items_of(mapping, payload)
     first = map_item(mapping, payload, items[0])
     ids = [i for i in (map_item(mapping, payload, it).get("message_id") for it in items) if i]

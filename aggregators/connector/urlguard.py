@@ -20,7 +20,7 @@ Resolver = Callable[[str, int], list[str]]
 
 
 def _system_resolve(host: str, port: int) -> list[str]:
-    return [info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
+    return [str(info[4][0]) for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)]
 
 
 def allow_private_from_env() -> bool:

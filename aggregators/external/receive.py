@@ -21,9 +21,9 @@ def inbound_request(request: HttpRequest) -> InboundRequest:
     return InboundRequest(
         method=request.method or "GET",
         content_type=content_type,
-        query={k: v for k, v in request.GET.items()},
+        query={k: str(v) for k, v in request.GET.items()},
         body=b"" if content_type == "multipart/form-data" else request.body,
-        form={k: v for k, v in request.POST.items()} if content_type == "multipart/form-data" else None,
+        form={k: str(v) for k, v in request.POST.items()} if content_type == "multipart/form-data" else None,
     )
 
 

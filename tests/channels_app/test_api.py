@@ -154,3 +154,27 @@ def test_ui_login_and_add_channel_form(client, workspace, aggregator) -> None:
     assert "From the form" in detail and "hidden-key" not in detail and "/receive" in detail
     log = client.get("/messages/").content.decode()
     assert 'id="msg-log"' in log
+
+
+def test_login_is_rate_limited_per_account_and_address(client, workspace) -> None:
+    for _ in range(5):
+        response = client.post("/login/", {"username": "admin@test.org", "password": "wrong"})
+        assert response.status_code == 200 and "Wrong email or password" in response.content.decode()
+    response = client.post("/login/", {"username": "admin@test.org", "password": "secret-pass"})
+    assert response.status_code == 429 and response["Retry-After"] == "300"
+    assert "Too many failed attempts" in response.content.decode()
+    # another account from the same address is not locked out
+    from channels_app.workspaces import create_workspace
+
+    create_workspace(name="Other", email="other@test.org", password="pw")
+    assert client.post("/login/", {"username": "other@test.org", "password": "pw"}).status_code == 302
+
+
+def test_ui_forms_require_csrf(workspace) -> None:
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    assert strict.post("/login/", {"username": "admin@test.org", "password": "secret-pass"}).status_code == 403
+    assert strict.login(username="admin@test.org", password="secret-pass")
+    response = strict.post("/api/v1/messages", {"to": "+250788123123", "text": "x"}, content_type="application/json")
+    assert response.status_code == 403 and "CSRF" in response.json()["error"]
