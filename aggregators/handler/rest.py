@@ -103,6 +103,16 @@ def _merge(params: dict[str, Any], key: str, value: Any) -> None:
         params[key.upper()] = value
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def read_params(request: HttpRequest) -> dict[str, Any]:
     params: dict[str, Any] = {}
     for key, value in request.GET.items():
@@ -121,6 +131,8 @@ def read_params(request: HttpRequest) -> dict[str, Any]:
         else:
             for key, value in request.POST.items():
                 _merge(params, key, value)
+    if _has_nul(params):  # the database cannot store NUL characters
+        raise RestError("INVALID_REQUEST", "parameters must not contain NUL characters")
     return params
 
 

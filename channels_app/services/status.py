@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -92,3 +93,66 @@ def update_status(
         webhooks.emit_msg_status([locked])
     msg.refresh_from_db()
     return True
+
+
+@dataclass(frozen=True)
+class StatusUpdate:
+    msg_id: int
+    status: str
+    error: str = ""
+    data: dict[str, Any] | None = None
+
+
+def update_statuses(*, updates: list[StatusUpdate], source: str = "callback") -> list[bool]:
+    """`update_status` for a batch (e.g. SMPP receipts): same forward-only rule, a few statements.
+
+    Returns, per update, whether it was applied; unknown message ids count as ignored.
+    """
+    for u in updates:
+        if u.status not in SETTABLE:
+            raise ValueError(f"unknown status {u.status!r}")
+    applied: list[bool] = []
+    with transaction.atomic():
+        locked = {
+            m.id: m
+            for m in Msg.objects.select_for_update()
+            .select_related("channel")
+            .filter(id__in={u.msg_id for u in updates})
+            .order_by("id")
+        }
+        now = timezone.now()
+        events: list[MsgEvent] = []
+        changed: dict[int, Msg] = {}
+        for u in updates:
+            msg = locked.get(u.msg_id)
+            if msg is None:
+                applied.append(False)
+                continue
+            current, new = MsgStatus(msg.status), MsgStatus(u.status)
+            ignored = current in FINAL_STATUSES or STATUS_ORDER[new] < STATUS_ORDER.get(current, 0)
+            ignored = ignored or (current == new and not u.error)
+            description = ("ignored: message is already " + current) if ignored else u.error
+            events.append(MsgEvent(msg=msg, event_type=source, status=new, description=description, data=u.data or {}))
+            applied.append(not ignored)
+            if ignored:
+                continue
+            msg.status, msg.modified_on = new, now
+            if new in (MsgStatus.FAILED, MsgStatus.ERRORED):
+                msg.error = u.error or msg.error or "failed at the provider"
+            if new in (MsgStatus.SENT, MsgStatus.DELIVERED) and msg.sent_on is None:
+                msg.sent_on = now
+            if new == MsgStatus.DELIVERED:
+                msg.delivered_on = now
+            changed[msg.id] = msg
+        MsgEvent.objects.bulk_create(events)
+        if changed:
+            fields = ["status", "error", "sent_on", "delivered_on", "modified_on"]
+            Msg.objects.bulk_update(list(changed.values()), fields, batch_size=500)
+            for msg in changed.values():
+                realtime.publish(msg.workspace_id, realtime.msg_event(msg))
+            by_workspace: dict[int, list[Msg]] = {}
+            for msg in changed.values():
+                by_workspace.setdefault(msg.workspace_id, []).append(msg)
+            for msgs in by_workspace.values():
+                webhooks.emit_msg_status(msgs)
+    return applied

@@ -226,3 +226,9 @@ def test_channel_api_edits_keep_the_code(api, client, token) -> None:
         "/api/v1/channels", data={"type": "HX", "name": "x", "config": {}}, content_type="application/json"
     )
     assert created.status_code == 400
+
+
+def test_nul_characters_are_a_clear_400(client, token, api) -> None:
+    _error(_add(client, token, NAME="bad\x00name"), 400, "INVALID_REQUEST")
+    response = api.post("/api/v1/tokens/apps", data={"name": "a\x00b"}, content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]

@@ -89,7 +89,10 @@ def place_call(request: HttpRequest, payload: CallIn) -> Any:
     channel = get_or_404(Channel, request, payload.channel, is_active=True)
     try:
         call = placing.place_call(
-            channel=channel, to=payload.to, user=_user(request, payload.user), extension=payload.extension or ""
+            channel=channel,
+            to=payload.to,
+            user=_user(request, payload.user),
+            extension=payload.extension or "",
         )
     except services.CallError as exc:
         return 400, {"error": str(exc)}
@@ -138,7 +141,10 @@ def set_agent_phone(request: HttpRequest, payload: AgentPhoneIn) -> Any:
         return 400, {"error": "this API token has no user: log in or use a user's token"}
     try:
         return services.set_agent_phone(
-            user=user, extension=payload.extension, phone_home=payload.phone_home, takes_incoming=payload.takes_incoming
+            user=user,
+            extension=payload.extension,
+            phone_home=payload.phone_home,
+            takes_incoming=payload.takes_incoming,
         )
     except services.CallError as exc:
         return 400, {"error": str(exc)}

@@ -21,7 +21,7 @@ def list_contacts(
     qs = Contact.objects.filter(workspace=request.workspace).prefetch_related("urns").order_by("-id")  # type: ignore[attr-defined]
     if search:
         qs = qs.filter(Q(name__icontains=search) | Q(urns__identity__icontains=search)).distinct()
-    limit = max(1, min(limit, 1000))
+    limit, offset = max(1, min(limit, 1000)), max(0, offset)
     return [contact_payload(c) for c in qs[offset : offset + limit]]
 
 

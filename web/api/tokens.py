@@ -93,7 +93,7 @@ def list_tokens(request: HttpRequest) -> dict[str, Any]:
 def issue_app_token(request: HttpRequest, payload: AppTokenIn) -> Any:
     """Install a handler app: the answer holds its tokens, shown this once."""
     name, scope = payload.name.strip()[:64], " ".join(payload.scope.replace(",", " ").split())
-    if not name or not scope or len(scope) > 255:
+    if not name or not scope or len(scope) > 255 or not (name + scope).isprintable():
         return 400, {"error": "give a name and a scope (e.g. messageservice)"}
     app, refresh = AppToken.issue(workspace=request.workspace, name=name, scope=scope)  # type: ignore[attr-defined]
     return 201, {**_app(app), **token_payload(app, refresh)}

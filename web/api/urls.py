@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -45,3 +46,14 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(request, {"error": "invalid request", "errors": exc.errors}, status=400)
+
+
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: DataError) -> HttpResponse:
+    # What the database refuses (a NUL character, an over-long or out-of-range value) is the
+    # client's input, not our failure.
+    return api.create_response(
+        request,
+        {"error": "invalid data: a value is too long, out of range or contains a NUL character"},
+        status=400,
+    )
