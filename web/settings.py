@@ -149,6 +149,8 @@ FLOWGATE_ALLOW_PRIVATE_URLS = _env_flag("FLOWGATE_ALLOW_PRIVATE_URLS", not REDIS
 FLOWGATE_BASE_URL = os.environ.get("FLOWGATE_BASE_URL", "http://127.0.0.1:8000")
 # Receive webhooks take the lean ASGI path (channels_app.fastpath) on PostgreSQL.
 FLOWGATE_FAST_INGEST = _env_flag("FLOWGATE_FAST_INGEST", True)
+# API requests per token (or per logged-in user); over it: 429 with Retry-After.
+FLOWGATE_API_RATE = os.environ.get("FLOWGATE_API_RATE", "6000/m")
 # Inbound messages with the same channel, URN and text within this window are stored once.
 FLOWGATE_INBOUND_DEDUPE_SECONDS = int(os.environ.get("FLOWGATE_INBOUND_DEDUPE_SECONDS", "5"))
 # How many messages one send/handle job claims.

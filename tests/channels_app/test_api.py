@@ -178,3 +178,17 @@ def test_ui_forms_require_csrf(workspace) -> None:
     assert strict.login(username="admin@test.org", password="secret-pass")
     response = strict.post("/api/v1/messages", {"to": "+250788123123", "text": "x"}, content_type="application/json")
     assert response.status_code == 403 and "CSRF" in response.json()["error"]
+
+
+def test_api_rate_limit_per_token_answers_429_with_retry_after(api, settings, workspace) -> None:
+    settings.FLOWGATE_API_RATE = "3/m"
+    assert [api.get("/api/v1/channels").status_code for _ in range(3)] == [200, 200, 200]
+    response = api.get("/api/v1/channels")
+    assert response.status_code == 429 and int(response["Retry-After"]) > 0
+    # another token has its own budget
+    from django.test import Client
+
+    from channels_app.models import APIToken
+
+    _, key = APIToken.issue(workspace=workspace, name="second")
+    assert Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/channels").status_code == 200

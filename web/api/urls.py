@@ -10,12 +10,14 @@ from web.api import connectors
 from web.api import templates, tokens, webhooks
 from web.api import calls
 from web.api.auth import SessionOrToken
+from web.api.throttle import TokenRateThrottle
 
 api = NinjaAPI(
     title="Flowgate API",
     version="1",
     description="Channels, contacts, messages and flows. Authenticate with `Authorization: Token <key>`.",
     auth=SessionOrToken(),
+    throttle=[TokenRateThrottle()],
     urls_namespace="api",
 )
 api.add_router("/channels", channels.router)
