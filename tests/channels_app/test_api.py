@@ -192,3 +192,16 @@ def test_api_rate_limit_per_token_answers_429_with_retry_after(api, settings, wo
 
     _, key = APIToken.issue(workspace=workspace, name="second")
     assert Client(HTTP_AUTHORIZATION=f"Token {key}").get("/api/v1/channels").status_code == 200
+
+
+def test_message_list_cursor_pages_are_stable(api, ex_channel, client) -> None:
+    for n in range(5):
+        client.post(f"/c/ex/{ex_channel.uuid}/receive", {"from": "+250788123123", "text": f"m{n}"})
+    first = api.get("/api/v1/messages?limit=2")
+    assert [m["text"] for m in first.json()] == ["m4", "m3"]
+    client.post(f"/c/ex/{ex_channel.uuid}/receive", {"from": "+250788123123", "text": "newer"})
+    second = api.get(f"/api/v1/messages?limit=2&cursor={first['X-Next-Cursor']}")
+    assert [m["text"] for m in second.json()] == ["m2", "m1"]  # the new message does not shift pages
+    last = api.get(f"/api/v1/messages?limit=2&cursor={second['X-Next-Cursor']}")
+    assert [m["text"] for m in last.json()] == ["m0"] and "X-Next-Cursor" not in last
+    assert api.get("/api/v1/messages?cursor=abc").status_code == 400

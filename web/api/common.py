@@ -20,3 +20,21 @@ def get_or_404(model: type[M], request: HttpRequest, object_uuid: Any, **filters
     if found is None:
         raise HttpError(404, f"{model.__name__.lower()} not found")
     return found
+
+
+def keyset_page(request: HttpRequest, qs: Any, *, cursor: str, limit: int, response: Any) -> list[Any]:
+    """Newest-first pages that stay stable while rows are added: `cursor` is the last id seen.
+
+    The next page's cursor is sent in the `X-Next-Cursor` header (absent on the last page), so
+    list endpoints keep returning plain JSON arrays.
+    """
+    limit = max(1, min(limit, 1000))
+    if cursor:
+        if not cursor.isdigit():
+            raise HttpError(400, "cursor must be the X-Next-Cursor value of the previous page")
+        qs = qs.filter(id__lt=int(cursor))
+    rows = list(qs.order_by("-id")[: limit + 1])
+    if len(rows) > limit:
+        rows = rows[:limit]
+        response["X-Next-Cursor"] = str(rows[-1].id)
+    return rows

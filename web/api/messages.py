@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
 from channels_app.models import Channel, Msg
@@ -11,7 +11,7 @@ from channels_app.services.messages import message_payload
 from channels_app.services.send import SendError, queue_message
 from channels_app.services.templates import TemplateError, send_template
 from channels_app.services.threads import message_thread
-from web.api.common import get_or_404
+from web.api.common import get_or_404, keyset_page
 from web.api.schemas import ErrorOut, MessageDetailOut, MessageIn, MessageOut
 
 router = Router(tags=["messages"])
@@ -20,6 +20,7 @@ router = Router(tags=["messages"])
 @router.get("", response=list[MessageOut])
 def list_messages(
     request: HttpRequest,
+    response: HttpResponse,
     direction: str = "",
     status: str = "",
     channel: str = "",
@@ -28,7 +29,9 @@ def list_messages(
     before: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
+    cursor: str = "",
 ) -> list[dict[str, Any]]:
+    """Newest first. Page with `cursor` (the `X-Next-Cursor` header of the previous page)."""
     qs = Msg.objects.filter(workspace=request.workspace).select_related("channel", "contact", "response_to")  # type: ignore[attr-defined]
     if direction:
         qs = qs.filter(direction=direction)
@@ -42,8 +45,10 @@ def list_messages(
         qs = qs.filter(created_on__gt=_utc(after, "after"))
     if before:
         qs = qs.filter(created_on__lt=_utc(before, "before"))
+    if cursor or not offset:
+        return [message_payload(m) for m in keyset_page(request, qs, cursor=cursor, limit=limit, response=response)]
     limit, offset = max(1, min(limit, 1000)), max(0, offset)
-    return [message_payload(m) for m in qs.order_by("-created_on", "-id")[offset : offset + limit]]
+    return [message_payload(m) for m in qs.order_by("-id")[offset : offset + limit]]
 
 
 def _utc(value: datetime, name: str) -> datetime:
