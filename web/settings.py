@@ -137,6 +137,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns about a missing root; files come from the apps
 WHITENOISE_USE_FINDERS = True
 
 # --- limits and behaviour -----------------------------------------------------------------

@@ -52,9 +52,11 @@ def test_serve_process_answers_http_websockets_and_receive(server, ex_channel, c
         cookie = f"sessionid={client.cookies['sessionid'].value}"
         with connect(f"ws://127.0.0.1:{port}/ws/events/", additional_headers={"Cookie": cookie}) as ws:
             assert json.loads(ws.recv(timeout=10))["kind"] == "hello"
-        with pytest.raises(Exception):  # noqa: B017  anonymous sockets are refused
-            with connect(f"ws://127.0.0.1:{port}/ws/events/") as ws:
-                ws.recv(timeout=5)
+        with (  # anonymous sockets are refused
+            pytest.raises(Exception),  # noqa: B017
+            connect(f"ws://127.0.0.1:{port}/ws/events/") as ws,
+        ):
+            ws.recv(timeout=5)
     finally:
         process.terminate()
         process.wait(10)

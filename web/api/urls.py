@@ -5,10 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from web.api import channels, contacts, flows, messages
-from web.api import connectors
-from web.api import templates, tokens, webhooks
-from web.api import calls
+from web.api import calls, channels, connectors, contacts, flows, messages, templates, tokens, webhooks
 from web.api.auth import SessionOrToken
 from web.api.throttle import TokenRateThrottle
 
