@@ -167,6 +167,8 @@ FLOWGATE_INPROCESS_WORKER = _env_flag("FLOWGATE_INPROCESS_WORKER", not REDIS_URL
 
 # Called with each inbound message once its contact is known (the flow engine plugs in here).
 FLOWGATE_INBOUND_HANDLERS: list[str] = ["flows.services.inbound.handle_inbound"]
+# Called as handler(contact=, event=, channel=) for opt-outs and call events (flow triggers).
+FLOWGATE_CONTACT_EVENT_HANDLERS: list[str] = ["flows.services.inbound.on_contact_event"]
 # Dotted paths of functions the scheduler calls every tick (about 15 s) besides the sweeper.
 FLOWGATE_PERIODIC_JOBS: list[str] = ["flows.jobs.fire_waits"]
 FLOWGATE_PERIODIC_JOBS.append("aggregators.xc.jobs.poll_statuses")

@@ -207,4 +207,15 @@ def stop_contact(*, channel: Channel, sender: str) -> Contact:
     contact, _ = get_or_create_contact(workspace_id=channel.workspace_id, identity=identity)
     contact.status = Contact.Status.STOPPED
     contact.save(update_fields=["status", "modified_on"])
+    contact_event(contact=contact, event="opt_out", channel=channel)
     return contact
+
+
+def contact_event(*, contact: Contact, event: str, channel: Channel | None = None) -> None:
+    """Tell the plugged-in handlers (flows' opt-out / call triggers) that something happened."""
+    for path in getattr(settings, "FLOWGATE_CONTACT_EVENT_HANDLERS", []):
+        try:
+            with transaction.atomic():
+                import_string(path)(contact=contact, event=event, channel=channel)
+        except Exception:
+            logger.exception("contact event handler %s failed for %s", path, event)

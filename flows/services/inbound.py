@@ -85,3 +85,9 @@ def fire_contact_trigger(*, contact: Contact, trigger_type: str, channel: Channe
     kind = "channel" if trigger_type in ("missed_call", "incoming_call") else "optin"
     FlowRunner(workspace=contact.workspace).start(contact=contact, flow=trigger.flow, trigger={"type": kind})
     return True
+
+
+def on_contact_event(*, contact: Contact, event: str, channel: Channel | None = None) -> None:
+    """settings.FLOWGATE_CONTACT_EVENT_HANDLERS entry: opt-out and call events fire their triggers."""
+    if event in ("opt_in", "opt_out", "missed_call", "incoming_call"):
+        fire_contact_trigger(contact=contact, trigger_type=event, channel=channel)
