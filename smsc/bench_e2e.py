@@ -66,14 +66,20 @@ class _ReceiptSink(asyncio.Protocol):
 
     def _receipt(self, mid: bytes) -> bytes:
         self.seq += 1
-        text = b"id:" + mid + b" sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:DELIVRD err:000 text:"
+        text = (
+            b"id:"
+            + mid
+            + b" sub:001 dlvrd:001 submit date:2401011200 done date:2401011201 stat:DELIVRD err:000 text:"
+        )
         body = (
             b"\0"  # service_type
             + b"\x01\x01250788123123\0"  # source ton/npi/addr (the handset)
             + b"\x01\x01250788000000\0"  # destination (us)
             + bytes([0x04, 0, 0])  # esm_class = SMSC delivery receipt, protocol_id, priority
             + b"\0\0"  # schedule_delivery_time, validity_period
-            + bytes([0, 0, 0, 0, len(text)])  # registered_delivery, replace, data_coding, default id, sm_length
+            + bytes(
+                [0, 0, 0, 0, len(text)]
+            )  # registered_delivery, replace, data_coding, default id, sm_length
             + text
         )
         return _HDR.pack(16 + len(body), DELIVER_SM, 0, self.seq) + body
@@ -104,7 +110,13 @@ def _setup(port: int, messages: int, window: int) -> tuple[int, int]:
         name="bench SMSC",
         address="+250788000000",
         country="RW",
-        config={"host": "127.0.0.1", "port": port, "system_id": "bench", "password": "bench", "window": window},
+        config={
+            "host": "127.0.0.1",
+            "port": port,
+            "system_id": "bench",
+            "password": "bench",
+            "window": window,
+        },
     )
     contact, urn = get_or_create_contact(workspace_id=workspace.id, identity="tel:+250788123123")
     now = timezone.now()
@@ -201,7 +213,9 @@ def run(messages: int = 20_000, window: int = 100, batch: int = 500, timeout: fl
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--messages", type=int, default=20_000)
     parser.add_argument("--window", type=int, default=100)
     parser.add_argument("--batch", type=int, default=500)

@@ -160,7 +160,10 @@ def claim(*, channel_id: int, limit: int) -> list[Msg]:
     """Queued messages marked `wired` and committed before any of them is written to the SMSC."""
     channel = Channel.objects.get(id=channel_id)
     with transaction.atomic():  # one transaction, so a retried call cannot strand claimed rows
-        return send.claim_batch(channel, limit)
+        batch = send.claim_batch(channel, limit)
+    for msg in batch:
+        msg.channel = channel  # spares the status events one channel query per message
+    return batch
 
 
 def to_sms(msg: Msg) -> OutboundSms:
@@ -171,15 +174,20 @@ def to_sms(msg: Msg) -> OutboundSms:
 
 def to_send_result(result: SubmitResult, *, resend_unacknowledged: bool) -> SendResult:
     if result.outcome == "accepted":
-        return SendResult(ok=True, external_id=result.message_ids[0] if result.message_ids else None,
-                          parts=result.parts)
+        return SendResult(
+            ok=True, external_id=result.message_ids[0] if result.message_ids else None, parts=result.parts
+        )
     if result.outcome == "unacknowledged":
         return SendResult(
             ok=False,
             retryable=resend_unacknowledged,
             parts=result.parts,
             error=f"{UNKNOWN_PREFIX}: {result.error}; "
-            + ("sent again (resend_unacknowledged)" if resend_unacknowledged else "not resent to avoid a duplicate"),
+            + (
+                "sent again (resend_unacknowledged)"
+                if resend_unacknowledged
+                else "not resent to avoid a duplicate"
+            ),
         )
     return SendResult(ok=False, retryable=result.retryable, parts=result.parts, error=result.error)
 
@@ -215,7 +223,9 @@ def _flag_unknown(msg_ids: list[int]) -> None:
 def recover_in_flight(*, channel_id: int, resend_unacknowledged: bool = False) -> int:
     """Messages a previous supervisor claimed but never recorded: the unacknowledged rule."""
     batch = list(
-        Msg.objects.filter(channel_id=channel_id, direction=Direction.OUT, status=MsgStatus.WIRED).order_by("id")
+        Msg.objects.filter(channel_id=channel_id, direction=Direction.OUT, status=MsgStatus.WIRED).order_by(
+            "id"
+        )
     )
     if not batch:
         return 0
@@ -270,34 +280,48 @@ def apply_receipts(*, channel_id: int, receipts: list[Receipt]) -> list[bool]:
     changed: list[SubmittedPart] = []
     for receipt in receipts:
         # Exact spelling first: an id such as "12345" is valid hex and decimal at once.
-        part = next((by_id[v][0] for v in id_variants(receipt.message_id) if v in by_id), None)
-        matched.append(part is not None)
-        if part is None:
+        found = next((by_id[v][0] for v in id_variants(receipt.message_id) if v in by_id), None)
+        matched.append(found is not None)
+        if found is None:
             continue
+        part = found
         part.stat = receipt.stat[:16]
         changed.append(part)
-        if receipt.outcome != "other":
-            touched[part.msg_id] = (receipt, part)
+        earlier = touched.get(part.msg_id)
+        if receipt.outcome != "other" and not (earlier and earlier[0].outcome == "failed"):
+            touched[part.msg_id] = (receipt, part)  # one failed part fails the message
     if not changed:
         return matched
     with transaction.atomic():
-        SubmittedPart.objects.bulk_update(changed, ["stat"], batch_size=1000)
-        msgs = {m.id: m for m in Msg.objects.filter(id__in=touched)}
-        multi = [mid for mid, m in msgs.items() if m.parts > 1]
+        by_stat: dict[str, set[int]] = {}
+        for part in changed:
+            by_stat.setdefault(part.stat, set()).add(part.id)
+        for stat, ids in by_stat.items():
+            SubmittedPart.objects.filter(id__in=ids).update(stat=stat)
+        parts_of = dict(Msg.objects.filter(id__in=touched).values_list("id", "parts"))
+        multi = [mid for mid, n in parts_of.items() if n > 1]
         stats: dict[int, list[str]] = {}
         for mid, stat in SubmittedPart.objects.filter(msg_id__in=multi).values_list("msg_id", "stat"):
             stats.setdefault(mid, []).append(stat)
+        updates: list[status.StatusUpdate] = []
+        partial: list[MsgEvent] = []
         for msg_id, (receipt, part) in touched.items():
-            msg = msgs[msg_id]
+            n = parts_of.get(msg_id, 1)
             data = {"id": receipt.message_id, "stat": receipt.stat, "err": receipt.error, "part": part.part}
             if receipt.outcome == "failed":
                 error = f"SMSC receipt {receipt.stat}" + (f" err:{receipt.error}" if receipt.error else "")
-                status.update_status(msg=msg, status=MsgStatus.FAILED, error=error, source="smpp_receipt", data=data)
-            elif msg.parts <= 1 or (
-                len(stats.get(msg_id, [])) >= msg.parts and all(s == "DELIVRD" for s in stats[msg_id])
-            ):
-                status.update_status(msg=msg, status=MsgStatus.DELIVERED, source="smpp_receipt", data=data)
+                updates.append(status.StatusUpdate(msg_id, MsgStatus.FAILED, error, data))
+            elif n <= 1 or (len(stats.get(msg_id, [])) >= n and all(s == "DELIVRD" for s in stats[msg_id])):
+                updates.append(status.StatusUpdate(msg_id, MsgStatus.DELIVERED, "", data))
             else:
-                MsgEvent.objects.create(msg=msg, event_type="smpp_receipt", status=msg.status, data=data,
-                                        description=f"part {part.part} of {msg.parts} delivered")
+                partial.append(
+                    MsgEvent(
+                        msg_id=msg_id,
+                        event_type="smpp_receipt",
+                        data=data,
+                        description=f"part {part.part} of {n} delivered",
+                    )
+                )
+        MsgEvent.objects.bulk_create(partial)
+        status.update_statuses(updates=updates, source="smpp_receipt")
     return matched

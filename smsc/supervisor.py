@@ -33,10 +33,11 @@ from typing import Any, TypeVar
 
 from django.db import OperationalError, connection
 
+from channels_app import realtime
 from smsc import services
 from smsc.concat import MOMessage
 from smsc.dlr import Receipt
-from smsc.link import LinkStatus, SmppLink, SubmitResult
+from smsc.link import SmppLink, SubmitResult
 
 log = logging.getLogger("smsc.supervisor")
 
@@ -55,6 +56,7 @@ class SupervisorOptions:
     receipt_retry_pause: float = 0.1
     stale_seconds: float = services.STALE_SECONDS
     db_threads: int = 4
+    concurrent_records: int = 1  # batches recorded side by side (more only helps a slow database)
     # LinkConfig fields to force on every link (tests use short reconnect/response timeouts).
     link_overrides: dict[str, Any] = field(default_factory=dict)
 
@@ -133,8 +135,11 @@ class ChannelRunner:
             resend_unacknowledged=self.resend_unacknowledged,
         )
         if self.recovered:
-            log.warning("channel %s: %d messages left in flight by a previous run marked", channel.uuid,
-                        self.recovered)
+            log.warning(
+                "channel %s: %d messages left in flight by a previous run marked",
+                channel.uuid,
+                self.recovered,
+            )
         config = services.link_config(channel=channel, **self.opts.link_overrides)
         self.link = SmppLink(
             config,
@@ -190,14 +195,16 @@ class ChannelRunner:
     async def _pump(self) -> None:
         link = self.link
         assert link is not None
-        recording: asyncio.Task[None] | None = None
+        recording: list[asyncio.Task[None]] = []
         try:
             while not self.stopping:
                 if not link.is_bound:
                     await link.wait_bound(self.opts.poll_interval)
                     continue
                 try:
-                    batch = await self.db(services.claim, channel_id=self.channel_id, limit=self.opts.batch_size)
+                    batch = await self.db(
+                        services.claim, channel_id=self.channel_id, limit=self.opts.batch_size
+                    )
                 except Exception:
                     log.exception("channel %s: claiming messages failed", self.channel_id)
                     await asyncio.sleep(1.0)
@@ -206,12 +213,14 @@ class ChannelRunner:
                     await asyncio.sleep(self.opts.poll_interval)
                     continue
                 results = await asyncio.gather(*(self._submit(m) for m in batch))
-                if recording is not None:
-                    await recording
-                recording = asyncio.create_task(self._record(batch, list(results)))
+                # Batches hold disjoint rows, so a few may be recorded side by side.
+                recording = [t for t in recording if not t.done()]
+                if len(recording) >= self.opts.concurrent_records:
+                    await recording.pop(0)
+                recording.append(asyncio.create_task(self._record(batch, list(results))))
         finally:
-            if recording is not None:
-                await recording
+            for task in recording:
+                await task
 
     async def _submit(self, msg: Any) -> SubmitResult:
         assert self.link is not None
@@ -236,7 +245,9 @@ class ChannelRunner:
             except Exception:
                 # The database is down: keep the outcomes in memory and try again (they are
                 # the only record of which messages reached the SMSC).
-                log.exception("channel %s: recording %d outcomes failed, retrying", self.channel_id, len(batch))
+                log.exception(
+                    "channel %s: recording %d outcomes failed, retrying", self.channel_id, len(batch)
+                )
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 10.0)
 
@@ -275,7 +286,9 @@ class ChannelRunner:
                 if ok or now >= deadline:
                     if not ok:
                         self.unmatched_receipts += 1
-                        log.warning("channel %s: receipt for unknown id %s", self.channel_id, receipt.message_id)
+                        log.warning(
+                            "channel %s: receipt for unknown id %s", self.channel_id, receipt.message_id
+                        )
                     if not fut.done():
                         fut.set_result(ok)
                 else:
@@ -290,13 +303,18 @@ class ChannelRunner:
             self.state_changed.clear()
             try:
                 owned = await self.db(
-                    services.save_link_status, channel_id=self.channel_id, owner=self.sup.owner, stats=self.stats()
+                    services.save_link_status,
+                    channel_id=self.channel_id,
+                    owner=self.sup.owner,
+                    stats=self.stats(),
                 )
             except Exception:
                 log.exception("channel %s: could not save the link status", self.channel_id)
                 continue
             if not owned:
-                log.error("channel %s: another supervisor took this link over; stopping it here", self.channel_id)
+                log.error(
+                    "channel %s: another supervisor took this link over; stopping it here", self.channel_id
+                )
                 self.lost_ownership = True
                 return
 
@@ -313,6 +331,9 @@ class Supervisor:
         self._stop.set()
 
     async def run(self) -> None:
+        # Status events from the DB threads are handed to this loop instead of each one
+        # spinning up an event loop of its own (async_to_sync) to reach the channel layer.
+        realtime.register_server_loop(asyncio.get_running_loop())
         try:
             while not self._stop.is_set():
                 try:

@@ -34,18 +34,35 @@ class SmppType(ChannelType):
             choices=("transceiver", "transmitter", "receiver", "pair"),
             help="pair = one transmitter and one receiver connection",
         ),
-        ConfigField("source_ton", "Source TON", "int", help="empty: 1 for a number, 5 for an alphanumeric sender"),
-        ConfigField("source_npi", "Source NPI", "int", help="empty: 1 for a number, 0 for an alphanumeric sender"),
+        ConfigField(
+            "source_ton", "Source TON", "int", help="empty: 1 for a number, 5 for an alphanumeric sender"
+        ),
+        ConfigField(
+            "source_npi", "Source NPI", "int", help="empty: 1 for a number, 0 for an alphanumeric sender"
+        ),
         ConfigField("window", "Window", "int", default=100, help="submit_sm in flight without an answer"),
         ConfigField("max_tps", "Max messages per second", "int", default=0, help="0 means no limit"),
         ConfigField(
-            "encoding", "Encoding", "choice", default="auto", choices=("auto", "gsm7", "latin1", "ucs2", "ascii")
+            "encoding",
+            "Encoding",
+            "choice",
+            default="auto",
+            choices=("auto", "gsm7", "latin1", "ucs2", "ascii"),
         ),
         ConfigField(
-            "concatenation", "Long messages", "choice", default="udh", choices=("udh", "udh16", "sar", "payload")
+            "concatenation",
+            "Long messages",
+            "choice",
+            default="udh",
+            choices=("udh", "udh16", "sar", "payload"),
         ),
         ConfigField(
-            "tls", "TLS", "choice", default="no", choices=("no", "yes", "insecure"), help="insecure = no cert check"
+            "tls",
+            "TLS",
+            "choice",
+            default="no",
+            choices=("no", "yes", "insecure"),
+            help="insecure = no cert check",
         ),
         ConfigField(
             "resend_unacknowledged",

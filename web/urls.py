@@ -4,7 +4,7 @@ from django.views.generic import RedirectView
 
 from aggregators.handler import rest as handler_rest
 from channels_app.views import channel_webhook
-from web import views, views_connectors, views_flows
+from web import views, views_calls, views_connectors, views_flows, views_screens
 from web.api.urls import api
 from web.auth_views import RateLimitedLoginView
 
@@ -15,7 +15,7 @@ urlpatterns = [
     path("oauth/token/", handler_rest.oauth_token, name="handler_oauth_token"),
     path("login/", RateLimitedLoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
-    path("", views.dashboard, name="dashboard"),
+    path("", views_screens.dashboard, name="dashboard"),
     path("channels/", views.channel_list, name="channel_list"),
     path("channels/add/", views.channel_type_list, name="channel_add"),
     # XC's form comes from the chosen connector's fields: this route wins over the generic one.
@@ -25,11 +25,26 @@ urlpatterns = [
     path("connectors/upload/", views_connectors.connector_upload, name="connector_upload"),
     path("connectors/console/", views_connectors.connector_console, name="connector_console"),
     path("connectors/<str:ref>/", views_connectors.connector_detail, name="connector_detail"),
-    path("channels/<uuid:channel_uuid>/", views.channel_detail, name="channel_detail"),
-    path("messages/", views.message_log, name="message_log"),
-    path("messages/<uuid:msg_uuid>/", views.message_detail, name="message_detail"),
+    path("channels/<uuid:channel_uuid>/", views_screens.channel_detail, name="channel_detail"),
+    path(
+        "channels/<uuid:channel_uuid>/test-message",
+        views_screens.channel_test_message,
+        name="channel_test_message",
+    ),
+    path("messages/", views_screens.message_log, name="message_log"),
+    path("messages/<uuid:msg_uuid>/", views_screens.message_detail, name="message_detail"),
+    path("triggers/", views_screens.trigger_list, name="trigger_list"),
+    path("triggers/<uuid:trigger_uuid>/delete", views_screens.trigger_delete, name="trigger_delete"),
+    path("settings/api-keys/", views_screens.token_list, name="token_list"),
+    path("settings/api-keys/<int:token_id>/revoke", views_screens.token_revoke, name="token_revoke"),
     path("demo/aggregator/send", views.demo_aggregator_send, name="demo_aggregator_send"),
     path("healthz", views.healthz, name="healthz"),
+    path("calls/", views_calls.call_log, name="call_log"),
+    path("calls/agent/", views_calls.agent_phone, name="call_agent_phone"),
+    path("calls/<uuid:call_uuid>/", views_calls.call_detail, name="call_detail"),
+    path("contacts/", views_calls.contact_list, name="contact_list"),
+    path("contacts/<uuid:contact_uuid>/", views_calls.contact_detail, name="contact_detail"),
+    path("contacts/<uuid:contact_uuid>/call", views_calls.contact_call, name="contact_call"),
     path("flows/", views_flows.flow_list, name="flow_list"),
     path("flows/<uuid:flow_uuid>/editor", views_flows.flow_editor, name="flow_editor"),
     # Static files are served by WhiteNoise (settings.MIDDLEWARE); browsers still ask for this.

@@ -1,13 +1,9 @@
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
 from channels_app.models import Channel, Msg
@@ -28,20 +24,6 @@ def _workspace(request: HttpRequest):  # type: ignore[no-untyped-def]
 
 def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"ok": True})
-
-
-@login_required
-def dashboard(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
-    since = timezone.now() - timedelta(days=7)
-    counts = Msg.objects.filter(workspace=workspace, created_on__gte=since).aggregate(
-        incoming=Count("id", filter=Q(direction="in")),
-        outgoing=Count("id", filter=Q(direction="out")),
-        delivered=Count("id", filter=Q(direction="out", status="delivered")),
-        failed=Count("id", filter=Q(direction="out", status="failed")),
-    )
-    channels = Channel.objects.filter(workspace=workspace, is_active=True).order_by("name")
-    return render(request, "dashboard.html", {"counts": counts, "channels": channels})
 
 
 @login_required
@@ -93,19 +75,6 @@ def channel_detail(request: HttpRequest, channel_uuid: str) -> HttpResponse:
     payload = channel_service.channel_payload(channel)
     recent = Msg.objects.filter(channel=channel).order_by("-id")[:20]
     return render(request, "channels/detail.html", {"channel": channel, "payload": payload, "recent": recent})
-
-
-@login_required
-def message_log(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
-    qs = Msg.objects.filter(workspace=workspace).select_related("channel").order_by("-id")
-    direction = request.GET.get("direction", "")
-    status = request.GET.get("status", "")
-    if direction in ("in", "out"):
-        qs = qs.filter(direction=direction)
-    if status:
-        qs = qs.filter(status=status)
-    return render(request, "messages/log.html", {"msgs": qs[:200], "direction": direction, "status": status})
 
 
 @login_required

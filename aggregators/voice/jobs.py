@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from django.db import transaction
+
 from channels_app.models import Call
 
 logger = logging.getLogger(__name__)
@@ -18,7 +20,9 @@ def call_trigger(call_id: int, trigger_type: str) -> bool:
     call = Call.objects.filter(id=call_id).select_related("contact", "channel").first()
     if call is None or call.contact is None:
         return False
-    started = fire_contact_trigger(contact=call.contact, trigger_type=trigger_type, channel=call.channel)
+    # The flow runner locks the contact's waiting session (select_for_update): one transaction.
+    with transaction.atomic():
+        started = fire_contact_trigger(contact=call.contact, trigger_type=trigger_type, channel=call.channel)
     if started:
         logger.info("call %s started a %s flow", call.uuid, trigger_type)
     return started

@@ -13,7 +13,12 @@ import httpx
 from django.conf import settings
 
 from aggregators import services as connectors
-from aggregators.connector import BuildError, GuardedTransport, build_outgoing_call_request, map_outgoing_call_response
+from aggregators.connector import (
+    BuildError,
+    GuardedTransport,
+    build_outgoing_call_request,
+    map_outgoing_call_response,
+)
 from aggregators.connector.model import Connector as ParsedConnector
 from aggregators.voice import services
 from aggregators.xc.sender import log_entry
@@ -38,7 +43,10 @@ def uses_variable(connector: ParsedConnector, name: str) -> bool:
 
 
 def _check_member(channel: Channel, user: Any) -> None:
-    if user is not None and not Membership.objects.filter(workspace_id=channel.workspace_id, user=user).exists():
+    if (
+        user is not None
+        and not Membership.objects.filter(workspace_id=channel.workspace_id, user=user).exists()
+    ):
         raise services.CallError("that user is not a member of this workspace")
 
 
@@ -107,7 +115,9 @@ def place_call(
     fields = services.channel_fields(channel, resolved)
     secrets = connectors.secret_values(connector, dict(channel.config.get("fields") or {}))
     try:
-        request = build_outgoing_call_request(connector, fields, services.call_context(call=call, channel=channel))
+        request = build_outgoing_call_request(
+            connector, fields, services.call_context(call=call, channel=channel)
+        )
     except BuildError as exc:
         return _finish(call, None, Call.Status.FAILED, f"cannot build the request: {exc}", {})
     guarded = GuardedTransport(
@@ -124,7 +134,12 @@ def place_call(
         return _finish(call, None, Call.Status.FAILED, f"provider unreachable: {exc}", entry)
     result = map_outgoing_call_response(connector, response)
     entry = log_entry(
-        request, response, secrets, time.monotonic() - started, raw_status=result.raw_status, call_id=result.call_id
+        request,
+        response,
+        secrets,
+        time.monotonic() - started,
+        raw_status=result.raw_status,
+        call_id=result.call_id,
     )
     if not result.ok:
         error = result.error or f"provider answered HTTP {response.status_code}"

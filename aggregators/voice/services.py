@@ -83,7 +83,9 @@ def incoming_agent(channel: Channel) -> AgentPhone | None:
     return None
 
 
-def set_agent_phone(*, user: Any, extension: str, phone_home: str = "", takes_incoming: bool = True) -> AgentPhone:
+def set_agent_phone(
+    *, user: Any, extension: str, phone_home: str = "", takes_incoming: bool = True
+) -> AgentPhone:
     extension, phone_home = extension.strip(), phone_home.strip()
     if len(extension) > 64 or len(phone_home) > 128:
         raise CallError("extension is limited to 64 characters and home phone/campaign to 128")
@@ -326,7 +328,9 @@ def receive_incoming(*, channel: Channel, event: MappedEvent) -> tuple[Call, boo
         raise CallError("incoming call has no caller number (from_number)")
     contact = _caller_contact(channel, caller)
     agent = incoming_agent(channel)
-    status = event.call_status if event.call_status and event.call_status not in FINAL else Call.Status.RINGING
+    status = (
+        event.call_status if event.call_status and event.call_status not in FINAL else Call.Status.RINGING
+    )
     call = Call(
         workspace_id=channel.workspace_id,
         channel=channel,
@@ -342,11 +346,15 @@ def receive_incoming(*, channel: Channel, event: MappedEvent) -> tuple[Call, boo
     _merge_values(call, event)
     _apply_times(call, event)
     call.save()
-    CallEvent.objects.create(call=call, event_type="incoming", status=status, data=_event_data(channel, event))
+    CallEvent.objects.create(
+        call=call, event_type="incoming", status=status, data=_event_data(channel, event)
+    )
     realtime.publish(call.workspace_id, popup_event(call, "incoming"))
     emit_trigger(call, "incoming_call")
     if agent is None:
-        logger.warning("incoming call %s on channel %s: no agent has an extension to ring", call.uuid, channel.uuid)
+        logger.warning(
+            "incoming call %s on channel %s: no agent has an extension to ring", call.uuid, channel.uuid
+        )
     return call, True
 
 
@@ -421,4 +429,18 @@ def call_payload(call: Call, *, events: bool = False) -> dict[str, Any]:
             {"type": e.event_type, "status": e.status, "data": e.data, "created_on": e.created_on}
             for e in call.events.all()
         ]
+    return out
+
+
+def phone_channels(*, workspace_id: int) -> list[Channel]:
+    """Active channels that can place calls (XC channels with a phone connector)."""
+    out = []
+    for channel in Channel.objects.filter(
+        workspace_id=workspace_id, channel_type="XC", is_active=True
+    ).order_by("name"):
+        try:
+            phone_connector(channel)
+        except CallError:
+            continue
+        out.append(channel)
     return out

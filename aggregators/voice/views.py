@@ -19,9 +19,13 @@ from channels_app.views import BadRequest, error
 ACTIONS = ("answer", "status", "incoming")
 
 
-def _reply(send_response: SendResponse | None, channel: Channel, call: Call, event: MappedEvent) -> HttpResponse:
+def _reply(
+    send_response: SendResponse | None, channel: Channel, call: Call, event: MappedEvent
+) -> HttpResponse:
     if send_response is None:
-        return JsonResponse({"message": "Call Update Accepted", "uuid": str(call.uuid), "status": call.status})
+        return JsonResponse(
+            {"message": "Call Update Accepted", "uuid": str(call.uuid), "status": call.status}
+        )
     body, content_type = services.render_reply(
         send_response=send_response,
         channel=channel,
@@ -65,7 +69,12 @@ def status(request: HttpRequest, channel: Channel) -> HttpResponse:
     except services.CallNotFound as exc:
         return error(str(exc), 404)
     return JsonResponse(
-        {"message": "Status Update Accepted", "uuid": str(call.uuid), "status": call.status, "call_id": event.call_id}
+        {
+            "message": "Status Update Accepted",
+            "uuid": str(call.uuid),
+            "status": call.status,
+            "call_id": event.call_id,
+        }
     )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -216,11 +216,7 @@ def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]
     with transaction.atomic():
         wired = Msg.objects.filter(status=MsgStatus.WIRED)
         if sent:
-            # A fast provider may have called back "delivered" already: only move forward.
-            wired.filter(id__in=[m.id for m in sent]).update(
-                status=MsgStatus.SENT, sent_on=now, error="", modified_on=now
-            )
-            Msg.objects.bulk_update(sent, ["external_id", "parts"])
+            _mark_sent(sent, now)
         for (error, next_attempt), ids in retry.items():
             wired.filter(id__in=ids).update(
                 status=MsgStatus.ERRORED, error=error, next_attempt_on=next_attempt, modified_on=now
@@ -233,6 +229,29 @@ def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]
         for msg in batch:
             realtime.publish(channel.workspace_id, realtime.msg_event(msg))
         webhooks.emit_msg_status(batch)
+
+
+def _mark_sent(sent: list[Msg], now: Any) -> None:
+    """Set `sent` (only where still `wired`: a fast "delivered" callback must not be undone) and
+    each message's provider id. On PostgreSQL one UPDATE … FROM (VALUES …) does the whole batch;
+    per-row updates were the bottleneck of high-rate links."""
+    if connection.vendor == "postgresql":
+        rows = ", ".join(["(%s::bigint, %s::text, %s::integer)"] * len(sent))
+        params: list[Any] = [value for m in sent for value in (m.id, m.external_id, m.parts)]
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Msg._meta.db_table} AS m SET external_id = v.external_id, parts = v.parts, "
+                "status = CASE WHEN m.status = %s THEN %s ELSE m.status END, "
+                "sent_on = CASE WHEN m.status = %s THEN %s ELSE m.sent_on END, "
+                "error = CASE WHEN m.status = %s THEN '' ELSE m.error END, modified_on = %s "
+                f"FROM (VALUES {rows}) AS v(id, external_id, parts) WHERE m.id = v.id",
+                [MsgStatus.WIRED, MsgStatus.SENT, MsgStatus.WIRED, now, MsgStatus.WIRED, now, *params],
+            )
+        return
+    Msg.objects.filter(id__in=[m.id for m in sent], status=MsgStatus.WIRED).update(
+        status=MsgStatus.SENT, sent_on=now, error="", modified_on=now
+    )
+    Msg.objects.bulk_update(sent, ["external_id", "parts"])
 
 
 def sweep(*, now: Any = None) -> dict[str, int]:

@@ -123,9 +123,17 @@ def dashboard_stats(
                 bucket[0] += row["incoming"]
                 bucket[1] += row["outgoing"]
                 bucket[2] += row["failed"]
+        counts = (
+            row["incoming"],
+            row["outgoing"],
+            row["sent"],
+            row["delivered"],
+            row["failed"],
+            row["in_flight"],
+        )
         sums = per_channel.setdefault(row["channel_id"], [0] * 6)
-        for i, key in enumerate(("incoming", "outgoing", "sent", "delivered", "failed", "in_flight")):
-            sums[i] += row[key]
+        for i, value in enumerate(counts):
+            sums[i] += value
     names = {
         c.id: c
         for c in Channel.objects.filter(workspace=workspace).filter(

@@ -5,39 +5,72 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('channels_app', '0002_groups_fields_calls'),
+        ("channels_app", "0002_groups_fields_calls"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='LinkState',
+            name="LinkState",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('state', models.CharField(default='down', max_length=16)),
-                ('last_error', models.TextField(blank=True, default='')),
-                ('stats', models.JSONField(blank=True, default=dict)),
-                ('owner', models.CharField(blank=True, default='', max_length=80)),
-                ('updated_on', models.DateTimeField()),
-                ('channel', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='smpp_link', to='channels_app.channel')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("state", models.CharField(default="down", max_length=16)),
+                ("last_error", models.TextField(blank=True, default="")),
+                ("stats", models.JSONField(blank=True, default=dict)),
+                ("owner", models.CharField(blank=True, default="", max_length=80)),
+                ("updated_on", models.DateTimeField()),
+                (
+                    "channel",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="smpp_link",
+                        to="channels_app.channel",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='SubmittedPart',
+            name="SubmittedPart",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('smsc_id', models.CharField(help_text='canonical spelling (smsc.dlr.normalize_id)', max_length=80)),
-                ('part', models.PositiveSmallIntegerField(default=1)),
-                ('stat', models.CharField(blank=True, default='', max_length=16)),
-                ('created_on', models.DateTimeField(auto_now_add=True)),
-                ('channel', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='channels_app.channel')),
-                ('msg', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='smpp_parts', to='channels_app.msg')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "smsc_id",
+                    models.CharField(help_text="canonical spelling (smsc.dlr.normalize_id)", max_length=80),
+                ),
+                ("part", models.PositiveSmallIntegerField(default=1)),
+                ("stat", models.CharField(blank=True, default="", max_length=16)),
+                ("created_on", models.DateTimeField(auto_now_add=True)),
+                (
+                    "channel",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="channels_app.channel",
+                    ),
+                ),
+                (
+                    "msg",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="smpp_parts",
+                        to="channels_app.msg",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['channel', 'smsc_id'], name='smpp_part_channel_smsc_id')],
+                "indexes": [models.Index(fields=["channel", "smsc_id"], name="smpp_part_channel_smsc_id")],
             },
         ),
     ]

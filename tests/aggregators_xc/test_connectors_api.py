@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -139,14 +140,32 @@ def test_channel_config_required_fields_unknown_fields_and_masking(api, workspac
     assert stored["AuthToken"] == "tok-secret-1" and stored["From"] == "+15005550007"
 
 
-def test_phone_connectors_cannot_back_an_sms_channel(api):
+def test_phone_connector_channels_make_calls_not_sms(api, transactional_db):
+    """A phone connector backs a voice channel: it is accepted, but an SMS through it fails clearly."""
+    from channels_app.models import Msg
+    from tests.conftest import run_jobs
+
     response = api.post(
         "/api/v1/channels",
         {"type": "XC", "name": "V", "config": {"connector": "twilio_voice", "fields": {}}},
         content_type="application/json",
     )
-    assert response.status_code == 400
-    assert "phone connector" in response.json()["errors"]["connector"]
+    assert response.status_code == 400  # its mandatory fields are named
+    assert "authtoken" in json.dumps(response.json()["errors"])
+    fields = {"authid": "AC123", "authtoken": "secret", "callerid": "+15005550006"}
+    response = api.post(
+        "/api/v1/channels",
+        {"type": "XC", "name": "V", "config": {"connector": "twilio_voice", "fields": fields}},
+        content_type="application/json",
+    )
+    assert response.status_code == 201, response.content
+    channel = response.json()
+    assert set(channel["urls"]) >= {"answer", "status", "incoming"} and "receive" not in channel["urls"]
+    msg = api.post("/api/v1/messages", {"channel": channel["uuid"], "to": "+250788123123", "text": "hi"},
+                   content_type="application/json").json()
+    run_jobs()
+    sent = Msg.objects.get(uuid=msg["uuid"])
+    assert sent.status == "failed" and "cannot send messages" in sent.error
 
 
 def _command(*args):

@@ -158,8 +158,9 @@ class Peer:
     def accepted_ids(self) -> list[str]:
         raise NotImplementedError
 
-    def deliver(self, short_message: bytes, *, esm_class: int = 0, data_coding: int = 0,
-                source: str = "250788000001") -> None:
+    def deliver(
+        self, short_message: bytes, *, esm_class: int = 0, data_coding: int = 0, source: str = "250788000001"
+    ) -> None:
         raise NotImplementedError
 
     def receipt(self, message_id: str, stat: str) -> None:
@@ -195,12 +196,18 @@ class FakePeer(Peer):
     def accepted_ids(self) -> list[str]:
         return list(self.t.call(lambda: list(self.smsc.accepted)))
 
-    def deliver(self, short_message: bytes, *, esm_class: int = 0, data_coding: int = 0,
-                source: str = "250788000001") -> None:
+    def deliver(
+        self, short_message: bytes, *, esm_class: int = 0, data_coding: int = 0, source: str = "250788000001"
+    ) -> None:
         pdu = Pdu(
             0x00000005,
-            params={"source_addr": source, "destination_addr": "1234", "esm_class": esm_class,
-                    "data_coding": data_coding, "short_message": short_message},
+            params={
+                "source_addr": source,
+                "destination_addr": "1234",
+                "esm_class": esm_class,
+                "data_coding": data_coding,
+                "short_message": short_message,
+            },
         )
         self.t.run(self.smsc.deliver(pdu))
 
@@ -240,11 +247,17 @@ class NodePeer(Peer):
     def accepted_ids(self) -> list[str]:
         return [e["message_id"] for e in self.node.of("submit_sm") if e.get("status") == 0]
 
-    def deliver(self, short_message: bytes, *, esm_class: int = 0, data_coding: int = 0,
-                source: str = "250788000001") -> None:
+    def deliver(
+        self, short_message: bytes, *, esm_class: int = 0, data_coding: int = 0, source: str = "250788000001"
+    ) -> None:
         before = len(self.node.of("deliver_sm_resp"))
-        self.node.command("deliver", short_message_hex=short_message.hex(), esm_class=esm_class,
-                          data_coding=data_coding, source_addr=source)
+        self.node.command(
+            "deliver",
+            short_message_hex=short_message.hex(),
+            esm_class=esm_class,
+            data_coding=data_coding,
+            source_addr=source,
+        )
         wait_until(lambda: len(self.node.of("deliver_sm_resp")) > before, what="deliver_sm_resp")
 
     def receipt(self, message_id: str, stat: str) -> None:
@@ -319,4 +332,3 @@ def make_channel(workspace: Any, port: int, **config: Any) -> Any:
     return create_channel(
         workspace=workspace, type_code="SM", name="SMSC", address="+250788000000", country="RW", config=base
     )
-

@@ -15,7 +15,9 @@ from .conftest import FakePeer, Peer, SupervisorThread, make_channel, retry_lock
 
 
 def out_msgs(channel: Any) -> list[Msg]:
-    return retry_locked(lambda: list(Msg.objects.filter(channel=channel, direction=Direction.OUT).order_by("id")))
+    return retry_locked(
+        lambda: list(Msg.objects.filter(channel=channel, direction=Direction.OUT).order_by("id"))
+    )
 
 
 def settled(channel: Any) -> bool:
@@ -30,8 +32,9 @@ def assert_each_at_most_once(peer: Peer, texts: list[str]) -> Counter[bytes]:
     return seen
 
 
-def test_wrong_credentials_shown_in_link_status_then_fixed(peer: Peer, workspace: Any, api: Any,
-                                                           supervisors: list) -> None:
+def test_wrong_credentials_shown_in_link_status_then_fixed(
+    peer: Peer, workspace: Any, api: Any, supervisors: list
+) -> None:
     channel = make_channel(workspace, peer.port, password="wrong")
     msg = queue_message(channel=channel, to="+250788123123", text="after the fix")
     supervisors.append(SupervisorThread())
@@ -43,19 +46,27 @@ def test_wrong_credentials_shown_in_link_status_then_fixed(peer: Peer, workspace
     assert status["state"] in ("down", "connecting")
     assert api.get(f"/api/v1/channels/{channel.uuid}").json()["config"]["password"] == "********"
     assert not any(peer.binds())
-    assert retry_locked(lambda: Msg.objects.get(id=msg.id).status) == MsgStatus.QUEUED  # not claimed, not burnt
+    assert (
+        retry_locked(lambda: Msg.objects.get(id=msg.id).status) == MsgStatus.QUEUED
+    )  # not claimed, not burnt
 
-    resp = api.patch(f"/api/v1/channels/{channel.uuid}", {"config": {"password": "secret"}},
-                     content_type="application/json")
+    resp = api.patch(
+        f"/api/v1/channels/{channel.uuid}",
+        {"config": {"password": "secret"}},
+        content_type="application/json",
+    )
     assert resp.status_code == 200
     wait_until(lambda: Msg.objects.get(id=msg.id).status == "sent", what="sent after the fix")
-    shown = wait_until(lambda: (s := link())["state"] == "bound" and s["accepted"] >= 1 and s, what="bound shown")
+    shown = wait_until(
+        lambda: (s := link())["state"] == "bound" and s["accepted"] >= 1 and s, what="bound shown"
+    )
     assert shown["bound_since"] and shown["bound_since"] <= shown["updated_on"]
     assert shown["updated_on"] and shown["reconnects"] == 0 and "submitted" in shown
 
 
-def test_server_drops_mid_window_nothing_lost_nothing_twice(peer: Peer, workspace: Any, supervisors: list,
-                                                           fast_retries: None) -> None:
+def test_server_drops_mid_window_nothing_lost_nothing_twice(
+    peer: Peer, workspace: Any, supervisors: list, fast_retries: None
+) -> None:
     channel = make_channel(workspace, peer.port, window=10)
     texts = [f"message number {i:03d}" for i in range(60)]
     for text in texts:
@@ -84,12 +95,15 @@ def test_server_drops_mid_window_nothing_lost_nothing_twice(peer: Peer, workspac
     assert sum(1 for b in peer.binds() if b) >= 2  # it reconnected and carried on
 
 
-def test_garbage_from_the_server_never_crashes_the_supervisor(peer: Peer, workspace: Any,
-                                                              supervisors: list) -> None:
+def test_garbage_from_the_server_never_crashes_the_supervisor(
+    peer: Peer, workspace: Any, supervisors: list
+) -> None:
     channel = make_channel(workspace, peer.port)
     sup = SupervisorThread()
     supervisors.append(sup)
-    wait_until(lambda: retry_locked(lambda: channel.type.live_status(channel))["state"] == "bound", what="bound")
+    wait_until(
+        lambda: retry_locked(lambda: channel.type.live_status(channel))["state"] == "bound", what="bound"
+    )
     peer.garbage(struct.pack(">IIII", 20, 0x00000777, 0, 4242) + b"junk")  # unknown command id
     peer.garbage(struct.pack(">IIII", 19, CommandId.deliver_sm, 0, 4243) + b"abc")  # truncated body
     peer.garbage(struct.pack(">I", 0x7FFFFFFF) + b"\x00" * 12)  # oversized length: drop, reconnect

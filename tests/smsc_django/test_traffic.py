@@ -25,10 +25,13 @@ def joined_udh_parts(pdus: list[Any]) -> bytes:
     return b"".join(b[6:] for b in sorted(bodies, key=lambda b: b[5]))
 
 
-def test_queued_messages_submitted_single_and_concatenated(peer: Peer, workspace: Any, supervisors: list) -> None:
+def test_queued_messages_submitted_single_and_concatenated(
+    peer: Peer, workspace: Any, supervisors: list
+) -> None:
     channel = make_channel(workspace, peer.port)
     msgs = [
-        queue_message(channel=channel, to="+250788123123", text=text) for text in ("Hello €", GSM_LONG, UCS_LONG)
+        queue_message(channel=channel, to="+250788123123", text=text)
+        for text in ("Hello €", GSM_LONG, UCS_LONG)
     ]
     supervisors.append(SupervisorThread())
     wait_until(lambda: set(statuses(channel).values()) == {"sent"}, what="all sent")
@@ -80,7 +83,8 @@ def test_receipts_mark_delivered_and_failed(peer: Peer, workspace: Any, supervis
     wait_until(lambda: set(statuses(channel).values()) == {"sent"}, what="all sent")
 
     parts = {
-        m.id: [p.smsc_id for p in SubmittedPart.objects.filter(msg=m).order_by("part")] for m in (single, double)
+        m.id: [p.smsc_id for p in SubmittedPart.objects.filter(msg=m).order_by("part")]
+        for m in (single, double)
     }
     single.refresh_from_db()
     lost.refresh_from_db()

@@ -9,6 +9,7 @@ import pytest
 
 from tests.aggregators_xc.conftest import Answer, Provider, provider_server  # noqa: F401  (fixture)
 from tests.aggregators_xc.helpers import make_channel
+from tests.web_ui.conftest import browser  # noqa: F401  (fixture)
 
 from .helpers import AGENT_EXTENSION
 

@@ -16,7 +16,9 @@ CALL_SID = "CAa346467ca321c71dbd5e12f627deb854"
 CONTACT = "+250788123123"
 
 
-def test_click_to_call_answer_and_status_branches(live_asgi, web, agent, twilio_channel, provider_server, recorded):
+def test_click_to_call_answer_and_status_branches(
+    live_asgi, web, agent, twilio_channel, provider_server, recorded
+):
     provider_server.sends = [recorded("twilio_voice", "call_ok.json", 201)]
     channel_uuid = twilio_channel["uuid"]
     base = f"{live_asgi.url}/c/xc/{channel_uuid}"
@@ -49,12 +51,18 @@ def test_click_to_call_answer_and_status_branches(live_asgi, web, agent, twilio_
         assert next_call_event(ws, "placed")["uuid"] == call_uuid
 
         # 2. Ringing: the status callback's "ringing" branch records the start time.
-        ringing = web.post(status_url, content=fixture_bytes("twilio_voice", "status_ringing.txt"), headers={"Content-Type": FORM})
+        ringing = web.post(
+            status_url,
+            content=fixture_bytes("twilio_voice", "status_ringing.txt"),
+            headers={"Content-Type": FORM},
+        )
         assert ringing.status_code == 200, ringing.text
         assert ringing.json()["status"] == "ringing"
 
         # 3. The agent answers: Twilio fetches the Url and gets TwiML dialling the contact.
-        answered = web.post(answer_url, content=fixture_bytes("twilio_voice", "answer.txt"), headers={"Content-Type": FORM})
+        answered = web.post(
+            answer_url, content=fixture_bytes("twilio_voice", "answer.txt"), headers={"Content-Type": FORM}
+        )
         assert answered.status_code == 200, answered.text
         assert answered.headers["content-type"] == "text/xml"
         assert answered.text == (
@@ -64,11 +72,19 @@ def test_click_to_call_answer_and_status_branches(live_asgi, web, agent, twilio_
         assert next_call_event(ws, "answer")["status"] == "in-progress"
 
         # 4. A late "ringing" never undoes the answer.
-        web.post(status_url, content=fixture_bytes("twilio_voice", "status_ringing.txt"), headers={"Content-Type": FORM})
+        web.post(
+            status_url,
+            content=fixture_bytes("twilio_voice", "status_ringing.txt"),
+            headers={"Content-Type": FORM},
+        )
         assert Call.objects.get(uuid=call_uuid).status == "in-progress"
 
         # 5. Completed: the "completed,..." branch sets duration, end time and extra data.
-        done = web.post(status_url, content=fixture_bytes("twilio_voice", "status_completed.txt"), headers={"Content-Type": FORM})
+        done = web.post(
+            status_url,
+            content=fixture_bytes("twilio_voice", "status_completed.txt"),
+            headers={"Content-Type": FORM},
+        )
         assert done.status_code == 200, done.text
         event = next_call_event(ws, "status")
         while event["status"] != "completed":
@@ -83,7 +99,14 @@ def test_click_to_call_answer_and_status_branches(live_asgi, web, agent, twilio_
     assert call.data["provider_direction"] == "outbound-api"
 
     detail = web.get(f"/api/v1/calls/{call_uuid}").json()
-    assert [e["type"] for e in detail["events"]] == ["requested", "placed", "status", "answer", "status", "status"]
+    assert [e["type"] for e in detail["events"]] == [
+        "requested",
+        "placed",
+        "status",
+        "answer",
+        "status",
+        "status",
+    ]
     assert detail["events"][-1]["data"]["payload"]["CallDuration"] == "42"
     assert detail["duration"] == 42 and detail["direction"] == "out" and detail["status"] == "completed"
     # The provider request is logged with the auth token masked.
@@ -99,10 +122,14 @@ def next_or_hello(ws) -> str:
     return json.loads(ws.recv(timeout=5))["kind"]
 
 
-def test_status_callback_by_provider_id_alone_and_no_answer_branch(live_asgi, web, agent, twilio_channel, provider_server, recorded):
+def test_status_callback_by_provider_id_alone_and_no_answer_branch(
+    live_asgi, web, agent, twilio_channel, provider_server, recorded
+):
     """Providers that drop our query string still reach the call through its CallSid."""
     provider_server.sends = [recorded("twilio_voice", "call_ok.json", 201)]
-    placed = web.post("/api/v1/calls", json={"channel": twilio_channel["uuid"], "to": CONTACT, "extension": "+15550009999"}).json()
+    placed = web.post(
+        "/api/v1/calls", json={"channel": twilio_channel["uuid"], "to": CONTACT, "extension": "+15550009999"}
+    ).json()
     assert provider_server.requests[0].form()["To"] == "+15550009999"  # an explicit extension wins
     response = web.post(
         f"/c/xc/{twilio_channel['uuid']}/status",
@@ -115,7 +142,9 @@ def test_status_callback_by_provider_id_alone_and_no_answer_branch(live_asgi, we
     assert call.ended_on is not None
 
 
-def test_provider_refusal_is_recorded_as_failed_call(live_asgi, web, agent, twilio_channel, provider_server, recorded):
+def test_provider_refusal_is_recorded_as_failed_call(
+    live_asgi, web, agent, twilio_channel, provider_server, recorded
+):
     provider_server.sends = [recorded("twilio_voice", "call_fail.json", 400)]
     response = web.post("/api/v1/calls", json={"channel": twilio_channel["uuid"], "to": CONTACT})
     assert response.status_code == 502

@@ -22,7 +22,9 @@ def test_incoming_call_answers_with_xml_and_pops_up(live_asgi, web, agent, twili
     ws_url = live_asgi.url.replace("http", "ws") + "/ws/events/"
     with connect(ws_url, additional_headers={"Cookie": session_cookie()}) as ws:
         assert json.loads(ws.recv(timeout=5))["kind"] == "hello"
-        response = web.post(url, content=fixture_bytes("twilio_voice", "incoming.txt"), headers={"Content-Type": FORM})
+        response = web.post(
+            url, content=fixture_bytes("twilio_voice", "incoming.txt"), headers={"Content-Type": FORM}
+        )
         assert response.status_code == 200, response.text
         call = Call.objects.get(external_id=INCOMING_SID)
         status_url = f"{live_asgi.url}/c/xc/{twilio_channel['uuid']}/status?call={call.uuid}"
@@ -41,17 +43,26 @@ def test_incoming_call_answers_with_xml_and_pops_up(live_asgi, web, agent, twili
         "url": f"/contacts/{known.uuid}/",
     }
     assert popup["user"] == "admin@test.org"
-    assert (call.direction, call.contact_id, call.user_id, call.to_number) == ("in", known.id, agent.id, "+15005550006")
+    assert (call.direction, call.contact_id, call.user_id, call.to_number) == (
+        "in",
+        known.id,
+        agent.id,
+        "+15005550006",
+    )
 
     # A provider retry answers the same way and records no second call.
-    again = web.post(url, content=fixture_bytes("twilio_voice", "incoming.txt"), headers={"Content-Type": FORM})
+    again = web.post(
+        url, content=fixture_bytes("twilio_voice", "incoming.txt"), headers={"Content-Type": FORM}
+    )
     assert again.status_code == 200 and again.text == response.text
     assert Call.objects.filter(external_id=INCOMING_SID).count() == 1
 
 
 def test_unknown_caller_becomes_a_contact(live_asgi, web, agent, twilio_channel):
     body = b"CallSid=CAnew1&CallStatus=ringing&From=%2B250788999000&To=%2B15005550006"
-    response = web.post(f"/c/xc/{twilio_channel['uuid']}/incoming", content=body, headers={"Content-Type": FORM})
+    response = web.post(
+        f"/c/xc/{twilio_channel['uuid']}/incoming", content=body, headers={"Content-Type": FORM}
+    )
     assert response.status_code == 200, response.text
     call = Call.objects.get(external_id="CAnew1")
     assert call.contact is not None
@@ -62,7 +73,9 @@ def test_missed_incoming_call_fires_the_missed_call_trigger(live_asgi, web, agen
     from flows.models import Flow, Trigger
 
     definition = _flow_definition()
-    flow = Flow.objects.create(workspace=workspace, uuid=definition["uuid"], name="Call back", definition=definition)
+    flow = Flow.objects.create(
+        workspace=workspace, uuid=definition["uuid"], name="Call back", definition=definition
+    )
     Trigger.objects.create(workspace=workspace, trigger_type=Trigger.Type.MISSED_CALL, flow=flow)
     web.post(
         f"/c/xc/{twilio_channel['uuid']}/incoming",
@@ -82,7 +95,9 @@ def test_missed_incoming_call_fires_the_missed_call_trigger(live_asgi, web, agen
     from flows.models import FlowRun
 
     runs = FlowRun.objects.filter(contact=call.contact)
-    assert [(r.flow_id, r.session.output.get("trigger", {}).get("type")) for r in runs] == [(flow.id, "channel")]
+    assert [(r.flow_id, r.session.output.get("trigger", {}).get("type")) for r in runs] == [
+        (flow.id, "channel")
+    ]
 
 
 def _flow_definition() -> dict:

@@ -4,8 +4,20 @@
   const live = document.getElementById("live");
   if (!table) return;
   const body = table.querySelector("tbody");
-  const wantDirection = table.dataset.direction;
-  const wantStatus = table.dataset.status;
+  const want = table.dataset;
+  const query = (want.q || "").toLowerCase();
+  const labels = Array.from(table.querySelectorAll("thead th"), (th) => th.textContent);
+  const empty = document.getElementById("msg-empty");
+
+  // The same filters the server applied, so a live row never shows up in a log it doesn't match.
+  function matches(event) {
+    if (want.liveNew === "0") return false; // an end date in the past or an older page
+    if (want.direction && event.direction !== want.direction) return false;
+    if (want.status && event.status !== want.status) return false;
+    if (want.channel && event.channel !== want.channel) return false;
+    if (query && !`${event.text} ${event.urn}`.toLowerCase().includes(query)) return false;
+    return true;
+  }
 
   function cell(text, cls) {
     const td = document.createElement("td");
@@ -17,19 +29,21 @@
   function render(event) {
     let row = body.querySelector(`tr[data-uuid="${event.uuid}"]`);
     if (!row) {
-      if (wantDirection && event.direction !== wantDirection) return;
-      if (wantStatus && event.status !== wantStatus) return;
+      if (!matches(event)) return;
       row = document.createElement("tr");
       row.dataset.uuid = event.uuid;
       const when = new Date(event.created_on);
       const link = document.createElement("a");
       link.href = `/messages/${event.uuid}/`;
-      link.textContent = event.text.length > 80 ? event.text.slice(0, 79) + "…" : event.text;
+      const text = event.text || "(no text)";
+      link.textContent = text.length > 80 ? text.slice(0, 79) + "…" : text;
       const textCell = document.createElement("td");
       textCell.appendChild(link);
       row.append(cell(when.toISOString().replace("T", " ").slice(0, 19)), cell(event.direction), cell(event.urn),
         textCell, cell(event.channel_name || ""), cell(event.status, "status " + event.status));
+      Array.from(row.children).forEach((td, i) => { td.dataset.label = labels[i] || ""; });
       body.prepend(row);
+      if (empty) empty.hidden = true;
     } else {
       const statusCell = row.lastElementChild;
       statusCell.textContent = event.status;
