@@ -227,7 +227,9 @@ def clean_channel_config(
         errors["connector"] = str(exc)
         raise ConfigError(errors) from None
     if resolved.kind not in ("sms", "phone"):
-        errors["connector"] = f"{resolved.slug} is a {resolved.kind} connector; XC channels need an SMS or phone one"
+        errors["connector"] = (
+            f"{resolved.slug} is a {resolved.kind} connector; XC channels need an SMS or phone one"
+        )
     fields = config.get("fields") or {}
     if not isinstance(fields, dict):
         errors["fields"] = "must be an object of field values"

@@ -179,7 +179,10 @@ FLOWGATE_CHANNEL_TYPES += ["aggregators.handler", "channels_app.types.dev"]
 FLOWGATE_WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("FLOWGATE_WEBHOOK_MAX_ATTEMPTS", "8"))
 FLOWGATE_WEBHOOK_BACKOFF_SECONDS = float(os.environ.get("FLOWGATE_WEBHOOK_BACKOFF_SECONDS", "10"))
 FLOWGATE_WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("FLOWGATE_WEBHOOK_TIMEOUT_SECONDS", "10"))
-FLOWGATE_PERIODIC_JOBS += ["channels_app.services.webhooks.deliver_due_job", "channels_app.types.dev.jobs.deliver_due"]
+FLOWGATE_PERIODIC_JOBS += [
+    "channels_app.services.webhooks.deliver_due_job",
+    "channels_app.types.dev.jobs.deliver_due",
+]
 FLOWGATE_CHANNEL_TYPES.append("aggregators.xc")
 FLOWGATE_CHANNEL_TYPES.append("smsc")
 

@@ -28,7 +28,9 @@ class Call(models.Model):
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="calls")
     channel = models.ForeignKey(Channel, on_delete=models.PROTECT, related_name="calls")
-    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls")
+    contact = models.ForeignKey(
+        Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="calls"
+    )
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
     direction = models.CharField(max_length=3, choices=Direction.choices)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)

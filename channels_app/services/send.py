@@ -201,7 +201,12 @@ def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]
             msg.metadata = {**msg.metadata, "parts_sent": result.parts_sent}
             progress.append(msg)
         if result.ok:
-            msg.status, msg.external_id, msg.error, msg.parts = MsgStatus.SENT, result.external_id, "", result.parts
+            msg.status, msg.external_id, msg.error, msg.parts = (
+                MsgStatus.SENT,
+                result.external_id,
+                "",
+                result.parts,
+            )
             sent.append(msg)
         elif result.retryable and msg.attempts < settings.FLOWGATE_SEND_MAX_ATTEMPTS:
             msg.status, msg.error = MsgStatus.ERRORED, result.error

@@ -134,9 +134,15 @@ class ChannelType:
         """
         return None
 
-    def inbound_response(self, channel: Channel, received: Received, fields: InboundFields) -> tuple[int, str, bytes]:
+    def inbound_response(
+        self, channel: Channel, received: Received, fields: InboundFields
+    ) -> tuple[int, str, bytes]:
         """(status, content type, body) answering an accepted fast-path post."""
-        return 200, "application/json", b'{"message": "Message Accepted", "uuid": "%s"}' % received.uuid.encode()
+        return (
+            200,
+            "application/json",
+            b'{"message": "Message Accepted", "uuid": "%s"}' % received.uuid.encode(),
+        )
 
     # --- outbound -----------------------------------------------------------------------
     def max_tps(self, channel: Channel) -> float:

@@ -161,8 +161,11 @@ def test_phone_connector_channels_make_calls_not_sms(api, transactional_db):
     assert response.status_code == 201, response.content
     channel = response.json()
     assert set(channel["urls"]) >= {"answer", "status", "incoming"} and "receive" not in channel["urls"]
-    msg = api.post("/api/v1/messages", {"channel": channel["uuid"], "to": "+250788123123", "text": "hi"},
-                   content_type="application/json").json()
+    msg = api.post(
+        "/api/v1/messages",
+        {"channel": channel["uuid"], "to": "+250788123123", "text": "hi"},
+        content_type="application/json",
+    ).json()
     run_jobs()
     sent = Msg.objects.get(uuid=msg["uuid"])
     assert sent.status == "failed" and "cannot send messages" in sent.error

@@ -174,9 +174,13 @@ def test_ui_forms_require_csrf(workspace) -> None:
     from django.test import Client
 
     strict = Client(enforce_csrf_checks=True)
-    assert strict.post("/login/", {"username": "admin@test.org", "password": "secret-pass"}).status_code == 403
+    assert (
+        strict.post("/login/", {"username": "admin@test.org", "password": "secret-pass"}).status_code == 403
+    )
     assert strict.login(username="admin@test.org", password="secret-pass")
-    response = strict.post("/api/v1/messages", {"to": "+250788123123", "text": "x"}, content_type="application/json")
+    response = strict.post(
+        "/api/v1/messages", {"to": "+250788123123", "text": "x"}, content_type="application/json"
+    )
     assert response.status_code == 403 and "CSRF" in response.json()["error"]
 
 

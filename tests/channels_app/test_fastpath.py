@@ -43,17 +43,23 @@ def test_unknown_channel_bad_json_and_oversized_bodies(live_asgi, ex_channel, pa
     with live_asgi.client() as web:
         response = web.post(f"/c/ex/{uuid.uuid4()}/receive", data={"from": "+250788123123", "text": "x"})
         assert response.status_code == 404 and "no active External API channel" in response.json()["error"]
-        response = web.post(f"/c/ex/{ex_channel.uuid}/receive", content=b"{oops",
-                            headers={"Content-Type": "application/json"})
+        response = web.post(
+            f"/c/ex/{ex_channel.uuid}/receive", content=b"{oops", headers={"Content-Type": "application/json"}
+        )
         assert response.status_code == 400 and "invalid JSON" in response.json()["error"]
         big = b"from=%2B250788123123&text=" + b"x" * settings.FLOWGATE_MAX_BODY_BYTES
-        response = web.post(f"/c/ex/{ex_channel.uuid}/receive", content=big,
-                            headers={"Content-Type": "application/x-www-form-urlencoded"})
+        response = web.post(
+            f"/c/ex/{ex_channel.uuid}/receive",
+            content=big,
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         assert response.status_code == 413
     assert not Msg.objects.exists()
 
 
-def test_concurrent_posts_are_all_committed_and_external_ids_deduped(live_asgi, ex_channel, path_mode) -> None:
+def test_concurrent_posts_are_all_committed_and_external_ids_deduped(
+    live_asgi, ex_channel, path_mode
+) -> None:
     def post(n: int) -> dict:
         with live_asgi.client() as web:
             # every third post repeats an external id already used: stored once

@@ -30,10 +30,20 @@ def _free_port() -> int:
 @pytest.mark.parametrize("server", ["uvicorn", "daphne"])
 def test_serve_process_answers_http_websockets_and_receive(server, ex_channel, client) -> None:
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL,
-           "FLOWGATE_INPROCESS_WORKER": "0", "FLOWGATE_BASE_URL": f"http://127.0.0.1:{port}"}
-    process = subprocess.Popen([sys.executable, "manage.py", "serve", "--port", str(port), "--server", server],
-                               cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "FLOWGATE_INPROCESS_WORKER": "0",
+        "FLOWGATE_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--server", server],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30
@@ -45,7 +55,9 @@ def test_serve_process_answers_http_websockets_and_receive(server, ex_channel, c
                 time.sleep(0.2)
         else:
             pytest.fail(f"{server} did not start")
-        response = httpx.post(f"{base}/c/ex/{ex_channel.uuid}/receive", data={"from": "+250788123123", "text": "hi"})
+        response = httpx.post(
+            f"{base}/c/ex/{ex_channel.uuid}/receive", data={"from": "+250788123123", "text": "hi"}
+        )
         assert response.status_code == 200, response.text
         assert Msg.objects.get(uuid=response.json()["uuid"]).text == "hi"
         assert client.login(username="admin@test.org", password="secret-pass")

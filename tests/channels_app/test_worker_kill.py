@@ -35,8 +35,13 @@ def test_sigkill_between_http_call_and_status_write_never_sends_twice(ex_channel
         "from channels_app.services.send import send_channel;"
         f"send_channel(channel_id={ex_channel.id})"
     )
-    env = {**os.environ, "DATABASE_URL": _database_url(), "REDIS_URL": settings.REDIS_URL,
-           "DJANGO_SETTINGS_MODULE": "web.settings", "FLOWGATE_ALLOW_PRIVATE_URLS": "1"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "REDIS_URL": settings.REDIS_URL,
+        "DJANGO_SETTINGS_MODULE": "web.settings",
+        "FLOWGATE_ALLOW_PRIVATE_URLS": "1",
+    }
     worker = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
     try:
         deadline = time.monotonic() + 30

@@ -35,11 +35,18 @@ def _opt_out_flow() -> dict:
 
 
 def test_stopped_callback_fires_the_opt_out_trigger(api, ex_channel, client) -> None:
-    export = {"version": "13", "flows": [_opt_out_flow()], "fields": [{"key": "left_on", "name": "Left On",
-              "type": "text"}], "groups": [], "triggers": []}
+    export = {
+        "version": "13",
+        "flows": [_opt_out_flow()],
+        "fields": [{"key": "left_on", "name": "Left On", "type": "text"}],
+        "groups": [],
+        "triggers": [],
+    }
     response = api.post("/api/v1/flows/import", export, content_type="application/json")
     assert response.status_code == 200, response.content
-    response = api.post("/api/v1/triggers", {"type": "opt_out", "flow": FLOW_UUID}, content_type="application/json")
+    response = api.post(
+        "/api/v1/triggers", {"type": "opt_out", "flow": FLOW_UUID}, content_type="application/json"
+    )
     assert response.status_code == 201, response.content
 
     response = client.post(f"/c/ex/{ex_channel.uuid}/stopped", {"from": "+250788123123"})

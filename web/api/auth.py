@@ -50,7 +50,9 @@ class SessionOrToken(TokenAuth):
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             if request.method not in ("GET", "HEAD", "OPTIONS") and check_csrf(request) is not None:
-                raise HttpError(403, "CSRF check failed: send the X-CSRFToken header from the csrftoken cookie")
+                raise HttpError(
+                    403, "CSRF check failed: send the X-CSRFToken header from the csrftoken cookie"
+                )
             from channels_app.workspaces import workspace_for_user
 
             workspace = workspace_for_user(user)

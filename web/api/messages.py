@@ -46,7 +46,10 @@ def list_messages(
     if before:
         qs = qs.filter(created_on__lt=_utc(before, "before"))
     if cursor or not offset:
-        return [message_payload(m) for m in keyset_page(request, qs, cursor=cursor, limit=limit, response=response)]
+        return [
+            message_payload(m)
+            for m in keyset_page(request, qs, cursor=cursor, limit=limit, response=response)
+        ]
     limit, offset = max(1, min(limit, 1000)), max(0, offset)
     return [message_payload(m) for m in qs.order_by("-id")[offset : offset + limit]]
 
