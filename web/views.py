@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.csrf import csrf_exempt
 
-from channels_app.models import Channel, Msg
+from channels_app.models import Channel
 from channels_app.services import channels as channel_service
 from channels_app.types.base import ConfigError
 from channels_app.types.registry import UnknownChannelType, all_types, get_type
@@ -64,26 +64,6 @@ def channel_create(request: HttpRequest, type_code: str) -> HttpResponse:
             flash.success(request, f"Channel {channel.name} added.")
             return redirect("channel_detail", channel_uuid=channel.uuid)
     return render(request, "channels/create.html", {"form": form, "channel_type": channel_type})
-
-
-@login_required
-def channel_detail(request: HttpRequest, channel_uuid: str) -> HttpResponse:
-    workspace = _workspace(request)
-    channel = Channel.objects.filter(workspace=workspace, uuid=channel_uuid).first()
-    if channel is None:
-        raise Http404("no such channel")
-    payload = channel_service.channel_payload(channel)
-    recent = Msg.objects.filter(channel=channel).order_by("-id")[:20]
-    return render(request, "channels/detail.html", {"channel": channel, "payload": payload, "recent": recent})
-
-
-@login_required
-def message_detail(request: HttpRequest, msg_uuid: str) -> HttpResponse:
-    workspace = _workspace(request)
-    msg = Msg.objects.filter(workspace=workspace, uuid=msg_uuid).select_related("channel", "contact").first()
-    if msg is None:
-        raise Http404("no such message")
-    return render(request, "messages/detail.html", {"msg": msg, "events": msg.events.all()})
 
 
 @csrf_exempt

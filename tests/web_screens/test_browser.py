@@ -69,11 +69,12 @@ def test_dashboard_chart_filter_and_phone_layout(browser: Any, ex_channel: Any, 
     box = page.locator("#volume-chart").bounding_box()
     assert box and box["height"] > 200
     today = page.locator("#volume-chart text.x").last.bounding_box()
-    assert today and 0 <= today["x"] and today["x"] + today["width"] <= PHONE["width"]
+    assert today and today["x"] >= 0 and today["x"] + today["width"] <= PHONE["width"]
+    assert page.locator("#volume-chart text.y-near").first.is_visible()  # the scale beside today
+    browser.screenshot("dashboard-phone.png")
     page.focus(".chart-scroll")
     page.keyboard.press("ArrowLeft")  # the box scrolls by keyboard too
     page.wait_for_function("document.querySelector('.chart-scroll').scrollLeft !== 0")
-    browser.screenshot("dashboard-phone.png")
 
 
 def test_message_log_filters_live_rows_and_phone_layout(
