@@ -9,13 +9,11 @@ import httpx
 
 from aggregators.external.encoding import prepare_text, split_text
 from aggregators.external.template import CONTENT_TYPES, DEFAULT_BODIES, render, render_url
+from channels_app.httplog import exchange_entry
 from channels_app.models import Channel
 from channels_app.types.base import OutgoingMessage, SendResult
 from channels_app.urlguard import URLNotAllowed, check_url
 from channels_app.urns import split
-from web.logging import mask_secrets
-
-RESPONSE_LOG_LIMIT = 2000
 
 
 def template_values(channel: Channel, msg: OutgoingMessage, text: str) -> dict[str, str]:
@@ -57,18 +55,10 @@ def build_request(channel: Channel, msg: OutgoingMessage, text: str) -> httpx.Re
 def _log_entry(
     request: httpx.Request, response: httpx.Response | None, elapsed: float, error: str = ""
 ) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "method": request.method,
-        "url": mask_secrets(str(request.url)),
-        "request_body": mask_secrets((request.content or b"").decode(errors="replace"))[:RESPONSE_LOG_LIMIT],
-        "elapsed_ms": round(elapsed * 1000, 1),
-    }
-    if response is not None:
-        entry["status_code"] = response.status_code
-        entry["response_body"] = mask_secrets(response.text[:RESPONSE_LOG_LIMIT])
-    if error:
-        entry["error"] = error
-    return entry
+    return exchange_entry(
+        method=request.method, url=str(request.url), request_body=(request.content or b"").decode(errors="replace"),
+        response=response, elapsed=elapsed, error=error,
+    )  # fmt: skip
 
 
 async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:

@@ -10,13 +10,11 @@ from urllib.parse import urlencode
 import httpx
 
 from aggregators.handler.auth import ACCESS_TOKEN_SECONDS, SCOPE, client_endpoint, domain, mint_access_token
+from channels_app.httplog import exchange_entry
 from channels_app.models import Channel
 from channels_app.types.base import OutgoingMessage, SendResult
 from channels_app.urlguard import URLNotAllowed, check_url
 from channels_app.urns import split
-from web.logging import mask_secrets
-
-LOG_LIMIT = 2000
 
 
 def message_id(msg: OutgoingMessage) -> str:
@@ -59,19 +57,11 @@ def _app_id(channel: Channel) -> int | None:
 def _log(
     url: str, body: str, response: httpx.Response | None, elapsed: float, error: str = ""
 ) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "method": "POST",
-        "url": mask_secrets(url),
-        # the form carries live tokens: never keep them in the message log
-        "request_body": mask_secrets(body.split("&auth%5Baccess_token%5D=")[0])[:LOG_LIMIT],
-        "elapsed_ms": round(elapsed * 1000, 1),
-    }
-    if response is not None:
-        entry["status_code"] = response.status_code
-        entry["response_body"] = mask_secrets(response.text[:LOG_LIMIT])
-    if error:
-        entry["error"] = error
-    return entry
+    # the form carries live tokens: never keep them in the message log
+    kept = body.split("&auth%5Baccess_token%5D=")[0]
+    return exchange_entry(
+        method="POST", url=url, request_body=kept, response=response, elapsed=elapsed, error=error
+    )
 
 
 async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:

@@ -12,11 +12,10 @@ from django.conf import settings
 
 from aggregators import services
 from aggregators.connector import BuildError, build_send_request, map_send_response, url_refusal
+from channels_app.httplog import exchange_entry
 from channels_app.models import Channel
 from channels_app.types.base import OutgoingMessage, SendResult
 from channels_app.urns import split
-
-LOG_LIMIT = 2000
 
 
 def _resolve_in_thread(workspace_id: int, ref: str) -> services.ResolvedConnector:
@@ -50,17 +49,10 @@ def log_entry(
     **extra: Any,
 ) -> dict[str, Any]:
     described = services.describe_request(request, secrets)
-    entry: dict[str, Any] = {
-        "method": described["method"],
-        "url": described["url"],
-        "request_body": described["body"][:LOG_LIMIT],
-        "elapsed_ms": round(elapsed * 1000, 1),
-    }
-    if response is not None:
-        entry["status_code"] = response.status_code
-        entry["response_body"] = services.mask_text(response.text[:LOG_LIMIT], secrets)
-    entry.update({k: v for k, v in extra.items() if v not in (None, "")})
-    return entry
+    return exchange_entry(
+        method=described["method"], url=described["url"], request_body=described["body"], response=response,
+        elapsed=elapsed, mask=lambda text: services.mask_text(text, secrets), **extra,
+    )  # fmt: skip
 
 
 async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
