@@ -16,6 +16,8 @@ class BodySizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         limit = settings.FLOWGATE_MAX_BODY_BYTES
+        if request.path in settings.FLOWGATE_LARGE_BODY_PATHS:
+            limit = settings.FLOWGATE_MAX_IMPORT_BYTES  # whole RapidPro exports are legitimately big
         try:
             length = int(request.META.get("CONTENT_LENGTH") or 0)
         except ValueError:

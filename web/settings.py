@@ -143,7 +143,10 @@ WHITENOISE_USE_FINDERS = True
 # --- limits and behaviour -----------------------------------------------------------------
 # Bodies above this are answered 413 before they are read.
 FLOWGATE_MAX_BODY_BYTES = int(os.environ.get("FLOWGATE_MAX_BODY_BYTES", str(256 * 1024)))
-DATA_UPLOAD_MAX_MEMORY_SIZE = FLOWGATE_MAX_BODY_BYTES
+# Imports (RapidPro exports) may be larger; only these paths get the bigger limit.
+FLOWGATE_MAX_IMPORT_BYTES = int(os.environ.get("FLOWGATE_MAX_IMPORT_BYTES", str(20 * 1024 * 1024)))
+FLOWGATE_LARGE_BODY_PATHS = ("/api/v1/flows/import",)
+DATA_UPLOAD_MAX_MEMORY_SIZE = FLOWGATE_MAX_IMPORT_BYTES
 # Channels may call loopback/private addresses only when the deployment says so.
 FLOWGATE_ALLOW_PRIVATE_URLS = _env_flag("FLOWGATE_ALLOW_PRIVATE_URLS", not REDIS_URL)
 # The public base URL used to build callback URLs handed to providers.

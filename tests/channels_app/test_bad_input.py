@@ -133,3 +133,12 @@ def test_duplicate_inbound_posts_are_stored_once(client, ex_channel) -> None:
     fourth = client.post(f"/c/ex/{ex_channel.uuid}/receive", with_id).json()
     assert third["uuid"] == fourth["uuid"]
     assert Msg.objects.filter(direction="in").count() == 2
+
+
+def test_flow_imports_may_exceed_the_webhook_body_limit(api, settings) -> None:
+    padding = "x" * (settings.FLOWGATE_MAX_BODY_BYTES + 10)
+    body = '{"version": "13", "flows": [], "padding": "' + padding + '"}'
+    response = api.post("/api/v1/flows/import", body, content_type="application/json")
+    assert response.status_code != 413, response.content  # judged on content, not size
+    response = api.post("/api/v1/messages", '{"text": "' + padding + '"}', content_type="application/json")
+    assert response.status_code == 413
