@@ -35,6 +35,13 @@ def publish(workspace_id: int, event: dict[str, Any]) -> None:
     transaction.on_commit(lambda: _publish_now(workspace_id, event))
 
 
+def publish_many(workspace_id: int, events: list[dict[str, Any]]) -> None:
+    """Like `publish` for a batch: one channel-layer message instead of one per event, which
+    matters when a send or receipt batch changes hundreds of messages at once."""
+    if events:
+        transaction.on_commit(lambda: _publish_now(workspace_id, {"kind": "batch", "events": events}))
+
+
 def _publish_now(workspace_id: int, event: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:

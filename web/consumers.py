@@ -35,4 +35,7 @@ class WorkspaceEventsConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def flowgate_event(self, message: dict[str, Any]) -> None:
-        await self.send_json(message["event"])
+        event = message["event"]
+        # Batches travel as one channel-layer message; browsers still get one event per frame.
+        for item in event["events"] if event.get("kind") == "batch" else [event]:
+            await self.send_json(item)

@@ -231,8 +231,7 @@ def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]
         if progress:
             Msg.objects.bulk_update(progress, ["metadata"])
         MsgEvent.objects.bulk_create(events)
-        for msg in batch:
-            realtime.publish(channel.workspace_id, realtime.msg_event(msg))
+        realtime.publish_many(channel.workspace_id, [realtime.msg_event(msg) for msg in batch])
         webhooks.emit_msg_status(batch)
 
 

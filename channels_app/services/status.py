@@ -161,11 +161,11 @@ def update_statuses(*, updates: list[StatusUpdate], source: str = "callback") ->
                 if new_status == MsgStatus.DELIVERED:
                     values["delivered_on"] = now
                 Msg.objects.filter(id__in=ids).update(**values)
-            for msg in changed.values():
-                realtime.publish(msg.workspace_id, realtime.msg_event(msg))
             by_workspace: dict[int, list[Msg]] = {}
             for msg in changed.values():
                 by_workspace.setdefault(msg.workspace_id, []).append(msg)
+            for workspace_id, msgs in by_workspace.items():
+                realtime.publish_many(workspace_id, [realtime.msg_event(m) for m in msgs])
             for msgs in by_workspace.values():
                 webhooks.emit_msg_status(msgs)
     return applied
