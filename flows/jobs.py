@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from channels_app import queue
-from flows.services import starts, triggers, waits
+from flows.services import exports, starts, triggers, waits
 
 
 def prepare_start(start_id: int) -> int:
@@ -12,6 +12,10 @@ def prepare_start(start_id: int) -> int:
 
 def run_start_batches(start_id: int) -> int:
     return starts.run_start_batches(start_id=start_id)
+
+
+def export_results(export_id: int) -> None:
+    exports.run_export(export_id=export_id)
 
 
 def fire_waits() -> dict[str, int]:

@@ -176,3 +176,39 @@ class FlowStartBatch(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["start", "done"], name="start_batch_done")]
+
+
+class ResultsExport(models.Model):
+    """A flow's results written to a file by a background job; `processed` drives the progress bar."""
+
+    class Format(models.TextChoices):
+        CSV = "csv"
+        XLSX = "xlsx"
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        RUNNING = "running"
+        COMPLETED = "completed"
+        FAILED = "failed"
+
+    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="results_exports")
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="results_exports")
+    format = models.CharField(max_length=4, choices=Format.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    total = models.PositiveIntegerField(default=0)
+    processed = models.PositiveIntegerField(default=0)
+    path = models.CharField(max_length=512, blank=True, default="", help_text="relative to the var dir")
+    error = models.TextField(blank=True, default="")
+    created_on = models.DateTimeField(auto_now_add=True)
+    modified_on = models.DateTimeField(auto_now=True)
+    completed_on = models.DateTimeField(null=True, blank=True)
+
+    @property
+    def progress(self) -> int:
+        if self.status == self.Status.COMPLETED:
+            return 100
+        if not self.total:
+            return 0
+        # 99 at most until the file is closed: an XLSX is only readable once saved
+        return min(99, self.processed * 100 // self.total)

@@ -4,7 +4,7 @@ from django.views.generic import RedirectView
 
 from aggregators.handler import rest as handler_rest
 from channels_app.views import channel_webhook
-from web import views, views_calls, views_connectors, views_flows, views_screens
+from web import views, views_calls, views_connectors, views_flows, views_more, views_screens
 from web.api.urls import api
 from web.auth_views import RateLimitedLoginView
 
@@ -37,6 +37,20 @@ urlpatterns = [
     path("triggers/<uuid:trigger_uuid>/delete", views_screens.trigger_delete, name="trigger_delete"),
     path("settings/api-keys/", views_screens.token_list, name="token_list"),
     path("settings/api-keys/<int:token_id>/revoke", views_screens.token_revoke, name="token_revoke"),
+    path("templates/", views_more.template_list, name="template_list"),
+    path("templates/<slug:code>/", views_more.template_edit, name="template_edit"),
+    path("templates/<slug:code>/delete", views_more.template_delete, name="template_delete"),
+    path("templates/<slug:code>/preview", views_more.template_preview, name="template_preview"),
+    path("settings/webhooks/", views_more.webhook_list, name="webhook_list"),
+    path("settings/webhooks/<uuid:subscription_uuid>/", views_more.webhook_detail, name="webhook_detail"),
+    path(
+        "settings/webhooks/<uuid:subscription_uuid>/delete", views_more.webhook_delete, name="webhook_delete"
+    ),
+    path(
+        "settings/webhooks/deliveries/<uuid:delivery_uuid>/replay",
+        views_more.delivery_replay,
+        name="delivery_replay",
+    ),
     path("demo/aggregator/send", views.demo_aggregator_send, name="demo_aggregator_send"),
     path("healthz", views.healthz, name="healthz"),
     path("calls/", views_calls.call_log, name="call_log"),

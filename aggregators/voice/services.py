@@ -25,6 +25,7 @@ from aggregators.voice.models import AgentPhone
 from aggregators.xc import receive as xc_receive
 from channels_app import queue, realtime, urns
 from channels_app.models import Call, CallEvent, Channel, Contact, Membership
+from channels_app.services import webhooks
 from channels_app.services.ingest import get_or_create_contact
 
 logger = logging.getLogger(__name__)
@@ -276,6 +277,12 @@ def _record(call: Call, event_type: str, event: MappedEvent, was: str) -> None:
         data=_event_data(call.channel, event),
     )
     realtime.publish(call.workspace_id, popup_event(call, event_type))
+    if call.status != was:
+        webhooks.emit(
+            workspace_id=call.workspace_id,
+            event=webhooks.CALL_EVENT,
+            data={**call_payload(call), "event": event_type, "previous_status": was},
+        )
     if call.direction == Call.Direction.IN and call.status in MISSED and was not in MISSED:
         emit_trigger(call, "missed_call")
 

@@ -163,7 +163,7 @@ def export_flows(*, flows: list[Flow]) -> dict[str, Any]:
     triggers = []
     for t in (
         Trigger.objects.filter(flow__in=everything.values(), archived=False)
-        .select_related("flow")
+        .select_related("flow", "channel")
         .prefetch_related("groups", "exclude_groups")
     ):
         code = _CODES_BY_TYPE.get(t.trigger_type)
@@ -178,7 +178,7 @@ def export_flows(*, flows: list[Flow]) -> dict[str, Any]:
                 "match_type": "O" if t.match_type == Trigger.Match.ONLY else "F",
                 "groups": [{"uuid": str(g.uuid), "name": g.name} for g in t.groups.all()],
                 "exclude_groups": [{"uuid": str(g.uuid), "name": g.name} for g in t.exclude_groups.all()],
-                "channel": None,
+                "channel": {"uuid": str(t.channel.uuid), "name": t.channel.name} if t.channel else None,
             }
         )
     return {

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db import transaction
 
-from channels_app.models import ContactField, ContactGroup, Workspace
+from channels_app.models import Channel, ContactField, ContactGroup, Workspace
 from flows.engine import FlowError, read_export
 from flows.models import Flow, FlowRevision, Trigger
 from flows.services.definitions import SPEC_VERSION, DefinitionInvalid
@@ -118,6 +118,21 @@ def _upsert_flow(workspace: Workspace, definition: dict[str, Any]) -> Flow:
     return flow
 
 
+def _trigger_channel(workspace: Workspace, ref: Any) -> Channel | None:
+    """The export's channel when this workspace has it (by uuid: names and numbers are reused)."""
+    raw = ref.get("uuid") if isinstance(ref, dict) else ref
+    parsed = _as_uuid(str(raw)) if raw else None
+    if parsed is None:
+        return None
+    return Channel.objects.filter(workspace=workspace, uuid=parsed, is_active=True).first()
+
+
+def _channel_label(ref: Any) -> str:
+    if isinstance(ref, dict):
+        return repr(ref.get("name") or ref.get("uuid") or "")
+    return repr(str(ref))
+
+
 def _import_trigger(
     workspace: Workspace, flow: Flow, t: dict[str, Any], mapping: dict[str, str], warnings: list[str]
 ) -> None:
@@ -127,23 +142,34 @@ def _import_trigger(
         return
     keywords = [str(k).strip().lower() for k in t.get("keywords") or [] if str(k).strip()]
     match = Trigger.Match.ONLY if t.get("match_type") == "O" else Trigger.Match.STARTS
+    channel = _trigger_channel(workspace, t.get("channel"))
     if kind == Trigger.Type.KEYWORD:
         if not keywords:
             warnings.append(f"keyword trigger for flow {flow.name} skipped: no keyword")
             return
         # the imported trigger replaces any active one on the same keyword (the export is newer)
-        for other in Trigger.objects.filter(workspace=workspace, trigger_type=kind, archived=False):
+        for other in Trigger.objects.filter(
+            workspace=workspace, trigger_type=kind, archived=False, channel=channel
+        ):
             if set(other.keywords) & set(keywords):
                 other.archived = True
                 other.save(update_fields=["archived"])
-    elif kind in (Trigger.Type.CATCH_ALL, Trigger.Type.NEW_CONVERSATION, Trigger.Type.MISSED_CALL):
-        Trigger.objects.filter(workspace=workspace, trigger_type=kind, archived=False, channel=None).update(
-            archived=True
+    if kind in (Trigger.Type.CATCH_ALL, Trigger.Type.NEW_CONVERSATION, Trigger.Type.MISSED_CALL):
+        Trigger.objects.filter(
+            workspace=workspace, trigger_type=kind, archived=False, channel=channel
+        ).update(archived=True)
+    if t.get("channel") and channel is None:
+        warnings.append(
+            f"{kind} trigger for flow {flow.name}: channel {_channel_label(t['channel'])} is not in this "
+            "workspace, so the trigger applies to every channel"
         )
-    if t.get("channel"):
-        warnings.append(f"{kind} trigger for flow {flow.name}: channel dropped, applies to every channel")
     trigger = Trigger.objects.create(
-        workspace=workspace, trigger_type=kind, flow=flow, keywords=keywords, match_type=match
+        workspace=workspace,
+        trigger_type=kind,
+        flow=flow,
+        keywords=keywords,
+        match_type=match,
+        channel=channel,
     )
 
     def groups(refs: list[Any]) -> list[ContactGroup]:

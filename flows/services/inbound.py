@@ -24,9 +24,13 @@ def handle_inbound(msg: Msg) -> None:
     contact = msg.contact
     if contact is None or contact.status == Contact.Status.BLOCKED:
         return
-    if contact.status == Contact.Status.STOPPED:
-        return  # nothing would be delivered; opt-in is handled by opt_in triggers
     channel = msg.channel
+    if contact.status == Contact.Status.STOPPED:
+        # writing again after STOP is opting back in; an opt-in flow then owns this message
+        contact.status = Contact.Status.ACTIVE
+        contact.save(update_fields=["status", "modified_on"])
+        if fire_contact_trigger(contact=contact, trigger_type=Trigger.Type.OPT_IN, channel=channel):
+            return
     waiting = (
         FlowSession.objects.select_for_update()
         .filter(contact=contact, status=SessionStatus.WAITING)

@@ -52,12 +52,34 @@ def run_payload(run: FlowRun) -> dict[str, Any]:
     }
 
 
+def header(names: list[tuple[str, str]]) -> list[str]:
+    out = list(BASE_COLUMNS)
+    for _, name in names:
+        out += [f"{name} (Category)", f"{name} (Value)", f"{name} (Text)"]
+    return out
+
+
+def run_row(run: FlowRun, names: list[tuple[str, str]]) -> list[Any]:
+    """One export row; the run's contact and its URNs should be prefetched."""
+    urns = list(run.contact.urns.all())
+    row: list[Any] = [
+        str(run.contact.uuid),
+        urns[0].identity if urns else "",
+        run.contact.name,
+        run.status,
+        run.created_on.isoformat(),
+        run.modified_on.isoformat(),
+        run.exited_on.isoformat() if run.exited_on else "",
+    ]
+    for key, _ in names:
+        res = run.results.get(key) or {}
+        row += [res.get("category", ""), res.get("value", ""), res.get("input", "")]
+    return row
+
+
 def rows(flow: Flow) -> Iterator[list[Any]]:
     names = result_names(flow)
-    header = list(BASE_COLUMNS)
-    for _, name in names:
-        header += [f"{name} (Category)", f"{name} (Value)", f"{name} (Text)"]
-    yield header
+    yield header(names)
     qs = (
         FlowRun.objects.filter(flow=flow)
         .select_related("contact")
@@ -65,20 +87,7 @@ def rows(flow: Flow) -> Iterator[list[Any]]:
         .order_by("id")
     )
     for run in qs.iterator(chunk_size=1000):
-        urns = list(run.contact.urns.all())
-        row: list[Any] = [
-            str(run.contact.uuid),
-            urns[0].identity if urns else "",
-            run.contact.name,
-            run.status,
-            run.created_on.isoformat(),
-            run.modified_on.isoformat(),
-            run.exited_on.isoformat() if run.exited_on else "",
-        ]
-        for key, _ in names:
-            res = run.results.get(key) or {}
-            row += [res.get("category", ""), res.get("value", ""), res.get("input", "")]
-        yield row
+        yield run_row(run, names)
 
 
 def export_csv(flow: Flow) -> Iterator[str]:

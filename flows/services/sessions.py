@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -135,7 +137,7 @@ class FlowRunner:
         self._save_runs(
             contact=contact, session_row=session_row, runs=data.get("runs") or [], inbound=inbound, new=new
         )
-        self._apply_events(contact=contact, events=sprint.events, inbound=inbound)
+        self._apply_events(contact=contact, events=sprint.events, inbound=inbound, session=data)
         return session_row
 
     def flow(self, uuid: str) -> Flow | None:
@@ -154,12 +156,14 @@ class FlowRunner:
     ) -> None:
         existing = {} if new else {str(r.uuid): r for r in FlowRun.objects.filter(session=session_row)}
         now = timezone.now()
+        completed: list[FlowRun] = []
         for r in runs:
             flow = self.flow(r["flow"]["uuid"])
             if flow is None:
                 continue
             results = r.get("results") or {}
             row = existing.get(r["uuid"])
+            was = ""
             if row is None:
                 row = FlowRun(
                     uuid=r["uuid"],
@@ -171,12 +175,18 @@ class FlowRunner:
                 )
             elif row.status == r.get("status") and row.results == results:
                 continue
+            else:
+                was = row.status
             row.status = r.get("status", "active")
             row.results = results
             row.responded = row.responded or any(v.get("input") for v in results.values() if inbound)
             row.modified_on = parse_time(r.get("modified_on")) or now
             row.exited_on = parse_time(r.get("exited_on"))
             row.save()
+            if row.status == "completed" and was != "completed":
+                completed.append(row)
+        if completed:
+            emit_completed(workspace=self.workspace, runs=completed, session_row=session_row)
 
     def _channel(self, ref: dict[str, Any] | None, inbound: Msg | None) -> Channel | None:
         uuid = (ref or {}).get("uuid")
@@ -191,7 +201,14 @@ class FlowRunner:
             return inbound.channel
         return Channel.objects.filter(workspace=self.workspace, is_active=True).order_by("id").first()
 
-    def _apply_events(self, *, contact: Contact, events: list[dict[str, Any]], inbound: Msg | None) -> None:
+    def _apply_events(
+        self,
+        *,
+        contact: Contact,
+        events: list[dict[str, Any]],
+        inbound: Msg | None,
+        session: dict[str, Any] | None = None,
+    ) -> None:
         changed: set[str] = set()
         for ev in events:
             kind = ev.get("type")
@@ -223,6 +240,16 @@ class FlowRunner:
                 self._add_urns(contact, ev.get("urns") or [])
             elif kind == "session_triggered":
                 self._session_triggered(ev)
+            elif kind == "broadcast_created":
+                from flows.services.broadcasts import send_broadcast
+
+                linked = inbound or triggering_msg(workspace=self.workspace, session=session or {})
+                send_broadcast(
+                    workspace=self.workspace,
+                    event=ev,
+                    response_to=linked,
+                    channel=self._channel(None, linked),
+                )
         if changed:
             contact.save(update_fields=[*sorted(changed), "modified_on"])
 
@@ -287,6 +314,45 @@ class FlowRunner:
             group_uuids=[g["uuid"] for g in ev.get("groups") or [] if g.get("uuid")],
             urns=list(ev.get("urns") or []),
         )
+
+
+def emit_completed(*, workspace: Workspace, runs: list[FlowRun], session_row: FlowSession) -> int:
+    """`flow.completed` webhook events, written in the sprint's transaction (so iff it commits)."""
+    from channels_app.services import webhooks
+
+    def items() -> Iterator[dict[str, Any]]:
+        # a generator: emit_many only builds payloads when some subscription wants the event
+        contact = session_row.contact
+        urn = contact.urns.first()
+        for run in runs:
+            yield {
+                "run": str(run.uuid),
+                "session": str(session_row.uuid),
+                "flow": {"uuid": str(run.flow.uuid), "name": run.flow.name},
+                "contact": {
+                    "uuid": str(contact.uuid),
+                    "name": contact.name,
+                    "urn": urn.identity if urn else None,
+                },
+                "status": run.status,
+                "responded": run.responded,
+                "results": run.results,
+                "created_on": run.created_on,
+                "exited_on": run.exited_on,
+            }
+
+    return webhooks.emit_many(workspace_id=workspace.id, event=webhooks.FLOW_COMPLETED, items=items())
+
+
+def triggering_msg(*, workspace: Workspace, session: dict[str, Any]) -> Msg | None:
+    """The inbound message that started the session (a resume by timeout carries none)."""
+    uuid = (((session.get("trigger") or {}).get("event") or {}).get("msg") or {}).get("uuid")
+    if not uuid:
+        return None
+    try:
+        return Msg.objects.filter(workspace=workspace, uuid=uuid).select_related("channel").first()
+    except ValidationError:
+        return None
 
 
 def msg_event(msg: Msg) -> dict[str, Any]:

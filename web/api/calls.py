@@ -6,12 +6,13 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
 from aggregators.voice import placing, services
 from channels_app.models import Call, Channel, Membership
-from web.api.common import get_or_404
+from web.api.common import get_or_404, keyset_page
+from web.api.filters import AFTER_BEFORE_DOC, date_range
 from web.api.schemas import ErrorOut
 
 router = Router(tags=["calls"])
@@ -100,17 +101,27 @@ def place_call(request: HttpRequest, payload: CallIn) -> Any:
     return (502 if call.status == Call.Status.FAILED else 201), services.call_payload(call)
 
 
-@router.get("", response=list[CallOut])
+@router.get(
+    "",
+    response={200: list[CallOut], 400: ErrorOut, 404: ErrorOut},
+    summary="List calls",
+    description=AFTER_BEFORE_DOC.format(field="created_on"),
+)
 def list_calls(
     request: HttpRequest,
+    response: HttpResponse,
     direction: str = "",
     status: str = "",
     channel: str = "",
     contact: str = "",
+    after: datetime | None = None,
+    before: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
-) -> list[dict[str, Any]]:
+    cursor: str = "",
+) -> Any:
     qs = _calls(request).prefetch_related("contact__urns").order_by("-id")
+    qs = date_range(qs, "created_on", after=after, before=before)
     if direction:
         qs = qs.filter(direction=direction)
     if status:
@@ -121,6 +132,9 @@ def list_calls(
         from channels_app.models import Contact
 
         qs = qs.filter(contact=get_or_404(Contact, request, contact))
+    if cursor or not offset:
+        page = keyset_page(request, qs, cursor=cursor, limit=limit, response=response)
+        return [services.call_payload(c) for c in page]
     limit = max(1, min(limit, 1000))
     return [services.call_payload(c) for c in qs[max(offset, 0) : max(offset, 0) + limit]]
 

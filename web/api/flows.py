@@ -7,16 +7,19 @@ are parsed here with clear 400s rather than through a schema.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from ninja import Router, Schema
 
 from channels_app.models import Channel
-from flows.models import Flow, FlowRevision, FlowRun, FlowStart, Trigger
-from flows.services import definitions, importing, results, starts, triggers
+from flows.models import Flow, FlowRevision, FlowRun, FlowStart, ResultsExport, Trigger
+from flows.services import definitions, exports, importing, results, starts, triggers
 from flows.services import simulate as simulator
-from web.api.common import get_or_404
+from web.api.common import get_or_404, keyset_page
+from web.api.filters import AFTER_BEFORE_DOC, date_range
 from web.api.schemas import ErrorOut
 
 router = Router(tags=["flows"])
@@ -68,6 +71,40 @@ def import_flows(request: HttpRequest) -> Any:
         "flows": [{"uuid": str(f.uuid), "name": f.name} for f in imported.flows],
         "warnings": imported.warnings,
     }
+
+
+class ExportIn(Schema):
+    format: str = "csv"
+
+
+@router.get("/exports/{export_uuid}", response={200: Any, 404: ErrorOut})
+def get_results_export(request: HttpRequest, export_uuid: str) -> Any:
+    return exports.export_payload(get_or_404(ResultsExport, request, export_uuid))
+
+
+@router.get("/exports/{export_uuid}/download", response={200: Any, 404: ErrorOut, 409: ErrorOut})
+def download_results_export(request: HttpRequest, export_uuid: str) -> Any:
+    export = get_or_404(ResultsExport, request, export_uuid)
+    path = exports.file_path(export)
+    if path is None:
+        return 409, {"error": f"the export is {export.status}, not ready to download"}
+    # an async stream: under ASGI Django would read a sync file response whole into memory
+    response = StreamingHttpResponse(
+        exports.read_chunks(path), content_type=exports.CONTENT_TYPES[export.format]
+    )
+    response["Content-Disposition"] = content_disposition_header(True, exports.download_name(export))
+    response["Content-Length"] = str(path.stat().st_size)
+    return response
+
+
+@router.post("/{flow_uuid}/results/export", response={202: Any, 400: ErrorOut, 404: ErrorOut})
+def start_results_export(request: HttpRequest, flow_uuid: str, payload: ExportIn) -> Any:
+    flow = get_or_404(Flow, request, flow_uuid)
+    try:
+        export = exports.create_export(workspace=request.workspace, flow=flow, format=payload.format)  # type: ignore[attr-defined]
+    except exports.ExportError as exc:
+        return 400, {"error": str(exc)}
+    return 202, exports.export_payload(export)
 
 
 @router.get("", response=list[dict[str, Any]])
@@ -134,9 +171,28 @@ def export_flow(request: HttpRequest, flow_uuid: str) -> Any:
     return definitions.export_flows(flows=[get_or_404(Flow, request, flow_uuid)])
 
 
-@router.get("/{flow_uuid}/results", response={200: Any, 400: ErrorOut, 404: ErrorOut})
-def export_results(request: HttpRequest, flow_uuid: str, format: str = "csv") -> Any:
+@router.get(
+    "/{flow_uuid}/results",
+    response={200: Any, 400: ErrorOut, 404: ErrorOut},
+    summary="Flow results",
+    description="`format=csv` or `xlsx` (default csv): every run as a spreadsheet download. "
+    "`format=json`: the runs with their results as a JSON array (see /api/v1/runs). "
+    + AFTER_BEFORE_DOC.format(field="created_on"),
+)
+def export_results(
+    request: HttpRequest,
+    response: HttpResponse,
+    flow_uuid: str,
+    format: str = "csv",
+    after: datetime | None = None,
+    before: datetime | None = None,
+    limit: int = 100,
+    cursor: str = "",
+) -> Any:
     flow = get_or_404(Flow, request, flow_uuid)
+    if format == "json":
+        runs = FlowRun.objects.filter(workspace=request.workspace, flow=flow)  # type: ignore[attr-defined]
+        return _run_page(request, response, runs, after=after, before=before, cursor=cursor, limit=limit)
     filename = f"{flow.name or 'flow'}-results".replace('"', "")
     if format == "csv":
         # under ASGI Django buffers a sync stream anyway, so build the text in one go
@@ -150,7 +206,7 @@ def export_results(request: HttpRequest, flow_uuid: str, format: str = "csv") ->
         )
         response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
         return response
-    return 400, {"error": "format must be csv or xlsx"}
+    return 400, {"error": "format must be csv, xlsx or json"}
 
 
 # -------------------------------------------------------------------------------------- simulate
@@ -304,9 +360,56 @@ def delete_trigger(request: HttpRequest, trigger_uuid: str) -> Any:
 # ------------------------------------------------------------------------------------------- runs
 
 
-@runs_router.get("", response={200: Any, 404: ErrorOut})
+class RunFlowOut(Schema):
+    uuid: str
+    name: str
+
+
+class RunContactOut(Schema):
+    uuid: str
+    name: str
+    urn: str | None
+
+
+class RunOut(Schema):
+    uuid: str
+    flow: RunFlowOut
+    contact: RunContactOut
+    status: str
+    responded: bool
+    results: dict[str, Any]  # by result key: value, category, input, node, created_on
+    created_on: datetime
+    modified_on: datetime
+    exited_on: datetime | None
+
+
+def _run_page(
+    request: HttpRequest, response: HttpResponse, qs: Any, *, after: Any, before: Any, cursor: str, limit: int
+) -> list[dict[str, Any]]:
+    qs = date_range(qs, "created_on", after=after, before=before)
+    qs = qs.select_related("flow", "contact").prefetch_related("contact__urns")
+    return [
+        results.run_payload(r)
+        for r in keyset_page(request, qs, cursor=cursor, limit=limit, response=response)
+    ]
+
+
+@runs_router.get(
+    "",
+    response={200: list[RunOut], 400: ErrorOut, 404: ErrorOut},
+    summary="List flow runs and their results",
+    description="`flow` and `contact` are uuids. " + AFTER_BEFORE_DOC.format(field="created_on"),
+)
 def list_runs(
-    request: HttpRequest, flow: str = "", contact: str = "", limit: int = 100, offset: int = 0
+    request: HttpRequest,
+    response: HttpResponse,
+    flow: str = "",
+    contact: str = "",
+    after: datetime | None = None,
+    before: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    cursor: str = "",
 ) -> Any:
     qs = FlowRun.objects.filter(workspace=request.workspace)  # type: ignore[attr-defined]
     if flow:
@@ -315,6 +418,9 @@ def list_runs(
         from channels_app.models import Contact
 
         qs = qs.filter(contact=get_or_404(Contact, request, contact))
+    if cursor or not offset:
+        return _run_page(request, response, qs, after=after, before=before, cursor=cursor, limit=limit)
+    qs = date_range(qs, "created_on", after=after, before=before)
     qs = qs.select_related("flow", "contact").prefetch_related("contact__urns").order_by("-id")
     limit = max(1, min(limit, 1000))
     return [results.run_payload(r) for r in qs[max(offset, 0) : max(offset, 0) + limit]]

@@ -10,6 +10,7 @@ from ninja import Router, Schema
 
 from aggregators.handler.auth import token_payload
 from channels_app.models import APIToken, AppToken
+from channels_app.services import tokens as token_service
 from web.api.common import get_or_404
 from web.api.schemas import ErrorOut
 
@@ -44,12 +45,22 @@ class IssuedAppTokenOut(AppTokenOut):
 
 
 class APITokenOut(Schema):
+    id: int
+    prefix: str
     kind: str
     name: str
     masked: str
     is_active: bool
     created_on: datetime
     last_used_on: datetime | None
+
+
+class APITokenIn(Schema):
+    name: str  # what will use the key, e.g. "CRM sync"
+
+
+class IssuedAPITokenOut(APITokenOut):
+    key: str  # the key in clear: shown in this answer only
 
 
 class TokenListOut(Schema):
@@ -70,21 +81,24 @@ def _app(app: AppToken) -> dict[str, Any]:
     }
 
 
+def _api(token: APIToken) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "prefix": token.prefix,
+        "kind": "api",
+        "name": token.name,
+        "masked": token.masked,
+        "is_active": token.is_active,
+        "created_on": token.created_on,
+        "last_used_on": token.last_used_on,
+    }
+
+
 @router.get("", response=TokenListOut)
 def list_tokens(request: HttpRequest) -> dict[str, Any]:
     workspace = request.workspace  # type: ignore[attr-defined]
     return {
-        "api": [
-            {
-                "kind": "api",
-                "name": t.name,
-                "masked": t.masked,
-                "is_active": t.is_active,
-                "created_on": t.created_on,
-                "last_used_on": t.last_used_on,
-            }
-            for t in APIToken.objects.filter(workspace=workspace).order_by("id")
-        ],
+        "api": [_api(t) for t in APIToken.objects.filter(workspace=workspace).order_by("id")],
         "apps": [_app(a) for a in AppToken.objects.filter(workspace=workspace).order_by("id")],
     }
 
@@ -105,4 +119,45 @@ def revoke_app_token(request: HttpRequest, app_uuid: str) -> Any:
     app = get_or_404(AppToken, request, app_uuid, is_active=True)
     app.is_active = False
     app.save(update_fields=["is_active"])
+    return 204, None
+
+
+@router.post(
+    "",
+    response={201: IssuedAPITokenOut, 400: ErrorOut},
+    summary="Create an API key",
+    description="The answer holds the key in clear, this once: only its hash is stored.",
+)
+def issue_api_token(request: HttpRequest, payload: APITokenIn) -> Any:
+    auth = getattr(request, "auth", None)
+    # a session's user, or the owner of the key making this call
+    user = auth if getattr(auth, "is_authenticated", False) is True else getattr(auth, "user", None)
+    try:
+        token, key = token_service.issue_api_token(workspace=request.workspace, user=user, name=payload.name)  # type: ignore[attr-defined]
+    except token_service.TokenError as exc:
+        return 400, {"error": str(exc)}
+    return 201, {**_api(token), "key": key}
+
+
+@router.delete(
+    "/{token_ref}",
+    response={204: None, 400: ErrorOut, 404: ErrorOut},
+    summary="Revoke an API key",
+    description="By its `id` or its `prefix` (the first 6 characters; an id wins when both match). "
+    "Revoked keys stay listed, inactive; revoking the key making the call is allowed.",
+)
+def revoke_api_token(request: HttpRequest, token_ref: str) -> Any:
+    workspace = request.workspace  # type: ignore[attr-defined]
+    ref = token_ref.strip()
+    token = None
+    if ref.isascii() and ref.isdigit() and len(ref) < 19:
+        token = APIToken.objects.filter(workspace=workspace, id=int(ref)).first()
+    if token is None and ref.isascii() and ref.isalnum() and len(ref) <= 8:
+        matches = list(APIToken.objects.filter(workspace=workspace, prefix=ref)[:2])
+        if len(matches) > 1:
+            return 400, {"error": "several keys start with that prefix: revoke by id"}
+        token = matches[0] if matches else None
+    if token is None:
+        return 404, {"error": "API key not found"}
+    token_service.revoke_api_token(workspace=workspace, token_id=token.id)
     return 204, None

@@ -5,7 +5,19 @@ from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 
-from web.api import calls, channels, connectors, contacts, flows, messages, templates, tokens, webhooks
+from web.api import (
+    calls,
+    channels,
+    connectors,
+    contacts,
+    fields,
+    flows,
+    groups,
+    messages,
+    templates,
+    tokens,
+    webhooks,
+)
 from web.api.auth import SessionOrToken
 from web.api.throttle import TokenRateThrottle
 
@@ -19,6 +31,8 @@ api = NinjaAPI(
 )
 api.add_router("/channels", channels.router)
 api.add_router("/contacts", contacts.router)
+api.add_router("/groups", groups.router)
+api.add_router("/fields", fields.router)
 api.add_router("/messages", messages.router)
 api.add_router("/templates", templates.router)
 api.add_router("/webhooks", webhooks.router)

@@ -3,12 +3,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
 from channels_app.models import WebhookDelivery, WebhookSubscription
 from channels_app.services import webhooks as webhook_service
-from web.api.common import get_or_404
+from web.api.common import get_or_404, keyset_page
+from web.api.filters import AFTER_BEFORE_DOC, date_range
 from web.api.schemas import ErrorOut
 
 router = Router(tags=["webhooks"])
@@ -113,9 +114,22 @@ def delete_webhook(request: HttpRequest, webhook_uuid: str) -> Any:
     return 204, None
 
 
-@router.get("/{webhook_uuid}/deliveries", response={200: list[DeliveryOut], 404: ErrorOut})
+@router.get(
+    "/{webhook_uuid}/deliveries",
+    response={200: list[DeliveryOut], 400: ErrorOut, 404: ErrorOut},
+    summary="List a subscription's deliveries",
+    description="`status` is a comma-separated list. " + AFTER_BEFORE_DOC.format(field="created_on"),
+)
 def list_deliveries(
-    request: HttpRequest, webhook_uuid: str, status: str = "", limit: int = 100, offset: int = 0
+    request: HttpRequest,
+    response: HttpResponse,
+    webhook_uuid: str,
+    status: str = "",
+    after: datetime | None = None,
+    before: datetime | None = None,
+    limit: int = 100,
+    offset: int = 0,
+    cursor: str = "",
 ) -> Any:
     subscription = get_or_404(WebhookSubscription, request, webhook_uuid)
     qs = (
@@ -123,5 +137,9 @@ def list_deliveries(
     )
     if status:
         qs = qs.filter(status__in=status.split(","))
+    qs = date_range(qs, "created_on", after=after, before=before)
+    if cursor or not offset:
+        page = keyset_page(request, qs, cursor=cursor, limit=min(limit, 500), response=response)
+        return [webhook_service.delivery_payload(d, with_attempts=True) for d in page]
     limit, offset = max(1, min(limit, 500)), max(0, offset)
     return [webhook_service.delivery_payload(d, with_attempts=True) for d in qs[offset : offset + limit]]

@@ -1,21 +1,35 @@
 import { useEffect, useRef, useState } from "react";
 import { api } from "../lib/api.js";
 import { fieldRows, linesFrom, pathOf, resultRows } from "../lib/sim.js";
+import { createSimTransport, socketUrl } from "../lib/simsocket.js";
 
 const TEST_CONTACT = { name: "Test Contact", urn: "tel:+12065550100" };
 
 /**
- * Talks to the flow as a test contact through /api/v1/simulate. The session JSON travels
- * back with each input, so the server keeps no simulator state.
+ * Talks to the flow as a test contact over the /ws/simulator/ websocket, which keeps the session
+ * for this panel; if the socket can't be had, each input goes to /api/v1/simulate with the session.
  */
 export default function Simulator({ flowUuid, beforeStart, onPath, onClose }) {
   const [lines, setLines] = useState([]);
   const [state, setState] = useState({ session: null, status: "", results: {}, contact: null });
   const [text, setText] = useState("");
   const [busy, setBusy] = useState(false);
+  const [mode, setMode] = useState("");
   const seen = useRef(new Set());
   const logRef = useRef(null);
   const inputRef = useRef(null);
+  const transport = useRef(null);
+
+  useEffect(() => {
+    const t = createSimTransport({
+      url: socketUrl(),
+      post: (body) => api("/simulate", { method: "POST", body }),
+      onMode: setMode,
+    });
+    transport.current = t;
+    t.connect().then((ws) => setMode((m) => m || (ws ? "socket" : "http")));
+    return () => t.close();
+  }, []);
 
   useEffect(() => {
     if (logRef.current) logRef.current.scrollTop = logRef.current.scrollHeight;
@@ -36,7 +50,7 @@ export default function Simulator({ flowUuid, beforeStart, onPath, onClose }) {
       if (beforeStart && !(await beforeStart())) return;
       seen.current = new Set();
       setLines([]);
-      const data = await api("/simulate", { method: "POST", body: { flow: flowUuid, inputs: [], contact: TEST_CONTACT } });
+      const data = await transport.current.start({ flow: flowUuid, contact: TEST_CONTACT });
       absorb(data);
     } catch (err) {
       fail(err);
@@ -57,12 +71,12 @@ export default function Simulator({ flowUuid, beforeStart, onPath, onClose }) {
       if (!state.session) {
         if (beforeStart && !(await beforeStart())) return;
         seen.current = new Set();
-        const data = await api("/simulate", { method: "POST", body: { flow: flowUuid, inputs: [value], contact: TEST_CONTACT } });
+        const data = await transport.current.start({ flow: flowUuid, input: value, contact: TEST_CONTACT });
         setLines([]);
         absorb(data, [mine]);
       } else {
         setLines((ls) => [...ls, mine]);
-        const data = await api("/simulate", { method: "POST", body: { session: state.session, inputs: [value] } });
+        const data = await transport.current.reply({ input: value, session: state.session });
         absorb(data);
       }
     } catch (err) {
@@ -75,12 +89,17 @@ export default function Simulator({ flowUuid, beforeStart, onPath, onClose }) {
   const results = resultRows(state.results);
   const fields = fieldRows(state.contact);
   return (
-    <aside className="fg-sim" aria-label="Simulator">
+    <aside className="fg-sim" aria-label="Simulator" data-transport={mode}>
       <div className="fg-sim-head">
         <h2>Simulator</h2>
         <span className="fg-sim-status" data-status={state.status}>
           {state.status}
         </span>
+        {mode && (
+          <span className="fg-sim-transport" title={mode === "socket" ? "Connected over a websocket" : "Over HTTP: the websocket is unavailable"}>
+            {mode === "socket" ? "live" : "http"}
+          </span>
+        )}
         <button type="button" onClick={start} disabled={busy}>
           {state.session ? "Restart" : "Start"}
         </button>

@@ -1,0 +1,146 @@
+"""Contact groups: named sets of contacts, managed by hand here or by flows.
+
+Groups with a `query` (imported smart groups) are computed from the query, so their members are
+never added or removed by hand; flows refuse that too.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, QuerySet
+
+from channels_app.models import Contact, ContactGroup, Workspace
+
+MAX_CONTACTS_PER_CALL = 1000
+
+
+class GroupError(ValueError):
+    pass
+
+
+def list_groups(*, workspace: Workspace) -> QuerySet[ContactGroup]:
+    return (
+        ContactGroup.objects.filter(workspace=workspace)
+        .annotate(member_count=Count("contacts"))
+        .order_by("name", "id")
+    )
+
+
+def _clean_name(workspace: Workspace, name: str, *, exclude_id: int | None = None) -> str:
+    name = " ".join(name.split())
+    if not name:
+        raise GroupError("give the group a name")
+    if len(name) > 128 or not name.isprintable():
+        raise GroupError("a group name has at most 128 printable characters")
+    # Flows and imports find groups by name without regard to case, so names must differ in more.
+    same = ContactGroup.objects.filter(workspace=workspace, name__iexact=name)
+    if exclude_id is not None:
+        same = same.exclude(id=exclude_id)
+    if same.exists():
+        raise GroupError(f"the workspace already has a group named {name!r}")
+    return name
+
+
+def create_group(*, workspace: Workspace, name: str) -> ContactGroup:
+    name = _clean_name(workspace, name)
+    try:
+        with transaction.atomic():
+            return ContactGroup.objects.create(workspace=workspace, name=name)
+    except IntegrityError:
+        raise GroupError(f"the workspace already has a group named {name!r}") from None
+
+
+def rename_group(*, group: ContactGroup, name: str) -> ContactGroup:
+    group.name = _clean_name(group.workspace, name, exclude_id=group.id)
+    try:
+        with transaction.atomic():
+            group.save(update_fields=["name"])
+    except IntegrityError:
+        raise GroupError(f"the workspace already has a group named {group.name!r}") from None
+    return group
+
+
+def delete_group(*, group: ContactGroup) -> None:
+    """Contacts stay; only their membership (and triggers' references to the group) go."""
+    group.delete()
+
+
+def resolve_groups(*, workspace: Workspace, refs: list[str]) -> list[ContactGroup]:
+    """Groups of the workspace by uuid or name (any case); unknown ones are one clear error."""
+    found: dict[int, ContactGroup] = {}
+    unknown = []
+    for ref in refs:
+        if not isinstance(ref, str) or not ref.strip():
+            raise GroupError("a group is given by its uuid or name")
+        ref = ref.strip()
+        group = None
+        parsed = _as_uuid(ref)
+        if parsed is not None:
+            group = ContactGroup.objects.filter(workspace=workspace, uuid=parsed).first()
+        group = group or ContactGroup.objects.filter(workspace=workspace, name__iexact=ref).first()
+        if group is None:
+            unknown.append(ref)
+        else:
+            found[group.id] = group
+    if unknown:
+        raise GroupError(f"no such group: {', '.join(repr(u) for u in unknown)}")
+    return list(found.values())
+
+
+def _as_uuid(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        return None
+
+
+def _contacts(workspace: Workspace, contact_uuids: list[str]) -> list[Contact]:
+    if len(contact_uuids) > MAX_CONTACTS_PER_CALL:
+        raise GroupError(f"at most {MAX_CONTACTS_PER_CALL} contacts per request")
+    parsed = {str(u): _as_uuid(str(u)) for u in contact_uuids}
+    contacts = list(
+        Contact.objects.filter(workspace=workspace, uuid__in=[p for p in parsed.values() if p is not None])
+    )
+    known = {str(c.uuid) for c in contacts}
+    unknown = [raw for raw, p in parsed.items() if p is None or str(p) not in known]
+    if unknown:
+        raise GroupError(f"no such contact: {', '.join(unknown[:20])}")
+    return contacts
+
+
+@transaction.atomic
+def change_members(*, group: ContactGroup, add: list[str], remove: list[str]) -> tuple[int, int]:
+    """Add and remove contacts (by uuid) at once; returns how many were added and removed."""
+    if group.query:
+        raise GroupError("this group is computed from a query: its members can't be changed by hand")
+    to_add = _contacts(group.workspace, add)
+    to_remove = _contacts(group.workspace, remove)
+    overlap = {c.id for c in to_add} & {c.id for c in to_remove}
+    if overlap:
+        raise GroupError("a contact can't be both added and removed")
+    existing = set(
+        group.contacts.filter(id__in=[c.id for c in to_add + to_remove]).values_list("id", flat=True)
+    )
+    added = [c for c in to_add if c.id not in existing]
+    removed = [c for c in to_remove if c.id in existing]
+    group.contacts.add(*added)
+    group.contacts.remove(*removed)
+    return len(added), len(removed)
+
+
+def member_count(group: ContactGroup) -> int:
+    count = getattr(group, "member_count", None)
+    return int(count) if count is not None else group.contacts.count()
+
+
+def group_payload(group: ContactGroup) -> dict[str, Any]:
+    return {
+        "uuid": str(group.uuid),
+        "name": group.name,
+        "query": group.query or None,
+        "count": member_count(group),
+        "created_on": group.created_on,
+    }
