@@ -158,7 +158,11 @@ async def _send_batch(
     semaphore = asyncio.Semaphore(SEND_CONCURRENCY)
     timeout = httpx.Timeout(settings.FLOWGATE_SEND_TIMEOUT_SECONDS)
 
-    async with httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False) as client:
+    # The pool matches our concurrency: httpcore scans every pooled connection per request.
+    limits = httpx.Limits(max_connections=SEND_CONCURRENCY, max_keepalive_connections=SEND_CONCURRENCY)
+    async with httpx.AsyncClient(
+        timeout=timeout, transport=transport, follow_redirects=False, limits=limits
+    ) as client:
 
         async def send_one(msg: Msg) -> SendResult:
             outgoing = OutgoingMessage(
