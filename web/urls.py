@@ -4,7 +4,7 @@ from django.views.generic import RedirectView
 
 from aggregators.handler import rest as handler_rest
 from channels_app.views import channel_webhook
-from web import views, views_calls, views_connectors, views_flows, views_more, views_screens
+from web import views, views_calls, views_connectors, views_contacts, views_flows, views_more, views_screens
 from web.api.urls import api
 from web.auth_views import RateLimitedLoginView
 
@@ -56,8 +56,14 @@ urlpatterns = [
     path("calls/", views_calls.call_log, name="call_log"),
     path("calls/agent/", views_calls.agent_phone, name="call_agent_phone"),
     path("calls/<uuid:call_uuid>/", views_calls.call_detail, name="call_detail"),
-    path("contacts/", views_calls.contact_list, name="contact_list"),
-    path("contacts/<uuid:contact_uuid>/", views_calls.contact_detail, name="contact_detail"),
+    path("contacts/", views_contacts.contact_list, name="contact_list"),
+    path("contacts/groups/", views_contacts.group_list, name="group_list"),
+    path("contacts/groups/<uuid:group_uuid>/rename", views_contacts.group_rename, name="group_rename"),
+    path("contacts/groups/<uuid:group_uuid>/delete", views_contacts.group_delete, name="group_delete"),
+    path("contacts/<uuid:contact_uuid>/", views_contacts.contact_detail, name="contact_detail"),
+    path("contacts/<uuid:contact_uuid>/edit", views_contacts.contact_update, name="contact_update"),
+    path("contacts/<uuid:contact_uuid>/groups", views_contacts.contact_groups, name="contact_groups"),
+    path("contacts/<uuid:contact_uuid>/send", views_contacts.contact_send, name="contact_send"),
     path("contacts/<uuid:contact_uuid>/call", views_calls.contact_call, name="contact_call"),
     path("flows/", views_flows.flow_list, name="flow_list"),
     path("flows/<uuid:flow_uuid>/editor", views_flows.flow_editor, name="flow_editor"),

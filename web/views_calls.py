@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -63,35 +62,11 @@ def agent_phone(request: HttpRequest) -> HttpResponse:
     return redirect("call_log")
 
 
-@login_required
-def contact_list(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
-    search = request.GET.get("search", "").strip()
-    qs = Contact.objects.filter(workspace=workspace).prefetch_related("urns").order_by("-id")
-    if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(urns__identity__icontains=search)).distinct()
-    return render(request, "contacts/list.html", {"contacts": qs[:200], "search": search})
-
-
 def _contact(request: HttpRequest, contact_uuid: str) -> Contact:
     contact = Contact.objects.filter(workspace=_workspace(request), uuid=contact_uuid).first()
     if contact is None:
         raise Http404("no such contact")
     return contact
-
-
-@login_required
-def contact_detail(request: HttpRequest, contact_uuid: str) -> HttpResponse:
-    contact = _contact(request, contact_uuid)
-    context = {
-        "contact": contact,
-        "tel_urns": [u.identity for u in contact.urns.all() if u.scheme == "tel"],
-        "urns": contact.urns.all(),
-        "phone_channels": services.phone_channels(workspace_id=contact.workspace_id),
-        "calls": contact.calls.select_related("channel").order_by("-id")[:50],
-        "phone": services.agent_phone(request.user),
-    }
-    return render(request, "contacts/detail.html", context)
 
 
 @login_required

@@ -24,7 +24,16 @@ from web.api.throttle import TokenRateThrottle
 api = NinjaAPI(
     title="Flowgate API",
     version="1",
-    description="Channels, contacts, messages and flows. Authenticate with `Authorization: Token <key>`.",
+    description=(
+        "Channels, contacts, groups, fields, messages, calls, flows and webhooks. Authenticate with "
+        "`Authorization: Token <key>` (keys: `POST /api/v1/tokens`).\n\n"
+        'Errors are JSON `{"error": "what is wrong", "errors": [...]}` (details optional): '
+        "400 bad input, 401 missing or invalid key, 404 not found (another workspace's ids too), "
+        "429 over the per-key rate limit with a `Retry-After` header in seconds.\n\n"
+        "Lists that grow (messages, contacts, calls, runs, flow results, webhook deliveries) are "
+        "newest first and paged with `cursor`: pass the `X-Next-Cursor` response header of the "
+        "previous page (absent on the last page); `after` / `before` filter on the creation time."
+    ),
     auth=SessionOrToken(),
     throttle=[TokenRateThrottle()],
     urls_namespace="api",

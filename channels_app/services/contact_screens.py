@@ -1,0 +1,99 @@
+"""What the contacts screens read: a searchable, paged contact list and a contact's message history.
+
+Editing goes through services.contacts / groups / fields; sending through services.send.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import OuterRef, Q, QuerySet, Subquery
+
+from channels_app import urns
+from channels_app.models import Channel, Contact, ContactGroup, Msg, Workspace
+from channels_app.services import send
+
+CONTACTS_PER_PAGE = 50
+MSGS_PER_PAGE = 25
+
+
+@dataclass
+class Page:
+    rows: list[Any]
+    # id to pass as `before` for the next (older) page; None on the last page
+    older: int | None = None
+    newer: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _page(qs: QuerySet[Any], *, before: int | None, size: int) -> Page:
+    if before is not None:
+        qs = qs.filter(id__lt=before)
+    rows = list(qs.order_by("-id")[: size + 1])
+    older = rows[size - 1].id if len(rows) > size else None
+    return Page(rows=rows[:size], older=older, newer=before is not None)
+
+
+def parse_before(raw: str) -> int | None:
+    """A `before` cursor from the query string; anything but a positive int means the first page."""
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 2**62 else None
+
+
+def search_contacts(
+    *, workspace: Workspace, query: str = "", group: ContactGroup | None = None, before: int | None = None
+) -> Page:
+    """Contacts newest first, matching a name or URN fragment, optionally in one group."""
+    last_msg = Msg.objects.filter(contact=OuterRef("pk")).order_by("-id")
+    qs = Contact.objects.filter(workspace=workspace)
+    query = query.strip()
+    if query:
+        qs = qs.filter(Q(name__icontains=query) | Q(urns__identity__icontains=query)).distinct()
+    if group is not None:
+        qs = qs.filter(groups=group)
+    qs = qs.annotate(
+        last_msg_text=Subquery(last_msg.values("text")[:1]),
+        last_msg_uuid=Subquery(last_msg.values("uuid")[:1]),
+        last_msg_on=Subquery(last_msg.values("created_on")[:1]),
+    ).prefetch_related("urns", "groups")
+    return _page(qs, before=before, size=CONTACTS_PER_PAGE)
+
+
+def find_group(*, workspace: Workspace, group_uuid: str) -> ContactGroup | None:
+    try:
+        parsed = uuid.UUID(group_uuid)
+    except ValueError:  # a malformed uuid is simply no group
+        return None
+    return ContactGroup.objects.filter(workspace=workspace, uuid=parsed).first()
+
+
+def message_history(*, contact: Contact, before: int | None = None) -> Page:
+    """The contact's messages both ways, newest first."""
+    qs = Msg.objects.filter(workspace_id=contact.workspace_id, contact=contact).select_related("channel")
+    return _page(qs, before=before, size=MSGS_PER_PAGE)
+
+
+def send_channels(*, contact: Contact) -> list[Channel]:
+    """Active channels of the contact's workspace that can reach one of its URNs."""
+    schemes = {u.scheme for u in contact.urns.all()}
+    channels = Channel.objects.filter(workspace_id=contact.workspace_id, is_active=True).order_by("name")
+    return [c for c in channels if schemes & set(c.type.schemes)]
+
+
+def send_to_contact(*, contact: Contact, channel_uuid: str, urn: str, text: str, user_id: int | None) -> Msg:
+    """Queue a message to one of the contact's own URNs over a channel of its workspace."""
+    text = text.strip()
+    if not text:
+        raise send.SendError("write a message first")
+    if len(text) > 4096:
+        raise send.SendError("a message has at most 4096 characters")
+    channel = next((c for c in send_channels(contact=contact) if str(c.uuid) == channel_uuid), None)
+    if channel is None:
+        raise send.SendError("choose a channel that can reach this contact")
+    own = [u.identity for u in contact.urns.all()]
+    if urn not in own:
+        raise send.SendError("choose one of this contact's URNs")
+    if urns.split(urn)[0] not in channel.type.schemes:
+        raise send.SendError(f"channel {channel.name!r} cannot send to {urns.split(urn)[0]}: URNs")
+    return send.queue_message(channel=channel, to=urn, text=text, metadata={"sent_by_user": user_id})

@@ -1,0 +1,39 @@
+// Contacts screens: confirm before deleting, pick a group filter without a second click, count what
+// a message will cost. Every form works without this script (plain posts and gets).
+(function () {
+  "use strict";
+
+  document.querySelectorAll("form[data-confirm]").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
+    });
+  });
+
+  // Choosing a group filters at once; keyboard users moving through the options with arrow keys
+  // would trigger a load per option, so only a mouse/touch "change" after a pointer event submits.
+  const groupSelect = document.getElementById("id_group");
+  if (groupSelect) {
+    let pointer = false;
+    groupSelect.addEventListener("pointerdown", () => { pointer = true; });
+    groupSelect.addEventListener("keydown", () => { pointer = false; });
+    groupSelect.addEventListener("change", () => {
+      if (pointer) groupSelect.form.requestSubmit();
+    });
+  }
+
+  // GSM-7 messages split at 160 characters (153 per part once split); others at 70 (67).
+  const text = document.getElementById("id_text");
+  const count = document.getElementById("text-count");
+  if (text && count) {
+    const gsm = /^[@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&'()*+,\-./0-9:;<=>?¡A-ZÄÖÑÜ§¿a-zäöñüà^{}\\[~\]|€]*$/;
+    const update = () => {
+      const n = text.value.length;
+      if (!n) { count.textContent = ""; return; }
+      const [one, many] = gsm.test(text.value) ? [160, 153] : [70, 67];
+      const parts = n <= one ? 1 : Math.ceil(n / many);
+      count.textContent = `${n} characters · ${parts} SMS part${parts > 1 ? "s" : ""}`;
+    };
+    text.addEventListener("input", update);
+    update();
+  }
+})();
