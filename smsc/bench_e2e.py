@@ -30,7 +30,8 @@ ENQUIRE_LINK, UNBIND = 0x00000015, 0x00000006
 class _ReceiptSink(asyncio.Protocol):
     """Frames PDUs, answers submit_sm with a hex id and follows each with a DELIVRD receipt."""
 
-    def __init__(self) -> None:
+    def __init__(self, counter: Any = None) -> None:
+        self.counter = counter  # submit_sm PDUs received, shared with the parent process
         self.buf = bytearray()
         self.next_id = 0x100000
         self.seq = 0
@@ -52,6 +53,8 @@ class _ReceiptSink(asyncio.Protocol):
                 break
             pos += length
             if cid == SUBMIT_SM:
+                if self.counter is not None:
+                    self.counter.value += 1  # one writer, so no lock is needed
                 self.next_id += 1
                 mid = b"%X" % self.next_id
                 out += _HDR.pack(16 + len(mid) + 1, cid | RESP, 0, seq) + mid + b"\0"
@@ -85,9 +88,9 @@ class _ReceiptSink(asyncio.Protocol):
         return _HDR.pack(16 + len(body), DELIVER_SM, 0, self.seq) + body
 
 
-def _sink_process(conn: Connection) -> None:
+def _sink_process(conn: Connection, counter: Any = None) -> None:
     async def main() -> None:
-        server = await asyncio.get_running_loop().create_server(_ReceiptSink, "127.0.0.1", 0)
+        server = await asyncio.get_running_loop().create_server(lambda: _ReceiptSink(counter), "127.0.0.1", 0)
         conn.send(server.sockets[0].getsockname()[1])
         async with server:
             await server.serve_forever()
@@ -163,7 +166,7 @@ def _cleanup(workspace_id: int, channel_id: int) -> None:
     Workspace.objects.filter(id=workspace_id).delete()
 
 
-async def _run(channel_id: int, messages: int, batch: int, timeout: float) -> float:
+async def _run(channel_id: int, messages: int, batch: int, timeout: float) -> tuple[float, dict[str, Any]]:
     from smsc.supervisor import Supervisor, SupervisorOptions
 
     sup = Supervisor(SupervisorOptions(poll_interval=0.05, reconcile_interval=1.0, batch_size=batch))
@@ -174,7 +177,9 @@ async def _run(channel_id: int, messages: int, batch: int, timeout: float) -> fl
             await asyncio.sleep(0.1)
             done = await asyncio.to_thread(_delivered, channel_id)
             if done >= messages:
-                return time.perf_counter() - start
+                runner = sup.runners.get(channel_id)
+                stats = runner.stats() if runner else {}
+                return time.perf_counter() - start, stats
             if task.done() or time.perf_counter() - start > timeout:
                 failed = await asyncio.to_thread(_failed, channel_id)
                 raise RuntimeError(f"only {done}/{messages} delivered ({failed} failed/errored)")
@@ -193,13 +198,17 @@ def run(messages: int = 20_000, window: int = 100, batch: int = 500, timeout: fl
 
     call_command("migrate", verbosity=0)
     parent, child = multiprocessing.Pipe()
-    proc = multiprocessing.get_context("spawn").Process(target=_sink_process, args=(child,), daemon=True)
+    ctx = multiprocessing.get_context("spawn")
+    received = ctx.Value("q", 0, lock=False)
+    proc = ctx.Process(target=_sink_process, args=(child, received), daemon=True)
     proc.start()
     try:
         port = parent.recv()
         workspace_id, channel_id = _setup(port, messages, window)
         try:
-            elapsed = asyncio.run(_run(channel_id, messages, batch, timeout))
+            cpu = time.process_time()
+            elapsed, stats = asyncio.run(_run(channel_id, messages, batch, timeout))
+            cpu = time.process_time() - cpu
         finally:
             _cleanup(workspace_id, channel_id)
     finally:
@@ -207,7 +216,10 @@ def run(messages: int = 20_000, window: int = 100, batch: int = 500, timeout: fl
         proc.join(5)
     print(
         f"smpp end-to-end (queued in DB -> submit_sm -> DELIVRD receipt applied), {connection.vendor}: "
-        f"{messages:,} messages in {elapsed:.2f}s = {messages / elapsed:,.0f} msg/s"
+        f"{messages:,} messages in {elapsed:.2f}s = {messages / elapsed:,.0f} msg/s; "
+        f"supervisor CPU {cpu:.2f}s ({cpu / messages * 1e6:,.0f} us/msg); "
+        f"submit_sm written {stats.get('submitted')}, received by the SMSC {received.value}, "
+        f"receipts {stats.get('receipts_received')}, unmatched {stats.get('unmatched_receipts')}"
     )
     return messages / elapsed
 

@@ -243,6 +243,15 @@ def recover_in_flight(*, channel_id: int, resend_unacknowledged: bool = False) -
 
 
 @dataclass(frozen=True)
+class _Part:
+    id: int
+    smsc_id: str
+    msg_id: int
+    part: int
+    parts: int | None  # the message's part count
+
+
+@dataclass(frozen=True)
 class StoredMo:
     uuid: str
     duplicate: bool
@@ -272,12 +281,17 @@ def apply_receipts(*, channel_id: int, receipts: list[Receipt]) -> list[bool]:
     retries them for a few seconds.
     """
     wanted = {v for r in receipts for v in id_variants(r.message_id)}
-    by_id: dict[str, list[SubmittedPart]] = {}
-    for part in SubmittedPart.objects.filter(channel_id=channel_id, smsc_id__in=wanted).order_by("-id"):
-        by_id.setdefault(part.smsc_id, []).append(part)
+    # Plain tuples joined with the message's part count: model instances cost more than the query.
+    by_id: dict[str, list[_Part]] = {}
+    for row in (
+        SubmittedPart.objects.filter(channel_id=channel_id, smsc_id__in=wanted)
+        .order_by("-id")
+        .values_list("id", "smsc_id", "msg_id", "part", "msg__parts")
+    ):
+        by_id.setdefault(row[1], []).append(_Part(*row))
     matched: list[bool] = []
-    touched: dict[int, tuple[Receipt, SubmittedPart]] = {}
-    changed: list[SubmittedPart] = []
+    touched: dict[int, tuple[Receipt, _Part]] = {}
+    new_stat: dict[int, str] = {}  # part id -> stat
     for receipt in receipts:
         # Exact spelling first: an id such as "12345" is valid hex and decimal at once.
         found = next((by_id[v][0] for v in id_variants(receipt.message_id) if v in by_id), None)
@@ -285,24 +299,24 @@ def apply_receipts(*, channel_id: int, receipts: list[Receipt]) -> list[bool]:
         if found is None:
             continue
         part = found
-        part.stat = receipt.stat[:16]
-        changed.append(part)
+        new_stat[part.id] = receipt.stat[:16]
         earlier = touched.get(part.msg_id)
         if receipt.outcome != "other" and not (earlier and earlier[0].outcome == "failed"):
             touched[part.msg_id] = (receipt, part)  # one failed part fails the message
-    if not changed:
+    if not new_stat:
         return matched
     with transaction.atomic():
-        by_stat: dict[str, set[int]] = {}
-        for part in changed:
-            by_stat.setdefault(part.stat, set()).add(part.id)
+        by_stat: dict[str, list[int]] = {}
+        for part_id, stat in new_stat.items():
+            by_stat.setdefault(stat, []).append(part_id)
         for stat, ids in by_stat.items():
             SubmittedPart.objects.filter(id__in=ids).update(stat=stat)
-        parts_of = dict(Msg.objects.filter(id__in=touched).values_list("id", "parts"))
+        parts_of = {mid: part.parts or 1 for mid, (_, part) in touched.items()}
         multi = [mid for mid, n in parts_of.items() if n > 1]
         stats: dict[int, list[str]] = {}
-        for mid, stat in SubmittedPart.objects.filter(msg_id__in=multi).values_list("msg_id", "stat"):
-            stats.setdefault(mid, []).append(stat)
+        if multi:
+            for mid, stat in SubmittedPart.objects.filter(msg_id__in=multi).values_list("msg_id", "stat"):
+                stats.setdefault(mid, []).append(stat)
         updates: list[status.StatusUpdate] = []
         partial: list[MsgEvent] = []
         for msg_id, (receipt, part) in touched.items():

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
+from smsc.services import STALE_SECONDS
 from smsc.supervisor import Supervisor, SupervisorOptions
 
 
@@ -18,11 +19,21 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--poll", type=float, default=0.5, help="seconds between queue polls when idle")
         parser.add_argument("--batch", type=int, default=500, help="messages claimed per batch")
+        parser.add_argument(
+            "--stale",
+            type=float,
+            default=STALE_SECONDS,
+            help="seconds without a status report after which another supervisor's links are taken over",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not logging.getLogger().handlers:
             logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        supervisor = Supervisor(SupervisorOptions(poll_interval=options["poll"], batch_size=options["batch"]))
+        supervisor = Supervisor(
+            SupervisorOptions(
+                poll_interval=options["poll"], batch_size=options["batch"], stale_seconds=options["stale"]
+            )
+        )
 
         async def main() -> None:
             loop = asyncio.get_running_loop()
