@@ -81,5 +81,10 @@ def try_lock(name: str, seconds: int) -> bool:
     return bool(connection().set(f"flowgate:lock:{name}", 1, nx=True, ex=seconds))
 
 
+def refresh_lock(name: str, seconds: int) -> None:
+    """Extend a held lock: long work keeps it while a crashed holder's lock expires soon."""
+    connection().expire(f"flowgate:lock:{name}", seconds)
+
+
 def release_lock(name: str) -> None:
     connection().delete(f"flowgate:lock:{name}")

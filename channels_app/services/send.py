@@ -29,6 +29,7 @@ from channels_app.types.base import OutgoingMessage, SendResult
 logger = logging.getLogger(__name__)
 
 SEND_CONCURRENCY = 20
+SEND_LOCK_SECONDS = 120
 
 
 class SendError(ValueError):
@@ -113,11 +114,14 @@ def send_channel(*, channel_id: int, transport: httpx.AsyncBaseTransport | None 
         return 0
     lock = f"send:{channel_id}"
     sent = 0
-    while queue.try_lock(lock, seconds=600):
+    # A short lock renewed per batch: a worker killed mid-batch blocks its channel for two
+    # minutes at most, never for the length of a long drain.
+    while queue.try_lock(lock, seconds=SEND_LOCK_SECONDS):
         try:
             while batch := claim_batch(channel, settings.FLOWGATE_BATCH_SIZE):
                 results = asyncio.run(_send_batch(channel, batch, transport))
                 record_results(channel, batch, results)
+                queue.refresh_lock(lock, SEND_LOCK_SECONDS)
                 sent += len(batch)
         finally:
             queue.release_lock(lock)
