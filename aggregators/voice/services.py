@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from aggregators import services as connectors
@@ -319,14 +319,18 @@ def _caller_contact(channel: Channel, number: str) -> Contact:
     return contact
 
 
-@transaction.atomic
-def receive_incoming(*, channel: Channel, event: MappedEvent) -> tuple[Call, bool]:
-    """Record an incoming call (once per provider id: retries get the same call) and pop it up."""
-    existing = (
-        Call.objects.filter(channel=channel, external_id=event.call_id, direction=Call.Direction.IN)
+def _existing_incoming(channel: Channel, call_id: str | None) -> Call | None:
+    return (
+        Call.objects.filter(channel=channel, external_id=call_id, direction=Call.Direction.IN)
         .select_related("contact", "user")
         .first()
     )
+
+
+@transaction.atomic
+def receive_incoming(*, channel: Channel, event: MappedEvent) -> tuple[Call, bool]:
+    """Record an incoming call (once per provider id: retries get the same call) and pop it up."""
+    existing = _existing_incoming(channel, event.call_id)
     if existing is not None:
         CallEvent.objects.create(call=existing, event_type="incoming-retry", data=_event_data(channel, event))
         return existing, False
@@ -352,7 +356,16 @@ def receive_incoming(*, channel: Channel, event: MappedEvent) -> tuple[Call, boo
     )
     _merge_values(call, event)
     _apply_times(call, event)
-    call.save()
+    try:
+        with transaction.atomic():
+            call.save()
+    except IntegrityError:
+        # A simultaneous post of the same call won the race (unique incoming provider id).
+        winner = _existing_incoming(channel, event.call_id)
+        if winner is None:
+            raise
+        CallEvent.objects.create(call=winner, event_type="incoming-retry", data=_event_data(channel, event))
+        return winner, False
     CallEvent.objects.create(
         call=call, event_type="incoming", status=status, data=_event_data(channel, event)
     )

@@ -48,6 +48,14 @@ class Call(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "-created_on"], name="call_ws_created")]
+        constraints = [
+            # A provider retrying (or racing) its incoming-call post is one call.
+            models.UniqueConstraint(
+                fields=["channel", "external_id"],
+                condition=models.Q(direction="in", external_id__isnull=False),
+                name="unique_incoming_call_id",
+            )
+        ]
 
 
 class CallEvent(models.Model):

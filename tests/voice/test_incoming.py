@@ -121,3 +121,29 @@ def _flow_definition() -> dict:
             }
         ],
     }
+
+
+def test_simultaneous_posts_of_one_incoming_call_make_one_call(
+    live_asgi, web, agent, twilio_channel, monkeypatch
+):
+    """Both posts pass the 'already recorded?' check before either is saved: the database decides."""
+    from aggregators.voice import services
+
+    url = f"/c/xc/{twilio_channel['uuid']}/incoming"
+    body = b"CallSid=CArace1&CallStatus=ringing&From=%2B250788999001&To=%2B15005550006"
+    first = web.post(url, content=body, headers={"Content-Type": FORM})
+    assert first.status_code == 200, first.text
+
+    real_lookup = services._existing_incoming
+    calls = {"n": 0}
+
+    def lookup_missing_once(channel, call_id):
+        calls["n"] += 1
+        return None if calls["n"] == 1 else real_lookup(channel, call_id)  # the racing post's view
+
+    monkeypatch.setattr(services, "_existing_incoming", lookup_missing_once)
+    second = web.post(url, content=body, headers={"Content-Type": FORM})
+    assert second.status_code == 200 and second.text == first.text
+    assert calls["n"] == 2  # the insert hit the unique constraint and the winner was looked up
+    call = Call.objects.get(external_id="CArace1")
+    assert list(call.events.values_list("event_type", flat=True)) == ["incoming", "incoming-retry"]
