@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check bench install clean assets
+.PHONY: run test check bench chaos fuzz install clean assets
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,25 @@ check: install
 	$(VENV)/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
 
+# One report (table + var/bench-report.json); e.g. make bench BENCH_ARGS="--quick --only receive,scale"
 bench: install
-	./scripts/bench.sh
+	./scripts/bench.sh $(BENCH_ARGS)
+
+# The fault suite: real processes, a private PostgreSQL and Redis; e.g. make chaos CHAOS_ARGS=--short
+chaos: install
+	$(PY) -m chaos $(CHAOS_ARGS)
+
+# Hypothesis properties with a larger budget, then coverage-guided atheris runs of the pure
+# parsers (skipped where no atheris wheel installs); e.g. make fuzz FUZZ_EXAMPLES=5000 FUZZ_SECONDS=300
+FUZZ_EXAMPLES ?= 1000
+FUZZ_SECONDS ?= 60
+fuzz: install
+	FLOWGATE_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) FLOWGATE_FUZZ_RANDOM=1 ./scripts/test.sh tests/fuzz
+	@if $(PY) -m pip install --quiet --only-binary :all: 'atheris>=2.3'; then \
+	  for target in smpp connector expression; do \
+	    $(PY) -m tests.fuzz.atheris_harness $$target -max_total_time=$(FUZZ_SECONDS) -max_len=8192 || exit 1; \
+	  done; \
+	else echo "atheris: no wheel for this platform, coverage-guided runs skipped"; fi
 
 # Rebuild the flow editor bundle (needs Node.js; the built files are committed so `run` does not).
 assets:

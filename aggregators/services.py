@@ -30,6 +30,7 @@ from aggregators.connector import Connector as ParsedConnector
 from aggregators.models import Connector
 from channels_app.models import Workspace
 from channels_app.types.config import MASK
+from channels_app.urlguard import outbound_transport
 
 BUILTIN_NAMESPACE = uuid.UUID("6f1c0f55-2d0e-4b8e-9a43-7b0c5f2f9e11")
 
@@ -64,6 +65,8 @@ class ResolvedConnector:
             "kind": self.kind,
             "builtin": self.builtin,
             "fields": self.parsed.form_fields(),
+            # So channel forms and API clients know whether inbound_auth="signature" is possible.
+            "signature": self.parsed.signature_summary(),
         }
         if with_xml:
             out["xml"] = self.xml
@@ -330,8 +333,10 @@ def console_send(
     except BuildError as exc:
         return {"ok": False, "error": f"cannot build the request: {exc}"}
     report: dict[str, Any] = {"request": describe_request(request, secrets)}
-    guarded = GuardedTransport(
-        transport or httpx.HTTPTransport(), allow_private=bool(settings.FLOWGATE_ALLOW_PRIVATE_URLS)
+    guarded = (
+        GuardedTransport(transport, allow_private=bool(settings.FLOWGATE_ALLOW_PRIVATE_URLS))
+        if transport
+        else outbound_transport()
     )
     started = time.monotonic()
     try:

@@ -1,9 +1,11 @@
 """Inbound receive throughput: real server processes on PostgreSQL, a raw asyncio load generator.
 
-    python -m channels_app.bench_receive [--requests 20000] [--connections 64] [--workers 2]
+    python -m channels_app.bench_receive [--requests 20000] [--connections 32] [--workers 2] [--quick]
+                                         [--json PATH]
 
 Prints messages accepted *and committed* per second and p50/p99 latency for the fast ASGI path
-and, as a baseline measured in the same run, the plain Django view path (FLOWGATE_FAST_INGEST=0).
+and, as a baseline measured in the same run, the plain Django view path (FLOWGATE_FAST_INGEST=0),
+and the peak RSS of the busiest server process after the load (VmHWM from /proc).
 It creates a scratch database `flowgate_bench` (dropped and recreated each run).
 """
 
@@ -13,17 +15,18 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from channels_app.benchkit import figure, free_port, peak_rss_mb, stop, wait_for_port, write_json
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 BENCH_DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowgate_bench")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/7")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -69,23 +72,6 @@ def _setup_channel() -> str:
         " config={'send_url': 'http://127.0.0.1:9/send'}); print(c.uuid)"
     )
     return _manage("shell", "--no-imports", "-c", code).strip().splitlines()[-1]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_for(port: int, seconds: float = 20) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server on port {port} did not start")
 
 
 async def _client(
@@ -150,7 +136,7 @@ def _committed(channel_uuid: str) -> int:
 
 
 def run_case(label: str, channel_uuid: str, args: argparse.Namespace, **env: str) -> dict[str, float | str]:
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(args.workers)],
         cwd=ROOT,
@@ -158,7 +144,7 @@ def run_case(label: str, channel_uuid: str, args: argparse.Namespace, **env: str
         stdout=subprocess.DEVNULL,
     )
     try:
-        _wait_for(port)
+        wait_for_port(port, process=server)
         path = f"/c/ex/{channel_uuid}/receive"
         before = _committed(channel_uuid)
         asyncio.run(_load(port, path, min(500, args.requests), args.connections))  # warm-up
@@ -168,10 +154,10 @@ def run_case(label: str, channel_uuid: str, args: argparse.Namespace, **env: str
             **asyncio.run(_load(port, path, args.requests, args.connections)),
         }
         result["committed"] = _committed(channel_uuid) - before
+        result["peak_rss_mb"] = round(peak_rss_mb(server.pid), 1)
         return result
     finally:
-        server.terminate()
-        server.wait(10)
+        stop(server)
 
 
 def main() -> None:
@@ -179,8 +165,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="small counts: a smoke test, not a figure")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
+    if args.quick:
+        args.requests, args.connections = min(args.requests, 1500), min(args.connections, 16)
     _reset_database()
     channel_uuid = _setup_channel()
     results = [
@@ -197,8 +186,49 @@ def main() -> None:
             f"{r['case']:42} {r['per_second']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['committed']:>10} "
             f"{r['failures']:>7}"
         )
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2))
+    print(f"peak RSS of a server process after the fast-path load: {results[0]['peak_rss_mb']} MB")
+    write_json(args.json, "channels_app.bench_receive", _figures(*results), _notes(args, results))
+
+
+def _figures(fast: dict[str, float | str], django: dict[str, float | str]) -> list[dict[str, object]]:
+    return [
+        figure(
+            "receive.fast.rate",
+            "Inbound receive, fast path",
+            float(fast["per_second"]),
+            "msg/s",
+            baseline=("plain Django view", float(django["per_second"])),
+            target=(">=", 1500),
+        ),
+        figure(
+            "receive.fast.p99",
+            "Inbound receive p99, fast path",
+            float(fast["p99_ms"]),
+            "ms",
+            higher_is_better=False,
+            baseline=("plain Django view", float(django["p99_ms"])),
+        ),
+        figure(
+            "rss.web.receive",
+            "Peak RSS, web process (after receive load)",
+            float(fast["peak_rss_mb"]),
+            "MB",
+            higher_is_better=False,
+            baseline=("same, Django view path", float(django["peak_rss_mb"])),
+        ),
+    ]
+
+
+def _notes(args: argparse.Namespace, results: list[dict[str, float | str]]) -> list[str]:
+    notes = [
+        f"receive: {args.requests} requests over {args.connections} connections, "
+        f"{args.workers} server processes, load generator on the same machine"
+    ]
+    for r in results:
+        notes.append(f"{r['case']}: {r['committed']} committed, {r['failures']} errors, p50 {r['p50_ms']} ms")
+        if r["committed"] != r["requests"] or r["failures"]:
+            notes.append(f"WARNING: {r['case']}: accepted and committed counts differ")
+    return notes
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ Anything this path does not handle (another action, a multipart body, SQLite) go
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -28,7 +29,7 @@ from django.db import connections
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from channels_app import queue
+from channels_app import inbound_auth, queue, spool
 from channels_app.inbound import InboundRequest
 from channels_app.models import Channel, Msg
 from channels_app.services import ingest
@@ -89,7 +90,11 @@ class GroupCommitWriter:
     """Inserts inbound rows for many concurrent requests in shared transactions."""
 
     def __init__(self, conninfo: str, writers: int = 2) -> None:
-        self.pool = AsyncConnectionPool(conninfo, min_size=1, max_size=writers + 2, open=False, max_idle=30)
+        # A short wait for a connection: while PostgreSQL is down a request is spooled to disk
+        # (channels_app.spool) instead of hanging until the aggregator gives up.
+        self.pool = AsyncConnectionPool(
+            conninfo, min_size=1, max_size=writers + 2, open=False, max_idle=30, timeout=3
+        )
         self.pending: asyncio.Queue[tuple[Msg, asyncio.Future[tuple[str, bool]]]] = asyncio.Queue()
         self.writers = writers
         self.tasks: list[asyncio.Task[None]] = []
@@ -183,6 +188,8 @@ class FastIngest:
         self.app = app
         self.writers: dict[asyncio.AbstractEventLoop, GroupCommitWriter] = {}
         self.channels = _channel_cache
+        if enabled():
+            spool.start_replayer_if_pending()  # messages a previous run spooled and did not replay
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         match = ROUTE.match(scope.get("path", "")) if scope["type"] == "http" else None
@@ -209,11 +216,17 @@ class FastIngest:
         if body is None:
             return await _json(send, 413, {"error": f"request body too large, the limit is {limit}"})
 
-        channel = await self._channel(channel_type.code, match["uuid"])
+        try:
+            channel = await self._channel(channel_type.code, match["uuid"])
+        except spool.UnknownDuringOutage as exc:
+            return await _json(send, 503, {"error": str(exc)}, retry_after=spool.RETRY_AFTER_SECONDS)
         if channel is None:
             return await _json(
                 send, 404, {"error": f"no active {channel_type.name} channel with uuid {match['uuid']}"}
             )
+        denied = await inbound_auth.check_asgi(channel, scope, headers, body)  # before anything is stored
+        if denied is not None:
+            return await inbound_auth.send_denied(send, denied)
         request = InboundRequest(
             method=scope["method"],
             content_type=content_type.lower(),
@@ -235,17 +248,35 @@ class FastIngest:
             received = ingest.Received(uuid=prepared.duplicate_of, urn=prepared.msg.urn, duplicate=True)
         else:
             try:
-                msg_uuid, duplicate = await (await self._writer()).insert(prepared.msg)
-            except Exception:
-                ingest.release(prepared)
+                received = await self._store(prepared)
+            except Exception as exc:
+                with contextlib.suppress(Exception):
+                    ingest.release(prepared)
+                logger.warning("inbound message not stored: %s", exc)
                 return await _json(
-                    send, 503, {"error": "temporarily unable to store the message, retry"}, retry_after=5
+                    send,
+                    503,
+                    {"error": "temporarily unable to store the message, retry"},
+                    retry_after=spool.RETRY_AFTER_SECONDS,
                 )
-            if duplicate:
-                ingest.release(prepared)
-            received = ingest.Received(uuid=msg_uuid, urn=prepared.msg.urn, duplicate=duplicate)
         status, response_type, payload = channel_type.inbound_response(channel, received, fields)
         await _respond(send, status, response_type, payload)
+
+    async def _store(self, prepared: ingest.Prepared) -> ingest.Received:
+        """Insert through the group-commit writer, or spool to disk while PostgreSQL is down."""
+        if not spool.db_recently_down():
+            try:
+                msg_uuid, duplicate = await (await self._writer()).insert(prepared.msg)
+            except Exception as exc:
+                if not spool.is_outage(exc):
+                    raise
+                spool.mark_db_down()
+            else:
+                if duplicate:
+                    ingest.release(prepared)
+                return ingest.Received(uuid=msg_uuid, urn=prepared.msg.urn, duplicate=duplicate)
+        # fsync blocks: off the event loop. Raises SpoolUnavailable (full, disk error) -> 503.
+        return await asyncio.to_thread(ingest.spool_prepared, prepared)
 
     async def _writer(self) -> GroupCommitWriter:
         loop = asyncio.get_running_loop()
@@ -265,18 +296,27 @@ class FastIngest:
             parsed = uuid.UUID(channel_uuid)
         except ValueError:
             return None
-        writer = await self._writer()
-        async with writer.pool.connection() as conn:
-            cursor = await conn.execute(
-                f"SELECT id, workspace_id, name, address, country, config FROM {Channel._meta.db_table} "
-                "WHERE uuid = %s AND channel_type = %s AND is_active",
-                [parsed, code],
-            )
-            row = await cursor.fetchone()
+        if spool.db_recently_down():
+            return spool.recall_channel(code, channel_uuid)
+        try:
+            writer = await self._writer()
+            async with writer.pool.connection() as conn:
+                cursor = await conn.execute(
+                    f"SELECT id, workspace_id, name, address, country, config FROM {Channel._meta.db_table} "
+                    "WHERE uuid = %s AND channel_type = %s AND is_active",
+                    [parsed, code],
+                )
+                row = await cursor.fetchone()
+        except Exception as exc:
+            if not spool.is_outage(exc):
+                raise
+            spool.mark_db_down()  # answer from the channels this process has seen (or 503)
+            return spool.recall_channel(code, channel_uuid)
         channel = None
         if row is not None:
             channel = Channel(id=row[0], uuid=parsed, workspace_id=row[1], channel_type=code, name=row[2],
                               address=row[3], country=row[4], config=row[5], is_active=True)  # fmt: skip
+            spool.remember_channel(channel)
         if len(self.channels) > 10_000:
             self.channels.clear()
         self.channels[key] = (now + CHANNEL_CACHE_SECONDS, channel)

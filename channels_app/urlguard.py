@@ -11,10 +11,12 @@ module keeps the exception-raising API the channel types use, bound to Django se
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import httpx
 from django.conf import settings
 
-from aggregators.connector.urlguard import url_refusal
+from aggregators.connector.urlguard import async_pinned_transport, pinned_transport, url_refusal
 
 
 class URLNotAllowed(ValueError):
@@ -36,3 +38,12 @@ def check_url_sync(url: str) -> None:
     reason = _refusal(url)
     if reason:
         raise URLNotAllowed(f"{url!r} is not allowed: {reason}")
+
+
+def outbound_transport(**options: Any) -> httpx.BaseTransport:
+    """The transport every outbound request uses: checked URLs, connections pinned to checked addresses."""
+    return pinned_transport(bool(settings.FLOWGATE_ALLOW_PRIVATE_URLS), **options)
+
+
+def async_outbound_transport(**options: Any) -> httpx.AsyncBaseTransport:
+    return async_pinned_transport(bool(settings.FLOWGATE_ALLOW_PRIVATE_URLS), **options)

@@ -11,9 +11,11 @@ import time
 import uuid
 
 from django.core.exceptions import RequestDataTooBig
+from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from channels_app import inbound_auth, spool
 from channels_app.models import Channel
 from channels_app.services.status import MsgNotFound
 from channels_app.types.registry import UnknownChannelType, get_type_by_slug
@@ -33,17 +35,41 @@ def error(message: str, status: int = 400) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
+def unavailable(message: str) -> JsonResponse:
+    """503 + Retry-After: the provider keeps the message and retries it later."""
+    response = error(f"temporarily unable to store the message, retry: {message}", 503)
+    response["Retry-After"] = str(spool.RETRY_AFTER_SECONDS)
+    return response
+
+
+def refuse(denied: inbound_auth.Denied) -> JsonResponse:
+    response = error(denied.message, denied.status)
+    for name, value in denied.headers.items():
+        response[name] = value
+    return response
+
+
 def lookup_channel(code: str, channel_uuid: uuid.UUID) -> Channel | None:
     key = (code, channel_uuid)
     now = time.monotonic()
     cached = _channel_cache.get(key)
     if cached and cached[0] > now:
         return cached[1]
-    channel = (
-        Channel.objects.filter(uuid=channel_uuid, channel_type=code, is_active=True)
-        .select_related("workspace")
-        .first()
-    )
+    if spool.db_recently_down():
+        return spool.recall_channel(code, str(channel_uuid))
+    try:
+        channel = (
+            Channel.objects.filter(uuid=channel_uuid, channel_type=code, is_active=True)
+            .select_related("workspace")
+            .first()
+        )
+    except DatabaseError as exc:
+        if not spool.is_outage(exc):
+            raise
+        spool.mark_db_down()  # answer from the channels this process has seen (or 503)
+        return spool.recall_channel(code, str(channel_uuid))
+    if channel is not None:
+        spool.remember_channel(channel)
     if len(_channel_cache) > 10_000:
         _channel_cache.clear()
     _channel_cache[key] = (now + _CACHE_SECONDS, channel)
@@ -57,6 +83,7 @@ def forget_channel(channel: Channel) -> None:
     for key in [k for k in _channel_cache if k[1] == channel.uuid]:
         _channel_cache.pop(key, None)
     fastpath.forget_channel(str(channel.uuid))
+    spool.forget_channel(str(channel.uuid))
 
 
 @csrf_exempt
@@ -70,11 +97,22 @@ def channel_webhook(
     handler = channel_type.views().get(action)
     if handler is None:
         return error(f"unknown action {action!r} for {channel_type.name} channels", 404)
-    channel = lookup_channel(channel_type.code, channel_uuid)
-    if channel is None:
-        return error(f"no active {channel_type.name} channel with uuid {channel_uuid}", 404)
     try:
+        channel = lookup_channel(channel_type.code, channel_uuid)
+        if channel is None:
+            return error(f"no active {channel_type.name} channel with uuid {channel_uuid}", 404)
+        if inbound_auth.mode_of(channel) != "none":  # checked before anything is read or stored
+            denied = inbound_auth.check(channel, inbound_auth.from_django(request))
+            if denied is not None:
+                return refuse(denied)
         return handler(request, channel)
+    except (spool.SpoolUnavailable, spool.UnknownDuringOutage) as exc:
+        return unavailable(str(exc))
+    except DatabaseError as exc:
+        if not spool.is_outage(exc):
+            raise
+        spool.mark_db_down()
+        return unavailable("the database is unavailable")
     except RequestDataTooBig:
         return error("request body too large", 413)
     except (BadRequest, InvalidURN) as exc:

@@ -57,7 +57,8 @@ def run_periodic_jobs() -> None:
             close_old_connections()
 
 
-def run_scheduler(stop: threading.Event, interval: float = SWEEP_INTERVAL_SECONDS) -> None:
+def run_scheduler(stop: threading.Event, interval: float | None = None) -> None:
+    interval = interval or getattr(settings, "FLOWGATE_SWEEP_INTERVAL_SECONDS", SWEEP_INTERVAL_SECONDS)
     while not stop.wait(interval):
         run_periodic_jobs()
 

@@ -1,21 +1,25 @@
-"""`python -m flows.bench_start [N]`: time and peak memory to queue an N-contact flow start.
+"""`python -m flows.bench_start [N] [--quick] [--json PATH]`: time and peak memory to queue an
+N-contact flow start.
 
 Creates a throwaway workspace with N contacts in a group (bulk inserts, not timed), then times
 what a user's "start" costs before the first message goes out: creating the start and resolving
 its recipients into batches. It also runs one batch to report the per-contact start rate.
-Meant for PostgreSQL (DATABASE_URL); the workspace is deleted afterwards.
+Meant for PostgreSQL (DATABASE_URL); the workspace is deleted afterwards. No baseline.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import resource
-import sys
 import time
 import tracemalloc
+from pathlib import Path
+
+from channels_app.benchkit import figure, write_json
 
 
-def main(n: int) -> None:
+def main(n: int, json_path: Path | None = None) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "web.settings")
     import django
 
@@ -96,9 +100,36 @@ def main(n: int) -> None:
         print(
             f"one batch run: {ran} contacts started in {elapsed:.2f}s ({ran / elapsed:.0f} contacts/s per worker); progress {progress}%"
         )
+        write_json(
+            json_path,
+            "flows.bench_start",
+            [
+                figure(
+                    "flowstart.queue.rate", f"Flow start queued ({n} contacts)", total / queued, "contacts/s"
+                ),
+                figure(
+                    "flowstart.queue.peak_mb",
+                    "Flow start queueing, peak Python memory",
+                    peak / 1e6,
+                    "MB",
+                    higher_is_better=False,
+                ),
+                figure("flowstart.run.rate", "Flow start batch run, one worker", ran / elapsed, "contacts/s"),
+            ],
+            [
+                f"flow start: {total} contacts in {batches} batches, {queued:.2f}s to queue ({connection.vendor})"
+            ],
+        )
     finally:
         workspace.delete()
 
 
 if __name__ == "__main__":
-    main(int(sys.argv[1]) if len(sys.argv) > 1 else 100_000)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("n", type=int, nargs="?", default=100_000, help="contacts in the start")
+    parser.add_argument("--quick", action="store_true", help="small counts: a smoke test, not a figure")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+    main(min(args.n, 2000) if args.quick else args.n, args.json)

@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels_app import urns
+from channels_app.crypto import reveal
 from channels_app.models import Channel, Direction, Msg, MsgEvent, MsgStatus
 from channels_app.services import ingest, send, status
 from channels_app.types.base import SendResult
@@ -55,7 +56,7 @@ def active_channels() -> dict[int, str]:
 
 
 def link_config(*, channel: Channel, **overrides: Any) -> LinkConfig:
-    cfg = channel.config
+    cfg = reveal(channel.config)  # the bind password is stored encrypted
     source = channel.address.strip().lstrip("+")
     numeric = source.isdigit()
     tls = cfg.get("tls") or "no"

@@ -7,6 +7,7 @@ from typing import Any
 
 from django import forms
 
+from channels_app import inbound_auth
 from channels_app.types.base import ChannelType, ConfigField
 from channels_app.types.config import MASK
 
@@ -37,7 +38,7 @@ def channel_form(
     form.fields["country"] = forms.CharField(
         label="Country (ISO code, e.g. RW)", required=False, max_length=2
     )
-    for f in channel_type.config_fields:
+    for f in (*channel_type.config_fields, *inbound_auth.FIELDS):
         field = _form_field(f)
         if initial_config and f.name in initial_config:
             value = initial_config[f.name]
@@ -47,4 +48,21 @@ def channel_form(
 
 
 def config_from_form(channel_type: ChannelType, cleaned: dict[str, Any]) -> dict[str, Any]:
-    return {f.name: cleaned.get(f"config_{f.name}") for f in channel_type.config_fields}
+    return {
+        f.name: cleaned.get(f"config_{f.name}") for f in (*channel_type.config_fields, *inbound_auth.FIELDS)
+    }
+
+
+def inbound_auth_form(data: Any = None, initial_config: dict[str, Any] | None = None) -> forms.Form:
+    """The channel's inbound-authentication settings alone (the channel security page)."""
+    form = forms.Form(data=data)
+    for f in inbound_auth.FIELDS:
+        field = _form_field(f)
+        if initial_config and f.name in initial_config:
+            field.initial = MASK if f.secret and initial_config[f.name] else initial_config[f.name]
+        form.fields[f"config_{f.name}"] = field
+    return form
+
+
+def inbound_auth_from_form(cleaned: dict[str, Any]) -> dict[str, Any]:
+    return {f.name: cleaned.get(f"config_{f.name}") for f in inbound_auth.FIELDS}

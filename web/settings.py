@@ -23,6 +23,10 @@ def _env_flag(name: str, default: bool = False) -> bool:
 
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "flowgate-insecure-development-key-change-me")
+# Fernet keys for secrets at rest (channels_app.crypto), comma-separated: the first encrypts,
+# all decrypt (rotation: put the new key first, run `manage.py rotate_secrets`). Unset: a key
+# derived from SECRET_KEY.
+FLOWGATE_SECRET_KEYS = os.environ.get("FLOWGATE_SECRET_KEYS", "")
 DEBUG = _env_flag("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
@@ -165,6 +169,14 @@ FLOWGATE_SEND_BACKOFF_SECONDS = float(os.environ.get("FLOWGATE_SEND_BACKOFF_SECO
 FLOWGATE_SEND_TIMEOUT_SECONDS = float(os.environ.get("FLOWGATE_SEND_TIMEOUT_SECONDS", "10"))
 # A message left "wired" longer than this by a worker that died is flagged (never resent).
 FLOWGATE_WIRED_STALE_SECONDS = int(os.environ.get("FLOWGATE_WIRED_STALE_SECONDS", "300"))
+# Inbound messages arriving while the database is down are spooled here (channels_app.spool);
+# above this size new ones get 503 + Retry-After instead.
+FLOWGATE_SPOOL_DIR = os.environ.get("FLOWGATE_SPOOL_DIR") or str(VAR_DIR / "spool")
+FLOWGATE_SPOOL_MAX_BYTES = int(os.environ.get("FLOWGATE_SPOOL_MAX_BYTES", str(256 * 1024 * 1024)))
+# How long a killed sender can hold its channel's send lock (renewed after every batch).
+FLOWGATE_SEND_LOCK_SECONDS = int(os.environ.get("FLOWGATE_SEND_LOCK_SECONDS", "120"))
+# Seconds between scheduler ticks (sweeper and periodic jobs).
+FLOWGATE_SWEEP_INTERVAL_SECONDS = float(os.environ.get("FLOWGATE_SWEEP_INTERVAL_SECONDS", "15"))
 # Whether the in-process worker runs inside `serve` (embedded default) or apart (REDIS_URL).
 FLOWGATE_INPROCESS_WORKER = _env_flag("FLOWGATE_INPROCESS_WORKER", not REDIS_URL)
 

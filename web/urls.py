@@ -26,6 +26,7 @@ urlpatterns = [
     path("connectors/console/", views_connectors.connector_console, name="connector_console"),
     path("connectors/<str:ref>/", views_connectors.connector_detail, name="connector_detail"),
     path("channels/<uuid:channel_uuid>/", views_screens.channel_detail, name="channel_detail"),
+    path("channels/<uuid:channel_uuid>/security", views.channel_security, name="channel_security"),
     path(
         "channels/<uuid:channel_uuid>/test-message",
         views_screens.channel_test_message,

@@ -12,7 +12,7 @@ from channels_app.types.base import ConfigError
 from channels_app.types.registry import UnknownChannelType, all_types, get_type
 from channels_app.workspaces import workspace_for_user
 from web import demo
-from web.forms import channel_form, config_from_form
+from web.forms import channel_form, config_from_form, inbound_auth_form, inbound_auth_from_form
 
 
 def _workspace(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -64,6 +64,28 @@ def channel_create(request: HttpRequest, type_code: str) -> HttpResponse:
             flash.success(request, f"Channel {channel.name} added.")
             return redirect("channel_detail", channel_uuid=channel.uuid)
     return render(request, "channels/create.html", {"form": form, "channel_type": channel_type})
+
+
+@login_required
+def channel_security(request: HttpRequest, channel_uuid: str) -> HttpResponse:
+    """Edit a channel's inbound authentication (basic auth, shared-secret header, signature)."""
+    channel = Channel.objects.filter(workspace=_workspace(request), uuid=channel_uuid, is_active=True).first()
+    if channel is None:
+        raise Http404("no such channel")
+    form = inbound_auth_form(
+        request.POST if request.method == "POST" else None, initial_config=channel.config
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            channel_service.update_channel(channel=channel, config=inbound_auth_from_form(form.cleaned_data))
+        except ConfigError as exc:
+            for name, message in exc.errors.items():
+                key = f"config_{name}"
+                form.add_error(key if key in form.fields else None, message)
+        else:
+            flash.success(request, "Inbound security saved.")
+            return redirect("channel_detail", channel_uuid=channel.uuid)
+    return render(request, "channels/security.html", {"form": form, "channel": channel})
 
 
 @csrf_exempt

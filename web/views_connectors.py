@@ -21,6 +21,7 @@ from channels_app.services import channels as channel_service
 from channels_app.types.base import ConfigError
 from channels_app.types.config import MASK
 from channels_app.workspaces import workspace_for_user
+from web.forms import inbound_auth_form, inbound_auth_from_form
 
 
 def _workspace(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -180,6 +181,7 @@ def connector_fields_form(parsed: ParsedConnector, data: Any = None) -> forms.Fo
         else:
             field = forms.CharField(**common)
         form.fields[f"field_{f.name}"] = field
+    form.fields.update(inbound_auth_form().fields)  # optional checks on what the provider posts
     return form
 
 
@@ -202,11 +204,16 @@ def xc_channel_create(request: HttpRequest) -> HttpResponse:
                 name=data["name"],
                 address=data["address"],
                 country=data["country"],
-                config={"connector": resolved.uuid or resolved.slug, "fields": fields},
+                config={
+                    "connector": resolved.uuid or resolved.slug,
+                    "fields": fields,
+                    **inbound_auth_from_form(data),
+                },
             )
         except ConfigError as exc:
             for key, message in exc.errors.items():
                 name = f"field_{key.split('.', 1)[1]}" if key.startswith("fields.") else key
+                name = f"config_{name}" if f"config_{name}" in form.fields else name
                 form.add_error(name if name in form.fields else None, message)
         else:
             flash.success(request, f"Channel {channel.name} added.")

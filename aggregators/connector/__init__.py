@@ -31,7 +31,9 @@ from .urlguard import (
     AsyncGuardedTransport,
     GuardedTransport,
     allow_private_from_env,
+    async_pinned_transport,
     is_url_allowed,
+    pinned_transport,
     url_refusal,
 )
 from .values import FILTERS, PHONE_VARIABLES, SMS_VARIABLES
@@ -50,6 +52,8 @@ __all__ = [
     "ConnectorInvalid",
     "Field",
     "GuardedTransport",
+    "async_pinned_transport",
+    "pinned_transport",
     "InboundMessage",
     "ParseResult",
     "PayloadError",

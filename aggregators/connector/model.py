@@ -16,6 +16,11 @@ FIELD_TYPES = ("text", "password", "url", "picklist")
 METHODS = ("get", "post", "put", "patch", "delete")
 RESPONSE_FORMATS = ("json", "xml", "form")
 STATUS_GROUPS = ("processing", "delivered", "failed")
+SIGNATURE_ALGORITHMS = ("hmac-sha1", "hmac-sha256", "hmac-sha512")
+SIGNATURE_ENCODINGS = ("base64", "hex")
+# What is signed: "url-params" = the full public URL + form params sorted by name, each name
+# followed by its value (Twilio's scheme); "body" = the raw request body.
+SIGNATURE_PAYLOADS = ("url-params", "body")
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,20 @@ class Auth:
     username: Template | None = None
     password: Template | None = None
     token: Template | None = None
+
+
+@dataclass(frozen=True)
+class Signature:
+    """How the provider signs the webhooks it sends us (``<signature>``), checked when a channel
+    turns on signature checking: HMAC of ``payload`` keyed by ``key`` (a config field), encoded,
+    optionally prefixed (e.g. ``sha256=``), in ``header``."""
+
+    header: str
+    key: Template
+    algorithm: str = "hmac-sha256"
+    encoding: str = "base64"
+    payload: str = "body"
+    prefix: str = ""
 
 
 @dataclass(frozen=True)
@@ -232,9 +251,16 @@ class Connector:
     answer_callback: AnswerCallback | None = None
     status_callback: StatusCallback | None = None
     incoming_call: IncomingCall | None = None
+    signature: Signature | None = None
 
     def field(self, name: str) -> Field | None:
         return next((f for f in self.fields if f.name == name), None)
+
+    def signature_summary(self) -> dict[str, str] | None:
+        s = self.signature
+        if s is None:
+            return None
+        return {"header": s.header, "algorithm": s.algorithm, "encoding": s.encoding, "payload": s.payload}
 
     def form_fields(self) -> list[dict[str, object]]:
         return [f.as_dict() for f in self.fields]

@@ -34,6 +34,7 @@ from .model import (
     Request,
     ResponseMap,
     SendResponse,
+    Signature,
     StatusBranch,
     StatusCallback,
     Statuses,
@@ -111,6 +112,20 @@ class _Builder:
                 None if callbacks is None else callbacks.find("status_callback")
             ),
             incoming_call=self.incoming_call(root.find("incoming_call")),
+            signature=self.signature(root.find("signature")),
+        )
+
+    @staticmethod
+    def signature(el: etree._Element | None) -> Signature | None:
+        if el is None:
+            return None
+        return Signature(
+            header=el.get("header", "").strip(),
+            key=compile_template(el.get("key", "")),
+            algorithm=(el.get("algorithm") or "hmac-sha256").strip().lower(),
+            encoding=(el.get("encoding") or "base64").strip().lower(),
+            payload=(el.get("payload") or "body").strip().lower(),
+            prefix=el.get("prefix") or "",
         )
 
     def field(self, el: etree._Element) -> Field:

@@ -30,8 +30,10 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
             "outgoing_call": "outgoing_call",
             "incoming_call": "incoming_call",
             "callbacks": "callbacks",
+            "signature": "signature",
         },
     ),
+    "signature": (frozenset({"header", "key", "algorithm", "encoding", "payload", "prefix"}), {}),
     "config": (frozenset(), {"fields": "fields"}),
     "fields": (frozenset(), {"field": "field"}),
     "field": (
@@ -98,6 +100,7 @@ PHONE_ONLY = frozenset({"outgoing_call", "incoming_call", "callbacks"})
 TEMPLATE_ATTRS = {
     "basic": ("username", "password"),
     "bearer": ("token",),
+    "signature": ("key",),
     "header": ("value",),
     "parameter": ("value",),
     "reply_parameter": ("value",),

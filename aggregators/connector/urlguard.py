@@ -12,8 +12,10 @@ import ipaddress
 import os
 import socket
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 Resolver = Callable[[str, int], list[str]]
@@ -120,3 +122,82 @@ class AsyncGuardedTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.inner.aclose()
+
+
+# --- Connect-time pinning (DNS rebinding) -------------------------------------------------------
+# Checking a URL and then letting httpx resolve the host again leaves a window: a hostile DNS
+# server can answer "public" to the check and "127.0.0.1" to the connection. These network
+# backends resolve once, refuse if any address is internal, and connect to an address they
+# checked. TLS still verifies the certificate against the URL's host name, because httpcore
+# passes the origin's host as server_hostname, not the address we connected to.
+
+
+def _checked_addresses(host: str, port: int, resolve: Resolver) -> list[str]:
+    addresses = [host] if _is_ip(host) else resolve(host, port)
+    if not addresses:
+        raise URLRefused(f"cannot resolve {host}")
+    for address in addresses:
+        if _is_internal(address):
+            raise URLRefused(f"{host} resolves to {address}, a private/loopback/link-local address")
+    return addresses
+
+
+class PinnedBackend(httpcore.NetworkBackend):
+    def __init__(self, resolve: Resolver = _system_resolve) -> None:
+        self.inner, self.resolve = httpcore.SyncBackend(), resolve
+
+    def connect_tcp(  # type: ignore[override]
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        **kwargs: Any,
+    ) -> httpcore.NetworkStream:
+        addresses = _checked_addresses(host, port, self.resolve)
+        return self.inner.connect_tcp(addresses[0], port, timeout, local_address, **kwargs)
+
+    def sleep(self, seconds: float) -> None:
+        self.inner.sleep(seconds)
+
+
+class AsyncPinnedBackend(httpcore.AsyncNetworkBackend):
+    def __init__(self, resolve: Resolver = _system_resolve) -> None:
+        self.inner, self.resolve = httpcore.AnyIOBackend(), resolve
+
+    async def connect_tcp(  # type: ignore[override]
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        **kwargs: Any,
+    ) -> httpcore.AsyncNetworkStream:
+        import anyio.to_thread  # resolution blocks: keep it off the event loop
+
+        addresses = await anyio.to_thread.run_sync(_checked_addresses, host, port, self.resolve)
+        return await self.inner.connect_tcp(addresses[0], port, timeout, local_address, **kwargs)
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
+def pinned_transport(
+    allow_private: bool, resolve: Resolver = _system_resolve, **options: Any
+) -> httpx.BaseTransport:
+    """An httpx transport whose connections only ever reach addresses the guard checked."""
+    transport = httpx.HTTPTransport(**options)
+    if not allow_private:
+        # httpx exposes no public hook for the network backend; the pool's attribute is stable
+        # across httpcore 1.x and a test fails loudly if it ever stops taking effect.
+        transport._pool._network_backend = PinnedBackend(resolve)
+    return GuardedTransport(transport, allow_private, resolve)
+
+
+def async_pinned_transport(
+    allow_private: bool, resolve: Resolver = _system_resolve, **options: Any
+) -> httpx.AsyncBaseTransport:
+    transport = httpx.AsyncHTTPTransport(**options)
+    if not allow_private:
+        transport._pool._network_backend = AsyncPinnedBackend(resolve)
+    return AsyncGuardedTransport(transport, allow_private, resolve)

@@ -14,7 +14,16 @@ from lxml import etree
 
 from .errors import ConnectorError
 from .locator import Locator
-from .model import FIELD_TYPES, KIND_BY_ROOT, METHODS, RESPONSE_FORMATS, Pos
+from .model import (
+    FIELD_TYPES,
+    KIND_BY_ROOT,
+    METHODS,
+    RESPONSE_FORMATS,
+    SIGNATURE_ALGORITHMS,
+    SIGNATURE_ENCODINGS,
+    SIGNATURE_PAYLOADS,
+    Pos,
+)
 from .schema import (
     ANY_MAPPING,
     ATTR_HINTS,
@@ -172,6 +181,35 @@ class Validator:
 
     def check_bearer(self, el: etree._Element) -> None:
         self.need(el, "token")
+
+    def check_signature(self, el: etree._Element) -> None:
+        self.need(el, "header", "key")
+        self.enum(el, "algorithm", SIGNATURE_ALGORITHMS)
+        self.enum(el, "encoding", SIGNATURE_ENCODINGS)
+        self.enum(el, "payload", SIGNATURE_PAYLOADS)
+        if el is not self.root.find("signature"):
+            self.error(self.loc.element(el), "a connector declares at most one <signature>")
+        header = el.get("header") or ""
+        if header and not re.match(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", header):
+            self.error(self.loc.attribute(el, "header"), f"'{header}' is not a valid HTTP header name")
+        key = el.get("key") or ""
+        try:
+            tpl = compile_template(key)
+        except TemplateError:
+            return  # reported by check_template with its position
+        # The key is checked when a webhook arrives: only config fields exist then, no @variables.
+        for name, off in tpl.refs("var"):
+            if name not in self.variables:
+                continue  # check_template already says it is unknown
+            where = self.loc.attribute(el, "key", off)
+            self.error(
+                where, f"the signature key cannot use @{name}: name a config field ($config.$fields.X)"
+            )
+        if key.strip() and not tpl.refs("field"):
+            self.error(
+                self.loc.attribute(el, "key"),
+                'the signature key must come from a config field, e.g. key="$config.$fields.AuthToken"',
+            )
 
     def check_request(self, el: etree._Element) -> None:
         self.enum(el, "method", METHODS)

@@ -332,7 +332,8 @@ def compile_template(source: str) -> Template:
     nested: list[tuple[int, Template]] = []
     for offset, seg in segments[head_end:]:
         m = _FILTER_RE.match(seg)
-        assert m is not None
+        if m is None:  # e.g. "@to|no_plus|x@@": after a filter every '|' must start one (found by fuzzing)
+            raise TemplateError(offset, f"'|{seg}' after a filter is not a filter call")
         name = m.group(1)
         if name not in FILTERS:
             raise TemplateError(offset, f"unknown filter '{name}' (known: {', '.join(sorted(FILTERS))})")

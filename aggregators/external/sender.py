@@ -9,6 +9,7 @@ import httpx
 
 from aggregators.external.encoding import prepare_text, split_text
 from aggregators.external.template import CONTENT_TYPES, DEFAULT_BODIES, render, render_url
+from channels_app.crypto import reveal
 from channels_app.httplog import exchange_entry
 from channels_app.models import Channel
 from channels_app.types.base import OutgoingMessage, SendResult
@@ -32,7 +33,7 @@ def template_values(channel: Channel, msg: OutgoingMessage, text: str) -> dict[s
 
 
 def build_request(channel: Channel, msg: OutgoingMessage, text: str) -> httpx.Request:
-    config = channel.config
+    config = reveal(channel.config)  # secrets are stored encrypted
     content_type = config.get("content_type") or "urlencoded"
     method = (config.get("method") or "POST").upper()
     values = template_values(channel, msg, text)

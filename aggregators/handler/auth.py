@@ -103,7 +103,7 @@ def token_payload(app: AppToken, refresh_token: str) -> dict[str, Any]:
         "scope": app.scope,
         "domain": domain(),
         "member_id": app.member_id,
-        "application_token": app.application_token,
+        "application_token": app.plain_application_token,
         "client_endpoint": client_endpoint(),
         "server_endpoint": settings.FLOWGATE_BASE_URL.rstrip("/") + "/oauth/",
     }

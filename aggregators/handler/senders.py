@@ -126,7 +126,7 @@ def add_sender(
             "description": _clean_text_or_languages("DESCRIPTION", description),
             "app": str(app.uuid) if app else "",
             "app_id": app.id if app else None,
-            "application_token": app.application_token if app else secrets.token_hex(16),
+            "application_token": app.plain_application_token if app else secrets.token_hex(16),
             "member_id": app.member_id if app else secrets.token_hex(16),
         },
     )

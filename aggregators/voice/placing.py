@@ -23,8 +23,10 @@ from aggregators.connector.model import Connector as ParsedConnector
 from aggregators.voice import services
 from aggregators.xc.sender import log_entry
 from channels_app import realtime, urns
+from channels_app.crypto import reveal
 from channels_app.models import Call, CallEvent, Channel, Membership
 from channels_app.services.ingest import get_or_create_contact
+from channels_app.urlguard import outbound_transport
 
 
 def uses_variable(connector: ParsedConnector, name: str) -> bool:
@@ -113,15 +115,17 @@ def place_call(
     resolved = services.phone_connector(channel)
     connector = resolved.parsed
     fields = services.channel_fields(channel, resolved)
-    secrets = connectors.secret_values(connector, dict(channel.config.get("fields") or {}))
+    secrets = connectors.secret_values(connector, reveal(channel.config.get("fields") or {}))
     try:
         request = build_outgoing_call_request(
             connector, fields, services.call_context(call=call, channel=channel)
         )
     except BuildError as exc:
         return _finish(call, None, Call.Status.FAILED, f"cannot build the request: {exc}", {})
-    guarded = GuardedTransport(
-        transport or httpx.HTTPTransport(), allow_private=bool(settings.FLOWGATE_ALLOW_PRIVATE_URLS)
+    guarded = (
+        GuardedTransport(transport, allow_private=bool(settings.FLOWGATE_ALLOW_PRIVATE_URLS))
+        if transport
+        else outbound_transport()
     )
     started = time.monotonic()
     try:

@@ -24,6 +24,7 @@ from aggregators.voice import values
 from aggregators.voice.models import AgentPhone
 from aggregators.xc import receive as xc_receive
 from channels_app import queue, realtime, urns
+from channels_app.crypto import reveal
 from channels_app.models import Call, CallEvent, Channel, Contact, Membership
 from channels_app.services import webhooks
 from channels_app.services.ingest import get_or_create_contact
@@ -65,7 +66,7 @@ def phone_connector(channel: Channel) -> connectors.ResolvedConnector:
 
 
 def channel_fields(channel: Channel, resolved: connectors.ResolvedConnector) -> dict[str, Any]:
-    return resolved.parsed.effective_fields(dict(channel.config.get("fields") or {}))
+    return resolved.parsed.effective_fields(reveal(channel.config.get("fields") or {}))
 
 
 def agent_phone(user: Any) -> AgentPhone | None:
@@ -195,7 +196,7 @@ def masked(channel: Channel, data: dict[str, Any]) -> dict[str, Any]:
         resolved = phone_connector(channel)
     except CallError:
         return data
-    secrets = connectors.secret_values(resolved.parsed, dict(channel.config.get("fields") or {}))
+    secrets = connectors.secret_values(resolved.parsed, reveal(channel.config.get("fields") or {}))
     if not secrets:
         return data
     result: dict[str, Any] = json.loads(connectors.mask_text(json.dumps(data, default=str), secrets))

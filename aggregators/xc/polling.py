@@ -23,8 +23,10 @@ from django.utils import timezone
 from aggregators import services
 from aggregators.connector import BuildError, build_status_request, map_status_response
 from aggregators.xc.sender import log_entry, refusal_of
+from channels_app.crypto import reveal
 from channels_app.models import Channel, Direction, Msg, MsgEvent, MsgStatus
 from channels_app.services import status
+from channels_app.urlguard import async_outbound_transport
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +112,12 @@ async def _poll_all(
     msgs: list[Msg],
     transport: httpx.AsyncBaseTransport | None,
 ) -> list[_Outcome]:
-    fields = channel.config.get("fields") or {}
+    fields = reveal(channel.config.get("fields") or {})
     secrets = services.secret_values(resolved.parsed, fields)
     semaphore = asyncio.Semaphore(POLL_CONCURRENCY)
     timeout = httpx.Timeout(settings.FLOWGATE_SEND_TIMEOUT_SECONDS)
 
+    transport = transport or async_outbound_transport()
     async with httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False) as client:
 
         async def poll_one(msg: Msg) -> _Outcome:

@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from aggregators import services
 from aggregators.connector import PayloadError, parse_callback, parse_receive, render_send_response
+from channels_app.crypto import reveal
 from channels_app.models import Channel, Msg, MsgStatus
 from channels_app.services import ingest, status
 from channels_app.views import BadRequest
@@ -129,6 +130,8 @@ def receive(request: HttpRequest, channel: Channel) -> HttpResponse:
     if send_response is not None:
         first = messages[0]
         ctx = {"from": first.sender, "to": first.to or "", "text": first.text, "message": first.text}
-        body, content_type = render_send_response(send_response, channel.config.get("fields") or {}, ctx)
+        body, content_type = render_send_response(
+            send_response, reveal(channel.config.get("fields") or {}), ctx
+        )
         return HttpResponse(body, content_type=content_type)
     return JsonResponse({"message": "Message Accepted", "messages": stored})

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from aggregators import services
 from aggregators.connector import BuildError, build_send_request, map_send_response, url_refusal
+from channels_app.crypto import reveal
 from channels_app.httplog import exchange_entry
 from channels_app.models import Channel
 from channels_app.types.base import OutgoingMessage, SendResult
@@ -61,7 +62,7 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
     except services.ConnectorNotFound as exc:
         return SendResult(ok=False, error=f"connector unavailable: {exc}")
     connector = resolved.parsed
-    fields = channel.config.get("fields") or {}
+    fields = reveal(channel.config.get("fields") or {})  # stored encrypted
     secrets = services.secret_values(connector, fields)
     text = "\n".join([msg.text, *msg.attachments]).strip() if msg.attachments else msg.text
     ctx = {

@@ -7,6 +7,8 @@ import httpx
 from aggregators import services
 from aggregators.voice import views as voice_views
 from aggregators.xc import receive, sender
+from channels_app.crypto import reveal_fields
+from channels_app.inbound_auth import InboundSignature
 from channels_app.models import Channel
 from channels_app.types.base import ChannelType, ChannelView, ConfigField, OutgoingMessage, SendResult
 from channels_app.types.config import MASK
@@ -56,6 +58,26 @@ class ConnectorType(ChannelType):
             for name, value in (channel.config.get("fields") or {}).items()
         }
         return {**channel.config, "fields": fields}
+
+    def inbound_signature(self, channel: Channel) -> InboundSignature | None:
+        try:
+            resolved = services.resolve_cached(
+                workspace_id=channel.workspace_id, ref=str(channel.config.get("connector") or "")
+            )
+        except services.ConnectorNotFound:
+            return None
+        declared = resolved.parsed.signature
+        if declared is None:
+            return None
+        fields = resolved.parsed.effective_fields(reveal_fields(channel.config.get("fields") or {}))
+        return InboundSignature(
+            header=declared.header,
+            key=declared.key.render_str(fields, {}),
+            algorithm=declared.algorithm,
+            encoding=declared.encoding,
+            payload=declared.payload,
+            prefix=declared.prefix,
+        )
 
     def views(self) -> dict[str, ChannelView]:
         # Phone connectors use answer/status/incoming (aggregators.voice); each view refuses the other kind.

@@ -1,5 +1,6 @@
 import secrets
 import uuid
+from typing import Any
 
 from django.db import models
 
@@ -19,9 +20,9 @@ class AppToken(models.Model):
     scope = models.CharField(max_length=255, default="messageservice")
     refresh_hash = models.CharField(max_length=64, unique=True)
     refresh_prefix = models.CharField(max_length=8)
-    # Sent to the app with every handler call so it can tell our calls from anyone else's;
-    # it must be sent in clear, so it is kept in clear (and masked in the API).
-    application_token = models.CharField(max_length=32)
+    # Sent to the app with every handler call so it can tell our calls from anyone else's:
+    # stored encrypted (channels_app.crypto), `plain_application_token` is the value sent.
+    application_token = models.CharField(max_length=255)
     member_id = models.CharField(max_length=32)
     is_active = models.BooleanField(default=True)
     created_on = models.DateTimeField(auto_now_add=True)
@@ -29,6 +30,18 @@ class AppToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.workspace_id})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from channels_app.services.secret_store import seal
+
+        self.application_token = seal(self.application_token)
+        super().save(*args, **kwargs)
+
+    @property
+    def plain_application_token(self) -> str:
+        from channels_app.crypto import decrypt
+
+        return decrypt(self.application_token)
 
     @property
     def scopes(self) -> set[str]:

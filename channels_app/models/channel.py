@@ -32,6 +32,13 @@ class Channel(models.Model):
 
         return get_type(self.channel_type)
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # Secrets never reach the database in clear, whichever code path saves the channel.
+        from channels_app.services.secret_store import seal_channel_config
+
+        seal_channel_config(self)
+        super().save(*args, **kwargs)
+
     def config_value(self, key: str, default: Any = None) -> Any:
         value = self.config.get(key)
         return default if value in (None, "") else value

@@ -1,4 +1,5 @@
 import uuid
+from typing import Any
 
 from django.db import models
 
@@ -12,13 +13,26 @@ class WebhookSubscription(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="webhooks")
     url = models.URLField(max_length=1024)
     events = models.JSONField(default=list)
-    secret = models.CharField(max_length=64)
+    # Stored encrypted (channels_app.crypto); `plain_secret` is the signing key.
+    secret = models.CharField(max_length=255)
     is_active = models.BooleanField(default=True)
     created_on = models.DateTimeField(auto_now_add=True)
     modified_on = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return self.url
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from channels_app.services.secret_store import seal
+
+        self.secret = seal(self.secret)
+        super().save(*args, **kwargs)
+
+    @property
+    def plain_secret(self) -> str:
+        from channels_app.crypto import decrypt
+
+        return decrypt(self.secret)
 
 
 class WebhookDelivery(models.Model):

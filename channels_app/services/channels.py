@@ -7,10 +7,21 @@ from typing import Any
 import phonenumbers
 from django.db import transaction
 
+from channels_app import inbound_auth
 from channels_app.models import Channel, Workspace
 from channels_app.types.base import ConfigError
 from channels_app.types.registry import UnknownChannelType, get_type
 from channels_app.views import forget_channel
+
+
+def _clean_inbound_auth(
+    channel: Channel, auth: dict[str, Any], *, existing: dict[str, Any] | None
+) -> dict[str, Any]:
+    """The inbound-auth settings, common to every type (signature only where the provider declares one)."""
+    cleaned = inbound_auth.clean(
+        auth, existing=existing, signature_available=channel.type.inbound_signature(channel) is not None
+    )
+    return cleaned if cleaned.get("inbound_auth") != "none" else {}
 
 
 def _clean_country(country: str) -> str:
@@ -38,15 +49,18 @@ def create_channel(
         raise ConfigError({"type": f"{channel_type.name} channels are created by their app, not here"})
     if not name.strip():
         raise ConfigError({"name": "a channel needs a name"})
-    cleaned = channel_type.clean_config_for(config or {}, workspace_id=workspace.id)
-    return Channel.objects.create(
+    own, auth = inbound_auth.split_config(config or {})
+    channel = Channel(
         workspace=workspace,
         channel_type=type_code,
         name=name.strip(),
         address=address.strip(),
         country=_clean_country(country),
-        config=cleaned,
+        config=channel_type.clean_config_for(own, workspace_id=workspace.id),
     )
+    channel.config.update(_clean_inbound_auth(channel, auth, existing=None))
+    channel.save()  # secrets are encrypted on save (Channel.save)
+    return channel
 
 
 @transaction.atomic
@@ -68,10 +82,12 @@ def update_channel(
     if country is not None:
         channel.country = _clean_country(country)
     if config is not None:
-        merged = {**channel.config, **config}
+        existing = channel.config
+        own, auth = inbound_auth.split_config({**existing, **config})
         channel.config = channel.type.clean_config_for(
-            merged, workspace_id=channel.workspace_id, existing=channel.config
+            own, workspace_id=channel.workspace_id, existing=existing
         )
+        channel.config.update(_clean_inbound_auth(channel, auth, existing=existing))
     if is_active is not None:
         channel.is_active = is_active
     channel.save()
@@ -94,7 +110,7 @@ def channel_payload(channel: Channel) -> dict[str, Any]:
         "name": channel.name,
         "address": channel.address,
         "country": channel.country,
-        "config": channel_type.public_config(channel),
+        "config": inbound_auth.mask(channel_type.public_config(channel)),
         "urls": channel_type.urls(channel),
         "is_active": channel.is_active,
         "created_on": channel.created_on,

@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from channels_app import queue
 from channels_app.models import Msg, WebhookAttempt, WebhookDelivery, WebhookSubscription, Workspace
-from channels_app.urlguard import URLNotAllowed, check_url_sync
+from channels_app.urlguard import URLNotAllowed, check_url_sync, outbound_transport
 
 logger = logging.getLogger(__name__)
 
@@ -105,7 +105,7 @@ def subscription_payload(subscription: WebhookSubscription, *, with_secret: bool
         "uuid": str(subscription.uuid),
         "url": subscription.url,
         "events": subscription.events,
-        "secret": subscription.secret if with_secret else subscription.secret[:4] + "*" * 12,
+        "secret": subscription.plain_secret if with_secret else subscription.plain_secret[:4] + "*" * 12,
         "is_active": subscription.is_active,
         "created_on": subscription.created_on,
     }
@@ -278,7 +278,7 @@ def _attempt(delivery: WebhookDelivery, client: httpx.Client) -> None:
         "X-Flowgate-Event": delivery.event,
         "X-Flowgate-Delivery": str(delivery.uuid),
         "X-Flowgate-Timestamp": timestamp,
-        "X-Flowgate-Signature": sign(subscription.secret, timestamp, body),
+        "X-Flowgate-Signature": sign(subscription.plain_secret, timestamp, body),
     }
     started = time.monotonic()
     status_code: int | None = None
@@ -322,6 +322,7 @@ def _record(
 def deliver_due(*, now: datetime | None = None, transport: httpx.BaseTransport | None = None) -> int:
     """POST every due delivery once; failures are rescheduled with backoff."""
     done = 0
+    transport = transport or outbound_transport()
     with httpx.Client(timeout=_timeout_seconds(), transport=transport, follow_redirects=False) as client:
         while batch := _claim(now or timezone.now(), DELIVERY_BATCH):
             for delivery in batch:

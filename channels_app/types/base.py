@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from django.http import HttpRequest, HttpResponse
 
     from channels_app.inbound import InboundFields, InboundRequest
+    from channels_app.inbound_auth import InboundSignature
     from channels_app.models import Channel
     from channels_app.services.ingest import Received
 
@@ -132,6 +133,10 @@ class ChannelType:
         Return None when this type (or this particular request) needs its full Django view;
         raise channels_app.views.BadRequest for input to refuse with a 400.
         """
+        return None
+
+    def inbound_signature(self, channel: Channel) -> InboundSignature | None:
+        """The provider's webhook signature scheme and key, for channels that check it (or None)."""
         return None
 
     def inbound_response(

@@ -55,6 +55,25 @@ class ImportResult:
 def read_export(data: dict[str, Any]) -> ImportResult:
     """Parses an export; structural problems go to `errors` (with flow/node/field), not exceptions."""
     result = ImportResult()
+    try:
+        _read_export(data, result)
+    except (TypeError, ValueError, KeyError, AttributeError) as e:
+        # A value of the wrong shape anywhere (a field without key, a group that is a number...).
+        result.errors.append(FlowError(f"the export is not readable: {e!r}"))
+    return result
+
+
+def _text(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError(f"{what} must be a non-empty string, not {value!r}"[:200])
+    return value
+
+
+def _text_or(value: Any, default: str) -> str:
+    return value if isinstance(value, str) and value else default
+
+
+def _read_export(data: dict[str, Any], result: ImportResult) -> None:
     version = str(data.get("version", ""))
     if version not in SUPPORTED_EXPORT_VERSIONS:
         try:
@@ -63,7 +82,7 @@ def read_export(data: dict[str, Any]) -> ImportResult:
             newer = False
         if not newer:
             result.errors.append(FlowError(f"unsupported export version '{version}'", field="version"))
-            return result
+            return
         result.warnings.append(f"export version {version} is newer than 13, reading it as 13")
     if data.get("campaigns"):
         result.warnings.append(f"{len(data['campaigns'])} campaign(s) ignored: campaigns are not supported")
@@ -78,11 +97,18 @@ def read_export(data: dict[str, Any]) -> ImportResult:
             result.errors.append(err)
         result.flows.append(flow)
     for f in data.get("fields") or []:
+        key = _text(f["key"], "a field key")
         result.fields.append(
-            {"key": f["key"], "name": f.get("name") or f["key"], "type": f.get("type") or "text"}
+            {"key": key, "name": _text_or(f.get("name"), key), "type": _text_or(f.get("type"), "text")}
         )
     for g in data.get("groups") or []:
-        result.groups.append({"uuid": g["uuid"], "name": g.get("name", ""), "query": g.get("query") or ""})
+        result.groups.append(
+            {
+                "uuid": _text(g["uuid"], "a group uuid"),
+                "name": _text_or(g.get("name"), ""),
+                "query": _text_or(g.get("query"), ""),
+            }
+        )
     flow_uuids = {f.uuid for f in result.flows}
     for t in data.get("triggers") or []:
         trig = _read_trigger(t)
@@ -91,7 +117,6 @@ def read_export(data: dict[str, Any]) -> ImportResult:
             continue
         result.triggers.append(trig)
     _collect_dependencies(result)
-    return result
 
 
 def _read_trigger(t: dict[str, Any]) -> dict[str, Any]:

@@ -331,7 +331,12 @@ def _make_call(target: Evaluator, args: list[Evaluator]) -> Evaluator:
 
 
 def call_function(fn: XFunction, args: list[Any], s: Scope) -> Any:
-    result = fn.fn(s, *args) if fn.name != "lambda" else fn.fn(*args)
+    try:
+        result = fn.fn(s, *args) if fn.name != "lambda" else fn.fn(*args)
+    except ArithmeticError:
+        # Decimal precision (28 digits) or date range exceeded by a huge argument: an error
+        # value like any other, not a crash of the whole session (found by fuzzing).
+        result = XError("number value out of range")
     if isinstance(result, XError) and fn.name != "lambda" and not result.message.startswith("error calling"):
         return XError(f"error calling {fn.name}(...): {result.message}")
     return result

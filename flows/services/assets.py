@@ -94,17 +94,22 @@ class _GuardedTransport(httpx.BaseTransport):
     """Webhook URLs come from flow authors: refuse private addresses like channel URLs do."""
 
     def __init__(self) -> None:
-        self._inner = httpx.HTTPTransport()
+        # Made on the first webhook call: building a transport loads the CA bundle (tens of
+        # ms), and most engines (one per inbound batch) never call a webhook.
+        self._inner: httpx.BaseTransport | None = None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         try:
             urlguard.check_url_sync(str(request.url))
         except urlguard.URLNotAllowed as exc:
             raise httpx.ConnectError(str(exc), request=request) from None
+        if self._inner is None:
+            self._inner = urlguard.outbound_transport()
         return self._inner.handle_request(request)
 
     def close(self) -> None:
-        self._inner.close()
+        if self._inner is not None:
+            self._inner.close()
 
 
 def make_engine(assets: Assets, *, http: httpx.Client | None = None) -> Engine:

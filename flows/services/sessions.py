@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from channels_app import urns as urn_util
 from channels_app.models import Channel, Contact, ContactGroup, ContactURN, Msg, Workspace
-from channels_app.services.send import SendError, queue_message
+from channels_app.services.send import SendError, build_message, queue_messages
 from flows.engine import Engine, ResumeError, Sprint
 from flows.models import Flow, FlowRun, FlowSession, SessionStatus
 from flows.services.assets import build_assets, contact_json, environment_for, field_types, make_engine
@@ -55,13 +55,31 @@ def interrupt_waiting(*, contact: Contact) -> int:
 class FlowRunner:
     """One engine + assets per workspace for a batch of starts/resumes (assets loaded once)."""
 
-    def __init__(self, *, workspace: Workspace, engine: Engine | None = None) -> None:
+    def __init__(self, *, workspace: Workspace, engine: Engine | None = None, buffered: bool = False) -> None:
         self.workspace = workspace
         self.engine = engine or make_engine(build_assets(workspace=workspace))
         self.environment = environment_for(workspace=workspace)
         self.field_types = field_types(workspace_id=workspace.id)
         self._flows: dict[str, Flow | None] = {}
         self._channels: dict[str, Channel] = {}
+        # Buffered (batch handling): new sessions, their runs and outbound messages are kept
+        # here and written by flush() in bulk. Callers flush before touching a contact again.
+        self.buffered = buffered
+        self._new_sessions: list[FlowSession] = []
+        self._new_runs: list[FlowRun] = []
+        self._outbox: list[Msg] = []
+        self._completed: list[tuple[FlowSession, list[FlowRun]]] = []
+
+    def flush(self) -> None:
+        """Write what buffered sprints produced: a few bulk INSERTs for the whole batch."""
+        if self._new_sessions:
+            FlowSession.objects.bulk_create(self._new_sessions)
+        if self._new_runs:
+            FlowRun.objects.bulk_create(self._new_runs)
+        queue_messages(self._outbox)
+        if self._completed:
+            emit_completed_many(workspace=self.workspace, completed=self._completed)
+        self._new_sessions, self._new_runs, self._outbox, self._completed = [], [], [], []
 
     # -------------------------------------------------------------------------------- entry points
 
@@ -133,7 +151,10 @@ class FlowRunner:
         session_row.timeout_on = parse_time(wait.get("timeout_on")) if status == "waiting" else None
         session_row.expires_on = parse_time(wait.get("expires_on")) if status == "waiting" else None
         session_row.ended_on = None if status == "waiting" else now
-        session_row.save()
+        if new and self.buffered:
+            self._new_sessions.append(session_row)
+        else:
+            session_row.save()
         self._save_runs(
             contact=contact, session_row=session_row, runs=data.get("runs") or [], inbound=inbound, new=new
         )
@@ -182,10 +203,15 @@ class FlowRunner:
             row.responded = row.responded or any(v.get("input") for v in results.values() if inbound)
             row.modified_on = parse_time(r.get("modified_on")) or now
             row.exited_on = parse_time(r.get("exited_on"))
-            row.save()
+            if new and self.buffered:
+                self._new_runs.append(row)
+            else:
+                row.save()
             if row.status == "completed" and was != "completed":
                 completed.append(row)
-        if completed:
+        if completed and new and self.buffered:
+            self._completed.append((session_row, completed))
+        elif completed:
             emit_completed(workspace=self.workspace, runs=completed, session_row=session_row)
 
     def _channel(self, ref: dict[str, Any] | None, inbound: Msg | None) -> Channel | None:
@@ -265,16 +291,23 @@ class FlowRunner:
         if msg.get("quick_replies"):
             metadata["quick_replies"] = msg["quick_replies"]
         try:
-            queue_message(
+            built = build_message(
                 channel=channel,
                 to=urn,
                 text=msg.get("text") or "",
                 attachments=msg.get("attachments") or None,
                 response_to=inbound,
                 metadata=metadata,
+                # the sender's URN when the batch loaded it (saves a lookup per reply)
+                contact_urn=inbound.contact_urn if inbound is not None and _urn_loaded(inbound) else None,
             )
         except SendError as exc:
             logger.warning("flow message to %s not queued: %s", urn, exc)
+            return
+        if self.buffered:
+            self._outbox.append(built)
+        else:
+            queue_messages([built])
 
     def _change_groups(self, contact: Contact, ev: dict[str, Any]) -> None:
         added = [g["uuid"] for g in ev.get("groups_added") or [] if g.get("uuid")]
@@ -316,30 +349,42 @@ class FlowRunner:
         )
 
 
+def _urn_loaded(msg: Msg) -> bool:
+    if not Msg.contact_urn.is_cached(msg) or msg.contact_urn is None:
+        return False
+    return ContactURN.contact.is_cached(msg.contact_urn)
+
+
 def emit_completed(*, workspace: Workspace, runs: list[FlowRun], session_row: FlowSession) -> int:
     """`flow.completed` webhook events, written in the sprint's transaction (so iff it commits)."""
+    return emit_completed_many(workspace=workspace, completed=[(session_row, runs)])
+
+
+def emit_completed_many(*, workspace: Workspace, completed: list[tuple[FlowSession, list[FlowRun]]]) -> int:
+    """emit_completed for many sessions: one subscription lookup for a whole batch."""
     from channels_app.services import webhooks
 
     def items() -> Iterator[dict[str, Any]]:
         # a generator: emit_many only builds payloads when some subscription wants the event
-        contact = session_row.contact
-        urn = contact.urns.first()
-        for run in runs:
-            yield {
-                "run": str(run.uuid),
-                "session": str(session_row.uuid),
-                "flow": {"uuid": str(run.flow.uuid), "name": run.flow.name},
-                "contact": {
-                    "uuid": str(contact.uuid),
-                    "name": contact.name,
-                    "urn": urn.identity if urn else None,
-                },
-                "status": run.status,
-                "responded": run.responded,
-                "results": run.results,
-                "created_on": run.created_on,
-                "exited_on": run.exited_on,
-            }
+        for session_row, runs in completed:
+            contact = session_row.contact
+            urn = contact.urns.first()
+            for run in runs:
+                yield {
+                    "run": str(run.uuid),
+                    "session": str(session_row.uuid),
+                    "flow": {"uuid": str(run.flow.uuid), "name": run.flow.name},
+                    "contact": {
+                        "uuid": str(contact.uuid),
+                        "name": contact.name,
+                        "urn": urn.identity if urn else None,
+                    },
+                    "status": run.status,
+                    "responded": run.responded,
+                    "results": run.results,
+                    "created_on": run.created_on,
+                    "exited_on": run.exited_on,
+                }
 
     return webhooks.emit_many(workspace_id=workspace.id, event=webhooks.FLOW_COMPLETED, items=items())
 

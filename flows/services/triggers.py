@@ -37,8 +37,13 @@ def _candidates(*, contact: Contact, channel: Channel | None, trigger_type: str)
         .prefetch_related("groups", "exclude_groups")
     )
     group_ids = set(contact.groups.values_list("id", flat=True))
+    return _applicable(list(qs), channel=channel, group_ids=group_ids)
+
+
+def _applicable(triggers: list[Trigger], *, channel: Channel | None, group_ids: set[int]) -> list[Trigger]:
+    """The triggers that apply to a contact in `group_ids` on `channel`, most specific first."""
     out = []
-    for trig in qs:
+    for trig in triggers:
         if trig.channel_id and (channel is None or trig.channel_id != channel.id):
             continue
         include = {g.id for g in trig.groups.all()}
@@ -51,21 +56,66 @@ def _candidates(*, contact: Contact, channel: Channel | None, trigger_type: str)
     return out
 
 
-def match_keyword(*, contact: Contact, channel: Channel | None, text: str) -> tuple[Trigger, str] | None:
+def _keyword_match(triggers: list[Trigger], text: str) -> tuple[Trigger, str] | None:
     word = first_word(text)
     if not word:
         return None
     only = " ".join(_WORD.findall(text.lower())) == word
-    for trig in _candidates(contact=contact, channel=channel, trigger_type=Trigger.Type.KEYWORD):
+    for trig in triggers:
         keywords = [k.lower() for k in trig.keywords]
         if word in keywords and (trig.match_type == Trigger.Match.STARTS or only):
             return trig, word
     return None
 
 
+def match_keyword(*, contact: Contact, channel: Channel | None, text: str) -> tuple[Trigger, str] | None:
+    if not first_word(text):
+        return None
+    return _keyword_match(
+        _candidates(contact=contact, channel=channel, trigger_type=Trigger.Type.KEYWORD), text
+    )
+
+
 def match_type(*, contact: Contact, channel: Channel | None, trigger_type: str) -> Trigger | None:
     found = _candidates(contact=contact, channel=channel, trigger_type=trigger_type)
     return found[0] if found else None
+
+
+class TriggerIndex:
+    """A workspace's active triggers loaded once, for a batch of inbound messages.
+
+    Matching is the same as match_keyword/match_type; the caller supplies each contact's group
+    ids (prefetched for the whole batch) so a message costs no trigger queries.
+    """
+
+    def __init__(self, *, workspace_id: int) -> None:
+        self.by_type: dict[str, list[Trigger]] = {}
+        rows = (
+            Trigger.objects.filter(workspace_id=workspace_id, archived=False, flow__archived=False)
+            .exclude(trigger_type=Trigger.Type.SCHEDULE)
+            .select_related("flow")
+            .prefetch_related("groups", "exclude_groups")
+            .order_by("id")
+        )
+        for trig in rows:
+            self.by_type.setdefault(trig.trigger_type, []).append(trig)
+
+    def has(self, trigger_type: str) -> bool:
+        return bool(self.by_type.get(trigger_type))
+
+    def keyword(
+        self, *, channel: Channel | None, group_ids: set[int], text: str
+    ) -> tuple[Trigger, str] | None:
+        if not self.has(Trigger.Type.KEYWORD) or not first_word(text):
+            return None
+        found = _applicable(self.by_type[Trigger.Type.KEYWORD], channel=channel, group_ids=group_ids)
+        return _keyword_match(found, text)
+
+    def first(self, *, channel: Channel | None, group_ids: set[int], trigger_type: str) -> Trigger | None:
+        if not self.has(trigger_type):
+            return None
+        found = _applicable(self.by_type[trigger_type], channel=channel, group_ids=group_ids)
+        return found[0] if found else None
 
 
 def next_fire(*, trigger: Trigger, after: dt.datetime) -> dt.datetime | None:

@@ -12,6 +12,7 @@ from django.test import Client
 
 from aggregators.services import resolve_connector
 from aggregators.xmlsafe import UnsafeXML, parse_xml
+from channels_app.crypto import decrypt
 from channels_app.models import Channel
 from channels_app.urlguard import URLNotAllowed, check_url_sync
 
@@ -137,7 +138,8 @@ def test_channel_config_required_fields_unknown_fields_and_masking(api, workspac
     )
     assert patched.status_code == 200, patched.content
     stored = Channel.objects.get(uuid=channel["uuid"]).config["fields"]
-    assert stored["AuthToken"] == "tok-secret-1" and stored["From"] == "+15005550007"
+    assert decrypt(stored["AuthToken"]) == "tok-secret-1" and stored["From"] == "+15005550007"
+    assert stored["AuthToken"].startswith("enc:v1:")
 
 
 def test_phone_connector_channels_make_calls_not_sms(api, transactional_db):

@@ -8,6 +8,7 @@ import re
 import pytest
 from django.test import Client
 
+from channels_app.crypto import reveal
 from channels_app.models import Channel
 
 from .conftest import CONNECTORS, local_connector_xml
@@ -100,9 +101,10 @@ def test_xc_add_channel_form_comes_from_connector_fields(web, workspace):
     )
     assert response.status_code == 302, response.content.decode()
     channel = Channel.objects.get(name="Twilio RW")
-    assert channel.config == {
+    assert reveal(channel.config) == {
         "connector": "twilio",
         "fields": {"AccountSID": "AC1", "AuthToken": "ui-secret-9", "From": "+15005550006"},
     }
+    assert "ui-secret-9" not in str(channel.config)  # stored encrypted
     detail = web.get(response["Location"]).content.decode()
     assert "ui-secret-9" not in detail and "********" in detail

@@ -51,9 +51,11 @@ def test_channel_crud_masks_secrets(api, aggregator) -> None:
         content_type="application/json",
     )
     assert response.status_code == 200 and response.json()["name"] == "Renamed"
+    from channels_app.crypto import decrypt
     from channels_app.models import Channel
 
-    assert Channel.objects.get(uuid=channel["uuid"]).config["send_authorization"] == "Bearer s3cret-value"
+    stored = Channel.objects.get(uuid=channel["uuid"]).config["send_authorization"]
+    assert stored.startswith("enc:v1:") and decrypt(stored) == "Bearer s3cret-value"
     listed = api.get("/api/v1/channels").json()
     assert [c["name"] for c in listed] == ["Renamed"]
     assert api.delete(f"/api/v1/channels/{channel['uuid']}").status_code == 204

@@ -103,7 +103,7 @@ def test_webhooks_subscribe_see_failures_and_replay(browser: Any, workspace: Any
     page.click("#new-webhook button[type=submit]")
     secret = page.input_value("#new-secret")
     subscription = WebhookSubscription.objects.get(workspace=workspace)
-    assert secret == subscription.secret and len(secret) == 48
+    assert secret == subscription.plain_secret and len(secret) == 48
     assert subscription.events == ["flow.completed", "message.received", "message.status_changed"]
     browser.goto("/settings/webhooks/")  # afterwards the list shows the masked form only
     expect(page.locator(f"tr[data-webhook-uuid='{subscription.uuid}'] code.masked")).to_have_text(

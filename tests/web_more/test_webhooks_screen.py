@@ -18,10 +18,10 @@ def test_create_shows_the_secret_once_then_masked(client_in: Any, workspace: Any
     subscription = WebhookSubscription.objects.get(workspace=workspace)
     assert subscription.events == ["flow.completed", "message.received"]
     page = response.content.decode()
-    assert f'id="new-secret" value="{subscription.secret}"' in page
+    assert f'id="new-secret" value="{subscription.plain_secret}"' in page
     again = client_in.get("/settings/webhooks/").content.decode()
-    assert subscription.secret not in again
-    assert subscription.secret[:4] + "*" * 12 in again
+    assert subscription.plain_secret not in again
+    assert subscription.plain_secret[:4] + "*" * 12 in again
     assert f'data-webhook-uuid="{subscription.uuid}"' in again
 
 
@@ -68,7 +68,7 @@ def test_deliveries_show_status_attempts_codes_and_replay(
     assert replayed.payload == failed.payload == {"text": "first"}
     body = aggregator.requests[-1]
     assert body.json()["data"] == {"text": "first"}
-    assert webhook_service.verify(subscription.secret, body.headers["X-Flowgate-Timestamp"], body.body,
+    assert webhook_service.verify(subscription.plain_secret, body.headers["X-Flowgate-Timestamp"], body.body,
                                   body.headers["X-Flowgate-Signature"])  # fmt: skip
 
     page = client_in.get(f"/settings/webhooks/{subscription.uuid}/").content.decode()

@@ -23,6 +23,7 @@ class ConnectorOut(Schema):
     kind: str
     builtin: bool
     fields: list[dict[str, Any]]
+    signature: dict[str, str] | None = None  # the provider's webhook signature scheme, if declared
 
 
 class ConnectorDetailOut(ConnectorOut):

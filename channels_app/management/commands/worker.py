@@ -1,9 +1,14 @@
+import logging
+import signal
 import threading
+import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
 from channels_app.worker import make_worker, run_scheduler
+
+logger = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -17,9 +22,24 @@ class Command(BaseCommand):
         stop = threading.Event()
         if not options["no_scheduler"] and not options["burst"]:
             threading.Thread(target=run_scheduler, args=(stop,), daemon=True).start()
+        delay = 1.0
         try:
-            make_worker(threaded=False).work(
-                burst=options["burst"], logging_level="INFO", with_scheduler=False
-            )
+            while True:
+                started = time.monotonic()
+                worker = None
+                try:
+                    worker = make_worker(threaded=False)  # talks to Redis: may fail while it is down
+                    worker.work(burst=options["burst"], logging_level="INFO", with_scheduler=False)
+                except Exception:
+                    logger.exception("the worker crashed")
+                if options["burst"] or (worker is not None and worker._shutdown_requested_date is not None):
+                    break
+                # rq quits on a Redis error outside its dequeue retry loop (e.g. Redis restarted
+                # while a job ran): start a new worker instead of leaving the queues unserved.
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a stop request between workers
+                signal.signal(signal.SIGINT, signal.SIG_DFL)
+                delay = 1.0 if time.monotonic() - started > 60 else min(delay * 2, 30.0)
+                logger.warning("the worker stopped unexpectedly; starting a new one in %.0f s", delay)
+                time.sleep(delay)
         finally:
             stop.set()

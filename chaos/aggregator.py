@@ -1,0 +1,95 @@
+"""A local SMS aggregator for the fault suite: records every message it receives, misbehaves on demand.
+
+Modes: ok (200), slow (answers after `delay` seconds), 500, 429, down (the port refuses
+connections). A message counts as received when the aggregator accepts it (decides to answer
+200), even if the sender never sees that answer: a real provider would deliver it anyway.
+Requests answered 500/429 are rejected, so resending them is right; they are counted apart.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+from chaos.servers import free_port
+
+
+class ChaosAggregator:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.mode = "ok"
+        self.delay = 1.0
+        self.lock = threading.Lock()
+        self.received: Counter[str] = Counter()  # message text -> times accepted
+        self.rejected: Counter[str] = Counter()  # message text -> times answered 500/429
+        self.server: ThreadingHTTPServer | None = None
+        self.thread: threading.Thread | None = None
+        self._listen()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def set_mode(self, mode: str) -> None:
+        assert mode in ("ok", "slow", "500", "429", "down"), mode
+        if mode == "down":
+            self._close()
+        elif self.server is None:
+            self._listen()
+        self.mode = mode
+
+    def count(self, text: str) -> int:
+        with self.lock:
+            return self.received[text]
+
+    def _listen(self) -> None:
+        state = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                form = dict(parse_qsl(self.rfile.read(length).decode(errors="replace")))
+                text = form.get("text", "")
+                mode = state.mode
+                status = {"500": 500, "429": 429}.get(mode, 200)
+                with state.lock:
+                    (state.received if status == 200 else state.rejected)[text] += 1
+                if mode == "slow":
+                    time.sleep(state.delay)
+                body = b'{"status": "ok"}' if status == 200 else b'{"error": "try later"}'
+                try:
+                    self.send_response(status)
+                    if status == 429:
+                        self.send_header("Retry-After", "1")
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # the sender went away (it was killed or timed out)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        # Reuse the same port after "down" so the channel's send_url stays valid.
+        ThreadingHTTPServer.allow_reuse_address = True
+        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server.daemon_threads = True
+        self.server = server
+        self.thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+        )
+        self.thread.start()
+
+    def _close(self) -> None:
+        if self.server is not None:
+            self.server.shutdown()
+            self.server.server_close()
+            self.server = None
+
+    def close(self) -> None:
+        self._close()
