@@ -21,7 +21,7 @@ import sys
 import time
 from pathlib import Path
 
-from channels_app.benchkit import figure, free_port, peak_rss_mb, stop, wait_for_port, write_json
+from channels_app.benchkit import figure, free_port, peak_rss_mb, post_form, stop, wait_for_port, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -83,19 +83,8 @@ async def _client(
             counter[0] += 1
             n = counter[0]
             body = f"from=%2B2507881{n % 100000:05d}&text=bench+message+{n}".encode()
-            request = (
-                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode() + body
             started = time.perf_counter()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
+            status = await post_form(reader, writer, path, body)
             latencies.append(time.perf_counter() - started)
             if status != 200:
                 failures.append(status)

@@ -8,6 +8,7 @@ machines); a target is a fixed goal (`{"op": ">=" | "<=", "value"}`).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import socket
@@ -113,3 +114,25 @@ def memory_mb(pid: int) -> dict[str, float]:
 def peak_rss_mb(pid: int) -> float:
     """The largest peak RSS among `pid` and its children: the heaviest serving process."""
     return max((memory_mb(p)["peak"] for p in process_tree(pid)), default=0.0)
+
+
+async def post_form(
+    reader: asyncio.StreamReader, writer: asyncio.StreamWriter, path: str, body: bytes
+) -> int:
+    """One form POST on a kept-alive HTTP/1.1 connection; returns the status once the body is read.
+
+    Written on raw streams so the load generator costs little CPU beside the server it measures."""
+    writer.write(
+        (
+            f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        + body
+    )
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":", 1)[1])
+    await reader.readexactly(length)
+    return int(head.split(b" ", 2)[1])

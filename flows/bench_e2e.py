@@ -38,6 +38,7 @@ from channels_app.benchkit import (
     figure,
     free_port,
     peak_rss_mb,
+    post_form,
     process_tree,
     stop,
     wait_for_port,
@@ -199,19 +200,8 @@ async def _client(
             if pace is not None:
                 await asyncio.sleep(max(0.0, pace[0] + seq / pace[1] - time.time()))
             body = f"from=%2B{sender[1:]}&text={KEYWORD}+{seq}".encode()
-            request = (
-                f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
-                f"Content-Length: {len(body)}\r\n\r\n"
-            ).encode() + body
             started[seq] = time.time()
-            writer.write(request)
-            head = await reader.readuntil(b"\r\n\r\n")
-            status = int(head.split(b" ", 2)[1])
-            length = 0
-            for line in head.split(b"\r\n"):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":", 1)[1])
-            await reader.readexactly(length)
+            status = await post_form(reader, writer, path, body)
             if status != 200:
                 failures.append(status)
     finally:

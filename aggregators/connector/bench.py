@@ -15,13 +15,13 @@ import time
 from pathlib import Path
 
 import httpx
-from lxml import etree
 
 from channels_app.benchkit import figure, write_json
 
 from .builtin import builtin_connectors
 from .mapping import map_send_response
 from .request import build_send_request
+from .xmlsafe import parse_payload
 
 CTX = {
     "message": "Hello from Flowgate, your appointment is tomorrow at 10:00",
@@ -74,7 +74,7 @@ def _by_hand(slug: str, fields: dict[str, str], body: bytes) -> str:
             data={"To": CTX["recipients"][0], "From": fields["From"], "Body": CTX["message"]},
             headers={"Authorization": "Basic " + fields["AuthToken"]},
         )
-        external_id = etree.fromstring(body).findtext("Message/Sid") or ""
+        external_id = parse_payload(body).findtext("Message/Sid") or ""
     else:
         request = httpx.Request(
             "POST",

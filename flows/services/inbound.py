@@ -22,65 +22,13 @@ logger = logging.getLogger(__name__)
 
 
 def handle_inbound(msg: Msg) -> None:
-    """Route one handled inbound message (its contact is set) into flows."""
-    contact = msg.contact
-    if contact is None or contact.status == Contact.Status.BLOCKED:
+    """Route one handled inbound message (its contact is set) into flows.
+
+    A batch of one: the ingest service calls this message by message, each in a savepoint, when
+    a whole batch failed, so both paths must follow exactly the same rules (`_route`)."""
+    if msg.contact is None:
         return
-    channel = msg.channel
-    if contact.status == Contact.Status.STOPPED:
-        # writing again after STOP is opting back in; an opt-in flow then owns this message
-        contact.status = Contact.Status.ACTIVE
-        contact.save(update_fields=["status", "modified_on"])
-        if fire_contact_trigger(contact=contact, trigger_type=Trigger.Type.OPT_IN, channel=channel):
-            return
-    waiting = (
-        FlowSession.objects.select_for_update()
-        .filter(contact=contact, status=SessionStatus.WAITING)
-        .select_related("contact")
-        .first()
-    )
-    keyword = triggers.match_keyword(contact=contact, channel=channel, text=msg.text)
-    if keyword is not None:
-        matched, word = keyword
-        FlowRunner(workspace=contact.workspace).start(
-            contact=contact,
-            flow=matched.flow,
-            trigger={
-                "type": "msg",
-                "keyword_match": {
-                    "type": "only_word" if matched.match_type == "only" else "first_word",
-                    "keyword": word,
-                },
-            },
-            inbound=msg,
-        )
-        return
-    if waiting is not None:
-        if waiting.expires_on and waiting.expires_on <= timezone.now():
-            FlowRunner(workspace=contact.workspace).resume(
-                session_row=waiting, resume={"type": "wait_expiration"}
-            )
-        else:
-            FlowRunner(workspace=contact.workspace).resume(
-                session_row=waiting, resume=msg_resume(msg), inbound=msg
-            )
-            return
-    trigger: Trigger | None = None
-    first = (
-        not Msg.objects.filter(contact=contact, direction=Direction.IN, channel=channel)
-        .exclude(id=msg.id)
-        .exists()
-    )
-    if first:
-        trigger = triggers.match_type(
-            contact=contact, channel=channel, trigger_type=Trigger.Type.NEW_CONVERSATION
-        )
-    if trigger is None:
-        trigger = triggers.match_type(contact=contact, channel=channel, trigger_type=Trigger.Type.CATCH_ALL)
-    if trigger is not None:
-        FlowRunner(workspace=contact.workspace).start(
-            contact=contact, flow=trigger.flow, trigger={"type": "msg"}, inbound=msg
-        )
+    _handle_workspace_batch(msg.workspace, [msg])
 
 
 def handle_inbound_batch(msgs: list[Msg], *, on_error: Callable[[Msg], None]) -> None:
@@ -89,15 +37,16 @@ def handle_inbound_batch(msgs: list[Msg], *, on_error: Callable[[Msg], None]) ->
     What a message costs one query each in handle_inbound is loaded once here: the engine and
     assets, the triggers, the contacts' URNs and groups, their waiting sessions. New sessions,
     runs and replies are written in bulk at the end, or before a contact's second message so
-    that message sees what the first one did. An exception propagates (see below); `on_error`
-    is for failures a batch handler contains itself.
+    that message sees what the first one did. An exception propagates: the ingest service then
+    rolls the batch back and handles it message by message. (`on_error`, part of the batch
+    handler contract, is unused: this handler contains no failures itself.)
     """
     by_workspace: dict[int, list[Msg]] = {}
     for msg in msgs:
         if msg.contact is not None:
             by_workspace.setdefault(msg.workspace_id, []).append(msg)
     for workspace_id, group in by_workspace.items():
-        _handle_workspace_batch(Workspace.objects.get(id=workspace_id), group, on_error)
+        _handle_workspace_batch(Workspace.objects.get(id=workspace_id), group)
 
 
 handle_inbound.batch = handle_inbound_batch  # type: ignore[attr-defined]
@@ -112,7 +61,7 @@ def _waiting_sessions(contact_ids: list[int]) -> dict[int, FlowSession]:
     }
 
 
-def _handle_workspace_batch(workspace: Workspace, msgs: list[Msg], on_error: Callable[[Msg], None]) -> None:
+def _handle_workspace_batch(workspace: Workspace, msgs: list[Msg]) -> None:
     runner = FlowRunner(workspace=workspace, buffered=True)
     index = triggers.TriggerIndex(workspace_id=workspace.id)
     contacts = {m.contact.id: m.contact for m in msgs if m.contact is not None}

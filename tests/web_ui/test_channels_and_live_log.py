@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 
+from channels_app import crypto
 from channels_app.models import Channel
 from tests.conftest import run_jobs
 
@@ -21,7 +22,8 @@ def test_add_external_api_channel_and_watch_messages_arrive_live(browser, aggreg
     page_text = browser.page.content()
     assert "top-secret" not in page_text  # the secret is masked on the channel page
     channel = Channel.objects.get(name="My aggregator")
-    assert channel.config["send_authorization"] == "Bearer top-secret"
+    assert channel.config["send_authorization"].startswith("enc:v1:")  # encrypted at rest
+    assert crypto.decrypt(channel.config["send_authorization"]) == "Bearer top-secret"
     receive_url = f"{browser.base}/c/ex/{channel.uuid}/receive"
     assert receive_url in page_text
 
