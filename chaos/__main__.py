@@ -55,6 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         platform.migrate()
         ids = platform.create_channels(send_url=aggregator.url, smsc_port=smsc.port if smsc else None)
         platform.start_web()
+        aggregator.report_url = f"{platform.web_url}/c/ex/{ids['ex_uuid']}/delivered"
         platform.start_worker("worker")
         platform.start_worker("worker2")
         ctx = scenarios.Context(platform, aggregator, ids, messages, settle_seconds=45 if args.short else 90)

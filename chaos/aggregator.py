@@ -4,10 +4,16 @@ Modes: ok (200), slow (answers after `delay` seconds), 500, 429, down (the port 
 connections). A message counts as received when the aggregator accepts it (decides to answer
 200), even if the sender never sees that answer: a real provider would deliver it anyway.
 Requests answered 500/429 are rejected, so resending them is right; they are counted apart.
+
+Like a real provider, it reports delivery of every accepted message to `report_url` (the
+channel's `/delivered` callback, `id=<our message id>`), from a thread of its own that retries
+while Flowgate does not answer 200: so a message whose sender was killed after the provider took
+it still ends `delivered`, which is how the platform learns an outcome it could not see.
 """
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections import Counter
@@ -15,7 +21,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qsl
 
+import httpx
+
 from chaos.servers import free_port
+
+REPORT_TRIES = 60  # about a minute of retrying one report (a real provider retries longer)
 
 
 class ChaosAggregator:
@@ -28,6 +38,11 @@ class ChaosAggregator:
         self.rejected: Counter[str] = Counter()  # message text -> times answered 500/429
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
+        self.report_url: str | None = None
+        self.reported = 0  # delivery reports Flowgate answered 200
+        self._reports: queue.Queue[str | None] = queue.Queue()
+        self._reporter = threading.Thread(target=self._report_loop, daemon=True)
+        self._reporter.start()
         self._listen()
 
     @property
@@ -58,6 +73,8 @@ class ChaosAggregator:
                 status = {"500": 500, "429": 429}.get(mode, 200)
                 with state.lock:
                     (state.received if status == 200 else state.rejected)[text] += 1
+                if status == 200 and form.get("id"):
+                    state._reports.put(form["id"])
                 if mode == "slow":
                     time.sleep(state.delay)
                 body = b'{"status": "ok"}' if status == 200 else b'{"error": "try later"}'
@@ -91,5 +108,22 @@ class ChaosAggregator:
             self.server.server_close()
             self.server = None
 
+    def _report_loop(self) -> None:
+        with httpx.Client(timeout=5) as client:
+            while (msg_id := self._reports.get()) is not None:
+                for _ in range(REPORT_TRIES):
+                    if self.report_url is None:
+                        time.sleep(1)
+                        continue
+                    try:
+                        if client.post(self.report_url, data={"id": msg_id}).status_code == 200:
+                            with self.lock:
+                                self.reported += 1
+                            break
+                    except httpx.HTTPError:
+                        pass  # the web process is down or restarting: retry, as providers do
+                    time.sleep(1)
+
     def close(self) -> None:
+        self._reports.put(None)
         self._close()

@@ -2,7 +2,9 @@
 fault, and counts what arrived at the far end (aggregator, SMSC or database).
 
 Counting rules (per message):
-  delivered  received exactly once at the far end and recorded as sent
+  delivered  received exactly once at the far end and recorded as sent (or delivered: where
+             the far end reports delivery, as the aggregator does, every message it took must
+             end `delivered`, even one whose worker was killed before it saw the answer)
   failed     failed with a recorded reason, or flagged "outcome unknown" (the fault made
              certainty impossible, e.g. SIGKILL while the provider held the request)
   duplicate  received more than once                                  -> the run fails
@@ -93,11 +95,24 @@ def _settled(row: tuple[str, str, bool] | None) -> bool:
 
 
 def settle_outbound(
-    ctx: Context, result: Result, channel_id: int, texts: list[str], far: Callable[[str], int]
+    ctx: Context,
+    result: Result,
+    channel_id: int,
+    texts: list[str],
+    far: Callable[[str], int],
+    *,
+    reports: bool = False,
 ) -> None:
-    """Wait (bounded) until every message is final, then classify each one."""
-    wait_for(lambda: all(_settled(r) for r in _padded(_outbound_rows(ctx, channel_id, texts), texts)),
-             ctx.settle_seconds, interval=0.5)  # fmt: skip
+    """Wait (bounded) until every message is final, then classify each one. `reports`: the far
+    end reports delivery, so what it received must also end `delivered`."""
+
+    def final() -> bool:
+        rows = _outbound_rows(ctx, channel_id, texts)
+        if not all(_settled(rows.get(t)) for t in texts):
+            return False
+        return not reports or all(rows[t][0] == "delivered" for t in texts if far(t) > 0)
+
+    wait_for(final, ctx.settle_seconds, interval=0.5)
     rows = _outbound_rows(ctx, channel_id, texts)
     result.sent += len(texts)
     for text in texts:
@@ -110,7 +125,12 @@ def settle_outbound(
         elif row is None:
             result.lost += 1
             result.notes.append(f"no such message: {text}")
-        elif row[0] in ("sent", "delivered") and count == 1:
+        elif row[0] == "delivered" and count == 1:
+            result.delivered += 1
+        elif row[0] in ("sent", "wired") and count == 1 and reports:
+            result.lost += 1  # the provider took it and reported it, and the report was lost
+            result.notes.append(f"{row[0]!r} though its delivery report was sent: {text}")
+        elif row[0] == "sent" and count == 1:
             result.delivered += 1
         elif row[0] == "failed" and row[1]:
             result.failed += 1
@@ -119,10 +139,6 @@ def settle_outbound(
         else:
             result.lost += 1
             result.notes.append(f"{row[0]!r} (received {count}x, error {row[1]!r}): {text}")
-
-
-def _padded(rows: dict[str, Any], texts: list[str]) -> list[Any]:
-    return [rows.get(t) for t in texts]
 
 
 def _texts(name: str, count: int) -> list[str]:
@@ -148,7 +164,7 @@ def worker_killed(ctx: Context) -> Result:
     agg.set_mode("ok")
     p.start_worker("worker")
     p.start_worker("worker2")
-    settle_outbound(ctx, result, ctx.ids["ex_id"], texts, agg.count)
+    settle_outbound(ctx, result, ctx.ids["ex_id"], texts, agg.count, reports=True)
     return result
 
 
@@ -176,7 +192,7 @@ def redis_restarted(ctx: Context) -> Result:
         f"{jobs} jobs in Redis after the restart"
     )
     agg.set_mode("ok")
-    settle_outbound(ctx, result, ctx.ids["ex_id"], first + second, agg.count)
+    settle_outbound(ctx, result, ctx.ids["ex_id"], first + second, agg.count, reports=True)
     settle_inbound(ctx, result, [f"ext-{t}" for t in inbound], accepted)
     return result
 
@@ -192,7 +208,7 @@ def aggregator_faults(ctx: Context) -> Result:
     for mode in ("slow", "500", "429", "down", "ok"):
         agg.set_mode(mode)
         time.sleep(1.5)
-    settle_outbound(ctx, result, ctx.ids["ex_id"], texts, agg.count)
+    settle_outbound(ctx, result, ctx.ids["ex_id"], texts, agg.count, reports=True)
     return result
 
 
