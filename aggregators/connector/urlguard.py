@@ -72,6 +72,18 @@ def url_refusal(url: str, allow_private: bool, resolve: Resolver = _system_resol
     return None
 
 
+def needs_resolution(url: str, allow_private: bool) -> bool:
+    """Whether checking ``url`` means a DNS lookup (which blocks): not when private addresses
+    are allowed or the host is an address. Async callers hop to a thread only when it does."""
+    if allow_private:
+        return False
+    try:
+        host = urlsplit(url).hostname
+    except ValueError:
+        return False
+    return bool(host) and not _is_ip(host or "")
+
+
 def _is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.split("%")[0])
@@ -113,9 +125,11 @@ class AsyncGuardedTransport(httpx.AsyncBaseTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         import anyio.to_thread  # resolution blocks: keep it off the event loop
 
-        reason = await anyio.to_thread.run_sync(
-            url_refusal, str(request.url), self.allow_private, self.resolve
-        )
+        url = str(request.url)
+        if needs_resolution(url, self.allow_private):
+            reason = await anyio.to_thread.run_sync(url_refusal, url, self.allow_private, self.resolve)
+        else:
+            reason = url_refusal(url, self.allow_private, self.resolve)
         if reason:
             raise URLRefused(reason, request=request)
         return await self.inner.handle_async_request(request)

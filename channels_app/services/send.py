@@ -25,7 +25,7 @@ from django.utils import timezone
 from channels_app import queue, realtime, urns
 from channels_app.crypto import SecretDecryptionError
 from channels_app.models import Channel, Contact, ContactURN, Direction, Msg, MsgEvent, MsgStatus
-from channels_app.services import webhooks
+from channels_app.services import send_clients, webhooks
 from channels_app.services.ingest import get_or_create_contact
 from channels_app.types.base import OutgoingMessage, SendResult
 
@@ -175,7 +175,7 @@ def send_channel(*, channel_id: int, transport: httpx.AsyncBaseTransport | None 
     started, size = time.monotonic(), settings.FLOWGATE_BATCH_SIZE
     try:
         while batch := claim_batch(channel, size):
-            results = asyncio.run(_send_batch(channel, batch, transport))
+            results = send_clients.run(_send_batch(channel, batch, transport))
             record_results(channel, batch, results)
             queue.refresh_lock(lock, lock_seconds)
             sent += len(batch)
@@ -263,19 +263,29 @@ async def _send_batch(
             logger.exception("channel type %s failed to send %s", channel.channel_type, msg.uuid)
             return SendResult(ok=False, retryable=False, error=f"internal error: {exc}")
 
-    async def run_shard(msgs: list[Msg]) -> list[SendResult]:
-        semaphore = asyncio.Semaphore(per_shard)
-        async with httpx.AsyncClient(
+    def make_client() -> httpx.AsyncClient:
+        return httpx.AsyncClient(
             timeout=timeout, transport=transport, follow_redirects=False, limits=limits, verify=_ssl_context()
-        ) as client:
+        )
 
-            async def bounded(msg: Msg) -> SendResult:
-                async with semaphore:
-                    return await send_one(client, msg)
+    async def run_shard(msgs: list[Msg], client: httpx.AsyncClient) -> list[SendResult]:
+        semaphore = asyncio.Semaphore(per_shard)
 
-            return await asyncio.gather(*(bounded(m) for m in msgs))
+        async def bounded(msg: Msg) -> SendResult:
+            async with semaphore:
+                return await send_one(client, msg)
 
-    parts = await asyncio.gather(*(run_shard(batch[k::shards]) for k in range(shards)))
+        return await asyncio.gather(*(bounded(m) for m in msgs))
+
+    if transport is None:  # kept-alive connections from the channel's earlier batches
+        clients = send_clients.shard_clients(channel.id, shards, make_client)
+        parts = await asyncio.gather(*(run_shard(batch[k::shards], clients[k]) for k in range(shards)))
+    else:  # a caller's transport (tests, the pinned XC transport) lives for this batch only
+        clients = [make_client() for _ in range(shards)]
+        try:
+            parts = await asyncio.gather(*(run_shard(batch[k::shards], clients[k]) for k in range(shards)))
+        finally:
+            await asyncio.gather(*(c.aclose() for c in clients))
     results: list[SendResult] = [None] * len(batch)  # type: ignore[list-item]
     for k, part in enumerate(parts):
         results[k::shards] = part

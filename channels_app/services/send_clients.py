@@ -1,0 +1,65 @@
+"""The event loop and HTTP clients that outlive one send batch.
+
+A batch used to run in `asyncio.run` with fresh clients: every batch paid a new loop and new
+connections (a TCP handshake, a resolver thread hop and TLS where there is one) for each of its
+shards. A worker now keeps one loop per thread and, per channel, the shard clients of its last
+batches, so consecutive batches reuse kept-alive connections. httpcore drops connections the
+provider closed or that sat idle past their keep-alive expiry; clients of channels not sent on
+lately are closed once more than MAX_CHANNELS are kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import httpx
+
+T = TypeVar("T")
+MAX_CHANNELS = 32
+
+
+class _ThreadState(threading.local):
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.clients: OrderedDict[int, list[httpx.AsyncClient]] = OrderedDict()
+
+
+_state = _ThreadState()
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on this thread's long-lived loop (the send jobs' `asyncio.run`)."""
+    if _state.loop is None or _state.loop.is_closed():
+        _state.loop = asyncio.new_event_loop()
+    return _state.loop.run_until_complete(coro)
+
+
+def shard_clients(
+    channel_id: int, count: int, make: Callable[[], httpx.AsyncClient]
+) -> list[httpx.AsyncClient]:
+    """`count` clients for the channel, reused from its earlier batches; call inside `run`."""
+    clients = _state.clients.pop(channel_id, [])
+    while len(clients) < count:
+        clients.append(make())
+    _state.clients[channel_id] = clients
+    while len(_state.clients) > MAX_CHANNELS:
+        _, stale = _state.clients.popitem(last=False)
+        for client in stale:
+            asyncio.get_running_loop().create_task(client.aclose())
+    return clients[:count]
+
+
+def close_all() -> None:
+    """Close this thread's clients and loop (tests, and a worker shutting down)."""
+    loop, clients = _state.loop, [c for group in _state.clients.values() for c in group]
+    _state.clients.clear()
+    if loop is None or loop.is_closed():
+        return
+    if clients:
+        loop.run_until_complete(asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True))
+    loop.close()
+    _state.loop = None
