@@ -29,6 +29,7 @@ class _ThreadState(threading.local):
 
 
 _state = _ThreadState()
+_closing: set[asyncio.Task[None]] = set()
 
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
@@ -48,8 +49,9 @@ def shard_clients(
     _state.clients[channel_id] = clients
     while len(_state.clients) > MAX_CHANNELS:
         _, stale = _state.clients.popitem(last=False)
-        for client in stale:
-            asyncio.get_running_loop().create_task(client.aclose())
+        closing = asyncio.get_running_loop().create_task(_close(stale))
+        _closing.add(closing)  # a reference, so the task is not collected before it runs
+        closing.add_done_callback(_closing.discard)
     return clients[:count]
 
 
@@ -60,6 +62,10 @@ def close_all() -> None:
     if loop is None or loop.is_closed():
         return
     if clients:
-        loop.run_until_complete(asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True))
+        loop.run_until_complete(_close(clients))
     loop.close()
     _state.loop = None
+
+
+async def _close(clients: list[httpx.AsyncClient]) -> None:
+    await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)

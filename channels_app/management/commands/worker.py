@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from channels_app.services import send_clients
 from channels_app.worker import make_worker, run_scheduler
 
 logger = logging.getLogger(__name__)
@@ -43,3 +44,4 @@ class Command(BaseCommand):
                 time.sleep(delay)
         finally:
             stop.set()
+            send_clients.close_all()  # say goodbye to providers instead of dropping connections
