@@ -150,8 +150,6 @@ def _setup(aggregator_port: int) -> str:
     """A workspace, an EX channel sending to the local aggregator, a keyword flow; channel uuid."""
     from channels_app.services.channels import create_channel
     from channels_app.workspaces import create_workspace
-    from flows.services.definitions import create_flow, save_definition
-    from flows.services.triggers import create_trigger
 
     workspace, _ = create_workspace(name="e2e bench")
     channel = create_channel(
@@ -162,6 +160,16 @@ def _setup(aggregator_port: int) -> str:
         country="RW",
         config={"send_url": f"http://127.0.0.1:{aggregator_port}/send"},
     )
+    keyword_reply_flow(workspace, KEYWORD)
+    return str(channel.uuid)
+
+
+def keyword_reply_flow(workspace: Any, keyword: str) -> Any:
+    """The bench's flow: keyword `keyword` starts it, it replies REPLY (naming the input) and ends.
+    The batched-handling tests use the same flow."""
+    from flows.services.definitions import create_flow, save_definition
+    from flows.services.triggers import create_trigger
+
     flow = create_flow(workspace=workspace, name="Join")
     definition = dict(flow.definition)
     definition["nodes"] = [
@@ -172,8 +180,8 @@ def _setup(aggregator_port: int) -> str:
         }
     ]
     save_definition(flow=flow, definition=definition)
-    create_trigger(workspace=workspace, trigger_type="keyword", flow=flow, keywords=[KEYWORD])
-    return str(channel.uuid)
+    create_trigger(workspace=workspace, trigger_type="keyword", flow=flow, keywords=[keyword])
+    return flow
 
 
 # ------------------------------------------------------------------------------------ load

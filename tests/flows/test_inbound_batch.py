@@ -14,29 +14,15 @@ from django.db import connection
 
 from channels_app.models import Msg, MsgEvent
 from channels_app.services import ingest, send
+from flows.bench_e2e import keyword_reply_flow
 from flows.models import FlowRun, FlowSession
-from flows.services.definitions import create_flow, save_definition
 from flows.services.sessions import FlowRunner
-from flows.services.triggers import create_trigger
 from tests.conftest import run_jobs
 from tests.flows.conftest import load_export, post_json
 
-REPLY = "Welcome! You said: @input.text"
-
 
 def _keyword_flow(workspace: Any, keyword: str = "join") -> Any:
-    flow = create_flow(workspace=workspace, name="Join")
-    definition = dict(flow.definition)
-    definition["nodes"] = [
-        {
-            "uuid": "6a0e1c2d-0000-4000-8000-000000000001",
-            "actions": [{"uuid": "6a0e1c2d-0000-4000-8000-000000000002", "type": "send_msg", "text": REPLY}],
-            "exits": [{"uuid": "6a0e1c2d-0000-4000-8000-000000000003", "destination_uuid": None}],
-        }
-    ]
-    save_definition(flow=flow, definition=definition)
-    create_trigger(workspace=workspace, trigger_type="keyword", flow=flow, keywords=[keyword])
-    return flow
+    return keyword_reply_flow(workspace, keyword)
 
 
 def _receive(channel: Any, sender: str, text: str) -> Msg:

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from channels_app.types.registry import all_types
 from tests.fuzz.conftest import fuzz_settings, tried
+from tests.fuzz.strategies import json_trees
 from tests.security.world import World
 
 pytestmark = pytest.mark.django_db
@@ -52,11 +53,7 @@ values = st.one_of(
 )
 keys = st.one_of(st.sampled_from(KEYS), st.text(min_size=1, max_size=12))
 params = st.dictionaries(keys, values, max_size=8)
-json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), values),
-    lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(keys, inner, max_size=4)),
-    max_leaves=15,
-)
+json_values = json_trees(values, keys=keys, width=4, max_leaves=15)
 xml_bodies = st.one_of(
     params.map(lambda p: "<r>" + "".join(f"<{_tag(k)}>{_esc(v)}</{_tag(k)}>" for k, v in p.items()) + "</r>"),
     st.text(max_size=200),

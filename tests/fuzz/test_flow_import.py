@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.fuzz.conftest import fuzz_settings, tried
+from tests.fuzz.strategies import json_trees
 from tests.security.world import World
 
 pytestmark = pytest.mark.django_db
@@ -27,21 +28,13 @@ EXPORTS = [json.loads(p.read_text()) for p in [TESTS / "flows" / "fixtures" / "t
 if SHARED.is_dir():
     EXPORTS += [json.loads(p.read_text()) for p in sorted(SHARED.glob("*.json"))]
 
-json_values = st.recursive(
+json_values = json_trees(
     st.one_of(
-        st.none(),
-        st.booleans(),
-        st.integers(-(2**70), 2**70),
-        st.floats(allow_nan=False),
         st.text(max_size=20),
         st.sampled_from(
             ["", "00000000-0000-4000-8000-000000000001", "@input.text", "13.1.0", "msg", "send_msg"]
         ),
-    ),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=8,
+    )
 )
 
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from aggregators.handler.rest import METHODS
 from tests.fuzz.conftest import EXAMPLES, fuzz_settings, tried
+from tests.fuzz.strategies import json_trees
 from tests.security.world import World
 
 pytestmark = pytest.mark.django_db
@@ -55,13 +56,7 @@ keys = st.one_of(
     st.tuples(st.sampled_from(NAMES), st.text(max_size=5)).map(lambda t: f"{t[0]}[{t[1]}]"),
     st.text(min_size=1, max_size=10),
 )
-json_values = st.recursive(
-    st.one_of(st.none(), st.booleans(), st.integers(), values),
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
-    ),
-    max_leaves=10,
-)
+json_values = json_trees(values, max_leaves=10)
 methods = st.one_of(
     st.sampled_from(sorted(METHODS)),
     st.sampled_from(sorted(METHODS)),  # twice: the real methods get most of the budget
