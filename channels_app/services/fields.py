@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 
 from channels_app.models import Contact, ContactField, Workspace
+from channels_app.services.rows import save_existing
 
 KEY = re.compile(r"^[a-z][a-z0-9_]{0,35}$")
 # Keys that would shadow the contact's own attributes in `@contact.<key>` expressions.
@@ -90,7 +91,7 @@ def create_field(*, workspace: Workspace, key: str = "", name: str, value_type: 
 def rename_field(*, field: ContactField, name: str) -> ContactField:
     """Only the label changes: the key is what flows and stored values refer to."""
     field.name = _clean_name(name)
-    field.save(update_fields=["name"])
+    save_existing(field, ["name"])
     return field
 
 

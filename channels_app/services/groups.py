@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, QuerySet
 
 from channels_app.models import Contact, ContactGroup, Workspace
+from channels_app.services.rows import save_existing
 
 MAX_CONTACTS_PER_CALL = 1000
 
@@ -57,7 +58,7 @@ def rename_group(*, group: ContactGroup, name: str) -> ContactGroup:
     group.name = _clean_name(group.workspace, name, exclude_id=group.id)
     try:
         with transaction.atomic():
-            group.save(update_fields=["name"])
+            save_existing(group, ["name"])
     except IntegrityError:
         raise GroupError(f"the workspace already has a group named {group.name!r}") from None
     return group

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
@@ -68,6 +69,12 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(ValidationError)
 def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     return api.create_response(request, {"error": "invalid request", "errors": exc.errors}, status=400)
+
+
+@api.exception_handler(ObjectDoesNotExist)
+def on_gone(request: HttpRequest, exc: ObjectDoesNotExist) -> HttpResponse:
+    # A row deleted by a concurrent request between our read and our write (services.rows).
+    return api.create_response(request, {"error": str(exc) or "not found"}, status=404)
 
 
 @api.exception_handler(DataError)
