@@ -1,7 +1,9 @@
-"""The conformance runner's contract with CI: a summary line, exit 0 unless the runner crashes."""
+"""The conformance runner's contract with CI: per-section counts, a summary line, exit 0 unless the
+runner crashes or a section falls below its floor (tests/floors.json)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -52,6 +54,67 @@ def test_engine_crash_on_a_vector_is_a_failed_vector_not_a_crash(tmp_path: Path)
         '{"contact": {"uuid": "c"}, "trigger": {"type": "manual", "flow": {"uuid": "missing"}},'
         ' "outputs": [{"events": [], "session": {"status": "completed"}}]}'
     )
-    result = conformance.run_runner_file(folder / "broken.test.json")
-    assert (result.passed, result.total) == (0, 1)
-    assert "crashed" in result.failures[0]
+    whole, sprints, segments = conformance.run_runner_file(folder / "broken.test.json")
+    for result in (whole, sprints, segments):
+        assert (result.passed, result.total) == (0, 1)
+        assert "crashed" in result.failures[0]
+
+
+VECTORS = Path(__file__).parent / "vectors"  # our own small vectors in goflow's layout
+REPO = Path(__file__).resolve().parents[2]
+GOFLOW = REPO.parent / "shared" / "anchor_data" / "goflow"
+
+
+def _floors(tmp_path: Path, floors: dict[str, int]) -> Path:
+    path = tmp_path / "floors.json"
+    path.write_text(json.dumps({"goflow": floors}))
+    return path
+
+
+def test_own_vectors_pass_and_the_gate_holds_at_their_floor(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The router vectors include both bounds of has_number_between (inclusive, as goflow has
+    it): the `lo <= n < hi` mutation fails them, and so does a locals_after mismatch."""
+    floors = _floors(tmp_path, {"routers": 5, "actions": 2})
+    assert conformance.main([str(VECTORS), "--floors", str(floors)]) == 0
+    out = capsys.readouterr().out
+    assert "BELOW FLOOR" not in out
+    assert "  routers                  5/5" in out
+
+
+def test_a_section_below_its_floor_fails_the_gate(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    floors = _floors(tmp_path, {"routers": 6, "actions": 2, "runner": 0})
+    assert conformance.main([str(VECTORS), "--floors", str(floors)]) == 3
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "conformance: BELOW FLOOR routers: 5 passed, floor 6"
+
+
+def test_a_section_that_vanished_counts_as_zero(tmp_path: Path) -> None:
+    counts = conformance.section_counts(conformance.run_all(VECTORS))
+    assert conformance.floor_failures(counts, {"resumes": 1}) == ["resumes: 0 passed, floor 1"]
+
+
+def test_raising_floors_records_gains_and_never_lowers(tmp_path: Path) -> None:
+    path = _floors(tmp_path, {"routers": 3, "actions": 9})
+    floors = conformance.raise_floors(path, {"routers": (5, 5), "actions": (2, 2), "runner": (0, 1)})
+    assert floors == {"routers": 5, "actions": 9, "runner": 0}
+    assert conformance.read_floors(path) == floors
+
+
+def test_a_definition_the_engine_cannot_load_fails_its_vector_and_the_run_goes_on() -> None:
+    """The CI breakage of issue 26: a legacy runner definition crashed the whole run."""
+    results = conformance.run_all(VECTORS)
+    runner = [r for r in results if r.section == "runner"]
+    assert [(r.passed, r.total) for r in runner] == [(0, 1)]
+    assert runner[0].failures  # a reason is given
+    assert {r.section for r in results} >= {"routers", "actions", "runner", "runner_sprints"}
+
+
+@pytest.mark.skipif(not GOFLOW.exists(), reason="goflow's vectors are in ../shared only")
+def test_goflow_vectors_meet_the_recorded_floors() -> None:
+    """The real gate, also in .ci/run: every section at or above tests/floors.json."""
+    counts = conformance.section_counts(conformance.run_all(GOFLOW))
+    floors = conformance.read_floors(REPO / "tests" / "floors.json")
+    assert set(floors) >= {"expressions", "routers", "actions", "resumes", "runner"}
+    assert conformance.floor_failures(counts, floors) == []
