@@ -67,6 +67,7 @@ class Recorded:
     path: str
     headers: dict[str, str]
     body: bytes
+    received_at: float = field(default_factory=time.time)  # when the local server read it
 
     def form(self) -> dict[str, str]:
         from urllib.parse import parse_qsl
