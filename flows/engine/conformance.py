@@ -1,13 +1,30 @@
 """Conformance runner over goflow's test vectors: `python -m flows.engine.conformance [goflow-dir]`.
 
-Compares what this engine produces with the vectors, file by file. Event comparison ignores values
-that depend on Go-specific generators (event/run uuids, timestamps, elapsed times) and the embedded
-run summaries/history of session_triggered; webhook request/response dumps are compared in full.
-Random-dependent expression examples beyond the documented first values are reported as
-informative and left out of the pass rate.
+Compares what this engine produces with the vectors, file by file, and groups the counts into
+sections (expressions, routers, actions, resumes, runner, runner segments, ...). With
+`--floors FILE` it is a gate: it exits 3 when a section passes fewer vectors than its floor in
+FILE (the repo's `tests/floors.json`); `--raise-floors` writes today's counts back where they
+went up, for the commit that makes more cases pass.
 
-Output ends with a summary line. Exit status: 0 when the vectors ran (whatever the pass rate),
-1 when the runner itself crashed, 2 when there are no vectors at the given path.
+What is compared, and what is not (and why):
+- events: every field, except values that depend on Go-specific generators (event/run uuids,
+  timestamps, elapsed times) and the embedded run summaries/history of session_triggered;
+  webhook request/response dumps are compared in full.
+- action vectors: events, `webhook`, `contact_after` and `locals_after` (the run's locals).
+  Not compared: `templates`, `localizables` and `inspection`. They test goflow's static
+  inspection API (the list of template fields per action, the dependency/result/issue report the
+  floweditor asks the engine for); Flowgate's editor computes its issues list in the browser
+  and has no engine-side inspection API of that shape to compare.
+- runner tests: per sprint, the events and the session status; the `segments` (path
+  transitions: flow, node, exit, destination) are counted as a section of their own. The
+  segment `operand` and `time` are not compared: they are goflow's analytics fields, and this
+  engine's path steps do not record the router operand.
+- Random-dependent expression examples beyond the documented first values are reported as
+  informative and left out of the pass rate.
+
+Output ends with per-section counts and a summary line. Exit status: 0 when the vectors ran (and
+no section fell below its floor), 1 when the runner itself crashed, 2 when there are no vectors
+at the given path, 3 when a section fell below its floor.
 """
 
 from __future__ import annotations
@@ -54,8 +71,9 @@ _IGNORED_KEYS = {
 
 
 class FileResult:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, section: str = "") -> None:
         self.name = name
+        self.section = section
         self.passed = 0
         self.total = 0
         self.failures: list[str] = []
@@ -122,7 +140,7 @@ def _run_docgen_session(engine: Engine, env: Environment, data: dict[str, Any]) 
 
 
 def run_excellent(base: Path) -> FileResult:
-    result = FileResult("extracted/excellent_examples.json")
+    result = FileResult("extracted/excellent_examples.json", "expressions")
     items = json.loads((base / "extracted" / "excellent_examples.json").read_text())["items"]
     scope = docgen_scope(base)
     for key, item in items.items():
@@ -199,7 +217,7 @@ def _engine(assets_json: dict[str, Any], mocks: dict[str, Any] | None = None) ->
 
 
 def run_router_file(path: Path) -> FileResult:
-    result = FileResult(str(path.relative_to(path.parents[3])))
+    result = FileResult(str(path.relative_to(path.parents[3])), "routers")
     assets_json = json.loads((path.parent / "_assets.json").read_text())
     for case in json.loads(path.read_text()):
         label = case["description"]
@@ -237,7 +255,7 @@ def _result_view(r: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_action_file(path: Path) -> FileResult:
-    result = FileResult(str(path.relative_to(path.parents[3])))
+    result = FileResult(str(path.relative_to(path.parents[3])), "actions")
     assets_json = json.loads((path.parent / "_assets.json").read_text())
     for case in json.loads(path.read_text()):
         label = case["description"]
@@ -283,6 +301,8 @@ def run_action_file(path: Path) -> FileResult:
             ok = _strip(sprint.session.runs[0].webhook) == _strip(case["webhook"])
         if ok and case.get("contact_after"):
             ok = _contact_view(sprint.session.contact.to_json()) == _contact_view(case["contact_after"])
+        if ok and case.get("locals_after") is not None:
+            ok = dict(sprint.session.runs[0].locals) == case["locals_after"]
         result.check(ok, f"{label}: got {got}")
     return result
 
@@ -297,7 +317,7 @@ def _contact_view(c: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_resume_file(path: Path) -> FileResult:
-    result = FileResult(str(path.relative_to(path.parents[3])))
+    result = FileResult(str(path.relative_to(path.parents[3])), "resumes")
     assets_json = json.loads((path.parent / "_assets.json").read_text())
     for case in json.loads(path.read_text()):
         a = copy.deepcopy(assets_json)
@@ -330,8 +350,12 @@ def run_resume_file(path: Path) -> FileResult:
 # ----------------------------------------------------------------------------------- runner sessions
 
 
-def run_runner_file(path: Path) -> FileResult:
-    result = FileResult(str(path.relative_to(path.parents[4])))
+def run_runner_file(path: Path) -> list[FileResult]:
+    """One runner test, counted whole (section runner: every sprint matches), per sprint (events
+    and session status) and per sprint's path segments."""
+    name = str(path.relative_to(path.parents[4]))
+    whole = FileResult(name, "runner")
+    result, segments = FileResult(name, "runner_sprints"), FileResult(name, "runner_segments")
     assets_name = path.name.split(".")[0] + ".json"
     assets_json = json.loads((path.parent / assets_name).read_text())
     case = json.loads(path.read_text())
@@ -340,23 +364,57 @@ def run_runner_file(path: Path) -> FileResult:
         engine = _engine(assets_json, case.get("http_mocks"))
         sprint = engine.start(case["contact"], case["trigger"], case.get("environment"))
         sprints = [sprint]
-        session = sprint.session.to_json()
+        sessions = [{}, sprint.session.to_json()]
         for resume in case.get("resumes") or []:
-            sprint = engine.resume(session, resume)
+            sprint = engine.resume(sessions[-1], resume)
             sprints.append(sprint)
-            session = sprint.session.to_json()
+            sessions.append(sprint.session.to_json())
     except Exception as e:  # report, don't abort the whole conformance run
-        result.check(False, f"crashed: {e!r}")
-        return result
+        for r in (whole, result, segments):
+            r.check(False, f"crashed: {e!r}")
+        return [whole, result, segments]
     for i, out in enumerate(outputs):
         if i >= len(sprints):
             result.check(False, f"sprint {i}: missing")
+            segments.check(False, f"sprint {i}: missing")
             continue
         got = [normalize_event(e) for e in sprints[i].events]
         want = [normalize_event(e) for e in out["events"]]
         ok = got == want and sprints[i].session.status == out["session"]["status"]
         result.check(ok, f"sprint {i}: {_first_diff(got, want)}")
-    return result
+        got_segments = _segments(sessions[i], sessions[i + 1])
+        want_segments = sorted(_segment_view(s) for s in out.get("segments") or [])
+        segments.check(
+            got_segments == want_segments, f"sprint {i}: segments {got_segments} want {want_segments}"
+        )
+    whole.check(result.passed == result.total == len(outputs), "; ".join(result.failures))
+    return [whole, result, segments]
+
+
+_SegmentKey = tuple[str, str, str, str]
+
+
+def _segment_view(seg: dict[str, Any]) -> _SegmentKey:
+    return (seg["flow_uuid"], seg["node_uuid"], seg["exit_uuid"], seg["destination_uuid"])
+
+
+def _segments(before: dict[str, Any], after: dict[str, Any]) -> list[_SegmentKey]:
+    """The exit -> destination transitions a sprint added to the runs' paths, sorted.
+
+    Sorted because the engine's path steps carry no exit time to order transitions across runs.
+    """
+    old_paths = {r["uuid"]: r.get("path") or [] for r in before.get("runs") or []}
+    found: list[_SegmentKey] = []
+    for run in after.get("runs") or []:
+        path = run.get("path") or []
+        old = old_paths.get(run["uuid"], [])
+        for i, step in enumerate(path[:-1]):
+            already = i < len(old) and old[i].get("exit_uuid")
+            if step.get("exit_uuid") and not already:
+                found.append(
+                    (run["flow"]["uuid"], step["node_uuid"], step["exit_uuid"], path[i + 1]["node_uuid"])
+                )
+    return sorted(found)
 
 
 def _first_diff(got: list[Any], want: list[Any]) -> str:
@@ -372,7 +430,8 @@ def _first_diff(got: list[Any], want: list[Any]) -> str:
 
 
 def run_all(base: Path) -> list[FileResult]:
-    results = [run_excellent(base)]
+    """Every vector set found under base (a partial copy of goflow's tree runs what it has)."""
+    results = [run_excellent(base)] if (base / "extracted" / "excellent_examples.json").exists() else []
     runners: list[tuple[str, Callable[[Path], FileResult]]] = [
         ("flows/routers/testdata", run_router_file),
         ("flows/actions/testdata", run_action_file),
@@ -383,18 +442,59 @@ def run_all(base: Path) -> list[FileResult]:
             if path.name != "_assets.json":
                 results.append(fn(path))
     for path in sorted((base / "test" / "testdata" / "runner").glob("*.*.json")):
-        results.append(run_runner_file(path))
+        results.extend(run_runner_file(path))
     return results
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Prints a line per vector file and a final summary line.
+def section_counts(results: list[FileResult]) -> dict[str, tuple[int, int]]:
+    """(passed, total) per section, in the order sections first appear."""
+    counts: dict[str, tuple[int, int]] = {}
+    for r in results:
+        passed, total = counts.get(r.section, (0, 0))
+        counts[r.section] = (passed + r.passed, total + r.total)
+    return counts
 
-    Exits 0 whenever the vectors could be run, whatever the pass rate (CI runs this for
-    information); 1 if the runner itself crashed, 2 if the vectors aren't there.
+
+def read_floors(path: Path, suite: str = "goflow") -> dict[str, int]:
+    """The recorded floors of one suite: `{"goflow": {"runner": 21, ...}, "courier": {...}}`."""
+    return dict(json.loads(path.read_text()).get(suite) or {})
+
+
+def floor_failures(counts: dict[str, tuple[int, int]], floors: dict[str, int]) -> list[str]:
+    """Sections that pass fewer vectors than their floor (a section that vanished counts as 0)."""
+    failures = []
+    for section, floor in floors.items():
+        passed = counts.get(section, (0, 0))[0]
+        if passed < floor:
+            failures.append(f"{section}: {passed} passed, floor {floor}")
+    return failures
+
+
+def raise_floors(path: Path, counts: dict[str, tuple[int, int]], suite: str = "goflow") -> dict[str, int]:
+    """Writes counts that went up (or new sections) back to the floors file; never lowers one."""
+    data = json.loads(path.read_text()) if path.exists() else {}
+    floors = dict(data.get(suite) or {})
+    for section, (passed, _total) in counts.items():
+        floors[section] = max(passed, floors.get(section, 0))
+    data[suite] = floors
+    path.write_text(json.dumps(data, indent=2, sort_keys=True) + "\n")
+    return floors
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Prints a line per vector file, the counts per section and a final summary line.
+
+    Exit status: 0 when the vectors ran and no section is below its floor (`--floors FILE`);
+    1 if the runner itself crashed, 2 if the vectors aren't there, 3 if a section fell below
+    its floor. `--raise-floors` (with `--floors`) records counts that went up.
     """
-    args = argv if argv is not None else sys.argv[1:]
+    args = list(argv if argv is not None else sys.argv[1:])
     verbose = "-v" in args
+    floors_path: Path | None = None
+    if "--floors" in args:
+        i = args.index("--floors")
+        floors_path = Path(args[i + 1])
+        del args[i : i + 2]
     paths = [a for a in args if not a.startswith("-")]
     base = Path(paths[0]) if paths else DEFAULT_DIR
     if not base.exists():
@@ -409,19 +509,32 @@ def main(argv: list[str] | None = None) -> int:
     passed = total = 0
     for r in results:
         extra = f" (+{r.informative} informative)" if r.informative else ""
-        print(f"{r.rate:6.1f}%  {r.passed:4d}/{r.total:<4d} {r.name}{extra}")
+        print(f"{r.rate:6.1f}%  {r.passed:4d}/{r.total:<4d} {r.section + ':':<16} {r.name}{extra}")
         if verbose:
             for f in r.failures:
                 print(f"          FAIL {f}")
         passed += r.passed
         total += r.total
+    counts = section_counts(results)
+    floors = read_floors(floors_path) if floors_path and floors_path.exists() else {}
+    print("section               passed/total   floor")
+    for section, (p, t) in counts.items():
+        floor = floors.get(section)
+        print(f"  {section:<20} {p:5d}/{t:<6d}  {'-' if floor is None else floor}")
     print(f"{100.0 * passed / max(total, 1):6.1f}%  {passed:4d}/{total:<4d} TOTAL")
     failed_files = sum(1 for r in results if r.passed < r.total)
     print(
         f"conformance: {passed}/{total} vectors passed ({100.0 * passed / max(total, 1):.1f}%), "
         f"{len(results) - failed_files}/{len(results)} files fully passing"
     )
-    return 0
+    if floors_path and "--raise-floors" in args:
+        raise_floors(floors_path, counts)
+        print(f"conformance: floors recorded in {floors_path}")
+        return 0
+    below = floor_failures(counts, floors)
+    for line in below:
+        print(f"conformance: BELOW FLOOR {line}")
+    return 3 if below else 0
 
 
 if __name__ == "__main__":
