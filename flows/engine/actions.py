@@ -624,12 +624,8 @@ def enter_flow(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Acti
     if child is None:
         _missing_dependency(sc, "flow", ref, "uuid")
         return
-    # a subflow can't re-enter a flow already on the stack (would loop forever)
-    active = [r for r in sc.session.runs if r.status in ("active", "waiting")]
-    if any(r.flow.get("uuid") == child.uuid for r in active):
-        sc.event("failure", text=f"flow loop detected, stopping execution before entering '{child.name}'")
-        sc.engine._end_run(sc, run, "failed")
-        return
+    # flows may enter each other, even in a loop: the runner's step and run limits stop the ones
+    # that never wait (like goflow)
     if sc.child_to_start is None:  # one subflow per node: the first enter_flow wins
         sc.child_to_start = (child, bool(action.get("terminal")))
 

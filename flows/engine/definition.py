@@ -185,7 +185,8 @@ def read_flow(data: dict[str, Any], *, validate: bool = True) -> Flow:
         uuid=data.get("uuid", ""),
         name=data.get("name", ""),
         spec_version=str(data.get("spec_version") or SPEC_VERSION),
-        language=data.get("language") or "eng",
+        # spec 13.2 renamed the legacy "base" language to "und" (undetermined)
+        language={"base": "und"}.get(data.get("language") or "eng", data.get("language") or "eng"),
         type=data.get("type") or "messaging",
         revision=int(data.get("revision") or 0),
         expire_after_minutes=int(data.get("expire_after_minutes") or 0),

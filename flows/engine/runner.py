@@ -27,7 +27,10 @@ from .session import ACTIVE, COMPLETED, DONE, EXPIRED, FAILED, WAITING, Run, Ses
 from .template import evaluate_template_sourced, evaluate_template_value, template_expressions
 from .values import XError, XObject, deref, format_datetime_iso, to_json_value, to_text
 
-MAX_STEPS_PER_SPRINT = 200  # guards against flows that loop forever without a wait
+# goflow's limits: a flow that loops without a wait fails after this many node visits in a sprint,
+# and flows entering each other (even through waits) fail when the session holds this many runs
+MAX_STEPS_PER_SPRINT = 100
+MAX_RUNS_PER_SESSION = 500
 DEFAULT_EXPIRE_MINUTES = 60 * 24 * 3
 # webhooks may not call these (messaging APIs whose calls must go through channels)
 DEFAULT_BLOCKED_HOSTS = ("graph.facebook.com",)
@@ -297,7 +300,7 @@ class Engine:
 
     # ------------------------------------------------------------------------------- internals
 
-    def _new_run(self, sc: SprintContext, flow: Flow, parent: Run | None) -> Run:
+    def _new_run(self, sc: SprintContext, flow: Flow, parent: Run | None, terminal: bool = False) -> Run:
         now = sc.now_iso()
         run = Run(
             uuid=sc.env.new_uuid(),
@@ -310,6 +313,8 @@ class Engine:
         data: dict[str, Any] = {"flow": flow.ref(), "run_uuid": run.uuid}
         if parent:
             data["parent_uuid"] = parent.uuid
+        if terminal:
+            data["terminal"] = True
         sc.event("run_started", **data)
         return run
 
@@ -329,9 +334,18 @@ class Engine:
                 assert sc.child_to_start is not None
                 flow, terminal = sc.child_to_start
                 sc.child_to_start = None
+                if len(sc.session.runs) >= MAX_RUNS_PER_SESSION:
+                    # usually flows entering each other in a loop
+                    sc.event("failure", text=f"Reached maximum number of runs per session ({MAX_RUNS_PER_SESSION})")
+                    self._end_run(sc, run, FAILED)
+                    outcome = "ended"
+                    continue
                 if terminal:
-                    self._end_run(sc, run, COMPLETED)
-                child = self._new_run(sc, flow, parent=run)
+                    # a terminal subflow replaces every run still going: none of them resumes
+                    for other in sc.session.runs:
+                        if other.status in (ACTIVE, WAITING):
+                            self._end_run(sc, other, COMPLETED)
+                child = self._new_run(sc, flow, parent=run, terminal=terminal)
                 if terminal:
                     child.parent_uuid = None
                 run = child
@@ -344,6 +358,11 @@ class Engine:
             if parent is None or parent.status in DONE:
                 self._finish_session(sc)
                 return
+            if run.status == FAILED:
+                # a failed subflow fails its parent, and so on up
+                self._end_run(sc, parent, FAILED)
+                run = parent
+                continue
             run = parent
             parent.status = ACTIVE
             outcome = self._walk(sc, run, run.current_node, skip_actions=True, resume_kind="child")
@@ -392,7 +411,7 @@ class Engine:
             if not skip_actions:
                 sc.steps += 1
                 if sc.steps > self.max_steps:
-                    sc.event("failure", text="reached maximum number of steps per sprint")
+                    sc.event("failure", text=f"Reached maximum number of steps per sprint ({self.max_steps})")
                     self._end_run(sc, run, FAILED)
                     return "ended"
                 run.path.append(
@@ -547,12 +566,20 @@ class Engine:
             result["category_localized"] = localized
         if extra is not None:
             result["extra"] = extra
-        run.results[snakify(name)] = result
+        key = snakify(name)
+        previous = run.results.get(key)
+        run.results[key] = result
+        if previous is not None and (previous.get("value"), previous.get("category")) == (value, category):
+            # like goflow, re-saving the same value and category changes nothing worth an event
+            sc.invalidate("results", "run")
+            return
         ev: dict[str, Any] = {"name": name, "value": value, "category": category}
         if localized and localized != category:
             ev["category_localized"] = localized
         if extra is not None:
             ev["extra"] = extra
+        if previous is not None:
+            ev["previous"] = {"value": previous.get("value", ""), "category": previous.get("category", "")}
         sc.event("run_result_changed", **ev)
 
 

@@ -52,6 +52,8 @@ def test_engine_crash_on_a_vector_is_a_failed_vector_not_a_crash(tmp_path: Path)
         '{"contact": {"uuid": "c"}, "trigger": {"type": "manual", "flow": {"uuid": "missing"}},'
         ' "outputs": [{"events": [], "session": {"status": "completed"}}]}'
     )
-    result = conformance.run_runner_file(folder / "broken.test.json")
-    assert (result.passed, result.total) == (0, 1)
-    assert "crashed" in result.failures[0]
+    results = conformance.run_runner_file(folder / "broken.test.json")
+    assert [r.section for r in results] == ["runner", "runner_sprints", "runner_segments"]
+    for result in results:
+        assert (result.passed, result.total) == (0, 1)
+        assert "crashed" in result.failures[0]
