@@ -16,6 +16,7 @@ import httpx
 
 from . import functions as _functions  # noqa: F401  (registers builtins)
 from . import routertests as _routertests  # noqa: F401  (registers router tests)
+from .actions import execute_action, reevaluate_query_groups
 from .assets import Assets
 from .contact import Contact
 from .context import TOP_LEVELS, build_context, deprecated_references
@@ -32,6 +33,7 @@ from .values import XError, XObject, deref, format_datetime_iso, to_json_value, 
 MAX_STEPS_PER_SPRINT = 100
 MAX_RUNS_PER_SESSION = 500
 DEFAULT_EXPIRE_MINUTES = 60 * 24 * 3
+RESUME_KINDS = ("msg", "wait_timeout", "dial")  # resumes that route the waiting node
 # webhooks may not call these (messaging APIs whose calls must go through channels)
 DEFAULT_BLOCKED_HOSTS = ("graph.facebook.com",)
 
@@ -257,6 +259,8 @@ class Engine:
             session.input = dict(msg_event.get("msg") or {})
             session.input_created_on = msg_event.get("created_on")
         session.sprints += 1
+        # the contact's query-based groups are made right before anything runs (goflow)
+        reevaluate_query_groups(sc)
         run = self._new_run(sc, flow, parent=None)
         self._drive(sc, run, flow.nodes[0].uuid if flow.nodes else None, skip_actions=False)
         return Sprint(session, sc.events)
@@ -292,6 +296,7 @@ class Engine:
         session.status = ACTIVE
         if kind in ("wait_expiration", "run_expiration"):
             self._end_run(sc, run, EXPIRED)
+            reevaluate_query_groups(sc)
             self._continue_parents(sc, run)
         else:
             run.status = ACTIVE
@@ -395,8 +400,6 @@ class Engine:
         resume_kind: str | None = None,
     ) -> str:
         """Walks nodes of one run. Returns "waiting", "child" (enter a subflow) or "ended"."""
-        from .actions import execute_action
-
         flow = self.assets.get_flow(run.flow["uuid"])
         if flow is None:
             sc.event("failure", text=f"flow {run.flow.get('uuid')} is not available")
@@ -430,9 +433,15 @@ class Engine:
             if node.router:
                 router = node.router
                 if router.wait and resume_kind is None:
-                    self._begin_wait(sc, run, flow, router)
-                    return "waiting"
+                    if self._trigger_answers_wait(sc, run, router):
+                        resume_kind = "trigger"
+                    else:
+                        self._begin_wait(sc, run, flow, router)
+                        return "waiting"
                 exit_uuid = self._route(sc, run, flow, node, router, resume_kind)
+                if resume_kind in RESUME_KINDS:
+                    # input may change what query-based groups see (goflow re-checks on resume)
+                    reevaluate_query_groups(sc)
                 resume_kind = None
                 if exit_uuid is None:
                     self._end_run(sc, run, FAILED)
@@ -445,6 +454,18 @@ class Engine:
             node_uuid = ex.destination_uuid if ex else None
         self._end_run(sc, run, COMPLETED)
         return "ended"
+
+    @staticmethod
+    def _trigger_answers_wait(sc: SprintContext, run: Run, router: Router) -> bool:
+        """A message that started the session answers a msg wait on the very first node (goflow:
+        the wait skips itself when nothing else has happened yet)."""
+        return (
+            router.wait is not None
+            and router.wait.type == "msg"
+            and sc.session.trigger.get("type") == "msg"
+            and len(sc.session.runs) == 1
+            and len(run.path) == 1
+        )
 
     def _begin_wait(self, sc: SprintContext, run: Run, flow: Flow, router: Router) -> None:
         assert router.wait is not None
