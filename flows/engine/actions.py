@@ -369,7 +369,7 @@ def set_contact_name(sc: SprintContext, run: Run, flow: Flow, node: Node, action
     if name != sc.session.contact.name:
         sc.session.contact.name = name
         sc.event("contact_name_changed", name=name)
-        reevaluate_query_groups(sc)
+        reevaluate_query_groups(sc, after_change=True)
 
 
 @handler("set_contact_language")
@@ -381,7 +381,7 @@ def set_contact_language(sc: SprintContext, run: Run, flow: Flow, node: Node, ac
     if lang != sc.session.contact.language:
         sc.session.contact.language = lang
         sc.event("contact_language_changed", language=lang)
-        reevaluate_query_groups(sc)
+        reevaluate_query_groups(sc, after_change=True)
 
 
 @handler("set_contact_status")
@@ -393,7 +393,7 @@ def set_contact_status(sc: SprintContext, run: Run, flow: Flow, node: Node, acti
     if status != sc.session.contact.status:
         sc.session.contact.status = status
         sc.event("contact_status_changed", status=status)
-        reevaluate_query_groups(sc)
+        reevaluate_query_groups(sc, after_change=True)
 
 
 @handler("set_contact_timezone")
@@ -448,7 +448,7 @@ def add_contact_urn(sc: SprintContext, run: Run, flow: Flow, node: Node, action:
         return
     contact.urns.append(urn)
     sc.event("contact_urns_changed", urns=list(contact.urns))
-    reevaluate_query_groups(sc)
+    reevaluate_query_groups(sc, after_change=True)
 
 
 def _resolve_groups(sc: SprintContext, run: Run, refs: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -498,10 +498,14 @@ def remove_contact_groups(sc: SprintContext, run: Run, flow: Flow, node: Node, a
         sc.event("contact_groups_changed", groups_removed=removed)
 
 
-def reevaluate_query_groups(sc: SprintContext) -> None:
-    """Adds/removes the contact to/from query-based groups after a change to what they query."""
+def reevaluate_query_groups(sc: SprintContext, *, after_change: bool = False) -> None:
+    """Adds/removes the contact to/from query-based groups after a change to what they query.
+
+    After a change to the contact (`after_change`), a contact that is no longer active also
+    leaves its static groups, like goflow's modifiers do."""
     contact = sc.session.contact
-    added, removed = [], []
+    added: list[dict[str, str]] = []
+    removed: list[dict[str, str]] = []
     for group in sc.engine.assets.groups.values():
         if not group.query:
             continue
@@ -518,6 +522,9 @@ def reevaluate_query_groups(sc: SprintContext) -> None:
         elif member and not qualifies:
             contact.groups = [g for g in contact.groups if g["uuid"] != group.uuid]
             removed.append(group.ref())
+    if after_change and contact.status != "active" and contact.groups:
+        removed.extend(dict(g) for g in contact.groups)
+        contact.groups = []
     if added or removed:
         data: dict[str, Any] = {}
         if added:
@@ -551,7 +558,7 @@ def set_contact_field(sc: SprintContext, run: Run, flow: Flow, node: Node, actio
     else:
         contact.fields[asset.key] = value
     sc.event("contact_field_changed", field=asset.ref(), value=jsonable(value))
-    reevaluate_query_groups(sc)
+    reevaluate_query_groups(sc, after_change=True)
 
 
 # ----------------------------------------------------------------------------------- run state
