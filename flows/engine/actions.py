@@ -131,6 +131,21 @@ def _contact_country(sc: SprintContext) -> str:
     return sc.env.default_country
 
 
+def contact_country(sc: SprintContext) -> str:
+    """The contact's own country (goflow): its preferred channel's, else that of its first phone
+    number with a known country; "" when neither says."""
+    preferred = _sendable_destinations(sc, all_urns=False)
+    if preferred and preferred[0][2]:
+        return preferred[0][2]
+    for u in sc.session.contact.urns:
+        p = parse_urn(u)
+        if p is not None and p.scheme == "tel":
+            country = tel_country(p.path)
+            if country:
+                return country
+    return ""
+
+
 def _render_attachments(sc: SprintContext, run: Run, items: list[Any], scope: Any) -> list[str]:
     out = []
     for item in items:

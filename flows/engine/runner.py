@@ -16,7 +16,7 @@ import httpx
 
 from . import functions as _functions  # noqa: F401  (registers builtins)
 from . import routertests as _routertests  # noqa: F401  (registers router tests)
-from .actions import execute_action, reevaluate_query_groups
+from .actions import contact_country, execute_action, reevaluate_query_groups
 from .assets import Assets
 from .contact import Contact
 from .context import TOP_LEVELS, build_context, deprecated_references
@@ -124,6 +124,7 @@ class SprintContext:
         cached = self._scope
         if cached is not None and cached[0] is run:
             return cached[1]
+        self.env.contact_country = contact_country(self)
         ctx = build_context(self.session, run, self.engine.assets, self.env)
         scope = Scope(ctx, self.env, FUNCTIONS)
         self._scope = (run, scope, dict(ctx.items_unresolved()))
