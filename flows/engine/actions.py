@@ -896,6 +896,7 @@ def _do_webhook(
             None,
             f"{method} {url}",
             extra=parsed if small and isinstance(parsed, dict | list) else None,
+            extra_text=response_body,
         )
 
 

@@ -366,7 +366,7 @@ def run_runner_file(path: Path) -> list[FileResult]:
         sprints = [sprint]
         sessions = [{}, sprint.session.to_json()]
         for resume in case.get("resumes") or []:
-            sprint = engine.resume(sessions[-1], resume)
+            sprint = engine.resume(_reloaded(engine, sessions[-1]), resume)
             sprints.append(sprint)
             sessions.append(sprint.session.to_json())
     except Exception as e:  # report, don't abort the whole conformance run
@@ -389,6 +389,19 @@ def run_runner_file(path: Path) -> list[FileResult]:
         )
     whole.check(result.passed == result.total == len(outputs), "; ".join(result.failures))
     return [whole, result, segments]
+
+
+def _reloaded(engine: Engine, data: dict[str, Any]) -> Session:
+    """A stored session read back the way goflow's runner tests do it: they store the session
+    pretty-printed (4-space indent) and a result's extra is raw JSON, so after the reload
+    @legacy_extra shows each extra indented at its depth in that document (results sit 5 deep)."""
+    session = Session.from_json(copy.deepcopy(data), engine.environment(data.get("environment")))
+    for run in session.runs:
+        for key, result in run.results.items():
+            if result.get("extra") is not None:
+                pretty = json.dumps(result["extra"], indent=4, ensure_ascii=False)
+                run.extra_texts[key] = pretty.replace("\n", "\n" + " " * 20)
+    return session
 
 
 _SegmentKey = tuple[str, str, str, str]

@@ -19,7 +19,7 @@ from . import routertests as _routertests  # noqa: F401  (registers router tests
 from .actions import contact_country, execute_action, reevaluate_query_groups
 from .assets import Assets
 from .contact import Contact
-from .context import TOP_LEVELS, build_context, deprecated_references
+from .context import TOP_LEVELS, build_context, compact_json, deprecated_references
 from .definition import Flow, Node, Router, snakify
 from .environment import Environment, SeededRandom, utcnow
 from .expressions import Scope
@@ -148,8 +148,8 @@ class SprintContext:
             if len(_DEPRECATED_CACHE) > 10_000:
                 _DEPRECATED_CACHE.clear()
             _DEPRECATED_CACHE[template] = refs
-        for old, new in refs:
-            self.event("warning", text=f"@{old} is deprecated, use @{new} instead", code="context:deprecated")
+        for text in refs:
+            self.event("warning", text=text, code="context:deprecated")
 
     def evaluate(self, run: Run, template: str, scope: Scope | None = None) -> tuple[str, bool]:
         """Renders a template, logging an error event for each failed expression.
@@ -180,7 +180,7 @@ class SprintContext:
         return value
 
 
-_DEPRECATED_CACHE: dict[str, list[tuple[str, str]]] = {}
+_DEPRECATED_CACHE: dict[str, list[str]] = {}
 
 
 class Engine:
@@ -567,6 +567,7 @@ class Engine:
         extra: Any = None,
         *,
         lang: str | None = None,
+        extra_text: str | None = None,
     ) -> None:
         if lang is None:
             lang = _contact_language(sc, flow)
@@ -591,6 +592,11 @@ class Engine:
         key = snakify(name)
         previous = run.results.get(key)
         run.results[key] = result
+        if extra is not None:
+            run.extra_texts[key] = extra_text if extra_text is not None else compact_json(extra)
+        else:
+            run.extra_texts.pop(key, None)
+        sc.invalidate("legacy_extra")
         if previous is not None and (previous.get("value"), previous.get("category")) == (value, category):
             # like goflow, re-saving the same value and category changes nothing worth an event
             sc.invalidate("results", "run")
