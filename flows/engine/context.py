@@ -327,7 +327,11 @@ def webhook_context(call: Any) -> Any:
         return from_json(call) if call is not None else None  # sessions stored by older versions
     if "json" not in call or "status" not in call:
         return from_json(call)
-    return XObject({k: from_json(call.get(k)) for k in ("method", "url", "status", "headers", "json")})
+    # like goflow: renders as "METHOD URL"; exposes the response status, headers and JSON body
+    return XObject(
+        {k: from_json(call.get(k)) for k in ("status", "headers", "json")},
+        default=f"{call.get('method') or ''} {call.get('url') or ''}",
+    )
 
 
 def _child_ctx(session: Session, run: Run, assets: Assets, env: Environment) -> Any:
