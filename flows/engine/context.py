@@ -312,13 +312,23 @@ def build_context(session: Session, run: Run, assets: Assets, env: Environment) 
         "globals": Lazy(lambda: XObject(dict(assets.globals))),
         "trigger": Lazy(lambda: trigger_context(trigger, assets, env)),
         "node": Lazy(lambda: XObject({"uuid": run.current_node or "", "visit_count": run.visit_count()})),
-        "resume": Lazy(lambda: from_json(session.last_resume) if session.last_resume else None),
+        "resume": Lazy(lambda: resume_context(session.last_resume)),
         "ticket": None,
         "legacy_extra": Lazy(lambda: legacy_extra_context(trigger, run)),
         "parent": Lazy(lambda: _parent_ctx(session, run, trigger, assets, env)),
         "child": Lazy(lambda: _child_ctx(session, run, assets, env)),
     }
     return XObject(props)
+
+
+def resume_context(resume: dict[str, Any] | None) -> Any:
+    """@resume: the resume as stored; a dial resume also exposes its dial (status, duration)."""
+    if not resume:
+        return None
+    data = dict(resume)
+    if resume.get("type") == "dial":
+        data["dial"] = (resume.get("event") or {}).get("dial") or resume.get("dial")
+    return from_json(data)
 
 
 def webhook_context(call: Any) -> Any:

@@ -111,6 +111,10 @@ class Wait:
     type: str = "msg"
     timeout: Timeout | None = None
     hint: dict[str, Any] | None = None
+    # a dial wait (voice flows): the number to forward the call to and its limits
+    phone: str = ""
+    dial_limit_seconds: int = 60
+    call_limit_seconds: int = 7200
 
 
 @dataclass
@@ -270,7 +274,14 @@ def read_router(data: dict[str, Any]) -> Router:
         timeout = None
         if w.get("timeout"):
             timeout = Timeout(int(w["timeout"].get("seconds") or 0), w["timeout"].get("category_uuid", ""))
-        wait = Wait(type=w.get("type", "msg"), timeout=timeout, hint=w.get("hint"))
+        wait = Wait(
+            type=w.get("type", "msg"),
+            timeout=timeout,
+            hint=w.get("hint"),
+            phone=str(w.get("phone") or ""),
+            dial_limit_seconds=int(w.get("dial_limit_seconds") or 60),
+            call_limit_seconds=int(w.get("call_limit_seconds") or 7200),
+        )
     return Router(
         type=data.get("type", ""),
         categories=[

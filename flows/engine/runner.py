@@ -26,6 +26,7 @@ from .expressions import Scope
 from .functions import FUNCTIONS
 from .session import ACTIVE, COMPLETED, DONE, EXPIRED, FAILED, WAITING, Run, Session
 from .template import evaluate_template_sourced, evaluate_template_value, template_expressions
+from .urns import normalize_tel
 from .values import XError, XObject, deref, format_datetime_iso, to_json_value, to_text
 
 # goflow's limits: a flow that loops without a wait fails after this many node visits in a sprint,
@@ -281,6 +282,8 @@ class Engine:
         wait = session.wait or {}
         sc = SprintContext(self, session)
         if kind == "msg":
+            if wait.get("type") == "dial":
+                raise ResumeError("resume of type msg not accepted by wait of type dial")
             event = resume.get("event") or {}
             session.input = dict(event.get("msg") or resume.get("msg") or {})
             session.input_created_on = event.get("created_on") or resume.get("resumed_on")
@@ -289,6 +292,10 @@ class Engine:
                 raise ResumeError("resume of type wait_timeout not accepted by wait of type msg")
         elif kind in ("wait_expiration", "run_expiration"):
             pass
+        elif kind == "dial":
+            if wait.get("type") != "dial":
+                raise ResumeError(f"resume of type dial not accepted by wait of type {wait.get('type', 'msg')}")
+            session.input = None  # a dial resume carries no message
         else:
             raise ResumeError(f"resume of type {kind} not accepted")
         session.sprints += 1
@@ -436,6 +443,10 @@ class Engine:
                 if router.wait and resume_kind is None:
                     if self._trigger_answers_wait(sc, run, router):
                         resume_kind = "trigger"
+                    elif router.wait.type == "dial" and not self._begin_dial(sc, run, flow, router):
+                        resume_kind = "dial_failed"  # no number to dial: route straight on
+                    elif router.wait.type == "dial":
+                        return "waiting"
                     else:
                         self._begin_wait(sc, run, flow, router)
                         return "waiting"
@@ -467,6 +478,35 @@ class Engine:
             and len(sc.session.runs) == 1
             and len(run.path) == 1
         )
+
+    def _begin_dial(self, sc: SprintContext, run: Run, flow: Flow, router: Router) -> bool:
+        """A dial wait forwards the call to a number; False (with an error event) when the
+        number isn't a possible phone number, and the router then routes without a dial."""
+        assert router.wait is not None
+        wait = router.wait
+        phone = sc.render(run, wait.phone).strip()
+        e164 = normalize_tel(phone, sc.env.country) if phone else None
+        urn = f"tel:{e164}" if e164 else None
+        if urn is None:
+            sc.event("error", text="not a possible number")
+            return False
+        now = sc.env.now()
+        # the contact is away in the forwarded call: don't expire before the call can end
+        limit = wait.dial_limit_seconds + wait.call_limit_seconds + 30
+        expires_on = format_datetime_iso((now + dt.timedelta(seconds=limit)).astimezone(dt.UTC))
+        run.status = WAITING
+        run.expires_on = expires_on
+        run.modified_on = sc.now_iso()
+        sc.session.status = WAITING
+        sc.session.wait = {"type": "dial", "expires_on": expires_on}
+        sc.event(
+            "dial_wait",
+            urn=urn,
+            dial_limit_seconds=wait.dial_limit_seconds,
+            call_limit_seconds=wait.call_limit_seconds,
+            expires_on=expires_on,
+        )
+        return True
 
     def _begin_wait(self, sc: SprintContext, run: Run, flow: Flow, router: Router) -> None:
         assert router.wait is not None
