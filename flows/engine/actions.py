@@ -722,29 +722,108 @@ def call_webhook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Ac
     _do_webhook(sc, run, flow, node, method, url, headers, body, action.get("result_name"))
 
 
+def _resthook_payload(sc: SprintContext, run: Run, flow: Flow) -> dict[str, Any]:
+    """What every resthook subscriber is posted (RapidPro's documented payload): the contact,
+    flow, path, results, run, input and channel."""
+    contact = sc.session.contact
+    first_urn = next((p for p in (parse_urn(u) for u in contact.urns) if p is not None), None)
+    results = {
+        key: {
+            "category": r.get("category"),
+            "category_localized": r.get("category_localized") or r.get("category"),
+            "created_on": r.get("created_on"),
+            "input": r.get("input"),
+            "name": r.get("name"),
+            "node_uuid": r.get("node_uuid"),
+            "value": r.get("value"),
+        }
+        for key, r in run.results.items()
+    }
+    path = []
+    for step in run.path:
+        item = {"arrived_on": step.get("arrived_on"), "node_uuid": step.get("node_uuid")}
+        if step.get("exit_uuid"):
+            item["exit_uuid"] = step["exit_uuid"]
+        path.append(item)
+    inp = sc.session.input
+    input_json: dict[str, Any] | None = None
+    channel = None
+    if inp:
+        channel = inp.get("channel") or None
+        urn = parse_urn(inp.get("urn") or "") if inp.get("urn") else None
+        attachments = []
+        for a in inp.get("attachments") or []:
+            content_type, _, url = str(a).partition(":")
+            attachments.append({"content_type": content_type, "url": url})
+        input_json = {
+            "attachments": attachments,
+            "channel": channel,
+            "created_on": sc.session.input_created_on,
+            "text": inp.get("text", ""),
+            "type": "msg",
+            "urn": (
+                {"display": urn.display or urn.path, "path": urn.path, "scheme": urn.scheme} if urn else None
+            ),
+            "uuid": inp.get("uuid", ""),
+        }
+    return {
+        "contact": {
+            "uuid": contact.uuid,
+            "name": contact.name,
+            "urn": first_urn.identity if first_urn else None,
+            "language": contact.language or "",
+        },
+        "flow": {"uuid": flow.uuid, "name": flow.name, "revision": flow.revision},
+        "path": path,
+        "results": results,
+        "run": {"uuid": run.uuid, "created_on": run.created_on},
+        "input": input_json,
+        "channel": channel,
+    }
+
+
 @handler("call_resthook")
 def call_resthook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
+    """Posts the run's payload to every subscriber of the resthook (nothing when the workspace
+    has no such resthook). The call that becomes @webhook and the result: the last failure,
+    else the last success, else the last 410 (subscriber gone)."""
+    run.webhook = None
+    sc.invalidate("webhook")
     slug = action.get("resthook", "")
-    payload = json.dumps(jsonable(sc.session.run_summary(run)), default=str)
+    if slug not in sc.engine.assets.resthooks:
+        return
+    parsed_payload = jsonable(_resthook_payload(sc, run, flow))
+    # sent as Go marshals it: compact, keys sorted
+    payload = json.dumps(parsed_payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    sc.event("resthook_called", resthook=slug, payload=parsed_payload)
+    calls: list[dict[str, Any]] = []
     for url in sc.engine.assets.resthooks.get(slug, []):
         if not _valid_webhook_url(url):
-            sc.event(
-                "error",
-                text=f"Resthook subscriber URL is invalid: '{truncate(url, 255)}'",
-                code="url:invalid",
-            )
+            sc.event("error", text=f"Resthook subscriber URL is invalid: '{truncate(url, 255)}'", code="url:invalid")
             continue
-        _do_webhook(
-            sc,
-            run,
-            flow,
-            node,
-            "POST",
-            url,
-            {"Content-Type": "application/json"},
-            payload,
-            action.get("result_name"),
+        call = _do_webhook(
+            sc, run, flow, node, "POST", url, {"Content-Type": "application/json"}, payload, None, resthook=slug
         )
+        if call is not None:
+            calls.append(call)
+    picked = _pick_resthook_call(calls)
+    if picked is None:
+        return
+    _set_webhook(sc, run, picked)
+    if action.get("result_name"):
+        _save_webhook_result(sc, run, flow, node, action.get("result_name"), picked)
+
+
+def _pick_resthook_call(calls: list[dict[str, Any]]) -> dict[str, Any] | None:
+    failure = success = gone = None
+    for call in calls:
+        if call["status"] == "subscriber_gone":
+            gone = call
+        elif call["status"] == "success":
+            success = call
+        else:
+            failure = call
+    return failure or success or gone
 
 
 def _request_dump(method: str, url: str, headers: dict[str, str], body: str, user_agent: str) -> str:
@@ -778,7 +857,11 @@ def _do_webhook(
     headers: dict[str, str],
     body: str,
     result_name: str | None,
-) -> None:
+    *,
+    resthook: str | None = None,
+) -> dict[str, Any] | None:
+    """Makes the call and logs webhook_called; for call_webhook (no `resthook`) also sets
+    @webhook and the result. Returns the call (None when it was refused before sending)."""
     engine = sc.engine
     host = (urlsplit(url).hostname or "").lower()
     if host in engine.webhook_blocked_hosts:
@@ -788,7 +871,7 @@ def _do_webhook(
             code="url:blocked",
             extra={"hostname": host},
         )
-        return
+        return None
     headers = {_canonical_header(k): v for k, v in headers.items()}
     evaluated = (
         f"{method} {url} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n" + body
@@ -804,7 +887,7 @@ def _do_webhook(
             code="webhook:request_size",
             extra={"limit": str(MAX_WEBHOOK_REQUEST), "size": str(request_size)},
         )
-        return
+        return None
 
     request_dump = _request_dump(method, url, headers, body, engine.webhook_user_agent)
     send_headers = dict(headers)
@@ -854,6 +937,8 @@ def _do_webhook(
                 response_headers = {}
         except (httpx.HTTPError, httpx.InvalidURL, ValueError):
             status = "connection_error"
+    if resthook is not None and status_code == 410:
+        status = "subscriber_gone"  # a resthook subscriber that unsubscribed (zapier's convention)
     elapsed_ms = int((time.monotonic() - started) * 1000)
     data: dict[str, Any] = {"url": url}
     if status_code:
@@ -867,6 +952,8 @@ def _do_webhook(
         sizes={"request": len(request_dump.encode()), "response": response_size},
         status=status,
     )
+    if resthook is not None:
+        data["resthook"] = resthook
     sc.event("webhook_called", **data)
 
     parsed: Any = None
@@ -875,29 +962,51 @@ def _do_webhook(
             parsed = json.loads(response_body)
         except ValueError:
             parsed = None
-    run.webhook = {
+    call = {
         "method": method,
         "url": url,
-        "status": status_code,
+        "status_code": status_code,
+        "status": status,
         "headers": response_headers,
         "json": parsed,
+        "body": response_body,
+    }
+    if resthook is None:
+        _set_webhook(sc, run, call)
+        if result_name:
+            _save_webhook_result(sc, run, flow, node, result_name, call)
+    return call
+
+
+def _set_webhook(sc: SprintContext, run: Run, call: dict[str, Any]) -> None:
+    run.webhook = {
+        "method": call["method"],
+        "url": call["url"],
+        "status": call["status_code"],
+        "headers": call["headers"],
+        "json": call["json"],
     }
     sc.invalidate("webhook")
-    if result_name:
-        small = response_body is not None and len(response_body.encode()) <= MAX_RESULT_EXTRA
-        sc.engine.save_result(
-            sc,
-            run,
-            flow,
-            node,
-            result_name,
-            str(status_code),
-            "Success" if status == "success" else "Failure",
-            None,
-            f"{method} {url}",
-            extra=parsed if small and isinstance(parsed, dict | list) else None,
-            extra_text=response_body,
-        )
+
+
+def _save_webhook_result(
+    sc: SprintContext, run: Run, flow: Flow, node: Node, result_name: str, call: dict[str, Any]
+) -> None:
+    body, parsed = call["body"], call["json"]
+    small = body is not None and len(body.encode()) <= MAX_RESULT_EXTRA
+    sc.engine.save_result(
+        sc,
+        run,
+        flow,
+        node,
+        result_name,
+        str(call["status_code"]),
+        "Success" if call["status"] == "success" else "Failure",
+        None,
+        f"{call['method']} {call['url']}",
+        extra=parsed if small and isinstance(parsed, dict | list) else None,
+        extra_text=body,
+    )
 
 
 def _read_limited(resp: httpx.Response, limit: int) -> tuple[bytes, bool]:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -67,6 +68,7 @@ _IGNORED_KEYS = {
     "run_summary",
     "step_uuid",
     "input_uuid",
+    "arrived_on",
 }
 
 
@@ -91,13 +93,22 @@ class FileResult:
         return 100.0 * self.passed / self.total if self.total else 100.0
 
 
+# timestamps inside HTTP dumps (e.g. a resthook payload's path) come from goflow's clock too,
+_DUMP_TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+_DUMP_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DUMP_KEYS = {"request", "response"}
+
+
 def normalize_event(ev: dict[str, Any]) -> dict[str, Any]:
-    return {k: _strip(v) for k, v in ev.items() if k not in _IGNORED_KEYS}
+    return {k: _strip(v, k) for k, v in ev.items() if k not in _IGNORED_KEYS}
 
 
-def _strip(v: Any) -> Any:
+def _strip(v: Any, key: str = "") -> Any:
+    if isinstance(v, str) and key in _DUMP_KEYS:
+        # and the run uuids in them from its uuid generator (all uuids, as event uuids are)
+        return _DUMP_UUID_RE.sub("<uuid>", _DUMP_TIME_RE.sub("<time>", v))
     if isinstance(v, dict):
-        return {k: _strip(x) for k, x in v.items() if k not in _IGNORED_KEYS}
+        return {k: _strip(x, k) for k, x in v.items() if k not in _IGNORED_KEYS}
     if isinstance(v, list):
         return [_strip(x) for x in v]
     return v
