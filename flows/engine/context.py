@@ -218,6 +218,7 @@ def run_summary_context(summary: dict[str, Any], assets: Assets, env: Environmen
 DEPRECATED_REFS: tuple[tuple[re.Pattern[str], str | None], ...] = (
     (re.compile(r"\b(child|parent)\.run\.(\w+)", re.IGNORECASE), r"\1.\2"),
     (re.compile(r"(?<![\w.])contact\.id\b", re.IGNORECASE), "contact.ref"),
+    (re.compile(r"(?<![\w.])contact\.tickets\b", re.IGNORECASE), "ticket"),
     (re.compile(r"(?<![\w.])legacy_extra\b", re.IGNORECASE), None),
 )
 
@@ -311,7 +312,7 @@ def build_context(session: Session, run: Run, assets: Assets, env: Environment) 
         "locals": Lazy(lambda: XObject(dict(run.locals))),
         "globals": Lazy(lambda: XObject(dict(assets.globals))),
         "trigger": Lazy(lambda: trigger_context(trigger, assets, env)),
-        "node": Lazy(lambda: XObject({"uuid": run.current_node or "", "visit_count": run.visit_count()})),
+        "node": Lazy(lambda: _node_ctx(run, assets)),
         "resume": Lazy(lambda: resume_context(session.last_resume)),
         "ticket": None,
         "legacy_extra": Lazy(lambda: legacy_extra_context(trigger, run)),
@@ -319,6 +320,17 @@ def build_context(session: Session, run: Run, assets: Assets, env: Environment) 
         "child": Lazy(lambda: _child_ctx(session, run, assets, env)),
     }
     return XObject(props)
+
+
+def _node_ctx(run: Run, assets: Assets) -> XObject:
+    """@node: the current node's uuid, how often the run visited it and its router's category
+    names (e.g. to list the categories in an LLM prompt)."""
+    flow = assets.get_flow(run.flow.get("uuid", ""))
+    node = flow.node(run.current_node) if flow is not None and run.current_node else None
+    categories = [c.name for c in node.router.categories] if node is not None and node.router else []
+    return XObject(
+        {"uuid": run.current_node or "", "visit_count": run.visit_count(), "categories": categories}
+    )
 
 
 def resume_context(resume: dict[str, Any] | None) -> Any:

@@ -97,6 +97,7 @@ class Environment:
     # the session contact's own country (from its channel or phone number), set by the runner:
     # where goflow merges the contact into the environment, it overrides default_country
     contact_country: str = ""
+    llm_prompts: dict[str, str] | None = None  # prompt() templates replacing the built-in ones
 
     @property
     def country(self) -> str:

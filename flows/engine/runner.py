@@ -24,6 +24,7 @@ from .definition import Flow, Node, Router, snakify
 from .environment import Environment, SeededRandom, utcnow
 from .expressions import Scope
 from .functions import FUNCTIONS
+from .services import AirtimeService, LLMService
 from .session import ACTIVE, COMPLETED, DONE, EXPIRED, FAILED, WAITING, Run, Session
 from .template import evaluate_template_sourced, evaluate_template_value, template_expressions
 from .urns import normalize_tel
@@ -206,6 +207,9 @@ class Engine:
         check_sendable: Callable[[dict[str, Any]], str | None] | None = None,
         webhook_user_agent: str = "Flowgate",
         webhook_blocked_hosts: Iterable[str] = DEFAULT_BLOCKED_HOSTS,
+        airtime: AirtimeService | None = None,
+        llm: Callable[[dict[str, Any]], LLMService | None] | None = None,
+        llm_prompts: dict[str, str] | None = None,
     ) -> None:
         self.assets = assets
         self.http = http
@@ -218,6 +222,11 @@ class Engine:
         self.check_sendable = check_sendable
         self.webhook_user_agent = webhook_user_agent
         self.webhook_blocked_hosts = frozenset(h.lower() for h in webhook_blocked_hosts)
+        # outside services (see services.py): the workspace's airtime service, and the LLM
+        # service for an llm asset; prompt() templates can be replaced per engine
+        self.airtime = airtime
+        self.llm = llm
+        self.llm_prompts = llm_prompts
 
     # ------------------------------------------------------------------------------- environment
 
@@ -227,6 +236,7 @@ class Engine:
             env.new_uuid = self.new_uuid
         env.random = self.random or SeededRandom(None)  # type: ignore[arg-type]
         env.locations = self.assets.locations
+        env.llm_prompts = self.llm_prompts
         return env
 
     # ------------------------------------------------------------------------------- public API
@@ -294,7 +304,9 @@ class Engine:
             pass
         elif kind == "dial":
             if wait.get("type") != "dial":
-                raise ResumeError(f"resume of type dial not accepted by wait of type {wait.get('type', 'msg')}")
+                raise ResumeError(
+                    f"resume of type dial not accepted by wait of type {wait.get('type', 'msg')}"
+                )
             session.input = None  # a dial resume carries no message
         else:
             raise ResumeError(f"resume of type {kind} not accepted")
@@ -349,7 +361,9 @@ class Engine:
                 sc.child_to_start = None
                 if len(sc.session.runs) >= MAX_RUNS_PER_SESSION:
                     # usually flows entering each other in a loop
-                    sc.event("failure", text=f"Reached maximum number of runs per session ({MAX_RUNS_PER_SESSION})")
+                    sc.event(
+                        "failure", text=f"Reached maximum number of runs per session ({MAX_RUNS_PER_SESSION})"
+                    )
                     self._end_run(sc, run, FAILED)
                     outcome = "ended"
                     continue
