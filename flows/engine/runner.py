@@ -455,7 +455,7 @@ class Engine:
             if node.router:
                 router = node.router
                 if router.wait and resume_kind is None:
-                    if self._trigger_answers_wait(sc, run, router):
+                    if not node.actions and self._trigger_answers_wait(sc, run, router):
                         resume_kind = "trigger"
                     elif router.wait.type == "dial" and not self._begin_dial(sc, run, flow, router):
                         resume_kind = "dial_failed"  # no number to dial: route straight on
@@ -484,7 +484,9 @@ class Engine:
     @staticmethod
     def _trigger_answers_wait(sc: SprintContext, run: Run, router: Router) -> bool:
         """A message that started the session answers a msg wait on the very first node (goflow:
-        the wait skips itself when nothing else has happened yet)."""
+        the wait skips itself when nothing else has happened yet). Only a bare wait node: where
+        the first node also sends something (a question), that question is what gets answered,
+        so Flowgate's own flows keep waiting for the reply."""
         return (
             router.wait is not None
             and router.wait.type == "msg"
