@@ -4,10 +4,12 @@ OpenAI-compatible LLM; plus their API (secrets encrypted at rest and masked)."""
 
 from __future__ import annotations
 
+import io
 import json
 import uuid
 from typing import Any
 
+from django.core.management import call_command
 from django.db import transaction
 
 from channels_app.models import Contact
@@ -236,3 +238,22 @@ def test_call_llm_through_an_openai_compatible_service(api, workspace, ex_channe
 
     assert api.delete(f"/api/v1/llms/{llm['uuid']}").status_code == 204
     assert api.delete(f"/api/v1/llms/{llm['uuid']}").status_code == 404
+
+
+def test_service_secrets_are_rotated_with_the_others(api, workspace, settings) -> None:
+    from channels_app import crypto
+    from tests.channels_security.test_secrets_at_rest import KEY_1, KEY_2
+
+    settings.FLOWGATE_SECRET_KEYS = KEY_1
+    llm = post_json(
+        api, "/api/v1/llms", {"name": "R", "url": "https://llm.example/v1", "model": "m", "api_key": "sk-rot"}
+    )
+    config = {"url": "https://airtime.example/topup", "authorization": "Bearer rot", "currency": "RWF"}
+    assert put_json(api, "/api/v1/airtime_service", config).status_code == 200
+    settings.FLOWGATE_SECRET_KEYS = f"{KEY_2},{KEY_1}"
+    out = io.StringIO()
+    call_command("rotate_secrets", stdout=out)
+    assert json.loads(out.getvalue())["rotated"]["service_secrets"] == 2
+    settings.FLOWGATE_SECRET_KEYS = KEY_2  # only the new key: both still open
+    assert crypto.decrypt(LLMService.objects.get(uuid=llm.json()["uuid"]).api_key) == "sk-rot"
+    assert crypto.decrypt(AirtimeService.objects.get(workspace=workspace).authorization) == "Bearer rot"
