@@ -111,6 +111,46 @@ def record_ticket_note(*, workspace: Workspace, event: dict[str, Any]) -> None:
     )
 
 
+TICKET_ACTIONS = ("assign", "note", "close", "reopen")
+
+
+def act_on_tickets(
+    *, workspace: Workspace, tickets: list[str], action: str, assignee: str = "", note: str = ""
+) -> list[Ticket]:
+    """assign (an email, "" to unassign), note (replaces the note), close, reopen; tickets
+    of another workspace are not found (a 400 naming none of them)."""
+    if action not in TICKET_ACTIONS:
+        raise ServiceConfigError(f"action must be one of {', '.join(TICKET_ACTIONS)}")
+    wanted = [u for u in (_uuid(t) for t in tickets) if u]
+    if not tickets or len(wanted) != len(tickets):
+        raise ServiceConfigError("tickets must be a non-empty list of ticket uuids")
+    rows = list(
+        Ticket.objects.filter(workspace=workspace, uuid__in=wanted).select_related("contact", "topic")
+    )
+    if len(rows) != len(set(wanted)):
+        raise ServiceConfigError("some tickets were not found")
+    now = timezone.now()
+    for t in rows:
+        if action == "assign":
+            if assignee and ("@" not in assignee or len(assignee) > 254):
+                raise ServiceConfigError("assignee must be an email address")
+            t.assignee = assignee
+        elif action == "note":
+            if not note.strip():
+                raise ServiceConfigError("a note needs text")
+            t.note = note.strip()
+        elif action == "close" and t.status == TicketStatus.OPEN:
+            t.status, t.closed_on = TicketStatus.CLOSED, now
+        elif action == "reopen" and t.status == TicketStatus.CLOSED:
+            if Ticket.objects.filter(contact=t.contact, status=TicketStatus.OPEN).exclude(id=t.id).exists():
+                raise ServiceConfigError("the contact already has an open ticket")
+            t.status, t.closed_on = TicketStatus.OPEN, None
+    with transaction.atomic():
+        for t in rows:
+            t.save()
+    return rows
+
+
 # ----------------------------------------------------------------------------------- resthooks
 
 _SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,99}$")
@@ -143,6 +183,13 @@ def subscriber_payload(s: ResthookSubscriber) -> dict[str, Any]:
         "target_url": s.target_url,
         "created_on": s.created_on,
     }
+
+
+def forget_resthook_subscriber(*, workspace: Workspace, resthook: str, url: str) -> int:
+    deleted, _ = ResthookSubscriber.objects.filter(
+        workspace=workspace, resthook=resthook, target_url=url
+    ).delete()
+    return deleted
 
 
 def resthooks_json(*, workspace: Workspace) -> list[dict[str, Any]]:

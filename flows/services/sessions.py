@@ -22,7 +22,12 @@ from channels_app.services.send import SendError, build_message, queue_messages
 from flows.engine import Engine, ResumeError, Sprint
 from flows.models import Flow, FlowRun, FlowSession, SessionStatus, Ticket, TicketStatus
 from flows.services.assets import build_assets, contact_json, environment_for, field_types, make_engine
-from flows.services.service_actions import open_tickets_json, record_ticket_note, record_ticket_opened
+from flows.services.service_actions import (
+    forget_resthook_subscriber,
+    open_tickets_json,
+    record_ticket_note,
+    record_ticket_opened,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -281,6 +286,11 @@ class FlowRunner:
                 self._tickets = True
             elif kind == "ticket_note_added":
                 record_ticket_note(workspace=self.workspace, event=ev)
+            elif kind == "webhook_called" and ev.get("resthook") and ev.get("status") == "subscriber_gone":
+                # a subscriber answering 410 Gone has unsubscribed (the REST hooks convention)
+                forget_resthook_subscriber(
+                    workspace=self.workspace, resthook=ev["resthook"], url=ev.get("url", "")
+                )
             elif kind == "broadcast_created":
                 from flows.services.broadcasts import send_broadcast
 

@@ -105,6 +105,22 @@ def test_open_ticket_creates_one_ticket_per_contact_listed_by_the_api(api, works
     assert api.get("/api/v1/tickets?status=closed").json() == []
     assert api.get("/api/v1/tickets?status=nope").status_code == 400
 
+    # the ticket actions of the API
+    act = lambda body: post_json(api, "/api/v1/ticket_actions", dict(body, tickets=[str(ticket.uuid)]))  # noqa: E731
+    assert (
+        act({"action": "assign", "assignee": "agent@example.org"}).json()[0]["assignee"]
+        == "agent@example.org"
+    )
+    assert act({"action": "note", "note": "Called back"}).json()[0]["note"] == "Called back"
+    closed = act({"action": "close"}).json()[0]
+    assert closed["status"] == "closed" and closed["closed_on"]
+    # closed: the flow can open a new one
+    third = _start(workspace, contact, flow)
+    assert len(_events(third, "ticket_opened")) == 1
+    assert act({"action": "reopen"}).status_code == 400  # the contact has an open ticket again
+    assert act({"action": "explode"}).status_code == 400
+    assert post_json(api, "/api/v1/ticket_actions", {"tickets": [str(uuid.uuid4())], "action": "close"}).status_code == 400  # fmt: skip
+
 
 def test_call_resthook_posts_the_payload_to_every_subscriber(api, workspace, ex_channel, aggregator) -> None:
     for path in ("hook-a", "hook-b"):
@@ -140,6 +156,11 @@ def test_call_resthook_posts_the_payload_to_every_subscriber(api, workspace, ex_
     aggregator.script = []
     sprint = _start(workspace, contact, flow)
     assert [r.path for r in aggregator.requests] == ["/hook-a"] and _outcome(sprint) == "Success"
+
+    # a subscriber answering 410 Gone has unsubscribed: it is removed
+    aggregator.script = [(410, "", 0.0)]
+    _start(workspace, contact, flow)
+    assert api.get("/api/v1/resthook_subscribers").json() == []
 
 
 def test_transfer_airtime_through_the_configured_provider(api, workspace, ex_channel, aggregator) -> None:

@@ -16,6 +16,7 @@ from web.api.schemas import ErrorOut
 
 tickets_router = Router(tags=["tickets"])
 topics_router = Router(tags=["tickets"])
+ticket_actions_router = Router(tags=["tickets"])
 resthooks_router = Router(tags=["resthooks"])
 airtime_router = Router(tags=["airtime"])
 llms_router = Router(tags=["llms"])
@@ -127,6 +128,29 @@ def _uuid_or_none(value: str) -> str | None:
         return str(uuid.UUID(value))
     except ValueError:
         return None
+
+
+class TicketActionIn(Schema):
+    tickets: list[str]
+    action: str
+    assignee: str = ""
+    note: str = ""
+
+
+@ticket_actions_router.post("", response={200: list[TicketOut], 400: ErrorOut}, summary="Act on tickets")
+def ticket_actions(request: HttpRequest, payload: TicketActionIn) -> Any:
+    """`action`: assign (`assignee`, an email; empty unassigns), note, close, reopen."""
+    try:
+        rows = svc.act_on_tickets(
+            workspace=request.workspace,  # type: ignore[attr-defined]
+            tickets=payload.tickets,
+            action=payload.action,
+            assignee=payload.assignee,
+            note=payload.note,
+        )
+    except svc.ServiceConfigError as exc:
+        return 400, {"error": str(exc)}
+    return 200, [svc.ticket_payload(t) for t in rows]
 
 
 @topics_router.get("", response=list[TopicOut])
