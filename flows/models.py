@@ -212,3 +212,14 @@ class ResultsExport(models.Model):
             return 0
         # 99 at most until the file is closed: an XLSX is only readable once saved
         return min(99, self.processed * 100 // self.total)
+
+
+# the service actions' models live in their own module; imported here so Django registers them
+from flows.service_models import (  # noqa: E402,F401
+    AirtimeService,
+    LLMService,
+    ResthookSubscriber,
+    Ticket,
+    TicketStatus,
+    Topic,
+)

@@ -70,6 +70,7 @@ class RotationCounts:
     channel_secrets: int = 0
     webhooks: int = 0
     app_tokens: int = 0
+    service_secrets: int = 0  # flows' airtime service authorizations and LLM API keys
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -77,6 +78,7 @@ class RotationCounts:
             "channel_secrets": self.channel_secrets,
             "webhooks": self.webhooks,
             "app_tokens": self.app_tokens,
+            "service_secrets": self.service_secrets,
         }
 
 
@@ -108,8 +110,22 @@ def rotate_all() -> RotationCounts:
                     application_token=crypto.rotate(app.application_token)
                 )
                 counts.app_tokens += 1
+        counts.service_secrets = _rotate_flow_service_secrets()
     _forget_cached_channels()
     return counts
+
+
+def _rotate_flow_service_secrets() -> int:
+    from flows.service_models import AirtimeService, LLMService
+
+    rotated = 0
+    for model, field in ((AirtimeService, "authorization"), (LLMService, "api_key")):
+        for row_id, value in (
+            model.objects.select_for_update().exclude(**{field: ""}).values_list("id", field)
+        ):
+            model.objects.filter(id=row_id).update(**{field: crypto.rotate(value)})
+            rotated += 1
+    return rotated
 
 
 def _forget_cached_channels() -> None:

@@ -131,6 +131,21 @@ def _contact_country(sc: SprintContext) -> str:
     return sc.env.default_country
 
 
+def contact_country(sc: SprintContext) -> str:
+    """The contact's own country (goflow): its preferred channel's, else that of its first phone
+    number with a known country; "" when neither says."""
+    preferred = _sendable_destinations(sc, all_urns=False)
+    if preferred and preferred[0][2]:
+        return preferred[0][2]
+    for u in sc.session.contact.urns:
+        p = parse_urn(u)
+        if p is not None and p.scheme == "tel":
+            country = tel_country(p.path)
+            if country:
+                return country
+    return ""
+
+
 def _render_attachments(sc: SprintContext, run: Run, items: list[Any], scope: Any) -> list[str]:
     out = []
     for item in items:
@@ -369,7 +384,7 @@ def set_contact_name(sc: SprintContext, run: Run, flow: Flow, node: Node, action
     if name != sc.session.contact.name:
         sc.session.contact.name = name
         sc.event("contact_name_changed", name=name)
-        reevaluate_query_groups(sc)
+        reevaluate_query_groups(sc, after_change=True)
 
 
 @handler("set_contact_language")
@@ -381,7 +396,7 @@ def set_contact_language(sc: SprintContext, run: Run, flow: Flow, node: Node, ac
     if lang != sc.session.contact.language:
         sc.session.contact.language = lang
         sc.event("contact_language_changed", language=lang)
-        reevaluate_query_groups(sc)
+        reevaluate_query_groups(sc, after_change=True)
 
 
 @handler("set_contact_status")
@@ -393,7 +408,7 @@ def set_contact_status(sc: SprintContext, run: Run, flow: Flow, node: Node, acti
     if status != sc.session.contact.status:
         sc.session.contact.status = status
         sc.event("contact_status_changed", status=status)
-        reevaluate_query_groups(sc)
+        reevaluate_query_groups(sc, after_change=True)
 
 
 @handler("set_contact_timezone")
@@ -448,7 +463,7 @@ def add_contact_urn(sc: SprintContext, run: Run, flow: Flow, node: Node, action:
         return
     contact.urns.append(urn)
     sc.event("contact_urns_changed", urns=list(contact.urns))
-    reevaluate_query_groups(sc)
+    reevaluate_query_groups(sc, after_change=True)
 
 
 def _resolve_groups(sc: SprintContext, run: Run, refs: list[dict[str, Any]]) -> list[dict[str, str]]:
@@ -498,10 +513,14 @@ def remove_contact_groups(sc: SprintContext, run: Run, flow: Flow, node: Node, a
         sc.event("contact_groups_changed", groups_removed=removed)
 
 
-def reevaluate_query_groups(sc: SprintContext) -> None:
-    """Adds/removes the contact to/from query-based groups after a change to what they query."""
+def reevaluate_query_groups(sc: SprintContext, *, after_change: bool = False) -> None:
+    """Adds/removes the contact to/from query-based groups after a change to what they query.
+
+    After a change to the contact (`after_change`), a contact that is no longer active also
+    leaves its static groups, like goflow's modifiers do."""
     contact = sc.session.contact
-    added, removed = [], []
+    added: list[dict[str, str]] = []
+    removed: list[dict[str, str]] = []
     for group in sc.engine.assets.groups.values():
         if not group.query:
             continue
@@ -518,6 +537,9 @@ def reevaluate_query_groups(sc: SprintContext) -> None:
         elif member and not qualifies:
             contact.groups = [g for g in contact.groups if g["uuid"] != group.uuid]
             removed.append(group.ref())
+    if after_change and contact.status != "active" and contact.groups:
+        removed.extend(dict(g) for g in contact.groups)
+        contact.groups = []
     if added or removed:
         data: dict[str, Any] = {}
         if added:
@@ -551,7 +573,7 @@ def set_contact_field(sc: SprintContext, run: Run, flow: Flow, node: Node, actio
     else:
         contact.fields[asset.key] = value
     sc.event("contact_field_changed", field=asset.ref(), value=jsonable(value))
-    reevaluate_query_groups(sc)
+    reevaluate_query_groups(sc, after_change=True)
 
 
 # ----------------------------------------------------------------------------------- run state
@@ -624,12 +646,8 @@ def enter_flow(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Acti
     if child is None:
         _missing_dependency(sc, "flow", ref, "uuid")
         return
-    # a subflow can't re-enter a flow already on the stack (would loop forever)
-    active = [r for r in sc.session.runs if r.status in ("active", "waiting")]
-    if any(r.flow.get("uuid") == child.uuid for r in active):
-        sc.event("failure", text=f"flow loop detected, stopping execution before entering '{child.name}'")
-        sc.engine._end_run(sc, run, "failed")
-        return
+    # flows may enter each other, even in a loop: the runner's step and run limits stop the ones
+    # that never wait (like goflow)
     if sc.child_to_start is None:  # one subflow per node: the first enter_flow wins
         sc.child_to_start = (child, bool(action.get("terminal")))
 
@@ -704,10 +722,81 @@ def call_webhook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Ac
     _do_webhook(sc, run, flow, node, method, url, headers, body, action.get("result_name"))
 
 
+def _resthook_payload(sc: SprintContext, run: Run, flow: Flow) -> dict[str, Any]:
+    """What every resthook subscriber is posted (RapidPro's documented payload): the contact,
+    flow, path, results, run, input and channel."""
+    contact = sc.session.contact
+    first_urn = next((p for p in (parse_urn(u) for u in contact.urns) if p is not None), None)
+    results = {
+        key: {
+            "category": r.get("category"),
+            "category_localized": r.get("category_localized") or r.get("category"),
+            "created_on": r.get("created_on"),
+            "input": r.get("input"),
+            "name": r.get("name"),
+            "node_uuid": r.get("node_uuid"),
+            "value": r.get("value"),
+        }
+        for key, r in run.results.items()
+    }
+    path = []
+    for step in run.path:
+        item = {"arrived_on": step.get("arrived_on"), "node_uuid": step.get("node_uuid")}
+        if step.get("exit_uuid"):
+            item["exit_uuid"] = step["exit_uuid"]
+        path.append(item)
+    inp = sc.session.input
+    input_json: dict[str, Any] | None = None
+    channel = None
+    if inp:
+        channel = inp.get("channel") or None
+        urn = parse_urn(inp.get("urn") or "") if inp.get("urn") else None
+        attachments = []
+        for a in inp.get("attachments") or []:
+            content_type, _, url = str(a).partition(":")
+            attachments.append({"content_type": content_type, "url": url})
+        input_json = {
+            "attachments": attachments,
+            "channel": channel,
+            "created_on": sc.session.input_created_on,
+            "text": inp.get("text", ""),
+            "type": "msg",
+            "urn": (
+                {"display": urn.display or urn.path, "path": urn.path, "scheme": urn.scheme} if urn else None
+            ),
+            "uuid": inp.get("uuid", ""),
+        }
+    return {
+        "contact": {
+            "uuid": contact.uuid,
+            "name": contact.name,
+            "urn": first_urn.identity if first_urn else None,
+            "language": contact.language or "",
+        },
+        "flow": {"uuid": flow.uuid, "name": flow.name, "revision": flow.revision},
+        "path": path,
+        "results": results,
+        "run": {"uuid": run.uuid, "created_on": run.created_on},
+        "input": input_json,
+        "channel": channel,
+    }
+
+
 @handler("call_resthook")
 def call_resthook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
+    """Posts the run's payload to every subscriber of the resthook (nothing when the workspace
+    has no such resthook). The call that becomes @webhook and the result: the last failure,
+    else the last success, else the last 410 (subscriber gone)."""
+    run.webhook = None
+    sc.invalidate("webhook")
     slug = action.get("resthook", "")
-    payload = json.dumps(jsonable(sc.session.run_summary(run)), default=str)
+    if slug not in sc.engine.assets.resthooks:
+        return
+    parsed_payload = jsonable(_resthook_payload(sc, run, flow))
+    # sent as Go marshals it: compact, keys sorted
+    payload = json.dumps(parsed_payload, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+    sc.event("resthook_called", resthook=slug, payload=parsed_payload)
+    calls: list[dict[str, Any]] = []
     for url in sc.engine.assets.resthooks.get(slug, []):
         if not _valid_webhook_url(url):
             sc.event(
@@ -716,7 +805,7 @@ def call_resthook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: A
                 code="url:invalid",
             )
             continue
-        _do_webhook(
+        call = _do_webhook(
             sc,
             run,
             flow,
@@ -725,8 +814,29 @@ def call_resthook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: A
             url,
             {"Content-Type": "application/json"},
             payload,
-            action.get("result_name"),
+            None,
+            resthook=slug,
         )
+        if call is not None:
+            calls.append(call)
+    picked = _pick_resthook_call(calls)
+    if picked is None:
+        return
+    _set_webhook(sc, run, picked)
+    if action.get("result_name"):
+        _save_webhook_result(sc, run, flow, node, action.get("result_name"), picked)
+
+
+def _pick_resthook_call(calls: list[dict[str, Any]]) -> dict[str, Any] | None:
+    failure = success = gone = None
+    for call in calls:
+        if call["status"] == "subscriber_gone":
+            gone = call
+        elif call["status"] == "success":
+            success = call
+        else:
+            failure = call
+    return failure or success or gone
 
 
 def _request_dump(method: str, url: str, headers: dict[str, str], body: str, user_agent: str) -> str:
@@ -760,7 +870,11 @@ def _do_webhook(
     headers: dict[str, str],
     body: str,
     result_name: str | None,
-) -> None:
+    *,
+    resthook: str | None = None,
+) -> dict[str, Any] | None:
+    """Makes the call and logs webhook_called; for call_webhook (no `resthook`) also sets
+    @webhook and the result. Returns the call (None when it was refused before sending)."""
     engine = sc.engine
     host = (urlsplit(url).hostname or "").lower()
     if host in engine.webhook_blocked_hosts:
@@ -770,7 +884,7 @@ def _do_webhook(
             code="url:blocked",
             extra={"hostname": host},
         )
-        return
+        return None
     headers = {_canonical_header(k): v for k, v in headers.items()}
     evaluated = (
         f"{method} {url} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items()) + "\r\n" + body
@@ -786,7 +900,7 @@ def _do_webhook(
             code="webhook:request_size",
             extra={"limit": str(MAX_WEBHOOK_REQUEST), "size": str(request_size)},
         )
-        return
+        return None
 
     request_dump = _request_dump(method, url, headers, body, engine.webhook_user_agent)
     send_headers = dict(headers)
@@ -836,6 +950,8 @@ def _do_webhook(
                 response_headers = {}
         except (httpx.HTTPError, httpx.InvalidURL, ValueError):
             status = "connection_error"
+    if resthook is not None and status_code == 410:
+        status = "subscriber_gone"  # a resthook subscriber that unsubscribed (zapier's convention)
     elapsed_ms = int((time.monotonic() - started) * 1000)
     data: dict[str, Any] = {"url": url}
     if status_code:
@@ -849,6 +965,8 @@ def _do_webhook(
         sizes={"request": len(request_dump.encode()), "response": response_size},
         status=status,
     )
+    if resthook is not None:
+        data["resthook"] = resthook
     sc.event("webhook_called", **data)
 
     parsed: Any = None
@@ -857,28 +975,51 @@ def _do_webhook(
             parsed = json.loads(response_body)
         except ValueError:
             parsed = None
-    run.webhook = {
+    call = {
         "method": method,
         "url": url,
-        "status": status_code,
+        "status_code": status_code,
+        "status": status,
         "headers": response_headers,
         "json": parsed,
+        "body": response_body,
+    }
+    if resthook is None:
+        _set_webhook(sc, run, call)
+        if result_name:
+            _save_webhook_result(sc, run, flow, node, result_name, call)
+    return call
+
+
+def _set_webhook(sc: SprintContext, run: Run, call: dict[str, Any]) -> None:
+    run.webhook = {
+        "method": call["method"],
+        "url": call["url"],
+        "status": call["status_code"],
+        "headers": call["headers"],
+        "json": call["json"],
     }
     sc.invalidate("webhook")
-    if result_name:
-        small = response_body is not None and len(response_body.encode()) <= MAX_RESULT_EXTRA
-        sc.engine.save_result(
-            sc,
-            run,
-            flow,
-            node,
-            result_name,
-            str(status_code),
-            "Success" if status == "success" else "Failure",
-            None,
-            f"{method} {url}",
-            extra=parsed if small and isinstance(parsed, dict | list) else None,
-        )
+
+
+def _save_webhook_result(
+    sc: SprintContext, run: Run, flow: Flow, node: Node, result_name: str, call: dict[str, Any]
+) -> None:
+    body, parsed = call["body"], call["json"]
+    small = body is not None and len(body.encode()) <= MAX_RESULT_EXTRA
+    sc.engine.save_result(
+        sc,
+        run,
+        flow,
+        node,
+        result_name,
+        str(call["status_code"]),
+        "Success" if call["status"] == "success" else "Failure",
+        None,
+        f"{call['method']} {call['url']}",
+        extra=parsed if small and isinstance(parsed, dict | list) else None,
+        extra_text=body,
+    )
 
 
 def _read_limited(resp: httpx.Response, limit: int) -> tuple[bytes, bool]:
@@ -901,3 +1042,136 @@ def webhook_value(run: Run) -> Any:
 def render_text(value: Any) -> str:
     t = to_text(value)
     return t.message if isinstance(t, XError) else t
+
+
+# ----------------------------------------------------------------------------------- tickets, airtime, LLMs
+
+
+@handler("open_ticket")
+def open_ticket(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
+    """Opens a ticket (topic, optional assignee and note) unless the contact already has an open
+    one; the new ticket's uuid (or "") goes in the `_new_ticket` local for the node to split on."""
+    run.locals["_new_ticket"] = ""
+    sc.invalidate("locals")
+    topic_ref = action.get("topic") or None
+    topic = sc.engine.assets.topics.get(topic_ref.get("uuid", "")) if topic_ref else None
+    if topic_ref and topic is None:
+        _missing_dependency(sc, "topic", topic_ref)
+        return
+    note = sc.render(run, action.get("note") or action.get("body") or "").strip()
+    contact = sc.session.contact
+    open_tickets = contact.extra.setdefault("tickets", [])
+    if open_tickets:
+        return  # one open ticket per contact
+    ticket: dict[str, Any] = {"uuid": sc.env.new_uuid(), "topic": dict(topic) if topic else None}
+    assignee = action.get("assignee") or None
+    ticket["assignee"] = dict(assignee) if assignee else None
+    open_tickets.append(ticket)
+    event_ticket: dict[str, Any] = {"uuid": ticket["uuid"], "status": "open"}
+    if topic:
+        event_ticket["topic"] = dict(topic)
+    if assignee:
+        event_ticket["assignee"] = dict(assignee)
+    sc.event("ticket_opened", ticket=event_ticket)
+    if note:
+        sc.event("ticket_note_added", ticket_uuid=ticket["uuid"], note=note)
+    run.locals["_new_ticket"] = ticket["uuid"]
+    sc.invalidate("locals")
+
+
+@handler("transfer_airtime")
+def transfer_airtime(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
+    """Sends airtime to the contact's first phone number through the workspace's airtime
+    service; airtime_created on success, an error event otherwise. The event uuid (or "") goes in
+    the `_new_transfer` local."""
+    from .services import ServiceError
+
+    run.locals["_new_transfer"] = ""
+    sc.invalidate("locals")
+    contact = sc.session.contact
+    recipient = next((p for p in (parse_urn(u) for u in contact.urns) if p and p.scheme == "tel"), None)
+    if recipient is None:
+        sc.event("error", text="can't transfer airtime to contact without a phone number")
+        return
+    sender = ""
+    preferred = _sendable_destinations(sc, all_urns=False)
+    if preferred and preferred[0][1]:
+        channel = sc.engine.assets.channels.get(preferred[0][1]["uuid"])
+        if channel is not None and "tel" in channel.schemes and channel.address:
+            sender = f"tel:{channel.address}"
+    service = sc.engine.airtime
+    if service is None:
+        sc.event("error", text="no airtime service configured")
+        return
+    transfer_uuid = sc.env.new_uuid()
+    try:
+        transfer = service.transfer(
+            transfer_uuid=transfer_uuid,
+            sender=sender,
+            recipient=recipient.identity,
+            amounts=dict(action.get("amounts") or {}),
+        )
+    except ServiceError as e:
+        sc.event("error", text=str(e))
+        return
+    ev = sc.event(
+        "airtime_created",
+        external_id=transfer.external_id,
+        sender=sender,
+        recipient=recipient.identity,
+        currency=transfer.currency,
+        amount=transfer.amount,
+        http_logs=list(transfer.http_logs),
+    )
+    ev["uuid"] = transfer_uuid  # the provider was given this uuid as its reference
+    run.locals["_new_transfer"] = transfer_uuid
+    sc.invalidate("locals")
+
+
+LLM_MAX_TOKENS = 2500
+LLM_ERROR_OUTPUT = "<ERROR>"
+
+
+@handler("call_llm")
+def call_llm(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
+    """Asks the workspace's LLM: llm_called with the output and token counts, the output in the
+    action's output local ("<ERROR>" when the call couldn't be made)."""
+    from .services import ServiceError
+
+    local = action.get("output_local") or "_llm_output"
+    output = LLM_ERROR_OUTPUT
+    try:
+        ref = action.get("llm") or {}
+        llm = sc.engine.assets.llms.get(ref.get("uuid", ""))
+        if llm is None:
+            _missing_dependency(sc, "llm", ref)
+            return
+        if "engine" not in (llm.get("roles") or ["engine"]):
+            sc.event("error", text=f"LLM {ref.get('uuid', '')} does not have the engine role")
+            return
+        scope = sc.scope(run)
+        instructions = sc.render(run, action.get("instructions") or "", scope)
+        text = sc.render(run, action.get("input") or "", scope)
+        service = sc.engine.llm(llm) if sc.engine.llm is not None else None
+        if service is None:
+            sc.event("error", text="no LLM service configured")
+            return
+        started = time.monotonic()
+        try:
+            resp = service.respond(instructions=instructions, input=text, max_tokens=LLM_MAX_TOKENS)
+        except ServiceError as e:
+            sc.event("error", text=str(e))
+            return
+        sc.event(
+            "llm_called",
+            llm={"uuid": llm["uuid"], "name": llm.get("name", "")},
+            instructions=instructions,
+            input=text,
+            output=resp.output,
+            tokens={"input": resp.tokens_in, "output": resp.tokens_out},
+            elapsed_ms=int((time.monotonic() - started) * 1000),
+        )
+        output = resp.output
+    finally:
+        run.locals[local] = output
+        sc.invalidate("locals")

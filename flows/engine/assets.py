@@ -59,6 +59,8 @@ class Assets:
     locations: Hierarchy | None = None
     raw_flows: dict[str, dict[str, Any]] = field(default_factory=dict)
     templates: dict[str, dict[str, Any]] = field(default_factory=dict)  # channel msg templates, as JSON
+    topics: dict[str, dict[str, str]] = field(default_factory=dict)  # ticket topics: uuid -> ref
+    llms: dict[str, dict[str, Any]] = field(default_factory=dict)  # uuid -> {uuid, name, type, roles}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Assets:
@@ -88,6 +90,10 @@ class Assets:
             a.resthooks[r["slug"]] = list(r.get("subscribers") or [])
         for t in data.get("templates") or []:
             a.templates[t["uuid"]] = t
+        for t in data.get("topics") or []:
+            a.topics[t["uuid"]] = {"name": t.get("name", ""), "uuid": t["uuid"]}
+        for m in data.get("llms") or []:
+            a.llms[m["uuid"]] = dict(m)
         if data.get("locations"):
             a.locations = Hierarchy.from_json(data["locations"])
         return a

@@ -32,6 +32,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 import sys
 import traceback
 from collections.abc import Callable
@@ -47,6 +48,7 @@ from .environment import Environment, FixedClock, SeededRandom, SeededUUIDs, Seq
 from .expressions import Scope
 from .functions import FUNCTIONS
 from .runner import Engine, ResumeError
+from .services import AirtimeTransfer, LLMResponse, ServiceError
 from .session import Session
 from .template import evaluate_template
 
@@ -67,6 +69,7 @@ _IGNORED_KEYS = {
     "run_summary",
     "step_uuid",
     "input_uuid",
+    "arrived_on",
 }
 
 
@@ -91,13 +94,22 @@ class FileResult:
         return 100.0 * self.passed / self.total if self.total else 100.0
 
 
+# timestamps inside HTTP dumps (e.g. a resthook payload's path) come from goflow's clock too,
+_DUMP_TIME_RE = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)")
+_DUMP_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_DUMP_KEYS = {"request", "response"}
+
+
 def normalize_event(ev: dict[str, Any]) -> dict[str, Any]:
-    return {k: _strip(v) for k, v in ev.items() if k not in _IGNORED_KEYS}
+    return {k: _strip(v, k) for k, v in ev.items() if k not in _IGNORED_KEYS}
 
 
-def _strip(v: Any) -> Any:
+def _strip(v: Any, key: str = "") -> Any:
+    if isinstance(v, str) and key in _DUMP_KEYS:
+        # and the run uuids in them from its uuid generator (all uuids, as event uuids are)
+        return _DUMP_UUID_RE.sub("<uuid>", _DUMP_TIME_RE.sub("<time>", v))
     if isinstance(v, dict):
-        return {k: _strip(x) for k, x in v.items() if k not in _IGNORED_KEYS}
+        return {k: _strip(x, k) for k, x in v.items() if k not in _IGNORED_KEYS}
     if isinstance(v, list):
         return [_strip(x) for x in v]
     return v
@@ -204,6 +216,53 @@ def _forbidden_content(content: dict[str, Any]) -> str | None:
     return "forbidden_content" if "FORBIDDEN" in content.get("text", "") else None
 
 
+# goflow's runner tests configure their engine with this categorize prompt
+GOFLOW_TEST_PROMPTS = {
+    "categorize": "Categorize the following text into one of the following categories and only "
+    "return that category or <CANT> if you can't: {0}",
+}
+GO_RANDOM_AIRTIME_ID = "4ZJR8BT9MF"  # the first id of goflow's seeded test random (as in the vectors)
+
+
+class _TestAirtime:
+    """The airtime service goflow's runner tests use: RWF only, one logged provider call."""
+
+    def transfer(
+        self, *, transfer_uuid: str, sender: str, recipient: str, amounts: dict[str, Any]
+    ) -> AirtimeTransfer:
+        if "666" in recipient:
+            raise ServiceError("invalid recipient number")
+        log = {
+            "url": "http://send.airtime.com",
+            "status_code": 200,
+            "status": "success",
+            "request": "GET / HTTP/1.1\r\nHost: send.airtime.com\r\nUser-Agent: Go-http-client/1.1\r\n"
+            "Accept-Encoding: gzip\r\n\r\n",
+            "response": 'HTTP/1.0 200 OK\r\nContent-Length: 15\r\n\r\n{"status":"ok"}',
+            "elapsed_ms": 0,
+            "retries": 0,
+            "sizes": {"request": 0, "response": 0},
+            "created_on": "2019-10-16T13:59:30.123456789Z",
+        }
+        if "RWF" not in amounts:
+            raise ServiceError("no amount configured for transfers in RWF", [log])
+        return AirtimeTransfer("RWF", amounts["RWF"], GO_RANDOM_AIRTIME_ID, [log])
+
+
+class _TestLLM:
+    """The LLM goflow's runner tests use: `\\error X` fails with X, categorize instructions get
+    their last category back."""
+
+    def respond(self, *, instructions: str, input: str, max_tokens: int) -> LLMResponse:
+        if input.startswith("\\error "):
+            raise ServiceError(input[7:])
+        if input.startswith("\\return "):
+            return LLMResponse(input[8:], 45, 78)
+        if instructions.startswith("Categorize"):
+            return LLMResponse(instructions.split()[-1].rstrip("]"), 45, 78)
+        return LLMResponse(f"You asked:\n\n{instructions}\n\n{input}", 45, 78)
+
+
 def _engine(assets_json: dict[str, Any], mocks: dict[str, Any] | None = None) -> Engine:
     return Engine(
         Assets.from_json(assets_json),
@@ -213,6 +272,9 @@ def _engine(assets_json: dict[str, Any], mocks: dict[str, Any] | None = None) ->
         random=SeededRandom(123456, prefix=GO_RANDOM_FIRST[:1]),
         check_sendable=_forbidden_content,
         webhook_user_agent="goflow-testing",
+        airtime=_TestAirtime(),
+        llm=lambda llm: _TestLLM(),
+        llm_prompts=GOFLOW_TEST_PROMPTS,
     )
 
 
@@ -366,20 +428,28 @@ def run_runner_file(path: Path) -> list[FileResult]:
         sprints = [sprint]
         sessions = [{}, sprint.session.to_json()]
         for resume in case.get("resumes") or []:
-            sprint = engine.resume(sessions[-1], resume)
+            sprint = engine.resume(_reloaded(engine, sessions[-1]), resume)
             sprints.append(sprint)
             sessions.append(sprint.session.to_json())
     except Exception as e:  # report, don't abort the whole conformance run
         for r in (whole, result, segments):
             r.check(False, f"crashed: {e!r}")
         return [whole, result, segments]
+    # uuids the engine generates (tickets, transfers...) show up in values too: compared by the
+    # order they first appear in, not by value (goflow's generator can't be reproduced)
+    known = set(
+        _UUID_RE.findall(
+            json.dumps([assets_json, case.get("contact"), case.get("trigger"), case.get("resumes")])
+        )
+    )
+    got_ids, want_ids = _GeneratedIds(known), _GeneratedIds(known)
     for i, out in enumerate(outputs):
         if i >= len(sprints):
             result.check(False, f"sprint {i}: missing")
             segments.check(False, f"sprint {i}: missing")
             continue
-        got = [normalize_event(e) for e in sprints[i].events]
-        want = [normalize_event(e) for e in out["events"]]
+        got = got_ids.apply([normalize_event(e) for e in sprints[i].events])
+        want = want_ids.apply([normalize_event(e) for e in out["events"]])
         ok = got == want and sprints[i].session.status == out["session"]["status"]
         result.check(ok, f"sprint {i}: {_first_diff(got, want)}")
         got_segments = _segments(sessions[i], sessions[i + 1])
@@ -389,6 +459,45 @@ def run_runner_file(path: Path) -> list[FileResult]:
         )
     whole.check(result.passed == result.total == len(outputs), "; ".join(result.failures))
     return [whole, result, segments]
+
+
+_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+class _GeneratedIds:
+    """Replaces uuids that aren't in a test's inputs with <id1>, <id2>... in order of appearance."""
+
+    def __init__(self, known: set[str]) -> None:
+        self.known = known
+        self.names: dict[str, str] = {}
+
+    def _name(self, m: re.Match[str]) -> str:
+        u = m.group(0)
+        if u in self.known:
+            return u
+        return self.names.setdefault(u, f"<id{len(self.names) + 1}>")
+
+    def apply(self, v: Any) -> Any:
+        if isinstance(v, str):
+            return _UUID_RE.sub(self._name, v)
+        if isinstance(v, dict):
+            return {k: self.apply(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [self.apply(x) for x in v]
+        return v
+
+
+def _reloaded(engine: Engine, data: dict[str, Any]) -> Session:
+    """A stored session read back the way goflow's runner tests do it: they store the session
+    pretty-printed (4-space indent) and a result's extra is raw JSON, so after the reload
+    @legacy_extra shows each extra indented at its depth in that document (results sit 5 deep)."""
+    session = Session.from_json(copy.deepcopy(data), engine.environment(data.get("environment")))
+    for run in session.runs:
+        for key, result in run.results.items():
+            if result.get("extra") is not None:
+                pretty = json.dumps(result["extra"], indent=4, ensure_ascii=False)
+                run.extra_texts[key] = pretty.replace("\n", "\n" + " " * 20)
+    return session
 
 
 _SegmentKey = tuple[str, str, str, str]

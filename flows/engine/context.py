@@ -7,11 +7,13 @@ formatting every URN and result; the bench depends on this staying cheap.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from .contact import Contact, typed_field_value
+from .definition import snakify
 from .urns import parse_urn
 from .values import Lazy, XObject, from_json
 
@@ -211,17 +213,65 @@ def run_summary_context(summary: dict[str, Any], assets: Assets, env: Environmen
     return summary_ctx
 
 
-# deprecated context references still evaluated, each reported with a warning: (pattern, fix)
-DEPRECATED_REFS = ((re.compile(r"\b(child|parent)\.run\.(\w+)", re.IGNORECASE), r"\1.\2"),)
+# deprecated context references still evaluated, each reported with a warning:
+# (pattern, replacement or None when there is none)
+DEPRECATED_REFS: tuple[tuple[re.Pattern[str], str | None], ...] = (
+    (re.compile(r"\b(child|parent)\.run\.(\w+)", re.IGNORECASE), r"\1.\2"),
+    (re.compile(r"(?<![\w.])contact\.id\b", re.IGNORECASE), "contact.ref"),
+    (re.compile(r"(?<![\w.])contact\.tickets\b", re.IGNORECASE), "ticket"),
+    (re.compile(r"(?<![\w.])legacy_extra\b", re.IGNORECASE), None),
+)
 
 
-def deprecated_references(expression: str) -> list[tuple[str, str]]:
-    """(reference as written, its replacement) for each deprecated reference in an expression."""
+def deprecated_references(expression: str) -> list[str]:
+    """The warning text for each deprecated reference in an expression (goflow's wording)."""
     out = []
     for pattern, fix in DEPRECATED_REFS:
         for m in pattern.finditer(expression):
-            out.append((m.group(0), m.expand(fix)))
+            old = m.group(0)
+            if fix is None:
+                out.append(f"@{old} is deprecated")
+            else:
+                out.append(f"@{old} is deprecated, use @{m.expand(fix)} instead")
     return out
+
+
+def compact_json(value: Any) -> str:
+    """JSON text the way Go marshals it: no spaces, keys sorted."""
+    return json.dumps(value, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
+
+
+_LEGACY_EXTRA_KEY_RE = re.compile(r"[^a-zA-Z0-9_]")
+
+
+def legacy_extra_context(trigger: dict[str, Any], run: Run) -> XObject:
+    """@legacy_extra (old flows' @extra): the trigger params, then each result's extra in the
+    order the results were saved, both the whole extra as text (under the result key) and its
+    properties; later values win."""
+    values: dict[str, Any] = {}
+
+    def add_values(v: Any) -> None:
+        if isinstance(v, list):
+            v = {str(i): x for i, x in enumerate(v)}
+        if isinstance(v, dict):
+            for k, x in v.items():
+                values[_LEGACY_EXTRA_KEY_RE.sub("_", str(k).lower())[:255]] = from_json(x)
+
+    add_values(trigger.get("params") or {})
+    parent_results = ((trigger.get("run_summary") or {}).get("results") or {}) if trigger else {}
+    by_time = sorted(parent_results.items(), key=lambda kv: str(kv[1].get("created_on", "")))
+    ordered = [(k, r, "") for k, r in by_time]
+    ordered += [
+        (k, r, run.extra_texts.get(k, ""))
+        for k, r in sorted(run.results.items(), key=lambda kv: str(kv[1].get("created_on", "")))
+    ]
+    for key, result, text in ordered:
+        extra = result.get("extra")
+        if extra is None:
+            continue
+        values[snakify(str(result.get("name") or key))] = text or compact_json(extra)
+        add_values(extra)
+    return XObject(values)
 
 
 def input_context(msg: dict[str, Any] | None, created_on: str | None) -> XObject | None:
@@ -262,14 +312,35 @@ def build_context(session: Session, run: Run, assets: Assets, env: Environment) 
         "locals": Lazy(lambda: XObject(dict(run.locals))),
         "globals": Lazy(lambda: XObject(dict(assets.globals))),
         "trigger": Lazy(lambda: trigger_context(trigger, assets, env)),
-        "node": Lazy(lambda: XObject({"uuid": run.current_node or "", "visit_count": run.visit_count()})),
-        "resume": Lazy(lambda: from_json(session.last_resume) if session.last_resume else None),
+        "node": Lazy(lambda: _node_ctx(run, assets)),
+        "resume": Lazy(lambda: resume_context(session.last_resume)),
         "ticket": None,
-        "legacy_extra": Lazy(lambda: from_json(trigger.get("params") or {})),
+        "legacy_extra": Lazy(lambda: legacy_extra_context(trigger, run)),
         "parent": Lazy(lambda: _parent_ctx(session, run, trigger, assets, env)),
         "child": Lazy(lambda: _child_ctx(session, run, assets, env)),
     }
     return XObject(props)
+
+
+def _node_ctx(run: Run, assets: Assets) -> XObject:
+    """@node: the current node's uuid, how often the run visited it and its router's category
+    names (e.g. to list the categories in an LLM prompt)."""
+    flow = assets.get_flow(run.flow.get("uuid", ""))
+    node = flow.node(run.current_node) if flow is not None and run.current_node else None
+    categories = [c.name for c in node.router.categories] if node is not None and node.router else []
+    return XObject(
+        {"uuid": run.current_node or "", "visit_count": run.visit_count(), "categories": categories}
+    )
+
+
+def resume_context(resume: dict[str, Any] | None) -> Any:
+    """@resume: the resume as stored; a dial resume also exposes its dial (status, duration)."""
+    if not resume:
+        return None
+    data = dict(resume)
+    if resume.get("type") == "dial":
+        data["dial"] = (resume.get("event") or {}).get("dial") or resume.get("dial")
+    return from_json(data)
 
 
 def webhook_context(call: Any) -> Any:
@@ -278,7 +349,11 @@ def webhook_context(call: Any) -> Any:
         return from_json(call) if call is not None else None  # sessions stored by older versions
     if "json" not in call or "status" not in call:
         return from_json(call)
-    return XObject({k: from_json(call.get(k)) for k in ("method", "url", "status", "headers", "json")})
+    # like goflow: renders as "METHOD URL"; exposes the response status, headers and JSON body
+    return XObject(
+        {k: from_json(call.get(k)) for k in ("status", "headers", "json")},
+        default=f"{call.get('method') or ''} {call.get('url') or ''}",
+    )
 
 
 def _child_ctx(session: Session, run: Run, assets: Assets, env: Environment) -> Any:

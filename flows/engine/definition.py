@@ -44,6 +44,7 @@ ACTION_TYPES = {
     "set_run_local",
     "set_run_result",
     "start_session",
+    "transfer_airtime",
 }
 
 _RESULT_NAME_MAX = 64
@@ -111,6 +112,10 @@ class Wait:
     type: str = "msg"
     timeout: Timeout | None = None
     hint: dict[str, Any] | None = None
+    # a dial wait (voice flows): the number to forward the call to and its limits
+    phone: str = ""
+    dial_limit_seconds: int = 60
+    call_limit_seconds: int = 7200
 
 
 @dataclass
@@ -179,13 +184,14 @@ class Flow:
 
 def read_flow(data: dict[str, Any], *, validate: bool = True) -> Flow:
     """Builds a Flow from its JSON; raises FlowReadError listing every structural problem."""
-    data = migrate_flow(data)
+    data = migrate_ticket_and_airtime_nodes(migrate_flow(data))
     nodes = [read_node(n) for n in data.get("nodes") or []]
     flow = Flow(
         uuid=data.get("uuid", ""),
         name=data.get("name", ""),
         spec_version=str(data.get("spec_version") or SPEC_VERSION),
-        language=data.get("language") or "eng",
+        # spec 13.2 renamed the legacy "base" language to "und" (undetermined)
+        language={"base": "und"}.get(data.get("language") or "eng", data.get("language") or "eng"),
         type=data.get("type") or "messaging",
         revision=int(data.get("revision") or 0),
         expire_after_minutes=int(data.get("expire_after_minutes") or 0),
@@ -222,6 +228,43 @@ def migrate_flow(data: dict[str, Any]) -> dict[str, Any]:
     for key in ("nodes", "localization"):
         if key in out:
             out[key] = _rewrite_strings(out[key], _migrate_webhook_template)
+    return out
+
+
+# the local each action leaves its outcome in (since spec 14.3 their nodes split on it)
+OUTPUT_LOCALS = {"open_ticket": "_new_ticket", "transfer_airtime": "_new_transfer"}
+
+
+def migrate_ticket_and_airtime_nodes(data: dict[str, Any]) -> dict[str, Any]:
+    """Spec 14.2/14.3 changes (a changed copy): open_ticket's `body` became `note`, and a
+    ticket/airtime node splitting on the action's result now splits on the action's output
+    local, the result moving to the router."""
+    version = _version(str(data.get("spec_version") or SPEC_VERSION))
+    if not version or version >= (14, 3):
+        return data
+    raw = json.dumps(data)
+    if "open_ticket" not in raw and "transfer_airtime" not in raw:
+        return data
+    out = json.loads(raw)
+    for node in out.get("nodes") or []:
+        actions = node.get("actions") or []
+        for action in actions:
+            if action.get("type") == "open_ticket" and version < (14, 2) and "body" in action:
+                body = action.pop("body")
+                if body and not action.get("note"):
+                    action["note"] = body
+        router = node.get("router")
+        if len(actions) != 1 or actions[0].get("type") not in OUTPUT_LOCALS or not router:
+            continue
+        cases = router.get("cases") or []
+        operand = str(router.get("operand") or "")
+        if router.get("type") != "switch" or not operand.startswith("@results.") or not cases:
+            continue
+        first = dict(cases[0], type="has_text", arguments=[])
+        router["operand"] = "@locals." + OUTPUT_LOCALS[actions[0]["type"]]
+        router["cases"] = [first]
+        if actions[0].get("result_name"):
+            router["result_name"] = actions[0].pop("result_name")
     return out
 
 
@@ -269,7 +312,14 @@ def read_router(data: dict[str, Any]) -> Router:
         timeout = None
         if w.get("timeout"):
             timeout = Timeout(int(w["timeout"].get("seconds") or 0), w["timeout"].get("category_uuid", ""))
-        wait = Wait(type=w.get("type", "msg"), timeout=timeout, hint=w.get("hint"))
+        wait = Wait(
+            type=w.get("type", "msg"),
+            timeout=timeout,
+            hint=w.get("hint"),
+            phone=str(w.get("phone") or ""),
+            dial_limit_seconds=int(w.get("dial_limit_seconds") or 60),
+            call_limit_seconds=int(w.get("call_limit_seconds") or 7200),
+        )
     return Router(
         type=data.get("type", ""),
         categories=[

@@ -94,6 +94,14 @@ class Environment:
     random: Callable[[], float] = field(default_factory=lambda: SeededRandom(None))  # type: ignore[arg-type]
     new_uuid: Callable[[], str] = field(default_factory=lambda: lambda: str(uuid.uuid4()))
     locations: Any = None  # a locations.Hierarchy when location tests are used
+    # the session contact's own country (from its channel or phone number), set by the runner:
+    # where goflow merges the contact into the environment, it overrides default_country
+    contact_country: str = ""
+    llm_prompts: dict[str, str] | None = None  # prompt() templates replacing the built-in ones
+
+    @property
+    def country(self) -> str:
+        return self.contact_country or self.default_country
 
     @property
     def timezone_name(self) -> str:

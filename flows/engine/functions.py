@@ -1036,7 +1036,7 @@ def f_prompt(s: Scope, name: Any, *args: Any) -> Any:
     n = _text(name)
     if isinstance(n, XError):
         return n
-    tpl = _PROMPTS.get(n.lower())
+    tpl = (s.env.llm_prompts or {}).get(n.lower()) or _PROMPTS.get(n.lower())
     if tpl is None:
         return XError(f"no prompt named '{n}'")
     ts = _texts(*args)

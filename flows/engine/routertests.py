@@ -162,7 +162,7 @@ def has_email(s: Scope, text: Any) -> Any:
 
 @register("has_phone", 1, 2)
 def has_phone(s: Scope, text: Any, country: Any = None) -> Any:
-    ts = _texts(text, country if country is not None else s.env.default_country)
+    ts = _texts(text, country if country is not None else s.env.country)
     if isinstance(ts, XError):
         return ts
     region = ts[1].upper() or None

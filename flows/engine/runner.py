@@ -16,19 +16,26 @@ import httpx
 
 from . import functions as _functions  # noqa: F401  (registers builtins)
 from . import routertests as _routertests  # noqa: F401  (registers router tests)
+from .actions import contact_country, execute_action, reevaluate_query_groups
 from .assets import Assets
 from .contact import Contact
-from .context import TOP_LEVELS, build_context, deprecated_references
+from .context import TOP_LEVELS, build_context, compact_json, deprecated_references
 from .definition import Flow, Node, Router, snakify
 from .environment import Environment, SeededRandom, utcnow
 from .expressions import Scope
 from .functions import FUNCTIONS
+from .services import AirtimeService, LLMService
 from .session import ACTIVE, COMPLETED, DONE, EXPIRED, FAILED, WAITING, Run, Session
 from .template import evaluate_template_sourced, evaluate_template_value, template_expressions
+from .urns import normalize_tel
 from .values import XError, XObject, deref, format_datetime_iso, to_json_value, to_text
 
-MAX_STEPS_PER_SPRINT = 200  # guards against flows that loop forever without a wait
+# goflow's limits: a flow that loops without a wait fails after this many node visits in a sprint,
+# and flows entering each other (even through waits) fail when the session holds this many runs
+MAX_STEPS_PER_SPRINT = 100
+MAX_RUNS_PER_SESSION = 500
 DEFAULT_EXPIRE_MINUTES = 60 * 24 * 3
+RESUME_KINDS = ("msg", "wait_timeout", "dial")  # resumes that route the waiting node
 # webhooks may not call these (messaging APIs whose calls must go through channels)
 DEFAULT_BLOCKED_HOSTS = ("graph.facebook.com",)
 
@@ -119,6 +126,7 @@ class SprintContext:
         cached = self._scope
         if cached is not None and cached[0] is run:
             return cached[1]
+        self.env.contact_country = contact_country(self)
         ctx = build_context(self.session, run, self.engine.assets, self.env)
         scope = Scope(ctx, self.env, FUNCTIONS)
         self._scope = (run, scope, dict(ctx.items_unresolved()))
@@ -142,8 +150,8 @@ class SprintContext:
             if len(_DEPRECATED_CACHE) > 10_000:
                 _DEPRECATED_CACHE.clear()
             _DEPRECATED_CACHE[template] = refs
-        for old, new in refs:
-            self.event("warning", text=f"@{old} is deprecated, use @{new} instead", code="context:deprecated")
+        for text in refs:
+            self.event("warning", text=text, code="context:deprecated")
 
     def evaluate(self, run: Run, template: str, scope: Scope | None = None) -> tuple[str, bool]:
         """Renders a template, logging an error event for each failed expression.
@@ -174,7 +182,7 @@ class SprintContext:
         return value
 
 
-_DEPRECATED_CACHE: dict[str, list[tuple[str, str]]] = {}
+_DEPRECATED_CACHE: dict[str, list[str]] = {}
 
 
 class Engine:
@@ -199,6 +207,9 @@ class Engine:
         check_sendable: Callable[[dict[str, Any]], str | None] | None = None,
         webhook_user_agent: str = "Flowgate",
         webhook_blocked_hosts: Iterable[str] = DEFAULT_BLOCKED_HOSTS,
+        airtime: AirtimeService | None = None,
+        llm: Callable[[dict[str, Any]], LLMService | None] | None = None,
+        llm_prompts: dict[str, str] | None = None,
     ) -> None:
         self.assets = assets
         self.http = http
@@ -211,6 +222,11 @@ class Engine:
         self.check_sendable = check_sendable
         self.webhook_user_agent = webhook_user_agent
         self.webhook_blocked_hosts = frozenset(h.lower() for h in webhook_blocked_hosts)
+        # outside services (see services.py): the workspace's airtime service, and the LLM
+        # service for an llm asset; prompt() templates can be replaced per engine
+        self.airtime = airtime
+        self.llm = llm
+        self.llm_prompts = llm_prompts
 
     # ------------------------------------------------------------------------------- environment
 
@@ -220,6 +236,7 @@ class Engine:
             env.new_uuid = self.new_uuid
         env.random = self.random or SeededRandom(None)  # type: ignore[arg-type]
         env.locations = self.assets.locations
+        env.llm_prompts = self.llm_prompts
         return env
 
     # ------------------------------------------------------------------------------- public API
@@ -254,6 +271,8 @@ class Engine:
             session.input = dict(msg_event.get("msg") or {})
             session.input_created_on = msg_event.get("created_on")
         session.sprints += 1
+        # the contact's query-based groups are made right before anything runs (goflow)
+        reevaluate_query_groups(sc)
         run = self._new_run(sc, flow, parent=None)
         self._drive(sc, run, flow.nodes[0].uuid if flow.nodes else None, skip_actions=False)
         return Sprint(session, sc.events)
@@ -273,6 +292,8 @@ class Engine:
         wait = session.wait or {}
         sc = SprintContext(self, session)
         if kind == "msg":
+            if wait.get("type") == "dial":
+                raise ResumeError("resume of type msg not accepted by wait of type dial")
             event = resume.get("event") or {}
             session.input = dict(event.get("msg") or resume.get("msg") or {})
             session.input_created_on = event.get("created_on") or resume.get("resumed_on")
@@ -281,6 +302,12 @@ class Engine:
                 raise ResumeError("resume of type wait_timeout not accepted by wait of type msg")
         elif kind in ("wait_expiration", "run_expiration"):
             pass
+        elif kind == "dial":
+            if wait.get("type") != "dial":
+                raise ResumeError(
+                    f"resume of type dial not accepted by wait of type {wait.get('type', 'msg')}"
+                )
+            session.input = None  # a dial resume carries no message
         else:
             raise ResumeError(f"resume of type {kind} not accepted")
         session.sprints += 1
@@ -289,6 +316,7 @@ class Engine:
         session.status = ACTIVE
         if kind in ("wait_expiration", "run_expiration"):
             self._end_run(sc, run, EXPIRED)
+            reevaluate_query_groups(sc)
             self._continue_parents(sc, run)
         else:
             run.status = ACTIVE
@@ -297,7 +325,7 @@ class Engine:
 
     # ------------------------------------------------------------------------------- internals
 
-    def _new_run(self, sc: SprintContext, flow: Flow, parent: Run | None) -> Run:
+    def _new_run(self, sc: SprintContext, flow: Flow, parent: Run | None, terminal: bool = False) -> Run:
         now = sc.now_iso()
         run = Run(
             uuid=sc.env.new_uuid(),
@@ -310,6 +338,8 @@ class Engine:
         data: dict[str, Any] = {"flow": flow.ref(), "run_uuid": run.uuid}
         if parent:
             data["parent_uuid"] = parent.uuid
+        if terminal:
+            data["terminal"] = True
         sc.event("run_started", **data)
         return run
 
@@ -329,9 +359,20 @@ class Engine:
                 assert sc.child_to_start is not None
                 flow, terminal = sc.child_to_start
                 sc.child_to_start = None
+                if len(sc.session.runs) >= MAX_RUNS_PER_SESSION:
+                    # usually flows entering each other in a loop
+                    sc.event(
+                        "failure", text=f"Reached maximum number of runs per session ({MAX_RUNS_PER_SESSION})"
+                    )
+                    self._end_run(sc, run, FAILED)
+                    outcome = "ended"
+                    continue
                 if terminal:
-                    self._end_run(sc, run, COMPLETED)
-                child = self._new_run(sc, flow, parent=run)
+                    # a terminal subflow replaces every run still going: none of them resumes
+                    for other in sc.session.runs:
+                        if other.status in (ACTIVE, WAITING):
+                            self._end_run(sc, other, COMPLETED)
+                child = self._new_run(sc, flow, parent=run, terminal=terminal)
                 if terminal:
                     child.parent_uuid = None
                 run = child
@@ -344,6 +385,11 @@ class Engine:
             if parent is None or parent.status in DONE:
                 self._finish_session(sc)
                 return
+            if run.status == FAILED:
+                # a failed subflow fails its parent, and so on up
+                self._end_run(sc, parent, FAILED)
+                run = parent
+                continue
             run = parent
             parent.status = ACTIVE
             outcome = self._walk(sc, run, run.current_node, skip_actions=True, resume_kind="child")
@@ -376,8 +422,6 @@ class Engine:
         resume_kind: str | None = None,
     ) -> str:
         """Walks nodes of one run. Returns "waiting", "child" (enter a subflow) or "ended"."""
-        from .actions import execute_action
-
         flow = self.assets.get_flow(run.flow["uuid"])
         if flow is None:
             sc.event("failure", text=f"flow {run.flow.get('uuid')} is not available")
@@ -392,7 +436,7 @@ class Engine:
             if not skip_actions:
                 sc.steps += 1
                 if sc.steps > self.max_steps:
-                    sc.event("failure", text="reached maximum number of steps per sprint")
+                    sc.event("failure", text=f"Reached maximum number of steps per sprint ({self.max_steps})")
                     self._end_run(sc, run, FAILED)
                     return "ended"
                 run.path.append(
@@ -411,9 +455,19 @@ class Engine:
             if node.router:
                 router = node.router
                 if router.wait and resume_kind is None:
-                    self._begin_wait(sc, run, flow, router)
-                    return "waiting"
+                    if not node.actions and self._trigger_answers_wait(sc, run, router):
+                        resume_kind = "trigger"
+                    elif router.wait.type == "dial" and not self._begin_dial(sc, run, flow, router):
+                        resume_kind = "dial_failed"  # no number to dial: route straight on
+                    elif router.wait.type == "dial":
+                        return "waiting"
+                    else:
+                        self._begin_wait(sc, run, flow, router)
+                        return "waiting"
                 exit_uuid = self._route(sc, run, flow, node, router, resume_kind)
+                if resume_kind in RESUME_KINDS:
+                    # input may change what query-based groups see (goflow re-checks on resume)
+                    reevaluate_query_groups(sc)
                 resume_kind = None
                 if exit_uuid is None:
                     self._end_run(sc, run, FAILED)
@@ -426,6 +480,49 @@ class Engine:
             node_uuid = ex.destination_uuid if ex else None
         self._end_run(sc, run, COMPLETED)
         return "ended"
+
+    @staticmethod
+    def _trigger_answers_wait(sc: SprintContext, run: Run, router: Router) -> bool:
+        """A message that started the session answers a msg wait on the very first node (goflow:
+        the wait skips itself when nothing else has happened yet). Only a bare wait node: where
+        the first node also sends something (a question), that question is what gets answered,
+        so Flowgate's own flows keep waiting for the reply."""
+        return (
+            router.wait is not None
+            and router.wait.type == "msg"
+            and sc.session.trigger.get("type") == "msg"
+            and len(sc.session.runs) == 1
+            and len(run.path) == 1
+        )
+
+    def _begin_dial(self, sc: SprintContext, run: Run, flow: Flow, router: Router) -> bool:
+        """A dial wait forwards the call to a number; False (with an error event) when the
+        number isn't a possible phone number, and the router then routes without a dial."""
+        assert router.wait is not None
+        wait = router.wait
+        phone = sc.render(run, wait.phone).strip()
+        e164 = normalize_tel(phone, sc.env.country) if phone else None
+        urn = f"tel:{e164}" if e164 else None
+        if urn is None:
+            sc.event("error", text="not a possible number")
+            return False
+        now = sc.env.now()
+        # the contact is away in the forwarded call: don't expire before the call can end
+        limit = wait.dial_limit_seconds + wait.call_limit_seconds + 30
+        expires_on = format_datetime_iso((now + dt.timedelta(seconds=limit)).astimezone(dt.UTC))
+        run.status = WAITING
+        run.expires_on = expires_on
+        run.modified_on = sc.now_iso()
+        sc.session.status = WAITING
+        sc.session.wait = {"type": "dial", "expires_on": expires_on}
+        sc.event(
+            "dial_wait",
+            urn=urn,
+            dial_limit_seconds=wait.dial_limit_seconds,
+            call_limit_seconds=wait.call_limit_seconds,
+            expires_on=expires_on,
+        )
+        return True
 
     def _begin_wait(self, sc: SprintContext, run: Run, flow: Flow, router: Router) -> None:
         assert router.wait is not None
@@ -526,6 +623,7 @@ class Engine:
         extra: Any = None,
         *,
         lang: str | None = None,
+        extra_text: str | None = None,
     ) -> None:
         if lang is None:
             lang = _contact_language(sc, flow)
@@ -547,12 +645,25 @@ class Engine:
             result["category_localized"] = localized
         if extra is not None:
             result["extra"] = extra
-        run.results[snakify(name)] = result
+        key = snakify(name)
+        previous = run.results.get(key)
+        run.results[key] = result
+        if extra is not None:
+            run.extra_texts[key] = extra_text if extra_text is not None else compact_json(extra)
+        else:
+            run.extra_texts.pop(key, None)
+        sc.invalidate("legacy_extra")
+        if previous is not None and (previous.get("value"), previous.get("category")) == (value, category):
+            # like goflow, re-saving the same value and category changes nothing worth an event
+            sc.invalidate("results", "run")
+            return
         ev: dict[str, Any] = {"name": name, "value": value, "category": category}
         if localized and localized != category:
             ev["category_localized"] = localized
         if extra is not None:
             ev["extra"] = extra
+        if previous is not None:
+            ev["previous"] = {"value": previous.get("value", ""), "category": previous.get("category", "")}
         sc.event("run_result_changed", **ev)
 
 

@@ -39,6 +39,9 @@ class Run:
     locals: dict[str, str] = field(default_factory=dict)
     parent_uuid: str | None = None
     webhook: Any = None  # last webhook response body (parsed JSON or text), for @webhook
+    # result key -> the extra as the JSON text it arrived in (a webhook body verbatim), for
+    # @legacy_extra; not stored: a reloaded run shows the extra re-serialised, as goflow does
+    extra_texts: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def current_node(self) -> str | None:

@@ -14,7 +14,8 @@ from channels_app import urlguard
 from channels_app.models import Channel, Contact, ContactField, ContactGroup, Workspace
 from flows.engine import Assets, Engine, Environment
 from flows.engine.contact import parse_field_value
-from flows.models import Flow
+from flows.models import Flow, Topic
+from flows.services.service_actions import engine_services, llms_json, resthooks_json
 
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 
@@ -79,6 +80,9 @@ def build_assets(*, workspace: Workspace, overrides: dict[str, dict[str, Any]] |
             channel_asset(c)
             for c in Channel.objects.filter(workspace=workspace, is_active=True).order_by("id")
         ],
+        "topics": [{"uuid": str(t.uuid), "name": t.name} for t in Topic.objects.filter(workspace=workspace)],
+        "llms": llms_json(workspace=workspace),
+        "resthooks": resthooks_json(workspace=workspace),
     }
     assets = Assets.from_json(data)
     assets.raw_flows = WorkspaceFlows(workspace.id, overrides)
@@ -112,12 +116,17 @@ class _GuardedTransport(httpx.BaseTransport):
             self._inner.close()
 
 
-def make_engine(assets: Assets, *, http: httpx.Client | None = None) -> Engine:
+def make_engine(
+    assets: Assets, *, http: httpx.Client | None = None, workspace: Workspace | None = None
+) -> Engine:
+    """An engine over `assets`; with `workspace`, its airtime and LLM services are wired in
+    (the simulator leaves them out: a test run must not send airtime)."""
     if http is None:
         http = httpx.Client(
             transport=_GuardedTransport(), timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False
         )
-    return Engine(assets, http=http, webhook_timeout=WEBHOOK_TIMEOUT_SECONDS)
+    services = engine_services(workspace=workspace, http=http) if workspace is not None else {}
+    return Engine(assets, http=http, webhook_timeout=WEBHOOK_TIMEOUT_SECONDS, **services)
 
 
 def field_text(value: Any) -> str:

@@ -20,8 +20,14 @@ from channels_app import urns as urn_util
 from channels_app.models import Channel, Contact, ContactGroup, ContactURN, Msg, Workspace
 from channels_app.services.send import SendError, build_message, queue_messages
 from flows.engine import Engine, ResumeError, Sprint
-from flows.models import Flow, FlowRun, FlowSession, SessionStatus
+from flows.models import Flow, FlowRun, FlowSession, SessionStatus, Ticket, TicketStatus
 from flows.services.assets import build_assets, contact_json, environment_for, field_types, make_engine
+from flows.services.service_actions import (
+    forget_resthook_subscriber,
+    open_tickets_json,
+    record_ticket_note,
+    record_ticket_opened,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +63,10 @@ class FlowRunner:
 
     def __init__(self, *, workspace: Workspace, engine: Engine | None = None, buffered: bool = False) -> None:
         self.workspace = workspace
-        self.engine = engine or make_engine(build_assets(workspace=workspace))
+        self.engine = engine or make_engine(build_assets(workspace=workspace), workspace=workspace)
+        # contacts' open tickets are looked up only in workspaces that have some (one open
+        # ticket per contact: open_ticket needs to know)
+        self._tickets = Ticket.objects.filter(workspace=workspace, status=TicketStatus.OPEN).exists()
         self.environment = environment_for(workspace=workspace)
         self.field_types = field_types(workspace_id=workspace.id)
         self._flows: dict[str, Flow | None] = {}
@@ -100,7 +109,7 @@ class FlowRunner:
         trig["flow"] = {"uuid": str(flow.uuid), "name": flow.name}
         if inbound is not None and trig.get("type") == "msg":
             trig["event"] = msg_event(inbound)
-        sprint = self.engine.start(contact_json(contact, self.field_types), trig, self.environment)
+        sprint = self.engine.start(self._contact_json(contact), trig, self.environment)
         self.apply(contact=contact, sprint=sprint, session_row=None, inbound=inbound)
         return sprint
 
@@ -110,7 +119,7 @@ class FlowRunner:
         contact = session_row.contact
         output = dict(session_row.output)
         # the contact may have changed outside the flow (API, another channel): use the stored row
-        output["contact"] = contact_json(contact, self.field_types)
+        output["contact"] = self._contact_json(contact)
         try:
             sprint = self.engine.resume(output, resume)
         except ResumeError as exc:
@@ -122,6 +131,12 @@ class FlowRunner:
         expired = resume.get("type") in ("wait_expiration", "run_expiration")
         self.apply(contact=contact, sprint=sprint, session_row=session_row, inbound=inbound, expired=expired)
         return sprint
+
+    def _contact_json(self, contact: Contact) -> dict[str, Any]:
+        data = contact_json(contact, self.field_types)
+        if self._tickets:
+            data["tickets"] = open_tickets_json(contact=contact)
+        return data
 
     # -------------------------------------------------------------------------------- persistence
 
@@ -266,6 +281,16 @@ class FlowRunner:
                 self._add_urns(contact, ev.get("urns") or [])
             elif kind == "session_triggered":
                 self._session_triggered(ev)
+            elif kind == "ticket_opened":
+                record_ticket_opened(workspace=self.workspace, contact=contact, event=ev)
+                self._tickets = True
+            elif kind == "ticket_note_added":
+                record_ticket_note(workspace=self.workspace, event=ev)
+            elif kind == "webhook_called" and ev.get("resthook") and ev.get("status") == "subscriber_gone":
+                # a subscriber answering 410 Gone has unsubscribed (the REST hooks convention)
+                forget_resthook_subscriber(
+                    workspace=self.workspace, resthook=ev["resthook"], url=ev.get("url", "")
+                )
             elif kind == "broadcast_created":
                 from flows.services.broadcasts import send_broadcast
 

@@ -151,7 +151,7 @@ def test_rotation_re_encrypts_everything_with_the_first_key(api: Any, workspace:
     out = io.StringIO()
     call_command("rotate_secrets", stdout=out)
     assert json.loads(out.getvalue()) == {
-        "rotated": {"channels": 2, "channel_secrets": 3, "webhooks": 1, "app_tokens": 1}
+        "rotated": {"channels": 2, "channel_secrets": 3, "webhooks": 1, "app_tokens": 1, "service_secrets": 0}
     }
     assert _raw(Channel._meta.db_table, "config", channel.id) != before
     assert "legacy-plain-auth" not in _raw(Channel._meta.db_table, "config", legacy.id)

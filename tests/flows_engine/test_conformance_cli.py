@@ -61,8 +61,6 @@ def test_engine_crash_on_a_vector_is_a_failed_vector_not_a_crash(tmp_path: Path)
 
 
 VECTORS = Path(__file__).parent / "vectors"  # our own small vectors in goflow's layout
-REPO = Path(__file__).resolve().parents[2]
-GOFLOW = REPO.parent / "shared" / "anchor_data" / "goflow"
 
 
 def _floors(tmp_path: Path, floors: dict[str, int]) -> Path:
@@ -109,12 +107,3 @@ def test_a_definition_the_engine_cannot_load_fails_its_vector_and_the_run_goes_o
     assert [(r.passed, r.total) for r in runner] == [(0, 1)]
     assert runner[0].failures  # a reason is given
     assert {r.section for r in results} >= {"routers", "actions", "runner", "runner_sprints"}
-
-
-@pytest.mark.skipif(not GOFLOW.exists(), reason="goflow's vectors are in ../shared only")
-def test_goflow_vectors_meet_the_recorded_floors() -> None:
-    """The real gate, also in .ci/run: every section at or above tests/floors.json."""
-    counts = conformance.section_counts(conformance.run_all(GOFLOW))
-    floors = conformance.read_floors(REPO / "tests" / "floors.json")
-    assert set(floors) >= {"expressions", "routers", "actions", "resumes", "runner"}
-    assert conformance.floor_failures(counts, floors) == []

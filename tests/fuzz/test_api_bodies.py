@@ -63,6 +63,13 @@ def valid_bodies(w: World) -> dict[str, Any]:
             "comment": "c",
         },
         "PUT /api/v1/calls/agent": {"extension": "101", "phone_home": "+250788123999", "takes_incoming": True},
+        "POST /api/v1/topics": {"name": "t"},
+        "POST /api/v1/ticket_actions": {"tickets": [ids["ticket_uuid"]], "action": "note", "note": "n"},
+        "POST /api/v1/resthook_subscribers": {"resthook": "h", "target_url": "http://127.0.0.1:9/h"},
+        "PUT /api/v1/airtime_service": {"url": "http://127.0.0.1:9/a", "currency": "RWF", "body": "{\"to\": {{recipient}}}",
+                                        "headers": {"X": "y"}, "authorization": "k",
+                                        "response_mapping": {"external_id": "id"}},
+        "POST /api/v1/llms": {"name": "l", "url": "http://127.0.0.1:9/v1", "model": "m", "api_key": "k"},
     }  # fmt: skip
 
 

@@ -40,6 +40,8 @@ OBJECT_PARAMS: dict[str, list[str]] = {
     "trigger_uuid": ["trigger_uuid"],
     "ref": ["ref", "connector_uuid"],
     "call_uuid": ["call_uuid"],
+    "subscriber_uuid": ["subscriber_uuid"],
+    "llm_uuid": ["llm_uuid"],
 }
 # Parameters that name no workspace object: a fixed value.
 PLAIN_PARAMS = {"type_code": "EX"}

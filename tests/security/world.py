@@ -208,6 +208,40 @@ def build_world(*, name: str, marker: str, aggregator_url: str, fresh_flow_uuids
     )
     ids["call_uuid"] = str(call.uuid)
 
+    # What the service actions use: a resthook subscriber, an LLM, the airtime service, a ticket.
+    ids["subscriber_uuid"] = _post(
+        api,
+        "/api/v1/resthook_subscribers",
+        {"resthook": f"{marker.lower()}-hook", "target_url": f"https://hooks.example.com/{marker}"},
+    )["uuid"]
+    ids["llm_uuid"] = _post(
+        api,
+        "/api/v1/llms",
+        {
+            "name": f"{marker} llm",
+            "url": "https://llm.example.com/v1/chat/completions",
+            "model": "m",
+            "api_key": "k",
+        },
+    )["uuid"]
+    _ok(
+        api.put(
+            "/api/v1/airtime_service",
+            data=json.dumps({"url": f"https://airtime.example.com/{marker}", "currency": "RWF"}),
+            content_type="application/json",
+        )
+    )
+    topic = _post(api, "/api/v1/topics", {"name": f"{marker} topic"})
+    from flows.models import Ticket, Topic
+
+    ticket = Ticket.objects.create(
+        workspace=workspace,
+        contact=Contact.objects.get(uuid=ids["contact_uuid"]),
+        topic=Topic.objects.get(uuid=topic["uuid"]),
+        note=f"{marker} ticket",
+    )
+    ids["ticket_uuid"] = str(ticket.uuid)
+
     subscription = WebhookSubscription.objects.get(uuid=ids["webhook_uuid"])
     delivery = WebhookDelivery.objects.filter(subscription=subscription).first()
     assert delivery is not None, "the inbound message should have made a webhook delivery"

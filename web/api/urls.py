@@ -15,6 +15,7 @@ from web.api import (
     flows,
     groups,
     messages,
+    services,
     templates,
     tokens,
     webhooks,
@@ -54,6 +55,12 @@ api.add_router("/triggers", flows.triggers_router)
 api.add_router("/runs", flows.runs_router)
 api.add_router("/connectors", connectors.router)
 api.add_router("/calls", calls.router)
+api.add_router("/tickets", services.tickets_router)
+api.add_router("/ticket_actions", services.ticket_actions_router)
+api.add_router("/topics", services.topics_router)
+api.add_router("/resthook_subscribers", services.resthooks_router)
+api.add_router("/airtime_service", services.airtime_router)
+api.add_router("/llms", services.llms_router)
 
 
 @api.exception_handler(AuthenticationError)
