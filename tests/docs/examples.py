@@ -262,6 +262,8 @@ class Runner:
             assert code == want, f"{ex.where()}: {line} exited {code}:\n{out}"
             outputs.append(out)
         self.last_output = "".join(outputs)
+        if "save" in ex.opts or "check" in ex.opts:  # a command printing JSON on its last line
+            self._after_json(ex, self.last_output.strip().splitlines()[-1])
 
     def run_output(self, ex: Example) -> None:
         for line in ex.body.splitlines():
@@ -290,7 +292,9 @@ class Runner:
             if "save" in ex.opts:
                 name, _, path = ex.opts["save"].partition(":")
                 self.env[name] = str(json_path(data, path or "uuid"))
-            for pair in shlex.split(ex.opts.get("check", "")):
+            # "path=value path=value": a space inside a value is written "\ "; quotes are literal
+            pairs = [p.replace("\\ ", " ") for p in re.split(r"(?<!\\) ", ex.opts.get("check", "")) if p]
+            for pair in pairs:
                 path, _, value = pair.partition("=")
                 got = json_path(data, path)
                 assert str(got) == value, f"{ex.where()}: {path} is {got!r}, the docs say {value!r}"
@@ -311,7 +315,7 @@ class Runner:
     def run_flow(self, ex: Example) -> None:
         import httpx
 
-        headers = {"Authorization": f"Token {self.token}"}
+        headers = {"Authorization": f"Token {self.env['TOKEN']}"}
         with httpx.Client(base_url=self.live_url, headers=headers, timeout=30) as client:
             imported = client.post("/api/v1/flows/import", content=self.substitute(ex.body))
             assert imported.status_code == 200, f"{ex.where()}: import {imported.status_code} {imported.text}"
