@@ -41,34 +41,70 @@ _BY_NAME: dict[str, Any] = {
 }
 _UUID = "7b4a3f1e-2c9d-4e5f-8a6b-0c1d2e3f4a5b"
 
-# Free-form answers and bodies (the schema says only "any JSON"): request body, answer.
+# Free-form answers and bodies (the schema says only "any JSON"): request body, answer. tests/docs
+# sends each body to a live server and checks the answer has every key shown here.
 CURATED: dict[str, dict[str, Any]] = {
     "POST /api/v1/flows/import": {
-        "body": {"version": "13", "flows": ["…a RapidPro export…"]},
+        "body": {"version": "13", "flows": [], "fields": [{"key": "district", "name": "District", "type": "text"}]},
         "answer": {"flows": [{"uuid": _UUID, "name": "Registration"}], "warnings": []},
     },
     "POST /api/v1/flows": {
         "body": {"name": "Registration", "type": "messaging"},
-        "answer": {"uuid": _UUID, "name": "Registration", "type": "messaging", "revision": 1},
+        "answer": {
+            "uuid": _UUID,
+            "name": "Registration",
+            "type": "messaging",
+            "revision": 1,
+            "archived": False,
+            "created_on": "2026-01-15T09:30:00Z",
+            "modified_on": "2026-01-15T09:30:00Z",
+            "definition": {"uuid": _UUID, "name": "Registration", "spec_version": "13.1.0", "nodes": []},
+        },
     },
     "POST /api/v1/simulate": {
-        "body": {"flow": _UUID, "inputs": ["join", "Amina"]},
+        "body": {"flow": "$FLOW_UUID", "inputs": ["Amina"]},
         "answer": {
-            "status": "completed",
-            "events": [
-                {"type": "msg_created", "msg": {"text": "What is your name?", "urn": "tel:+12065551212"}}
-            ],
+            "events": [{"type": "msg_created", "msg": {"text": "What is your name?", "urn": "tel:+12065551212"}}],
             "results": {"name": {"value": "Amina", "category": "Has Text"}},
-            "contact": {"name": "Amina", "urns": ["tel:+12065551212"]},
+            "contact": {"name": "Test Contact", "urns": ["tel:+12065551212"]},
+            "status": "completed",
+            "wait": None,
+            "session": {"status": "completed", "runs": ["…"]},
+            "ignored_inputs": 0,
         },
     },
     "POST /api/v1/flow_starts": {
-        "body": {"flow": _UUID, "urns": ["tel:+250788123123"]},
-        "answer": {"uuid": _UUID, "flow": _UUID, "status": "pending"},
+        "body": {"flow": "$FLOW_UUID", "urns": ["tel:+250788123123"]},
+        "answer": {
+            "uuid": _UUID,
+            "flow": {"uuid": _UUID, "name": "Registration"},
+            "status": "pending",
+            "total": 0,
+            "processed": 0,
+            "started": 0,
+            "progress": 0.0,
+            "exclude_in_flow": False,
+            "exclude_started_recently": False,
+            "created_on": "2026-01-15T09:30:00Z",
+            "modified_on": "2026-01-15T09:30:00Z",
+        },
     },
     "POST /api/v1/triggers": {
-        "body": {"flow": _UUID, "trigger_type": "keyword", "keywords": ["join"]},
-        "answer": {"uuid": _UUID, "trigger_type": "keyword", "keywords": ["join"]},
+        "body": {"type": "keyword", "flow": "$FLOW_UUID", "keywords": ["join"]},
+        "answer": {
+            "uuid": _UUID,
+            "type": "keyword",
+            "flow": {"uuid": _UUID, "name": "Registration"},
+            "keywords": ["join"],
+            "match_type": "starts",
+            "channel": None,
+            "groups": [],
+            "exclude_groups": [],
+            "repeat": "never",
+            "weekdays": "",
+            "next_fire": None,
+            "created_on": "2026-01-15T09:30:00Z",
+        },
     },
 }
 

@@ -93,3 +93,24 @@ def test_api_reference_has_every_operation_of_the_live_openapi_document(api: Any
         body = section[1].split("\n### ", 1)[0]
         assert "Example request:" in body and "```sh" in body, f"{method} {path}: no example request"
         assert "Example answer" in body, f"{method} {path}: no example answer"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_curated_api_examples_answer_what_the_reference_shows(api: Any) -> None:
+    """The free-form endpoints' examples are sent as they are; every key shown must come back."""
+    import json
+
+    from tests.docs.examples import DOCS, examples_in
+    from web.apidocs import CURATED
+
+    export = next(e for e in examples_in(DOCS / "getting-started.md") if e.kind == "flow").body
+    imported = api.post("/api/v1/flows/import", export, content_type="application/json")
+    assert imported.status_code == 200, imported.content
+    flow_uuid = imported.json()["flows"][0]["uuid"]
+    for key, example in CURATED.items():
+        method, path = key.split(" ", 1)
+        body = json.dumps(example["body"]).replace("$FLOW_UUID", flow_uuid)
+        response = api.generic(method, path, body, content_type="application/json")
+        assert 200 <= response.status_code < 300, f"{key}: {response.status_code} {response.content[:300]!r}"
+        missing = set(example["answer"]) - set(response.json())
+        assert not missing, f"{key}: the answer lacks {missing}"
