@@ -45,7 +45,11 @@ _UUID = "7b4a3f1e-2c9d-4e5f-8a6b-0c1d2e3f4a5b"
 # sends each body to a live server and checks the answer has every key shown here.
 CURATED: dict[str, dict[str, Any]] = {
     "POST /api/v1/flows/import": {
-        "body": {"version": "13", "flows": [], "fields": [{"key": "district", "name": "District", "type": "text"}]},
+        "body": {
+            "version": "13",
+            "flows": [],
+            "fields": [{"key": "district", "name": "District", "type": "text"}],
+        },
         "answer": {"flows": [{"uuid": _UUID, "name": "Registration"}], "warnings": []},
     },
     "POST /api/v1/flows": {
@@ -64,7 +68,9 @@ CURATED: dict[str, dict[str, Any]] = {
     "POST /api/v1/simulate": {
         "body": {"flow": "$FLOW_UUID", "inputs": ["Amina"]},
         "answer": {
-            "events": [{"type": "msg_created", "msg": {"text": "What is your name?", "urn": "tel:+12065551212"}}],
+            "events": [
+                {"type": "msg_created", "msg": {"text": "What is your name?", "urn": "tel:+12065551212"}}
+            ],
             "results": {"name": {"value": "Amina", "category": "Has Text"}},
             "contact": {"name": "Test Contact", "urns": ["tel:+12065551212"]},
             "status": "completed",

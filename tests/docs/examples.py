@@ -150,7 +150,9 @@ def parse_curl(command: str) -> CurlRequest:
         body = None
     if body is not None and not any(k.lower() == "content-type" for k in headers):
         headers["Content-Type"] = "application/x-www-form-urlencoded"
-    return CurlRequest(method or ("POST" if body is not None else "GET"), url, headers, body.encode() if body else None)
+    return CurlRequest(
+        method or ("POST" if body is not None else "GET"), url, headers, body.encode() if body else None
+    )
 
 
 def json_path(data: Any, path: str) -> Any:
@@ -165,7 +167,9 @@ def json_path(data: Any, path: str) -> Any:
 # --- recorded provider requests ------------------------------------------------------------------
 
 
-def matches_shown_request(shown: str, method: str, path: str, headers: dict[str, str], body: bytes) -> list[str]:
+def matches_shown_request(
+    shown: str, method: str, path: str, headers: dict[str, str], body: bytes
+) -> list[str]:
     """Problems between a request shown in the docs and one recorded; ``<...>`` matches any value."""
     head, _, shown_body = shown.partition("\n\n")
     lines = head.splitlines()
@@ -173,7 +177,9 @@ def matches_shown_request(shown: str, method: str, path: str, headers: dict[str,
 
     def pattern(text: str) -> re.Pattern[str]:
         escaped = re.escape(text)
-        return re.compile(re.sub(r"<[^>]*>", r"[^&\"\\s<]+", escaped.replace(r"\<", "<").replace(r"\>", ">")) + r"\Z", re.S)
+        return re.compile(
+            re.sub(r"<[^>]*>", r"[^&\"\\s<]+", escaped.replace(r"\<", "<").replace(r"\>", ">")) + r"\Z", re.S
+        )
 
     first = lines[0].split()
     if first[0] != method:
@@ -310,7 +316,9 @@ class Runner:
             timeout=60,
         )
         self.last_output = result.stdout
-        assert result.returncode == 0, f"{ex.where()}: exited {result.returncode}\n{result.stdout}{result.stderr}"
+        assert result.returncode == 0, (
+            f"{ex.where()}: exited {result.returncode}\n{result.stdout}{result.stderr}"
+        )
 
     def run_flow(self, ex: Example) -> None:
         import httpx
@@ -343,9 +351,13 @@ class Runner:
         self.run_jobs()
         method, path = ex.opts.get("method", "POST"), ex.opts["path"]
         seen = [r for r in self.provider.requests if r.method == method and r.path.split("?")[0] == path]
-        assert seen, f"{ex.where()}: the provider got no {method} {path}; it got {[(r.method, r.path) for r in self.provider.requests]}"
+        assert seen, (
+            f"{ex.where()}: the provider got no {method} {path}; it got {[(r.method, r.path) for r in self.provider.requests]}"
+        )
         last = seen[-1]
-        problems = matches_shown_request(self.substitute(ex.body), last.method, last.path, last.headers, last.body)
+        problems = matches_shown_request(
+            self.substitute(ex.body), last.method, last.path, last.headers, last.body
+        )
         assert not problems, f"{ex.where()}: " + "; ".join(problems)
 
 
