@@ -157,10 +157,7 @@ def parse_curl(command: str) -> CurlRequest:
 
 def json_path(data: Any, path: str) -> Any:
     for seg in path.split("."):
-        if isinstance(data, list):
-            data = data[int(seg)]
-        else:
-            data = data[seg]
+        data = data[int(seg)] if isinstance(data, list) else data[seg]
     return data
 
 
