@@ -38,7 +38,25 @@ _BY_NAME: dict[str, Any] = {
     "target_url": "https://example.org/hook",
     "external_id": "SM123",
     "query": 'district = "Kigali"',
+    "attachments": [],
 }
+# Optional body fields an example request shows (the others would only add noise, or conflict:
+# a message has text or a template, not both).
+_SHOWN_OPTIONAL = frozenset(
+    {
+        "channel",
+        "text",
+        "address",
+        "country",
+        "config",
+        "urns",
+        "fields",
+        "groups",
+        "keywords",
+        "events",
+        "url",
+    }
+)
 _UUID = "7b4a3f1e-2c9d-4e5f-8a6b-0c1d2e3f4a5b"
 
 # Free-form answers and bodies (the schema says only "any JSON"): request body, answer. tests/docs
@@ -214,6 +232,9 @@ def operation_markdown(schema: dict[str, Any], method: str, path: str, op: dict[
     body = curated.get("body")
     if body is None and body_schema is not None:
         body = example_value(schema, body_schema)
+        required = set(resolve(schema, body_schema).get("required") or [])
+        if isinstance(body, dict):
+            body = {k: v for k, v in body.items() if k in required or k in _SHOWN_OPTIONAL}
     if body_schema is not None:
         fields = resolve(schema, body_schema).get("properties") or {}
         required = set(resolve(schema, body_schema).get("required") or [])
@@ -276,7 +297,8 @@ def api_pages(schema: dict[str, Any]) -> dict[str, str]:
         "",
         "Examples use `$TOKEN` for an API key (printed by `make run` on its first run, by "
         "`python manage.py createworkspace`, or created with `POST /api/v1/tokens`) and "
-        "`$NAME` for path parameters. Example answers show the shape: values are illustrative.",
+        "`$NAME` for path parameters. Example answers show the shape: values are illustrative. "
+        "What each message status means: [Message statuses](../statuses.md).",
         "",
         "| section | operations |",
         "| --- | --- |",
