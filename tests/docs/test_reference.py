@@ -139,3 +139,11 @@ def test_example_request_bodies_match_the_live_schema(api: Any) -> None:
         if response.status_code == 400:
             assert response.json().get("error") != "invalid request", f"{method} {path}: {response.content!r}"
     assert tried >= 15
+
+
+def test_connector_reference_command_writes_the_page(tmp_path: Any) -> None:
+    from django.core.management import call_command
+
+    target = tmp_path / "connector-language.md"
+    call_command("connector", "reference", "--output", str(target))
+    assert target.read_text() == reference.render_reference()
