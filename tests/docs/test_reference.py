@@ -147,3 +147,16 @@ def test_connector_reference_command_writes_the_page(tmp_path: Any) -> None:
     target = tmp_path / "connector-language.md"
     call_command("connector", "reference", "--output", str(target))
     assert target.read_text() == reference.render_reference()
+
+
+def test_configuration_page_lists_every_environment_variable_the_settings_read() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    settings_text = (root / "web" / "settings.py").read_text()
+    names = set(re.findall(r"""os\.environ\.get\(\s*["']([A-Z_]+)["']""", settings_text))
+    names |= set(re.findall(r"""_env_flag\(\s*["']([A-Z_]+)["']""", settings_text))
+    page = (root / "docs" / "reference" / "configuration.md").read_text()
+    missing = sorted(n for n in names if f"`{n}`" not in page)
+    assert len(names) >= 20
+    assert missing == [], f"docs/reference/configuration.md does not describe {missing}"
