@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check bench chaos fuzz install clean assets
+.PHONY: run test check docs bench chaos fuzz install clean assets
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,8 @@ run: export FLOWGATE_BASE_URL ?= http://$(HOST):$(PORT)
 run: install
 	$(PY) manage.py migrate --verbosity 0
 	@mkdir -p var && $(PY) manage.py demo > var/demo.json
+	@if [ -x $(VENV)/bin/mkdocs ]; then NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --quiet \
+	  || echo "  (the docs did not build: /docs/ is not served; run make docs to see why)"; fi
 	@$(PY) -c "import json; d = json.load(open('var/demo.json')); \
 	  print('\n  Flowgate: open $(FLOWGATE_BASE_URL)/ and log in as ' + d['email'] + ' / ' + d['password']); \
 	  'token' in d and print('  API token (shown once): ' + d['token']); print()"
@@ -33,6 +35,11 @@ check: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy .
 	$(PY) manage.py makemigrations --check --dry-run
+
+# The documentation site (MkDocs + Material) into site/, strict: a broken link or anchor fails.
+# `make run` serves it at /docs/.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict
 
 # One report (table + var/bench-report.json); e.g. make bench BENCH_ARGS="--quick --only receive,scale"
 bench: install
@@ -59,4 +66,4 @@ assets:
 	cd web/frontend && npm ci && npm test && npx vite build
 
 clean:
-	rm -rf $(VENV) var
+	rm -rf $(VENV) var site

@@ -155,6 +155,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = FLOWGATE_MAX_IMPORT_BYTES
 FLOWGATE_ALLOW_PRIVATE_URLS = _env_flag("FLOWGATE_ALLOW_PRIVATE_URLS", not REDIS_URL)
 # The public base URL used to build callback URLs handed to providers.
 FLOWGATE_BASE_URL = os.environ.get("FLOWGATE_BASE_URL", "http://127.0.0.1:8000")
+# The documentation site built by `make docs`, served at /docs/ (web/views_docs.py).
+FLOWGATE_DOCS_DIR = os.environ.get("FLOWGATE_DOCS_DIR") or str(BASE_DIR / "site")
 # Receive webhooks take the lean ASGI path (channels_app.fastpath) on PostgreSQL.
 FLOWGATE_FAST_INGEST = _env_flag("FLOWGATE_FAST_INGEST", True)
 # API requests per token (or per logged-in user); over it: 429 with Retry-After.

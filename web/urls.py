@@ -4,7 +4,16 @@ from django.views.generic import RedirectView
 
 from aggregators.handler import rest as handler_rest
 from channels_app.views import channel_webhook
-from web import views, views_calls, views_connectors, views_contacts, views_flows, views_more, views_screens
+from web import (
+    views,
+    views_calls,
+    views_connectors,
+    views_contacts,
+    views_docs,
+    views_flows,
+    views_more,
+    views_screens,
+)
 from web.api.urls import api
 from web.auth_views import RateLimitedLoginView
 
@@ -54,6 +63,9 @@ urlpatterns = [
     ),
     path("demo/aggregator/send", views.demo_aggregator_send, name="demo_aggregator_send"),
     path("healthz", views.healthz, name="healthz"),
+    # The built documentation site (make docs); public, static files only.
+    path("docs/", views_docs.docs_page, name="docs_index"),
+    path("docs/<path:path>", views_docs.docs_page, name="docs_page"),
     path("calls/", views_calls.call_log, name="call_log"),
     path("calls/agent/", views_calls.agent_phone, name="call_agent_phone"),
     path("calls/<uuid:call_uuid>/", views_calls.call_detail, name="call_detail"),

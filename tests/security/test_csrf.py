@@ -23,7 +23,7 @@ CSRF_EXEMPT = {
     "oauth/token/": "handler apps exchange a refresh token",
     "demo/aggregator/send": "the demo aggregator plays a provider",
 }
-SAMPLE = {"string": "sample", "slug": "sample", "int": "1"}
+SAMPLE = {"string": "sample", "slug": "sample", "int": "1", "path": "sample"}
 
 
 def sample_kwargs(pattern: Any) -> dict[str, str]:

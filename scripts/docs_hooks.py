@@ -1,0 +1,42 @@
+"""MkDocs hooks (mkdocs.yml ``hooks:``): add the generated reference pages at build time.
+
+The connector language reference, the REST API reference (one page per OpenAPI tag) and the
+status glossary are rendered from the code that defines them, so they are never stale and
+never committed. ``generated_pages()`` is also what tests/docs checks.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def generated_pages() -> dict[str, str]:
+    """{docs path: Markdown} of every generated page."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "web.settings")
+    import django
+
+    django.setup()
+    from aggregators.connector.reference import render_reference
+    from channels_app.status_glossary import glossary_markdown
+    from web.api.urls import api
+    from web.apidocs import api_pages
+
+    pages = {
+        "reference/connector-language.md": render_reference(),
+        "reference/statuses.md": glossary_markdown(),
+    }
+    for name, text in api_pages(api.get_openapi_schema()).items():
+        pages[f"reference/api/{name}"] = text
+    return pages
+
+
+def on_files(files: Any, config: Any) -> Any:
+    from mkdocs.structure.files import File
+
+    for path, text in generated_pages().items():
+        existing = files.get_file_from_path(path)
+        if existing is not None:
+            files.remove(existing)
+        files.append(File.generated(config, path, content=text))
+    return files
