@@ -384,7 +384,22 @@ def run_all(base: Path) -> list[FileResult]:
                 results.append(fn(path))
     for path in sorted((base / "test" / "testdata" / "runner").glob("*.*.json")):
         results.append(run_runner_file(path))
+    results.extend(run_legacy_sections(base))
     return results
+
+
+def run_legacy_sections(base: Path) -> list[FileResult]:
+    """Legacy migration: definition vectors (legacy piece -> spec 13 JSON) and expression vectors."""
+    from . import conformance_legacy as legacy
+
+    out = []
+    folder = base / "flows" / "definition" / "legacy" / "testdata"
+    for path in sorted(folder.glob("*.json")):
+        out.append(legacy.run_definition_file(path, FileResult(f"legacy definition: {path.name}")))
+    expressions = folder.parent / "expressions" / "testdata" / "legacy_tests.json"
+    if expressions.exists():
+        out.append(legacy.run_expression_vectors(expressions, FileResult("legacy expressions: legacy_tests.json")))
+    return out
 
 
 def main(argv: list[str] | None = None) -> int:
