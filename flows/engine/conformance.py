@@ -398,7 +398,9 @@ def run_legacy_sections(base: Path) -> list[FileResult]:
         out.append(legacy.run_definition_file(path, FileResult(f"legacy definition: {path.name}")))
     expressions = folder.parent / "expressions" / "testdata" / "legacy_tests.json"
     if expressions.exists():
-        out.append(legacy.run_expression_vectors(expressions, FileResult("legacy expressions: legacy_tests.json")))
+        out.append(
+            legacy.run_expression_vectors(expressions, FileResult("legacy expressions: legacy_tests.json"))
+        )
     return out
 
 

@@ -203,8 +203,8 @@ def _run_definition_case(kind: str, case: dict[str, Any]) -> str:
         legacy["flow_type"] = case.get("legacy_flow_type") or "F"
         legacy["action_sets"][0]["actions"] = [case["legacy_action"]]
         flow = _migrate(legacy)
-        got = [flow["nodes"][0]["actions"][0], flow["localization"]]
-        return _compare(got, [case["expected_action"], case.get("expected_localization") or {}], legacy)
+        got_action = [flow["nodes"][0]["actions"][0], flow["localization"]]
+        return _compare(got_action, [case["expected_action"], case.get("expected_localization") or {}], legacy)
     if kind == "tests":
         legacy = copy.deepcopy(TEST_HOLDER)
         legacy["rule_sets"][0]["rules"][0]["test"] = case["legacy_test"]
@@ -222,9 +222,9 @@ def _run_definition_case(kind: str, case: dict[str, Any]) -> str:
         legacy["rule_sets"] = [case["legacy_ruleset"]]
         flow = _migrate(legacy)
         node = flow["nodes"][0]
-        got = [node, flow["localization"], flow["_ui"]["nodes"].get(node["uuid"])]
-        want = [case["expected_node"], case.get("expected_localization") or {}, case.get("expected_ui")]
-        return _compare(got, want, legacy)
+        got_rs = [node, flow["localization"], flow["_ui"]["nodes"].get(node["uuid"])]
+        want_rs = [case["expected_node"], case.get("expected_localization") or {}, case.get("expected_ui")]
+        return _compare(got_rs, want_rs, legacy)
     return f"unknown vector file {kind}"
 
 
@@ -277,7 +277,9 @@ def run_expression_vectors(path: Path, result: Any) -> Any:
                 continue
             ctx = case.get("context") or {}
             now = dt.datetime.fromisoformat(ctx["now"].replace("Z", "+00:00")) if ctx.get("now") else None
-            env = Environment.from_json({"timezone": ctx.get("timezone") or "UTC", "date_format": "DD-MM-YYYY"})
+            env = Environment.from_json(
+                {"timezone": ctx.get("timezone") or "UTC", "date_format": "DD-MM-YYYY"}
+            )
             if now is not None:
                 env.now = FixedClock(now)
             scope = Scope(from_json(_legacy_variables(ctx.get("variables") or {})), env, FUNCTIONS)

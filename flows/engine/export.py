@@ -6,11 +6,14 @@ Flowgate, so they are dropped with a warning rather than failing the whole impor
 
 from __future__ import annotations
 
+import uuid as uuidlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from .assets import Assets
 from .definition import Flow, FlowError, read_flow, validate_flow
+from .legacy.definition import LegacyError, is_legacy_definition
+from .legacy.exports import is_legacy_export, migrate_export
 
 SUPPORTED_EXPORT_VERSIONS = ("13",)
 
@@ -35,6 +38,11 @@ class ImportResult:
     triggers: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[FlowError] = field(default_factory=list)
+    # the flow definitions to store, as read (or as migrated from a legacy export)
+    definitions: list[dict[str, Any]] = field(default_factory=list)
+    # what a legacy export's migration could not carry over exactly (also in `warnings`)
+    migration_warnings: list[str] = field(default_factory=list)
+    migrated_from: str = ""  # the legacy export version, when the export was migrated
 
     @property
     def ok(self) -> bool:
@@ -52,15 +60,48 @@ class ImportResult:
         return assets
 
 
-def read_export(data: dict[str, Any]) -> ImportResult:
-    """Parses an export; structural problems go to `errors` (with flow/node/field), not exceptions."""
+def read_export(data: dict[str, Any], *, default_country: str = "") -> ImportResult:
+    """Parses an export; structural problems go to `errors` (with flow/node/field), not exceptions.
+
+    Legacy exports (versions 3 to 11.x, or flows still in the action_sets/rule_sets format) are
+    migrated to version 13 first; `default_country` picks language codes where that mattered.
+    """
     result = ImportResult()
+    if isinstance(data, dict) and "flows" not in data and is_legacy_definition(data):
+        problem = "" if data.get("base_language") else " (and it has no base language)"
+        result.errors.append(
+            FlowError(
+                "this is a single legacy flow definition, not an export: export it from RapidPro "
+                f"with its 'version' and 'flows'{problem}",
+                field="flows",
+            )
+        )
+        return result
+    try:
+        if isinstance(data, dict) and is_legacy_export(data):
+            migrated, notes = migrate_export(data, default_country=default_country)
+            result.migrated_from = str(data.get("version", ""))
+            result.migration_warnings = notes
+            result.warnings.append(f"legacy export (version {result.migrated_from}) migrated to version 13")
+            result.warnings.extend(notes)
+            data = migrated
+    except LegacyError as e:
+        result.errors.append(FlowError(f"the legacy export could not be migrated: {e}", field="flows"))
+        return result
     try:
         _read_export(data, result)
     except (TypeError, ValueError, KeyError, AttributeError) as e:
         # A value of the wrong shape anywhere (a field without key, a group that is a number...).
         result.errors.append(FlowError(f"the export is not readable: {e!r}"))
     return result
+
+
+def _is_uuid(value: Any) -> bool:
+    try:
+        uuidlib.UUID(str(value))
+    except ValueError:
+        return False
+    return isinstance(value, str)
 
 
 def _text(value: Any, what: str) -> str:
@@ -87,6 +128,14 @@ def _read_export(data: dict[str, Any], result: ImportResult) -> None:
     if data.get("campaigns"):
         result.warnings.append(f"{len(data['campaigns'])} campaign(s) ignored: campaigns are not supported")
     for i, f in enumerate(data.get("flows") or []):
+        if not isinstance(f, dict):
+            result.errors.append(FlowError(f"flow {i} is not an object", field=f"flows[{i}]"))
+            continue
+        if not _is_uuid(f.get("uuid")):
+            result.errors.append(
+                FlowError(f"flow uuid {f.get('uuid')!r} is not a UUID"[:200], field=f"flows[{i}].uuid")
+            )
+            continue
         try:
             flow = read_flow(f, validate=False)
         except (TypeError, ValueError, KeyError, AttributeError) as e:
@@ -96,6 +145,7 @@ def _read_export(data: dict[str, Any], result: ImportResult) -> None:
             err.field = f"flows[{i}].{err.field}" if err.field else f"flows[{i}]"
             result.errors.append(err)
         result.flows.append(flow)
+        result.definitions.append(f)
     for f in data.get("fields") or []:
         key = _text(f["key"], "a field key")
         result.fields.append(

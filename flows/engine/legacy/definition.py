@@ -141,7 +141,9 @@ class Migration:
                 self.localization.setdefault(lang, {}).setdefault(item_uuid, {})[prop] = [migrated]
         return base
 
-    def translate_multi(self, item_uuid: str, prop: str, texts: dict[str, list[Any]], where: str) -> list[str]:
+    def translate_multi(
+        self, item_uuid: str, prop: str, texts: dict[str, list[Any]], where: str
+    ) -> list[str]:
         base: list[str] = []
         for lang, items in texts.items():
             migrated = [self.tpl(t, where=where) for t in items]
@@ -219,7 +221,11 @@ def migrate_action(a: dict[str, Any], m: Migration) -> dict[str, Any]:
         return d
 
     if kind == "add_label":
-        return {"uuid": uid, "type": "add_input_labels", "labels": [_label_ref(lb, m) for lb in a.get("labels") or []]}
+        return {
+            "uuid": uid,
+            "type": "add_input_labels",
+            "labels": [_label_ref(lb, m) for lb in a.get("labels") or []],
+        }
     if kind == "email":
         msg = a.get("msg")
         if isinstance(msg, dict):  # only ever a plain text, but be lenient
@@ -288,11 +294,16 @@ def migrate_action(a: dict[str, Any], m: Migration) -> dict[str, Any]:
             contacts=_contact_refs(a.get("contacts")),
             groups=[_group_ref(g, m) for g in a.get("groups") or []],
             legacy_vars=[
-                m.tpl(v.get("id") if isinstance(v, dict) else v, where=where) for v in a.get("variables") or []
+                m.tpl(v.get("id") if isinstance(v, dict) else v, where=where)
+                for v in a.get("variables") or []
             ],
         )
     if kind == "add_group":
-        return {"uuid": uid, "type": "add_contact_groups", "groups": [_group_ref(g, m) for g in a.get("groups") or []]}
+        return {
+            "uuid": uid,
+            "type": "add_contact_groups",
+            "groups": [_group_ref(g, m) for g in a.get("groups") or []],
+        }
     if kind == "del_group":
         groups = [_group_ref(g, m) for g in a.get("groups") or []]
         return with_opt({"uuid": uid, "type": "remove_contact_groups"}, groups=groups, all_groups=not groups)
@@ -360,7 +371,10 @@ def migrate_case(
     elif kind in ("eq", "gt", "gte", "lt", "lte"):
         args = [m.tpl(_number_text(test.get("test")), where=where)]
     elif kind == "between":
-        args = [m.tpl(_number_text(test.get("min")), where=where), m.tpl(_number_text(test.get("max")), where=where)]
+        args = [
+            m.tpl(_number_text(test.get("min")), where=where),
+            m.tpl(_number_text(test.get("max")), where=where),
+        ]
     elif kind in ("contains", "contains_any", "contains_phrase", "contains_only_phrase", "regex", "starts"):
         texts = translations(test.get("test"))
         base = str(texts[m.base_language] if m.base_language in texts else texts.get("base", ""))
@@ -396,7 +410,10 @@ def migrate_case(
     elif kind == "district":
         args = [m.tpl(str(test.get("test") or ""), where=where)]
     elif kind == "ward":
-        args = [m.tpl(str(test.get("district") or ""), where=where), m.tpl(str(test.get("state") or ""), where=where)]
+        args = [
+            m.tpl(str(test.get("district") or ""), where=where),
+            m.tpl(str(test.get("state") or ""), where=where),
+        ]
     else:
         raise LegacyError(f"migration of '{kind}' tests not supported")
     case: dict[str, Any] = {"uuid": case_uuid, "type": new_type, "category_uuid": category_uuid}
@@ -463,9 +480,7 @@ def migrate_rules(rs: dict[str, Any], valid: set[str], m: Migration) -> _Rules:
     return _Rules(cases, categories, exits, default, timeout, case_ui)
 
 
-def _switch(
-    wait: dict[str, Any] | None, result_name: str, r: _Rules, operand: str
-) -> dict[str, Any]:
+def _switch(wait: dict[str, Any] | None, result_name: str, r: _Rules, operand: str) -> dict[str, Any]:
     router: dict[str, Any] = {"type": "switch"}
     if wait is not None:
         router["wait"] = wait
@@ -555,9 +570,7 @@ def migrate_ruleset(
         delimiter = str(config.get("field_delimiter") or "")
         router = _switch(None, result_name, rules, f'@(field({operand}, {index}, "{delimiter}"))')
         if "." in raw_operand:
-            ui_config.update(
-                operand={"id": raw_operand.rsplit(".", 1)[1]}, delimiter=delimiter, index=index
-            )
+            ui_config.update(operand={"id": raw_operand.rsplit(".", 1)[1]}, delimiter=delimiter, index=index)
         ui_type = "split_by_run_result_delimited"
     elif kind == "group":
         router = _switch(None, result_name, rules, "@contact.groups")
@@ -660,14 +673,16 @@ def migrate_definition(
         raise LegacyError(f"the legacy definition is not readable: {e!r}"[:300]) from None
 
 
-def _migrate(data: dict[str, Any], base_media_url: str, new_uuid: Callable[[], str]) -> tuple[dict[str, Any], list[str]]:
+def _migrate(
+    data: dict[str, Any], base_media_url: str, new_uuid: Callable[[], str]
+) -> tuple[dict[str, Any], list[str]]:
     lang = data.get("base_language") or ""
     metadata = data.get("metadata") or {}
     m = Migration(base_language=lang, new_uuid=new_uuid, base_media_url=base_media_url)
     action_sets = data.get("action_sets") or []
     rule_sets = data.get("rule_sets") or []
-    for node in [*action_sets, *rule_sets]:
-        if not isinstance(node, dict) or not node.get("uuid"):
+    for item in [*action_sets, *rule_sets]:
+        if not isinstance(item, dict) or not item.get("uuid"):
             raise LegacyError("every action set and rule set needs a uuid")
     valid = {n["uuid"] for n in [*action_sets, *rule_sets]}
 
@@ -694,10 +709,10 @@ def _migrate(data: dict[str, Any], base_media_url: str, new_uuid: Callable[[], s
         }
     for rs in rule_sets:
         try:
-            node, ui_type, ui_config = migrate_ruleset(rs, valid, m)
+            rs_node, ui_type, ui_config = migrate_ruleset(rs, valid, m)
         except LegacyError as e:
             raise LegacyError(f"error migrating rule_set[uuid={rs.get('uuid')}]: {e}") from None
-        nodes.append(node)
+        nodes.append(rs_node)
         ui: dict[str, Any] = {
             "type": ui_type,
             "position": {"left": int(rs.get("x") or 0), "top": int(rs.get("y") or 0)},

@@ -13,7 +13,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-
 # the identifiers legacy templates recognise after a bare @ (others, e.g. emails, stay literal)
 LEGACY_TOP_LEVELS = ("channel", "child", "contact", "date", "extra", "flow", "parent", "step")
 
@@ -80,7 +79,9 @@ def migrate_template(template: str, options: Options = DEFAULT) -> tuple[str, li
                 problems.append(f"@({token}): {e}")
                 out.append("@(" + token + ")")
                 continue
-            out.append(_wrap(value, "@(" + token + ")" if options.default_to_self else "", options.url_encode))
+            out.append(
+                _wrap(value, "@(" + token + ")" if options.default_to_self else "", options.url_encode)
+            )
     return "".join(out), problems
 
 
@@ -223,7 +224,11 @@ _PATHS: list[tuple[re.Pattern[str], str, bool]] = [
         (r"^step(\.value)?$", "input", False),
         (r"^step\.text$", "input.text", False),
         (r"^step\.time$", "input.created_on", False),
-        (r"^step\.attachments$", 'foreach(foreach(input.attachments, attachment_parts), extract, "url")', False),
+        (
+            r"^step\.attachments$",
+            'foreach(foreach(input.attachments, attachment_parts), extract, "url")',
+            False,
+        ),
         (r"^step\.attachments\.(\d+)$", r"attachment_parts(input.attachments[\1]).url", False),
         (r"^channel$", "contact.channel.address", False),
         (r"^channel\.(address|tel|tel_e164)$", "contact.channel.address", False),
@@ -317,10 +322,8 @@ def _tokenize(expression: str) -> list[tuple[str, str]]:
         if kind == "ws":
             continue
         text = m.group()
-        if kind == "name":
-            # "_" isn't a letter, so a name can't start with one; the regex allowed [^\W\d_] only
-            if text.lower() in ("true", "false"):
-                kind = text.lower()
+        if kind == "name" and text.lower() in ("true", "false"):
+            kind = text.lower()
         if kind == "error":
             raise MigrationError(f"unexpected character {text!r}")
         tokens.append((kind, text))
@@ -446,7 +449,9 @@ def migrate_string_literal(s: str) -> str:
 
 
 _RETURN_TYPES = {
-    **dict.fromkeys(["abs", "max", "mean", "min", "mod", "sum", "rand", "round", "round_down", "round_up"], "number"),
+    **dict.fromkeys(
+        ["abs", "max", "mean", "min", "mod", "sum", "rand", "round", "round_down", "round_up"], "number"
+    ),
     **dict.fromkeys(["datetime_add", "datetime_from_parts", "datetime", "now"], "datetime"),
     **dict.fromkeys(["date", "format_date", "today"], "date"),
     **dict.fromkeys(["time", "time_from_parts"], "time"),
@@ -488,7 +493,9 @@ def _template(template: str) -> Migrator:
 
     def migrate(name: str, params: list[str]) -> str:
         if sequential > len(params):
-            raise MigrationError(f"expecting {sequential} params whilst migrating call to {name} but got {len(params)}")
+            raise MigrationError(
+                f"expecting {sequential} params whilst migrating call to {name} but got {len(params)}"
+            )
         nxt = 0
         indexed = False
 
@@ -544,8 +551,14 @@ def _params(new: str, *migrators: ParamMigrator, defaults: list[str] | None = No
 
 
 _FUNCTIONS: dict[str, Migrator] = {
-    **{f: _as_is() for f in ("abs", "and", "char", "clean", "code", "epoch", "format_location", "if", "lower")},
-    **{f: _as_is() for f in ("max", "min", "mod", "now", "or", "percent", "rand", "remove_first_word", "round")},
+    **{
+        f: _as_is()
+        for f in ("abs", "and", "char", "clean", "code", "epoch", "format_location", "if", "lower")
+    },
+    **{
+        f: _as_is()
+        for f in ("max", "min", "mod", "now", "or", "percent", "rand", "remove_first_word", "round")
+    },
     **{f: _as_is() for f in ("today", "upper")},
     "average": _rename("mean"),
     "concatenate": _join(" & "),
