@@ -183,9 +183,15 @@ def run_context(run: Run, session: Session, assets: Assets, env: Environment) ->
             "results": Lazy(lambda: results_context(run.results)),
             "created_on": Lazy(lambda: parse_iso(run.created_on)),
             "exited_on": Lazy(lambda: parse_iso(run.exited_on)),
+            # the legacy webhook body (migrated flows) posts the run's path
+            "path": Lazy(lambda: [_step_context(s) for s in run.path]),
         },
         default=run.uuid,
     )
+
+
+def _step_context(step: dict[str, Any]) -> XObject:
+    return XObject({"arrived_on": parse_iso(step.get("arrived_on")), "node_uuid": step.get("node_uuid", "")})
 
 
 def run_summary_context(summary: dict[str, Any], assets: Assets, env: Environment) -> XObject:
