@@ -204,7 +204,9 @@ def _run_definition_case(kind: str, case: dict[str, Any]) -> str:
         legacy["action_sets"][0]["actions"] = [case["legacy_action"]]
         flow = _migrate(legacy)
         got_action = [flow["nodes"][0]["actions"][0], flow["localization"]]
-        return _compare(got_action, [case["expected_action"], case.get("expected_localization") or {}], legacy)
+        return _compare(
+            got_action, [case["expected_action"], case.get("expected_localization") or {}], legacy
+        )
     if kind == "tests":
         legacy = copy.deepcopy(TEST_HOLDER)
         legacy["rule_sets"][0]["rules"][0]["test"] = case["legacy_test"]

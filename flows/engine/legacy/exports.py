@@ -114,6 +114,8 @@ def migrate_export(
             except LegacyError as e:
                 raise LegacyError(f"flow {i} ({_flow_name(f)}): {e}") from None
             warnings.extend(f"flow {migrated['name'] or migrated['uuid']}: {n}" for n in notes)
+            # kept with the flow so the editor can show what wasn't migrated exactly
+            migrated["_ui"]["legacy"] = {"export_version": str(data.get("version", "")), "warnings": notes}
             flows.append(migrated)
         else:
             flows.append(f)
