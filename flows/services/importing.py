@@ -8,13 +8,14 @@ definitions are rewritten to point at the group actually used.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 
-from channels_app.models import Channel, ContactField, ContactGroup, Workspace
+from channels_app.models import Channel, ContactField, ContactGroup, Global, Label, Topic, Workspace
 from flows.engine import FlowError, read_export
 from flows.engine.export import field_type
 from flows.models import Flow, FlowRevision, Trigger
@@ -72,6 +73,37 @@ def _group_uuid_map(
     return mapping
 
 
+def _named_uuid_map(
+    workspace: Workspace,
+    model: type[Label] | type[Topic],
+    items: list[dict[str, Any]],
+    created: list[dict[str, Any]],
+    skipped: list[dict[str, Any]],
+) -> dict[str, str]:
+    """Labels/topics by uuid or name: an existing one is reused, else one is made (with the
+    export's uuid unless another workspace has it); returns export uuid -> uuid used."""
+    kind = model.__name__.lower()
+    mapping: dict[str, str] = {}
+    for item in items:
+        old = str(item.get("uuid") or "")
+        name = str(item.get("name") or "").strip()
+        if not name or len(name) > 64:
+            skipped.append({"type": kind, "name": name, "reason": "needs a name of 1 to 64 characters"})
+            continue
+        parsed = _as_uuid(old) if old else None
+        found = model.objects.filter(workspace=workspace, uuid=parsed).first() if parsed else None
+        found = found or model.objects.filter(workspace=workspace, name__iexact=name).first()
+        if found is None:
+            new_uuid = parsed
+            if new_uuid is None or model.objects.filter(uuid=new_uuid).exists():
+                new_uuid = uuid.uuid4()
+            found = model.objects.create(workspace=workspace, uuid=new_uuid, name=name)
+            created.append({"uuid": str(found.uuid), "name": found.name})
+        if old and str(found.uuid) != old:
+            mapping[old] = str(found.uuid)
+    return mapping
+
+
 def _as_uuid(value: str) -> uuid.UUID | None:
     try:
         return uuid.UUID(value)
@@ -110,16 +142,23 @@ def import_export(*, workspace: Workspace, data: Any) -> Imported:
         if made:
             created_fields.append({"key": key, "name": f["name"][:64], "type": value_type})
     mapping = _group_uuid_map(workspace, result.groups, created_groups)
-    # Flowgate has no labels, globals or ticket topics yet: say so instead of dropping them silently
-    for kind, items in (("label", result.labels), ("global", result.globals), ("topic", result.topics)):
-        for item in items:
-            imported.skipped.append(
-                {
-                    "type": kind,
-                    "name": item.get("name") or item.get("key"),
-                    "reason": f"Flowgate has no {kind}s yet",
-                }
-            )
+    for model, kind, items in ((Label, "labels", result.labels), (Topic, "topics", result.topics)):
+        made_items: list[dict[str, Any]] = []
+        imported.created[kind] = made_items
+        mapping.update(_named_uuid_map(workspace, model, items, made_items, imported.skipped))
+    made_globals: list[dict[str, Any]] = []
+    imported.created["globals"] = made_globals
+    for g in result.globals:
+        key = str(g["key"]).lower()[:36]
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", key):
+            imported.skipped.append({"type": "global", "name": g["key"], "reason": "not a valid global key"})
+            continue
+        name = str(g.get("name") or key)[:64]
+        _, made_one = Global.objects.get_or_create(
+            workspace=workspace, key=key, defaults={"name": name, "value": str(g.get("value") or "")}
+        )
+        if made_one:
+            made_globals.append({"key": key, "name": name})
 
     raw_flows = result.definitions
     blob = json.dumps(raw_flows)
