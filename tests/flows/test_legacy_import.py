@@ -119,6 +119,24 @@ def test_legacy_definition_in_a_v13_wrapper_keeps_translations_and_warns(api: An
     assert msgs[1].startswith("Got Red ")
 
 
+def test_editor_shows_what_was_not_migrated_exactly(api: Any, workspace: Any) -> None:
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    flow = _import(api, json.loads((LEGACY / "wrapped_v13.json").read_text())).json()["flows"][0]
+    survey = _import(api, json.loads((LEGACY / "survey_v4.json").read_text())).json()["flows"][0]
+    web = Client()
+    web.force_login(get_user_model().objects.get(username="admin@test.org"))
+    page = web.get(f"/flows/{flow['uuid']}/editor").content.decode()
+    assert "migrated from a RapidPro legacy export (version 11.12)" in page
+    assert "could not be migrated exactly" in page and "@(1 +* 2)" in page
+    page = web.get(f"/flows/{survey['uuid']}/editor").content.decode()
+    assert "(version 4)" in page and "Everything was migrated exactly" in page
+    # the simulator runs it like any other flow (see the tests above); a v13 flow shows no banner
+    v13 = _import(api, json.loads((FIXTURES / "two_questions.json").read_text())).json()["flows"][0]
+    assert "migration-warnings" not in web.get(f"/flows/{v13['uuid']}/editor").content.decode()
+
+
 def test_bare_legacy_definition_and_bad_flow_uuid_are_clear_400s(api: Any) -> None:
     data = json.loads((LEGACY / "wrapped_v13.json").read_text())
     bare = data["flows"][0]

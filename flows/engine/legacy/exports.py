@@ -85,6 +85,9 @@ def migrate_export(
     if not isinstance(export.get("flows") or [], list):
         raise LegacyError("'flows' must be a list")
     start = version_key(export.get("version", "0"))
+    own_versions = [
+        str(f.get("version") or "") if isinstance(f, dict) else "" for f in export.get("flows") or []
+    ]
     try:
         if start >= (7,) and any(
             isinstance(f, dict) and "definition" in f for f in export.get("flows") or []
@@ -115,7 +118,8 @@ def migrate_export(
                 raise LegacyError(f"flow {i} ({_flow_name(f)}): {e}") from None
             warnings.extend(f"flow {migrated['name'] or migrated['uuid']}: {n}" for n in notes)
             # kept with the flow so the editor can show what wasn't migrated exactly
-            migrated["_ui"]["legacy"] = {"export_version": str(data.get("version", "")), "warnings": notes}
+            version = (own_versions[i] if i < len(own_versions) else "") or str(data.get("version", ""))
+            migrated["_ui"]["legacy"] = {"export_version": version, "warnings": notes}
             flows.append(migrated)
         else:
             flows.append(f)
