@@ -394,13 +394,21 @@ def run_legacy_sections(base: Path) -> list[FileResult]:
 
     out = []
     folder = base / "flows" / "definition" / "legacy" / "testdata"
-    for path in sorted(folder.glob("*.json")):
-        out.append(legacy.run_definition_file(path, FileResult(f"legacy definition: {path.name}")))
+    jobs: list[tuple[Path, FileResult, Callable[[Path, Any], Any]]] = [
+        (path, FileResult(f"legacy definition: {path.name}"), legacy.run_definition_file)
+        for path in sorted(folder.glob("*.json"))
+    ]
     expressions = folder.parent / "expressions" / "testdata" / "legacy_tests.json"
     if expressions.exists():
-        out.append(
-            legacy.run_expression_vectors(expressions, FileResult("legacy expressions: legacy_tests.json"))
+        jobs.append(
+            (expressions, FileResult("legacy expressions: legacy_tests.json"), legacy.run_expression_vectors)
         )
+    for path, result, run in jobs:
+        try:
+            run(path, result)
+        except Exception as e:  # an unreadable vector file fails that file, not the whole run
+            result.check(False, f"unreadable vector file: {e!r}")
+        out.append(result)
     return out
 
 
