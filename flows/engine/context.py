@@ -166,7 +166,9 @@ def result_context(r: dict[str, Any]) -> XObject:
 
 
 def results_context(results: dict[str, dict[str, Any]]) -> XObject:
-    return XObject({k: Lazy(_result_thunk(r)) for k, r in results.items()})
+    # used directly (legacy @flow becomes @results) it renders "Name: value" lines, as in goflow
+    lines = sorted(f"{r.get('name', k)}: {r.get('value', '')}" for k, r in results.items())
+    return XObject({k: Lazy(_result_thunk(r)) for k, r in results.items()}, default="\n".join(lines))
 
 
 def _result_thunk(r: dict[str, Any]) -> Callable[[], XObject]:
