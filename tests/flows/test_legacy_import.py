@@ -203,3 +203,23 @@ def test_every_shared_export_imports_and_runs(api: Any, path: Path) -> None:
         own = FLOW_OWN_ERRORS.get(path.name, ())
         errors = [e for e in _errors(out["events"]) if not any(o in e for o in own)]
         assert not errors, (flow["name"], errors)
+
+
+def test_import_flows_command_takes_legacy_exports(workspace: Any, tmp_path: Path) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    out = StringIO()
+    call_command(
+        "import_flows", str(LEGACY / "survey_v4.json"), "--workspace", str(workspace.uuid), stdout=out
+    )
+    answer = json.loads(out.getvalue())
+    assert answer["migrated_from"] == "4" and answer["flows"][0]["name"] == "Legacy Survey"
+    assert [lb["name"] for lb in answer["created"]["labels"]] == ["Surveyed"]
+    bare = tmp_path / "bare.json"
+    bare.write_text(json.dumps(json.loads((LEGACY / "wrapped_v13.json").read_text())["flows"][0]))
+    err = StringIO()
+    with pytest.raises(CommandError):
+        call_command("import_flows", str(bare), "--workspace", str(workspace.uuid), stderr=err)
+    assert "not an export" in err.getvalue()
