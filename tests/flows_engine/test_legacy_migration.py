@@ -259,3 +259,16 @@ def test_conformance_legacy_sections_never_crash(tmp_path: Path) -> None:
     assert results["legacy definition: flows.json"].failures[0].startswith("unreadable vector file")
     expressions = results["legacy expressions: legacy_tests.json"]
     assert (expressions.passed, expressions.total) == (2, 3)
+
+
+def test_malformed_legacy_exports_are_errors_not_crashes() -> None:
+    # found by mutating the legacy exports: each must give an error (or import), never raise
+    flow = json.loads(json.dumps(LEGACY_FLOW))
+    for export in (
+        {"version": "11.12", "flows": [dict(flow, metadata=True)]},
+        {"version": "4", "flows": 5},
+        {"version": "11.12", "flows": [dict(flow, action_sets=[{"uuid": "x", "x": "left"}])]},
+        {"version": "7", "flows": [{"definition": {"action_sets": [{"actions": [{"type": "add_group"}]}]}}]},
+    ):
+        result = read_export(export)
+        assert result.errors or result.flows

@@ -667,7 +667,7 @@ def migrate_definition(
         raise LegacyError("a legacy flow definition must be an object")
     try:
         return _migrate(data, base_media_url, new_uuid)
-    except (KeyError, TypeError, AttributeError, ValueError) as e:
+    except (KeyError, TypeError, AttributeError, ValueError, IndexError, RecursionError) as e:
         if isinstance(e, LegacyError):
             raise
         raise LegacyError(f"the legacy definition is not readable: {e!r}"[:300]) from None

@@ -53,6 +53,8 @@ def is_legacy_export(data: dict[str, Any]) -> bool:
     except LegacyError:
         return False
     flows = data.get("flows") or []
+    if not isinstance(flows, list):
+        return old
     return old or any(is_legacy_definition(f) or (isinstance(f, dict) and "definition" in f) for f in flows)
 
 
@@ -100,7 +102,9 @@ def migrate_export(
                 for f in export.get("flows") or []:
                     if isinstance(f, dict):
                         f["version"] = version
-    except (KeyError, TypeError, AttributeError, IndexError) as e:
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError, RecursionError) as e:
+        if isinstance(e, LegacyError):
+            raise
         raise LegacyError(
             f"the export could not be migrated from version {data.get('version')}: {e!r}"[:300]
         ) from None
@@ -129,7 +133,9 @@ def migrate_export(
 
 
 def _flow_name(f: dict[str, Any]) -> str:
-    return str((f.get("metadata") or {}).get("name") or f.get("name") or "unnamed")
+    meta = f.get("metadata")
+    name = meta.get("name") if isinstance(meta, dict) else None
+    return str(name or f.get("name") or "unnamed")
 
 
 def _defs(export: dict[str, Any]) -> list[dict[str, Any]]:
