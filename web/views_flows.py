@@ -40,4 +40,11 @@ def flow_editor(request: HttpRequest, flow_uuid: str) -> HttpResponse:
     flow = Flow.objects.filter(workspace=workspace, uuid=flow_uuid).first()
     if flow is None:
         raise Http404("no such flow")
-    return render(request, "flows/editor.html", {"flow": flow})
+    legacy = (
+        ((flow.definition or {}).get("_ui") or {}).get("legacy")
+        if isinstance(flow.definition, dict)
+        else None
+    )
+    return render(
+        request, "flows/editor.html", {"flow": flow, "legacy": legacy if isinstance(legacy, dict) else None}
+    )

@@ -2,6 +2,7 @@ from channels_app.models.app_token import AppToken
 from channels_app.models.call import Call, CallEvent
 from channels_app.models.channel import Channel
 from channels_app.models.contact import Contact, ContactField, ContactGroup, ContactURN
+from channels_app.models.labels import Global, Label
 from channels_app.models.msg import Direction, Msg, MsgEvent, MsgStatus
 from channels_app.models.template import MessageTemplate
 from channels_app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -18,6 +19,8 @@ __all__ = [
     "ContactGroup",
     "ContactURN",
     "Direction",
+    "Global",
+    "Label",
     "Membership",
     "MessageTemplate",
     "Msg",

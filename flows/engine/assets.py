@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .definition import Flow, read_flow
+from .legacy.definition import is_legacy_definition, migrate_definition
 from .locations import Hierarchy
 
 
@@ -66,6 +67,9 @@ class Assets:
     def from_json(cls, data: dict[str, Any]) -> Assets:
         a = cls()
         for f in data.get("flows") or []:
+            if is_legacy_definition(f):
+                # goflow's assets may hold legacy (action_sets/rule_sets) definitions: migrate on load
+                f, _ = migrate_definition(f)
             a.raw_flows[f["uuid"]] = f
         for f in data.get("fields") or []:
             a.fields[f["key"]] = FieldAsset(

@@ -552,7 +552,40 @@ def run_all(base: Path) -> list[FileResult]:
                 results.append(fn(path))
     for path in sorted((base / "test" / "testdata" / "runner").glob("*.*.json")):
         results.extend(run_runner_file(path))
+    results.extend(run_legacy_sections(base))
     return results
+
+
+def run_legacy_sections(base: Path) -> list[FileResult]:
+    """Legacy migration: definition vectors (legacy piece -> spec 13 JSON) and expression vectors."""
+    from . import conformance_legacy as legacy
+
+    out = []
+    folder = base / "flows" / "definition" / "legacy" / "testdata"
+    jobs: list[tuple[Path, FileResult, Callable[[Path, Any], Any]]] = [
+        (
+            path,
+            FileResult(f"legacy definition: {path.name}", "legacy_definitions"),
+            legacy.run_definition_file,
+        )
+        for path in sorted(folder.glob("*.json"))
+    ]
+    expressions = folder.parent / "expressions" / "testdata" / "legacy_tests.json"
+    if expressions.exists():
+        jobs.append(
+            (
+                expressions,
+                FileResult("legacy expressions: legacy_tests.json", "legacy_expressions"),
+                legacy.run_expression_vectors,
+            )
+        )
+    for path, result, run in jobs:
+        try:
+            run(path, result)
+        except Exception as e:  # an unreadable vector file fails that file, not the whole run
+            result.check(False, f"unreadable vector file: {e!r}")
+        out.append(result)
+    return out
 
 
 def section_counts(results: list[FileResult]) -> dict[str, tuple[int, int]]:

@@ -168,7 +168,9 @@ def result_context(r: dict[str, Any]) -> XObject:
 
 
 def results_context(results: dict[str, dict[str, Any]]) -> XObject:
-    return XObject({k: Lazy(_result_thunk(r)) for k, r in results.items()})
+    # used directly (legacy @flow becomes @results) it renders "Name: value" lines, as in goflow
+    lines = sorted(f"{r.get('name', k)}: {r.get('value', '')}" for k, r in results.items())
+    return XObject({k: Lazy(_result_thunk(r)) for k, r in results.items()}, default="\n".join(lines))
 
 
 def _result_thunk(r: dict[str, Any]) -> Callable[[], XObject]:
@@ -185,9 +187,15 @@ def run_context(run: Run, session: Session, assets: Assets, env: Environment) ->
             "results": Lazy(lambda: results_context(run.results)),
             "created_on": Lazy(lambda: parse_iso(run.created_on)),
             "exited_on": Lazy(lambda: parse_iso(run.exited_on)),
+            # the legacy webhook body (migrated flows) posts the run's path
+            "path": Lazy(lambda: [_step_context(s) for s in run.path]),
         },
         default=run.uuid,
     )
+
+
+def _step_context(step: dict[str, Any]) -> XObject:
+    return XObject({"arrived_on": parse_iso(step.get("arrived_on")), "node_uuid": step.get("node_uuid", "")})
 
 
 def run_summary_context(summary: dict[str, Any], assets: Assets, env: Environment) -> XObject:

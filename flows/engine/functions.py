@@ -1043,3 +1043,22 @@ def f_prompt(s: Scope, name: Any, *args: Any) -> Any:
     if isinstance(ts, XError):
         return ts
     return tpl.format(*ts, *[""] * 3)
+
+
+@register("legacy_add", 2)
+def f_legacy_add(s: Scope, a: Any, b: Any) -> Any:
+    """The legacy `+` migrated flows use: numbers add, a date plus a number adds that many days."""
+    n1, n2 = to_number(a), to_number(b)
+    if not isinstance(n1, XError) and not isinstance(n2, XError):
+        return n1 + n2
+    d1 = dates.to_datetime(a, s.env) if isinstance(n1, XError) else None
+    d2 = dates.to_datetime(b, s.env) if isinstance(n2, XError) else None
+    if isinstance(d1, dt.datetime) and isinstance(d2, dt.datetime):
+        return XError("cannot operate on two dates")
+    for d, n in ((d1, n2), (d2, n1)):
+        if isinstance(d, dt.datetime) and not isinstance(n, XError):
+            days = to_integer(n)
+            if isinstance(days, XError):
+                return days
+            return (d.replace(tzinfo=None) + dt.timedelta(days=days)).replace(tzinfo=d.tzinfo)
+    return n1 if isinstance(n1, XError) else n2

@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 
 from channels_app import urlguard
-from channels_app.models import Channel, Contact, ContactField, ContactGroup, Workspace
+from channels_app.models import Channel, Contact, ContactField, ContactGroup, Global, Label, Workspace
 from flows.engine import Assets, Engine, Environment
 from flows.engine.contact import parse_field_value
 from flows.models import Flow, Topic
@@ -83,6 +83,13 @@ def build_assets(*, workspace: Workspace, overrides: dict[str, dict[str, Any]] |
         "topics": [{"uuid": str(t.uuid), "name": t.name} for t in Topic.objects.filter(workspace=workspace)],
         "llms": llms_json(workspace=workspace),
         "resthooks": resthooks_json(workspace=workspace),
+        "labels": [
+            {"uuid": str(lb.uuid), "name": lb.name} for lb in Label.objects.filter(workspace=workspace)
+        ],
+        "globals": [
+            {"key": g.key, "name": g.name, "value": g.value}
+            for g in Global.objects.filter(workspace=workspace)
+        ],
     }
     assets = Assets.from_json(data)
     assets.raw_flows = WorkspaceFlows(workspace.id, overrides)

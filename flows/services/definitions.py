@@ -111,6 +111,14 @@ def flow_payload(flow: Flow, *, with_definition: bool = True) -> dict[str, Any]:
     }
     if with_definition:
         out["definition"] = flow.definition
+    legacy = (
+        ((flow.definition or {}).get("_ui") or {}).get("legacy")
+        if isinstance(flow.definition, dict)
+        else None
+    )
+    if isinstance(legacy, dict) and legacy.get("warnings"):
+        # a migrated legacy flow: what couldn't be migrated exactly (the editor shows it)
+        out["migration_warnings"] = list(legacy["warnings"])
     return out
 
 

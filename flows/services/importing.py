@@ -8,15 +8,18 @@ definitions are rewritten to point at the group actually used.
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.db import transaction
 
-from channels_app.models import Channel, ContactField, ContactGroup, Workspace
+from channels_app.models import Channel, ContactField, ContactGroup, Global, Label, Workspace
 from flows.engine import FlowError, read_export
+from flows.engine.export import field_type
 from flows.models import Flow, FlowRevision, Trigger
+from flows.service_models import Topic
 from flows.services.definitions import SPEC_VERSION, DefinitionInvalid
 
 FIELD_TYPES = {t for t, _ in ContactField.ValueType.choices}
@@ -26,9 +29,30 @@ FIELD_TYPES = {t for t, _ in ContactField.ValueType.choices}
 class Imported:
     flows: list[Flow] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    # what the import created, by kind ("fields", "groups"), and what it skipped, with why
+    created: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    # anything a legacy export's migration could not carry over exactly
+    migration_warnings: list[str] = field(default_factory=list)
+    migrated_from: str = ""
+
+    def answer(self) -> dict[str, Any]:
+        """The import's answer (API and command)."""
+        out: dict[str, Any] = {
+            "flows": [{"uuid": str(f.uuid), "name": f.name} for f in self.flows],
+            "created": self.created,
+            "skipped": self.skipped,
+            "warnings": self.warnings,
+        }
+        if self.migrated_from:
+            out["migrated_from"] = self.migrated_from
+            out["migration_warnings"] = self.migration_warnings
+        return out
 
 
-def _group_uuid_map(workspace: Workspace, groups: list[dict[str, Any]]) -> dict[str, str]:
+def _group_uuid_map(
+    workspace: Workspace, groups: list[dict[str, Any]], created: list[dict[str, Any]] | None = None
+) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for g in groups:
         old = str(g["uuid"])
@@ -43,7 +67,40 @@ def _group_uuid_map(workspace: Workspace, groups: list[dict[str, Any]]) -> dict[
             found = ContactGroup.objects.create(
                 workspace=workspace, uuid=new_uuid, name=name, query=g.get("query") or ""
             )
-        if str(found.uuid) != old:
+            if created is not None:
+                created.append({"uuid": str(found.uuid), "name": found.name, "query": found.query})
+        if old and str(found.uuid) != old:
+            mapping[old] = str(found.uuid)
+    return mapping
+
+
+def _named_uuid_map(
+    workspace: Workspace,
+    model: type[Label] | type[Topic],
+    items: list[dict[str, Any]],
+    created: list[dict[str, Any]],
+    skipped: list[dict[str, Any]],
+) -> dict[str, str]:
+    """Labels/topics by uuid or name: an existing one is reused, else one is made (with the
+    export's uuid unless another workspace has it); returns export uuid -> uuid used."""
+    kind = model.__name__.lower()
+    mapping: dict[str, str] = {}
+    for item in items:
+        old = str(item.get("uuid") or "")
+        name = str(item.get("name") or "").strip()
+        if not name or len(name) > 64:
+            skipped.append({"type": kind, "name": name, "reason": "needs a name of 1 to 64 characters"})
+            continue
+        parsed = _as_uuid(old) if old else None
+        found = model.objects.filter(workspace=workspace, uuid=parsed).first() if parsed else None
+        found = found or model.objects.filter(workspace=workspace, name__iexact=name).first()
+        if found is None:
+            new_uuid = parsed
+            if new_uuid is None or model.objects.filter(uuid=new_uuid).exists():
+                new_uuid = uuid.uuid4()
+            found = model.objects.create(workspace=workspace, uuid=new_uuid, name=name)
+            created.append({"uuid": str(found.uuid), "name": found.name})
+        if old and str(found.uuid) != old:
             mapping[old] = str(found.uuid)
     return mapping
 
@@ -60,23 +117,51 @@ def import_export(*, workspace: Workspace, data: Any) -> Imported:
     """Import a whole export or nothing: an unreadable flow aborts with its errors."""
     if not isinstance(data, dict):
         raise DefinitionInvalid([FlowError("the export must be a JSON object", field="")])
-    result = read_export(data)
+    result = read_export(data, default_country=_default_country(workspace))
     if not result.ok:
         raise DefinitionInvalid(result.errors)
-    imported = Imported(warnings=list(result.warnings))
+    imported = Imported(
+        warnings=list(result.warnings),
+        migration_warnings=list(result.migration_warnings),
+        migrated_from=result.migrated_from,
+    )
+    created_fields: list[dict[str, Any]] = []
+    created_groups: list[dict[str, Any]] = []
+    imported.created = {"fields": created_fields, "groups": created_groups}
 
     for f in result.fields:
-        value_type = f["type"] if f["type"] in FIELD_TYPES else "text"
-        if value_type != f["type"]:
+        value_type = field_type(f["type"])
+        if value_type not in FIELD_TYPES:
             imported.warnings.append(f"field {f['key']}: type {f['type']} imported as text")
-        ContactField.objects.get_or_create(
+            value_type = "text"
+        key = f["key"][:36].lower()
+        _, made = ContactField.objects.get_or_create(
             workspace=workspace,
-            key=f["key"][:36],
+            key=key,
             defaults={"name": f["name"][:64], "value_type": value_type},
         )
-    mapping = _group_uuid_map(workspace, result.groups)
+        if made:
+            created_fields.append({"key": key, "name": f["name"][:64], "type": value_type})
+    mapping = _group_uuid_map(workspace, result.groups, created_groups)
+    for model, kind, items in ((Label, "labels", result.labels), (Topic, "topics", result.topics)):
+        made_items: list[dict[str, Any]] = []
+        imported.created[kind] = made_items
+        mapping.update(_named_uuid_map(workspace, model, items, made_items, imported.skipped))
+    made_globals: list[dict[str, Any]] = []
+    imported.created["globals"] = made_globals
+    for g in result.globals:
+        key = str(g["key"]).lower()[:36]
+        if not re.fullmatch(r"[a-z_][a-z0-9_]*", key):
+            imported.skipped.append({"type": "global", "name": g["key"], "reason": "not a valid global key"})
+            continue
+        name = str(g.get("name") or key)[:64]
+        _, made_one = Global.objects.get_or_create(
+            workspace=workspace, key=key, defaults={"name": name, "value": str(g.get("value") or "")}
+        )
+        if made_one:
+            made_globals.append({"key": key, "name": name})
 
-    raw_flows = [f for f in data.get("flows") or [] if isinstance(f, dict)]
+    raw_flows = result.definitions
     blob = json.dumps(raw_flows)
     for old, new in mapping.items():
         blob = blob.replace(old, new)
@@ -94,7 +179,12 @@ def import_export(*, workspace: Workspace, data: Any) -> Imported:
     return imported
 
 
-def _upsert_flow(workspace: Workspace, definition: dict[str, Any]) -> Flow:
+def _default_country(workspace: Workspace) -> str:
+    channel = Channel.objects.filter(workspace=workspace, is_active=True).exclude(country="").first()
+    return channel.country if channel else ""
+
+
+def _upsert_flow(workspace: Workspace, definition: dict[str, Any], comment: str = "imported") -> Flow:
     flow_uuid = str(definition["uuid"])
     name = str(definition.get("name") or "Imported flow")[:128]
     flow = Flow.objects.select_for_update().filter(workspace=workspace, uuid=flow_uuid).first()
@@ -113,7 +203,7 @@ def _upsert_flow(workspace: Workspace, definition: dict[str, Any]) -> Flow:
         revision=flow.revision,
         definition=definition,
         spec_version=flow.spec_version,
-        comment="imported",
+        comment=comment,
     )
     return flow
 

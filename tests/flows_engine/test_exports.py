@@ -28,7 +28,7 @@ def test_own_export_with_campaigns_warns() -> None:
 
 
 def test_unsupported_version() -> None:
-    assert not read_export({"version": "7", "flows": []}).ok
+    assert not read_export({"version": "2", "flows": []}).ok
 
 
 @pytest.mark.skipif(not SHARED.exists(), reason="shared anchor data (../shared) not present")

@@ -67,10 +67,7 @@ def import_flows(request: HttpRequest) -> Any:
         imported = importing.import_export(workspace=request.workspace, data=data)  # type: ignore[attr-defined]
     except definitions.DefinitionInvalid as exc:
         return _invalid(exc, "the export has errors; nothing was imported")
-    return 200, {
-        "flows": [{"uuid": str(f.uuid), "name": f.name} for f in imported.flows],
-        "warnings": imported.warnings,
-    }
+    return 200, imported.answer()
 
 
 class ExportIn(Schema):

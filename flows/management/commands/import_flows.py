@@ -39,11 +39,4 @@ class Command(BaseCommand):
             raise CommandError("the export was not imported") from None
         for w in result.warnings:
             self.stderr.write(f"warning: {w}")
-        self.stdout.write(
-            json.dumps(
-                {
-                    "workspace": str(workspace.uuid),
-                    "flows": [{"uuid": str(f.uuid), "name": f.name} for f in result.flows],
-                }
-            )
-        )
+        self.stdout.write(json.dumps({"workspace": str(workspace.uuid), **result.answer()}))
