@@ -66,6 +66,15 @@ class Msg(models.Model):
             models.Index(fields=["channel", "status"], name="msg_channel_status"),
             models.Index(fields=["workspace", "direction", "-created_on"], name="msg_ws_direction_created"),
             models.Index(fields=["channel", "external_id"], name="msg_channel_external_id"),
+            # Status polling of connector channels (aggregators.xc.polling): only sent outbound
+            # messages with a provider id still being polled, so the periodic tick reads a few
+            # index entries per channel instead of scanning every message.
+            models.Index(
+                fields=["channel", "sent_on"],
+                condition=models.Q(direction="out", status="sent", external_id__isnull=False)
+                & ~models.Q(metadata__has_key="xc_poll_done"),
+                name="msg_xc_poll",
+            ),
         ]
         constraints = [
             # The same provider id on the same channel is one inbound message, however often
