@@ -26,7 +26,10 @@ def _indexes() -> dict[str, str]:
 
 def test_no_single_column_index_a_composite_covers_and_no_status_index(transactional_db: None) -> None:
     indexes = _indexes()
-    assert len(indexes) <= 11, sorted(indexes)
+    # Written on every insert: 12 full indexes before issue 27, now 8 (the trigram one included);
+    # the rest are partial, written only for the rows in them (work queues, replies, polling).
+    full = sorted(name for name, definition in indexes.items() if " WHERE " not in definition)
+    assert len(full) <= 8, full
     defs = "\n".join(indexes.values())
     # The foreign keys are served by composites that start with the same column.
     for column in ("workspace_id", "channel_id", "contact_id"):
@@ -56,13 +59,17 @@ def test_work_queue_and_screen_queries_use_an_index(workspace: Any, ex_channel: 
             Msg.objects.filter(direction=Direction.OUT, status=MsgStatus.WIRED, modified_on__lt=now),
         ],
         "msg_inbox": [
-            Msg.objects.filter(workspace=workspace, direction=Direction.IN, status=MsgStatus.PENDING).order_by(
-                "id"
-            )[:100],
-            Msg.objects.filter(direction=Direction.IN, status=MsgStatus.PENDING).values("workspace_id").distinct(),
+            Msg.objects.filter(
+                workspace=workspace, direction=Direction.IN, status=MsgStatus.PENDING
+            ).order_by("id")[:100],
+            Msg.objects.filter(direction=Direction.IN, status=MsgStatus.PENDING)
+            .values("workspace_id")
+            .distinct(),
         ],
         "msg_ws_id": [search_messages(workspace=workspace, filters=MessageFilter())[:50]],
-        "msg_contact_id": [Msg.objects.filter(workspace_id=workspace.id, contact=contact).order_by("-id")[:26]],
+        "msg_contact_id": [
+            Msg.objects.filter(workspace_id=workspace.id, contact=contact).order_by("-id")[:26]
+        ],
         "msg_channel_external_id": [Msg.objects.filter(channel=ex_channel, external_id="abc")],
     }
     for index, querysets in queries.items():
