@@ -2,6 +2,7 @@ from channels_app.models.app_token import AppToken
 from channels_app.models.call import Call, CallEvent
 from channels_app.models.channel import Channel
 from channels_app.models.contact import Contact, ContactField, ContactGroup, ContactURN
+from channels_app.models.counts import ContactGroupCount, MsgDailyCount
 from channels_app.models.msg import Direction, Msg, MsgEvent, MsgStatus
 from channels_app.models.template import MessageTemplate
 from channels_app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookSubscription
@@ -16,11 +17,13 @@ __all__ = [
     "Contact",
     "ContactField",
     "ContactGroup",
+    "ContactGroupCount",
     "ContactURN",
     "Direction",
     "Membership",
     "MessageTemplate",
     "Msg",
+    "MsgDailyCount",
     "MsgEvent",
     "MsgStatus",
     "WebhookAttempt",
