@@ -66,7 +66,7 @@ def test_work_queue_and_screen_queries_use_an_index(workspace: Any, ex_channel: 
     now = timezone.now()
     due = Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt_on__lte=now)
     contact = workspace.contacts.create(name="Ann")
-    queries = {
+    queries: dict[str, list[Any]] = {
         "msg_outbox": [
             Msg.objects.filter(channel=ex_channel, direction=Direction.OUT).filter(due).order_by("id")[:100],
             Msg.objects.filter(direction=Direction.OUT).filter(due).values("channel_id").distinct(),
@@ -93,3 +93,14 @@ def test_work_queue_and_screen_queries_use_an_index(workspace: Any, ex_channel: 
             assert f"Seq Scan on {MSG_TABLE}" not in plan, plan
     # The contact page reads through the history service with the same index.
     assert contact_screens.message_history(contact=contact).rows == []
+
+
+def test_busy_tables_vacuum_by_row_counts_not_fractions(transactional_db: None) -> None:
+    """Migration 0011: the default 20% scale factor waits for 2M dead rows at 10M messages."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reloptions FROM pg_class WHERE relname = %s", [MSG_TABLE])
+        row = cursor.fetchone()
+    assert row is not None
+    options = dict(option.split("=", 1) for option in row[0])
+    assert options["autovacuum_vacuum_scale_factor"] == "0"
+    assert int(options["autovacuum_vacuum_threshold"]) <= 100_000
