@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check docs bench chaos fuzz install clean assets
+.PHONY: run test check docs bench bench-big chaos fuzz install clean assets
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,12 @@ docs: install
 # One report (table + var/bench-report.json); e.g. make bench BENCH_ARGS="--quick --only receive,scale"
 bench: install
 	./scripts/bench.sh $(BENCH_ARGS)
+
+# Every screen at a national programme's size (not in CI): builds 1M contacts + 10M messages with
+# SQL in its own database and prints figure x size; e.g. make bench-big BIG_ARGS="--small" or
+# BIG_ARGS="--contacts 200000 --messages 2000000". Database: BENCH_BIG_DATABASE_URL (dropped!).
+bench-big: install
+	$(PY) -m channels_app.bench_big $(BIG_ARGS)
 
 # The fault suite: real processes, a private PostgreSQL and Redis; e.g. make chaos CHAOS_ARGS=--short
 chaos: install

@@ -200,6 +200,11 @@ FLOWGATE_PERIODIC_JOBS += [
     "channels_app.services.webhooks.deliver_due_job",
     "channels_app.types.dev.jobs.deliver_due",
 ]
+# Dashboard daily counts (last two days) and group member counts (issue 27).
+FLOWGATE_PERIODIC_JOBS += [
+    "channels_app.services.stats.refresh_daily_counts",
+    "channels_app.services.groups.squash_group_counts",
+]
 FLOWGATE_CHANNEL_TYPES.append("aggregators.xc")
 FLOWGATE_CHANNEL_TYPES.append("smsc")
 

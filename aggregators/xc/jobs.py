@@ -12,8 +12,12 @@ def poll_statuses() -> dict[str, int]:
     if not queue.try_lock("xc-poll-tick", seconds=55):
         return {}
     try:
-        expired = polling.expire()
-        channel_ids = polling.due_channels()
+        # The connector channels first: a workspace without any never touches the messages table.
+        connectors = polling.connector_channel_ids()
+        if not connectors:
+            return {"poll_wakeups": 0, "poll_expired": 0}
+        expired = polling.expire(channel_ids=connectors)
+        channel_ids = polling.due_channels(channel_ids=connectors)
         for channel_id in channel_ids:
             queue.wake("default", "aggregators.xc.jobs.poll_channel", channel_id, key=f"xc-poll:{channel_id}")
         return {"poll_wakeups": len(channel_ids), "poll_expired": expired}

@@ -52,13 +52,21 @@ def expiry() -> timedelta:
     return timedelta(seconds=_setting("FLOWGATE_XC_POLL_EXPIRY_SECONDS", 2 * 86400))
 
 
-def _candidates(now: Any) -> Any:
+def connector_channel_ids() -> list[int]:
+    """Active XC channels: the only ones whose messages are polled (a handful of rows)."""
+    return list(Channel.objects.filter(channel_type="XC", is_active=True).values_list("id", flat=True))
+
+
+def _candidates(channel_ids: list[int]) -> Any:
+    # Exactly the predicate of the partial index `msg_xc_poll` (channel_id, sent_on): sent
+    # outbound messages with a provider id whose polling has not finished. Filtering by channel
+    # id (not joining on the channel type) lets PostgreSQL range-scan that small index instead
+    # of walking the whole messages table every tick.
     return (
         Msg.objects.filter(
+            channel_id__in=channel_ids,
             direction=Direction.OUT,
             status=MsgStatus.SENT,
-            channel__channel_type="XC",
-            channel__is_active=True,
             external_id__isnull=False,
         )
         .exclude(external_id="")
@@ -68,18 +76,22 @@ def _candidates(now: Any) -> Any:
 
 def due_messages(*, now: Any = None, limit: int = POLL_BATCH, channel_id: int | None = None) -> Any:
     now = now or timezone.now()
+    channel_ids = [channel_id] if channel_id is not None else connector_channel_ids()
+    if not channel_ids:
+        return Msg.objects.none()
     first_before = now - timedelta(seconds=first_delay())
-    qs = _candidates(now).filter(sent_on__gte=now - expiry())
-    if channel_id is not None:
-        qs = qs.filter(channel_id=channel_id)
+    qs = _candidates(channel_ids).filter(sent_on__gte=now - expiry())
     never = Q(sent_on__lte=first_before) & ~Q(metadata__has_key="xc_poll_at")
     return qs.filter(never | Q(metadata__xc_poll_at__lte=now.timestamp())).order_by("id")[:limit]
 
 
-def expire(*, now: Any = None) -> int:
+def expire(*, now: Any = None, channel_ids: list[int] | None = None) -> int:
     """Stop polling messages past the expiry; they stay `sent` (no final word from the provider)."""
     now = now or timezone.now()
-    stale = list(_candidates(now).filter(sent_on__lt=now - expiry()).only("id", "metadata")[:1000])
+    channel_ids = connector_channel_ids() if channel_ids is None else channel_ids
+    if not channel_ids:
+        return 0
+    stale = list(_candidates(channel_ids).filter(sent_on__lt=now - expiry()).only("id", "metadata")[:1000])
     for msg in stale:
         _set_meta(msg, xc_poll_done="expired")
         MsgEvent.objects.create(
@@ -88,8 +100,14 @@ def expire(*, now: Any = None) -> int:
     return len(stale)
 
 
-def due_channels(*, now: Any = None) -> list[int]:
-    return sorted(set(due_messages(now=now, limit=5000).values_list("channel_id", flat=True)))
+def due_channels(*, now: Any = None, channel_ids: list[int] | None = None) -> list[int]:
+    """Channels with at least one due message: one indexed probe per connector channel."""
+    channel_ids = connector_channel_ids() if channel_ids is None else channel_ids
+    return [
+        channel_id
+        for channel_id in sorted(channel_ids)
+        if due_messages(now=now, limit=1, channel_id=channel_id).exists()
+    ]
 
 
 def _set_meta(msg: Msg, **values: Any) -> None:

@@ -2,6 +2,7 @@ from channels_app.models.app_token import AppToken
 from channels_app.models.call import Call, CallEvent
 from channels_app.models.channel import Channel
 from channels_app.models.contact import Contact, ContactField, ContactGroup, ContactURN
+from channels_app.models.counts import ContactGroupCount, MsgDailyCount
 from channels_app.models.labels import Global, Label
 from channels_app.models.msg import Direction, Msg, MsgEvent, MsgStatus
 from channels_app.models.template import MessageTemplate
@@ -17,6 +18,7 @@ __all__ = [
     "Contact",
     "ContactField",
     "ContactGroup",
+    "ContactGroupCount",
     "ContactURN",
     "Direction",
     "Global",
@@ -24,6 +26,7 @@ __all__ = [
     "Membership",
     "MessageTemplate",
     "Msg",
+    "MsgDailyCount",
     "MsgEvent",
     "MsgStatus",
     "WebhookAttempt",

@@ -2,6 +2,7 @@ import uuid
 
 from django.db import models
 
+from channels_app.ids import uuid7
 from channels_app.models.workspace import Workspace
 
 
@@ -11,14 +12,20 @@ class Contact(models.Model):
         STOPPED = "stopped"  # opted out: nothing is sent to them
         BLOCKED = "blocked"
 
-    uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="contacts")
+    uuid = models.UUIDField(default=uuid7, unique=True, editable=False)
+    # Indexed by (workspace, -id) below: the list's order, and it serves the foreign key too.
+    workspace = models.ForeignKey(
+        Workspace, on_delete=models.CASCADE, related_name="contacts", db_index=False
+    )
     name = models.CharField(max_length=128, blank=True, default="")
     language = models.CharField(max_length=3, blank=True, default="")
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.ACTIVE)
     fields = models.JSONField(default=dict, blank=True)
     created_on = models.DateTimeField(auto_now_add=True)
     modified_on = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["workspace", "-id"], name="contact_ws_id")]
 
     def __str__(self) -> str:
         return self.name or str(self.uuid)

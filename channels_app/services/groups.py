@@ -10,9 +10,11 @@ import uuid
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Count, QuerySet
+from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
 
-from channels_app.models import Contact, ContactGroup, Workspace
+from channels_app import queue
+from channels_app.models import Contact, ContactGroup, ContactGroupCount, Workspace
 from channels_app.services.rows import save_existing
 
 MAX_CONTACTS_PER_CALL = 1000
@@ -22,10 +24,23 @@ class GroupError(ValueError):
     pass
 
 
+def _count_of(group_id: Any) -> Coalesce:
+    """A group's member count: the sum of its count rows (kept by triggers, see ContactGroupCount),
+    a few rows instead of counting up to millions of memberships on each view."""
+    rows = (
+        ContactGroupCount.objects.filter(group_id=group_id)
+        .order_by()
+        .values("group_id")
+        .annotate(total=Sum("count"))
+        .values("total")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
 def list_groups(*, workspace: Workspace) -> QuerySet[ContactGroup]:
     return (
         ContactGroup.objects.filter(workspace=workspace)
-        .annotate(member_count=Count("contacts"))
+        .annotate(member_count=_count_of(OuterRef("pk")))
         .order_by("name", "id")
     )
 
@@ -134,7 +149,31 @@ def change_members(*, group: ContactGroup, add: list[str], remove: list[str]) ->
 
 def member_count(group: ContactGroup) -> int:
     count = getattr(group, "member_count", None)
-    return int(count) if count is not None else group.contacts.count()
+    if count is None:
+        count = ContactGroupCount.objects.filter(group_id=group.id).aggregate(total=Sum("count"))["total"]
+    return int(count or 0)
+
+
+def squash_group_counts() -> dict[str, int]:
+    """Periodic (FLOWGATE_PERIODIC_JOBS): fold each group's count rows into one, and drop rows
+    of deleted groups. Only rows read here are deleted, so concurrent additions are never lost."""
+    if not queue.try_lock("group-counts", seconds=60):
+        return {}
+    try:
+        squashed = 0
+        unsquashed = ContactGroupCount.objects.filter(is_squashed=False).values_list("group_id", flat=True)
+        existing = set(ContactGroup.objects.values_list("id", flat=True))
+        for group_id in sorted(set(unsquashed[:10_000])):
+            with transaction.atomic():
+                rows = list(ContactGroupCount.objects.filter(group_id=group_id).values_list("id", "count"))
+                ContactGroupCount.objects.filter(id__in=[row_id for row_id, _ in rows]).delete()
+                if group_id in existing:
+                    total = sum(count for _, count in rows)
+                    ContactGroupCount.objects.create(group_id=group_id, count=total, is_squashed=True)
+            squashed += 1
+        return {"group_counts_squashed": squashed}
+    finally:
+        queue.release_lock("group-counts")
 
 
 def group_payload(group: ContactGroup) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from channels_app.models import Channel, Msg, Workspace
+from channels_app.services.search_terms import match_contacts
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,23 @@ def _day_start(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
+def _text_condition(workspace: Workspace, query: str) -> Q:
+    """A number is the messages with that URN (exact, through the contacts' URN index); words
+    match the text (a trigram index on PostgreSQL), the contact's name or one of its URNs."""
+    match = match_contacts(workspace_id=workspace.id, query=query)
+    if match.identities is None:
+        return Q(text__icontains=query) | Q(contact_id__in=match.contacts)
+    # Messages not yet linked to a contact (inbound still pending) are matched by their own URN;
+    # `contact_id IS NULL` is a short range of the (contact, id) index.
+    unlinked = Q(contact__isnull=True, urn__in=match.identities)
+    if match.exact:
+        return Q(contact_id__in=match.contacts, urn__in=match.identities) | unlinked
+    return Q(contact_id__in=match.contacts) | unlinked  # no URN is this number: those containing it
+
+
 def search_messages(*, workspace: Workspace, filters: MessageFilter) -> QuerySet[Msg]:
-    """Newest first; the caller slices. Text matches the message, the URN or the contact's name."""
+    """Newest first; the caller slices. A number matches the URN; words the text, the contact's
+    name or URN."""
     qs = Msg.objects.filter(workspace=workspace).select_related("channel", "contact")
     if filters.channel is not None:
         qs = qs.filter(channel=filters.channel)
@@ -45,7 +61,7 @@ def search_messages(*, workspace: Workspace, filters: MessageFilter) -> QuerySet
         qs = qs.filter(created_on__lt=_day_start(filters.until + dt.timedelta(days=1)))
     query = filters.query.strip()
     if query:
-        qs = qs.filter(Q(text__icontains=query) | Q(urn__icontains=query) | Q(contact__name__icontains=query))
+        qs = qs.filter(_text_condition(workspace, query))
     if filters.before_id is not None:
         qs = qs.filter(id__lt=filters.before_id)
     return qs.order_by("-id")

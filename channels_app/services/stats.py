@@ -1,22 +1,31 @@
 """Dashboard figures: daily message volume and per-channel delivery rates.
 
-Both come from one grouped query (day x channel) so the dashboard costs a single scan of the
-window, however many channels the workspace has.
+Both come from the daily counts (MsgDailyCount: one row per day x channel), so the dashboard
+reads at most 30 x channels rows however many messages the month had. A periodic job
+(`refresh_daily_counts`) recounts the last two days from the messages (statuses still change
+there: sends, delivery reports); older days are final. `rebuild_daily_counts` recounts any span.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
+from django.db import transaction
 from django.db.models import Count, Q
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
-from channels_app.models import Channel, Direction, Msg, MsgStatus, Workspace
+from channels_app import queue
+from channels_app.models import Channel, Direction, Msg, MsgDailyCount, MsgStatus, Workspace
 
 # Outbound messages still on their way: they count towards volume but not yet towards a rate.
 IN_FLIGHT = (MsgStatus.QUEUED, MsgStatus.WIRED, MsgStatus.ERRORED, MsgStatus.PENDING)
+COUNTED = ("incoming", "outgoing", "sent", "delivered", "failed", "in_flight")
+# Days recounted by the periodic job: today and yesterday (late sends and delivery reports).
+REFRESH_DAYS = 2
+REFRESH_EVERY_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -98,21 +107,8 @@ def dashboard_stats(
         raise ValueError("days must be at least 1")
     today = timezone.localdate(now or timezone.now())
     since = today - dt.timedelta(days=days - 1)
-    start = timezone.make_aware(dt.datetime.combine(since, dt.time.min))
-    out, inbound = Q(direction=Direction.OUT), Q(direction=Direction.IN)
-    rows = (
-        Msg.objects.filter(workspace=workspace, created_on__gte=start)
-        .annotate(day=TruncDate("created_on"))
-        .values("day", "channel_id")
-        .annotate(
-            incoming=Count("id", filter=inbound),
-            outgoing=Count("id", filter=out),
-            sent=Count("id", filter=out & Q(status=MsgStatus.SENT)),
-            delivered=Count("id", filter=out & Q(status=MsgStatus.DELIVERED)),
-            failed=Count("id", filter=out & Q(status=MsgStatus.FAILED)),
-            in_flight=Count("id", filter=out & Q(status__in=IN_FLIGHT)),
-        )
-        .order_by()
+    rows = MsgDailyCount.objects.filter(workspace=workspace, day__gte=since).values(
+        "day", "channel_id", *COUNTED
     )
     per_day: dict[dt.date, list[int]] = {since + dt.timedelta(days=i): [0, 0, 0] for i in range(days)}
     per_channel: dict[int, list[int]] = {}
@@ -150,3 +146,55 @@ def dashboard_stats(
         since=since,
         until=today,
     )
+
+
+def _day_start(day: dt.date) -> dt.datetime:
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def rebuild_daily_counts(
+    *,
+    days: int | None = REFRESH_DAYS,
+    now: dt.datetime | None = None,
+    msg_model: Any = Msg,
+    count_model: Any = MsgDailyCount,
+) -> int:
+    """Recount the last `days` days (all days when None) of every workspace; returns rows kept.
+
+    One grouped query over the span (through the created_on index), then the span's rows are
+    replaced in one transaction, so a reader sees either the old or the new counts.
+    """
+    messages = msg_model.objects.all()
+    counts = count_model.objects.all()
+    if days is not None:
+        since = timezone.localdate(now or timezone.now()) - dt.timedelta(days=days - 1)
+        messages = messages.filter(created_on__gte=_day_start(since))
+        counts = counts.filter(day__gte=since)
+    out, inbound = Q(direction=Direction.OUT), Q(direction=Direction.IN)
+    grouped = (
+        messages.annotate(day=TruncDate("created_on"))
+        .values("workspace_id", "channel_id", "day")
+        .annotate(
+            incoming=Count("id", filter=inbound),
+            outgoing=Count("id", filter=out),
+            sent=Count("id", filter=out & Q(status=MsgStatus.SENT)),
+            delivered=Count("id", filter=out & Q(status=MsgStatus.DELIVERED)),
+            failed=Count("id", filter=out & Q(status=MsgStatus.FAILED)),
+            in_flight=Count("id", filter=out & Q(status__in=IN_FLIGHT)),
+        )
+        .order_by()
+    )
+    rows = [count_model(**row) for row in grouped]
+    with transaction.atomic():
+        counts.delete()
+        count_model.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def refresh_daily_counts() -> dict[str, int]:
+    """Periodic (FLOWGATE_PERIODIC_JOBS): recount today and yesterday, at most once a minute.
+
+    The lock is left to expire instead of released: it is what spaces the runs."""
+    if not queue.try_lock("daily-counts", seconds=REFRESH_EVERY_SECONDS):
+        return {}
+    return {"daily_count_rows": rebuild_daily_counts(days=REFRESH_DAYS)}

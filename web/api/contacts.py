@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
@@ -18,6 +17,7 @@ from channels_app.services.contacts import (
     update_contact,
 )
 from channels_app.services.groups import GroupError, resolve_groups
+from channels_app.services.search_terms import match_contacts
 from web.api.common import get_or_404, keyset_page
 from web.api.filters import AFTER_BEFORE_DOC, date_range
 from web.api.schemas import ContactIn, ContactOut, ErrorOut
@@ -72,7 +72,8 @@ def list_contacts(
 ) -> Any:
     qs = _contacts(request)
     if search:
-        qs = qs.filter(Q(name__icontains=search) | Q(urns__identity__icontains=search)).distinct()
+        # by number (exact), name or URN through their indexes; no join on URNs, so no DISTINCT
+        qs = qs.filter(id__in=match_contacts(workspace_id=request.workspace.id, query=search).contacts)  # type: ignore[attr-defined]
     if group:
         try:
             found = resolve_groups(workspace=request.workspace, refs=[group])  # type: ignore[attr-defined]
