@@ -249,6 +249,7 @@ async def _send_batch(
             text=msg.text,
             urn=msg.urn,
             attachments=msg.attachments,
+            quick_replies=quick_reply_texts(msg.metadata),
             attempt=msg.attempts,
             parts_sent=int(msg.metadata.get("parts_sent", 0)),
         )
@@ -290,6 +291,17 @@ async def _send_batch(
     for k, part in enumerate(parts):
         results[k::shards] = part
     return results
+
+
+def quick_reply_texts(metadata: dict[str, Any]) -> list[str]:
+    """Text quick replies of a message (stored as `[{"type": "text", "text": …}]` or plain strings)."""
+    texts = []
+    for reply in metadata.get("quick_replies") or []:
+        if isinstance(reply, str):
+            texts.append(reply)
+        elif isinstance(reply, dict) and reply.get("type", "text") == "text" and reply.get("text"):
+            texts.append(str(reply["text"]))
+    return texts
 
 
 def retry_delay(attempts: int) -> timedelta:
