@@ -65,10 +65,11 @@ def check_sender(channel: Channel, sender: str) -> None:
     Stored as `tel:MTN` it would become a contact nobody can reach, and a `stopped` for it
     would stop that phantom contact. Channels of the `ext` scheme take any id.
     """
-    if channel.type.default_scheme(channel) == "tel" and any(c.isalpha() for c in sender):
-        raise BadRequest(
-            f"{sender.strip()!r} is not a possible number: not a valid phone number for a tel channel"
-        )
+    if channel.type.default_scheme(channel) == "tel":
+        try:
+            urns.check_possible_number(sender)
+        except urns.InvalidURN as exc:
+            raise BadRequest(str(exc)) from None
 
 
 def _xpath_text(root: etree._Element, expression: str, name: str) -> str | None:

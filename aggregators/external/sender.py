@@ -59,16 +59,13 @@ def build_request(
     headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
     if config.get("send_authorization"):
         headers["Authorization"] = config["send_authorization"]
+    # Courier names the content type on every request, GET included; some gateways route on it.
+    mime = config.get("custom_content_type") if content_type == "custom" else CONTENT_TYPES.get(content_type)
     body: bytes | None = None
     if method in ("POST", "PUT"):
         template = config.get("body") or DEFAULT_BODIES.get(content_type, "")
         fmt = body_format(content_type, config.get("custom_content_type") or "")
         body = render(template, values, fmt, replies).encode()
-        mime = (
-            config.get("custom_content_type") if content_type == "custom" else CONTENT_TYPES.get(content_type)
-        )
-    else:  # courier names the content type on GET requests too; some gateways route on it
-        mime = CONTENT_TYPES.get(content_type) or config.get("custom_content_type")
     if mime and not any(k.lower() == "content-type" for k in headers):
         headers["Content-Type"] = mime
     return httpx.Request(method, url, headers=headers, content=body)

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from urllib.parse import quote_plus
 
-from lxml import etree
+from aggregators.xmlsafe import UnsafeXML, parse_xml
 
 VARIABLES = (
     "text",
@@ -219,13 +219,16 @@ def body_problem(template: str, fmt: str) -> str | None:
             line, column = _line_column(template, rendered.template_offset(exc.pos))
             return f"line {line}, column {column}: the body does not render valid JSON ({exc.msg})"
         return None
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
     try:
-        etree.fromstring(rendered.text.encode(), parser)
-    except etree.XMLSyntaxError as exc:
-        err_line, err_column = exc.position
+        parse_xml(rendered.text)  # the one hardened parser
+    except UnsafeXML as exc:
+        found = _XML_POSITION.match(str(exc))
+        err_line, err_column, reason = (int(found[1]), int(found[2]), found[3]) if found else (1, 1, str(exc))
         lines = rendered.text.split("\n")
         offset = sum(len(x) + 1 for x in lines[: max(err_line - 1, 0)]) + max(err_column - 1, 0)
         line, column = _line_column(template, rendered.template_offset(min(offset, len(rendered.text))))
-        return f"line {line}, column {column}: the body does not render well-formed XML ({exc.msg})"
+        return f"line {line}, column {column}: the body does not render well-formed XML ({reason})"
     return None
+
+
+_XML_POSITION = re.compile(r"invalid XML at (\d+):(\d+): (.*)", re.DOTALL)

@@ -101,5 +101,6 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
             retryable=result.retryable,
             error=result.error or f"provider answered HTTP {response.status_code}",
             log=[entry],
+            opted_out=result.opted_out,
         )
     return SendResult(ok=True, external_id=result.external_id, log=[entry])

@@ -354,6 +354,12 @@ def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]
         MsgEvent.objects.bulk_create(events)
         realtime.publish_many(channel.workspace_id, [realtime.msg_event(msg) for msg in batch])
         webhooks.emit_msg_status(batch)
+    opted_out = [msg for msg, result in zip(batch, results, strict=True) if result.opted_out]
+    if opted_out:
+        from channels_app.services.status import stop_recipient
+
+        for msg in opted_out:
+            stop_recipient(msg=msg, reason="the provider reports the recipient opted out")
 
 
 def _mark_sent(sent: list[Msg], now: Any) -> None:

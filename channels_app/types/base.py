@@ -79,6 +79,8 @@ class SendResult:
     parts: int = 1
     parts_sent: int = 0
     log: list[dict[str, Any]] = field(default_factory=list)
+    # The provider said the recipient opted out (e.g. Twilio 21610): the contact is stopped.
+    opted_out: bool = False
 
 
 ChannelView = Callable[["HttpRequest", "Channel"], "HttpResponse"]

@@ -16,6 +16,7 @@ import pytest
 
 from tests.conftest import run_jobs
 from tests.courier import external_cases as cases
+from tests.courier.conftest import record
 
 LETTERS = {"sent": "S", "delivered": "D", "failed": "F"}
 
@@ -42,6 +43,7 @@ def _report(kind: str, results: list[tuple[str, str | None]]) -> None:
             + (f" -- {problem}" if problem else "")
         )
     print(f"courier External {kind}: {passed}/{len(results)} cases pass")
+    record(f"External {kind}", passed, len(results))
     failures = [f"{name}: {problem}" for name, problem in results if problem is not None]
     assert not failures, "\n".join(failures)
 
