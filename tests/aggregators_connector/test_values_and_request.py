@@ -198,7 +198,11 @@ def test_callback_batch_as_top_level_array_and_unknown_statuses_are_unknown():
 @pytest.mark.parametrize(
     ("body", "content_type", "message"),
     [
-        (b"Status=delivered", "application/x-www-form-urlencoded", "no message id at 'ParentMessageUUID' or 'MessageUUID'"),
+        (
+            b"Status=delivered",
+            "application/x-www-form-urlencoded",
+            "no message id at 'ParentMessageUUID' or 'MessageUUID'",
+        ),
         (
             b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
             "text/xml",
