@@ -60,3 +60,15 @@ def split(identity: str) -> tuple[str, str]:
 def tel_path(identity: str) -> str:
     """The number of a tel URN (with its plus), or the path of any other URN."""
     return split(identity)[1]
+
+
+def check_possible_number(sender: str) -> None:
+    """Refuse a sender that cannot be a phone number on a tel channel (courier: 'not a possible number').
+
+    Short codes are numbers too; `MTN` is not: stored as `tel:MTN` it would become a contact
+    nobody can reach, and an opt-out for it would stop that phantom contact.
+    """
+    if any(c.isalpha() for c in sender):
+        raise InvalidURN(
+            f"{sender.strip()!r} is not a possible number: not a valid phone number for a tel channel"
+        )

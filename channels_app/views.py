@@ -93,10 +93,10 @@ def channel_webhook(
     try:
         channel_type = get_type_by_slug(type_slug)
     except UnknownChannelType:
-        return error(f"unknown channel type {type_slug!r}", 404)
+        return error(f"page not found: unknown channel type {type_slug!r}", 404)
     handler = channel_type.views().get(action)
     if handler is None:
-        return error(f"unknown action {action!r} for {channel_type.name} channels", 404)
+        return error(f"page not found: unknown action {action!r} for {channel_type.name} channels", 404)
     try:
         channel = lookup_channel(channel_type.code, channel_uuid)
         if channel is None:

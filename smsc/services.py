@@ -27,6 +27,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from channels_app import urns
+from channels_app.attachments import text_with_attachments
 from channels_app.crypto import reveal
 from channels_app.models import Channel, Direction, Msg, MsgEvent, MsgStatus
 from channels_app.services import ingest, send, status
@@ -169,8 +170,8 @@ def claim(*, channel_id: int, limit: int) -> list[Msg]:
 
 def to_sms(msg: Msg) -> OutboundSms:
     # SMS cannot carry media: attachment URLs ("image/jpeg:https://...") go in the text.
-    urls = [a if a.startswith(("http://", "https://")) else a.partition(":")[2] for a in msg.attachments]
-    return OutboundSms(to=urns.tel_path(msg.urn).lstrip("+"), text="\n".join([msg.text, *urls]).strip())
+    text = text_with_attachments(msg.text, msg.attachments)
+    return OutboundSms(to=urns.tel_path(msg.urn).lstrip("+"), text=text)
 
 
 def to_send_result(result: SubmitResult, *, resend_unacknowledged: bool) -> SendResult:

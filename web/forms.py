@@ -22,6 +22,8 @@ def _form_field(f: ConfigField) -> forms.Field:
         return forms.URLField(assume_scheme="https", **common)
     if f.kind == "int":
         return forms.IntegerField(min_value=0, **common)
+    if f.kind == "bool":
+        return forms.BooleanField(label=f.label, required=False, help_text=f.help, initial=bool(f.default))
     if f.kind == "choice":
         return forms.ChoiceField(choices=[(c, c) for c in f.choices], **common)
     if f.kind in ("textarea", "json"):

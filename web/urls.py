@@ -19,6 +19,10 @@ from web.auth_views import RateLimitedLoginView
 
 urlpatterns = [
     path("c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>", channel_webhook, name="channel_webhook"),
+    # Courier's and RapidPro's channel URLs end in "/": aggregators moved from them keep working.
+    path(
+        "c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>/", channel_webhook, name="channel_webhook_slash"
+    ),
     path("api/v1/", api.urls),
     path("rest/<str:method>", handler_rest.rest_method, name="handler_rest"),
     path("oauth/token/", handler_rest.oauth_token, name="handler_oauth_token"),

@@ -17,7 +17,7 @@ import httpx
 from lxml import etree
 
 from .errors import PayloadError
-from .model import Connector, Param, ResponseMap, SendResponse, Statuses
+from .model import Connector, ErrorCodes, Param, ResponseMap, SendResponse, Statuses
 from .payload import MISSING, Payload, load, scalar
 from .values import as_text
 
@@ -51,6 +51,13 @@ def map_item(mapping: ResponseMap, payload: Payload, item: Any) -> dict[str, str
             if value is MISSING:
                 value = payload.get(ref.use)
         text = scalar(value)
+        if text in (None, "") and ref.fallback:
+            found = (
+                payload.get(ref.fallback, item)
+                if item is not MISSING and item is not payload.data
+                else MISSING
+            )
+            text = scalar(payload.get(ref.fallback) if found is MISSING else found)
         out[key] = text if text not in (None, "") else ref.default
     if item is not MISSING and not isinstance(item, dict | list) and "message_id" not in mapping.fields:
         out["message_id"] = scalar(item)  # <messages use> pointing at a list of plain ids
@@ -70,7 +77,8 @@ class SendResult:
     error: str | None = None
     error_code: str | None = None
     http_status: int = 0
-    retryable: bool = False  # 429/5xx: the send job should retry rather than fail
+    retryable: bool = False  # 429/5xx, a Retry status or error code: retry rather than fail
+    opted_out: bool = False  # an error code the connector says means "the recipient opted out"
 
     @property
     def ok(self) -> bool:
@@ -82,7 +90,12 @@ def _snippet(body: bytes) -> str:
 
 
 def map_answer(
-    mapping: ResponseMap, statuses: Statuses, status_code: int, content_type: str, body: bytes
+    mapping: ResponseMap,
+    statuses: Statuses,
+    status_code: int,
+    content_type: str,
+    body: bytes,
+    errors: ErrorCodes | None = None,
 ) -> SendResult:
     """Shared by send and poll answers."""
     http_failed = status_code >= 400
@@ -102,10 +115,11 @@ def map_answer(
     first = map_item(mapping, payload, items[0])
     ids = [i for i in (map_item(mapping, payload, it).get("message_id") for it in items) if i]
     raw_status = first.get("message_status")
-    status = statuses.normalise(raw_status)
+    group = statuses.lookup(raw_status)  # None: no status, or one in no group
     error, code = first.get("error_message"), first.get("error_code")
+    meaning = (errors or ErrorCodes()).meaning(code)
     result = SendResult(
-        status=status,
+        status="processing" if group == "retry" else statuses.normalise(raw_status),
         external_id=ids[0] if ids else None,
         external_ids=ids,
         raw_status=raw_status,
@@ -118,11 +132,23 @@ def map_answer(
     if http_failed:
         result.status = "failed"
         result.error = error or f"HTTP {status_code}: {_snippet(body)}"
-    elif error:
-        # HTTP 200 with an error inside: the provider refused the message.
+    elif group == "retry" or meaning == "retry":
+        # Refused for now inside an HTTP 200 (throttling): errored and retried, not failed for good.
+        result.status, result.retryable = "failed", True
+        result.error = error or f"provider status {raw_status}"
+    elif meaning in ("opted_out", "failed"):
+        result.status, result.error = "failed", error or f"provider error code {code}"
+    elif error and group in (None, "failed"):
+        # An error text fails the send only when no status says otherwise: providers describe
+        # successes too (Infobip's status.description, Africa's Talking's "Success").
         result.status, result.error = "failed", error
-    elif status == "failed":
+    elif result.status == "failed":
         result.error = f"provider status {raw_status}"
+    if meaning == "retry":
+        result.retryable = True
+    if meaning == "opted_out":
+        result.status, result.opted_out, result.retryable = "failed", True, False
+        result.error = result.error or f"the recipient opted out (code {code})"
     if result.error and code and code not in result.error:
         result.error = f"{result.error} (code {code})"
     return result
@@ -138,6 +164,7 @@ def map_send_response(connector: Connector, response: httpx.Response) -> SendRes
         response.status_code,
         response.headers.get("content-type", ""),
         response.content,
+        send.errors,
     )
 
 
@@ -151,6 +178,7 @@ def map_status_response(connector: Connector, response: httpx.Response) -> SendR
         response.status_code,
         response.headers.get("content-type", ""),
         response.content,
+        poll.errors,
     )
 
 
@@ -160,10 +188,11 @@ def map_status_response(connector: Connector, response: httpx.Response) -> SendR
 @dataclass
 class CallbackItem:
     message_id: str
-    status: str
+    status: str  # processing | delivered | failed | unknown (in no group: log it, change nothing)
     raw_status: str | None
     error: str | None
     raw: Any
+    opted_out: bool = False
 
 
 def parse_callback(
@@ -182,16 +211,38 @@ def parse_callback(
         if not message_id:
             continue
         raw_status = values.get("message_status")
-        status = send.statuses.normalise(raw_status)
+        structured = item is MISSING or isinstance(item, dict | list)  # not a list of bare ids
+        if raw_status is None and "message_status" in mapping.fields and structured:
+            raise PayloadError(f"callback has no status at '{mapping.fields['message_status'].use}'")
+        group = send.statuses.lookup(raw_status)
+        if group is None and send.statuses and raw_status is not None:
+            if send.statuses.unknown == "reject":
+                raise PayloadError(f"unknown status '{raw_status}'")
+            status = "unknown"
+        else:
+            status = "failed" if group == "retry" else send.statuses.normalise(raw_status)
+        meaning = send.errors.meaning(values.get("error_code"))
+        if meaning in ("opted_out", "failed"):
+            status = "failed"
         # Providers often send an error object on success too ("No Error"): only failures carry one.
         error = values.get("error_message") if status == "failed" else None
         if error and values.get("error_code"):
             error = f"{error} (code {values['error_code']})"
         elif not error and values.get("error_code") and status == "failed":
             error = f"error code {values['error_code']}"
-        out.append(CallbackItem(message_id, status, raw_status, error, None if item is MISSING else item))
+        out.append(
+            CallbackItem(
+                message_id,
+                status,
+                raw_status,
+                error,
+                None if item is MISSING else item,
+                meaning == "opted_out",
+            )
+        )
     if not out:
-        path = mapping.fields["message_id"].use if "message_id" in mapping.fields else "(unmapped)"
+        ref = mapping.fields.get("message_id")
+        path = (ref.use + (f"' or '{ref.fallback}" if ref.fallback else "")) if ref else "(unmapped)"
         raise PayloadError(f"callback has no message id at '{path}'")
     return out
 
@@ -204,6 +255,37 @@ class InboundMessage:
     external_id: str | None
     date: str | None
     raw: Any
+    attachments: list[str] = field(default_factory=list)
+
+
+def _numbered(payload: Payload, item: Any, use: str) -> list[str]:
+    """Values of `use`: a list, one value, or numbered fields `Name0, Name1…` for `Name*`."""
+    base = item if isinstance(item, dict) else payload.data
+    if use.endswith("*"):
+        prefix = use[:-1]
+        if not isinstance(base, dict):
+            return []
+        numbered = [(k[len(prefix) :], v) for k, v in base.items() if k.startswith(prefix)]
+        ordered = sorted((int(n), v) for n, v in numbered if n.isdigit())
+        return [str(scalar(v)) for _n, v in ordered if scalar(v)]
+    found = payload.get(use, item) if item is not MISSING else MISSING
+    if found is MISSING:
+        found = payload.get(use)
+    if isinstance(found, list):
+        return [str(scalar(v)) for v in found if scalar(v)]
+    text = scalar(found)
+    return [text] if text else []
+
+
+def _attachments(mapping: ResponseMap, payload: Payload, item: Any) -> list[str]:
+    ref = mapping.fields.get("attachments")
+    if ref is None or not ref.use:
+        return []
+    urls = _numbered(payload, item, ref.use)
+    types_ref = mapping.fields.get("attachment_types")
+    types = _numbered(payload, item, types_ref.use) if types_ref is not None and types_ref.use else []
+    # Stored as RapidPro stores attachments: `<content type>:<url>`.
+    return [f"{types[i]}:{url}" if i < len(types) and "/" in types[i] else url for i, url in enumerate(urls)]
 
 
 def parse_receive(
@@ -220,6 +302,9 @@ def parse_receive(
         if not values.get("from"):
             path = mapping.fields["from"].use if "from" in mapping.fields else "(unmapped)"
             raise PayloadError(f"inbound message has no sender at '{path}'")
+        attachments = _attachments(mapping, payload, item)
+        if "text" in mapping.fields and values.get("text") is None and not attachments:
+            raise PayloadError(f"inbound message has no text at '{mapping.fields['text'].use}'")
         out.append(
             InboundMessage(
                 sender=values["from"] or "",
@@ -228,6 +313,7 @@ def parse_receive(
                 external_id=values.get("message_id"),
                 date=values.get("date"),
                 raw=None if item is MISSING else item,
+                attachments=attachments,
             )
         )
     return out

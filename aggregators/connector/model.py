@@ -133,6 +133,9 @@ class PathRef:
 
     use: str
     default: str | None = None
+    # Read when `use` finds nothing: e.g. Plivo reports parts under ParentMessageUUID, single
+    # messages under MessageUUID only.
+    fallback: str | None = None
 
 
 @dataclass(frozen=True)
@@ -153,11 +156,18 @@ class Statuses:
     """Provider status value (lower-cased) -> processing|delivered|failed."""
 
     groups: dict[str, str] = field(default_factory=dict)
+    unknown: str = "ignore"  # a status in no group: "ignore" (log it) or "reject" (answer 400)
 
     def normalise(self, raw: str | None) -> str:
         if raw is None:
             return "processing"
         return self.groups.get(str(raw).strip().lower(), "processing")
+
+    def lookup(self, raw: str | None) -> str | None:
+        """The group of a provider status (processing|delivered|failed|retry), None if in none."""
+        if raw is None:
+            return None
+        return self.groups.get(str(raw).strip().lower())
 
     def __bool__(self) -> bool:
         return bool(self.groups)
@@ -180,12 +190,28 @@ class SendResponse:
         return "application/json" if self.format == "json" else "text/xml"
 
 
+ERROR_MEANINGS = ("opted_out", "retry", "failed")
+
+
+@dataclass
+class ErrorCodes:
+    """Provider error code -> what it means for us: opted_out | retry | failed."""
+
+    meanings: dict[str, str] = field(default_factory=dict)
+
+    def meaning(self, code: str | None) -> str | None:
+        if code is None:
+            return None
+        return self.meanings.get(str(code).strip().lower())
+
+
 @dataclass(frozen=True)
 class MessageSend:
     request: Request
     response: ResponseMap
     statuses: Statuses
     callback: ResponseMap | None = None
+    errors: ErrorCodes = field(default_factory=ErrorCodes)
 
 
 @dataclass(frozen=True)
@@ -193,6 +219,7 @@ class MessageStatus:
     request: Request
     response: ResponseMap
     statuses: Statuses
+    errors: ErrorCodes = field(default_factory=ErrorCodes)
 
 
 @dataclass(frozen=True)

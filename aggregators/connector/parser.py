@@ -20,6 +20,7 @@ from .model import (
     Attr,
     Auth,
     Connector,
+    ErrorCodes,
     Field,
     Header,
     IncomingCall,
@@ -204,7 +205,9 @@ class _Builder:
                 messages = child.get("use") or None
                 continue
             key = KEY_ALIASES.get(child.tag, child.tag)
-            fields[key] = PathRef(use=child.get("use") or "", default=child.get("default"))
+            fields[key] = PathRef(
+                use=child.get("use") or "", default=child.get("default"), fallback=child.get("fallback")
+            )
         return ResponseMap(
             format=(el.get("format") or default_format).lower(), fields=fields, messages=messages
         )
@@ -218,11 +221,24 @@ class _Builder:
                     ("Processing", "processing"),
                     ("Delivered", "delivered"),
                     ("Failed", "failed"),
+                    ("Retry", "retry"),
                 ):
                     for value in (status.get(attr) or "").split(","):
                         if value.strip():
                             groups.setdefault(value.strip().lower(), group)
-        return Statuses(groups)
+        unknown = (el.get("unknown") or "ignore").strip().lower() if el is not None else "ignore"
+        return Statuses(groups, unknown)
+
+    @staticmethod
+    def errors(el: etree._Element | None) -> ErrorCodes:
+        meanings: dict[str, str] = {}
+        if el is not None:
+            for error in el.iterfind("error"):
+                means = (error.get("means") or "").strip().lower()
+                for code in (error.get("codes") or "").split(","):
+                    if code.strip():
+                        meanings.setdefault(code.strip().lower(), means)
+        return ErrorCodes(meanings)
 
     def message_send(self, el: etree._Element | None) -> MessageSend | None:
         if el is None:
@@ -232,6 +248,7 @@ class _Builder:
             request=self.request(el.find("request")),
             response=self.mapping(el.find("response")),
             statuses=self.statuses(el.find("statuses")),
+            errors=self.errors(el.find("errors")),
             # Callbacks without a format are sniffed from the content type; "form" is the common case.
             callback=self.mapping(callback, "form") if callback is not None else None,
         )
@@ -239,13 +256,16 @@ class _Builder:
     def message_status(self, el: etree._Element | None, send: etree._Element | None) -> MessageStatus | None:
         if el is None:
             return None
-        statuses = el.find("statuses")
+        statuses, errors = el.find("statuses"), el.find("errors")
         if statuses is None and send is not None:
             statuses = send.find("statuses")  # the send statuses are the natural fallback
+        if errors is None and send is not None:
+            errors = send.find("errors")
         return MessageStatus(
             request=self.request(el.find("request")),
             response=self.mapping(el.find("response")),
             statuses=self.statuses(statuses),
+            errors=self.errors(errors),
         )
 
     def send_response(self, el: etree._Element | None) -> SendResponse | None:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 ANY_MAPPING = "*"
 
-MAPPING_ATTRS = frozenset({"use", "default"})
+MAPPING_ATTRS = frozenset({"use", "default", "fallback"})
 
 SMS_RESPONSE_KEYS = ("message_id", "message_status", "message_to", "error_message", "error_code", "error")
-RECEIVE_KEYS = ("from", "to", "text", "message_id", "date")
+# `attachments`: media URLs of an MMS; `use` names a list, one field, or numbered fields with a
+# trailing `*` (Twilio's MediaUrl0, MediaUrl1...). `attachment_types` pairs their content types.
+RECEIVE_KEYS = ("from", "to", "text", "message_id", "date", "attachments", "attachment_types")
 LIST_KEYS = ("messages", "message_responses")
 
 # Aliases the seeds use, normalised to one name in the model.
@@ -54,11 +56,12 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
             "response": "sms_response",
             "callback": "sms_response",
             "statuses": "statuses",
+            "errors": "errors",
         },
     ),
     "message_status": (
         frozenset(),
-        {"request": "request", "response": "sms_response", "statuses": "statuses"},
+        {"request": "request", "response": "sms_response", "statuses": "statuses", "errors": "errors"},
     ),
     "message_receive": (
         frozenset({"format"}),
@@ -70,8 +73,14 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
     "parameters": (frozenset(), {"parameter": "parameter"}),
     "parameter": (frozenset({"name", "value", "type"}), {"parameter": "parameter"}),
     "sms_response": (frozenset({"format"}), {k: "mapping" for k in SMS_RESPONSE_KEYS + LIST_KEYS}),
-    "statuses": (frozenset(), {"status": "status"}),
-    "status": (frozenset({"Processing", "Delivered", "Failed"}), {}),
+    # unknown="ignore" (default: a status in no group is logged, the message is unchanged) or
+    # "reject" (the callback is answered 400, as some providers' own tooling expects).
+    "statuses": (frozenset({"unknown"}), {"status": "status"}),
+    # Retry: the provider refused for now (throttling inside an HTTP 200): errored and retried.
+    "status": (frozenset({"Processing", "Delivered", "Failed", "Retry"}), {}),
+    # What a provider error code means: <error codes="21610" means="opted_out"/>.
+    "errors": (frozenset(), {"error": "error_meaning"}),
+    "error_meaning": (frozenset({"codes", "means"}), {}),
     "outgoing_call": (
         frozenset(),
         {"request": "request", "response": "call_response", "callbacks": "callbacks"},

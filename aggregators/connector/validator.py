@@ -15,6 +15,7 @@ from lxml import etree
 from .errors import ConnectorError
 from .locator import Locator
 from .model import (
+    ERROR_MEANINGS,
     FIELD_TYPES,
     KIND_BY_ROOT,
     METHODS,
@@ -38,7 +39,8 @@ from .values import TemplateError, compile_template, variables_for
 
 _XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
-GROUP_ATTRS = {"processing": "Processing", "delivered": "Delivered", "failed": "Failed"}
+GROUP_ATTRS = {"processing": "Processing", "delivered": "Delivered", "failed": "Failed", "retry": "Retry"}
+STATUS_GROUPS = ("Processing", "Delivered", "Failed", "Retry")
 
 
 def elements(el: etree._Element) -> list[etree._Element]:
@@ -231,14 +233,46 @@ class Validator:
             )
 
     def check_status(self, el: etree._Element) -> None:
-        groups = [a for a in el.attrib if a in ("Processing", "Delivered", "Failed")]
+        groups = [a for a in el.attrib if a in STATUS_GROUPS]
         if len(groups) != 1:
-            self.error(self.loc.element(el), "<status> needs exactly one of Processing=, Delivered=, Failed=")
+            self.error(
+                self.loc.element(el), "<status> needs exactly one of Processing=, Delivered=, Failed=, Retry="
+            )
+
+    def check_error_meaning(self, el: etree._Element) -> None:
+        if not [c for c in (el.get("codes") or "").split(",") if c.strip()]:
+            self.error(self.loc.element(el), '<error> needs codes="..." (one or more provider error codes)')
+        means = el.get("means")
+        if means is None:
+            self.error(
+                self.loc.element(el), f'<error> needs means="..." (one of {", ".join(ERROR_MEANINGS)})'
+            )
+        elif means.strip().lower() not in ERROR_MEANINGS:
+            self.error(
+                self.loc.attribute(el, "means"),
+                f"means '{means}' is not one of {', '.join(ERROR_MEANINGS)}",
+            )
+
+    def check_errors(self, el: etree._Element) -> None:
+        seen: dict[str, str] = {}
+        for error in el.iterfind("error"):
+            means = (error.get("means") or "").strip().lower()
+            for code in (error.get("codes") or "").split(","):
+                key = code.strip().lower()
+                if key and key in seen and seen[key] != means:
+                    self.error(
+                        self.loc.attribute(error, "codes"),
+                        f"error code '{code.strip()}' means both {seen[key]} and {means}",
+                    )
+                seen.setdefault(key, means)
 
     def check_statuses(self, el: etree._Element) -> None:
+        unknown = el.get("unknown")
+        if unknown is not None and unknown.strip().lower() not in ("ignore", "reject"):
+            self.error(self.loc.attribute(el, "unknown"), f"unknown='{unknown}' must be ignore or reject")
         seen: dict[str, str] = {}
         for status in el.iterfind("status"):
-            for group in ("Processing", "Delivered", "Failed"):
+            for group in STATUS_GROUPS:
                 for value in (status.get(group) or "").split(","):
                     key = value.strip().lower()
                     if not key:

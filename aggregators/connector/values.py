@@ -190,7 +190,26 @@ def _first(value: Value, _arg: Any, _f: Mapping[str, Any], _c: Mapping[str, Any]
     return value.split(",")[0]
 
 
+def _if_gsm7(
+    value: Value, arg: dict[str, Template], fields: Mapping[str, Any], ctx: Mapping[str, Any]
+) -> str:
+    """One of two templates, by whether the value fits the GSM 03.38 alphabet.
+
+    Providers bill UCS-2 at 70 characters a part against GSM-7's 160: a connector says which
+    type to ask for (Vonage's `type=text|unicode`) instead of always paying for Unicode.
+    """
+    from smsc.gsm import is_gsm7
+
+    chosen = arg["then"] if is_gsm7(as_text(value)) else arg["else"]
+    return chosen.render_str(fields, ctx)
+
+
 FILTERS: dict[str, Filter] = {
+    "if_gsm7": Filter(
+        "by the value's alphabet: if_gsm7:{'then': 'text', 'else': 'unicode'} (GSM-7 or not)",
+        "dict",
+        _if_gsm7,
+    ),
     "urlappend": Filter(
         "append query parameters, e.g. urlappend:{'DialTo': '@to_number'}", "dict", _urlappend
     ),
@@ -294,6 +313,8 @@ def _parse_arg(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
         ):
             raise TemplateError(offset, f"filter '{name}' needs a {{'KEY': 'VALUE'}} argument")
+        if name == "if_gsm7" and set(value) != {"then", "else"}:
+            raise TemplateError(offset, "filter 'if_gsm7' needs {'then': ..., 'else': ...}")
         # Approximate offset of each nested value, for error positions.
         nested = tuple((offset + max(raw.find(v), 0), compile_template(v)) for v in value.values())
         return {k: tpl for k, (_o, tpl) in zip(value, nested, strict=True)}, nested

@@ -5,7 +5,7 @@ from typing import Any
 import httpx
 
 from aggregators.external import receive, sender
-from aggregators.external.template import unknown_variables
+from aggregators.external.template import CONTENT_TYPES, body_format, body_problem, unknown_variables
 from channels_app.inbound import InboundFields, InboundRequest
 from channels_app.models import Channel
 from channels_app.services.ingest import Received
@@ -18,6 +18,22 @@ from channels_app.types.base import (
     SendResult,
 )
 from channels_app.types.registry import register
+
+# Courier's one-letter encodings, as RapidPro stores them.
+COURIER_ENCODINGS = {"D": "default", "S": "smart", "U": "unicode"}
+
+
+def _courier_content_type(config: dict[str, Any]) -> dict[str, Any]:
+    """Courier and RapidPro spellings: a MIME type as `content_type` (kept as "custom"), `encoding` "S"."""
+    if config.get("encoding") in COURIER_ENCODINGS:
+        config = {**config, "encoding": COURIER_ENCODINGS[config["encoding"]]}
+    content_type = config.get("content_type")
+    if isinstance(content_type, str) and "/" in content_type:
+        known = {mime: key for key, mime in CONTENT_TYPES.items()}
+        if content_type in known:
+            return {**config, "content_type": known[content_type]}
+        return {**config, "content_type": "custom", "custom_content_type": content_type}
+    return config
 
 
 @register
@@ -50,12 +66,20 @@ class ExternalAPIType(ChannelType):
             "body",
             "Request body",
             "textarea",
-            help="Template with {{text}} {{to}} {{to_no_plus}} {{from}} {{from_no_plus}} {{id}} {{uuid}} "
-            "{{channel}}; empty for the default body of the content type",
+            help="Template with {{text}} {{to}} {{to_no_plus}} {{to_national}} {{from}} {{from_no_plus}} "
+            "{{id}} {{uuid}} {{channel}} {{quick_replies}}; empty for the default body of the content type. "
+            'In JSON, {{text}} and "{{text}}" both render a valid string',
         ),
         ConfigField("headers", "Extra headers", "json", help='JSON object, e.g. {"X-Api-Key": "…"}'),
         ConfigField("send_authorization", "Authorization header", "password"),
         ConfigField("max_length", "Maximum length", "int", default=160, help="Longer messages are split"),
+        ConfigField(
+            "use_national",
+            "Send national numbers",
+            "bool",
+            default=False,
+            help="{{to}} and {{to_no_plus}} without the country code (courier's use_national)",
+        ),
         ConfigField(
             "encoding", "Encoding", "choice", default="default", choices=("default", "smart", "unicode")
         ),
@@ -77,7 +101,7 @@ class ExternalAPIType(ChannelType):
     def clean_config(
         self, config: dict[str, Any], *, existing: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        cleaned = super().clean_config(config, existing=existing)
+        cleaned = super().clean_config(_courier_content_type(config), existing=existing)
         errors: dict[str, str] = {}
         for key in ("send_url", "body"):
             unknown = unknown_variables(cleaned.get(key) or "")
@@ -85,6 +109,13 @@ class ExternalAPIType(ChannelType):
                 errors[key] = f"unknown variables: {', '.join(unknown)}"
         if cleaned.get("content_type") == "custom" and not cleaned.get("body"):
             errors["body"] = "a custom content type needs a body template"
+        if "body" not in errors:
+            fmt = body_format(
+                cleaned.get("content_type") or "urlencoded", cleaned.get("custom_content_type") or ""
+            )
+            problem = body_problem(cleaned.get("body") or "", fmt)
+            if problem:
+                errors["body"] = problem
         if errors:
             raise ConfigError(errors)
         return cleaned

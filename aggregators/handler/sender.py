@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 import httpx
 
 from aggregators.handler.auth import ACCESS_TOKEN_SECONDS, SCOPE, client_endpoint, domain, mint_access_token
+from channels_app.attachments import text_with_attachments
 from channels_app.crypto import reveal
 from channels_app.httplog import exchange_entry
 from channels_app.models import Channel
@@ -26,7 +27,7 @@ def message_id(msg: OutgoingMessage) -> str:
 def build_form(channel: Channel, msg: OutgoingMessage, *, now: float | None = None) -> list[tuple[str, str]]:
     config = reveal(channel.config)  # the application token is stored encrypted
     to = split(msg.urn)[1]
-    text = "\n".join([msg.text, *msg.attachments]).strip()
+    text = text_with_attachments(msg.text, msg.attachments)
     app_id = _app_id(channel)
     return [
         ("type", str(config.get("sender_type") or "SMS")),

@@ -12,6 +12,7 @@ from django.conf import settings
 
 from aggregators import services
 from aggregators.connector import BuildError, build_send_request, map_send_response, url_refusal
+from channels_app.attachments import text_with_attachments
 from channels_app.crypto import reveal
 from channels_app.httplog import exchange_entry
 from channels_app.models import Channel
@@ -64,7 +65,7 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
     connector = resolved.parsed
     fields = reveal(channel.config.get("fields") or {})  # stored encrypted
     secrets = services.secret_values(connector, fields)
-    text = "\n".join([msg.text, *msg.attachments]).strip() if msg.attachments else msg.text
+    text = text_with_attachments(msg.text, msg.attachments)
     ctx = {
         "message": text,
         "recipients": [split(msg.urn)[1]],
@@ -100,5 +101,6 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
             retryable=result.retryable,
             error=result.error or f"provider answered HTTP {response.status_code}",
             log=[entry],
+            opted_out=result.opted_out,
         )
     return SendResult(ok=True, external_id=result.external_id, log=[entry])

@@ -249,6 +249,7 @@ async def _send_batch(
             text=msg.text,
             urn=msg.urn,
             attachments=msg.attachments,
+            quick_replies=quick_reply_texts(msg.metadata),
             attempt=msg.attempts,
             parts_sent=int(msg.metadata.get("parts_sent", 0)),
         )
@@ -290,6 +291,17 @@ async def _send_batch(
     for k, part in enumerate(parts):
         results[k::shards] = part
     return results
+
+
+def quick_reply_texts(metadata: dict[str, Any]) -> list[str]:
+    """Text quick replies of a message (stored as `[{"type": "text", "text": …}]` or plain strings)."""
+    texts = []
+    for reply in metadata.get("quick_replies") or []:
+        if isinstance(reply, str):
+            texts.append(reply)
+        elif isinstance(reply, dict) and reply.get("type", "text") == "text" and reply.get("text"):
+            texts.append(str(reply["text"]))
+    return texts
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -342,6 +354,12 @@ def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]
         MsgEvent.objects.bulk_create(events)
         realtime.publish_many(channel.workspace_id, [realtime.msg_event(msg) for msg in batch])
         webhooks.emit_msg_status(batch)
+    opted_out = [msg for msg, result in zip(batch, results, strict=True) if result.opted_out]
+    if opted_out:
+        from channels_app.services.status import stop_recipient
+
+        for msg in opted_out:
+            stop_recipient(msg=msg, reason="the provider reports the recipient opted out")
 
 
 def _mark_sent(sent: list[Msg], now: Any) -> None:

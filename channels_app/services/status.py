@@ -182,3 +182,33 @@ def update_statuses(*, updates: list[StatusUpdate], source: str = "callback") ->
             for msgs in by_workspace.values():
                 webhooks.emit_msg_status(msgs)
     return applied
+
+
+def stop_recipient(*, msg: Msg, reason: str) -> None:
+    """The provider says the recipient opted out (e.g. Twilio 21610): stop the contact.
+
+    Courier does the same: nothing more is sent to them until they opt in again, and the
+    workspace's opt-out handlers (flows' opt-out trigger) hear of it.
+    """
+    from channels_app.models import Contact
+    from channels_app.services.ingest import contact_event
+
+    if msg.contact_id is None:
+        return
+    contact = Contact.objects.filter(id=msg.contact_id).first()
+    if contact is None:
+        return
+    if contact.status != Contact.Status.STOPPED:
+        contact.status = Contact.Status.STOPPED
+        contact.save(update_fields=["status", "modified_on"])
+        contact_event(contact=contact, event="opt_out", channel=msg.channel)
+    MsgEvent.objects.create(msg=msg, event_type="status", status=msg.status, description=reason, data={})
+
+
+def note_ignored(
+    *, msg: Msg, description: str, source: str = "callback", data: dict[str, Any] | None = None
+) -> None:
+    """Record a provider report that changes nothing (e.g. a status in no group) in the message's log."""
+    MsgEvent.objects.create(
+        msg=msg, event_type=source, status=msg.status, description=description, data=data or {}
+    )

@@ -35,7 +35,7 @@ class ConfigField:
 
     name: str
     label: str
-    kind: str = "text"  # text | password | url | choice | int | json | textarea
+    kind: str = "text"  # text | password | url | choice | int | bool | json | textarea
     required: bool = False
     default: Any = None
     choices: tuple[str, ...] = ()
@@ -55,6 +55,9 @@ class OutgoingMessage:
     text: str
     urn: str
     attachments: list[str] = field(default_factory=list)
+    # Texts of the message's quick replies (flows' `send_msg`, the messages API); channels that
+    # cannot show buttons ignore them, the External API sends them as `{{quick_replies}}`.
+    quick_replies: list[str] = field(default_factory=list)
     attempt: int = 1
     # Parts already accepted by the provider in earlier attempts: a retry resumes after them
     # instead of sending part one again.
@@ -76,6 +79,8 @@ class SendResult:
     parts: int = 1
     parts_sent: int = 0
     log: list[dict[str, Any]] = field(default_factory=list)
+    # The provider said the recipient opted out (e.g. Twilio 21610): the contact is stopped.
+    opted_out: bool = False
 
 
 ChannelView = Callable[["HttpRequest", "Channel"], "HttpResponse"]

@@ -40,7 +40,17 @@ def clean_config(
     return cleaned
 
 
+_TRUE = ("true", "1", "yes", "on")
+_FALSE = ("false", "0", "no", "off")
+
+
 def _coerce(f: ConfigField, value: Any) -> Any:
+    if f.kind == "bool":
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in _TRUE + _FALSE:
+            return value.strip().lower() in _TRUE
+        raise ValueError("must be true or false")
     if f.kind == "int":
         try:
             number = int(value)

@@ -178,7 +178,9 @@ def test_path_resolution_in_json_and_xml():
     assert xml.get("Message.@status") == "ok"
 
 
-def test_callback_batch_as_top_level_array_and_unknown_statuses_stay_processing():
+def test_callback_batch_as_top_level_array_and_unknown_statuses_are_unknown():
+    # A status in no group is "unknown": the callback view logs it and changes nothing (it
+    # used to become "processing", i.e. "sent", hiding statuses nobody mapped).
     connector = builtin_connectors()["telnyx"]
     body = json.dumps(
         [
@@ -189,14 +191,18 @@ def test_callback_batch_as_top_level_array_and_unknown_statuses_stay_processing(
     items = parse_callback(connector, body=body, content_type="application/json")
     assert [(i.message_id, i.status, i.raw_status) for i in items] == [
         ("a", "delivered", "delivered"),
-        ("b", "processing", "carrier_magic"),
+        ("b", "unknown", "carrier_magic"),
     ]
 
 
 @pytest.mark.parametrize(
     ("body", "content_type", "message"),
     [
-        (b"Status=delivered", "application/x-www-form-urlencoded", "no message id at 'MessageUUID'"),
+        (
+            b"Status=delivered",
+            "application/x-www-form-urlencoded",
+            "no message id at 'ParentMessageUUID' or 'MessageUUID'",
+        ),
         (
             b'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>',
             "text/xml",

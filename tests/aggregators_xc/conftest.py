@@ -67,6 +67,19 @@ class Provider:
     def recorded(self, provider: str, file: str, status: int, content_type: str) -> Answer:
         return Answer(status, fixture_bytes(provider, file), content_type)
 
+    @staticmethod
+    def recorded_text(status: int, body: str) -> Answer:
+        """An answer given inline (courier's mock responses), its type guessed from the body."""
+        stripped = body.lstrip()
+        content_type = (
+            "application/json"
+            if stripped[:1] in "{["
+            else "application/xml"
+            if stripped[:1] == "<"
+            else "text/plain"
+        )
+        return Answer(status, body.encode(), content_type)
+
 
 @pytest.fixture
 def provider_server() -> Iterator[Provider]:

@@ -40,12 +40,22 @@ def test_429_is_retried_until_attempts_run_out(ex_channel, aggregator, settings)
     assert len(aggregator.requests) == 3
 
 
-def test_400_fails_at_once_with_the_reason(ex_channel, aggregator) -> None:
-    aggregator.script = [(400, '{"error": "invalid destination"}', 0.0)]
+def test_400_is_errored_and_retried_with_the_reason_then_failed(ex_channel, aggregator, settings) -> None:
+    # Courier and mailroom retry any non-2xx answer with backoff before failing the message.
+    settings.FLOWGATE_SEND_MAX_ATTEMPTS = 2
+    aggregator.default = (400, '{"error": "invalid destination"}', 0.0)
     msg = _send(ex_channel)
-    assert msg.status == "failed" and msg.attempts == 1
+    assert msg.status == "failed" and msg.attempts == 2
     assert "400" in msg.error and "invalid destination" in msg.error
-    assert len(aggregator.requests) == 1
+    assert len(aggregator.requests) == 2
+    statuses = list(msg.events.filter(event_type="status").values_list("status", flat=True))
+    assert statuses == ["queued", "errored", "failed"]
+
+
+def test_400_then_200_is_sent_on_the_retry(ex_channel, aggregator) -> None:
+    aggregator.script = [(401, "1: Unknown channel", 0.0)]
+    msg = _send(ex_channel)
+    assert msg.status == "sent" and msg.attempts == 2 and len(aggregator.requests) == 2
 
 
 def test_timeout_is_retried(ex_channel, aggregator, settings) -> None:
@@ -56,12 +66,20 @@ def test_timeout_is_retried(ex_channel, aggregator, settings) -> None:
     assert msg.events.filter(event_type="status", status="errored", description__icontains="timeout").exists()
 
 
-def test_mt_response_check_fails_a_200_without_the_marker(ex_channel, aggregator) -> None:
+def test_mt_response_check_errors_a_200_without_the_marker_then_fails(
+    ex_channel, aggregator, settings
+) -> None:
+    settings.FLOWGATE_SEND_MAX_ATTEMPTS = 2
     ex_channel.config["mt_response_check"] = "ACCEPTED"
     ex_channel.save()
-    aggregator.script = [(200, "REJECTED: no credit", 0.0)]
+    aggregator.default = (200, "REJECTED: no credit", 0.0)
     msg = _send(ex_channel)
-    assert msg.status == "failed" and "ACCEPTED" in msg.error
+    assert msg.status == "failed" and "ACCEPTED" in msg.error and msg.attempts == 2
+    assert list(msg.events.filter(event_type="status").values_list("status", flat=True)) == [
+        "queued",
+        "errored",
+        "failed",
+    ]
 
 
 def test_long_messages_are_split_and_a_retry_resumes_after_sent_parts(ex_channel, aggregator) -> None:

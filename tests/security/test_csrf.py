@@ -19,6 +19,7 @@ from tests.security.test_tenant_isolation import api_operations, url_patterns
 # Views without the check, each for a reason: none of them reads the login session.
 CSRF_EXEMPT = {
     "c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>": "provider webhooks, public by design",
+    "c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>/": "the same webhooks, courier's spelling",
     "rest/<str:method>": "handler apps authenticate with a token in the request",
     "oauth/token/": "handler apps exchange a refresh token",
     "demo/aggregator/send": "the demo aggregator plays a provider",

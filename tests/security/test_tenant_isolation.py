@@ -46,7 +46,11 @@ OBJECT_PARAMS: dict[str, list[str]] = {
 # Parameters that name no workspace object: a fixed value.
 PLAIN_PARAMS = {"type_code": "EX", "path": "index.html"}  # path: a file of the built docs site
 # Routes with their own cross-workspace tests below (they are public or token-in-body by design).
-OWN_TESTS = {"c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>", "rest/<str:method>"}
+OWN_TESTS = {
+    "c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>",
+    "c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>/",  # the same view, courier's spelling
+    "rest/<str:method>",
+}
 
 # Query parameters of list operations: those naming objects get B's, the rest are harmless.
 QUERY_REFS = {"channel": "channel_EX", "contact": "contact_uuid", "group": "group_uuid", "flow": "flow_uuid"}
@@ -473,11 +477,15 @@ def test_callbacks_on_a_channels_never_touch_b(worlds: tuple[World, World]) -> N
     for channel_type in all_types():
         for action in channel_type.views():
             for key in own_channel.get(channel_type.code, [f"channel_{channel_type.code}"]):
-                url = f"/c/{channel_type.slug}/{a.ids[key]}/{action}"
-                for response in (
-                    Client().post(url, refs),
-                    Client().get(url, refs),
-                    Client().post(url, json.dumps(refs), content_type="application/json"),
+                base = f"/c/{channel_type.slug}/{a.ids[key]}/{action}"
+                for url, response in (
+                    (u, r)
+                    for u in (base, base + "/")
+                    for r in (
+                        Client().post(u, refs),
+                        Client().get(u, refs),
+                        Client().post(u, json.dumps(refs), content_type="application/json"),
+                    )
                 ):
                     tried += 1
                     if response.status_code >= 500:

@@ -76,6 +76,12 @@ def _is_uuid(value: str) -> bool:
     return True
 
 
+def quick_replies_metadata(texts: list[str]) -> dict[str, Any] | None:
+    """Quick replies stored as flows store them (`[{"type": "text", "text": …}]`)."""
+    replies = [{"type": "text", "text": t.strip()} for t in texts if t.strip()]
+    return {"quick_replies": replies} if replies else None
+
+
 @router.post("", response={201: MessageOut, 400: ErrorOut, 404: ErrorOut})
 def send_message(request: HttpRequest, payload: MessageIn) -> Any:
     workspace = request.workspace  # type: ignore[attr-defined]
@@ -106,6 +112,7 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Any:
                 text=payload.text,
                 attachments=payload.attachments,
                 response_to=response_to,
+                metadata=quick_replies_metadata(payload.quick_replies),
             )
     except SendError as exc:
         return 400, {"error": str(exc)}

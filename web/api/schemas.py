@@ -62,6 +62,8 @@ class MessageIn(Schema):
     to: str
     text: str = ""
     attachments: list[str] = []
+    # Texts of quick replies (buttons where the channel has them; `{{quick_replies}}` on External API).
+    quick_replies: list[str] = []
     # Send by template instead of text: its code, variable values and language (optional).
     template: str | None = None
     params: dict[str, Any] = {}
