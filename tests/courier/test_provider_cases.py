@@ -8,7 +8,9 @@ and the worker. Prints one line per case and the count per provider (`-s` to see
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,6 +23,8 @@ from tests.aggregators_xc.helpers import make_channel
 from tests.conftest import run_jobs
 from tests.courier import provider_cases as cases
 from tests.courier.conftest import record
+
+FLOORS = Path(__file__).resolve().parents[1] / "floors.json"
 
 LETTERS = {"sent": "S", "delivered": "D", "failed": "F"}
 
@@ -181,3 +185,6 @@ def test_courier_provider_cases(provider, live_asgi, api, provider_server, token
     record(provider, passed, len(results))
     failures = [f"{name}: {problem}" for name, problem, gap in results if problem is not None and not gap]
     assert not failures, "\n".join(failures)
+    # a declared gap may not hide a regression: the count is a gate with its floor in tests/floors.json
+    floor = json.loads(FLOORS.read_text())["courier"][provider]
+    assert passed >= floor, f"courier {provider}: {passed} cases pass, floor {floor}"
