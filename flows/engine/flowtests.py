@@ -34,7 +34,7 @@ import httpx
 from .assets import Assets
 from .contact import parse_field_value
 from .definition import snakify
-from .environment import Environment, SeededRandom, SeededUUIDs
+from .environment import Environment, SeededRandom
 from .runner import Engine, ResumeError
 from .session import Session
 from .values import format_datetime_iso
@@ -200,6 +200,18 @@ class TestClock:
         self.current += dt.timedelta(minutes=minutes)
 
 
+class CountingUUIDs:
+    """Deterministic uuids from a counter: cheaper than random ones (a test makes dozens per
+    step) and readable in a transcript."""
+
+    def __init__(self) -> None:
+        self.n = 0
+
+    def __call__(self) -> str:
+        self.n += 1
+        return f"00000000-0000-4000-8000-{self.n:012x}"
+
+
 class _WebhookMocks:
     """Answers webhook calls from the test's queued mocks, in order."""
 
@@ -280,12 +292,13 @@ class _Play:
         self.environment = environment or {}
         self.clock = TestClock()
         self.mocks = _WebhookMocks()
+        self.uuids = CountingUUIDs()
         http = httpx.Client(transport=httpx.MockTransport(self.mocks))
         self.engine = Engine(
             assets,
             http=http,
             clock=self.clock,
-            new_uuid=SeededUUIDs(20),
+            new_uuid=self.uuids,
             random=SeededRandom(20),
             **engine_options,
         )
@@ -552,6 +565,39 @@ def record_test(
         steps.append({"expect_results": {k: str(r.get("value") or "") for k, r in results.items()}})
     steps.append({"expect_status": play.status()})
     return validate_test(test)
+
+
+def from_transcript(transcript: list[Any]) -> tuple[list[Any], list[dict[str, Any]]]:
+    """The inputs and webhook answers of a simulator transcript: the list of what the simulator
+    was sent and answered, `[{"input": text | null | {"type": "timeout"}, "events": [...]}]`.
+    Webhook answers are read back from the `webhook_called` events' raw responses."""
+    if not isinstance(transcript, list):
+        raise FlowTestInvalid("transcript must be a list of {input, events}")
+    inputs: list[Any] = []
+    webhooks: list[dict[str, Any]] = []
+    for i, item in enumerate(transcript, start=1):
+        if not isinstance(item, dict):
+            raise FlowTestInvalid(f"transcript item {i}: must be an object with input and events")
+        inputs.append(item.get("input"))
+        events = item.get("events") or []
+        if not isinstance(events, list):
+            raise FlowTestInvalid(f"transcript item {i}: events must be a list")
+        for ev in events:
+            if isinstance(ev, dict) and ev.get("type") == "webhook_called" and ev.get("status_code"):
+                raw = str(ev.get("response") or "")
+                body = raw.split("\r\n\r\n", 1)[1] if "\r\n\r\n" in raw else ""
+                try:
+                    parsed: Any = json.loads(body) if body else ""
+                except ValueError:
+                    parsed = body
+                webhooks.append(
+                    {
+                        "url": "~" + str(ev.get("url") or "").split("?", 1)[0],
+                        "status": int(ev["status_code"]),
+                        "body": parsed,
+                    }
+                )
+    return inputs, webhooks
 
 
 def _exact(text: str) -> str:

@@ -11,11 +11,27 @@ from typing import Any
 from django.db import transaction
 
 from channels_app.models import Workspace
-from flows.engine.flowtests import FlowTestInvalid, record_test, run_tests, validate_test, validate_tests
+from flows.engine.flowtests import (
+    FlowTestInvalid,
+    from_transcript,
+    record_test,
+    run_tests,
+    validate_test,
+    validate_tests,
+)
 from flows.models import Flow
 from flows.services.assets import build_assets, environment_for
 
-__all__ = ["FlowTestInvalid", "add_test", "record", "refresh_status", "run", "set_tests", "validate_tests"]
+__all__ = [
+    "FlowTestInvalid",
+    "add_test",
+    "from_transcript",
+    "record",
+    "refresh_status",
+    "run",
+    "set_tests",
+    "validate_tests",
+]
 
 
 def run(

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -188,3 +190,59 @@ def test_flows_list_marks_a_flow_whose_tests_fail(api, imported, workspace) -> N
     break_thanks(api)
     page = browser.get("/flows/").content.decode()
     assert "1 flow test failing" in page and "tests-failing" in page
+
+
+class _Balance(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
+        body = json.dumps({"balance": 42}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def balance_server() -> Any:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Balance)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_record_from_a_simulator_transcript_with_a_real_webhook(api, balance_server) -> None:
+    """The simulator really calls the webhook; the recorded test replays its answer as a mock."""
+    from tests.flowtests.test_engine_flowtests import webhook_flow
+
+    flow = post_json(api, "/api/v1/flows", {"name": "Hook"}).json()
+    definition = webhook_flow()
+    definition["uuid"] = flow["uuid"]
+    action = definition["nodes"][0]["actions"][0]
+    action["url"] = f"{balance_server}/balance?u=@urns.tel"
+    action["result_name"] = "Balance"
+    saved = put_json(api, f"/api/v1/flows/{flow['uuid']}/definition", {"definition": definition})
+    assert saved.status_code == 200, saved.content
+
+    sprint = post_json(api, "/api/v1/simulate", {"flow": flow["uuid"]}).json()
+    assert [e["msg"]["text"] for e in sprint["events"] if e["type"] == "msg_created"] == ["Balance: 42"]
+    transcript = [{"input": None, "events": sprint["events"]}]
+    response = post_json(
+        api, f"/api/v1/flows/{flow['uuid']}/tests/record", {"name": "balance", "transcript": transcript}
+    )
+    assert response.status_code == 201, response.content
+    steps = response.json()["test"]["steps"]
+    assert steps[0] == {
+        "webhook": [{"url": f"~{balance_server}/balance", "status": 200, "body": {"balance": 42}}]
+    }
+    assert {"expect": ["Balance: 42"]} in steps
+
+    # the replay answers from the recorded mock: the test engine has no network transport at all
+    run = post_json(api, f"/api/v1/flows/{flow['uuid']}/tests/run", {}).json()
+    assert run["passed"] == 1, run
+    bad = post_json(api, f"/api/v1/flows/{flow['uuid']}/tests/record", {"name": "x", "transcript": "nope"})
+    assert bad.status_code == 400

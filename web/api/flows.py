@@ -231,7 +231,8 @@ def run_flow_tests(request: HttpRequest, flow_uuid: str) -> Any:
 def record_flow_test(request: HttpRequest, flow_uuid: str) -> Any:
     """Turns a simulator session into a test: `{"name", "contact", "inputs": [null | text |
     {"type": "timeout"}], "webhooks": [{"url", "status", "body"}], "save": true}`; `inputs` are what
-    was played in the simulator (a leading null: started without a message)."""
+    was played in the simulator (a leading null: started without a message). Or, instead of
+    inputs and webhooks, `"transcript": [{"input", "events"}]` as the simulator returned them."""
     flow = get_or_404(Flow, request, flow_uuid)
     try:
         body = _json_body(request)
@@ -241,6 +242,11 @@ def record_flow_test(request: HttpRequest, flow_uuid: str) -> Any:
         return 400, {"error": "the body must be a JSON object"}
     inputs = body.get("inputs")
     webhooks = body.get("webhooks") or []
+    if "transcript" in body:  # the simulator's own log: inputs and webhook answers read from it
+        try:
+            inputs, webhooks = flowtests.from_transcript(body["transcript"])
+        except flowtests.FlowTestInvalid as exc:
+            return 400, {"error": str(exc)}
     if not isinstance(inputs, list) or len(inputs) > simulator.MAX_INPUTS:
         return 400, {"error": f"inputs must be a list of at most {simulator.MAX_INPUTS} simulator inputs"}
     if not isinstance(webhooks, list) or not all(isinstance(w, dict) for w in webhooks):
