@@ -165,6 +165,8 @@ def test_manage_test_flows_exit_codes_and_junit(api, imported, workspace, tmp_pa
 
     with pytest.raises(CommandError, match="no workspace"):
         call_command("test_flows", "--workspace", "nope")
+    with pytest.raises(CommandError, match="cannot write"):
+        call_command("test_flows", "--junit", str(tmp_path / "missing-dir" / "x.xml"))
 
 
 def test_manage_test_flows_real_exit_status(api, imported) -> None:

@@ -84,7 +84,10 @@ class Command(BaseCommand):
         suites.set("failures", str(failed))
         if options.get("junit"):
             ET.indent(suites)
-            ET.ElementTree(suites).write(options["junit"], encoding="utf-8", xml_declaration=True)
+            try:
+                ET.ElementTree(suites).write(options["junit"], encoding="utf-8", xml_declaration=True)
+            except OSError as exc:
+                raise CommandError(f"cannot write {options['junit']}: {exc}", returncode=2) from None
         self.stdout.write(f"{total - failed} passed, {failed} failed")
         if failed:
             raise CommandError(f"{failed} flow test(s) failed", returncode=1)
