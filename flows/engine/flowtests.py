@@ -456,8 +456,8 @@ def run_test(
         kind, value = next(iter(step.items()))
         try:
             problem = _play_step(play, kind, value)
-        except (ValueError, KeyError, TypeError) as exc:  # a definition the engine can't run
-            problem = f"the flow could not run: {exc}"
+        except Exception as exc:  # noqa: BLE001 (a flow the engine can't run fails the test, readably)
+            problem = f"the flow could not run: {type(exc).__name__}: {exc}"
         if problem:
             return FlowTestResult(name, False, f"step {n} ({kind}): {problem}", n, play.transcript)
     return FlowTestResult(name, True, "", None, play.transcript)
