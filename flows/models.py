@@ -23,6 +23,10 @@ class Flow(models.Model):
     spec_version = models.CharField(max_length=16, default="14.4.1")
     revision = models.PositiveIntegerField(default=1)
     archived = models.BooleanField(default=False)
+    # flow tests (flows/engine/flowtests.py): scripts kept with the flow and travelling in exports;
+    # tests_failing is how many failed when they last ran (on save), for the flows list's mark
+    tests = models.JSONField(default=list, blank=True)
+    tests_failing = models.PositiveIntegerField(default=0)
     created_on = models.DateTimeField(auto_now_add=True)
     modified_on = models.DateTimeField(auto_now=True)
 

@@ -41,6 +41,7 @@ BENCHES = [
     ("smpp", "smsc.bench", "SMPP submit_sm, one link"),
     ("smpp_e2e", "smsc.bench_e2e", "SMPP end to end with receipts"),
     ("engine", "flows.engine.bench", "flow engine steps"),
+    ("flow_tests", "flows.engine.bench_flowtests", "100 flow tests of a 60-node flow"),
     ("flow_start", "flows.bench_start", "queueing a large flow start"),
     ("scale", "channels_app.bench_scale", "2 web + 2 workers against 1 + 1, RSS"),
 ]

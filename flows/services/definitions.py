@@ -18,6 +18,10 @@ EXPORT_VERSION = "13"
 DEFAULT_EXPIRE_MINUTES = 60 * 24 * 7
 
 
+# exports carry flow tests under this top-level key (RapidPro's importer ignores unknown keys)
+TESTS_EXPORT_KEY = "flowgate_tests"
+
+
 @dataclass
 class DefinitionInvalid(ValueError):
     errors: list[FlowError]
@@ -89,6 +93,11 @@ def save_definition(*, flow: Flow, definition: dict[str, Any], comment: str = ""
         spec_version=flow.spec_version,
         comment=comment,
     )
+    if flow.tests:
+        # saving runs the flow's tests, so a change that breaks one shows in the flows list
+        from flows.services import flowtests
+
+        flowtests.refresh_status(flow=flow)
     return flow
 
 
@@ -106,6 +115,8 @@ def flow_payload(flow: Flow, *, with_definition: bool = True) -> dict[str, Any]:
         "type": flow.flow_type,
         "revision": flow.revision,
         "archived": flow.archived,
+        "tests": len(flow.tests or []),
+        "tests_failing": flow.tests_failing,
         "created_on": flow.created_on,
         "modified_on": flow.modified_on,
     }
@@ -189,7 +200,7 @@ def export_flows(*, flows: list[Flow]) -> dict[str, Any]:
                 "channel": {"uuid": str(t.channel.uuid), "name": t.channel.name} if t.channel else None,
             }
         )
-    return {
+    export: dict[str, Any] = {
         "version": EXPORT_VERSION,
         "site": "flowgate",
         "flows": [f.definition for f in everything.values()],
@@ -198,6 +209,11 @@ def export_flows(*, flows: list[Flow]) -> dict[str, Any]:
         "fields": fields,
         "groups": groups,
     }
+    tests = {uid: f.tests for uid, f in everything.items() if f.tests}
+    if tests:
+        # an extension key RapidPro's importer ignores: flow uuid -> that flow's tests
+        export[TESTS_EXPORT_KEY] = tests
+    return export
 
 
 _TRIGGER_CODES = {

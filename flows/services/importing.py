@@ -18,9 +18,11 @@ from django.db import transaction
 from channels_app.models import Channel, ContactField, ContactGroup, Global, Label, Workspace
 from flows.engine import FlowError, read_export
 from flows.engine.export import field_type
+from flows.engine.flowtests import FlowTestInvalid, validate_tests
 from flows.models import Flow, FlowRevision, Trigger
 from flows.service_models import Topic
-from flows.services.definitions import SPEC_VERSION, DefinitionInvalid
+from flows.services import flowtests
+from flows.services.definitions import SPEC_VERSION, TESTS_EXPORT_KEY, DefinitionInvalid
 
 FIELD_TYPES = {t for t, _ in ContactField.ValueType.choices}
 
@@ -165,11 +167,16 @@ def import_export(*, workspace: Workspace, data: Any) -> Imported:
     blob = json.dumps(raw_flows)
     for old, new in mapping.items():
         blob = blob.replace(old, new)
+    tests_by_flow = _exported_tests(data)
     by_uuid: dict[str, Flow] = {}
     for definition in json.loads(blob):
         flow = _upsert_flow(workspace, definition)
         by_uuid[str(flow.uuid)] = flow
         imported.flows.append(flow)
+        if str(flow.uuid) in tests_by_flow:
+            flow.tests = tests_by_flow[str(flow.uuid)]
+            flow.save(update_fields=["tests"])
+            flowtests.refresh_status(flow=flow)
 
     for t in result.triggers:
         flow_ref = by_uuid.get((t.get("flow") or {}).get("uuid", ""))
@@ -182,6 +189,23 @@ def import_export(*, workspace: Workspace, data: Any) -> Imported:
 def _default_country(workspace: Workspace) -> str:
     channel = Channel.objects.filter(workspace=workspace, is_active=True).exclude(country="").first()
     return channel.country if channel else ""
+
+
+def _exported_tests(data: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """Flow tests carried in the export (our extension key); invalid ones refuse the import."""
+    raw = data.get(TESTS_EXPORT_KEY)
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise DefinitionInvalid([FlowError(f"{TESTS_EXPORT_KEY} must map flow uuids to tests", field="")])
+    out = {}
+    for flow_uuid, tests in raw.items():
+        try:
+            out[str(flow_uuid)] = validate_tests(tests)
+        except FlowTestInvalid as exc:
+            message = f"{TESTS_EXPORT_KEY} of flow {flow_uuid}: {exc}"
+            raise DefinitionInvalid([FlowError(message, field=TESTS_EXPORT_KEY)]) from None
+    return out
 
 
 def _upsert_flow(workspace: Workspace, definition: dict[str, Any], comment: str = "imported") -> Flow:

@@ -75,6 +75,9 @@ def valid_body(a: World, method: str, path: str) -> Any:
         "POST /api/v1/templates/{code}/render": {"params": {}},
         "PATCH /api/v1/webhooks/{webhook_uuid}": {"is_active": False},
         "POST /api/v1/flows/{flow_uuid}/results/export": {"format": "csv"},
+        "POST /api/v1/flows/{flow_uuid}/tests": {"name": "hijack", "steps": [{"send": "hi"}]},
+        "POST /api/v1/flows/{flow_uuid}/tests/run": {"tests": [{"name": "t", "steps": [{"send": "hi"}]}]},
+        "POST /api/v1/flows/{flow_uuid}/tests/record": {"name": "hijack", "inputs": [None, "hi"]},
         "PUT /api/v1/flows/{flow_uuid}/definition": lambda: {
             "definition": a.api.get(f"/api/v1/flows/{a.ids['flow_uuid']}").json()["definition"]
         },

@@ -16,7 +16,7 @@ from ninja import Router, Schema
 
 from channels_app.models import Channel
 from flows.models import Flow, FlowRevision, FlowRun, FlowStart, ResultsExport, Trigger
-from flows.services import definitions, exports, importing, results, starts, triggers
+from flows.services import definitions, exports, flowtests, importing, results, starts, triggers
 from flows.services import simulate as simulator
 from web.api.common import get_or_404, keyset_page
 from web.api.filters import AFTER_BEFORE_DOC, date_range
@@ -161,6 +161,112 @@ def archive_flow(request: HttpRequest, flow_uuid: str, archived: bool = True) ->
     flow.archived = archived
     flow.save(update_fields=["archived", "modified_on"])
     return definitions.flow_payload(flow, with_definition=False)
+
+
+# ------------------------------------------------------------------------------------ flow tests
+
+
+@router.get("/{flow_uuid}/tests", response={200: Any, 404: ErrorOut})
+def list_flow_tests(request: HttpRequest, flow_uuid: str) -> Any:
+    flow = get_or_404(Flow, request, flow_uuid)
+    return {"tests": flow.tests or [], "failing": flow.tests_failing}
+
+
+@router.post("/{flow_uuid}/tests", response={200: Any, 201: Any, 400: ErrorOut, 404: ErrorOut})
+def save_flow_tests(request: HttpRequest, flow_uuid: str) -> Any:
+    """One test `{"name", "contact", "steps"}` is added (or replaces its namesake);
+    `{"tests": [...]}` replaces them all (editing a test is editing this list)."""
+    flow = get_or_404(Flow, request, flow_uuid)
+    try:
+        body = _json_body(request)
+    except _BadRequest as exc:
+        return 400, {"error": str(exc)}
+    if not isinstance(body, dict):
+        return 400, {"error": "the body must be a test object or {tests: [...]}"}
+    try:
+        if "tests" in body and "steps" not in body:
+            flow = flowtests.set_tests(flow=flow, tests=body["tests"])
+            return 200, {"tests": flow.tests, "failing": flow.tests_failing}
+        flow = flowtests.add_test(flow=flow, test=body)
+    except flowtests.FlowTestInvalid as exc:
+        return 400, {"error": str(exc)}
+    return 201, {"tests": flow.tests, "failing": flow.tests_failing}
+
+
+@router.post("/{flow_uuid}/tests/run", response={200: Any, 400: ErrorOut, 404: ErrorOut})
+def run_flow_tests(request: HttpRequest, flow_uuid: str) -> Any:
+    """Runs the stored tests, or the `tests` given (not stored), against the stored definition or
+    the `definition` given (the editor's unsaved one)."""
+    flow = get_or_404(Flow, request, flow_uuid)
+    try:
+        body = _json_body(request) if request.body else {}
+    except _BadRequest as exc:
+        return 400, {"error": str(exc)}
+    if not isinstance(body, dict):
+        return 400, {"error": "the body must be a JSON object"}
+    tests = body.get("tests")
+    definition = body.get("definition")
+    try:
+        if tests is not None:
+            tests = flowtests.validate_tests(tests)
+    except flowtests.FlowTestInvalid as exc:
+        return 400, {"error": str(exc)}
+    if definition is not None:
+        if not isinstance(definition, dict):
+            return 400, {"error": "definition must be an object"}
+        definition = dict(definition, uuid=str(flow.uuid))
+        errors = definitions.validate_definition(definition)
+        if errors:
+            return 400, {"error": "the definition has errors", "errors": definitions.error_payload(errors)}
+        return flowtests.run(flow=flow, tests=tests, definition=definition)
+    if tests is None:
+        return flowtests.refresh_status(flow=flow)
+    return flowtests.run(flow=flow, tests=tests)
+
+
+@router.post("/{flow_uuid}/tests/record", response={201: Any, 200: Any, 400: ErrorOut, 404: ErrorOut})
+def record_flow_test(request: HttpRequest, flow_uuid: str) -> Any:
+    """Turns a simulator session into a test: `{"name", "contact", "inputs": [null | text |
+    {"type": "timeout"}], "webhooks": [{"url", "status", "body"}], "save": true}`; `inputs` are what
+    was played in the simulator (a leading null: started without a message). Or, instead of
+    inputs and webhooks, `"transcript": [{"input", "events"}]` as the simulator returned them."""
+    flow = get_or_404(Flow, request, flow_uuid)
+    try:
+        body = _json_body(request)
+    except _BadRequest as exc:
+        return 400, {"error": str(exc)}
+    if not isinstance(body, dict):
+        return 400, {"error": "the body must be a JSON object"}
+    inputs = body.get("inputs")
+    webhooks = body.get("webhooks") or []
+    if "transcript" in body:  # the simulator's own log: inputs and webhook answers read from it
+        try:
+            inputs, webhooks = flowtests.from_transcript(body["transcript"])
+        except flowtests.FlowTestInvalid as exc:
+            return 400, {"error": str(exc)}
+    if not isinstance(inputs, list) or len(inputs) > simulator.MAX_INPUTS:
+        return 400, {"error": f"inputs must be a list of at most {simulator.MAX_INPUTS} simulator inputs"}
+    if not isinstance(webhooks, list) or not all(isinstance(w, dict) for w in webhooks):
+        return 400, {"error": "webhooks must be a list of {url, status, body}"}
+    contact = body.get("contact")
+    if contact is not None and not isinstance(contact, dict):
+        return 400, {"error": "contact must be an object"}
+    save = body.get("save", True) is not False
+    try:
+        test = flowtests.record(
+            workspace=request.workspace,  # type: ignore[attr-defined]
+            flow=flow,
+            name=str(body.get("name") or ""),
+            contact=contact,
+            inputs=inputs,
+            webhooks=webhooks,
+            save=save,
+        )
+    except flowtests.FlowTestInvalid as exc:
+        return 400, {"error": str(exc)}
+    except (ValueError, KeyError, TypeError) as exc:  # a definition the engine can't run
+        return 400, {"error": f"the session could not be replayed: {exc}"}
+    return (201 if save else 200), {"test": test}
 
 
 @router.get("/{flow_uuid}/export", response={200: Any, 404: ErrorOut})
