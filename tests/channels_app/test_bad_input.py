@@ -135,6 +135,28 @@ def test_duplicate_inbound_posts_are_stored_once(client, ex_channel) -> None:
     assert Msg.objects.filter(direction="in").count() == 2
 
 
+def test_a_numeric_json_provider_id_dedupes_like_a_string(client, ex_channel) -> None:
+    """Kills the mutation "External API receive drops integer JSON ids": a provider that sends
+    its message id as a JSON number and retries must still get one message, not two."""
+    from channels_app import queue
+
+    url = f"/c/ex/{ex_channel.uuid}/receive"
+    body = {"from": "+250788123123", "text": "numeric id", "id": 4711}
+    first = client.post(url, body, content_type="application/json")
+    assert first.status_code == 200, first.content
+    assert first.json()["data"][0]["duplicate"] is False
+    queue.connection().flushdb()  # past the content window: only the provider id can dedupe now
+    retried = client.post(url, body, content_type="application/json")
+    assert retried.status_code == 200, retried.content
+    assert retried.json()["uuid"] == first.json()["uuid"]
+    assert retried.json()["data"][0]["duplicate"] is True
+    queue.connection().flushdb()
+    as_text = client.post(url, {**body, "id": "4711"}, content_type="application/json")
+    assert as_text.json()["uuid"] == first.json()["uuid"]  # 4711 and "4711" are one provider id
+    (stored,) = Msg.objects.filter(direction="in")
+    assert stored.external_id == "4711"
+
+
 def test_flow_imports_may_exceed_the_webhook_body_limit(api, settings) -> None:
     padding = "x" * (settings.FLOWGATE_MAX_BODY_BYTES + 10)
     body = '{"version": "13", "flows": [], "padding": "' + padding + '"}'

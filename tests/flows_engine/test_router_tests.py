@@ -86,3 +86,29 @@ def test_router_tests(expr: str, expected: str | bool) -> None:
 
 def test_bad_arguments_are_errors() -> None:
     assert evaluate('has_number_lt("5", "x")', CTX, ENV).__class__.__name__ == "XError"
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        # goflow: "a number between `min` and `max` inclusive" — both ends match
+        ('has_number_between("1", 1, 10)', "1"),
+        ('has_number_between("10", 1, 10)', "10"),
+        ('has_number_between("10.0", 1, 10)', "10"),
+        ('has_number_between("0.99", 1, 10)', False),
+        ('has_number_between("10.01", 1, 10)', False),
+        ('has_number_between("5", 5, 5)', "5"),
+        ('has_number_between("-3", -5, -1)', "-3"),
+        ('has_number_lt("4", 4)', False),
+        ('has_number_lte("4.01", 4)', False),
+        ('has_number_gt("5", 5)', False),
+        ('has_number_gte("5", 5)', "5"),
+        ('has_number_gte("4.99", 5)', False),
+        ('has_number_eq("4.1", 4)', False),
+    ],
+)
+def test_number_tests_at_their_boundaries(expr: str, expected: str | bool) -> None:
+    """Kills the mutation `has_number_between` as `lo <= n < hi` (or `lo < n <= hi`): the
+    suite had no case on either bound, so an exclusive end went unnoticed; the other number
+    tests get their boundaries too (`<` vs `<=` mutants)."""
+    assert match(expr) == expected
