@@ -158,9 +158,17 @@ def test_a_numeric_json_provider_id_dedupes_like_a_string(client, ex_channel) ->
 
 
 def test_flow_imports_may_exceed_the_webhook_body_limit(api, settings) -> None:
+    import json
+    from pathlib import Path
+
     padding = "x" * (settings.FLOWGATE_MAX_BODY_BYTES + 10)
-    body = '{"version": "13", "flows": [], "padding": "' + padding + '"}'
+    export = json.loads(
+        (Path(__file__).parent.parent / "flows" / "fixtures" / "two_questions.json").read_text()
+    )
+    body = json.dumps({**export, "padding": padding})
+    assert len(body) > settings.FLOWGATE_MAX_BODY_BYTES
     response = api.post("/api/v1/flows/import", body, content_type="application/json")
-    assert response.status_code != 413, response.content  # judged on content, not size
+    assert response.status_code == 200, response.content  # judged on content, not size
+    assert sorted(f["name"] for f in response.json()["flows"]) == ["Catch All", "Two Questions"]
     response = api.post("/api/v1/messages", '{"text": "' + padding + '"}', content_type="application/json")
     assert response.status_code == 413
