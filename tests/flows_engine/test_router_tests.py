@@ -190,6 +190,7 @@ INTENTS = {
         },
     },
     "flat": {"value": "x"},
+    "two": {"extra": {"intents": [{"name": "yes", "confidence": 0.5}, {"name": "no", "confidence": 0.9}]}},
 }
 
 
@@ -201,7 +202,9 @@ INTENTS = {
         ('has_intent(result, "book_flight", 0.61)', False),
         ('has_intent(result, "rent_car", 0)', False),
         ('has_top_intent(result, "book_flight", 0.5)', "book_flight"),
-        ('has_top_intent(result, "book_hotel", 0.5)', False),  # second: not the top intent
+        ('has_top_intent(result, "book_hotel", 0.5)', False),  # third: not the top intent
+        ('has_top_intent(two, "no", 0.5)', False),  # second, with more confidence: still not the top one
+        ('has_top_intent(two, "yes", 0.5)', "yes"),
         ('has_intent(flat, "book_flight", 0.5)', False),  # no intents at all
         ('has_intent("text", "book_flight", 0.5)', False),
     ],
