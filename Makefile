@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test check docs bench bench-big chaos fuzz install clean assets
+.PHONY: run test check docs bench bench-big chaos fuzz mutation install clean assets
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -66,6 +66,11 @@ fuzz: install
 	    $(PY) -m tests.fuzz.atheris_harness $$target -max_total_time=$(FUZZ_SECONDS) -max_len=8192 || exit 1; \
 	  done; \
 	else echo "atheris: no wheel for this platform, coverage-guided runs skipped"; fi
+
+# Mutation score of the core, package by package, each against its own tests (slow: not in CI);
+# e.g. make mutation MUTATION_ARGS="--only smsc-pdu,flows-routertests --survivors"
+mutation: install
+	$(PY) scripts/mutation.py $(MUTATION_ARGS)
 
 # Rebuild the flow editor bundle (needs Node.js; the built files are committed so `run` does not).
 assets:

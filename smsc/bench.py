@@ -16,6 +16,7 @@ import asyncio
 import multiprocessing
 import struct
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from channels_app.benchkit import figure, write_json
@@ -26,10 +27,20 @@ from .pdu import RESPONSE_BIT, CommandId
 _HDR = struct.Struct(">IIII")
 
 
+@dataclass
+class SinkStats:
+    """What the sink saw (in-process runs): every submit_sm, and the most that arrived in one
+    read before the sink answered any of them — above 1 only when the client pipelines."""
+
+    submits: int = 0
+    most_per_read: int = 0
+
+
 class _SinkProtocol(asyncio.Protocol):
-    def __init__(self) -> None:
+    def __init__(self, stats: SinkStats | None = None) -> None:
         self.buf = bytearray()
         self.next_id = 0
+        self.stats = stats
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self.transport = transport  # type: ignore[assignment]
@@ -39,6 +50,7 @@ class _SinkProtocol(asyncio.Protocol):
         buf += data
         out = bytearray()
         pos = 0
+        submits = 0
         while len(buf) - pos >= 16:
             length, cid, _, seq = _HDR.unpack_from(buf, pos)
             if length < 16 or length > 70_000:
@@ -49,6 +61,7 @@ class _SinkProtocol(asyncio.Protocol):
             pos += length
             if cid == CommandId.submit_sm:
                 self.next_id += 1
+                submits += 1
                 body = b"%x\0" % self.next_id
             elif cid in (CommandId.bind_transceiver, CommandId.bind_transmitter, CommandId.bind_receiver):
                 body = b"sink\0"
@@ -58,13 +71,18 @@ class _SinkProtocol(asyncio.Protocol):
                 continue
             out += _HDR.pack(16 + len(body), cid | RESPONSE_BIT, 0, seq) + body
         del buf[:pos]
+        if self.stats is not None and submits:
+            self.stats.submits += submits
+            self.stats.most_per_read = max(self.stats.most_per_read, submits)
         if out:
             self.transport.write(bytes(out))  # type: ignore[attr-defined]
 
 
-async def _serve(port_out: multiprocessing.connection.Connection | None = None) -> asyncio.Server:
+async def _serve(
+    port_out: multiprocessing.connection.Connection | None = None, stats: SinkStats | None = None
+) -> asyncio.Server:
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(_SinkProtocol, "127.0.0.1", 0)
+    server = await loop.create_server(lambda: _SinkProtocol(stats), "127.0.0.1", 0)
     if port_out is not None:
         port_out.send(server.sockets[0].getsockname()[1])
     return server
@@ -109,11 +127,14 @@ async def measure(port: int, messages: int, window: int) -> float:
     return messages / elapsed
 
 
-def run(messages: int = 50_000, window: int = 100, inprocess: bool = False) -> float:
+def run(
+    messages: int = 50_000, window: int = 100, inprocess: bool = False, stats: SinkStats | None = None
+) -> float:
+    """Accepted submit_sm per second; `stats` (in-process sink only) records what the sink saw."""
     if inprocess:
 
         async def both() -> float:
-            server = await _serve()
+            server = await _serve(stats=stats)
             async with server:
                 return await measure(server.sockets[0].getsockname()[1], messages, window)
 

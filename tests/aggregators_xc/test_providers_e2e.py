@@ -108,19 +108,35 @@ def test_failure_answer_ends_failed_with_the_providers_reason(provider, item, ap
     assert http_log and http_log[0]["data"]["status_code"] == item["status"]
 
 
-def test_busy_provider_is_retried_then_sent(api, provider_server, settings):
+@pytest.mark.parametrize(
+    ("provider", "busy_file", "busy_status", "reason"),
+    [
+        ("telnyx", "send_busy.json", 503, "Please retry (code 10011)"),
+        # Kills the mutation "a connector answer 429 is no longer retryable": a rate-limited
+        # send must be errored and tried again, never failed on the first 429.
+        ("twilio", "send_rate_limited.xml", 429, "Too Many Requests (code 20429)"),
+    ],
+)
+def test_busy_provider_is_retried_then_sent(
+    provider, busy_file, busy_status, reason, api, provider_server, settings
+):
     settings.FLOWGATE_SEND_BACKOFF_SECONDS = 0
-    busy = provider_server.recorded("telnyx", "send_busy.json", 503, "application/json")
-    ok = provider_server.recorded("telnyx", "send_ok.json", 200, "application/json")
-    provider_server.sends = [busy, ok]
-    channel = make_channel(api, "telnyx", provider_server)
-    msg = queue_message(api, channel, "telnyx")
+    ok = case(provider)["responses"][0]
+    content_type = ok["content_type"]
+    provider_server.sends = [
+        provider_server.recorded(provider, busy_file, busy_status, content_type),
+        provider_server.recorded(provider, ok["file"], ok["status"], content_type),
+    ]
+    channel = make_channel(api, provider, provider_server)
+    msg = queue_message(api, channel, provider)
     run_jobs()  # no backoff: the same job claims the errored message again
     row = Msg.objects.get(uuid=msg["uuid"])
-    assert (row.status, row.external_id) == ("sent", "40385f64-5717-4562-b3fc-2c963f66afa6")
+    assert (row.status, row.external_id) == ("sent", ok["expect"]["external_id"])
     assert row.attempts == 2 and len(provider_server.requests) == 2
+    statuses = list(row.events.filter(event_type="status").order_by("id").values_list("status", flat=True))
+    assert statuses == ["queued", "errored", "sent"]
     errored = row.events.filter(event_type="status", status="errored").get()
-    assert errored.description == "Please retry (code 10011)"  # the provider's own words
+    assert errored.description == reason  # the provider's own words
 
 
 @pytest.mark.parametrize("provider", [p for p in SMS_PROVIDERS if case(p)["callbacks"]])

@@ -135,10 +135,40 @@ def test_duplicate_inbound_posts_are_stored_once(client, ex_channel) -> None:
     assert Msg.objects.filter(direction="in").count() == 2
 
 
+def test_a_numeric_json_provider_id_dedupes_like_a_string(client, ex_channel) -> None:
+    """Kills the mutation "External API receive drops integer JSON ids": a provider that sends
+    its message id as a JSON number and retries must still get one message, not two."""
+    from channels_app import queue
+
+    url = f"/c/ex/{ex_channel.uuid}/receive"
+    body = {"from": "+250788123123", "text": "numeric id", "id": 4711}
+    first = client.post(url, body, content_type="application/json")
+    assert first.status_code == 200, first.content
+    assert first.json()["data"][0]["duplicate"] is False
+    queue.connection().flushdb()  # past the content window: only the provider id can dedupe now
+    retried = client.post(url, body, content_type="application/json")
+    assert retried.status_code == 200, retried.content
+    assert retried.json()["uuid"] == first.json()["uuid"]
+    assert retried.json()["data"][0]["duplicate"] is True
+    queue.connection().flushdb()
+    as_text = client.post(url, {**body, "id": "4711"}, content_type="application/json")
+    assert as_text.json()["uuid"] == first.json()["uuid"]  # 4711 and "4711" are one provider id
+    (stored,) = Msg.objects.filter(direction="in")
+    assert stored.external_id == "4711"
+
+
 def test_flow_imports_may_exceed_the_webhook_body_limit(api, settings) -> None:
+    import json
+    from pathlib import Path
+
     padding = "x" * (settings.FLOWGATE_MAX_BODY_BYTES + 10)
-    body = '{"version": "13", "flows": [], "padding": "' + padding + '"}'
+    export = json.loads(
+        (Path(__file__).parent.parent / "flows" / "fixtures" / "two_questions.json").read_text()
+    )
+    body = json.dumps({**export, "padding": padding})
+    assert len(body) > settings.FLOWGATE_MAX_BODY_BYTES
     response = api.post("/api/v1/flows/import", body, content_type="application/json")
-    assert response.status_code != 413, response.content  # judged on content, not size
+    assert response.status_code == 200, response.content  # judged on content, not size
+    assert sorted(f["name"] for f in response.json()["flows"]) == ["Catch All", "Two Questions"]
     response = api.post("/api/v1/messages", '{"text": "' + padding + '"}', content_type="application/json")
     assert response.status_code == 413

@@ -126,6 +126,24 @@ def test_worker_killed_between_http_call_and_status_write_never_sends_twice(
     assert msg.status == "delivered"
 
 
+def test_burst_workers_start_no_pubsub_thread(ex_channel, aggregator) -> None:
+    """The latent hang of `test_status_never_moves_backwards` (60 s against < 1 s): every
+    `run_jobs` burst started rq's pubsub helper thread, which blocks 60 s per read, and now and
+    then the burst's teardown waited for it (3 of 40 bursts on empty queues took 60 s). Threaded
+    workers no longer subscribe; a burst that sends a message leaves no helper thread behind."""
+    import threading
+
+    from channels_app.worker import make_worker
+
+    queue_message(channel=ex_channel, to="+250788123123", text="hello")
+    before = {t.ident for t in threading.enumerate()}
+    worker = make_worker(threaded=True)
+    worker.work(burst=True, logging_level="WARNING")
+    assert worker.pubsub_thread is None and worker.pubsub is None
+    assert len(aggregator.requests) == 1  # the burst did its work
+    assert not [t for t in threading.enumerate() if t.ident not in before and "PubSub" in type(t).__name__]
+
+
 def test_status_never_moves_backwards(ex_channel, aggregator) -> None:
     from channels_app.services.status import update_status
 

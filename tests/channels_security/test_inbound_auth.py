@@ -191,39 +191,73 @@ def test_twilio_signature_on_a_recorded_inbound_sms(live_asgi: Any, twilio_chann
     assert msg.text == "Yes please" and msg.external_id == "SMa8b3d1f0c2e94b8d9b1d0f7a0c3e2b11"
 
 
+def _sent_on(channel: dict[str, Any], external_id: str) -> Msg:
+    """An outbound message the provider accepted as `external_id`, waiting for its report."""
+    from channels_app.models import MsgStatus
+    from channels_app.services.send import build_message
+
+    msg = build_message(channel=Channel.objects.get(uuid=channel["uuid"]), to="+250788123123", text="hi")
+    msg.status, msg.external_id = MsgStatus.SENT, external_id
+    msg.save()
+    return msg
+
+
+def _callback_events(msg: Msg) -> list[tuple[str, str]]:
+    return list(msg.events.filter(event_type="callback").values_list("status", "description"))
+
+
 def test_twilio_signature_on_a_recorded_status_callback(twilio_channel: dict[str, Any], client: Any) -> None:
+    """The refused callback changes nothing (status, events); the accepted one is applied."""
+    msg = _sent_on(twilio_channel, "SM1f0e8ae6ade43cb3c0ce4525424e404f")
     body = (FIXTURES / "callback_delivered.txt").read_bytes().strip()
     url = twilio_channel["urls"]["callback"]
     path = url.split("://", 1)[1].split("/", 1)[1]
+    wrong_url = twilio_signature(TWILIO_TOKEN, url.replace("http://", "https://"), body)
+    bad = client.post("/" + path, body, content_type=FORM, HTTP_X_TWILIO_SIGNATURE=wrong_url)
+    assert bad.status_code == 403
+    msg.refresh_from_db()
+    assert (msg.status, msg.delivered_on, _callback_events(msg)) == ("sent", None, [])
+
     good = client.post(
         "/" + path, body, content_type=FORM, HTTP_X_TWILIO_SIGNATURE=twilio_signature(TWILIO_TOKEN, url, body)
     )
     assert good.status_code == 200, good.content
-    wrong_url = twilio_signature(TWILIO_TOKEN, url.replace("http://", "https://"), body)
-    bad = client.post("/" + path, body, content_type=FORM, HTTP_X_TWILIO_SIGNATURE=wrong_url)
-    assert bad.status_code == 403
+    assert good.json()["results"] == [
+        {"id": msg.external_id, "uuid": str(msg.uuid), "status": "delivered", "applied": True}
+    ]
+    msg.refresh_from_db()
+    assert msg.status == "delivered" and msg.delivered_on is not None
+    assert _callback_events(msg) == [("delivered", "")]
 
 
 def test_twilio_json_webhooks_cover_the_body_with_body_sha256(
     twilio_channel: dict[str, Any], client: Any
 ) -> None:
+    msg = _sent_on(twilio_channel, "SM1")
+    _sent_on(twilio_channel, "SM2")
     body = b'{"MessageSid": "SM1", "MessageStatus": "delivered"}'
     base = twilio_channel["urls"]["callback"]
     path = "/" + base.split("://", 1)[1].split("/", 1)[1]
     url = f"{base}?bodySHA256={hashlib.sha256(body).hexdigest()}"
     signature = twilio_signature(TWILIO_TOKEN, url, b"")  # JSON bodies: only the URL is signed
     query = url.split("?", 1)[1]
-    ok = client.post(
-        f"{path}?{query}", body, content_type="application/json", HTTP_X_TWILIO_SIGNATURE=signature
-    )
-    assert ok.status_code != 403 and ok.status_code != 401, ok.content
     swapped = client.post(
         f"{path}?{query}",
-        b'{"MessageSid": "SM2"}',
+        b'{"MessageSid": "SM2", "MessageStatus": "failed"}',
         content_type="application/json",
         HTTP_X_TWILIO_SIGNATURE=signature,
     )
     assert swapped.status_code == 403 and swapped.json()["error"] == "the body does not match its bodySHA256"
+    assert sorted(Msg.objects.values_list("external_id", "status")) == [("SM1", "sent"), ("SM2", "sent")]
+    assert not Msg.objects.filter(events__event_type="callback").exists()
+
+    ok = client.post(
+        f"{path}?{query}", body, content_type="application/json", HTTP_X_TWILIO_SIGNATURE=signature
+    )
+    assert ok.status_code == 200, ok.content
+    assert [r["applied"] for r in ok.json()["results"]] == [True]
+    assert sorted(Msg.objects.values_list("external_id", "status")) == [("SM1", "delivered"), ("SM2", "sent")]
+    assert _callback_events(msg) == [("delivered", "")]
 
 
 def test_generic_hmac_body_signature_from_an_uploaded_connector(live_asgi: Any, api: Any) -> None:

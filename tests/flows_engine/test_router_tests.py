@@ -1,4 +1,5 @@
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 
@@ -86,3 +87,133 @@ def test_router_tests(expr: str, expected: str | bool) -> None:
 
 def test_bad_arguments_are_errors() -> None:
     assert evaluate('has_number_lt("5", "x")', CTX, ENV).__class__.__name__ == "XError"
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        # goflow: "a number between `min` and `max` inclusive" — both ends match
+        ('has_number_between("1", 1, 10)', "1"),
+        ('has_number_between("10", 1, 10)', "10"),
+        ('has_number_between("10.0", 1, 10)', "10"),
+        ('has_number_between("0.99", 1, 10)', False),
+        ('has_number_between("10.01", 1, 10)', False),
+        ('has_number_between("5", 5, 5)', "5"),
+        ('has_number_between("-3", -5, -1)', "-3"),
+        ('has_number_lt("4", 4)', False),
+        ('has_number_lte("4.01", 4)', False),
+        ('has_number_gt("5", 5)', False),
+        ('has_number_gte("5", 5)', "5"),
+        ('has_number_gte("4.99", 5)', False),
+        ('has_number_eq("4.1", 4)', False),
+    ],
+)
+def test_number_tests_at_their_boundaries(expr: str, expected: str | bool) -> None:
+    """Kills the mutation `has_number_between` as `lo <= n < hi` (or `lo < n <= hi`): the
+    suite had no case on either bound, so an exclusive end went unnoticed; the other number
+    tests get their boundaries too (`<` vs `<=` mutants)."""
+    assert match(expr) == expected
+
+
+def test_a_passing_test_renders_true_and_carries_match_and_extra() -> None:
+    """Killed mutants of `passed` (make mutation, flows-routertests): key names, default, extra."""
+    result = evaluate('has_pattern("code AB12", "([a-z]{2})(\\\\d+)")', CTX, ENV)
+    assert isinstance(result, XObject) and result.keys() == ["match", "extra"]
+    assert result.has_default and result.default is True
+    assert to_text(result) == "true"
+    extra = result.get("extra")
+    assert [to_text(extra.get(k)) for k in ("0", "1", "2")] == ["AB12", "AB", "12"]
+    plain = evaluate('has_number("12")', CTX, ENV)
+    assert isinstance(plain, XObject) and plain.keys() == ["match"] and plain.default is True
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ('has_number("٤٢ apples")', "42"),  # Arabic-Indic digits read as 42
+        ('has_number("12 ٣")', "12"),  # the first number wins
+        ('has_number("x 12,5 kg")', "12.5"),  # a decimal comma
+        ('has_number("abc\tdef 7")', "7"),  # any whitespace separates words
+        ('has_number("1.2.3 then 4")', "1.2"),  # an unreadable word is skipped, a readable prefix kept
+    ],
+)
+def test_find_number_reads_what_people_type(expr: str, expected: str) -> None:
+    assert match(expr) == expected
+
+
+def test_find_number_skips_words_it_cannot_read_and_goes_on() -> None:
+    from flows.engine.routertests import find_number
+
+    assert find_number("7,5,5 or 8") == Decimal("7.5")
+    assert find_number("lots of words then 9") == Decimal("9")
+    assert find_number("٣") == Decimal("3")
+    assert find_number("x³") == Decimal("3")  # any digit character counts, superscripts too
+    assert find_number("café 5") == Decimal("5")  # other non-ASCII letters are left alone
+    assert find_number("none here") is None
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        # the district and state may come either way round, or the state alone
+        (
+            'has_ward("Oakvale", "North Province", "Hillside")',
+            "Zamunda > North Province > Hillside > Oakvale",
+        ),
+        ('has_ward("Oakvale", "", "Hillside")', "Zamunda > North Province > Hillside > Oakvale"),
+        ('has_ward("Oakvale", "North Province")', "Zamunda > North Province > Hillside > Oakvale"),
+        ('has_ward("Oakvale", "South Province")', False),
+        ('has_ward("Oakvale", "Riverbend", "North Province")', False),  # Riverbend is in the south
+        ('has_ward("Oakvale", "Hillside", "Atlantis")', False),
+        ('has_ward("Millbrook", "Riverbend", "North Province")', False),  # the district must be in that state
+    ],
+)
+def test_ward_within_district_and_state(expr: str, expected: str | bool) -> None:
+    assert match(expr) == expected
+
+
+def test_location_tests_without_locations_are_false() -> None:
+    bare = Environment(timezone=load_zone("Africa/Kigali"), default_country="RW")
+    assert evaluate('has_state("North Province")', CTX, bare) is False
+    assert evaluate('has_ward("Oakvale")', CTX, bare) is False
+
+
+INTENTS = {
+    "result": {
+        "value": "book flight",
+        "extra": {
+            "intents": [
+                {"name": "book_flight", "confidence": 0.6},
+                "not an intent",  # skipped, and the intents after it still count
+                {"name": "book_hotel", "confidence": 0.9},
+            ]
+        },
+    },
+    "flat": {"value": "x"},
+    "two": {"extra": {"intents": [{"name": "yes", "confidence": 0.5}, {"name": "no", "confidence": 0.9}]}},
+}
+
+
+@pytest.mark.parametrize(
+    ("expr", "expected"),
+    [
+        ('has_intent(result, "book_hotel", 0.5)', "book_hotel"),  # any intent, not only the top one
+        ('has_intent(result, "book_flight", 0.6)', "book_flight"),  # the threshold is inclusive
+        ('has_intent(result, "book_flight", 0.61)', False),
+        ('has_intent(result, "rent_car", 0)', False),
+        ('has_top_intent(result, "book_flight", 0.5)', "book_flight"),
+        ('has_top_intent(result, "book_hotel", 0.5)', False),  # third: not the top intent
+        ('has_top_intent(two, "no", 0.5)', False),  # second, with more confidence: still not the top one
+        ('has_top_intent(two, "yes", 0.5)', "yes"),
+        ('has_intent(flat, "book_flight", 0.5)', False),  # no intents at all
+        ('has_intent("text", "book_flight", 0.5)', False),
+    ],
+)
+def test_intent_tests(expr: str, expected: str | bool) -> None:
+    v = evaluate(expr, INTENTS, ENV)
+    assert (to_text(v.get("match")) if isinstance(v, XObject) else v) == expected
+
+
+def test_intent_confidence_must_be_a_number() -> None:
+    v = evaluate('has_intent(result, "book_flight", "high")', INTENTS, ENV)
+    assert v.__class__.__name__ == "XError"

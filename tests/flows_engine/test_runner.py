@@ -130,6 +130,24 @@ def test_subflow_waits_and_returns_to_parent() -> None:
     assert [r.status for r in sprint.session.runs] == ["completed", "completed"]
 
 
+def test_child_run_started_names_its_parent_run() -> None:
+    """Kills the mutation `run_started.parent_uuid` set to the run's own uuid: the child's
+    event (and its saved run) must point at the parent's run uuid; the parent's has none."""
+    eng = engine([parent_flow(), question_flow()])
+    sprint = eng.start(
+        contact(), {"type": "manual", "flow": {"uuid": "f2000000-0000-4000-8000-000000000002"}}
+    )
+    parent_event, child_event = [e for e in sprint.events if e["type"] == "run_started"]
+    parent_run, child_run = sprint.session.runs
+    assert "parent_uuid" not in parent_event
+    assert parent_event["run_uuid"] == parent_run.uuid
+    assert child_event["run_uuid"] == child_run.uuid != parent_run.uuid
+    assert child_event["parent_uuid"] == parent_run.uuid
+    assert child_run.parent_uuid == parent_run.uuid
+    saved = sprint.session.to_json()["runs"]
+    assert saved[1]["parent_uuid"] == saved[0]["uuid"] and "parent_uuid" not in saved[0]
+
+
 def test_webhook_results_and_at_webhook() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         assert request.url.params["name"] == "Amina Uwase"

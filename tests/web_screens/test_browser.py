@@ -118,7 +118,13 @@ def test_message_log_filters_live_rows_and_phone_layout(
     run_jobs()
     row = page.wait_for_selector(f"tr[data-uuid='{match.json()['uuid']}']")
     assert "JOIN live" in row.inner_text()
-    page.wait_for_timeout(300)
+    # A positive signal instead of a fixed wait: a matching message posted after everything
+    # above (and after its handling) arrives over the same websocket, which keeps order, so
+    # once its row is shown every earlier event has been applied.
+    sentinel = httpx.post(receive, data={"from": "0788123123", "text": "JOIN sentinel"})
+    assert sentinel.status_code == 200
+    run_jobs()
+    page.wait_for_selector(f"tr[data-uuid='{sentinel.json()['uuid']}']")
     assert page.locator(f"tr[data-uuid='{nomatch.json()['uuid']}']").count() == 0
     assert page.locator(f"tr[data-uuid='{other.json()['uuid']}']").count() == 0
 
@@ -252,14 +258,18 @@ def test_api_key_shown_once_then_revoked(browser: Any, workspace: Any) -> None:
     row = f"tr[data-token-id='{token.id}']"
     assert page.inner_text(f"{row} .masked") == f"{token.prefix}************"
 
-    page.once("dialog", lambda d: d.dismiss())  # changing one's mind keeps the key
-    page.click(f"{row} button.danger")
-    page.wait_for_timeout(200)
-    token.refresh_from_db()
-    assert token.is_active
+    revokes: list[str] = []
+    page.on("request", lambda r: revokes.append(r.url) if r.method == "POST" and "/revoke" in r.url else None)
+    with page.expect_event("dialog") as asked:
+        page.once("dialog", lambda d: d.dismiss())  # changing one's mind keeps the key
+        page.click(f"{row} button.danger")
+    assert "revoke" in asked.value.message.lower()
+    # The positive signal: the accepted second try arrives; only then is it safe to say the
+    # dismissed first one sent nothing (one revoke request in all, not two).
     page.once("dialog", lambda d: d.accept())
     page.click(f"{row} button.danger")
     page.wait_for_selector("text=revoked.")
+    assert len(revokes) == 1, revokes
     token.refresh_from_db()
     assert not token.is_active
     browser.expected_http_errors.append("/api/v1/")

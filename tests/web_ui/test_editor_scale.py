@@ -6,6 +6,8 @@ import time
 import uuid
 from typing import Any
 
+from playwright.sync_api import expect
+
 from tests.web_ui.conftest import Browser
 
 
@@ -81,10 +83,16 @@ def test_200_node_flow_load_to_interactive(browser: Browser, workspace: Any) -> 
 
     b = browser
     b.login()
+    started = time.perf_counter()
     b.goto(f"/flows/{flow.uuid}/editor")
     b.page.wait_for_selector("html[data-editor-ready='1']", timeout=60_000)
+    ready_wall_ms = (time.perf_counter() - started) * 1000
     ready_ms = b.page.evaluate("window.__fgReadyAt")
     nav_ms = b.page.evaluate("performance.getEntriesByType('navigation')[0].domContentLoadedEventEnd")
+    # The figures are measured, not targets (timing targets live in the benchmarks): they must
+    # be real measurements, so a missing or broken readiness mark fails here.
+    assert isinstance(ready_ms, int | float) and ready_ms > 0, ready_ms
+    assert isinstance(nav_ms, int | float) and nav_ms > 0, nav_ms
 
     # interactive: a click on a card opens its form, and the whole flow is reachable by zooming out
     card = b.page.locator("[data-node-uuid]").first
@@ -94,12 +102,10 @@ def test_200_node_flow_load_to_interactive(browser: Browser, workspace: Any) -> 
     open_form_ms = (time.perf_counter() - started) * 1000
     b.page.keyboard.press("Escape")
     b.page.click(".react-flow__controls-fitview")
-    b.page.wait_for_timeout(300)
-    shown = b.page.locator("[data-node-uuid]").count()
+    expect(b.page.locator("[data-node-uuid]")).to_have_count(200)
     b.screenshot("editor-200-nodes.png")
     print(
         f"\n200-node flow: load-to-interactive {ready_ms:.0f} ms after navigation start "
-        f"(DOMContentLoaded {nav_ms:.0f} ms); click-to-form {open_form_ms:.0f} ms; "
-        f"{shown} cards rendered after fit-view"
+        f"(DOMContentLoaded {nav_ms:.0f} ms; {ready_wall_ms:.0f} ms wall clock from goto); "
+        f"click-to-form {open_form_ms:.0f} ms; 200 cards rendered after fit-view"
     )
-    assert shown == 200

@@ -1,0 +1,234 @@
+"""Mutation testing of the core with mutmut, package by package, each against its own tests.
+
+    .venv/bin/python scripts/mutation.py [--only smsc-pdu,flows-routertests] [--max-children 2] [--keep]
+
+For each package: copy the project to var/mutation/<package>/ (sources, tests, settings; no
+.venv, var or .git), write a mutmut config naming the files to mutate and the test subset that
+covers them, run `mutmut run`, and count the outcome of every mutant from mutmut's result files.
+Prints one table (package, killed/total, %, survived, other) and writes var/mutation/report.json.
+Survivors are listed per package with `--survivors`; show one with
+`cd var/mutation/<package> && ../../../.venv/bin/mutmut show <name>`.
+
+Too slow for CI on two cores (`make mutation`, not part of `make test`). Mutants counted as
+killed: a test failed (or pytest errored) or the mutant timed out (an infinite loop is caught).
+"Equivalent" mutants — same behaviour as the original — are listed with the reason in
+tests/mutation_equivalents.txt and left out of the total.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORK = ROOT / "var" / "mutation"
+EQUIVALENTS = ROOT / "tests" / "mutation_equivalents.txt"
+COPY_EXCLUDES = (
+    ".venv",
+    "var",
+    ".git",
+    ".mypy_cache",
+    ".ruff_cache",
+    "node_modules",
+    "*.egg-info",
+    "__pycache__",
+)
+TOP_LEVEL = ("web", "channels_app", "aggregators", "flows", "smsc", "manage.py")
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    mutate: tuple[str, ...]  # files (or globs) mutated
+    tests: tuple[str, ...]  # the tests that cover them: the run stays bounded
+    # Functions that only run while their module is imported (they register closures): mutmut
+    # switches mutants on per call after the import, so their mutants are never active. They
+    # are shown apart ("import-time") and left out of the score; they are not equivalent.
+    import_time: tuple[str, ...] = ()
+
+
+PACKAGES = (
+    Package(
+        "smsc-pdu",
+        ("smsc/pdu.py",),
+        ("tests/smsc/test_pdu_exact.py", "tests/smsc/test_pdu.py", "tests/fuzz/test_smpp_pdu.py"),
+    ),
+    Package(
+        "flows-routertests",
+        ("flows/engine/routertests.py",),
+        ("tests/flows_engine/test_router_tests.py",),
+        import_time=("flows.engine.routertests.x__number_test__", "flows.engine.routertests.x__date_test__"),
+    ),
+    Package("flows-engine", ("flows/engine/*",), ("tests/flows_engine",)),
+    Package(
+        "connector-parser-mapping",
+        (
+            "aggregators/connector/parser.py",
+            "aggregators/connector/mapping.py",
+            "aggregators/connector/payload.py",
+        ),
+        ("tests/aggregators_connector",),
+    ),
+    Package(
+        "external-receive-send",
+        ("aggregators/external/receive.py", "aggregators/external/sender.py"),
+        (
+            "tests/channels_app/test_external_config.py",
+            "tests/channels_app/test_external_e2e.py",
+            "tests/channels_app/test_bad_input.py",
+            "tests/channels_app/test_send_faults.py",
+        ),
+    ),
+    Package(
+        "claim-send-service",
+        ("channels_app/services/send.py",),
+        (
+            "tests/channels_app/test_send_faults.py",
+            "tests/channels_app/test_send_keepalive.py",
+            "tests/channels_app/test_worker_kill.py",
+        ),
+    ),
+)
+
+# mutmut's exit codes per mutant (mutmut.stats.status_by_exit_code), folded into our columns.
+KILLED = {1, 3, 36, 24, -24, 152, 255}  # a failing test, a pytest error, or a timeout
+SURVIVED = {0}
+
+
+def _reachable(host: str, port: int) -> bool:
+    try:
+        socket.create_connection((host, port), timeout=1).close()
+    except OSError:
+        return False
+    return True
+
+
+def _env() -> dict[str, str]:
+    """Like scripts/test.sh: real PostgreSQL and Redis when they answer, else the embedded mode."""
+    env = dict(os.environ, FLOWGATE_ALLOW_PRIVATE_URLS="1")
+    if "DATABASE_URL" not in env and _reachable("127.0.0.1", 5432):
+        env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/flowgate_mutation"
+    if "REDIS_URL" not in env and _reachable("127.0.0.1", 6379):
+        env["REDIS_URL"] = "redis://127.0.0.1:6379/14"
+    return env
+
+
+def _config(package: Package) -> str:
+    roots = sorted({m.split("/", 1)[0] for m in package.mutate})
+    lines = ["[mutmut]", "source_paths=" + "\n    ".join(["", *roots]).rstrip()]
+    lines.append("only_mutate=" + "\n    ".join(["", *package.mutate]))
+    lines.append("also_copy=" + "\n    ".join(["", *(p for p in TOP_LEVEL if p not in roots)]))
+    lines.append("pytest_add_cli_args_test_selection=" + "\n    ".join(["", *package.tests]))
+    return "\n".join(lines) + "\n"
+
+
+def prepare(package: Package, keep: bool) -> Path:
+    work = WORK / package.name
+    if not keep and work.exists():
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    excludes = [f"--exclude={e}" for e in (*COPY_EXCLUDES, "mutants", "setup.cfg")]
+    subprocess.run(["rsync", "-a", "--delete", *excludes, f"{ROOT}/", f"{work}/"], check=True)
+    (work / "setup.cfg").write_text(_config(package))
+    return work
+
+
+def equivalents() -> dict[str, set[str]]:
+    """package -> mutant names listed as equivalent (`package mutant-name  reason`)."""
+    out: dict[str, set[str]] = {}
+    if EQUIVALENTS.exists():
+        for line in EQUIVALENTS.read_text().splitlines():
+            if line.strip() and not line.startswith("#"):
+                package, name = line.split()[:2]
+                out.setdefault(package, set()).add(name)
+    return out
+
+
+def score(package: Package, work: Path, equivalent: set[str]) -> dict[str, object]:
+    killed, survived, other, import_time = 0, [], 0, 0
+    for meta in (work / "mutants").rglob("*.meta"):
+        for name, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
+            if name in equivalent:
+                continue
+            if package.import_time and name.startswith(package.import_time):
+                import_time += 1
+                continue
+            if code in KILLED:
+                killed += 1
+            elif code in SURVIVED:
+                survived.append(name)
+            else:  # not checked, no tests, suspicious, segfault: not killed either
+                other += 1
+    total = killed + len(survived) + other
+    return {
+        "package": package.name,
+        "mutated": list(package.mutate),
+        "tests": list(package.tests),
+        "killed": killed,
+        "total": total,
+        "percent": round(100 * killed / total, 1) if total else 0.0,
+        "survived": sorted(survived),
+        "other": other,
+        "equivalent": len(equivalent),
+        "import_time": import_time,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated package names: " + ", ".join(p.name for p in PACKAGES)
+    )
+    parser.add_argument("--max-children", type=int, default=2, help="mutants tested in parallel")
+    parser.add_argument("--keep", action="store_true", help="reuse earlier results where mutmut can")
+    parser.add_argument("--survivors", action="store_true", help="list the surviving mutants")
+    parser.add_argument("--report-only", action="store_true", help="score the last runs, run nothing")
+    args = parser.parse_args()
+    chosen = [p for p in PACKAGES if not args.only or p.name in args.only.split(",")]
+    unknown = set(filter(None, args.only.split(","))) - {p.name for p in PACKAGES}
+    if unknown:
+        parser.error(f"unknown package(s): {', '.join(sorted(unknown))}")
+    mutmut = Path(sys.executable).with_name("mutmut")
+    skipped = equivalents()
+    rows = []
+    for package in chosen:
+        work = WORK / package.name
+        if not args.report_only:
+            work = prepare(package, args.keep)
+            print(f"== {package.name}: mutating {', '.join(package.mutate)}", flush=True)
+            subprocess.run(
+                [str(mutmut), "run", "--max-children", str(args.max_children)],
+                cwd=work,
+                env=_env(),
+                stdout=subprocess.DEVNULL,
+                check=False,
+            )
+        if (work / "mutants").exists():
+            rows.append(score(package, work, skipped.get(package.name, set())))
+    print(
+        f"\n{'package':28} {'killed/total':>13} {'%':>6} {'survived':>9} {'other':>6} {'equiv.':>6} {'import-time':>11}"
+    )
+    for r in rows:
+        print(
+            f"{r['package']:28} {str(r['killed']) + '/' + str(r['total']):>13} {r['percent']:>6} "
+            f"{len(r['survived']):>9} {r['other']:>6} {r['equivalent']:>6} {r['import_time']:>11}"  # type: ignore[arg-type]
+        )
+        if args.survivors:
+            for name in r["survived"]:  # type: ignore[attr-defined]
+                print(f"    {name}")
+    WORK.mkdir(parents=True, exist_ok=True)
+    (WORK / "report.json").write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
