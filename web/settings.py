@@ -10,6 +10,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from web import secret_key as _secret_key
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FLOWGATE_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -22,12 +24,21 @@ def _env_flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "flowgate-insecure-development-key-change-me")
+DEBUG = _env_flag("DEBUG", False)
+# The public base URL used to build callback URLs handed to providers (and allowed hosts).
+FLOWGATE_BASE_URL = os.environ.get("FLOWGATE_BASE_URL", "http://127.0.0.1:8000")
+# No key in the source: production runs must set SECRET_KEY (they refuse to start without it),
+# the embedded default keeps a random one under var/ (web.secret_key).
+try:
+    SECRET_KEY = _secret_key.resolve(
+        environ=os.environ, var_dir=VAR_DIR, debug=DEBUG, base_url=FLOWGATE_BASE_URL
+    )
+except _secret_key.MissingSecretKey as _missing:
+    raise SystemExit(f"flowgate: {_missing}") from None
 # Fernet keys for secrets at rest (channels_app.crypto), comma-separated: the first encrypts,
 # all decrypt (rotation: put the new key first, run `manage.py rotate_secrets`). Unset: a key
-# derived from SECRET_KEY.
+# derived from SECRET_KEY (never from a key printed in the source).
 FLOWGATE_SECRET_KEYS = os.environ.get("FLOWGATE_SECRET_KEYS", "")
-DEBUG = _env_flag("DEBUG", False)
 ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
 
@@ -153,8 +164,6 @@ FLOWGATE_LARGE_BODY_PATHS = ("/api/v1/flows/import",)
 DATA_UPLOAD_MAX_MEMORY_SIZE = FLOWGATE_MAX_IMPORT_BYTES
 # Channels may call loopback/private addresses only when the deployment says so.
 FLOWGATE_ALLOW_PRIVATE_URLS = _env_flag("FLOWGATE_ALLOW_PRIVATE_URLS", not REDIS_URL)
-# The public base URL used to build callback URLs handed to providers.
-FLOWGATE_BASE_URL = os.environ.get("FLOWGATE_BASE_URL", "http://127.0.0.1:8000")
 # Receive webhooks take the lean ASGI path (channels_app.fastpath) on PostgreSQL.
 FLOWGATE_FAST_INGEST = _env_flag("FLOWGATE_FAST_INGEST", True)
 # API requests per token (or per logged-in user); over it: 429 with Retry-After.
