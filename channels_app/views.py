@@ -17,6 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from channels_app import inbound_auth, spool
 from channels_app.models import Channel
+from channels_app.services.ingest import InvalidInbound
 from channels_app.services.status import MsgNotFound
 from channels_app.types.registry import UnknownChannelType, get_type_by_slug
 from channels_app.urns import InvalidURN
@@ -115,7 +116,7 @@ def channel_webhook(
         return unavailable("the database is unavailable")
     except RequestDataTooBig:
         return error("request body too large", 413)
-    except (BadRequest, InvalidURN) as exc:
+    except (BadRequest, InvalidURN, InvalidInbound) as exc:
         return error(str(exc), 400)
     except MsgNotFound as exc:
         return error(str(exc), 400)
