@@ -186,6 +186,8 @@ FLOWGATE_SPOOL_MAX_BYTES = int(os.environ.get("FLOWGATE_SPOOL_MAX_BYTES", str(25
 FLOWGATE_SEND_LOCK_SECONDS = int(os.environ.get("FLOWGATE_SEND_LOCK_SECONDS", "120"))
 # Seconds between scheduler ticks (sweeper and periodic jobs).
 FLOWGATE_SWEEP_INTERVAL_SECONDS = float(os.environ.get("FLOWGATE_SWEEP_INTERVAL_SECONDS", "15"))
+# The demo's built-in echo aggregator (/demo/aggregator/send): the embedded default only.
+FLOWGATE_DEMO = _env_flag("FLOWGATE_DEMO", not REDIS_URL)
 # Whether the in-process worker runs inside `serve` (embedded default) or apart (REDIS_URL).
 FLOWGATE_INPROCESS_WORKER = _env_flag("FLOWGATE_INPROCESS_WORKER", not REDIS_URL)
 
