@@ -11,7 +11,7 @@ import time
 import uuid
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -109,6 +109,9 @@ def channel_webhook(
         return handler(request, channel)
     except (spool.SpoolUnavailable, spool.UnknownDuringOutage) as exc:
         return unavailable(str(exc))
+    except DataError as exc:  # e.g. a NUL byte in a value a type stores: bad input, not an outage
+        logger.info("webhook input refused by the database: %s", exc)
+        return error("the request holds a value that cannot be stored (a NUL character or too long)", 400)
     except DatabaseError as exc:
         if not spool.is_outage(exc):
             raise
