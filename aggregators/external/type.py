@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from aggregators.external import receive, sender
+from aggregators.external import receive, secrets, sender
 from aggregators.external.template import unknown_variables
 from channels_app.inbound import InboundFields, InboundRequest
 from channels_app.models import Channel
@@ -77,7 +77,7 @@ class ExternalAPIType(ChannelType):
     def clean_config(
         self, config: dict[str, Any], *, existing: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        cleaned = super().clean_config(config, existing=existing)
+        cleaned = super().clean_config(secrets.restore_masked(config, existing), existing=existing)
         errors: dict[str, str] = {}
         for key in ("send_url", "body"):
             unknown = unknown_variables(cleaned.get(key) or "")
@@ -88,6 +88,12 @@ class ExternalAPIType(ChannelType):
         if errors:
             raise ConfigError(errors)
         return cleaned
+
+    def secret_keys(self, channel: Channel) -> set[str]:
+        return secrets.secret_keys(channel.config)
+
+    def public_config(self, channel: Channel) -> dict[str, Any]:
+        return secrets.public_config(channel.config)
 
     def default_scheme(self, channel: Channel) -> str:
         return str(channel.config.get("scheme") or "tel")
