@@ -18,6 +18,7 @@ from channels_app.types.base import (
     SendResult,
 )
 from channels_app.types.registry import register
+from channels_app.urlguard import config_url_refusal
 
 
 @register
@@ -83,6 +84,9 @@ class ExternalAPIType(ChannelType):
             unknown = unknown_variables(cleaned.get(key) or "")
             if unknown:
                 errors[key] = f"unknown variables: {', '.join(unknown)}"
+        refusal = config_url_refusal(str(cleaned.get("send_url") or ""))
+        if refusal and "send_url" not in errors:
+            errors["send_url"] = refusal
         if cleaned.get("content_type") == "custom" and not cleaned.get("body"):
             errors["body"] = "a custom content type needs a body template"
         if errors:
