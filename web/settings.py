@@ -7,6 +7,7 @@ deployment (DATABASE_URL on PostgreSQL, REDIS_URL for queues, cache and websocke
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 
@@ -39,8 +40,41 @@ except _secret_key.MissingSecretKey as _missing:
 # all decrypt (rotation: put the new key first, run `manage.py rotate_secrets`). Unset: a key
 # derived from SECRET_KEY (never from a key printed in the source).
 FLOWGATE_SECRET_KEYS = os.environ.get("FLOWGATE_SECRET_KEYS", "")
-ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
+# --- HTTP hardening (README "Deploying safely") -------------------------------------------
+_base = urlsplit(FLOWGATE_BASE_URL)
+# The hosts this site answers for: the base URL's, and loopback for local checks. Any other
+# Host header is refused (400) instead of trusted in links and redirects.
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get(
+        "ALLOWED_HOSTS", ",".join([_base.hostname or "", "localhost", "127.0.0.1", "[::1]"])
+    ).split(",")
+    if h.strip()
+]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+if _base.scheme and _base.netloc:
+    CSRF_TRUSTED_ORIGINS.append(f"{_base.scheme}://{_base.netloc}")
+# Behind a TLS-terminating proxy: believe its X-Forwarded-Proto (only when it sets the header
+# itself, otherwise clients could claim HTTPS).
+if _env_flag("FLOWGATE_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served over HTTPS: cookies only travel encrypted, and browsers are told to stay on HTTPS
+# (SecurityMiddleware sends HSTS on secure requests only).
+_https = _base.scheme == "https"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = int(os.environ.get("FLOWGATE_HSTS_SECONDS", str(365 * 24 * 3600))) if _https else 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Every page loads its scripts from /static/ only (no inline scripts, no eval); styles may be
+# inline (templates and the editor set style attributes); websockets go back to this origin.
+FLOWGATE_CSP = os.environ.get(
+    "FLOWGATE_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
 
 INSTALLED_APPS = [
     "daphne",
@@ -52,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_rq",
+    "ninja",  # the API docs page from its own static files, not a CDN (CSP, and no internet needed)
     "channels_app",
     "aggregators",
     "smsc",
@@ -70,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "web.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "web.urls"
