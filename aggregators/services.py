@@ -6,6 +6,7 @@ Uploaded connectors never change after saving, so their parsed form is cached by
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 import uuid
@@ -30,7 +31,7 @@ from aggregators.connector import Connector as ParsedConnector
 from aggregators.models import Connector
 from channels_app.models import Workspace
 from channels_app.types.config import MASK
-from channels_app.urlguard import outbound_transport
+from channels_app.urlguard import config_url_refusal, outbound_transport
 
 BUILTIN_NAMESPACE = uuid.UUID("6f1c0f55-2d0e-4b8e-9a43-7b0c5f2f9e11")
 
@@ -81,7 +82,41 @@ def validate_connector(*, xml: str, name: str = "") -> ParsedConnector:
     result = parse_connector(xml, name=name)
     if not result.ok or result.connector is None:
         raise ConnectorRejected(sorted(result.errors))
+    refused = _internal_urls(result.connector, xml)
+    if refused:
+        raise ConnectorRejected(sorted(refused))
     return result.connector
+
+
+def _internal_urls(connector: ParsedConnector, xml: str) -> list[ConnectorError]:
+    """URLs written literally in the connector that point at internal addresses (save-time SSRF check).
+
+    Only a literal scheme://host is checked here; a host filled from a field is checked when the
+    channel's fields are saved (url fields) and again at send time.
+    """
+    errors: list[ConnectorError] = []
+    pending: list[Any] = [connector]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, tuple | list):
+            pending.extend(node)
+            continue
+        if not dataclasses.is_dataclass(node) or isinstance(node, type):
+            continue
+        url = getattr(node, "url", None)
+        parts = getattr(url, "parts", None)
+        if parts and parts[0].kind == "text" and "://" in parts[0].value:
+            literal = parts[0].value.strip()
+            host_is_literal = len(parts) == 1 or any(c in literal.split("://", 1)[1] for c in "/?#")
+            refusal = config_url_refusal(literal) if host_is_literal else None
+            if refusal:
+                at = max(
+                    xml.find(literal), 0
+                )  # where the URL is written (not every element keeps a position)
+                line, column = xml.count("\n", 0, at) + 1, at - xml.rfind("\n", 0, at)
+                errors.append(ConnectorError(line, column, f"URL {literal!r} is not allowed: {refusal}"))
+        pending.extend(getattr(node, f.name) for f in dataclasses.fields(node))
+    return errors
 
 
 def _free_slug(workspace: Workspace, name: str) -> str:
@@ -257,6 +292,8 @@ def clean_channel_config(
             errors[f"fields.{name}"] = f"must be one of {', '.join(field.options)}"
         elif field.type == "url" and value and not value.startswith(("http://", "https://")):
             errors[f"fields.{name}"] = "must be an http:// or https:// URL"
+        elif field.type == "url" and value and (refusal := config_url_refusal(value)):
+            errors[f"fields.{name}"] = refusal
         cleaned_fields[name] = value
     for name in resolved.parsed.missing_fields(dict(cleaned_fields)):
         errors[f"fields.{name}"] = "this field is required"

@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import json
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -27,6 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
 BENCH_DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowgate_bench")
 REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+# One key for every process of this run (REDIS_URL runs refuse to start without one).
+RUN_SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(40)
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -34,6 +37,7 @@ def _env(**extra: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": BENCH_DB_URL,
         "REDIS_URL": REDIS_URL,
+        "SECRET_KEY": RUN_SECRET_KEY,
         "FLOWGATE_ALLOW_PRIVATE_URLS": "1",
         "FLOWGATE_DB_POOL_SIZE": "30",
         "LOG_LEVEL": "WARNING",

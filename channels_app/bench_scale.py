@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import subprocess
 import sys
 import tempfile
@@ -186,12 +187,15 @@ class Cluster:
         self.webs: list[tuple[subprocess.Popen[Any], int]] = []
         self.workers: list[subprocess.Popen[Any]] = []
         self.token = ""
+        # One key for every process of the cluster (web and workers must share it).
+        self.secret_key = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(40)
 
     def env(self) -> dict[str, str]:
         return {
             **os.environ,
             "DATABASE_URL": self.database_url,
             "REDIS_URL": self.redis_url,
+            "SECRET_KEY": self.secret_key,  # a REDIS_URL run refuses to start without one
             "FLOWGATE_ALLOW_PRIVATE_URLS": "1",
             "FLOWGATE_INPROCESS_WORKER": "0",
             "FLOWGATE_API_RATE": "1000000/m",  # the API throttle is not what this measures

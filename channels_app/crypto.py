@@ -2,7 +2,10 @@
 
 Keys come from ``FLOWGATE_SECRET_KEYS`` (comma-separated Fernet keys): the first encrypts, all
 decrypt, so a new key is rolled out by putting it first and running ``manage.py rotate_secrets``.
-Without it a key is derived from Django's ``SECRET_KEY`` so a fresh ``make run`` needs no setup.
+Without it a key is derived from Django's ``SECRET_KEY`` so a fresh ``make run`` needs no setup
+(that key is random per install, web.secret_key: never a value printed in the source).
+Secrets an older install encrypted under the key derived from the old public default still
+open, decrypt-only and with a warning, until ``rotate_secrets`` re-encrypts them.
 Stored values look like ``enc:v1:<token>``; anything without the prefix is legacy plaintext
 (the data migration and ``rotate_secrets`` encrypt those).
 """
@@ -12,13 +15,17 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import logging
 import os
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
+from web.secret_key import LEGACY_PUBLIC_SECRET_KEY
+
 PREFIX = "enc:v1:"
+logger = logging.getLogger(__name__)
 
 
 class SecretKeyError(RuntimeError):
@@ -84,12 +91,28 @@ def decrypt(value: str) -> str:
     return _decrypt_token(value[len(PREFIX) :], configured_keys(), settings.SECRET_KEY)
 
 
+def _legacy_decrypt(token: str) -> str | None:
+    """Open a value encrypted under the old public default's derived key (upgrades only)."""
+    try:
+        plain = Fernet(_derived_key(LEGACY_PUBLIC_SECRET_KEY)).decrypt(token.encode()).decode()
+    except InvalidToken:
+        return None
+    logger.warning(
+        "a stored secret is still encrypted with the key derived from the old public default "
+        "SECRET_KEY: run `manage.py rotate_secrets` to re-encrypt it with your own key"
+    )
+    return plain
+
+
 @functools.lru_cache(maxsize=4096)
 def _decrypt_token(token: str, keys: tuple[str, ...], secret_key: str) -> str:
     # Cached: senders and the inbound check decrypt the same few secrets on every request.
     try:
         return _box(keys, secret_key).decrypt(token.encode()).decode()
     except InvalidToken:
+        legacy = _legacy_decrypt(token)
+        if legacy is not None:
+            return legacy
         raise SecretDecryptionError(
             "a stored secret cannot be decrypted with the configured keys: "
             "FLOWGATE_SECRET_KEYS (or SECRET_KEY) changed without keeping the old key"
@@ -100,6 +123,9 @@ def rotate(value: str) -> str:
     """Re-encrypt with the first key (plaintext gets encrypted)."""
     if not is_encrypted(value):
         return encrypt(value)
+    legacy = _legacy_decrypt(value[len(PREFIX) :])
+    if legacy is not None:
+        return PREFIX + box().encrypt(legacy.encode()).decode()
     try:
         token = box().rotate(value[len(PREFIX) :].encode())
     except InvalidToken:

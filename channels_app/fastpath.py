@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl
 
+import psycopg
 from django.conf import settings
 from django.db import connections
 from psycopg.types.json import Jsonb
@@ -120,15 +121,26 @@ class GroupCommitWriter:
             while len(batch) < MAX_BATCH and not self.pending.empty():
                 batch.append(self.pending.get_nowait())
             try:
-                results = await self._write([msg for msg, _ in batch])
-            except Exception as exc:  # the database is down: every waiting request gets a 503
-                logger.exception("group commit of %d inbound messages failed", len(batch))
-                for _, future in batch:
-                    if not future.done():
-                        future.set_exception(exc)
-                continue
+                results: list[tuple[str, bool] | BaseException] = list(
+                    await self._write([msg for msg, _ in batch])
+                )
+            except Exception as exc:
+                if spool.is_outage(exc) or len(batch) == 1:  # the database is down: every request gets a 503
+                    logger.log(
+                        logging.WARNING if len(batch) == 1 else logging.ERROR,
+                        "group commit of %d inbound messages failed: %s", len(batch), exc,
+                    )  # fmt: skip
+                    results = [exc] * len(batch)
+                else:
+                    # A row the database refuses despite prepare()'s checks must not fail the
+                    # other tenants' messages that shared its transaction: each row alone.
+                    results = await self._write_one_by_one([msg for msg, _ in batch])
             for (_, future), result in zip(batch, results, strict=True):
-                if not future.done():
+                if future.done():
+                    continue
+                if isinstance(result, BaseException):
+                    future.set_exception(result)
+                else:
                     future.set_result(result)
             for workspace_id in {msg.workspace_id for msg, _ in batch}:
                 try:
@@ -140,6 +152,16 @@ class GroupCommitWriter:
                     )
                 except Exception:  # the sweeper re-wakes handlers for anything left pending
                     logger.warning("could not wake the inbound handler", exc_info=True)
+
+    async def _write_one_by_one(self, batch: list[Msg]) -> list[tuple[str, bool] | BaseException]:
+        results: list[tuple[str, bool] | BaseException] = []
+        for msg in batch:
+            try:
+                results.extend(await self._write([msg]))
+            except Exception as exc:
+                logger.warning("inbound message %s refused by the database: %s", msg.uuid, exc)
+                results.append(exc)
+        return results
 
     async def _write(self, batch: list[Msg]) -> list[tuple[str, bool]]:
         now = time.time()
@@ -241,7 +263,7 @@ class FastIngest:
                 channel=channel, sender=fields.sender, text=fields.text, external_id=fields.external_id,
                 received_on=fields.received_on, attachments=fields.attachments,
             )  # fmt: skip
-        except (BadRequest, InvalidURN) as exc:
+        except (BadRequest, InvalidURN, ingest.InvalidInbound) as exc:
             return await _json(send, 400, {"error": str(exc)})
 
         if prepared.duplicate_of:
@@ -249,6 +271,10 @@ class FastIngest:
         else:
             try:
                 received = await self._store(prepared)
+            except psycopg.DataError as exc:  # this row can never be stored: retrying will not help
+                with contextlib.suppress(Exception):
+                    ingest.release(prepared)
+                return await _json(send, 400, {"error": f"the message cannot be stored: {exc}".strip()})
             except Exception as exc:
                 with contextlib.suppress(Exception):
                     ingest.release(prepared)

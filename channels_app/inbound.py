@@ -7,11 +7,12 @@ exactly the same input.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
+
+from channels_app import jsonlimits
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -35,8 +36,8 @@ class InboundRequest:
         content_type = self.content_type.split(";")[0].strip().lower()
         if content_type == "application/json" or content_type.endswith("+json"):
             try:
-                body = json.loads(self.body or b"{}")
-            except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+                body = jsonlimits.loads(self.body or b"{}")
+            except (ValueError, UnicodeDecodeError) as exc:
                 raise BadRequest(f"invalid JSON body: {exc}") from None
             if not isinstance(body, dict):
                 raise BadRequest("the JSON body must be an object")

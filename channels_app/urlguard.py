@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
@@ -47,6 +48,30 @@ def check_url_sync(url: str) -> None:
     reason = _refusal(url)
     if reason:
         raise URLNotAllowed(f"{url!r} is not allowed: {reason}")
+
+
+def config_url_refusal(url: str) -> str | None:
+    """Why a URL being saved in a config (channel, webhook, connector, handler) is refused.
+
+    The same rule as at send time, told to the admin when they save instead of failing every
+    message later: loopback, private, link-local (cloud metadata) and reserved addresses, unless
+    FLOWGATE_ALLOW_PRIVATE_URLS is on. A host that does not resolve right now is let through
+    (DNS may be down); the send-time check and the pinned transport still guard it.
+    """
+    if settings.FLOWGATE_ALLOW_PRIVATE_URLS:
+        return None
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError as exc:
+        return f"invalid URL: {exc}"
+    if "{" in host or "@" in host:  # filled per message from a template: checked at send time
+        return None
+    reason = url_refusal(url, False)
+    if reason and (reason.startswith("cannot resolve") or reason.startswith("scheme")):
+        return None  # not a private address: format errors are the caller's to report
+    if reason:
+        return f"{reason}; calls to internal addresses are refused (FLOWGATE_ALLOW_PRIVATE_URLS is off)"
+    return None
 
 
 def outbound_transport(**options: Any) -> httpx.BaseTransport:

@@ -11,12 +11,13 @@ import time
 import uuid
 
 from django.core.exceptions import RequestDataTooBig
-from django.db import DatabaseError
+from django.db import DatabaseError, DataError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from channels_app import inbound_auth, spool
 from channels_app.models import Channel
+from channels_app.services.ingest import InvalidInbound
 from channels_app.services.status import MsgNotFound
 from channels_app.types.registry import UnknownChannelType, get_type_by_slug
 from channels_app.urns import InvalidURN
@@ -108,6 +109,9 @@ def channel_webhook(
         return handler(request, channel)
     except (spool.SpoolUnavailable, spool.UnknownDuringOutage) as exc:
         return unavailable(str(exc))
+    except DataError as exc:  # e.g. a NUL byte in a value a type stores: bad input, not an outage
+        logger.info("webhook input refused by the database: %s", exc)
+        return error("the request holds a value that cannot be stored (a NUL character or too long)", 400)
     except DatabaseError as exc:
         if not spool.is_outage(exc):
             raise
@@ -115,7 +119,7 @@ def channel_webhook(
         return unavailable("the database is unavailable")
     except RequestDataTooBig:
         return error("request body too large", 413)
-    except (BadRequest, InvalidURN) as exc:
+    except (BadRequest, InvalidURN, InvalidInbound) as exc:
         return error(str(exc), 400)
     except MsgNotFound as exc:
         return error(str(exc), 400)

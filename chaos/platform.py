@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -59,6 +60,8 @@ class Platform:
             },
             "DATABASE_URL": self.pg.url,
             "REDIS_URL": self.redis.url,
+            # A REDIS_URL run is a production run: it refuses to start without SECRET_KEY.
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or secrets.token_urlsafe(40),
             "DJANGO_SETTINGS_MODULE": "web.settings",
             "FLOWGATE_VAR_DIR": str(self.root / "var"),
             "FLOWGATE_ALLOW_PRIVATE_URLS": "1",

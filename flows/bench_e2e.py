@@ -27,6 +27,7 @@ import asyncio
 import json
 import multiprocessing
 import os
+import secrets
 import statistics
 import subprocess
 import sys
@@ -55,6 +56,8 @@ BENCH_DB_URL = os.environ.get(
 )
 REDIS_URL = os.environ.get("BENCH_E2E_REDIS_URL", "redis://127.0.0.1:6379/8")
 LOCK = "flowgate:bench-e2e:running"
+# One key for every process of this run (web and workers must share it).
+RUN_SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(40)
 KEYWORD = "join"
 REPLY = "Welcome! You said: @input.text"
 
@@ -64,6 +67,7 @@ def _env(**extra: str) -> dict[str, str]:
         **os.environ,
         "DATABASE_URL": BENCH_DB_URL,
         "REDIS_URL": REDIS_URL,
+        "SECRET_KEY": RUN_SECRET_KEY,  # a REDIS_URL run refuses to start without one
         "FLOWGATE_ALLOW_PRIVATE_URLS": "1",
         "FLOWGATE_DB_POOL_SIZE": "20",
         "LOG_LEVEL": "WARNING",

@@ -23,6 +23,7 @@ import importlib.util
 import json
 import os
 import platform
+import secrets
 import subprocess
 import sys
 import time
@@ -47,6 +48,8 @@ BENCHES = [
 ]
 TIMEOUT_SECONDS = 1200
 QUICK_TIMEOUT_SECONDS = 300
+# One key for every process a bench starts (REDIS_URL runs refuse to start without one).
+RUN_SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(40)
 
 
 def _env() -> dict[str, str]:
@@ -59,6 +62,7 @@ def _env() -> dict[str, str]:
         # Benches that use "the configured database" must use the bench one, never the dev data.
         "DATABASE_URL": db,
         "REDIS_URL": redis,
+        "SECRET_KEY": RUN_SECRET_KEY,  # a REDIS_URL run refuses to start without one
         "FLOWGATE_ALLOW_PRIVATE_URLS": "1",
         "LOG_LEVEL": os.environ.get("LOG_LEVEL", "WARNING"),
         "PYTHONUNBUFFERED": "1",

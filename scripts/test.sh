@@ -22,5 +22,11 @@ if [ -z "${REDIS_URL:-}" ] && reachable 127.0.0.1 6379; then
   export REDIS_URL="redis://127.0.0.1:6379/15"
 fi
 export FLOWGATE_ALLOW_PRIVATE_URLS=1
+# With REDIS_URL set a run counts as production and refuses to start without SECRET_KEY: the
+# suite (and every serve/worker process it starts, which inherit it) uses one random key per run.
+if [ -z "${SECRET_KEY:-}" ]; then
+  SECRET_KEY="test-$("$PY" -c 'import secrets; print(secrets.token_urlsafe(40))')"
+  export SECRET_KEY
+fi
 echo "test database: ${DATABASE_URL:-sqlite (embedded)}; queue: ${REDIS_URL:-in-process}"
 exec "$PY" -m pytest "$@"

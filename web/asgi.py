@@ -10,10 +10,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from channels_app.fastpath import FastIngest  # noqa: E402
 from web.routing import websocket_urlpatterns  # noqa: E402
+from web.ws_origin import SameOriginWebsockets  # noqa: E402
 
 # Inbound receive webhooks take a lean path on PostgreSQL; everything else is plain Django.
 fast_ingest = FastIngest(django_asgi_app)
 
 application = ProtocolTypeRouter(
-    {"http": fast_ingest, "websocket": AuthMiddlewareStack(URLRouter(websocket_urlpatterns))}
+    {
+        "http": fast_ingest,
+        "websocket": SameOriginWebsockets(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
+    }
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from django.contrib.auth import views as auth_views
@@ -12,8 +13,17 @@ MAX_FAILURES = 5
 WINDOW_SECONDS = 300
 
 
+def login_identity(raw: str) -> str:
+    """The account a login attempt names, as the login form resolves it.
+
+    The form NFKC-normalises the username (Django's UsernameField), so `ｂ@example.org` logs in
+    as `b@example.org`: the brake must count both as one account, and case or spaces as well.
+    """
+    return unicodedata.normalize("NFKC", raw).strip().casefold()
+
+
 def _key(request: HttpRequest) -> str:
-    username = (request.POST.get("username") or "").strip().lower()
+    username = login_identity(request.POST.get("username") or "")
     address = request.META.get("REMOTE_ADDR", "")
     return f"flowgate:login-failures:{address}:{username}"
 

@@ -17,6 +17,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.serializers.json import DjangoJSONEncoder
 
+from channels_app import jsonlimits
 from channels_app.models import Workspace
 from channels_app.workspaces import workspace_for_user
 from flows.models import Flow
@@ -90,7 +91,10 @@ class SimulatorConsumer(AsyncJsonWebsocketConsumer):
             )
             return
         try:
-            message = json.loads(text_data)
+            message = jsonlimits.loads(text_data)
+        except jsonlimits.TooDeep as exc:
+            await self.send_json({"kind": "error", "error": str(exc)})
+            return
         except ValueError:
             await self.send_json({"kind": "error", "error": "the message is not JSON"})
             return

@@ -8,7 +8,12 @@ _SECRET_PAIR = re.compile(
 )
 
 
+# The password of credentials written into a URL: scheme://user:password@host.
+_URL_PASSWORD = re.compile(r"(?P<key>://[^/\s:@]*:)(?P<value>[^@/\s]+)(?=@)")
+
+
 def mask_secrets(text: str) -> str:
+    text = _URL_PASSWORD.sub(lambda m: m.group("key") + "********", text)
     return _SECRET_PAIR.sub(lambda m: m.group("key") + "********", text)
 
 

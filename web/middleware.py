@@ -27,3 +27,21 @@ class BodySizeLimitMiddleware:
                 {"error": f"request body too large: {length} bytes, the limit is {limit}"}, status=413
             )
         return self.get_response(request)
+
+
+class ContentSecurityPolicyMiddleware:
+    """Send FLOWGATE_CSP with every response that has none: injected markup cannot run scripts.
+
+    Stored XSS is escaped at render time already; this is the second line, and it stops pages
+    from being framed (frame-ancestors) or posting forms elsewhere (form-action).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        policy = getattr(settings, "FLOWGATE_CSP", "")
+        if policy and "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = policy
+        return response

@@ -7,8 +7,11 @@ deployment (DATABASE_URL on PostgreSQL, REDIS_URL for queues, cache and websocke
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
+
+from web import secret_key as _secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FLOWGATE_VAR_DIR", BASE_DIR / "var"))
@@ -22,14 +25,56 @@ def _env_flag(name: str, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY", "flowgate-insecure-development-key-change-me")
+DEBUG = _env_flag("DEBUG", False)
+# The public base URL used to build callback URLs handed to providers (and allowed hosts).
+FLOWGATE_BASE_URL = os.environ.get("FLOWGATE_BASE_URL", "http://127.0.0.1:8000")
+# No key in the source: production runs must set SECRET_KEY (they refuse to start without it),
+# the embedded default keeps a random one under var/ (web.secret_key).
+try:
+    SECRET_KEY = _secret_key.resolve(
+        environ=os.environ, var_dir=VAR_DIR, debug=DEBUG, base_url=FLOWGATE_BASE_URL
+    )
+except _secret_key.MissingSecretKey as _missing:
+    raise SystemExit(f"flowgate: {_missing}") from None
 # Fernet keys for secrets at rest (channels_app.crypto), comma-separated: the first encrypts,
 # all decrypt (rotation: put the new key first, run `manage.py rotate_secrets`). Unset: a key
-# derived from SECRET_KEY.
+# derived from SECRET_KEY (never from a key printed in the source).
 FLOWGATE_SECRET_KEYS = os.environ.get("FLOWGATE_SECRET_KEYS", "")
-DEBUG = _env_flag("DEBUG", False)
-ALLOWED_HOSTS = os.environ.get("ALLOWED_HOSTS", "*").split(",")
+# --- HTTP hardening (README "Deploying safely") -------------------------------------------
+_base = urlsplit(FLOWGATE_BASE_URL)
+# The hosts this site answers for: the base URL's, and loopback for local checks. Any other
+# Host header is refused (400) instead of trusted in links and redirects.
+ALLOWED_HOSTS = [
+    h.strip()
+    for h in os.environ.get(
+        "ALLOWED_HOSTS", ",".join([_base.hostname or "", "localhost", "127.0.0.1", "[::1]"])
+    ).split(",")
+    if h.strip()
+]
 CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+if _base.scheme and _base.netloc:
+    CSRF_TRUSTED_ORIGINS.append(f"{_base.scheme}://{_base.netloc}")
+# Behind a TLS-terminating proxy: believe its X-Forwarded-Proto (only when it sets the header
+# itself, otherwise clients could claim HTTPS).
+if _env_flag("FLOWGATE_TRUST_X_FORWARDED_PROTO", False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Served over HTTPS: cookies only travel encrypted, and browsers are told to stay on HTTPS
+# (SecurityMiddleware sends HSTS on secure requests only).
+_https = _base.scheme == "https"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = _https
+SESSION_COOKIE_HTTPONLY = True
+SECURE_HSTS_SECONDS = int(os.environ.get("FLOWGATE_HSTS_SECONDS", str(365 * 24 * 3600))) if _https else 0
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Every page loads its scripts from /static/ only (no inline scripts, no eval); styles may be
+# inline (templates and the editor set style attributes); websockets go back to this origin.
+FLOWGATE_CSP = os.environ.get(
+    "FLOWGATE_CSP",
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; "
+    "frame-ancestors 'none'",
+)
 
 INSTALLED_APPS = [
     "daphne",
@@ -41,6 +86,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "channels",
     "django_rq",
+    "ninja",  # the API docs page from its own static files, not a CDN (CSP, and no internet needed)
     "channels_app",
     "aggregators",
     "smsc",
@@ -59,6 +105,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "web.middleware.ContentSecurityPolicyMiddleware",
 ]
 
 ROOT_URLCONF = "web.urls"
@@ -153,8 +200,6 @@ FLOWGATE_LARGE_BODY_PATHS = ("/api/v1/flows/import",)
 DATA_UPLOAD_MAX_MEMORY_SIZE = FLOWGATE_MAX_IMPORT_BYTES
 # Channels may call loopback/private addresses only when the deployment says so.
 FLOWGATE_ALLOW_PRIVATE_URLS = _env_flag("FLOWGATE_ALLOW_PRIVATE_URLS", not REDIS_URL)
-# The public base URL used to build callback URLs handed to providers.
-FLOWGATE_BASE_URL = os.environ.get("FLOWGATE_BASE_URL", "http://127.0.0.1:8000")
 # The documentation site built by `make docs`, served at /docs/ (web/views_docs.py).
 FLOWGATE_DOCS_DIR = os.environ.get("FLOWGATE_DOCS_DIR") or str(BASE_DIR / "site")
 # Receive webhooks take the lean ASGI path (channels_app.fastpath) on PostgreSQL.
@@ -179,6 +224,8 @@ FLOWGATE_SPOOL_MAX_BYTES = int(os.environ.get("FLOWGATE_SPOOL_MAX_BYTES", str(25
 FLOWGATE_SEND_LOCK_SECONDS = int(os.environ.get("FLOWGATE_SEND_LOCK_SECONDS", "120"))
 # Seconds between scheduler ticks (sweeper and periodic jobs).
 FLOWGATE_SWEEP_INTERVAL_SECONDS = float(os.environ.get("FLOWGATE_SWEEP_INTERVAL_SECONDS", "15"))
+# The demo's built-in echo aggregator (/demo/aggregator/send): the embedded default only.
+FLOWGATE_DEMO = _env_flag("FLOWGATE_DEMO", not REDIS_URL)
 # Whether the in-process worker runs inside `serve` (embedded default) or apart (REDIS_URL).
 FLOWGATE_INPROCESS_WORKER = _env_flag("FLOWGATE_INPROCESS_WORKER", not REDIS_URL)
 

@@ -88,9 +88,15 @@ def channel_security(request: HttpRequest, channel_uuid: str) -> HttpResponse:
     return render(request, "channels/security.html", {"form": form, "channel": channel})
 
 
-@csrf_exempt
+@csrf_exempt  # plays a provider: no session is read; the channel's random key authenticates it
 def demo_aggregator_send(request: HttpRequest) -> HttpResponse:
+    if not demo.is_available():
+        return JsonResponse({"error": "the demo aggregator runs only in the embedded demo"}, status=404)
     if request.method != "POST":
         return JsonResponse({"error": "POST a message"}, status=405)
-    demo.accept({k: str(v) for k, v in request.POST.items()})
+    params = {k: str(v) for k, v in request.POST.items()}
+    problem = demo.refusal(params, request.GET.get("key", ""))
+    if problem:
+        return JsonResponse({"error": problem}, status=403)
+    demo.accept(params)
     return JsonResponse({"status": "accepted"})

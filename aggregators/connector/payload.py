@@ -15,6 +15,8 @@ from urllib.parse import parse_qsl
 
 from lxml import etree
 
+from channels_app import jsonlimits
+
 from .errors import PayloadError
 from .xmlsafe import PAYLOAD_MAX_BYTES, parse_payload
 
@@ -123,7 +125,7 @@ def load(body: bytes, content_type: str = "", declared: str | None = None, query
     fmt = detect_format(content_type, body, declared)
     if fmt == "json":
         try:
-            return Payload(json.loads(body))
+            return Payload(jsonlimits.loads(body))
         except (ValueError, RecursionError) as exc:
             raise PayloadError(f"invalid JSON: {exc}") from None
     if fmt == "xml":

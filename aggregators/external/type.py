@@ -4,7 +4,7 @@ from typing import Any
 
 import httpx
 
-from aggregators.external import receive, sender
+from aggregators.external import receive, secrets, sender
 from aggregators.external.template import CONTENT_TYPES, body_format, body_problem, unknown_variables
 from channels_app.inbound import InboundFields, InboundRequest
 from channels_app.models import Channel
@@ -18,6 +18,7 @@ from channels_app.types.base import (
     SendResult,
 )
 from channels_app.types.registry import register
+from channels_app.urlguard import config_url_refusal
 
 # Courier's one-letter encodings, as RapidPro stores them.
 COURIER_ENCODINGS = {"D": "default", "S": "smart", "U": "unicode"}
@@ -101,12 +102,17 @@ class ExternalAPIType(ChannelType):
     def clean_config(
         self, config: dict[str, Any], *, existing: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        cleaned = super().clean_config(_courier_content_type(config), existing=existing)
+        cleaned = super().clean_config(
+            _courier_content_type(secrets.restore_masked(config, existing)), existing=existing
+        )
         errors: dict[str, str] = {}
         for key in ("send_url", "body"):
             unknown = unknown_variables(cleaned.get(key) or "")
             if unknown:
                 errors[key] = f"unknown variables: {', '.join(unknown)}"
+        refusal = config_url_refusal(str(cleaned.get("send_url") or ""))
+        if refusal and "send_url" not in errors:
+            errors["send_url"] = refusal
         if cleaned.get("content_type") == "custom" and not cleaned.get("body"):
             errors["body"] = "a custom content type needs a body template"
         if "body" not in errors:
@@ -119,6 +125,12 @@ class ExternalAPIType(ChannelType):
         if errors:
             raise ConfigError(errors)
         return cleaned
+
+    def secret_keys(self, channel: Channel) -> set[str]:
+        return secrets.secret_keys(channel.config)
+
+    def public_config(self, channel: Channel) -> dict[str, Any]:
+        return secrets.public_config(channel.config)
 
     def default_scheme(self, channel: Channel) -> str:
         return str(channel.config.get("scheme") or "tel")

@@ -7,7 +7,6 @@ Answers are `{"result": …, "time": {…}}` or `{"error": CODE, "error_descript
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from aggregators.handler import auth, senders
 from aggregators.handler.auth import Caller, RestError
+from channels_app import jsonlimits
 
 _ARRAY_KEY = re.compile(r"^([^\[\]]+)\[([^\[\]]*)\]$")
 
@@ -121,7 +121,9 @@ def read_params(request: HttpRequest) -> dict[str, Any]:
         content_type = (request.content_type or "").lower()
         if content_type == "application/json":
             try:
-                body = json.loads(request.body or b"{}")
+                body = jsonlimits.loads(request.body or b"{}")
+            except jsonlimits.TooDeep as exc:
+                raise RestError("INVALID_REQUEST", str(exc)) from None
             except (ValueError, UnicodeDecodeError):
                 raise RestError("INVALID_REQUEST", "the body is not valid JSON") from None
             if not isinstance(body, dict):

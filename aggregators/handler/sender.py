@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 import uuid
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+from django.db import connections
 
-from aggregators.handler.auth import ACCESS_TOKEN_SECONDS, SCOPE, client_endpoint, domain, mint_access_token
+from aggregators.handler.auth import (
+    ACCESS_TOKEN_SECONDS,
+    SCOPE,
+    client_endpoint,
+    domain,
+    handler_access_token,
+    reused_access_token,
+)
 from channels_app.attachments import text_with_attachments
 from channels_app.crypto import reveal
 from channels_app.httplog import exchange_entry
@@ -24,11 +33,12 @@ def message_id(msg: OutgoingMessage) -> str:
     return uuid.UUID(msg.uuid).hex
 
 
-def build_form(channel: Channel, msg: OutgoingMessage, *, now: float | None = None) -> list[tuple[str, str]]:
+def build_form(
+    channel: Channel, msg: OutgoingMessage, *, access_token: str, now: float | None = None
+) -> list[tuple[str, str]]:
     config = reveal(channel.config)  # the application token is stored encrypted
     to = split(msg.urn)[1]
     text = text_with_attachments(msg.text, msg.attachments)
-    app_id = _app_id(channel)
     return [
         ("type", str(config.get("sender_type") or "SMS")),
         ("code", str(config.get("code") or "")),
@@ -40,7 +50,7 @@ def build_form(channel: Channel, msg: OutgoingMessage, *, now: float | None = No
         ("bindings[0][OWNER_ID]", msg.uuid),
         ("properties[phone_number]", to),
         ("properties[message_text]", text),
-        ("auth[access_token]", mint_access_token(workspace_id=channel.workspace_id, app_id=app_id)),
+        ("auth[access_token]", access_token),
         ("auth[expires_in]", str(ACCESS_TOKEN_SECONDS)),
         ("auth[scope]", SCOPE),
         ("auth[domain]", domain()),
@@ -48,6 +58,22 @@ def build_form(channel: Channel, msg: OutgoingMessage, *, now: float | None = No
         ("auth[member_id]", str(config.get("member_id") or "")),
         ("auth[application_token]", str(config.get("application_token") or "")),
     ]
+
+
+async def access_token_for(channel: Channel) -> str:
+    """A valid access token for the channel's app; a new one is written from a worker thread."""
+    app_id = _app_id(channel)
+    token = reused_access_token(workspace_id=channel.workspace_id, app_id=app_id)
+    if token is not None:
+        return token
+
+    def mint_in_thread() -> str:
+        try:
+            return handler_access_token(workspace_id=channel.workspace_id, app_id=app_id)
+        finally:
+            connections.close_all()  # this thread's connections only: it is not reused for queries
+
+    return await asyncio.to_thread(mint_in_thread)
 
 
 def _app_id(channel: Channel) -> int | None:
@@ -74,7 +100,7 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
         await check_url(handler)
     except URLNotAllowed as exc:
         return SendResult(ok=False, error=str(exc))
-    body = urlencode(build_form(channel, msg))
+    body = urlencode(build_form(channel, msg, access_token=await access_token_for(channel)))
     started = time.monotonic()
     try:
         response = await client.post(

@@ -13,6 +13,7 @@ from channels_app.models import Channel, MsgStatus
 from channels_app.services import status as status_service
 from channels_app.services.channels import deactivate_channel
 from channels_app.types.base import ConfigError
+from channels_app.urlguard import config_url_refusal
 from channels_app.views import forget_channel
 
 TYPE_CODE = "HX"
@@ -70,6 +71,9 @@ def clean_handler(handler: Any) -> str:
     handler = handler.strip()
     if not handler.startswith(("http://", "https://")) or len(handler) > 1024:
         raise _invalid("HANDLER must be an http:// or https:// URL")
+    refusal = config_url_refusal(handler)
+    if refusal:
+        raise _invalid(f"HANDLER is not allowed: {refusal}")
     return handler
 
 

@@ -1,4 +1,4 @@
-from channels_app.models.app_token import AppToken
+from channels_app.models.app_token import AppAccessToken, AppToken
 from channels_app.models.call import Call, CallEvent
 from channels_app.models.channel import Channel
 from channels_app.models.contact import Contact, ContactField, ContactGroup, ContactURN
@@ -11,6 +11,7 @@ from channels_app.models.workspace import APIToken, Membership, Workspace
 
 __all__ = [
     "APIToken",
+    "AppAccessToken",
     "AppToken",
     "Call",
     "CallEvent",

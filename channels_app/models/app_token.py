@@ -10,8 +10,8 @@ from channels_app.models.workspace import Workspace, hash_token
 class AppToken(models.Model):
     """An installed handler app: the grant behind its OAuth2-style access and refresh tokens.
 
-    Access tokens are short-lived signed values naming this row (see aggregators.handler.auth),
-    so revoking the row revokes them all. Only the refresh token's hash is stored.
+    Access tokens are short-lived random values bound to this row (AppAccessToken, see
+    aggregators.handler.auth), so revoking the row revokes them all. Only hashes are stored.
     """
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -69,3 +69,23 @@ class AppToken(models.Model):
         self.refresh_hash, self.refresh_prefix = hash_token(refresh), refresh[:6]
         self.save(update_fields=["refresh_hash", "refresh_prefix"])
         return refresh
+
+
+class AppAccessToken(models.Model):
+    """A short-lived /rest/ access token: random, stored hashed, bound to one installation.
+
+    Nothing about it is derived from a server key, so nobody can mint one for a workspace or
+    an app without being given it. `app` is empty for tokens handed to senders registered with
+    the workspace API token (they act for the workspace, as that token does).
+    """
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="app_access_tokens")
+    app = models.ForeignKey(
+        AppToken, null=True, blank=True, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    key_hash = models.CharField(max_length=64, unique=True)
+    expires_on = models.DateTimeField(db_index=True)
+    created_on = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"access token of {self.app_id or 'workspace'} ({self.workspace_id})"

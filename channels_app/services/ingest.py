@@ -32,6 +32,30 @@ logger = logging.getLogger(__name__)
 JOB_SECONDS = 1.0
 
 
+class InvalidInbound(ValueError):
+    """An inbound message the database could not hold as given (answered 400, never stored)."""
+
+
+def _without_nul(value: Any) -> Any:
+    # PostgreSQL text and jsonb cannot hold U+0000: one such byte would fail the shared INSERT
+    # of a whole group commit. It carries no meaning in an SMS, so it is dropped.
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [_without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
+    return value
+
+
+def _checked_external_id(external_id: Any) -> str | None:
+    value = _without_nul(str(external_id)).strip() if external_id is not None else ""
+    limit = Msg._meta.get_field("external_id").max_length or 255
+    if len(value) > limit:
+        raise InvalidInbound(f"id is too long: {len(value)} characters, at most {limit}")
+    return value or None
+
+
 @dataclass(frozen=True)
 class Received:
     uuid: str
@@ -58,10 +82,19 @@ def prepare(
     attachments: list[str] | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Prepared:
-    """Validate and normalise one inbound message; raises urns.InvalidURN. No database access."""
+    """Validate and normalise one inbound message; raises urns.InvalidURN or InvalidInbound.
+
+    No database access. Everything that would make the row fail to insert is settled here, so
+    a message shares a group commit (channels_app.fastpath) only once it is known to fit.
+    """
     scheme = channel.type.default_scheme(channel)
-    identity = urns.normalize(sender, channel.country, default_scheme=scheme)
-    external_id = (str(external_id).strip() if external_id is not None else "") or None
+    identity = urns.normalize(_without_nul(sender), channel.country, default_scheme=scheme)
+    if len(identity) > (Msg._meta.get_field("urn").max_length or 255):
+        raise InvalidInbound(f"sender is too long: {len(identity)} characters")
+    external_id = _checked_external_id(external_id)
+    text = _without_nul(text)
+    attachments = _without_nul(attachments or [])
+    metadata = _without_nul(metadata or {})
     msg = Msg(
         workspace_id=channel.workspace_id,
         channel=channel,
@@ -69,9 +102,9 @@ def prepare(
         direction=Direction.IN,
         status=MsgStatus.PENDING,
         text=text,
-        attachments=attachments or [],
+        attachments=attachments,
         external_id=external_id,
-        metadata=metadata or {},
+        metadata=metadata,
         created_on=received_on or timezone.now(),
     )
     # Aggregators resend when our 200 is slow: the same text from the same URN within a few

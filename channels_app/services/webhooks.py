@@ -27,7 +27,7 @@ from django.utils import timezone
 
 from channels_app import queue
 from channels_app.models import Msg, WebhookAttempt, WebhookDelivery, WebhookSubscription, Workspace
-from channels_app.urlguard import URLNotAllowed, check_url_sync, outbound_transport
+from channels_app.urlguard import URLNotAllowed, check_url_sync, config_url_refusal, outbound_transport
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +68,9 @@ def _clean(url: Any, events: Any) -> tuple[str, list[str]]:
         raise WebhookError("url must be an http:// or https:// URL")
     if len(url) > 1024:
         raise WebhookError("url is too long")
+    refusal = config_url_refusal(url.strip())
+    if refusal:
+        raise WebhookError(f"url is not allowed: {refusal}")
     if not isinstance(events, list) or not events:
         raise WebhookError(f"events must be a non-empty list of: {', '.join(EVENTS)}")
     unknown = [e for e in events if e not in EVENTS]

@@ -17,7 +17,7 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any
 
-from . import dates
+from . import dates, regex
 from .expressions import Scope, call_function
 from .urns import format_urn, parse_urn
 from .values import (
@@ -421,8 +421,8 @@ def f_regex_match(s: Scope, v: Any, pattern: Any, group: Any = None) -> Any:
     if isinstance(ts, XError):
         return ts
     try:
-        rx = re.compile(ts[1])
-    except re.error:
+        rx = regex.compile_pattern(ts[1])
+    except regex.error:
         return XError(f"'{ts[1]}' is not a valid regular expression")
     g = 0 if group is None else to_integer(group)
     if isinstance(g, XError):

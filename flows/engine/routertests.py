@@ -14,7 +14,7 @@ from typing import Any
 
 import phonenumbers
 
-from . import dates
+from . import dates, regex
 from .expressions import Scope
 from .functions import register, tokenize_words
 from .locations import DISTRICT, STATE, WARD
@@ -141,8 +141,8 @@ def has_pattern(s: Scope, text: Any, pattern: Any) -> Any:
     if isinstance(ts, XError):
         return ts
     try:
-        rx = re.compile(ts[1], re.IGNORECASE)
-    except re.error:
+        rx = regex.compile_pattern(ts[1], ignore_case=True)
+    except regex.error:
         return XError("must be called with a valid regular expression")
     m = rx.search(ts[0])
     if not m:

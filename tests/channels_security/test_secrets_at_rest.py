@@ -9,7 +9,7 @@ import logging
 from typing import Any
 
 import pytest
-from cryptography.fernet import Fernet
+from cryptography.fernet import Fernet, InvalidToken
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -200,3 +200,23 @@ def test_app_application_token_is_encrypted_and_handed_out_in_clear(workspace: A
     assert raw.startswith("enc:v1:")
     payload = token_payload(app, refresh)
     assert len(payload["application_token"]) == 32 and payload["application_token"] not in raw
+
+
+def test_secrets_from_before_the_random_key_still_open_and_rotate_away(settings: Any, caplog: Any) -> None:
+    """An install upgraded from the public default key: decrypt-only, never used to encrypt."""
+    from web.secret_key import LEGACY_PUBLIC_SECRET_KEY
+
+    old = "enc:v1:" + Fernet(crypto._derived_key(LEGACY_PUBLIC_SECRET_KEY)).encrypt(b"old-secret").decode()
+    settings.FLOWGATE_SECRET_KEYS = ""
+    assert settings.SECRET_KEY != LEGACY_PUBLIC_SECRET_KEY
+    assert crypto.decrypt(old) == "old-secret"
+    assert "rotate_secrets" in caplog.text
+    fresh = crypto.encrypt("new-secret")
+    with pytest.raises(InvalidToken):
+        Fernet(crypto._derived_key(LEGACY_PUBLIC_SECRET_KEY)).decrypt(fresh.removeprefix("enc:v1:").encode())
+    rotated = crypto.rotate(old)
+    assert rotated != old and crypto.decrypt(rotated) == "old-secret"
+    with pytest.raises(InvalidToken):
+        Fernet(crypto._derived_key(LEGACY_PUBLIC_SECRET_KEY)).decrypt(
+            rotated.removeprefix("enc:v1:").encode()
+        )

@@ -17,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.fuzz.conftest import EXAMPLES, fuzz_settings, tried
-from tests.fuzz.strategies import json_trees
+from tests.fuzz.strategies import deep_json, json_trees
 from tests.security.test_tenant_isolation import api_operations, variants
 from tests.security.world import World
 
@@ -129,5 +129,23 @@ def test_api_write_bodies_never_5xx(fuzz_world: World) -> None:
         )
         ok = response.status_code < 500 or response.status_code in documented
         assert ok, (method, url, body, response.content[:500])
+
+    check()
+
+
+def test_api_deep_json_bodies_are_refused_not_5xx(fuzz_world: World) -> None:
+    operations = []
+    for path, method, op in api_operations():
+        if method in ("post", "put", "patch"):
+            params = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
+            operations.append((method, path, path.format(**variants(params, fuzz_world)[0])))
+
+    @settings(fuzz_settings, max_examples=EXAMPLES * 3)
+    @given(st.sampled_from(operations), deep_json(keys=st.text(max_size=8)))
+    def check(operation: tuple[str, str, str], body: str) -> None:
+        method, path, url = operation
+        tried(f"api {method.upper()} {path} (deep JSON)")
+        response = fuzz_world.api.generic(method.upper(), url, body, content_type="application/json")
+        assert response.status_code < 500, (method, url, response.content[:300])
 
     check()

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from channels_app.types.registry import all_types
 from tests.fuzz.conftest import fuzz_settings, tried
-from tests.fuzz.strategies import json_trees
+from tests.fuzz.strategies import deep_json, json_trees, with_nul
 from tests.security.world import World
 
 pytestmark = pytest.mark.django_db
@@ -33,6 +33,7 @@ KEYS = [
 ]  # fmt: skip
 values = st.one_of(
     st.text(max_size=30),
+    with_nul(st.text(max_size=30)),
     st.sampled_from(
         [
             "+250788123123",
@@ -101,7 +102,7 @@ ENDPOINTS = endpoints()
 @st.composite
 def webhook_requests(draw: st.DrawFn, urls: list[str]) -> dict[str, Any]:
     url = draw(st.sampled_from(urls))
-    kind = draw(st.sampled_from(["query", "form", "json", "xml", "raw"]))
+    kind = draw(st.sampled_from(["query", "form", "json", "deep", "xml", "raw"]))
     query = draw(params) if kind == "query" or draw(st.booleans()) else {}
     request: dict[str, Any] = {"url": url + ("?" + urlencode(query) if query else ""), "extra": draw(headers)}
     if kind == "query":
@@ -114,6 +115,9 @@ def webhook_requests(draw: st.DrawFn, urls: list[str]) -> dict[str, Any]:
             request["content_type"] = "application/x-www-form-urlencoded"
         elif kind == "json":
             request["body"] = json.dumps(draw(json_values)).encode()
+            request["content_type"] = "application/json"
+        elif kind == "deep":
+            request["body"] = draw(deep_json(keys=keys)).encode()
             request["content_type"] = "application/json"
         elif kind == "xml":
             request["body"] = draw(xml_bodies).encode()

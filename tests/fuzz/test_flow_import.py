@@ -17,7 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.fuzz.conftest import fuzz_settings, tried
-from tests.fuzz.strategies import json_trees
+from tests.fuzz.strategies import deep_json, json_trees
 from tests.security.world import World
 
 pytestmark = pytest.mark.django_db
@@ -97,5 +97,18 @@ def test_raw_bodies_never_5xx(fuzz_world: World) -> None:
         tried("flows.import (raw bytes)")
         response = api.post("/api/v1/flows/import", data=body, content_type="application/json")
         assert 200 <= response.status_code < 500
+
+    check()
+
+
+def test_deep_imports_are_refused_not_5xx(fuzz_world: World) -> None:
+    api = fuzz_world.api
+
+    @fuzz_settings
+    @given(deep_json(keys=st.sampled_from(["flows", "version", "nodes"])))
+    def check(body: str) -> None:
+        tried("flows.import (deep JSON)")
+        response = api.post("/api/v1/flows/import", data=body, content_type="application/json")
+        assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
 
     check()

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from aggregators.handler.rest import METHODS
 from tests.fuzz.conftest import EXAMPLES, fuzz_settings, tried
-from tests.fuzz.strategies import json_trees
+from tests.fuzz.strategies import deep_json, json_trees, with_nul
 from tests.security.world import World
 
 pytestmark = pytest.mark.django_db
@@ -36,6 +36,7 @@ NAMES = [
 ]
 values = st.one_of(
     st.text(max_size=30),
+    with_nul(st.text(max_size=30)),
     st.sampled_from(
         [
             "SMS",
@@ -96,5 +97,21 @@ def test_rest_methods_never_5xx(fuzz_world: World) -> None:
         assert response.status_code < 500, response.content[:500]
         body = response.json()
         assert ("result" in body) != ("error" in body), body
+
+    check()
+
+
+def test_rest_deep_json_bodies_are_refused_not_5xx(fuzz_world: World) -> None:
+    good_tokens = [fuzz_world.app_token, fuzz_world.token]
+
+    @fuzz_settings
+    @given(methods, st.sampled_from(good_tokens), deep_json(keys=keys))
+    def check(method: str, token: str, body: str) -> None:
+        tried("handler.rest (deep JSON)")
+        response = Client().post(
+            f"/rest/{method}", body, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {token}"
+        )
+        assert response.status_code < 500, response.content[:500]
+        assert "error" in response.json()
 
     check()

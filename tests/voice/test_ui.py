@@ -49,7 +49,7 @@ def test_incoming_call_pops_up_with_the_callers_contact(browser: Browser, worksp
         headers={"Content-Type": FORM},
     )
     browser.page.wait_for_function(
-        "document.querySelector('.call-popup-status').textContent === 'ended: completed'"
+        "() => document.querySelector('.call-popup-status').textContent === 'ended: completed'"
     )
 
     # "Open contact" leads to the caller's contact page, with the call in its history.

@@ -82,7 +82,7 @@ def test_dashboard_chart_filter_and_phone_layout(browser: Any, ex_channel: Any, 
     browser.screenshot("dashboard-phone.png")
     page.focus(".chart-scroll")
     page.keyboard.press("ArrowLeft")  # the box scrolls by keyboard too
-    page.wait_for_function("document.querySelector('.chart-scroll').scrollLeft !== 0")
+    page.wait_for_function("() => document.querySelector('.chart-scroll').scrollLeft !== 0")
 
 
 def test_message_log_filters_live_rows_and_phone_layout(

@@ -30,7 +30,10 @@ def _add_node(b: Browser, kind: str) -> str:
     before = set(b.page.eval_on_selector_all("[data-node-uuid]", "els => els.map(e => e.dataset.nodeUuid)"))
     b.page.select_option("#add-kind", kind)
     b.page.click("[data-action=add-node]")
-    b.page.wait_for_function(f"document.querySelectorAll('[data-node-uuid]').length === {len(before) + 1}")
+    # A function, not an expression: the page's CSP forbids eval, which expression polling uses.
+    b.page.wait_for_function(
+        f"() => document.querySelectorAll('[data-node-uuid]').length === {len(before) + 1}"
+    )
     after = b.page.eval_on_selector_all("[data-node-uuid]", "els => els.map(e => e.dataset.nodeUuid)")
     (new,) = set(after) - before
     return str(new)
@@ -242,7 +245,7 @@ def test_revert_to_an_earlier_revision(browser: Browser) -> None:
     b.page.on("dialog", lambda d: d.accept())
     b.page.click("text=Revisions")
     b.page.locator("[data-revision='2'] >> text=Revert").click()
-    b.page.wait_for_function("document.querySelectorAll('[data-node-uuid]').length === 1")
+    b.page.wait_for_function("() => document.querySelectorAll('[data-node-uuid]').length === 1")
     expect(b.page.locator("[data-node-uuid]")).to_contain_text("first version")
 
 

@@ -6,7 +6,6 @@ are parsed here with clear 400s rather than through a schema.
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +13,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from ninja import Router, Schema
 
+from channels_app import jsonlimits
 from channels_app.models import Channel
 from flows.models import Flow, FlowRevision, FlowRun, FlowStart, ResultsExport, Trigger
 from flows.services import definitions, exports, flowtests, importing, results, starts, triggers
@@ -31,7 +31,7 @@ runs_router = Router(tags=["runs"])
 
 def _json_body(request: HttpRequest) -> Any:
     try:
-        return json.loads(request.body or b"null")
+        return jsonlimits.loads(request.body or b"null")
     except ValueError as exc:
         raise _BadRequest(f"the body is not valid JSON: {exc}") from None
 

@@ -1,11 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ObjectDoesNotExist
 from django.db import DataError
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
 
+from channels_app import jsonlimits
 from web.api import (
     calls,
     channels,
@@ -23,7 +27,16 @@ from web.api import (
 from web.api.auth import SessionOrToken
 from web.api.throttle import TokenRateThrottle
 
+
+class BoundedJSONParser(Parser):
+    """Request bodies with their nesting bounded (channels_app.jsonlimits): too deep is a 400."""
+
+    def parse_body(self, request: HttpRequest) -> Any:
+        return jsonlimits.loads(request.body)
+
+
 api = NinjaAPI(
+    parser=BoundedJSONParser(),
     title="Flowgate API",
     version="1",
     description=(

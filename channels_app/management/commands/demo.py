@@ -1,13 +1,14 @@
 import json
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandParser
 
+from channels_app.crypto import reveal
 from channels_app.models import Channel, Membership
-from channels_app.services.channels import create_channel
+from channels_app.services.channels import create_channel, update_channel
 from channels_app.workspaces import create_workspace
+from web import demo
 
 DEMO_EMAIL = "admin@flowgate.local"
 DEMO_PASSWORD = "flowgate"
@@ -31,18 +32,20 @@ class Command(BaseCommand):
             workspace, token = create_workspace(name="Demo", email=email, password=password)
         else:
             workspace = membership.workspace
-        if not Channel.objects.filter(workspace=workspace, channel_type="EX", is_active=True).exists():
+        channels = Channel.objects.filter(workspace=workspace, channel_type="EX", is_active=True)
+        if not channels.exists():
             create_channel(
                 workspace=workspace,
                 type_code="EX",
                 name="Echo aggregator",
                 address="+250788000000",
                 country="RW",
-                config={
-                    "send_url": f"{settings.FLOWGATE_BASE_URL.rstrip('/')}/demo/aggregator/send",
-                    "content_type": "urlencoded",
-                },
+                config={"send_url": demo.send_url(), "content_type": "urlencoded"},
             )
+        for channel in channels:  # a demo seeded before the endpoint needed its key gets one
+            url = str(reveal(channel.config).get("send_url") or "")
+            if demo.uses_demo_endpoint(url) and "key=" not in url:
+                update_channel(channel=channel, config={"send_url": demo.send_url()})
         self.stdout.write(
             json.dumps(
                 {
