@@ -25,7 +25,7 @@ from django.utils import timezone
 from channels_app import queue, realtime, urns
 from channels_app.crypto import SecretDecryptionError
 from channels_app.models import Channel, Contact, ContactURN, Direction, Msg, MsgEvent, MsgStatus
-from channels_app.services import send_clients, webhooks
+from channels_app.services import routing, send_clients, webhooks
 from channels_app.services.ingest import get_or_create_contact
 from channels_app.types.base import OutgoingMessage, SendResult
 
@@ -45,22 +45,29 @@ class SendError(ValueError):
 
 def queue_message(
     *,
-    channel: Channel,
     to: str,
     text: str,
+    channel: Channel | None = None,
+    workspace_id: int | None = None,
     attachments: list[str] | None = None,
     response_to: Msg | None = None,
     metadata: dict[str, Any] | None = None,
+    pool: routing.ChannelPool | None = None,
 ) -> Msg:
-    """Create an outbound message and wake the channel's sender after commit."""
+    """Create an outbound message and wake the channel's sender after commit.
+
+    `channel` forces a channel; without one the selection rules (routing.py) pick it.
+    """
     with transaction.atomic():
         msg = build_message(
             channel=channel,
+            workspace_id=workspace_id,
             to=to,
             text=text,
             attachments=attachments,
             response_to=response_to,
             metadata=metadata,
+            pool=pool,
         )
         queue_messages([msg])
     return msg
@@ -68,36 +75,63 @@ def queue_message(
 
 def build_message(
     *,
-    channel: Channel,
     to: str,
     text: str,
+    channel: Channel | None = None,
+    workspace_id: int | None = None,
     attachments: list[str] | None = None,
     response_to: Msg | None = None,
     metadata: dict[str, Any] | None = None,
     contact_urn: ContactURN | None = None,
+    pool: routing.ChannelPool | None = None,
+    affinity_first: bool = False,
 ) -> Msg:
-    """Validate an outbound message and return it unsaved (store it with queue_messages).
+    """Validate an outbound message, choose its channel and return it unsaved (store it with
+    queue_messages). Raises SendError, e.g. "no channel can send to tel:+…".
 
     `contact_urn` (with its contact loaded) saves the contact lookup when the caller already
-    holds the recipient, e.g. a flow replying to the sender of an inbound message.
+    holds the recipient, e.g. a flow replying to the sender of an inbound message. `pool` is
+    the workspace's channels when the caller sends many messages.
     """
     if not text and not attachments:
         raise SendError("a message needs text or attachments")
-    scheme = channel.type.default_scheme(channel)
+    if workspace_id is None:
+        if channel is None:
+            raise SendError("a message needs a channel or a workspace")
+        workspace_id = channel.workspace_id
+    elif channel is not None and channel.workspace_id != workspace_id:
+        raise SendError("the channel belongs to another workspace")
+    if pool is None:
+        pool = routing.ChannelPool(workspace_id)
+    # Numbers without a plus are read in the country of the channel they will most likely go
+    # out on: the named one, the inbound's, else the workspace's.
+    hint = channel or (pool.by_id.get(response_to.channel_id) if response_to is not None else None)
+    country = hint.country if hint is not None else pool.default_country()
+    scheme = hint.type.default_scheme(hint) if hint is not None else "tel"
     try:
-        identity = urns.normalize(to, channel.country, default_scheme=scheme)
+        identity = urns.normalize(to, country, default_scheme=scheme)
     except urns.InvalidURN as exc:
         raise SendError(str(exc)) from None
-    if urns.split(identity)[0] not in channel.type.schemes:
+    if channel is not None and urns.split(identity)[0] not in channel.type.schemes:
         raise SendError(f"channel {channel.name!r} cannot send to {urns.split(identity)[0]}: URNs")
     if contact_urn is not None and contact_urn.identity == identity and contact_urn.contact is not None:
         contact, urn = contact_urn.contact, contact_urn
     else:
-        contact, urn = get_or_create_contact(workspace_id=channel.workspace_id, identity=identity)
+        contact, urn = get_or_create_contact(workspace_id=workspace_id, identity=identity)
+    try:
+        route = pool.select(
+            identity=identity,
+            explicit=channel,
+            response_to=response_to,
+            urn=urn,
+            affinity_first=affinity_first,
+        )
+    except routing.NoChannel as exc:
+        raise SendError(str(exc)) from None
     stopped = contact.status != Contact.Status.ACTIVE
-    return Msg(
-        workspace_id=channel.workspace_id,
-        channel=channel,
+    msg = Msg(
+        workspace_id=workspace_id,
+        channel=route.channel,
         contact=contact,
         contact_urn=urn,
         urn=identity,
@@ -110,6 +144,28 @@ def build_message(
         metadata=metadata or {},
         created_on=timezone.now(),
     )
+    msg._route = route  # type: ignore[attr-defined]  # logged by queue_messages
+    return msg
+
+
+def reply_problem(*, workspace_id: int, response_to: Msg, to: str) -> str:
+    """Why `to` may not reply to `response_to` ("" when it may): a reply goes to the contact
+    that message belongs to, else it would leak one contact's thread into another's."""
+    country = response_to.channel.country if response_to.channel_id else ""
+    try:
+        identity = urns.normalize(to, country)
+    except urns.InvalidURN as exc:
+        return str(exc)
+    if response_to.urn == identity:
+        return ""
+    owner = (
+        ContactURN.objects.filter(workspace_id=workspace_id, identity=identity)
+        .values_list("contact_id", flat=True)
+        .first()
+    )
+    if owner is None or owner != response_to.contact_id:
+        return "response_to must be a message of the same contact"
+    return ""
 
 
 def queue_messages(msgs: list[Msg]) -> None:
@@ -118,9 +174,15 @@ def queue_messages(msgs: list[Msg]) -> None:
         return
     with transaction.atomic():
         Msg.objects.bulk_create(msgs)
-        MsgEvent.objects.bulk_create(
-            [MsgEvent(msg=m, event_type="status", status=m.status, description=m.error) for m in msgs]
-        )
+        events = []
+        for m in msgs:
+            route: routing.Route | None = getattr(m, "_route", None)
+            if route is not None:  # which channel and why, first in the message's log
+                events.append(
+                    MsgEvent(msg=m, event_type="channel", description=route.why, data=route.event_data())
+                )
+            events.append(MsgEvent(msg=m, event_type="status", status=m.status, description=m.error))
+        MsgEvent.objects.bulk_create(events)
         workspaces: dict[int, list[Msg]] = {}
         for msg in msgs:
             workspaces.setdefault(msg.workspace_id, []).append(msg)

@@ -8,7 +8,7 @@ from ninja import Router
 
 from channels_app.models import Channel, Msg
 from channels_app.services.messages import message_payload
-from channels_app.services.send import SendError, queue_message
+from channels_app.services.send import SendError, queue_message, reply_problem
 from channels_app.services.templates import TemplateError, send_template
 from channels_app.services.threads import message_thread
 from web.api.common import get_or_404, keyset_page
@@ -78,20 +78,21 @@ def _is_uuid(value: str) -> bool:
 
 @router.post("", response={201: MessageOut, 400: ErrorOut, 404: ErrorOut})
 def send_message(request: HttpRequest, payload: MessageIn) -> Any:
+    """Without `channel` the selection rules pick one: the inbound's channel for a reply
+    (`response_to`), the URN's affinity, a channel of the number's country, any of the scheme."""
     workspace = request.workspace  # type: ignore[attr-defined]
-    channel: Channel | None
-    if payload.channel:
-        channel = get_or_404(Channel, request, payload.channel, is_active=True)
-    else:
-        channel = Channel.objects.filter(workspace=workspace, is_active=True).order_by("id").first()
-    if channel is None:
-        return 400, {"error": "the workspace has no active channel to send with"}
+    channel = get_or_404(Channel, request, payload.channel, is_active=True) if payload.channel else None
     response_to = get_or_404(Msg, request, payload.response_to) if payload.response_to else None
+    if response_to is not None:
+        problem = reply_problem(workspace_id=workspace.id, response_to=response_to, to=payload.to)
+        if problem:
+            return 400, {"error": problem}
     try:
         if payload.template:
             if payload.text:
                 return 400, {"error": "give either text or a template, not both"}
             msg = send_template(
+                workspace=workspace,
                 channel=channel,
                 to=payload.to,
                 code=payload.template,
@@ -101,6 +102,7 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Any:
             )
         else:
             msg = queue_message(
+                workspace_id=workspace.id,
                 channel=channel,
                 to=payload.to,
                 text=payload.text,
