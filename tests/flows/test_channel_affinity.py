@@ -52,7 +52,9 @@ def test_replies_affinity_and_country_pick_the_channel_never_the_first(live_asgi
     question = Msg.objects.get(direction="out", text="Hi! What is your name?")
     log = web.get(f"/api/v1/messages/{question.uuid}").json()["events"]
     assert log[0]["type"] == "channel" and log[0]["data"]["rule"] == "reply"
-    assert log[0]["data"]["channel"] == second["uuid"] and "where the message came in" in log[0]["description"]
+    assert (
+        log[0]["data"]["channel"] == second["uuid"] and "where the message came in" in log[0]["description"]
+    )
 
     # the answer too (the catch-all would answer an echo on the first channel: it must not)
     web.post(f"/c/ex/{second['uuid']}/receive", data={"from": "+250788123123", "text": "Amina"})
@@ -60,7 +62,9 @@ def test_replies_affinity_and_country_pick_the_channel_never_the_first(live_asgi
     assert _sent(aggregator)[-1] == ("/send2", "+250788123123", "How old are you, Amina?")
 
     # the URN remembers the channel it wrote in on
-    assert ContactURN.objects.get(identity="tel:+250788123123").channel.uuid.hex == second["uuid"].replace("-", "")
+    assert ContactURN.objects.get(identity="tel:+250788123123").channel.uuid.hex == second["uuid"].replace(
+        "-", ""
+    )
 
     # a later API send without a channel follows the affinity
     response = web.post("/api/v1/messages", json={"to": "tel:+250788123123", "text": "Your order shipped"})
@@ -73,7 +77,10 @@ def test_replies_affinity_and_country_pick_the_channel_never_the_first(live_asgi
     response = web.post("/api/v1/messages", json={"to": "tel:+254722123456", "text": "Habari"})
     assert response.status_code == 201, response.text
     assert response.json()["channel"] == third["uuid"]
-    assert web.get(f"/api/v1/messages/{response.json()['uuid']}").json()["events"][0]["data"]["rule"] == "country"
+    assert (
+        web.get(f"/api/v1/messages/{response.json()['uuid']}").json()["events"][0]["data"]["rule"]
+        == "country"
+    )
     run_jobs()
 
     sent = _sent(aggregator)
@@ -151,7 +158,11 @@ def _set_channel_export(channel_uuid: str) -> dict[str, Any]:
                                 "type": "set_contact_channel",
                                 "channel": {"uuid": channel_uuid, "name": "Channel 3"},
                             },
-                            {"uuid": "00000000-0000-4000-8000-0000000000d3", "type": "send_msg", "text": "moved"},
+                            {
+                                "uuid": "00000000-0000-4000-8000-0000000000d3",
+                                "type": "send_msg",
+                                "text": "moved",
+                            },
                         ],
                         "exits": [{"uuid": "00000000-0000-4000-8000-0000000000d4", "destination_uuid": None}],
                     }
@@ -159,13 +170,17 @@ def _set_channel_export(channel_uuid: str) -> dict[str, Any]:
             }
         ],
         "campaigns": [],
-        "triggers": [{"trigger_type": "K", "keyword": "move", "flow": {"uuid": SET_CHANNEL_FLOW}, "groups": []}],
+        "triggers": [
+            {"trigger_type": "K", "keyword": "move", "flow": {"uuid": SET_CHANNEL_FLOW}, "groups": []}
+        ],
         "fields": [],
         "groups": [],
     }
 
 
-def test_set_contact_channel_sets_affinity_for_the_reply_and_later_sends(live_asgi, aggregator, token) -> None:
+def test_set_contact_channel_sets_affinity_for_the_reply_and_later_sends(
+    live_asgi, aggregator, token
+) -> None:
     web = live_asgi.client(headers={"Authorization": f"Token {token}"})
     first, second, third = _channels(web, aggregator)
     response = web.post("/api/v1/flows/import", content=json.dumps(_set_channel_export(third["uuid"])))
