@@ -49,9 +49,20 @@ class ThreadWorker(SimpleWorker):
             close_old_connections()
 
 
+class ProcessWorker(SimpleWorker):
+    """`manage.py worker`: on SIGTERM/SIGINT the running send job starts no new request,
+    finishes the ones in flight, gives its unstarted claims back and returns; then rq exits."""
+
+    def request_stop(self, signum, frame):  # type: ignore[no-untyped-def]
+        from channels_app.services import send
+
+        send.stopping.set()
+        return super().request_stop(signum, frame)
+
+
 def make_worker(*, threaded: bool) -> SimpleWorker:
     queues = [queue.get_queue(name) for name in queue.QUEUE_NAMES]
-    worker_class = ThreadWorker if threaded else SimpleWorker
+    worker_class = ThreadWorker if threaded else ProcessWorker
     return worker_class(queues, connection=queue.connection())
 
 

@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"chaos: {messages} messages per scenario; run dir {platform.root}", flush=True)
         runs = {
             "worker": lambda: scenarios.worker_killed(ctx),
+            "batch_kill": lambda: scenarios.batch_killed(ctx),
             "redis": lambda: scenarios.redis_restarted(ctx),
             "postgres": lambda: scenarios.postgres_stopped(ctx),
             "aggregator": lambda: scenarios.aggregator_faults(ctx),

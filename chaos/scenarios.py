@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -165,6 +166,66 @@ def worker_killed(ctx: Context) -> Result:
     p.start_worker("worker")
     p.start_worker("worker2")
     settle_outbound(ctx, result, ctx.ids["ex_id"], texts, agg.count, reports=True)
+    return result
+
+
+BATCH_KILL_MESSAGES = 300
+BATCH_KILL_BATCH_SIZE = 100
+SEND_CONCURRENCY = 20  # channels_app.services.send.SEND_CONCURRENCY: requests one sender has in flight
+
+
+def batch_killed(ctx: Context) -> Result:
+    """One worker with batches of 100 sends 300 messages to a slow aggregator and is SIGKILLed
+    mid-batch. Claimed-but-unsent messages must go out after the lease (nothing lost, nothing
+    doubled) and at most the requests in flight (<= the send concurrency) may be flagged
+    "outcome unknown" - not the rest of the batch."""
+    result = Result("worker SIGKILL mid-batch (batch 100)")
+    p, agg = ctx.platform, ctx.aggregator
+    texts = _texts("batch", BATCH_KILL_MESSAGES)
+    p.kill("worker", signal.SIGTERM)
+    p.kill("worker2", signal.SIGTERM)
+    agg.delay = 1.0
+    agg.set_mode("slow")
+    env = {"FLOWGATE_BATCH_SIZE": str(BATCH_KILL_BATCH_SIZE), "FLOWGATE_SEND_LEASE_SECONDS": "4"}
+    queue_outbound(ctx, ctx.ids["ex_id"], texts)  # all queued before the one worker starts
+    p.spawn("batch-worker", "worker", env=env)
+    if not wait_for(lambda: sum(agg.count(t) > 0 for t in texts) >= 30, 60, 0.05):
+        result.problems.append("the worker never got 30 requests to the aggregator before the kill")
+    p.kill("batch-worker")  # SIGKILL, mid-batch
+    at_kill = sum(agg.count(t) > 0 for t in texts)
+    if at_kill >= BATCH_KILL_BATCH_SIZE:
+        result.problems.append(f"the kill came after the first batch ({at_kill} sent): not mid-batch")
+    with ctx.db() as conn:
+        by_status = dict(
+            conn.execute(
+                "SELECT status, count(*) FROM channels_app_msg WHERE channel_id = %s AND direction = 'out' "
+                "AND text = ANY(%s) GROUP BY status",
+                [ctx.ids["ex_id"], texts],
+            ).fetchall()
+        )
+    in_doubt = by_status.get("wired", 0)
+    agg.set_mode("ok")
+    p.spawn("batch-worker", "worker", env=env)
+    settle_outbound(ctx, result, ctx.ids["ex_id"], texts, agg.count, reports=True)
+    p.kill("batch-worker", signal.SIGTERM)
+    p.start_worker("worker")
+    p.start_worker("worker2")
+    with ctx.db() as conn:
+        flagged = conn.execute(
+            "SELECT count(DISTINCT m.id) FROM channels_app_msgevent e JOIN channels_app_msg m ON m.id = e.msg_id "
+            "WHERE m.channel_id = %s AND m.text = ANY(%s) AND e.event_type = 'outcome_unknown'",
+            [ctx.ids["ex_id"], texts],
+        ).fetchone()
+    unknown = int(flagged[0]) if flagged else 0
+    result.notes.insert(
+        0,
+        f"at the kill: {at_kill} at the aggregator, statuses {dict(sorted(by_status.items()))}; "
+        f"in doubt (wired) {in_doubt}, flagged outcome unknown {unknown} (limit {SEND_CONCURRENCY})",
+    )
+    if in_doubt > SEND_CONCURRENCY or unknown > SEND_CONCURRENCY:
+        result.problems.append(
+            f"{max(in_doubt, unknown)} messages in doubt: more than the {SEND_CONCURRENCY} in flight"
+        )
     return result
 
 
@@ -391,4 +452,4 @@ def smpp_dropped(ctx: Context, smsc: _SmscThread) -> Result:
     return result
 
 
-SCENARIOS = ("worker", "redis", "postgres", "aggregator", "smpp")
+SCENARIOS = ("worker", "batch_kill", "redis", "postgres", "aggregator", "smpp")

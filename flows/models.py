@@ -163,12 +163,24 @@ class FlowStart(models.Model):
     exclude_in_flow = models.BooleanField(default=False)
     exclude_started_recently = models.BooleanField(default=False)
     params = models.JSONField(default=dict, blank=True, help_text="extra data for @trigger.params")
+    # The caller's key for this start: a retried request or a double click with the same key
+    # gets this start back instead of messaging everybody a second time.
+    idempotency_key = models.CharField(max_length=64, blank=True, default="")
     total = models.PositiveIntegerField(default=0)
     processed = models.PositiveIntegerField(default=0)
     started = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, default="")
     created_on = models.DateTimeField(auto_now_add=True)
     modified_on = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "idempotency_key"],
+                condition=~models.Q(idempotency_key=""),
+                name="unique_flow_start_idempotency_key",
+            )
+        ]
 
 
 class FlowStartBatch(models.Model):

@@ -158,14 +158,29 @@ def link_status(*, channel: Channel, stale_seconds: float = STALE_SECONDS) -> di
 # ---- outbound ----------------------------------------------------------------------------------
 
 
-def claim(*, channel_id: int, limit: int) -> list[Msg]:
-    """Queued messages marked `wired` and committed before any of them is written to the SMSC."""
+def claim(*, channel_id: int, limit: int, token: str) -> list[Msg]:
+    """Queued messages leased to this runner (`token`), not yet wired: see wire()."""
     channel = Channel.objects.get(id=channel_id)
     with transaction.atomic():  # one transaction, so a retried call cannot strand claimed rows
-        batch = send.claim_batch(channel, limit)
+        batch = send.claim_batch(channel, limit, token=token)
     for msg in batch:
         msg.channel = channel  # spares the status events one channel query per message
     return batch
+
+
+def wire(*, msgs: list[Msg], token: str) -> list[Msg]:
+    """Mark one window's worth `wired`, committed right before those submits are written: a
+    killed supervisor leaves only what was in the window in doubt; the rest of its claimed
+    batch stays queued and goes out after the lease."""
+    return send.wire(msgs, token=token)
+
+
+def release_claims(*, token: str) -> int:
+    return send.release_claims(token=token)
+
+
+def renew_lease(*, ids: list[int], token: str) -> None:
+    send.renew_lease(ids, token=token)
 
 
 def to_sms(msg: Msg) -> OutboundSms:

@@ -2,9 +2,10 @@
 
 Per channel a `ChannelRunner` owns an `SmppLink` and three loops:
 
-* pump: while bound, claim queued messages (marked `wired`, committed before any write), submit
-  them through the link's window, record the outcomes. Recording batch N overlaps submitting
-  batch N+1. Wake-ups: the database is polled every `poll_interval` (0.5 s) while idle, so no
+* pump: while bound, claim (lease) queued messages, then per window's worth mark them `wired`
+  (committed before any write), submit them through the link's window and record the outcomes.
+  Recording chunk N overlaps submitting chunk N+1, so at most two windows are ever in doubt;
+  the rest of a killed runner's batch stays queued and is sent after its lease. Wake-ups: the database is polled every `poll_interval` (0.5 s) while idle, so no
   Redis is needed between the web process and this one; a full batch loops at once.
 * receipts: deliver_sm receipts are applied in batches; the deliver_sm_resp goes out only after
   the batch commits, so a crash makes the SMSC redeliver instead of losing a receipt. A receipt
@@ -34,6 +35,7 @@ from typing import Any, TypeVar
 from django.db import OperationalError, connection
 
 from channels_app import realtime
+from channels_app.services import send
 from smsc import services
 from smsc.concat import MOMessage
 from smsc.dlr import Receipt
@@ -121,6 +123,7 @@ class ChannelRunner:
         self.unmatched_receipts = 0
         self.mo_dropped = 0
         self.recovered = 0
+        self.token = uuid.uuid4().hex  # this runner's claims (Msg.claimed_by)
 
     @property
     def finished(self) -> bool:
@@ -203,7 +206,10 @@ class ChannelRunner:
                     continue
                 try:
                     batch = await self.db(
-                        services.claim, channel_id=self.channel_id, limit=self.opts.batch_size
+                        services.claim,
+                        channel_id=self.channel_id,
+                        limit=self.opts.batch_size,
+                        token=self.token,
                     )
                 except Exception:
                     log.exception("channel %s: claiming messages failed", self.channel_id)
@@ -212,15 +218,29 @@ class ChannelRunner:
                 if not batch:
                     await asyncio.sleep(self.opts.poll_interval)
                     continue
-                results = await asyncio.gather(*(self._submit(m) for m in batch))
-                # Batches hold disjoint rows, so a few may be recorded side by side.
-                recording = [t for t in recording if not t.done()]
-                if len(recording) >= self.opts.concurrent_records:
-                    await recording.pop(0)
-                recording.append(asyncio.create_task(self._record(batch, list(results))))
+                chunk_size, claimed = max(1, link.config.window), time.monotonic()
+                for start in range(0, len(batch), chunk_size):
+                    if self.stopping or not link.is_bound:
+                        break  # the rest is given back below (release_claims)
+                    chunk = await self.db(
+                        services.wire, msgs=batch[start : start + chunk_size], token=self.token
+                    )
+                    results = await asyncio.gather(*(self._submit(m) for m in chunk))
+                    # Chunks hold disjoint rows, so a few may be recorded side by side.
+                    recording = [t for t in recording if not t.done()]
+                    if len(recording) >= self.opts.concurrent_records:
+                        await recording.pop(0)
+                    recording.append(asyncio.create_task(self._record(chunk, list(results))))
+                    if time.monotonic() - claimed > send.lease_seconds() / 3:  # a slow SMSC
+                        rest = [m.id for m in batch[start + chunk_size :]]
+                        await self.db(services.renew_lease, ids=rest, token=self.token)
+                        claimed = time.monotonic()
+                await self.db(services.release_claims, token=self.token)
         finally:
             for task in recording:
                 await task
+            with contextlib.suppress(Exception):
+                await self.db(services.release_claims, token=self.token)
 
     async def _submit(self, msg: Any) -> SubmitResult:
         assert self.link is not None

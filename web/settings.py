@@ -220,8 +220,12 @@ FLOWGATE_WIRED_STALE_SECONDS = int(os.environ.get("FLOWGATE_WIRED_STALE_SECONDS"
 # above this size new ones get 503 + Retry-After instead.
 FLOWGATE_SPOOL_DIR = os.environ.get("FLOWGATE_SPOOL_DIR") or str(VAR_DIR / "spool")
 FLOWGATE_SPOOL_MAX_BYTES = int(os.environ.get("FLOWGATE_SPOOL_MAX_BYTES", str(256 * 1024 * 1024)))
-# How long a killed sender can hold its channel's send lock (renewed after every batch).
-FLOWGATE_SEND_LOCK_SECONDS = int(os.environ.get("FLOWGATE_SEND_LOCK_SECONDS", "120"))
+# How long a killed sender can hold its channel's send lock (renewed every few seconds while it
+# sends), so a channel whose worker was killed resumes within seconds, not minutes.
+FLOWGATE_SEND_LOCK_SECONDS = int(os.environ.get("FLOWGATE_SEND_LOCK_SECONDS", "15"))
+# A sender's claim on the messages it has not started yet (renewed while it works): when the
+# worker dies they are claimable again after this long and go out then.
+FLOWGATE_SEND_LEASE_SECONDS = int(os.environ.get("FLOWGATE_SEND_LEASE_SECONDS", "30"))
 # Seconds between scheduler ticks (sweeper and periodic jobs).
 FLOWGATE_SWEEP_INTERVAL_SECONDS = float(os.environ.get("FLOWGATE_SWEEP_INTERVAL_SECONDS", "15"))
 # The demo's built-in echo aggregator (/demo/aggregator/send): the embedded default only.

@@ -46,6 +46,7 @@ urlpatterns = [
         name="channel_test_message",
     ),
     path("messages/", views_screens.message_log, name="message_log"),
+    path("messages/resend", views_screens.message_resend, name="message_resend"),
     path("messages/<uuid:msg_uuid>/", views_screens.message_detail, name="message_detail"),
     path("triggers/", views_screens.trigger_list, name="trigger_list"),
     path("triggers/<uuid:trigger_uuid>/delete", views_screens.trigger_delete, name="trigger_delete"),

@@ -7,6 +7,7 @@ so another workspace's uuids and ids are "not found".
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 from django.contrib import messages as flash
@@ -20,7 +21,9 @@ from django.views.decorators.http import require_POST
 from channels_app.models import APIToken, Channel, Msg, MsgEvent, Workspace
 from channels_app.services import channels as channel_service
 from channels_app.services import tokens as token_service
+from channels_app.services.glossary import describe
 from channels_app.services.message_search import search_messages
+from channels_app.services.resend import NOT_FOUND, resend_messages, resendable
 from channels_app.services.send import SendError, queue_message
 from channels_app.services.stats import dashboard_stats
 from channels_app.workspaces import workspace_for_user
@@ -134,7 +137,45 @@ def message_detail(request: HttpRequest, msg_uuid: str) -> HttpResponse:
     if msg is None:
         raise Http404("no such message")
     events = [present_event(e) for e in msg.events.all()]
-    return render(request, "messages/detail.html", {"msg": msg, "events": events})
+    context = {
+        "msg": msg,
+        "events": events,
+        "status_description": describe(msg),
+        "resendable": resendable(msg),
+    }
+    return render(request, "messages/detail.html", context)
+
+
+@login_required
+@require_POST
+def message_resend(request: HttpRequest) -> HttpResponse:
+    """The log's bulk "Resend" (and the message page's button): failed / unknown-outcome ones."""
+    workspace = _workspace(request)
+    uuids = [u for u in request.POST.getlist("msgs") if _is_uuid(u)]
+    if not uuids:
+        flash.error(request, "Select the failed or outcome-unknown messages to resend.")
+    else:
+        done = resend_messages(workspace_id=workspace.id, uuids=uuids, user_id=request.user.pk)
+        if done.resent:
+            flash.success(request, f"{len(done.resent)} message(s) queued again.")
+        # (ids not in this workspace are only counted: a flash must not echo them to later pages)
+        missing = sum(why == NOT_FOUND for _, why in done.skipped)
+        if missing:
+            flash.error(request, f"{missing} selected message(s) not found.")
+        for msg_uuid, why in [item for item in done.skipped if item[1] != NOT_FOUND][:5]:
+            flash.error(request, f"{msg_uuid} not resent: {why}")
+    back = request.POST.get("next", "")
+    if back.startswith("/messages/") and "//" not in back:
+        return redirect(back)
+    return redirect("message_log")
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
 
 
 # ------------------------------------------------------------------------------- channel detail

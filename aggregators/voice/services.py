@@ -233,15 +233,22 @@ _RANK = {"queued": 0, "ringing": 1, "in-progress": 2}
 
 def _apply_status(call: Call, new_status: str | None) -> bool:
     """Move the lifecycle forward only: callbacks arrive out of order, and a late "ringing" must
-    neither reopen a completed call nor undo an answer."""
+    neither reopen a completed call nor undo an answer; a call that ended stays as it ended."""
     if not new_status or new_status == call.status:
         return False
-    if call.status in FINAL and new_status not in FINAL:
+    if call.status in FINAL:  # final is final: a late "busy" must not rewrite "completed"
         return False
     if new_status not in FINAL and _RANK.get(new_status, 0) < _RANK.get(call.status, 0):
         return False
     call.status = new_status
     return True
+
+
+def _known_status(event: MappedEvent) -> str | None:
+    """The event's lifecycle status, or None when the provider's value is in none of the
+    connector's `<status for=…>` lists: such a callback is kept in the call log (with
+    `unmatched_status`) but must not move the call, whatever the word looks like."""
+    return event.call_status if event.branch_matched else None
 
 
 def _apply_times(call: Call, event: MappedEvent) -> None:
@@ -294,7 +301,7 @@ def apply_answer(*, channel: Channel, event: MappedEvent, hint: str = "") -> Cal
     call = find_call(channel=channel, event=event, hint=hint)
     was = call.status
     _merge_values(call, event)
-    _apply_status(call, event.call_status or Call.Status.IN_PROGRESS)
+    _apply_status(call, _known_status(event) or Call.Status.IN_PROGRESS)
     _apply_times(call, event)
     _record(call, "answer", event, was)
     return call
@@ -305,7 +312,7 @@ def apply_status(*, channel: Channel, event: MappedEvent, hint: str = "") -> Cal
     call = find_call(channel=channel, event=event, hint=hint)
     was = call.status
     _merge_values(call, event)
-    _apply_status(call, event.call_status)
+    _apply_status(call, _known_status(event))
     _apply_times(call, event)
     _record(call, "status", event, was)
     return call

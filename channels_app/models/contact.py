@@ -40,6 +40,11 @@ class ContactURN(models.Model):
     scheme = models.CharField(max_length=32)
     path = models.CharField(max_length=255)
     priority = models.IntegerField(default=1000)
+    # Affinity: the channel this URN last wrote in on (or a flow's set_contact_channel chose);
+    # messages without an explicit channel go out on it while it is active.
+    channel = models.ForeignKey(
+        "channels_app.Channel", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "identity"], name="unique_urn_identity")]

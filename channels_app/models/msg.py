@@ -79,6 +79,12 @@ class Msg(models.Model):
     delivered_on = models.DateTimeField(null=True, blank=True)
     modified_on = models.DateTimeField(auto_now=True)
     next_attempt_on = models.DateTimeField(null=True, blank=True)
+    # A sender's claim on a queued message it has not started yet: another sender skips it until
+    # the lease runs out, so a killed worker's unsent messages go out again instead of being lost
+    # or flagged "outcome unknown". Cleared when the message is wired or released.
+    # (nullable: the inbound fast path and the spool insert rows with their own column lists)
+    claimed_by = models.CharField(max_length=32, null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         # Every index is written on each insert and on each update that is not HOT (status

@@ -88,18 +88,66 @@ def update_channel(
             own, workspace_id=channel.workspace_id, existing=existing
         )
         channel.config.update(_clean_inbound_auth(channel, auth, existing=existing))
+    was_active = channel.is_active
     if is_active is not None:
         channel.is_active = is_active
     channel.save()
+    if was_active and not channel.is_active:
+        reroute_queued(channel=channel, reason="deactivated")
     transaction.on_commit(lambda: forget_channel(channel))
     return channel
 
 
-def deactivate_channel(*, channel: Channel) -> None:
-    """Channels are deactivated, not deleted: their messages stay in the log."""
+@transaction.atomic
+def deactivate_channel(*, channel: Channel) -> dict[str, int]:
+    """Release a channel. Channels are deactivated, not deleted: their messages stay in the log,
+    their URLs answer 404, and what they had queued moves to another channel (or fails)."""
     channel.is_active = False
     channel.save(update_fields=["is_active", "modified_on"])
+    moved = reroute_queued(channel=channel, reason="released")
     transaction.on_commit(lambda: forget_channel(channel))
+    return moved
+
+
+def reroute_queued(*, channel: Channel, reason: str) -> dict[str, int]:
+    """Queued (and retry-pending) messages of a channel that stopped sending: re-routed by the
+    selection rules, or failed with the reason when no other channel can send them."""
+    from channels_app.models import Direction, Msg, MsgEvent, MsgStatus
+    from channels_app.services import routing
+    from channels_app.services.send import wake_sender
+
+    pool = routing.ChannelPool(channel.workspace_id)
+    msgs = list(
+        Msg.objects.select_for_update(of=("self",))
+        .filter(channel=channel, direction=Direction.OUT, status__in=[MsgStatus.QUEUED, MsgStatus.ERRORED])
+        .select_related("contact_urn")
+    )
+    events, moved, failed, woken = [], 0, 0, set()
+    for msg in msgs:
+        # A sender holding a lease on it must not send it any more: its wire() needs the claim.
+        msg.claimed_by, msg.lease_until, msg.next_attempt_on = None, None, None
+        try:
+            route = pool.select(identity=msg.urn, urn=msg.contact_urn)
+        except routing.NoChannel as exc:
+            msg.status = MsgStatus.FAILED
+            msg.error = f"its channel {channel.name!r} was {reason} and {exc}"
+            events.append(MsgEvent(msg=msg, event_type="status", status=msg.status, description=msg.error))
+            failed += 1
+        else:
+            msg.channel, msg.status = route.channel, MsgStatus.QUEUED
+            why = f"its channel {channel.name!r} was {reason}: {route.why}"
+            events.append(MsgEvent(msg=msg, event_type="channel", description=why, data=route.event_data()))
+            woken.add(route.channel.id)
+            moved += 1
+    if msgs:
+        Msg.objects.bulk_update(
+            msgs,
+            ["channel", "status", "error", "claimed_by", "lease_until", "next_attempt_on", "modified_on"],
+        )
+        MsgEvent.objects.bulk_create(events)
+    for channel_id in sorted(woken):
+        wake_sender(channel_id)
+    return {"rerouted": moved, "failed": failed}
 
 
 def channel_payload(channel: Channel) -> dict[str, Any]:

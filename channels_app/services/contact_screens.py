@@ -90,12 +90,20 @@ def send_to_contact(*, contact: Contact, channel_uuid: str, urn: str, text: str,
         raise send.SendError("write a message first")
     if len(text) > 4096:
         raise send.SendError("a message has at most 4096 characters")
-    channel = next((c for c in send_channels(contact=contact) if str(c.uuid) == channel_uuid), None)
-    if channel is None:
-        raise send.SendError("choose a channel that can reach this contact")
+    channel = None
+    if channel_uuid:  # empty: "automatic", the selection rules choose (affinity first)
+        channel = next((c for c in send_channels(contact=contact) if str(c.uuid) == channel_uuid), None)
+        if channel is None:
+            raise send.SendError("choose a channel that can reach this contact")
     own = [u.identity for u in contact.urns.all()]
     if urn not in own:
         raise send.SendError("choose one of this contact's URNs")
-    if urns.split(urn)[0] not in channel.type.schemes:
+    if channel is not None and urns.split(urn)[0] not in channel.type.schemes:
         raise send.SendError(f"channel {channel.name!r} cannot send to {urns.split(urn)[0]}: URNs")
-    return send.queue_message(channel=channel, to=urn, text=text, metadata={"sent_by_user": user_id})
+    return send.queue_message(
+        workspace_id=contact.workspace_id,
+        channel=channel,
+        to=urn,
+        text=text,
+        metadata={"sent_by_user": user_id},
+    )

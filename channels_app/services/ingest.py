@@ -355,6 +355,7 @@ def _handle_batch(
         msg.channel, msg.contact, msg.contact_urn = channels[msg.channel_id], contact, contact_urn
         msg.status, msg.modified_on = MsgStatus.HANDLED, now
     _mark_handled(ready, now)
+    _update_affinity(ready)
 
     for handler in handlers:
         batch_handler = getattr(handler, "batch", None)
@@ -386,6 +387,22 @@ def _mark_handled(msgs: list[Msg], now: datetime) -> None:
             f"status = %s, modified_on = %s FROM (VALUES {rows}) AS v(id, contact_id, urn_id) WHERE m.id = v.id",
             [MsgStatus.HANDLED, now, *params],
         )
+
+
+def _update_affinity(msgs: list[Msg]) -> None:
+    """Each sender's URN remembers the channel it last wrote in on (replies and later sends
+    without a channel go out there). Usually unchanged, so usually no query at all."""
+    latest: dict[int, tuple[ContactURN, int]] = {}
+    for msg in msgs:  # in id order: the last message of a URN wins
+        if msg.contact_urn is not None:
+            latest[msg.contact_urn.id] = (msg.contact_urn, msg.channel_id)
+    moved: dict[int, list[int]] = {}
+    for urn, channel_id in latest.values():
+        if urn.channel_id != channel_id:
+            urn.channel_id = channel_id
+            moved.setdefault(channel_id, []).append(urn.id)
+    for channel_id, urn_ids in moved.items():
+        ContactURN.objects.filter(id__in=urn_ids).update(channel_id=channel_id)
 
 
 def _handler_failed(msg: Msg) -> None:

@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from channels_app.models import Msg
+from channels_app.services.glossary import describe
 
 
 def message_payload(msg: Msg, *, with_events: bool = False) -> dict[str, Any]:
@@ -18,6 +19,7 @@ def message_payload(msg: Msg, *, with_events: bool = False) -> dict[str, Any]:
         "contact": str(msg.contact.uuid) if msg.contact else None,
         "external_id": msg.external_id,
         "error": msg.error,
+        "status_description": describe(msg),
         "attempts": msg.attempts,
         "parts": msg.parts,
         "response_to": str(msg.response_to.uuid) if msg.response_to else None,

@@ -4,6 +4,12 @@ Rule that makes "never sent twice" hold: a message is marked `wired` (attempts +
 committed *before* its request goes out. Only `queued` and due `errored` messages are claimed,
 so a job retried after a worker died mid-send never sends a `wired` message again; the sweeper
 flags such messages as "outcome unknown" instead (a late delivery callback still completes them).
+
+Rule that keeps the in-doubt window narrow: claiming a batch only leases it (claimed_by,
+lease_until); each message is wired just before its own request starts and its outcome is
+recorded as soon as it returns. A killed worker's unstarted messages stay `queued` and go out
+once the lease runs out; only the requests truly in flight (at most SEND_CONCURRENCY) can end
+"outcome unknown".
 """
 
 from __future__ import annotations
@@ -12,7 +18,10 @@ import asyncio
 import functools
 import logging
 import ssl
+import threading
 import time
+import uuid
+from collections import deque
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +34,7 @@ from django.utils import timezone
 from channels_app import queue, realtime, urns
 from channels_app.crypto import SecretDecryptionError
 from channels_app.models import Channel, Contact, ContactURN, Direction, Msg, MsgEvent, MsgStatus
-from channels_app.services import send_clients, webhooks
+from channels_app.services import routing, send_clients, webhooks
 from channels_app.services.ingest import get_or_create_contact
 from channels_app.types.base import OutgoingMessage, SendResult
 
@@ -33,7 +42,7 @@ logger = logging.getLogger(__name__)
 
 SEND_CONCURRENCY = 20
 SHARD_CONNECTIONS = 4
-SEND_LOCK_SECONDS = 120
+SEND_LOCK_SECONDS = 15
 # A send job yields after this long (and re-wakes itself) so one worker alternates between
 # sending and handling inbound instead of draining one queue while the other waits.
 JOB_SECONDS = 1.0
@@ -45,22 +54,29 @@ class SendError(ValueError):
 
 def queue_message(
     *,
-    channel: Channel,
     to: str,
     text: str,
+    channel: Channel | None = None,
+    workspace_id: int | None = None,
     attachments: list[str] | None = None,
     response_to: Msg | None = None,
     metadata: dict[str, Any] | None = None,
+    pool: routing.ChannelPool | None = None,
 ) -> Msg:
-    """Create an outbound message and wake the channel's sender after commit."""
+    """Create an outbound message and wake the channel's sender after commit.
+
+    `channel` forces a channel; without one the selection rules (routing.py) pick it.
+    """
     with transaction.atomic():
         msg = build_message(
             channel=channel,
+            workspace_id=workspace_id,
             to=to,
             text=text,
             attachments=attachments,
             response_to=response_to,
             metadata=metadata,
+            pool=pool,
         )
         queue_messages([msg])
     return msg
@@ -68,36 +84,63 @@ def queue_message(
 
 def build_message(
     *,
-    channel: Channel,
     to: str,
     text: str,
+    channel: Channel | None = None,
+    workspace_id: int | None = None,
     attachments: list[str] | None = None,
     response_to: Msg | None = None,
     metadata: dict[str, Any] | None = None,
     contact_urn: ContactURN | None = None,
+    pool: routing.ChannelPool | None = None,
+    affinity_first: bool = False,
 ) -> Msg:
-    """Validate an outbound message and return it unsaved (store it with queue_messages).
+    """Validate an outbound message, choose its channel and return it unsaved (store it with
+    queue_messages). Raises SendError, e.g. "no channel can send to tel:+…".
 
     `contact_urn` (with its contact loaded) saves the contact lookup when the caller already
-    holds the recipient, e.g. a flow replying to the sender of an inbound message.
+    holds the recipient, e.g. a flow replying to the sender of an inbound message. `pool` is
+    the workspace's channels when the caller sends many messages.
     """
     if not text and not attachments:
         raise SendError("a message needs text or attachments")
-    scheme = channel.type.default_scheme(channel)
+    if workspace_id is None:
+        if channel is None:
+            raise SendError("a message needs a channel or a workspace")
+        workspace_id = channel.workspace_id
+    elif channel is not None and channel.workspace_id != workspace_id:
+        raise SendError("the channel belongs to another workspace")
+    if pool is None:
+        pool = routing.ChannelPool(workspace_id)
+    # Numbers without a plus are read in the country of the channel they will most likely go
+    # out on: the named one, the inbound's, else the workspace's.
+    hint = channel or (pool.by_id.get(response_to.channel_id) if response_to is not None else None)
+    country = hint.country if hint is not None else pool.default_country()
+    scheme = hint.type.default_scheme(hint) if hint is not None else "tel"
     try:
-        identity = urns.normalize(to, channel.country, default_scheme=scheme)
+        identity = urns.normalize(to, country, default_scheme=scheme)
     except urns.InvalidURN as exc:
         raise SendError(str(exc)) from None
-    if urns.split(identity)[0] not in channel.type.schemes:
+    if channel is not None and urns.split(identity)[0] not in channel.type.schemes:
         raise SendError(f"channel {channel.name!r} cannot send to {urns.split(identity)[0]}: URNs")
     if contact_urn is not None and contact_urn.identity == identity and contact_urn.contact is not None:
         contact, urn = contact_urn.contact, contact_urn
     else:
-        contact, urn = get_or_create_contact(workspace_id=channel.workspace_id, identity=identity)
+        contact, urn = get_or_create_contact(workspace_id=workspace_id, identity=identity)
+    try:
+        route = pool.select(
+            identity=identity,
+            explicit=channel,
+            response_to=response_to,
+            urn=urn,
+            affinity_first=affinity_first,
+        )
+    except routing.NoChannel as exc:
+        raise SendError(str(exc)) from None
     stopped = contact.status != Contact.Status.ACTIVE
-    return Msg(
-        workspace_id=channel.workspace_id,
-        channel=channel,
+    msg = Msg(
+        workspace_id=workspace_id,
+        channel=route.channel,
         contact=contact,
         contact_urn=urn,
         urn=identity,
@@ -110,6 +153,28 @@ def build_message(
         metadata=metadata or {},
         created_on=timezone.now(),
     )
+    msg._route = route  # type: ignore[attr-defined]  # logged by queue_messages
+    return msg
+
+
+def reply_problem(*, workspace_id: int, response_to: Msg, to: str) -> str:
+    """Why `to` may not reply to `response_to` ("" when it may): a reply goes to the contact
+    that message belongs to, else it would leak one contact's thread into another's."""
+    country = response_to.channel.country if response_to.channel_id else ""
+    try:
+        identity = urns.normalize(to, country)
+    except urns.InvalidURN as exc:
+        return str(exc)
+    if response_to.urn == identity:
+        return ""
+    owner = (
+        ContactURN.objects.filter(workspace_id=workspace_id, identity=identity)
+        .values_list("contact_id", flat=True)
+        .first()
+    )
+    if owner is None or owner != response_to.contact_id:
+        return "response_to must be a message of the same contact"
+    return ""
 
 
 def queue_messages(msgs: list[Msg]) -> None:
@@ -118,9 +183,15 @@ def queue_messages(msgs: list[Msg]) -> None:
         return
     with transaction.atomic():
         Msg.objects.bulk_create(msgs)
-        MsgEvent.objects.bulk_create(
-            [MsgEvent(msg=m, event_type="status", status=m.status, description=m.error) for m in msgs]
-        )
+        events = []
+        for m in msgs:
+            route: routing.Route | None = getattr(m, "_route", None)
+            if route is not None:  # which channel and why, first in the message's log
+                events.append(
+                    MsgEvent(msg=m, event_type="channel", description=route.why, data=route.event_data())
+                )
+            events.append(MsgEvent(msg=m, event_type="status", status=m.status, description=m.error))
+        MsgEvent.objects.bulk_create(events)
         workspaces: dict[int, list[Msg]] = {}
         for msg in msgs:
             workspaces.setdefault(msg.workspace_id, []).append(msg)
@@ -137,27 +208,92 @@ def wake_sender(channel_id: int) -> None:
     queue.wake("send", "channels_app.jobs.send_channel", channel_id, key=f"send:{channel_id}")
 
 
-def claim_batch(channel: Channel, limit: int) -> list[Msg]:
-    """Mark up to `limit` due messages `wired` (attempts + 1) and return them; committed on return."""
+def _due(now: Any) -> Q:
+    """Messages a sender may claim: queued or due for a retry, and not leased by a live sender."""
+    return (Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt_on__lte=now)) & (
+        Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+    )
+
+
+def lease_seconds() -> int:
+    return int(getattr(settings, "FLOWGATE_SEND_LEASE_SECONDS", 30))
+
+
+def claim_batch(channel: Channel, limit: int, *, token: str) -> list[Msg]:
+    """Lease up to `limit` due messages to the sender `token`; committed on return.
+
+    Claiming does not mark them `wired`: a message is wired only right before its own request
+    goes out (wire()). A sender killed after claiming leaves them `queued` with a lease that
+    runs out, after which any sender sends them.
+    """
     now = timezone.now()
     with transaction.atomic():
         ids = list(
             Msg.objects.select_for_update(skip_locked=True)
             .filter(channel=channel, direction=Direction.OUT)
-            .filter(Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt_on__lte=now))
+            .filter(_due(now))
             .order_by("id")
             .values_list("id", flat=True)[:limit]
         )
         if not ids:
             return []
         Msg.objects.filter(id__in=ids).update(
-            status=MsgStatus.WIRED, attempts=F("attempts") + 1, modified_on=now, next_attempt_on=None
+            claimed_by=token, lease_until=now + timedelta(seconds=lease_seconds())
         )
     batch = list(Msg.objects.filter(id__in=ids).order_by("id"))
     for msg in batch:
         # The caller's channel instead of a join: one row (and its config) per message is slow.
         msg.channel = channel
     return batch
+
+
+def wire(msgs: list[Msg], *, token: str) -> list[Msg]:
+    """Mark messages `wired` (attempts + 1) and commit, right before their requests go out.
+
+    Only rows still leased to `token` are wired (a sender that stalled past its lease may have
+    lost them to another); returns the messages that may be sent now.
+    """
+    if not msgs:
+        return []
+    now = timezone.now()
+    ids = [m.id for m in msgs]
+    updated = Msg.objects.filter(
+        id__in=ids, claimed_by=token, status__in=[MsgStatus.QUEUED, MsgStatus.ERRORED]
+    ).update(
+        status=MsgStatus.WIRED,
+        attempts=F("attempts") + 1,
+        lease_until=None,
+        next_attempt_on=None,
+        modified_on=now,
+    )
+    if updated != len(ids):
+        mine = set(
+            Msg.objects.filter(id__in=ids, claimed_by=token, status=MsgStatus.WIRED).values_list(
+                "id", flat=True
+            )
+        )
+        msgs = [m for m in msgs if m.id in mine]
+    for msg in msgs:
+        msg.status, msg.attempts = MsgStatus.WIRED, msg.attempts + 1
+    return msgs
+
+
+def renew_lease(ids: list[int], *, token: str) -> None:
+    if ids:
+        until = timezone.now() + timedelta(seconds=lease_seconds())
+        Msg.objects.filter(id__in=ids, claimed_by=token, lease_until__isnull=False).update(lease_until=until)
+
+
+def release_claims(*, token: str) -> int:
+    """Give back what `token` claimed and did not start (a stopping worker): queued at once."""
+    return Msg.objects.filter(claimed_by=token, lease_until__isnull=False).update(
+        lease_until=None, claimed_by=None
+    )
+
+
+# Set by the worker on SIGTERM: senders start no new request, finish what is in flight, give
+# back what they claimed and return, so the worker exits without leaving anything in doubt.
+stopping = threading.Event()
 
 
 def send_channel(*, channel_id: int, transport: httpx.AsyncBaseTransport | None = None) -> int:
@@ -167,57 +303,54 @@ def send_channel(*, channel_id: int, transport: httpx.AsyncBaseTransport | None 
         return 0
     lock = f"send:{channel_id}"
     sent = 0
-    # A short lock renewed per batch: a worker killed mid-batch blocks its channel for two
-    # minutes at most, never for the length of a long drain.
+    # A short lock renewed while sending: a worker killed mid-batch blocks its channel for
+    # seconds, and its unsent messages go out again once their lease runs out.
     lock_seconds = int(getattr(settings, "FLOWGATE_SEND_LOCK_SECONDS", SEND_LOCK_SECONDS))
-    if not queue.try_lock(lock, seconds=lock_seconds):
+    if stopping.is_set() or not queue.try_lock(lock, seconds=lock_seconds):
         return 0  # the holder looks for due messages once more before it lets go
     started, size = time.monotonic(), settings.FLOWGATE_BATCH_SIZE
+    token = uuid.uuid4().hex
     try:
-        while batch := claim_batch(channel, size):
-            results = send_clients.run(_send_batch(channel, batch, transport))
-            record_results(channel, batch, results)
+        while not stopping.is_set() and (batch := claim_batch(channel, size, token=token)):
+            sent += _Sender(channel, transport, token=token, lock=lock, lock_seconds=lock_seconds).run(batch)
             queue.refresh_lock(lock, lock_seconds)
-            sent += len(batch)
             # A partial batch means we caught up; a long drain yields after JOB_SECONDS. Either
             # way the worker is given back, so inbound handling interleaves with sending.
             if len(batch) < size or time.monotonic() - started > JOB_SECONDS:
                 break
     finally:
+        release_claims(token=token)
         queue.release_lock(lock)
     # Due work left behind (a drain cut short, or messages whose wake-up found our lock held):
     # a fresh wake-up carries on.
-    if _has_due(channel):
+    if not stopping.is_set() and _has_due(channel):
         queue.clear_wake(f"send:{channel_id}")
         queue.wake_now("send", "channels_app.jobs.send_channel", channel_id, key=f"send:{channel_id}")
     return sent
 
 
 def _has_due(channel: Channel) -> bool:
-    return (
-        Msg.objects.filter(channel=channel, direction=Direction.OUT)
-        .filter(Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt_on__lte=timezone.now()))
-        .exists()
-    )
+    return Msg.objects.filter(channel=channel, direction=Direction.OUT).filter(_due(timezone.now())).exists()
 
 
-class _RateLimiter:
-    """Spaces request starts at 1/tps seconds; shared by the batch's concurrent senders."""
+class _Pacer:
+    """Spaces request starts at 1/tps seconds (the channel's max_tps)."""
 
     def __init__(self, tps: float) -> None:
         self.interval = 1.0 / tps if tps > 0 else 0.0
         self.next_start = time.monotonic()
-        self.lock = asyncio.Lock()
 
-    async def wait(self) -> None:
+    def take(self) -> bool:
         if not self.interval:
-            return
-        async with self.lock:
-            now = time.monotonic()
-            delay = self.next_start - now
-            self.next_start = max(now, self.next_start) + self.interval
-        if delay > 0:
-            await asyncio.sleep(delay)
+            return True
+        now = time.monotonic()
+        if now < self.next_start:
+            return False
+        self.next_start = max(now, self.next_start) + self.interval
+        return True
+
+    def delay(self) -> float:
+        return max(0.0, self.next_start - time.monotonic()) if self.interval else 0.0
 
 
 @functools.cache
@@ -226,23 +359,102 @@ def _ssl_context() -> ssl.SSLContext:
     return httpx.create_ssl_context()
 
 
-async def _send_batch(
-    channel: Channel, batch: list[Msg], transport: httpx.AsyncBaseTransport | None
-) -> list[SendResult]:
-    """Send a batch concurrently, SEND_CONCURRENCY requests at a time, within the channel's rate.
+class _Sender:
+    """Sends one claimed batch with at most SEND_CONCURRENCY requests in flight.
+
+    The thread drives the event loop step by step: between steps it wires the messages about
+    to start (one UPDATE for those starting together) and records the ones that finished, so at
+    any moment only the requests in flight are `wired` without a recorded outcome. That is the
+    in-doubt window a SIGKILL can hit: at most SEND_CONCURRENCY messages, never the batch.
 
     The requests are spread over a few small clients (SHARD_CONNECTIONS connections each):
     httpcore re-checks every pooled connection of a client whenever a request starts or ends,
     so one 20-connection pool costs several times the CPU per request of five 4-connection ones.
     """
-    channel_type = channel.type
-    limiter = _RateLimiter(channel_type.max_tps(channel))
-    timeout = httpx.Timeout(settings.FLOWGATE_SEND_TIMEOUT_SECONDS)
-    per_shard = SHARD_CONNECTIONS if transport is None else SEND_CONCURRENCY
-    shards = max(1, min(SEND_CONCURRENCY // per_shard, len(batch)))
-    limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
 
-    async def send_one(client: httpx.AsyncClient, msg: Msg) -> SendResult:
+    def __init__(
+        self,
+        channel: Channel,
+        transport: httpx.AsyncBaseTransport | None,
+        *,
+        token: str,
+        lock: str,
+        lock_seconds: int,
+    ) -> None:
+        self.channel, self.transport, self.token = channel, transport, token
+        self.lock, self.lock_seconds = lock, lock_seconds
+        self.pacer = _Pacer(channel.type.max_tps(channel))
+
+    def run(self, batch: list[Msg]) -> int:
+        per_shard = SHARD_CONNECTIONS if self.transport is None else SEND_CONCURRENCY
+        shards = max(1, min(SEND_CONCURRENCY // per_shard, len(batch)))
+        clients = send_clients.run(self._clients(shards, per_shard))
+        loop = send_clients.loop()
+        pending = deque(batch)
+        inflight: dict[asyncio.Task[SendResult], tuple[Msg, int]] = {}
+        load = [0] * shards
+        renew_every = max(1.0, min(lease_seconds(), self.lock_seconds) / 3)
+        renewed = time.monotonic()
+        done_count = 0
+        try:
+            while pending or inflight:
+                if stopping.is_set():
+                    pending.clear()  # given back by release_claims; in-flight ones finish
+                starting: list[Msg] = []
+                while pending and len(inflight) + len(starting) < SEND_CONCURRENCY and self.pacer.take():
+                    starting.append(pending.popleft())
+                for msg in wire(starting, token=self.token):
+                    shard = min(range(shards), key=load.__getitem__)
+                    load[shard] += 1
+                    task = loop.create_task(self._send_one(clients[shard], msg))
+                    inflight[task] = (msg, shard)
+                if time.monotonic() - renewed > renew_every:
+                    renew_lease([m.id for m in pending], token=self.token)
+                    queue.refresh_lock(self.lock, self.lock_seconds)
+                    renewed = time.monotonic()
+                if not inflight:
+                    if pending:
+                        time.sleep(min(self.pacer.delay(), renew_every) or 0.001)
+                    continue
+                wait = renew_every if not pending else min(renew_every, max(self.pacer.delay(), 0.001))
+                done, _ = loop.run_until_complete(
+                    asyncio.wait(inflight, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+                )
+                if not done:
+                    continue
+                finished: list[Msg] = []
+                results: list[SendResult] = []
+                for task in done:
+                    msg, shard = inflight.pop(task)
+                    load[shard] -= 1
+                    finished.append(msg)
+                    results.append(task.result())
+                record_results(self.channel, finished, results)
+                done_count += len(finished)
+        finally:
+            if self.transport is not None:  # a caller's transport lives for this batch only
+                send_clients.run(send_clients.close(clients))
+        return done_count
+
+    async def _clients(self, shards: int, per_shard: int) -> list[httpx.AsyncClient]:
+        timeout = httpx.Timeout(settings.FLOWGATE_SEND_TIMEOUT_SECONDS)
+        limits = httpx.Limits(max_connections=per_shard, max_keepalive_connections=per_shard)
+
+        def make_client() -> httpx.AsyncClient:
+            return httpx.AsyncClient(
+                timeout=timeout,
+                transport=self.transport,
+                follow_redirects=False,
+                limits=limits,
+                verify=_ssl_context(),
+            )
+
+        if self.transport is None:  # kept-alive connections from the channel's earlier batches
+            return send_clients.shard_clients(self.channel.id, shards, make_client)
+        return [make_client() for _ in range(shards)]
+
+    async def _send_one(self, client: httpx.AsyncClient, msg: Msg) -> SendResult:
+        channel, channel_type = self.channel, self.channel.type
         outgoing = OutgoingMessage(
             id=msg.id,
             uuid=str(msg.uuid),
@@ -253,7 +465,6 @@ async def _send_batch(
             attempt=msg.attempts,
             parts_sent=int(msg.metadata.get("parts_sent", 0)),
         )
-        await limiter.wait()
         try:
             return await channel_type.send(channel, outgoing, client)
         except httpx.TransportError as exc:
@@ -263,34 +474,6 @@ async def _send_batch(
         except Exception as exc:  # a type bug must fail one message, not the batch
             logger.exception("channel type %s failed to send %s", channel.channel_type, msg.uuid)
             return SendResult(ok=False, retryable=False, error=f"internal error: {exc}")
-
-    def make_client() -> httpx.AsyncClient:
-        return httpx.AsyncClient(
-            timeout=timeout, transport=transport, follow_redirects=False, limits=limits, verify=_ssl_context()
-        )
-
-    async def run_shard(msgs: list[Msg], client: httpx.AsyncClient) -> list[SendResult]:
-        semaphore = asyncio.Semaphore(per_shard)
-
-        async def bounded(msg: Msg) -> SendResult:
-            async with semaphore:
-                return await send_one(client, msg)
-
-        return await asyncio.gather(*(bounded(m) for m in msgs))
-
-    if transport is None:  # kept-alive connections from the channel's earlier batches
-        clients = send_clients.shard_clients(channel.id, shards, make_client)
-        parts = await asyncio.gather(*(run_shard(batch[k::shards], clients[k]) for k in range(shards)))
-    else:  # a caller's transport (tests, the pinned XC transport) lives for this batch only
-        clients = [make_client() for _ in range(shards)]
-        try:
-            parts = await asyncio.gather(*(run_shard(batch[k::shards], clients[k]) for k in range(shards)))
-        finally:
-            await asyncio.gather(*(c.aclose() for c in clients))
-    results: list[SendResult] = [None] * len(batch)  # type: ignore[list-item]
-    for k, part in enumerate(parts):
-        results[k::shards] = part
-    return results
 
 
 def quick_reply_texts(metadata: dict[str, Any]) -> list[str]:
@@ -393,7 +576,7 @@ def sweep(*, now: Any = None) -> dict[str, int]:
     now = now or timezone.now()
     due_channels = set(
         Msg.objects.filter(direction=Direction.OUT)
-        .filter(Q(status=MsgStatus.QUEUED) | Q(status=MsgStatus.ERRORED, next_attempt_on__lte=now))
+        .filter(_due(now))
         .values_list("channel_id", flat=True)
         .distinct()
     )

@@ -34,9 +34,18 @@ _closing: set[asyncio.Task[None]] = set()
 
 def run(coro: Coroutine[Any, Any, T]) -> T:
     """Run a coroutine on this thread's long-lived loop (the send jobs' `asyncio.run`)."""
+    return loop().run_until_complete(coro)
+
+
+def loop() -> asyncio.AbstractEventLoop:
+    """This thread's long-lived loop (callers that drive it step by step between DB writes)."""
     if _state.loop is None or _state.loop.is_closed():
         _state.loop = asyncio.new_event_loop()
-    return _state.loop.run_until_complete(coro)
+    return _state.loop
+
+
+async def close(clients: list[httpx.AsyncClient]) -> None:
+    await _close(clients)
 
 
 def shard_clients(

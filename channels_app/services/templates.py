@@ -163,7 +163,8 @@ def render(*, template: MessageTemplate, params: dict[str, Any] | None = None, l
 
 def send_template(
     *,
-    channel: Channel,
+    workspace: Workspace,
+    channel: Channel | None,
     to: str,
     code: str,
     params: dict[str, Any] | None = None,
@@ -171,9 +172,10 @@ def send_template(
     response_to: Msg | None = None,
 ) -> Msg:
     """Render first, then queue: a template error never leaves a half-made message behind."""
-    template = get_template(workspace=channel.workspace, code=code)
+    template = get_template(workspace=workspace, code=code)
     text = render(template=template, params=params, language=language)
     return queue_message(
+        workspace_id=workspace.id,
         channel=channel,
         to=to,
         text=text,

@@ -16,7 +16,8 @@ from typing import Any
 from django.db.models import Q
 
 from channels_app import urns as urn_util
-from channels_app.models import Channel, Contact, ContactURN, Msg, Workspace
+from channels_app.models import Contact, ContactURN, Msg, Workspace
+from channels_app.services.routing import ChannelPool
 from channels_app.services.send import SendError, queue_message
 
 logger = logging.getLogger(__name__)
@@ -39,23 +40,6 @@ def _uuids(refs: Any) -> list[str]:
     return out
 
 
-class _Channels:
-    """The channel for a URN scheme: the preferred (triggering) channel when it can send it."""
-
-    def __init__(self, workspace: Workspace, preferred: Channel | None) -> None:
-        active = list(Channel.objects.filter(workspace=workspace, is_active=True).order_by("id"))
-        self.ordered = ([preferred] if preferred is not None else []) + [
-            c for c in active if preferred is None or c.id != preferred.id
-        ]
-
-    @property
-    def default(self) -> Channel | None:
-        return self.ordered[0] if self.ordered else None
-
-    def for_scheme(self, scheme: str) -> Channel | None:
-        return next((c for c in self.ordered if scheme in c.type.schemes), None)
-
-
 def _content(event: dict[str, Any], language: str) -> dict[str, Any]:
     translations = event.get("translations") or {}
     found = translations.get(language) or translations.get(event.get("base_language") or "")
@@ -63,9 +47,12 @@ def _content(event: dict[str, Any], language: str) -> dict[str, Any]:
 
 
 def send_broadcast(
-    *, workspace: Workspace, event: dict[str, Any], response_to: Msg | None, channel: Channel | None
+    *, workspace: Workspace, event: dict[str, Any], response_to: Msg | None, pool: ChannelPool | None = None
 ) -> BroadcastResult:
-    channels = _Channels(workspace, channel)
+    """Each recipient's channel is chosen by the selection rules (routing.py): the triggering
+    contact gets the reply channel, everybody else their affinity or a channel of their country."""
+    pool = pool or ChannelPool(workspace.id)
+    sendable = {scheme for c in pool.channels for scheme in c.type.schemes}
     recipients: dict[str, str] = {}  # URN identity -> the recipient's language
     skipped = 0
 
@@ -81,17 +68,17 @@ def send_broadcast(
             if contact.status != Contact.Status.ACTIVE:
                 skipped += 1
                 continue
-            urn = next((u for u in contact.urns.all() if channels.for_scheme(u.scheme)), None)
+            urn = next((u for u in contact.urns.all() if u.scheme in sendable), None)
             if urn is not None:
                 recipients.setdefault(urn.identity, contact.language)
 
-    default = channels.default
+    country = pool.default_country()
     for raw in event.get("urns") or []:
         raw = str(raw).split("?")[0].strip()
-        if not raw or default is None:
+        if not raw:
             continue
         try:
-            identity = urn_util.normalize(raw, default.country, default_scheme="tel")
+            identity = urn_util.normalize(raw, country, default_scheme="tel")
         except urn_util.InvalidURN:
             logger.warning("broadcast URN %r is not valid", raw)
             continue
@@ -110,10 +97,6 @@ def send_broadcast(
 
     queued = []
     for identity, language in recipients.items():
-        target = channels.for_scheme(urn_util.split(identity)[0])
-        if target is None:
-            logger.warning("no channel can send the broadcast to %s", identity)
-            continue
         content = _content(event, language)
         metadata: dict[str, Any] = {"source": "flow", "broadcast": True}
         if content.get("quick_replies"):
@@ -121,7 +104,8 @@ def send_broadcast(
         try:
             queued.append(
                 queue_message(
-                    channel=target,
+                    workspace_id=workspace.id,
+                    pool=pool,
                     to=identity,
                     text=content.get("text") or "",
                     attachments=content.get("attachments") or None,

@@ -11,13 +11,15 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from channels_app import urns as urn_util
-from channels_app.models import Channel, Contact, ContactGroup, ContactURN, Msg, Workspace
+from channels_app.models import Contact, ContactGroup, ContactURN, Msg, Workspace
+from channels_app.services.routing import ChannelPool
 from channels_app.services.send import SendError, build_message, queue_messages
 from flows.engine import Engine, ResumeError, Sprint
 from flows.models import Flow, FlowRun, FlowSession, SessionStatus, Ticket, TicketStatus
@@ -70,7 +72,9 @@ class FlowRunner:
         self.environment = environment_for(workspace=workspace)
         self.field_types = field_types(workspace_id=workspace.id)
         self._flows: dict[str, Flow | None] = {}
-        self._channels: dict[str, Channel] = {}
+        self._pool: ChannelPool | None = None
+        # URN identities whose channel a flow chose in the sprint being applied
+        self._affinity_set: set[str] = set()
         # Buffered (batch handling): new sessions, their runs and outbound messages are kept
         # here and written by flush() in bulk. Callers flush before touching a contact again.
         self.buffered = buffered
@@ -229,18 +233,12 @@ class FlowRunner:
         elif completed:
             emit_completed(workspace=self.workspace, runs=completed, session_row=session_row)
 
-    def _channel(self, ref: dict[str, Any] | None, inbound: Msg | None) -> Channel | None:
-        uuid = (ref or {}).get("uuid")
-        if uuid:
-            if uuid not in self._channels:
-                found = Channel.objects.filter(workspace=self.workspace, uuid=uuid, is_active=True).first()
-                if found is not None:
-                    self._channels[uuid] = found
-            if uuid in self._channels:
-                return self._channels[uuid]
-        if inbound is not None:
-            return inbound.channel
-        return Channel.objects.filter(workspace=self.workspace, is_active=True).order_by("id").first()
+    @property
+    def pool(self) -> ChannelPool:
+        """The workspace's active channels, loaded once for this runner's sprints."""
+        if self._pool is None:
+            self._pool = ChannelPool(self.workspace.id)
+        return self._pool
 
     def _apply_events(
         self,
@@ -251,6 +249,7 @@ class FlowRunner:
         session: dict[str, Any] | None = None,
     ) -> None:
         changed: set[str] = set()
+        self._affinity_set = set()
         for ev in events:
             kind = ev.get("type")
             if kind == "msg_created":
@@ -295,36 +294,34 @@ class FlowRunner:
                 from flows.services.broadcasts import send_broadcast
 
                 linked = inbound or triggering_msg(workspace=self.workspace, session=session or {})
-                send_broadcast(
-                    workspace=self.workspace,
-                    event=ev,
-                    response_to=linked,
-                    channel=self._channel(None, linked),
-                )
+                send_broadcast(workspace=self.workspace, event=ev, response_to=linked, pool=self.pool)
         if changed:
             contact.save(update_fields=[*sorted(changed), "modified_on"])
 
     def _queue_msg(self, *, contact: Contact, msg: dict[str, Any], inbound: Msg | None) -> None:
+        # The engine's channel pick is ignored: it only knows "the first channel of the scheme".
+        # The selection rules (reply, affinity, country, scheme) choose the channel here.
         urn = (msg.get("urn") or "").split("?")[0]
         if not urn:
             return  # the contact has no URN a channel can send to
-        channel = self._channel(msg.get("channel"), inbound)
-        if channel is None:
-            logger.warning("no channel to send flow message to %s", urn)
-            return
         metadata: dict[str, Any] = {"source": "flow"}
         if msg.get("quick_replies"):
             metadata["quick_replies"] = msg["quick_replies"]
         try:
             built = build_message(
-                channel=channel,
+                workspace_id=self.workspace.id,
                 to=urn,
                 text=msg.get("text") or "",
                 attachments=msg.get("attachments") or None,
                 response_to=inbound,
                 metadata=metadata,
                 # the sender's URN when the batch loaded it (saves a lookup per reply)
-                contact_urn=inbound.contact_urn if inbound is not None and _urn_loaded(inbound) else None,
+                # (not when this sprint changed its affinity: the loaded row is stale then)
+                contact_urn=inbound.contact_urn
+                if inbound is not None and _urn_loaded(inbound) and urn not in self._affinity_set
+                else None,
+                pool=self.pool,
+                affinity_first=urn in self._affinity_set,
             )
         except SendError as exc:
             logger.warning("flow message to %s not queued: %s", urn, exc)
@@ -344,10 +341,14 @@ class FlowRunner:
 
     def _add_urns(self, contact: Contact, new_urns: list[str]) -> None:
         for raw in new_urns:
+            base, _, query = raw.partition("?")
             try:
-                identity = urn_util.normalize(raw.split("?")[0], "")
+                identity = urn_util.normalize(base, "")
             except urn_util.InvalidURN:
                 continue
+            channel_uuid = dict(parse_qsl(query)).get("channel")
+            if channel_uuid:  # set_contact_channel: this URN's affinity
+                self._set_affinity(contact, identity, channel_uuid)
             scheme, path = urn_util.split(identity)
             try:
                 with transaction.atomic():
@@ -358,6 +359,16 @@ class FlowRunner:
                     )
             except IntegrityError:
                 continue
+
+    def _set_affinity(self, contact: Contact, identity: str, channel_uuid: str) -> None:
+        channel = next((c for c in self.pool.channels if str(c.uuid) == channel_uuid), None)
+        if channel is None:
+            return
+        updated = ContactURN.objects.filter(
+            workspace=self.workspace, contact=contact, identity=identity
+        ).update(channel=channel)
+        if updated:
+            self._affinity_set.add(identity)
 
     def _session_triggered(self, ev: dict[str, Any]) -> None:
         from flows.services.starts import create_flow_start

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -47,24 +47,63 @@ def create_flow_start(
     exclude_in_flow: bool = False,
     exclude_started_recently: bool = False,
     params: dict[str, Any] | None = None,
+    idempotency_key: str = "",
 ) -> FlowStart:
-    """Record the start; a job resolves and runs it after commit."""
+    """Record the start; a job resolves and runs it after commit.
+
+    With an `idempotency_key` already used in the workspace the earlier start is returned (its
+    `replayed` attribute set) and nothing is started again; the same key for a different start
+    raises StartConflict.
+    """
     if flow.archived:
         raise StartError("the flow is archived")
     if not (contact_uuids or group_uuids or urns):
         raise StartError("give contacts, groups or urns to start")
-    start = FlowStart.objects.create(
-        workspace=workspace,
-        flow=flow,
-        contact_uuids=list(contact_uuids or []),
-        group_uuids=list(group_uuids or []),
-        urns=list(urns or []),
-        exclude_in_flow=exclude_in_flow,
-        exclude_started_recently=exclude_started_recently,
-        params=params or {},
-    )
+    key = (idempotency_key or "").strip()
+    if len(key) > 64:
+        raise StartError("the idempotency key has at most 64 characters")
+    fields = {
+        "flow": flow,
+        "contact_uuids": list(contact_uuids or []),
+        "group_uuids": list(group_uuids or []),
+        "urns": list(urns or []),
+        "exclude_in_flow": exclude_in_flow,
+        "exclude_started_recently": exclude_started_recently,
+        "params": params or {},
+    }
+    if key and (earlier := _replay(workspace, key, fields)) is not None:
+        return earlier
+    try:
+        with transaction.atomic():
+            start = FlowStart.objects.create(workspace=workspace, idempotency_key=key, **fields)
+    except IntegrityError:
+        # the same key raced us (a double click hitting two web processes): theirs won
+        earlier = _replay(workspace, key, fields)
+        if earlier is None:
+            raise
+        return earlier
     queue.enqueue("default", "flows.jobs.prepare_start", start.id)
+    start.replayed = False  # type: ignore[attr-defined]
     return start
+
+
+class StartConflict(StartError):
+    """The idempotency key was used for a different start."""
+
+
+def _replay(workspace: Workspace, key: str, fields: dict[str, Any]) -> FlowStart | None:
+    earlier = (
+        FlowStart.objects.filter(workspace=workspace, idempotency_key=key).select_related("flow").first()
+    )
+    if earlier is None:
+        return None
+    same = earlier.flow_id == fields["flow"].id and all(
+        getattr(earlier, name) == value for name, value in fields.items() if name != "flow"
+    )
+    if not same:
+        raise StartConflict("this idempotency key was already used for a different flow start")
+    earlier.replayed = True  # type: ignore[attr-defined]
+    return earlier
 
 
 def _urn_contact_ids(start: FlowStart) -> list[int]:
@@ -221,6 +260,7 @@ def start_payload(start: FlowStart) -> dict[str, Any]:
         "progress": progress,
         "exclude_in_flow": start.exclude_in_flow,
         "exclude_started_recently": start.exclude_started_recently,
+        "idempotency_key": start.idempotency_key or None,
         "created_on": start.created_on,
         "modified_on": start.modified_on,
     }

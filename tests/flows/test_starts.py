@@ -89,7 +89,13 @@ def test_group_start_runs_in_batches_with_progress(api, imported, workspace, ex_
     again = post_json(
         api,
         "/api/v1/flow_starts",
-        {"flow": CATCH_ALL, "groups": [str(group.uuid)], "exclude_started_recently": True},
+        # (exclude_in_flow is on by default: off here, so only "started recently" excludes)
+        {
+            "flow": CATCH_ALL,
+            "groups": [str(group.uuid)],
+            "exclude_started_recently": True,
+            "exclude_in_flow": False,
+        },
     ).json()
     run_jobs()
     assert api.get(f"/api/v1/flow_starts/{again['uuid']}").json()["total"] == 1  # only contacts[1]
@@ -102,7 +108,10 @@ def test_start_by_urns_creates_contacts_and_interrupts_waiting(api, imported, wo
     assert first.status_code == 201
     run_jobs()
     assert FlowSession.objects.filter(status="waiting").count() == 2
-    post_json(api, "/api/v1/flow_starts", {"flow": CATCH_ALL, "urns": ["+250788000111"]})
+    # interrupting a waiting contact must be asked for: "skip contacts in a flow" is the default
+    post_json(
+        api, "/api/v1/flow_starts", {"flow": CATCH_ALL, "urns": ["+250788000111"], "exclude_in_flow": False}
+    )
     run_jobs()
     statuses = sorted(
         FlowSession.objects.filter(contact__urns__identity="tel:+250788000111").values_list(
@@ -166,3 +175,62 @@ def test_results_xlsx_and_import_command(api, imported, workspace, tmp_path) -> 
     )
     assert json.loads(out.getvalue())["flows"] == [{"uuid": SURVEY, "name": "Two Questions"}]
     assert api.get(f"/api/v1/flows/{SURVEY}").json()["revision"] == 2
+
+
+def test_a_retried_or_double_clicked_start_messages_contacts_once(
+    api, imported, workspace, ex_channel, aggregator
+):
+    contacts = _contacts(workspace, 3)
+    body = {"flow": SURVEY, "contacts": [str(c.uuid) for c in contacts], "idempotency_key": "dialog-1"}
+    first = post_json(api, "/api/v1/flow_starts", body)
+    again = post_json(api, "/api/v1/flow_starts", body)  # the double click / the retried request
+    assert (first.status_code, again.status_code) == (201, 200), (first.content, again.content)
+    assert first.json()["uuid"] == again.json()["uuid"] and again.json()["idempotency_key"] == "dialog-1"
+    # the header works too
+    header = api.post(
+        "/api/v1/flow_starts",
+        data=json.dumps({k: v for k, v in body.items() if k != "idempotency_key"}),
+        content_type="application/json",
+        HTTP_IDEMPOTENCY_KEY="dialog-1",
+    )
+    assert header.status_code == 200 and header.json()["uuid"] == first.json()["uuid"]
+    run_jobs()
+    assert FlowStart.objects.count() == 1
+    assert len(aggregator.requests) == 3  # one question per contact, not two
+    # the same key for another start is a conflict, not a silent replay
+    other = post_json(api, "/api/v1/flow_starts", {**body, "flow": CATCH_ALL})
+    assert other.status_code == 409 and "idempotency key" in other.json()["error"]
+    assert post_json(api, "/api/v1/flow_starts", {**body, "idempotency_key": "x" * 65}).status_code == 400
+
+
+def test_skip_contacts_in_a_flow_is_the_default(api, imported, workspace, ex_channel, aggregator):
+    contacts = _contacts(workspace, 2)
+    uuids = [str(c.uuid) for c in contacts]
+    assert post_json(api, "/api/v1/flow_starts", {"flow": SURVEY, "contacts": uuids[:1]}).status_code == 201
+    run_jobs()
+    assert len(aggregator.requests) == 1
+    # a second start without a key (another person, another tab) does not message the waiting one again
+    response = post_json(api, "/api/v1/flow_starts", {"flow": SURVEY, "contacts": uuids})
+    assert response.json()["exclude_in_flow"] is True
+    run_jobs()
+    assert sorted(r.form()["to"] for r in aggregator.requests) == ["+250788100000", "+250788100001"]
+    # asking for it explicitly still restarts everybody
+    post_json(api, "/api/v1/flow_starts", {"flow": SURVEY, "contacts": uuids, "exclude_in_flow": False})
+    run_jobs()
+    assert len(aggregator.requests) == 4
+
+
+def test_start_dialog_sends_an_idempotency_key_and_skips_by_default(live_asgi, workspace) -> None:
+    """The dialog's markup and bundle: checked by default, one key per intended start."""
+    from pathlib import Path
+
+    from django.test import Client
+
+    client = Client()
+    assert client.login(username="admin@test.org", password="secret-pass")
+    page = client.get("/flows/").content.decode()
+    assert 'name="exclude_in_flow" style="width:auto" checked' in page
+    root = Path(__file__).resolve().parents[2] / "web"
+    for path in (root / "frontend/src/list.js", root / "static/flowgate/editor/flows-list.js"):
+        code = path.read_text()
+        assert "idempotency_key" in code and "crypto.randomUUID()" in code, path

@@ -220,6 +220,7 @@ def test_api_bodies_naming_b_objects_are_refused(worlds: tuple[World, World]) ->
             "/api/v1/messages",
             {"channel": A["channel_EX"], "to": "tel:+250788123009", "template": B["code"]},
         ),
+        ("post", "/api/v1/messages/resend", {"uuids": [B["msg_uuid"]]}),
         ("post", "/api/v1/flow_starts", {"flow": B["flow_uuid"], "contacts": [A["contact_uuid"]]}),
         ("post", "/api/v1/flow_starts", {"flow": A["flow_uuid"], "contacts": [B["contact_uuid"]]}),
         ("post", "/api/v1/flow_starts", {"flow": A["flow_uuid"], "groups": [B["group_uuid"]]}),
@@ -365,6 +366,7 @@ def test_ui_forms_naming_b_objects_are_refused(worlds: tuple[World, World]) -> N
             "/triggers/",
             {"trigger_type": "keyword", "flow": A["flow_uuid"], "keywords": "yy", "channel": B["channel_EX"]},
         ),
+        ("/messages/resend", {"msgs": B["msg_uuid"]}),
         (f"/contacts/{A['contact_uuid']}/groups", {"add": B["group_uuid"]}),
         (f"/contacts/{A['contact_uuid']}/groups", {"remove": B["group_uuid"]}),
         (

@@ -312,6 +312,8 @@ def peer(request: pytest.FixtureRequest) -> Iterator[Peer]:
 @pytest.fixture
 def fast_retries(settings: Any) -> None:
     settings.FLOWGATE_SEND_BACKOFF_SECONDS = 0.05
+    # a crashed supervisor's claimed-but-unwritten messages are claimable again after this
+    settings.FLOWGATE_SEND_LEASE_SECONDS = 1
 
 
 @pytest.fixture

@@ -138,8 +138,10 @@ def test_restart_with_messages_in_flight(
     wait_until(lambda: len(fake_peer.submits()) == 5, what="a full window in flight")
     first.stop()
     msgs = out_msgs(channel)
-    # In flight: marked, not resent. Claimed but never written: errored, retried later.
-    assert Counter(m.status for m in msgs) == {"failed": 5, "errored": 35}
+    # In flight: marked, not resent. Claimed but never written: given back to the queue as they
+    # were (no attempt counted), sent by the next supervisor.
+    assert Counter(m.status for m in msgs) == {"failed": 5, "queued": 35}
+    assert all(m.attempts == 0 and m.lease_until is None for m in msgs if m.status == "queued")
     assert all(m.metadata.get("outcome_unknown") for m in msgs if m.status == "failed")
 
     # 2. Answers again; a second supervisor claims 10 at a time and crashes mid-traffic.

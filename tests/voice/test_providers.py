@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
@@ -142,3 +143,50 @@ def test_plivo_voice_click_to_call_answer_and_hangup(
     assert (call.status, call.duration) == ("completed", 37)
     assert call.data["billrate"] == "0.00850" and call.data["hangup_cause"] == "NORMAL_CLEARING"
     assert call.data["provider_call_uuid"] == "e5f28bd2-1ef6-11e4-9c5c-8d9f2b1cda17"
+
+
+def _ozonetel_status(status: str) -> bytes:
+    """The recorded "Answered" callback with another provider status word."""
+    from urllib.parse import quote, unquote
+
+    body = fixture_bytes("ozonetel", "status_answered.txt").decode()
+    field, _, data = body.partition("=")
+    payload = json.loads(unquote(data))
+    payload["Status"] = status
+    return f"{field}={quote(json.dumps(payload))}".encode()
+
+
+def test_final_call_status_is_final_and_unknown_statuses_are_logged_only(
+    live_asgi, web, api, workspace, provider_server, recorded
+):
+    spec = case("ozonetel")
+    _member(workspace, spec["ctx"]["email"], phone_home=spec["ctx"]["user_phone_home"])
+    channel = make_channel(api, "ozonetel", provider_server)
+    provider_server.polls = [recorded("ozonetel", "call_ok.json")]
+    placed = web.post(
+        "/api/v1/calls",
+        json={"channel": channel["uuid"], "to": spec["ctx"]["to_number"], "user": spec["ctx"]["email"]},
+    ).json()
+    status_url = f"/c/xc/{channel['uuid']}/status?call={placed['uuid']}"
+
+    # "Busy" is in no <status for=…> list of this connector: recorded, the call does not move.
+    odd = web.post(status_url, content=_ozonetel_status("Busy"), headers={"Content-Type": FORM})
+    assert odd.status_code == 200, odd.text
+    call = Call.objects.get(uuid=placed["uuid"])
+    assert call.status == "queued"
+    logged = CallEvent.objects.filter(call=call).last()
+    # (the first branch's mapping would have called it "completed": the word is kept in the log)
+    assert logged is not None and logged.data.get("unmatched_status") is True
+    assert "Busy" in json.dumps(logged.data["payload"])
+
+    answered = web.post(status_url, content=_ozonetel_status("Answered"), headers={"Content-Type": FORM})
+    assert answered.status_code == 200
+    call.refresh_from_db()
+    assert call.status == "completed"
+
+    # A late "not answered" for the same call: completed stays completed (but is in the log).
+    late = web.post(status_url, content=_ozonetel_status("NotAnswered"), headers={"Content-Type": FORM})
+    assert late.status_code == 200
+    call.refresh_from_db()
+    assert call.status == "completed"
+    assert CallEvent.objects.filter(call=call, event_type="status").count() == 3

@@ -368,14 +368,20 @@ class FlowStartIn(Schema):
     contacts: list[str] = []
     groups: list[str] = []
     urns: list[str] = []
-    exclude_in_flow: bool = False
+    # On by default (as in RapidPro's start dialog): a contact waiting in a flow is not
+    # interrupted and messaged again by a start that repeats an earlier one.
+    exclude_in_flow: bool = True
     exclude_started_recently: bool = False
     params: dict[str, Any] = {}
+    idempotency_key: str = ""
 
 
-@starts_router.post("", response={201: Any, 400: ErrorOut, 404: ErrorOut})
+@starts_router.post("", response={200: Any, 201: Any, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
 def create_start(request: HttpRequest, payload: FlowStartIn) -> Any:
+    """Send `idempotency_key` (or an `Idempotency-Key` header) so that a retried request or a
+    double click returns the first start (200) instead of starting everybody again."""
     flow = get_or_404(Flow, request, payload.flow)
+    key = payload.idempotency_key or request.headers.get("Idempotency-Key", "")
     try:
         start = starts.create_flow_start(
             workspace=request.workspace,  # type: ignore[attr-defined]
@@ -386,10 +392,13 @@ def create_start(request: HttpRequest, payload: FlowStartIn) -> Any:
             exclude_in_flow=payload.exclude_in_flow,
             exclude_started_recently=payload.exclude_started_recently,
             params=payload.params,
+            idempotency_key=key,
         )
+    except starts.StartConflict as exc:
+        return 409, {"error": str(exc)}
     except (starts.StartError, ValueError) as exc:
         return 400, {"error": str(exc)}
-    return 201, starts.start_payload(start)
+    return (200 if getattr(start, "replayed", False) else 201), starts.start_payload(start)
 
 
 @starts_router.get("/{start_uuid}", response={200: Any, 404: ErrorOut})

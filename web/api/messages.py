@@ -8,11 +8,12 @@ from ninja import Router
 
 from channels_app.models import Channel, Msg
 from channels_app.services.messages import message_payload
-from channels_app.services.send import SendError, queue_message
+from channels_app.services.resend import MAX_RESEND, NOT_FOUND, resend_messages
+from channels_app.services.send import SendError, queue_message, reply_problem
 from channels_app.services.templates import TemplateError, send_template
 from channels_app.services.threads import message_thread
 from web.api.common import get_or_404, keyset_page
-from web.api.schemas import ErrorOut, MessageDetailOut, MessageIn, MessageOut
+from web.api.schemas import ErrorOut, MessageDetailOut, MessageIn, MessageOut, ResendIn, ResendOut
 
 router = Router(tags=["messages"])
 
@@ -84,20 +85,21 @@ def quick_replies_metadata(texts: list[str]) -> dict[str, Any] | None:
 
 @router.post("", response={201: MessageOut, 400: ErrorOut, 404: ErrorOut})
 def send_message(request: HttpRequest, payload: MessageIn) -> Any:
+    """Without `channel` the selection rules pick one: the inbound's channel for a reply
+    (`response_to`), the URN's affinity, a channel of the number's country, any of the scheme."""
     workspace = request.workspace  # type: ignore[attr-defined]
-    channel: Channel | None
-    if payload.channel:
-        channel = get_or_404(Channel, request, payload.channel, is_active=True)
-    else:
-        channel = Channel.objects.filter(workspace=workspace, is_active=True).order_by("id").first()
-    if channel is None:
-        return 400, {"error": "the workspace has no active channel to send with"}
+    channel = get_or_404(Channel, request, payload.channel, is_active=True) if payload.channel else None
     response_to = get_or_404(Msg, request, payload.response_to) if payload.response_to else None
+    if response_to is not None:
+        problem = reply_problem(workspace_id=workspace.id, response_to=response_to, to=payload.to)
+        if problem:
+            return 400, {"error": problem}
     try:
         if payload.template:
             if payload.text:
                 return 400, {"error": "give either text or a template, not both"}
             msg = send_template(
+                workspace=workspace,
                 channel=channel,
                 to=payload.to,
                 code=payload.template,
@@ -107,6 +109,7 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Any:
             )
         else:
             msg = queue_message(
+                workspace_id=workspace.id,
                 channel=channel,
                 to=payload.to,
                 text=payload.text,
@@ -119,6 +122,30 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Any:
     except TemplateError as exc:
         return 400, {"error": str(exc), "errors": exc.errors}
     return 201, message_payload(msg)
+
+
+@router.post("/resend", response={200: ResendOut, 400: ErrorOut, 404: ErrorOut})
+def resend(request: HttpRequest, payload: ResendIn) -> Any:
+    """Re-queue failed or outcome-unknown outbound messages (at most 1000 per call); the others
+    are listed in `skipped` with the reason."""
+    if not payload.uuids:
+        return 400, {"error": "give the uuids of the messages to resend"}
+    if len(payload.uuids) > MAX_RESEND:
+        return 400, {"error": f"at most {MAX_RESEND} messages per call"}
+    bad = [u for u in payload.uuids if not _is_uuid(u)]
+    if bad:
+        return 400, {"error": f"not a message uuid: {bad[0]!r}"}
+    done = resend_messages(
+        workspace_id=request.workspace.id,  # type: ignore[attr-defined]
+        uuids=payload.uuids,
+        user_id=getattr(getattr(request, "user", None), "pk", None),
+    )
+    if not done.resent and all(why == NOT_FOUND for _, why in done.skipped):
+        return 404, {"error": "no such message"}
+    return {
+        "resent": [str(m.uuid) for m in done.resent],
+        "skipped": [{"uuid": u, "reason": why} for u, why in done.skipped],
+    }
 
 
 @router.get("/{msg_uuid}/thread", response={200: list[MessageOut], 404: ErrorOut})

@@ -84,6 +84,7 @@ class MessageOut(Schema):
     contact: str | None
     external_id: str | None
     error: str
+    status_description: str = ""
     attempts: int
     parts: int
     response_to: str | None
@@ -91,6 +92,20 @@ class MessageOut(Schema):
     sent_on: datetime | None
     delivered_on: datetime | None
     modified_on: datetime
+
+
+class ResendIn(Schema):
+    uuids: list[str]
+
+
+class ResendSkipped(Schema):
+    uuid: str
+    reason: str
+
+
+class ResendOut(Schema):
+    resent: list[str]
+    skipped: list[ResendSkipped]
 
 
 class MessageEventOut(Schema):

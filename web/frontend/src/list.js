@@ -67,6 +67,10 @@ if (dialog) {
   const out = document.getElementById("start-result");
   const bar = document.getElementById("start-progress");
   let flowUuid = "";
+  // One idempotency key per intended start: a double click or a retried request carries the
+  // same key and gets the first start back; changing the recipients makes it a new start.
+  const newKey = () => { form.dataset.key = crypto.randomUUID(); };
+  form.addEventListener("input", newKey);
   document.querySelectorAll("[data-start]").forEach((btn) => {
     btn.addEventListener("click", () => {
       const row = btn.closest("[data-flow-uuid]");
@@ -74,6 +78,7 @@ if (dialog) {
       document.getElementById("start-flow-name").textContent = row.querySelector("td").textContent;
       out.textContent = "";
       bar.hidden = true;
+      newKey();
       dialog.showModal();
     });
   });
@@ -86,7 +91,13 @@ if (dialog) {
     try {
       let start = await api("/flow_starts", {
         method: "POST",
-        body: { flow: flowUuid, groups, urns, exclude_in_flow: form.elements.exclude_in_flow.checked },
+        body: {
+          flow: flowUuid,
+          groups,
+          urns,
+          exclude_in_flow: form.elements.exclude_in_flow.checked,
+          idempotency_key: form.dataset.key,
+        },
       });
       bar.hidden = false;
       // Poll until the start finishes; the worker updates processed/total as it goes.
