@@ -8,21 +8,13 @@ entry for a status and an error. Plain data on purpose, so any caller (API, UI) 
 
 from __future__ import annotations
 
+from channels_app.services.glossary import OUTCOME_UNKNOWN, STATUS_TEXT
+
+# The statuses' texts are the product's own (the message page and `status_description` show them).
 STATUS_GLOSSARY: dict[str, str] = {
-    # --- statuses, in the order a message goes through them ---
-    "pending": "Inbound: stored the moment the provider posted it; the contact and flows are handled next.",
-    "handled": "Inbound: the contact was found or created and any flow or trigger has run.",
-    "queued": "Outbound: waiting for the channel's send job to pick it up.",
-    "wired": "Outbound: its request is being written to the provider (or was, and the answer is not in yet). "
-    "A wired message is never sent twice automatically.",
-    "sent": "Outbound: the provider accepted it. A delivery report may still move it to delivered or failed.",
-    "delivered": "Outbound: the provider reported it delivered to the handset. Final.",
-    "errored": "Outbound: the last attempt failed in a way worth retrying (network error, HTTP 5xx or 429); "
-    "it will be tried again after a backoff, up to FLOWGATE_SEND_MAX_ATTEMPTS attempts in all.",
-    "failed": "Outbound: it will not be delivered; the error says why. Final. Failed messages can be re-queued.",
+    **{str(status): text for status, text in STATUS_TEXT.items()},
     # --- reasons: the start of the error text ---
-    "outcome unknown": "The request may have reached the provider but its answer was lost (the worker or link "
-    "stopped mid-request). It is not resent, to avoid a duplicate; a later delivery report still completes it.",
+    "outcome unknown": OUTCOME_UNKNOWN,
     "transport error": "The provider could not be reached (connection refused, timeout, DNS). Retried.",
     "provider answered HTTP": "The provider refused the request with this HTTP status. 429 and 5xx are retried; "
     "other codes fail the message (check the channel's credentials and settings).",

@@ -90,6 +90,11 @@ def explain_error(error: str) -> str:
     for pattern, text in ERROR_TEXT:
         if pattern.search(error):
             return text
+    from channels_app.status_glossary import describe as documented_reason  # it imports this module
+
+    documented = documented_reason("", error)
+    if documented:
+        return documented
     return "The provider or Flowgate reported this error; the event log shows the exchange that caused it."
 
 
