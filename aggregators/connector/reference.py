@@ -83,7 +83,20 @@ ELEMENTS: dict[str, tuple[str, str]] = {
         "case-insensitively; an unlisted value counts as Processing.",
         "sms",
     ),
-    "status": ("One status group: exactly one of the three attributes, with comma-separated values.", "sms"),
+    "status": (
+        "One status group: exactly one of the attributes, with comma-separated values. `Retry` marks "
+        "a temporary refusal inside a 2xx answer (throttling): the message is errored and retried.",
+        "sms",
+    ),
+    "errors": (
+        "What provider error codes mean, wherever an `error_code` is mapped (send answer or callback).",
+        "sms",
+    ),
+    "error_meaning": (
+        'One `<error codes="21610" means="opted_out"/>` entry of `<errors>`: `opted_out` stops the '
+        "contact, `retry` errors and retries the message, `failed` fails it for good.",
+        "sms",
+    ),
     "outgoing_call": ("How to place a call (click-to-call) and read the provider's answer.", "phone"),
     "callbacks": (
         "The provider's call webhooks. May sit inside `<outgoing_call>` (as in the published examples) "
@@ -206,10 +219,16 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
     ("attr", "value"): "Template.",
     ("mapping", "use"): "Dotted path into the payload (see *Paths* below).",
     ("mapping", "default"): "Value when the path is missing or empty.",
+    ("mapping", "fallback"): "A second dotted path, read when the first is missing or empty.",
+    ("statuses", "unknown"): "`ignore` (default: a status in no group is logged and changes nothing) "
+    "or `reject` (the callback is answered 400).",
+    ("status", "Retry"): "Comma-separated values meaning a temporary refusal: errored and retried.",
+    ("error_meaning", "codes"): "Comma-separated provider error codes. Required.",
+    ("error_meaning", "means"): "`opted_out`, `retry` or `failed`. Required.",
 }
 
 # What Flowgate adds to the connector language published with the seeds (Vtiger's).
-EXTENSION_ELEMENTS = frozenset({"message_receive", "signature", "bearer"})
+EXTENSION_ELEMENTS = frozenset({"message_receive", "signature", "bearer", "errors", "error_meaning"})
 EXTENSION_ATTRIBUTES = frozenset(
     {
         ("connector", "name"),
@@ -219,6 +238,9 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("field", "help"),
         ("parameter", "type"),
         ("send_response", "root"),
+        ("mapping", "fallback"),
+        ("statuses", "unknown"),
+        ("status", "Retry"),
     }
 )
 EXTENSION_FORMATS = frozenset({"form"})
@@ -245,6 +267,8 @@ RULES: dict[str, str] = {
     "mapping": "needs `use` or `default`; cannot contain elements.",
     "status": "needs exactly one of `Processing`, `Delivered`, `Failed`.",
     "statuses": "a value may not be in two groups.",
+    "errors": "an error code may not have two meanings.",
+    "error_meaning": "needs `codes` and a `means` that is one of the known meanings.",
     "status_callback": "needs `use`; a call status may not have two branches.",
     "status_branch": "needs `for` and a `<response>`.",
 }
@@ -636,10 +660,14 @@ def render_reference() -> str:
         "| `to` ★ | `<message_receive>` | the number the message was sent to |",
         "| `text` ★ | `<message_receive>` | the message text |",
         "| `date` ★ | `<message_receive>` | when it was received (ISO 8601; unreadable means now) |",
+        "| `attachments` ★ | `<message_receive>` | media URLs of an MMS: a list, one field, or numbered "
+        "fields with a trailing `*` (`MediaUrl*`) |",
+        "| `attachment_types` ★ | `<message_receive>` | the content types paired with `attachments` |",
         "",
         "How an answer becomes a status: HTTP 4xx/5xx means failed (429 and 5xx are retried); an "
-        "answer that cannot be read means failed; an `error_message` in a 2xx answer means failed; "
-        "otherwise `message_status` through `<statuses>` (Processing when absent). `<message_status>` "
+        "answer that cannot be read means failed; an `error_message` in a 2xx answer means failed "
+        "unless the mapped status is Processing or Delivered; a status in `Retry` or an error code "
+        "meaning `retry` is errored and retried; otherwise `message_status` through `<statuses>` (Processing when absent). `<message_status>` "
         "without `<statuses>` uses those of `<message_send>`.",
         "",
         "### Mapping keys of phone connectors",
