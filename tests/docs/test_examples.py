@@ -20,8 +20,16 @@ PAGES = [str(p.relative_to(DOCS)) for p in pages_with_examples()]
 
 @pytest.mark.parametrize("page", PAGES)
 def test_examples_run(
-    page: str, live_asgi: Any, workspace_and_token: tuple[Any, str], provider: Provider, tmp_path: Path
+    page: str,
+    live_asgi: Any,
+    workspace_and_token: tuple[Any, str],
+    provider: Provider,
+    tmp_path: Path,
+    settings: Any,
 ) -> None:
+    # The guides describe the embedded default (`make run`), whose demo echo aggregator is on
+    # there; a run with REDIS_URL (as this suite's) is otherwise a production one without it.
+    settings.FLOWGATE_DEMO = True
     runner = Runner(
         live_url=live_asgi.url,
         token=workspace_and_token[1],

@@ -76,9 +76,14 @@ def test_connector_upload_and_test_console(browser: Browser, provider: Provider)
     shoot(b, "connector-console.png")
 
 
-def test_message_log_round_trip(browser: Browser, live_asgi: Any, workspace: Any) -> None:  # noqa: F811
+def test_message_log_round_trip(browser: Browser, live_asgi: Any, workspace: Any, settings: Any) -> None:  # noqa: F811
     from channels_app.services.channels import create_channel
     from channels_app.services.send import queue_message
+    from web import demo
+
+    # the embedded demo's echo aggregator, as `make run` sets it up: on, with the channel's key
+    settings.FLOWGATE_DEMO = True
+    key_query = demo.send_url().split("?", 1)[1]
 
     channel = create_channel(
         workspace=workspace,
@@ -86,7 +91,7 @@ def test_message_log_round_trip(browser: Browser, live_asgi: Any, workspace: Any
         name="Echo aggregator",
         address="+250788000000",
         country="RW",
-        config={"send_url": f"{live_asgi.url}/demo/aggregator/send", "content_type": "urlencoded"},
+        config={"send_url": f"{live_asgi.url}{demo.PATH}?{key_query}", "content_type": "urlencoded"},
     )
     b = browser
     b.login()

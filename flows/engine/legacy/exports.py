@@ -49,7 +49,8 @@ def version_key(v: Any) -> tuple[int, ...]:
 def is_legacy_export(data: dict[str, Any]) -> bool:
     """An export older than 13, or one whose flows are still legacy definitions."""
     try:
-        old = version_key(data.get("version", "0")) < (13,)
+        # no version at all is not "very old": it is no RapidPro export (those always carry one)
+        old = "version" in data and version_key(data["version"]) < (13,)
     except LegacyError:
         return False
     flows = data.get("flows") or []
