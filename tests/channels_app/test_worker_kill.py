@@ -93,7 +93,7 @@ def test_sigkill_mid_batch_leaves_only_in_flight_in_doubt_and_the_rest_goes_out(
     }
     worker = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a worker process starts slowly on a busy machine
         while len(aggregator.requests) < send.SEND_CONCURRENCY and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.3)  # had it wired more than it started, they would show now
