@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 import uuid
 from typing import Any
-from xml.etree import ElementTree as ET
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db.models import Q, QuerySet
+from lxml import etree as ET  # writing only: parsing goes through aggregators.connector.xmlsafe
 
 from channels_app.models import Workspace
 from flows.models import Flow
