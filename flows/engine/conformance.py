@@ -438,7 +438,7 @@ def run_runner_file(path: Path) -> list[FileResult]:
     # uuids the engine generates (tickets, transfers...) show up in values too: compared by the
     # order they first appear in, not by value (goflow's generator can't be reproduced)
     known = set(
-        _UUID_RE.findall(
+        _DUMP_UUID_RE.findall(
             json.dumps([assets_json, case.get("contact"), case.get("trigger"), case.get("resumes")])
         )
     )
@@ -461,9 +461,6 @@ def run_runner_file(path: Path) -> list[FileResult]:
     return [whole, result, segments]
 
 
-_UUID_RE = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
 class _GeneratedIds:
     """Replaces uuids that aren't in a test's inputs with <id1>, <id2>... in order of appearance."""
 
@@ -479,7 +476,7 @@ class _GeneratedIds:
 
     def apply(self, v: Any) -> Any:
         if isinstance(v, str):
-            return _UUID_RE.sub(self._name, v)
+            return _DUMP_UUID_RE.sub(self._name, v)
         if isinstance(v, dict):
             return {k: self.apply(x) for k, x in v.items()}
         if isinstance(v, list):
