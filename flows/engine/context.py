@@ -114,13 +114,23 @@ def contact_context(contact: Contact, assets: Assets, env: Environment) -> XObje
         "created_on": Lazy(lambda: parse_iso(contact.created_on)),
         "last_seen_on": Lazy(lambda: parse_iso(contact.last_seen_on)),
         "urns": Lazy(urns),
-        "urn": Lazy(lambda: urn_text(contact.urns[0]) if contact.urns else None),
+        "urn": Lazy(lambda: _preferred_urn(contact, assets)),
         "groups": Lazy(lambda: [XObject(dict(g)) for g in contact.groups]),
         "fields": Lazy(fields),
         "channel": Lazy(lambda: _contact_channel(contact, assets)),
         "tickets": Lazy(lambda: [from_json(t) for t in contact.extra.get("tickets", [])]),
     }
     return XObject(props, default=contact.name or (urn_text(contact.urns[0]) if contact.urns else ""))
+
+
+def _preferred_urn(contact: Contact, assets: Assets) -> str | None:
+    """The URN a message to the contact would go to: the first one some channel can send on
+    (goflow's rule, so with no sending channel at all there is none, and `@contact.urn` is null)."""
+    for u in contact.urns:
+        p = parse_urn(u)
+        if p and assets.channel_for_scheme(p.scheme):
+            return urn_text(u)
+    return None
 
 
 def _contact_channel(contact: Contact, assets: Assets) -> Any:

@@ -55,6 +55,9 @@ class Sprint:
 
     session: Session
     events: list[dict[str, Any]] = field(default_factory=list)
+    # the exit -> destination moves this sprint made, in order (goflow's path segments; what an
+    # editor's per-connection counts are built from)
+    segments: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def status(self) -> str:
@@ -88,6 +91,11 @@ class SprintContext:
         self.session = session
         self.events: list[dict[str, Any]] = []
         self.steps = 0
+        self.segments: list[dict[str, Any]] = []
+        # the node this sprint last stood on, across runs: goflow records a parent's move after
+        # its subflow ended as leaving the subflow's last node, and so do we
+        waiting = session.active_run()
+        self.last_node_uuid: str | None = waiting.current_node if waiting else None
         self.child_to_start: tuple[Flow, bool] | None = None
         # the expression context of one run, kept across node visits: its top-level properties
         # are lazy and memoised, and a state change resets just the ones it affects
@@ -275,7 +283,7 @@ class Engine:
         reevaluate_query_groups(sc)
         run = self._new_run(sc, flow, parent=None)
         self._drive(sc, run, flow.nodes[0].uuid if flow.nodes else None, skip_actions=False)
-        return Sprint(session, sc.events)
+        return Sprint(session, sc.events, sc.segments)
 
     def resume(self, session: Session | dict[str, Any], resume: dict[str, Any]) -> Sprint:
         """Continues a waiting session with a msg, a wait timeout or an expiration."""
@@ -321,7 +329,7 @@ class Engine:
         else:
             run.status = ACTIVE
             self._drive(sc, run, run.current_node, skip_actions=True, resume_kind=kind)
-        return Sprint(session, sc.events)
+        return Sprint(session, sc.events, sc.segments)
 
     # ------------------------------------------------------------------------------- internals
 
@@ -442,6 +450,7 @@ class Engine:
                 run.path.append(
                     {"uuid": sc.env.new_uuid(), "node_uuid": node.uuid, "arrived_on": sc.now_iso()}
                 )
+                sc.last_node_uuid = node.uuid
                 sc.invalidate("node")
                 for action in node.actions:
                     execute_action(sc, run, flow, node, action)
@@ -478,6 +487,16 @@ class Engine:
             if run.path:
                 run.path[-1]["exit_uuid"] = exit_uuid
             node_uuid = ex.destination_uuid if ex else None
+            if ex and node_uuid:
+                sc.segments.append(
+                    {
+                        "flow_uuid": flow.uuid,
+                        "node_uuid": sc.last_node_uuid or node.uuid,
+                        "exit_uuid": ex.uuid,
+                        "destination_uuid": node_uuid,
+                        "time": sc.now_iso(),
+                    }
+                )
         self._end_run(sc, run, COMPLETED)
         return "ended"
 

@@ -1,4 +1,5 @@
 import json
+from typing import Any
 
 import httpx
 import pytest
@@ -128,6 +129,56 @@ def test_subflow_waits_and_returns_to_parent() -> None:
     assert sprint.events[-2]["msg"]["text"] == "Child said no"
     assert sprint.status == "completed"
     assert [r.status for r in sprint.session.runs] == ["completed", "completed"]
+
+
+def test_sprint_segments_record_each_move_and_a_parents_move_leaves_the_childs_last_node() -> None:
+    """goflow's path segments: (flow, node, exit, destination) per move in a sprint; when a subflow
+    ends, the parent's move is recorded as leaving the node the child stood on last."""
+    eng = engine([parent_flow(), question_flow()])
+    sprint = eng.start(
+        contact(), {"type": "manual", "flow": {"uuid": "f2000000-0000-4000-8000-000000000002"}}
+    )
+    assert sprint.segments == []  # the parent entered the child, the child waits on its first node
+    sprint = eng.resume(sprint.session.to_json(), msg_resume("no thanks"))
+    moves = [
+        (s["flow_uuid"][:2], s["node_uuid"], s["exit_uuid"], s["destination_uuid"]) for s in sprint.segments
+    ]
+    child_moves = [m for m in moves if m[0] == "f1"]
+    assert child_moves and all(m[1].startswith("n-") for m in child_moves)
+    # the parent leaves p-enter by its "Complete" exit, recorded from the child's last node
+    parent_move = next(m for m in moves if m[0] == "f2")
+    assert parent_move[2:] == ("ep1", "p-done")
+    assert parent_move[1] == child_moves[-1][3] != "p-enter"
+    assert all(s["time"] for s in sprint.segments)
+
+
+def test_contact_urn_is_the_first_urn_a_channel_can_send_to() -> None:
+    flow = {
+        "uuid": "f1000000-0000-4000-8000-000000000001",
+        "name": "Urn",
+        "spec_version": "14.4.1",
+        "language": "eng",
+        "type": "messaging",
+        "nodes": [
+            {
+                "uuid": "n-1",
+                "actions": [
+                    {"uuid": "a-1", "type": "set_run_result", "name": "Urn", "value": "[@contact.urn]"}
+                ],
+                "exits": [exit_("1")],
+            }
+        ],
+    }
+
+    def urn_result(eng: Any, who: dict[str, Any]) -> str:
+        [changed] = [e for e in eng.start(who, TRIGGER).events if e["type"] == "run_result_changed"]
+        return str(changed["value"])
+
+    assert urn_result(engine([flow]), contact(urns=["mailto:a@example.org", "tel:+250788123123"])) == (
+        "[tel:+250788123123]"
+    )
+    # no channel sends on any of the contact's schemes: goflow's @contact.urn is then empty
+    assert urn_result(engine([flow], channels=[]), contact()) == "[]"
 
 
 def test_child_run_started_names_its_parent_run() -> None:
