@@ -69,7 +69,9 @@ async def test_concatenated_gsm_and_ucs2(kind: str) -> None:
         assert ucs_result.ok and ucs_result.parts == 1
         rows = payloads(kind, smsc.seen.submits)
         udhs = [udh for _, udh, _ in rows[:2]]
-        assert udhs[0][:8] == "05000300"[:6] + udhs[0][6:8] and udhs[0][-4:] == "0201" and udhs[1][-4:] == "0202"
+        assert (
+            udhs[0][:8] == "05000300"[:6] + udhs[0][6:8] and udhs[0][-4:] == "0201" and udhs[1][-4:] == "0202"
+        )
         joined = rows[0][2] + rows[1][2]
         if kind == "ucp":
             assert joined.decode("latin-1") == "x" * 152 + "\x1b(" + "y" * 100  # GSM septets, hex
@@ -101,10 +103,18 @@ async def test_mo_single_concatenated_and_receipts(kind: str) -> None:
         link.on_mo, link.on_receipt = on_mo, on_receipt
         smsc.mo(sender="250788000001", recipient="1234", text="join {now}")
         body = "Ndashaka 😀".encode("utf-16-be")
-        smsc.mo(sender="250788000002", recipient="1234", data=body[:8], udh=bytes.fromhex("0500037F0201"), dcs=8)
-        smsc.mo(sender="250788000002", recipient="1234", data=body[8:], udh=bytes.fromhex("0500037F0202"), dcs=8)
+        smsc.mo(
+            sender="250788000002", recipient="1234", data=body[:8], udh=bytes.fromhex("0500037F0201"), dcs=8
+        )
+        smsc.mo(
+            sender="250788000002", recipient="1234", data=body[8:], udh=bytes.fromhex("0500037F0202"), dcs=8
+        )
         await eventually(lambda: len(mos) == 2)
-        assert (mos[0].source_addr, mos[0].destination_addr, mos[0].text) == ("250788000001", "1234", "join {now}")
+        assert (mos[0].source_addr, mos[0].destination_addr, mos[0].text) == (
+            "250788000001",
+            "1234",
+            "join {now}",
+        )
         assert mos[1].text == "Ndashaka 😀" and mos[1].parts == 2 and mos[1].complete
         ok = await link.submit(OutboundSms(to="250788123123", text="a"))
         bad = await link.submit(OutboundSms(to="250788123124", text="b"))
