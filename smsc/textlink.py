@@ -92,6 +92,7 @@ class Part:
     data: bytes = b""
     udh: bytes = b""
     dcs: int | None = None
+    more: bool = False  # further parts of the same message follow this one
 
 
 @dataclass(frozen=True)
@@ -173,15 +174,16 @@ def split_parts(text: str, encoding: gsm.EncodingChoice, reference: int) -> list
     """The text as SMS parts: GSM 7-bit text, or UCS-2/Latin-1 octets with their DCS, UDH-joined."""
     message = encode_message(text, encoding=encoding, mode="udh", reference=reference)
     parts = []
-    for p in message.parts:
+    last = len(message.parts) - 1
+    for i, p in enumerate(message.parts):
         udh, body = b"", p.short_message
         if p.esm_class & 0x40:
             size = body[0] + 1
             udh, body = body[:size], body[size:]
         if message.encoding == "gsm7":
-            parts.append(Part(text=gsm.gsm7_decode(body), udh=udh))
+            parts.append(Part(text=gsm.gsm7_decode(body), udh=udh, more=i < last))
         else:
-            parts.append(Part(data=body, udh=udh, dcs=message.data_coding))
+            parts.append(Part(data=body, udh=udh, dcs=message.data_coding, more=i < last))
     return parts
 
 

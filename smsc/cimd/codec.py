@@ -212,6 +212,7 @@ class SubmitPart:
     data: bytes = b""
     udh: bytes = b""
     dcs: int | None = None  # None: GSM text in 033 without a DCS
+    more: bool = False  # another part of the same message follows
 
 
 def submit(number: int, *, to: str, sender: str, part: SubmitPart, report: bool = True) -> Packet:
@@ -222,6 +223,8 @@ def submit(number: int, *, to: str, sender: str, part: SubmitPart, report: bool 
         else:
             params.append((ALPHANUMERIC_ORIGINATOR, sender))
     params.append((STATUS_REPORT_REQUEST, str(REPORT_FINAL if report else 0)))
+    # No reply path; "more messages to send" while further parts of the same text follow.
+    params += [(REPLY_PATH, "0"), (MORE_MESSAGES_TO_SEND, "1" if part.more else "0")]
     if part.udh:
         params.append((USER_DATA_HEADER, part.udh.hex().upper()))
     if part.dcs is None:

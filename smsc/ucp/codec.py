@@ -57,6 +57,8 @@ FIELDS_5X = [
 ]
 FIELDS_60 = ["OAdC", "OTON", "ONPI", "STYP", "PWD", "NPWD", "VERS", "LAdC", "LTON", "LNPI", "OPID", "RES1"]
 FIELDS_31 = ("AdC", "PID")
+# Operation types whose positive result is ACK/SM (the 50-series has ACK/MVP/SM).
+SHORT_ACK_OTS = {"01", "31", "60", "61"}
 
 OTOA_ALPHANUMERIC = "5039"
 # XSer service types (EMI 4.x, section 4.2.1.x): GSM UDH and GSM DCS.
@@ -85,7 +87,10 @@ class Operation:
     def named(self) -> dict[str, str]:
         """Fields by their spec name for the operation types we know (results: ACK, MVP/EC, SM)."""
         if self.is_result:
-            names: Sequence[str] = ("ACK", "EC" if self.nack else "MVP", "SM")
+            if self.nack:
+                names: Sequence[str] = ("ACK", "EC", "SM")
+            else:  # positive results of 01/31/60/61 carry no MVP field
+                names = ("ACK", "SM") if self.ot in SHORT_ACK_OTS else ("ACK", "MVP", "SM")
         else:
             names = {"60": FIELDS_60, "61": FIELDS_60, "31": FIELDS_31}.get(self.ot, FIELDS_5X)
         return {name: value for name, value in zip(names, self.fields, strict=False)}
@@ -216,8 +221,10 @@ def alert(trn: int, address: str) -> Operation:
 
 
 def result(op: Operation, *, ok: bool = True, error: str = "", sm: str = "") -> Operation:
-    """The answer to an operation the peer sent: A//SM or N/EC/SM."""
-    return Operation(op.trn, "R", op.ot, ["A", "", sm] if ok else ["N", error or "02", sm])
+    """The answer to an operation the peer sent: A/SM (01, 31, 60, 61), A//SM (5x) or N/EC/SM."""
+    if not ok:
+        return Operation(op.trn, "R", op.ot, ["N", error or "02", sm])
+    return Operation(op.trn, "R", op.ot, ["A", sm] if op.ot in SHORT_ACK_OTS else ["A", "", sm])
 
 
 @dataclass(frozen=True)
@@ -253,7 +260,9 @@ def submit(
     if part.dcs is None:
         values["MT"], values["Msg"] = "3", ira_hex(part.text)
     else:
-        values["MT"], values["NB"], values["Msg"] = "4", str(len(part.data) * 8), part.data.hex().upper()
+        # NB is a 4-digit field; MCLs 1 as Kannel sends with transparent data (the XSer DCS decides).
+        values["MT"], values["NB"], values["Msg"] = "4", f"{len(part.data) * 8:04d}", part.data.hex().upper()
+        values["MCLs"] = "1"
         services.append((XSER_DCS, bytes((part.dcs,))))
     if services:
         values["XSer"] = encode_xser(services)

@@ -65,7 +65,13 @@ def test_ucp_split_frames_keeps_partial_tail() -> None:
 def test_ucp_submit_ucs2_with_udh_uses_mt4_xser() -> None:
     part = ucp.SubmitPart(data="é😀".encode("utf-16-be"), udh=bytes.fromhex("050003070201"), dcs=8)
     f = ucp.parse(ucp.frame(ucp.submit(7, to="250788123123", sender="250788000000", part=part))).named()
-    assert f["MT"] == "4" and f["NB"] == "48" and f["OTOA"] == "" and f["OAdC"] == "250788000000"
+    assert (
+        f["MT"] == "4"
+        and f["NB"] == "0048"
+        and f["MCLs"] == "1"
+        and f["OTOA"] == ""
+        and f["OAdC"] == "250788000000"
+    )
     assert f["XSer"] == "0106050003070201" + "020108"
     assert ucp.decode_xser(f["XSer"]) == {1: bytes.fromhex("050003070201"), 2: b"\x08"}
 

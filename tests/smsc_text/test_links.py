@@ -81,7 +81,7 @@ async def test_concatenated_gsm_and_ucs2(kind: str) -> None:
         ucs_sub = smsc.seen.submits[2]
         if kind == "ucp":
             f = ucs_sub.named()
-            assert f["MT"] == "4" and f["NB"] == str(len(UCS.encode("utf-16-be")) * 8)
+            assert f["MT"] == "4" and f["NB"] == f"{len(UCS.encode('utf-16-be')) * 8:04d}"
             assert ucp.decode_xser(f["XSer"])[ucp.XSER_DCS] == b"\x08"
         else:
             assert ucs_sub.get(cimd.DATA_CODING_SCHEME) == "8"
