@@ -223,8 +223,9 @@ class TextSmsc:
         live[-1].write(data)
 
     def ucp_notification(self, adc: str, scts: str, dst: str, rsn: str = "000") -> bytes:
+        """OT 53 for the submit to `adc` stamped `scts`: that handset is the notification's OAdC."""
         values = {
-            "AdC": adc, "OAdC": "1234", "SCTS": scts, "Dst": dst, "Rsn": rsn, "DSCTS": scts, "MT": "3",
+            "AdC": "1234", "OAdC": adc, "SCTS": scts, "Dst": dst, "Rsn": rsn, "DSCTS": scts, "MT": "3",
             "Msg": ucp.ira_hex(f"Message for {adc}, with identification {scts} has been delivered"),
         }  # fmt: skip
         op = ucp.Operation(next(self._trn), "O", "53", [values.get(n, "") for n in ucp.FIELDS_5X])

@@ -287,8 +287,12 @@ class Incoming:
 
     @property
     def message_id(self) -> str:
-        """How a notification names its submit: the AdC:SCTS pair the OT 51 ack returned."""
-        return f"{self.recipient}:{self.scts}"
+        """How a notification names its submit: the AdC:SCTS pair the OT 51 ack returned.
+
+        In an OT 53 the roles are turned round: OAdC is the handset the submit went to (its
+        AdC then) and AdC is us; SCTS is the submit's time stamp (Kannel matches the same way).
+        """
+        return f"{self.sender}:{self.scts}"
 
 
 def incoming(op: Operation) -> Incoming:

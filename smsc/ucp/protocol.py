@@ -80,7 +80,7 @@ class UcpProtocol(TextProtocol):
                 outcome=outcome,
                 error=inc.rsn,
                 text=inc.text,
-                destination_addr=inc.recipient,
+                destination_addr=inc.sender,
             )
             return Request("receipt", receipt=receipt)
         return Request("other")
