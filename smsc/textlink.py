@@ -14,6 +14,7 @@ is held back for another timeout before reuse, so a late answer cannot be taken 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import random
@@ -86,9 +87,8 @@ class TextLinkConfig:
 
 @dataclass(frozen=True)
 class Part:
-    """One SMS worth of payload: GSM text, or octets with a DCS; `udh` when concatenated."""
+    """One SMS worth of payload: GSM septets (dcs None) or octets with a DCS; `udh` when concatenated."""
 
-    text: str = ""
     data: bytes = b""
     udh: bytes = b""
     dcs: int | None = None
@@ -172,6 +172,10 @@ class TextProtocol(ABC):
 
 def split_parts(text: str, encoding: gsm.EncodingChoice, reference: int) -> list[Part]:
     """The text as SMS parts: GSM 7-bit text, or UCS-2/Latin-1 octets with their DCS, UDH-joined."""
+    if encoding in ("auto", "gsm7") and gsm.is_gsm7(text):
+        septets = gsm.gsm7_encode(text)
+        if len(septets) <= gsm.part_capacity("gsm7"):  # the common case, without the general path
+            return [Part(data=septets)]
     message = encode_message(text, encoding=encoding, mode="udh", reference=reference)
     parts = []
     last = len(message.parts) - 1
@@ -180,8 +184,8 @@ def split_parts(text: str, encoding: gsm.EncodingChoice, reference: int) -> list
         if p.esm_class & 0x40:
             size = body[0] + 1
             udh, body = body[:size], body[size:]
-        if message.encoding == "gsm7":
-            parts.append(Part(text=gsm.gsm7_decode(body), udh=udh, more=i < last))
+        if message.encoding == "gsm7":  # GSM septets, one per octet: each codec writes them its way
+            parts.append(Part(data=body, udh=udh, more=i < last))
         else:
             parts.append(Part(data=body, udh=udh, dcs=message.data_coding, more=i < last))
     return parts
@@ -329,9 +333,9 @@ class TextLink:
         refs = protocol.refs()
         start = random.randrange(len(refs))
         refs = refs[start:] + refs[:start]
-        self._refs: asyncio.Queue[int] = asyncio.Queue()
-        for ref in refs[: max(1, min(config.window, len(refs)))]:
-            self._refs.put_nowait(ref)
+        # Free transaction numbers; a waiter gets a released number handed over directly.
+        self._free: collections.deque[int] = collections.deque(refs[: max(1, min(config.window, len(refs)))])
+        self._ref_waiters: collections.deque[asyncio.Future[int]] = collections.deque()
         self._bound = asyncio.Event()
         self._closing = asyncio.Event()
         self._conn: _Connection | None = None
@@ -410,7 +414,7 @@ class TextLink:
 
     async def _request(self, conn: _Connection, build: Callable[[int], bytes], timeout: float) -> Any:
         """Send one request under a free transaction number and wait for its answer."""
-        ref = await self._refs.get()
+        ref = self._free.popleft() if self._free and not self._ref_waiters else await self._wait_ref()
         timed_out = False
         try:
             fut = conn.send_request(ref, build(ref))
@@ -425,9 +429,27 @@ class TextLink:
                 timer.cancel()
         finally:
             if timed_out:  # a late answer must not be taken for the next request's
-                asyncio.get_running_loop().call_later(timeout, self._refs.put_nowait, ref)
+                asyncio.get_running_loop().call_later(timeout, self._release_ref, ref)
             else:
-                self._refs.put_nowait(ref)
+                self._release_ref(ref)
+
+    async def _wait_ref(self) -> int:
+        fut: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+        self._ref_waiters.append(fut)
+        try:
+            return await fut
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self._release_ref(fut.result())  # handed over just as we were cancelled
+            raise
+
+    def _release_ref(self, ref: int) -> None:
+        while self._ref_waiters:
+            waiter = self._ref_waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(ref)
+                return
+        self._free.append(ref)
 
     async def _submit_part(self, to: str, sender: str, part: Part) -> _PartResult:
         cfg = self.config

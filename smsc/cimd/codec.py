@@ -59,6 +59,7 @@ _COMBINATIONS = {
     0x7D: "n~", 0x7E: 'u"', 0x7F: "a`",
 }  # fmt: skip
 _FROM_COMBINATION = {v: k for k, v in _COMBINATIONS.items()}
+_SEPTET_TO_USER_DATA = {code: "_" + combo for code, combo in _COMBINATIONS.items()} | {0x02: "$"}
 # Single characters that stand for a different GSM code point.
 _SINGLE_IN = {"@": 0x00, "$": 0x02, "]": 0x0E, "}": 0x0F}
 
@@ -148,15 +149,12 @@ def split_frames(buffer: bytearray, max_length: int = 100_000) -> list[bytes]:
 
 def text_to_user_data(text: str) -> str:
     """Text in the GSM alphabet as CIMD2 user data (033)."""
-    out: list[str] = []
-    for code in gsm.gsm7_encode(text):
-        if code in _COMBINATIONS:
-            out.append("_" + _COMBINATIONS[code])
-        elif code == 0x02:
-            out.append("$")
-        else:
-            out.append(chr(code))  # the rest of GSM's basic table coincides with ASCII
-    return "".join(out)
+    return septets_to_user_data(gsm.gsm7_encode(text))
+
+
+def septets_to_user_data(septets: bytes) -> str:
+    # One str.translate pass (the submit hot path): septet value -> its CIMD2 spelling.
+    return septets.decode("latin-1").translate(_SEPTET_TO_USER_DATA)
 
 
 def user_data_to_text(value: str) -> str:
@@ -227,8 +225,10 @@ def submit(number: int, *, to: str, sender: str, part: SubmitPart, report: bool 
     params += [(REPLY_PATH, "0"), (MORE_MESSAGES_TO_SEND, "1" if part.more else "0")]
     if part.udh:
         params.append((USER_DATA_HEADER, part.udh.hex().upper()))
-    if part.dcs is None:
-        params.append((USER_DATA, text_to_user_data(part.text)))
+    if part.dcs is None:  # GSM text: `text`, or its septets in `data`
+        params.append(
+            (USER_DATA, septets_to_user_data(part.data) if part.data else text_to_user_data(part.text))
+        )
     else:
         params.append((USER_DATA_BINARY, part.data.hex().upper()))
         params.append((DATA_CODING_SCHEME, str(part.dcs)))

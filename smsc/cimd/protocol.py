@@ -42,7 +42,7 @@ class CimdProtocol(TextProtocol):
         return codec.encode(codec.alive(ref))
 
     def submit(self, ref: int, cfg: TextLinkConfig, *, to: str, sender: str, part: Part) -> bytes:
-        body = codec.SubmitPart(text=part.text, data=part.data, udh=part.udh, dcs=part.dcs, more=part.more)
+        body = codec.SubmitPart(data=part.data, udh=part.udh, dcs=part.dcs, more=part.more)
         return codec.encode(codec.submit(ref, to=to, sender=sender, part=body, report=cfg.notify))
 
     def answer(self, msg: Any, *, to: str = "") -> Answer:

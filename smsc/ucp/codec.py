@@ -55,6 +55,7 @@ FIELDS_5X = [
     "RES4",
     "RES5",
 ]
+INDEX_5X = {name: i for i, name in enumerate(FIELDS_5X)}
 FIELDS_60 = ["OAdC", "OTON", "ONPI", "STYP", "PWD", "NPWD", "VERS", "LAdC", "LTON", "LNPI", "OPID", "RES1"]
 FIELDS_31 = ("AdC", "PID")
 # Operation types whose positive result is ACK/SM (the 50-series has ACK/MVP/SM).
@@ -229,7 +230,8 @@ def result(op: Operation, *, ok: bool = True, error: str = "", sm: str = "") -> 
 
 @dataclass(frozen=True)
 class SubmitPart:
-    """One OT 51 worth of payload: either GSM text (MT 3) or octets (MT 4) with a DCS."""
+    """One OT 51 worth of payload: GSM text (MT 3; `text`, or its septets in `data`) or octets
+    with a DCS (MT 4)."""
 
     text: str = ""
     data: bytes = b""
@@ -257,8 +259,8 @@ def submit(
     services: list[tuple[int, bytes]] = []
     if part.udh:
         services.append((XSER_UDH, part.udh))
-    if part.dcs is None:
-        values["MT"], values["Msg"] = "3", ira_hex(part.text)
+    if part.dcs is None:  # AMsg: the GSM septets (given, or of `text`) in hex
+        values["MT"], values["Msg"] = "3", (part.data.hex().upper() if part.data else ira_hex(part.text))
     else:
         # NB is a 4-digit field; MCLs 1 as Kannel sends with transparent data (the XSer DCS decides).
         values["MT"], values["NB"], values["Msg"] = "4", f"{len(part.data) * 8:04d}", part.data.hex().upper()
@@ -266,7 +268,10 @@ def submit(
         services.append((XSER_DCS, bytes((part.dcs,))))
     if services:
         values["XSer"] = encode_xser(services)
-    return Operation(trn, "O", "51", [values.get(name, "") for name in FIELDS_5X])
+    fields = [""] * len(FIELDS_5X)
+    for name, value in values.items():
+        fields[INDEX_5X[name]] = value
+    return Operation(trn, "O", "51", fields)
 
 
 @dataclass(frozen=True)

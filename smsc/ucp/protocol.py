@@ -45,16 +45,16 @@ class UcpProtocol(TextProtocol):
         return codec.frame(codec.alert(ref, cfg.username))
 
     def submit(self, ref: int, cfg: TextLinkConfig, *, to: str, sender: str, part: Part) -> bytes:
-        body = codec.SubmitPart(text=part.text, data=part.data, udh=part.udh, dcs=part.dcs)
+        body = codec.SubmitPart(data=part.data, udh=part.udh, dcs=part.dcs)
         return codec.frame(codec.submit(ref, to=to, sender=sender, part=body, notify=cfg.notify))
 
     def answer(self, msg: Any, *, to: str = "") -> Answer:
-        fields = msg.named()
-        if msg.ack:
-            sm = fields.get("SM", "")
+        if msg.fields and msg.fields[0] == "A":  # ACK/[MVP/]SM: the SM is always last
+            sm = msg.fields[-1]
             # The ack's SM is "AdC:SCTS"; notifications name the submit by that same pair.
             message_id = sm if ":" in sm or not sm else f"{to}:{sm}"
             return Answer(True, message_id=message_id)
+        fields = msg.named()
         code = fields.get("EC", "")
         return Answer(
             False,
