@@ -73,7 +73,7 @@ def send_install_event(
         raise InstallFailed(str(exc)) from exc
     form = install_form(app, refresh_token=refresh_token)
     try:
-        with httpx.Client(transport=transport or outbound_transport(), timeout=15) as client:
+        with httpx.Client(transport=transport or outbound_transport(), timeout=5) as client:
             response = client.post(url, data=dict(form))
     except httpx.HTTPError as exc:
         raise InstallFailed(f"the app's handler could not be reached: {exc!r}") from exc
