@@ -28,6 +28,7 @@ run: install
 
 test: install
 	./scripts/ensure_browser.sh
+	-./scripts/ensure_kannel.sh
 	./scripts/test.sh
 
 check: install

@@ -29,6 +29,7 @@ from aggregators.connector import (
 )
 from aggregators.connector import Connector as ParsedConnector
 from aggregators.models import Connector
+from aggregators.xc.callback_fields import CALLBACK_FIELDS
 from channels_app.models import Workspace
 from channels_app.types.config import MASK
 from channels_app.urlguard import config_url_refusal, outbound_transport
@@ -280,6 +281,8 @@ def clean_channel_config(
         if field is None:
             errors[f"fields.{name}"] = "not a field of this connector"
             continue
+        if name in CALLBACK_FIELDS:
+            continue  # our own URLs, filled where they are read (aggregators.xc.callback_fields)
         if field.secret and value == MASK:
             value = old_fields.get(name, "")  # the form showed the mask: keep the stored secret
         if value is None:
@@ -295,7 +298,8 @@ def clean_channel_config(
         elif field.type == "url" and value and (refusal := config_url_refusal(value)):
             errors[f"fields.{name}"] = refusal
         cleaned_fields[name] = value
-    for name in resolved.parsed.missing_fields(dict(cleaned_fields)):
+    filled = {name: "(Flowgate's URL)" for name in CALLBACK_FIELDS if name in declared}
+    for name in resolved.parsed.missing_fields({**cleaned_fields, **filled}):
         errors[f"fields.{name}"] = "this field is required"
     max_tps = config.get("max_tps")
     if max_tps not in (None, ""):

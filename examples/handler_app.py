@@ -10,6 +10,11 @@ would after hearing from its provider.
 Then send a message through the new "Example handler" channel (e.g. POST /api/v1/messages with
 its channel uuid) and watch it go queued -> sent -> delivered. Each event is printed as one JSON
 line on stdout. Ctrl-C unregisters the sender.
+
+Or, as a Bitrix24 app is installed: start it without --token and give its URL as the app's
+event handler when installing it (POST /api/v1/tokens/apps {"name", "install_url"}). The
+ONAPPINSTALL event brings its tokens; it registers its sender with them, and renews them at the
+OAuth endpoint (auth[server_endpoint]'s origin + /oauth/token/) when they have expired.
 """
 
 from __future__ import annotations
@@ -27,6 +32,20 @@ from typing import Any
 
 def say(event: str, **fields: Any) -> None:
     print(json.dumps({"event": event, **fields}), flush=True)
+
+
+def refresh_tokens(server_endpoint: str, refresh_token: str) -> dict[str, Any]:
+    """Bitrix's documented renewal: GET <oauth server>/oauth/token/?grant_type=refresh_token&..."""
+    parts = urllib.parse.urlsplit(server_endpoint)
+    query = urllib.parse.urlencode(
+        {"grant_type": "refresh_token", "client_id": "", "client_secret": "", "refresh_token": refresh_token}
+    )
+    url = f"{parts.scheme}://{parts.netloc}/oauth/token/?{query}"
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return dict(json.loads(response.read()))
+    except urllib.error.HTTPError as exc:
+        return dict(json.loads(exc.read() or b"{}"))
 
 
 def call(endpoint: str, method: str, token: str, params: dict[str, Any]) -> dict[str, Any]:
@@ -51,6 +70,31 @@ class App:
         self.code = args.code
         self.status = args.status
         self.application_token = args.application_token
+        self.name = args.name
+        self.refresh_token = ""
+        self.server_endpoint = ""
+        self.handler_url = ""
+
+    def install(self, form: dict[str, str]) -> None:
+        """ONAPPINSTALL: keep the tokens it brings, then register the sender (after answering)."""
+        self.token = form["auth[access_token]"]
+        self.refresh_token = form.get("auth[refresh_token]", "")
+        self.server_endpoint = form.get("auth[server_endpoint]", "")
+        self.endpoint = form.get("auth[client_endpoint]") or self.endpoint
+        self.application_token = form.get("auth[application_token]", "")
+        say("installed", member_id=form.get("auth[member_id]"), domain=form.get("auth[domain]"))
+        threading.Thread(target=register, args=(self,), daemon=True).start()
+
+    def call(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        """A REST call with the stored token, renewed once if it has expired."""
+        answer = call(self.endpoint, method, self.token, params)
+        if answer.get("error") == "expired_token" and self.refresh_token and self.server_endpoint:
+            fresh = refresh_tokens(self.server_endpoint, self.refresh_token)
+            if "access_token" in fresh:
+                self.token, self.refresh_token = fresh["access_token"], fresh["refresh_token"]
+                say("refreshed", expires_in=fresh.get("expires_in"))
+                answer = call(self.endpoint, method, self.token, params)
+        return answer
 
     def handle(self, form: dict[str, str]) -> None:
         if self.application_token and form.get("auth[application_token]") != self.application_token:
@@ -73,6 +117,26 @@ class App:
         say("reported", message_id=form["message_id"], status=self.status, answer=answer)
 
 
+def register(app: App) -> bool:
+    answer = app.call(
+        "messageservice.sender.add",
+        {
+            "CODE": app.code,
+            "TYPE": "SMS",
+            "HANDLER": app.handler_url,
+            "NAME": app.name,
+            "DESCRIPTION": "Prints messages and reports them delivered",
+        },
+    )
+    if "error" in answer and answer["error"] != "ERROR_SENDER_ALREADY_INSTALLED":
+        say("register_failed", answer=answer)
+        return False
+    if "error" in answer:  # installed by an earlier run: point it at this one
+        answer = app.call("messageservice.sender.update", {"CODE": app.code, "HANDLER": app.handler_url})
+    say("registered", code=app.code, handler=app.handler_url, answer=answer)
+    return True
+
+
 def serve(args: argparse.Namespace) -> int:
     app = App(args)
 
@@ -80,6 +144,11 @@ def serve(args: argparse.Namespace) -> int:
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
             length = int(self.headers.get("Content-Length") or 0)
             form = dict(urllib.parse.parse_qsl(self.rfile.read(length).decode()))
+            if form.get("event") == "ONAPPINSTALL":
+                app.install(form)
+                self.send_response(200)
+                self.end_headers()
+                return
             if "message_id" not in form:
                 self.send_response(400)
                 self.end_headers()
@@ -95,30 +164,12 @@ def serve(args: argparse.Namespace) -> int:
 
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
-    handler_url = args.public_url or f"http://{args.host}:{server.server_address[1]}/handler"
-    answer = call(
-        app.endpoint,
-        "messageservice.sender.add",
-        app.token,
-        {
-            "CODE": app.code,
-            "TYPE": "SMS",
-            "HANDLER": handler_url,
-            "NAME": args.name,
-            "DESCRIPTION": "Prints messages and reports them delivered",
-        },
-    )
-    if "error" in answer and answer["error"] != "ERROR_SENDER_ALREADY_INSTALLED":
-        say("register_failed", answer=answer)
-        return 1
-    if "error" in answer:  # installed by an earlier run: point it at this one
-        answer = call(
-            app.endpoint,
-            "messageservice.sender.update",
-            app.token,
-            {"CODE": app.code, "HANDLER": handler_url},
-        )
-    say("registered", code=app.code, handler=handler_url, answer=answer)
+    app.handler_url = args.public_url or f"http://{args.host}:{server.server_address[1]}/handler"
+    if app.token:
+        if not register(app):
+            return 1
+    else:  # installed the Bitrix way: the ONAPPINSTALL event brings the tokens
+        say("waiting_for_install", handler=app.handler_url)
     try:
         server.serve_forever()
     except KeyboardInterrupt:
@@ -128,7 +179,7 @@ def serve(args: argparse.Namespace) -> int:
         if args.unregister:
             say(
                 "unregistered",
-                answer=call(app.endpoint, "messageservice.sender.delete", app.token, {"CODE": app.code}),
+                answer=app.call("messageservice.sender.delete", {"CODE": app.code}),
             )
     return 0
 
@@ -136,7 +187,11 @@ def serve(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--flowgate", default="http://127.0.0.1:8000", help="Flowgate's base URL")
-    parser.add_argument("--token", required=True, help="an app access token or the workspace API token")
+    parser.add_argument(
+        "--token",
+        default="",
+        help="an app access token or the workspace API token (none: wait for ONAPPINSTALL)",
+    )
     parser.add_argument("--code", default="example", help="the sender CODE to register")
     parser.add_argument("--name", default="Example handler")
     parser.add_argument("--host", default="127.0.0.1")

@@ -41,6 +41,8 @@ BENCHES = [
     ("xc", "aggregators.xc.bench", "connector sends through the worker"),
     ("smpp", "smsc.bench", "SMPP submit_sm, one link"),
     ("smpp_e2e", "smsc.bench_e2e", "SMPP end to end with receipts"),
+    ("ucp_cimd", "smsc.bench_text", "UCP/EMI and CIMD2 submits, one link"),
+    ("ucp_cimd_e2e", "smsc.bench_text_e2e", "UCP/EMI and CIMD2 end to end with receipts"),
     ("engine", "flows.engine.bench", "flow engine steps"),
     ("flow_tests", "flows.engine.bench_flowtests", "100 flow tests of a 60-node flow"),
     ("flow_start", "flows.bench_start", "queueing a large flow start"),

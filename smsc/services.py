@@ -35,6 +35,7 @@ from channels_app.types.base import SendResult
 from smsc.concat import MOMessage
 from smsc.dlr import Receipt, id_variants, normalize_id
 from smsc.link import LinkConfig, OutboundSms, SubmitResult
+from smsc.links import LINK_TYPES
 from smsc.models import LinkState, SubmittedPart
 
 logger = logging.getLogger(__name__)
@@ -49,8 +50,8 @@ STALE_SECONDS = 15.0
 
 
 def active_channels() -> dict[int, str]:
-    """Active SMPP channels: id -> fingerprint of everything the link is built from."""
-    rows = Channel.objects.filter(channel_type=TYPE_CODE, is_active=True).values_list(
+    """Active SMSC-link channels (SMPP, UCP, CIMD2): id -> fingerprint of what the link is built from."""
+    rows = Channel.objects.filter(channel_type__in=LINK_TYPES, is_active=True).values_list(
         "id", "address", "config"
     )
     return {cid: json.dumps([address, config], sort_keys=True) for cid, address, config in rows}

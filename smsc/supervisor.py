@@ -40,6 +40,8 @@ from smsc import services
 from smsc.concat import MOMessage
 from smsc.dlr import Receipt
 from smsc.link import SmppLink, SubmitResult
+from smsc.links import build_link
+from smsc.textlink import TextLink
 
 log = logging.getLogger("smsc.supervisor")
 
@@ -113,7 +115,7 @@ class ChannelRunner:
         self.opts = sup.options
         self.channel_id = channel_id
         self.fingerprint = fingerprint
-        self.link: SmppLink | None = None
+        self.link: SmppLink | TextLink | None = None
         self.resend_unacknowledged = False
         self.stopping = False
         self.lost_ownership = False
@@ -143,13 +145,12 @@ class ChannelRunner:
                 channel.uuid,
                 self.recovered,
             )
-        config = services.link_config(channel=channel, **self.opts.link_overrides)
-        self.link = SmppLink(
-            config,
+        self.link = build_link(
+            channel=channel,
+            overrides=self.opts.link_overrides,
             on_mo=self._on_mo,
             on_receipt=self._on_receipt,
             on_status=lambda _s: self.state_changed.set(),
-            name=f"channel {channel.uuid}",
         )
         self.tasks = [
             asyncio.create_task(self.link.run(), name=f"link-{self.channel_id}"),

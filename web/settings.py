@@ -258,6 +258,7 @@ FLOWGATE_PERIODIC_JOBS += [
 ]
 FLOWGATE_CHANNEL_TYPES.append("aggregators.xc")
 FLOWGATE_CHANNEL_TYPES.append("smsc")
+FLOWGATE_CHANNEL_TYPES += ["smsc.ucp", "smsc.cimd"]  # UCP/EMI and CIMD2 links
 
 LOGGING = {
     "version": 1,

@@ -47,6 +47,11 @@ urlpatterns = [
     ),
     path("messages/", views_screens.message_log, name="message_log"),
     path("messages/resend", views_screens.message_resend, name="message_resend"),
+    path(
+        "messages/<uuid:msg_uuid>/check-status",
+        views_screens.message_check_status,
+        name="message_check_status",
+    ),
     path("messages/<uuid:msg_uuid>/", views_screens.message_detail, name="message_detail"),
     path("triggers/", views_screens.trigger_list, name="trigger_list"),
     path("triggers/<uuid:trigger_uuid>/delete", views_screens.trigger_delete, name="trigger_delete"),

@@ -17,6 +17,8 @@ from django.shortcuts import redirect, render
 from aggregators import services
 from aggregators.connector import Connector as ParsedConnector
 from aggregators.connector import ConnectorError
+from aggregators.xc.callback_fields import CALLBACK_FIELDS
+from aggregators.xc.callback_fields import HELP as CALLBACK_HELP
 from channels_app.services import channels as channel_service
 from channels_app.types.base import ConfigError
 from channels_app.types.config import MASK
@@ -172,6 +174,11 @@ def connector_fields_form(parsed: ParsedConnector, data: Any = None) -> forms.Fo
         if f.default is not None:
             common["initial"] = f.default
         field: forms.Field
+        if f.name in CALLBACK_FIELDS:  # our own URLs: shown, not asked for
+            form.fields[f"field_{f.name}"] = forms.CharField(
+                label=f.label or f.name, required=False, disabled=True, initial="", help_text=CALLBACK_HELP
+            )
+            continue
         if f.type == "password":
             field = forms.CharField(widget=forms.PasswordInput(render_value=False), **common)
         elif f.type == "picklist":

@@ -142,8 +142,29 @@ def message_detail(request: HttpRequest, msg_uuid: str) -> HttpResponse:
         "events": events,
         "status_description": describe(msg),
         "resendable": resendable(msg),
+        "checkable": bool(msg.channel and msg.channel.channel_type == "XC" and msg.external_id),
     }
     return render(request, "messages/detail.html", context)
+
+
+@login_required
+@require_POST
+def message_check_status(request: HttpRequest, msg_uuid: str) -> HttpResponse:
+    """The message page's "Check status": one `<message_status>` request now."""
+    from aggregators.xc.check import CheckError, check_status
+
+    workspace = _workspace(request)
+    msg = Msg.objects.filter(workspace=workspace, uuid=msg_uuid).select_related("channel").first()
+    if msg is None:
+        raise Http404("no such message")
+    try:
+        result = check_status(msg=msg)
+    except CheckError as exc:
+        flash.error(request, f"Cannot check: {exc}.")
+    else:
+        said = result.provider_status or result.error or "no status"
+        flash.success(request, f"The provider says: {said}. The message is {result.status}.")
+    return redirect("message_detail", msg_uuid=msg.uuid)
 
 
 @login_required

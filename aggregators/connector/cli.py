@@ -20,6 +20,8 @@ def check_file(path: str | Path, out: TextIO | None = None) -> tuple[bool, list[
     else:
         result = parse_connector(data, name=path.stem)
         messages = [e.format(str(path)) for e in result.errors]
+        for warning in result.warnings:  # printed, but the file passes
+            print(warning.format(str(path)).replace(": ", ": warning: ", 1), file=out)
         if result.ok and result.connector is not None:
             kind = result.connector.kind
             print(f"{path}: OK ({kind} connector, {len(result.connector.fields)} fields)", file=out)

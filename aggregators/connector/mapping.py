@@ -488,9 +488,20 @@ def map_outgoing_call_response(connector: Connector, response: httpx.Response) -
 
 
 def _json_value(param: Param, fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Any:
-    if param.children:
-        return {c.name: _json_value(c, fields, ctx) for c in param.children}
-    return as_text(param.value.render(fields, ctx)) if param.value is not None else ""
+    """A parameter as JSON: a plain value, or an object when it has attributes or children.
+
+    Attributes are kept as keys of that object (as XML keeps them on the element), children
+    after them; a value beside attributes goes under "value". Dropping them silently would
+    lose e.g. a Dial's status callback URL when the provider wants JSON.
+    """
+    if not param.children and not param.attrs:
+        return as_text(param.value.render(fields, ctx)) if param.value is not None else ""
+    body: dict[str, Any] = {a.name: a.value.render_str(fields, ctx) for a in param.attrs}
+    for child in param.children:
+        body[child.name] = _json_value(child, fields, ctx)
+    if param.value is not None and param.attrs:
+        body["value"] = as_text(param.value.render(fields, ctx))
+    return body
 
 
 def _xml_element(

@@ -13,6 +13,7 @@ from pathlib import Path
 from lxml import etree
 
 from .errors import ConnectorError, ConnectorInvalid
+from .lenient import accept_typos
 from .locator import Locator
 from .model import (
     KIND_BY_ROOT,
@@ -50,6 +51,7 @@ from .xmlsafe import CONNECTOR_MAX_BYTES, parse_document
 class ParseResult:
     connector: Connector | None
     errors: list[ConnectorError] = field(default_factory=list)
+    warnings: list[ConnectorError] = field(default_factory=list)  # accepted, but worth fixing
 
     @property
     def ok(self) -> bool:
@@ -64,10 +66,12 @@ def parse_connector(
     if root is None:
         return ParseResult(None, errors)
     text = source if isinstance(source, str) else source.decode("utf-8", errors="replace")
-    errors = validate_tree(root, Locator(text, root))
+    locator = Locator(text, root)
+    warnings = accept_typos(root, locator)
+    errors = validate_tree(root, locator)
     if errors:
-        return ParseResult(None, errors)
-    return ParseResult(_Builder(name).connector(root))
+        return ParseResult(None, errors, warnings)
+    return ParseResult(_Builder(name).connector(root), [], warnings)
 
 
 def load_connector(source: str | bytes, *, name: str = "") -> Connector:

@@ -114,6 +114,12 @@ def client_endpoint() -> str:
     return settings.FLOWGATE_BASE_URL.rstrip("/") + "/rest/"
 
 
+def server_endpoint() -> str:
+    """Our OAuth server's base, as Bitrix's auth[server_endpoint]; tokens refresh at
+    <origin>/oauth/token/ (Bitrix: https://oauth.bitrix.info/rest/ and .../oauth/token/)."""
+    return settings.FLOWGATE_BASE_URL.rstrip("/") + "/oauth/"
+
+
 def domain() -> str:
     return urlsplit(settings.FLOWGATE_BASE_URL).netloc
 
@@ -129,7 +135,7 @@ def token_payload(app: AppToken, refresh_token: str) -> dict[str, Any]:
         "member_id": app.member_id,
         "application_token": app.plain_application_token,
         "client_endpoint": client_endpoint(),
-        "server_endpoint": settings.FLOWGATE_BASE_URL.rstrip("/") + "/oauth/",
+        "server_endpoint": server_endpoint(),
     }
 
 

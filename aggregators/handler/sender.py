@@ -18,6 +18,7 @@ from aggregators.handler.auth import (
     domain,
     handler_access_token,
     reused_access_token,
+    server_endpoint,
 )
 from channels_app.attachments import text_with_attachments
 from channels_app.crypto import reveal
@@ -26,6 +27,12 @@ from channels_app.models import Channel
 from channels_app.types.base import OutgoingMessage, SendResult
 from channels_app.urlguard import URLNotAllowed, check_url
 from channels_app.urns import split
+
+# What Bitrix24 puts in module_id for messages sent from CRM (the seed's example), and the
+# binding type of a CRM contact; auth[status] "L" marks a local (not catalogue) application.
+MODULE_ID = "crm"
+OWNER_TYPE_CONTACT = 3
+APP_STATUS = "L"
 
 
 def message_id(msg: OutgoingMessage) -> str:
@@ -39,23 +46,36 @@ def build_form(
     config = reveal(channel.config)  # the application token is stored encrypted
     to = split(msg.urn)[1]
     text = text_with_attachments(msg.text, msg.attachments)
+    # Bitrix's documented handler payload, field for field and in its order (message-service
+    # REST seed): the message is bound to its contact as CRM binds it (OWNER_TYPE_ID 3 = contact).
     return [
+        ("module_id", MODULE_ID),
+        ("bindings[0][OWNER_TYPE_ID]", str(OWNER_TYPE_CONTACT)),
+        ("bindings[0][OWNER_ID]", str(msg.contact_id or 0)),
+        ("properties[phone_number]", to),
+        ("properties[message_text]", text),
         ("type", str(config.get("sender_type") or "SMS")),
         ("code", str(config.get("code") or "")),
         ("message_id", message_id(msg)),
         ("message_to", to),
         ("message_body", text),
         ("ts", str(int(now if now is not None else time.time()))),
-        ("bindings[0][OWNER_TYPE]", "MESSAGE"),
-        ("bindings[0][OWNER_ID]", msg.uuid),
-        ("properties[phone_number]", to),
-        ("properties[message_text]", text),
+        *auth_fields(config, access_token=access_token),
+    ]
+
+
+def auth_fields(config: dict[str, Any], *, access_token: str) -> list[tuple[str, str]]:
+    """The auth[...] block Bitrix sends with every call to an app (handler calls and events)."""
+    return [
         ("auth[access_token]", access_token),
         ("auth[expires_in]", str(ACCESS_TOKEN_SECONDS)),
         ("auth[scope]", SCOPE),
         ("auth[domain]", domain()),
+        ("auth[server_endpoint]", server_endpoint()),
+        ("auth[status]", APP_STATUS),
         ("auth[client_endpoint]", client_endpoint()),
         ("auth[member_id]", str(config.get("member_id") or "")),
+        ("auth[user_id]", str(config.get("user_id") or 1)),
         ("auth[application_token]", str(config.get("application_token") or "")),
     ]
 

@@ -132,8 +132,19 @@ def add_sender(
             "app_id": app.id if app else None,
             "application_token": app.plain_application_token if app else secrets.token_hex(16),
             "member_id": app.member_id if app else secrets.token_hex(16),
+            # auth[user_id] of each call: the workspace's first admin stands for "the portal user"
+            "user_id": _admin_id(caller.workspace.id),
         },
     )
+
+
+def _admin_id(workspace_id: int) -> int:
+    from channels_app.models import Membership
+
+    first = (
+        Membership.objects.filter(workspace_id=workspace_id).order_by("id").values_list("user_id", flat=True)
+    )
+    return int(first.first() or 1)
 
 
 @transaction.atomic
@@ -206,7 +217,7 @@ def clean_channel_config(config: dict[str, Any], existing: dict[str, Any] | None
                 cleaned[key] = _clean_text_or_languages(key.upper(), value)
             except RestError as exc:
                 errors[key] = exc.description
-        elif key in ("application_token", "member_id", "app", "app_id", "sender_type"):
+        elif key in ("application_token", "member_id", "app", "app_id", "sender_type", "user_id"):
             if value not in (existing.get(key), "********"):
                 errors[key] = "set by the app, not editable"
         else:

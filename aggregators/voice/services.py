@@ -66,7 +66,12 @@ def phone_connector(channel: Channel) -> connectors.ResolvedConnector:
 
 
 def channel_fields(channel: Channel, resolved: connectors.ResolvedConnector) -> dict[str, Any]:
-    return resolved.parsed.effective_fields(reveal(channel.config.get("fields") or {}))
+    from aggregators.xc.callback_fields import with_callbacks
+
+    declared = {f.name for f in resolved.parsed.fields}
+    return resolved.parsed.effective_fields(
+        with_callbacks(channel, reveal(channel.config.get("fields") or {}), declared)
+    )
 
 
 def agent_phone(user: Any) -> AgentPhone | None:

@@ -57,7 +57,19 @@ class ConnectorType(ChannelType):
             name: (MASK if name in secret and value not in (None, "") else value)
             for name, value in (channel.config.get("fields") or {}).items()
         }
-        return {**channel.config, "fields": fields}
+        from aggregators.xc.callback_fields import CALLBACK_FIELDS, with_callbacks
+
+        declared = self._declared(channel)
+        return {**channel.config, "fields": with_callbacks(channel, fields, declared & set(CALLBACK_FIELDS))}
+
+    def _declared(self, channel: Channel) -> set[str]:
+        try:
+            resolved = services.resolve_cached(
+                workspace_id=channel.workspace_id, ref=str(channel.config.get("connector") or "")
+            )
+        except services.ConnectorNotFound:
+            return set()
+        return {f.name for f in resolved.parsed.fields}
 
     def inbound_signature(self, channel: Channel) -> InboundSignature | None:
         try:

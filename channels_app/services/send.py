@@ -464,6 +464,7 @@ class _Sender:
             quick_replies=quick_reply_texts(msg.metadata),
             attempt=msg.attempts,
             parts_sent=int(msg.metadata.get("parts_sent", 0)),
+            contact_id=msg.contact_id,
         )
         try:
             return await channel_type.send(channel, outgoing, client)

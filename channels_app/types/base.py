@@ -62,6 +62,7 @@ class OutgoingMessage:
     # Parts already accepted by the provider in earlier attempts: a retry resumes after them
     # instead of sending part one again.
     parts_sent: int = 0
+    contact_id: int | None = None  # whom it goes to (handler apps get it as the CRM binding)
 
 
 @dataclass

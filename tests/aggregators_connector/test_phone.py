@@ -205,3 +205,35 @@ def test_send_response_names_must_be_xml_names():
 </connector>"""
     ).errors
     assert [(e.line, e.column, e.message) for e in errors] == [(5, 43, "'Dial now' is not a valid XML name")]
+
+
+def test_send_response_json_keeps_attributes():
+    connector = load_connector(
+        """<connector for="PhoneCalls">
+          <provider><url>https://voice.example.com</url></provider>
+          <outgoing_call><request method="post"/></outgoing_call>
+          <incoming_call>
+            <response><call_id use="id"/></response>
+            <send_response format="json">
+              <parameters>
+                <parameter name="Dial">
+                  <attrs><attr name="action" value="@status_callback"/><attr name="from_number" value="@from_number"/></attrs>
+                  <parameter name="Number" value="@to_number"/>
+                </parameter>
+                <parameter name="Say" value="Hello">
+                  <attrs><attr name="voice" value="alice"/></attrs>
+                </parameter>
+              </parameters>
+            </send_response>
+          </incoming_call>
+        </connector>"""
+    )
+    body, _ = render_send_response(
+        connector.incoming_call.send_response,
+        {},
+        {"status_callback": "https://fg.example/c/xc/u/status", "from_number": "+1555", "to_number": "+1666"},
+    )
+    assert json.loads(body) == {
+        "Dial": {"action": "https://fg.example/c/xc/u/status", "from_number": "+1555", "Number": "+1666"},
+        "Say": {"voice": "alice", "value": "Hello"},
+    }

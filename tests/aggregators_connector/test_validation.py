@@ -70,10 +70,10 @@ CASES = [
     ),
     (
         "unknown attribute",
-        variant(6, '      <field name="from" label="From" type="text" presense="mandatory"/>'),
+        variant(6, '      <field name="from" label="From" type="text" mandatory="yes"/>'),
         6,
         51,
-        "unknown attribute 'presense' on <field> (did you mean 'presence'?)",
+        "unknown attribute 'mandatory' on <field>",
     ),
     (
         "unknown field ref",

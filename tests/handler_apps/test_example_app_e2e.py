@@ -53,7 +53,9 @@ def test_register_send_receive_report_delivered(live_asgi, workspace, token) -> 
         assert form["properties[phone_number]"] == "+250788123123"
         assert form["properties[message_text]"] == "Hello app"
         assert abs(int(form["ts"]) - started) < 30
-        assert form["bindings[0][OWNER_ID]"] == msg["uuid"]
+        # Bitrix's binding: the CRM entity the message belongs to (3 = contact) and its id.
+        assert form["bindings[0][OWNER_TYPE_ID]"] == "3"
+        assert form["bindings[0][OWNER_ID]"] == str(Msg.objects.get(uuid=msg["uuid"]).contact_id)
 
         # 3. The app reports "delivered" with the token that came with the message.
         reported = app.wait_for("reported")

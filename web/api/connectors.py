@@ -24,6 +24,7 @@ class ConnectorOut(Schema):
     builtin: bool
     fields: list[dict[str, Any]]
     signature: dict[str, str] | None = None  # the provider's webhook signature scheme, if declared
+    warnings: list[dict[str, Any]] = []  # accepted but worth fixing (e.g. `presense`), with line:column
 
 
 class ConnectorDetailOut(ConnectorOut):
@@ -42,7 +43,10 @@ def upload_connector(request: HttpRequest, payload: ConnectorIn) -> Any:
     except services.ConnectorRejected as exc:
         return 400, {"error": "invalid connector", "errors": [e.as_dict() for e in exc.errors]}
     resolved = services.get_connector(workspace=request.workspace, ref=str(row.uuid))  # type: ignore[attr-defined]
-    return 201, resolved.payload()
+    from aggregators.connector import parse_connector
+
+    warnings = [w.as_dict() for w in parse_connector(payload.xml, name=payload.name).warnings]
+    return 201, {**resolved.payload(), "warnings": warnings}
 
 
 @router.get("", response=list[ConnectorOut])

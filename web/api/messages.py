@@ -148,6 +148,27 @@ def resend(request: HttpRequest, payload: ResendIn) -> Any:
     }
 
 
+@router.post("/{msg_uuid}/check_status", response={200: dict[str, Any], 400: ErrorOut, 404: ErrorOut})
+def check_status(request: HttpRequest, msg_uuid: str) -> Any:
+    """Ask the provider about this message now (the connector's `<message_status>` request),
+    besides the automatic polling; a final answer is applied like a callback."""
+    from aggregators.xc.check import CheckError
+    from aggregators.xc.check import check_status as check
+
+    msg = get_or_404(Msg, request, msg_uuid)
+    try:
+        result = check(msg=msg)
+    except CheckError as exc:
+        return 400, {"error": str(exc)}
+    return {
+        "uuid": str(msg.uuid),
+        "status": result.status,
+        "provider_status": result.provider_status,
+        "outcome": result.outcome,
+        "error": result.error,
+    }
+
+
 @router.get("/{msg_uuid}/thread", response={200: list[MessageOut], 404: ErrorOut})
 def get_thread(request: HttpRequest, msg_uuid: str) -> Any:
     """The conversation the message belongs to: what triggered it and the replies, oldest first."""

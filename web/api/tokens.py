@@ -20,6 +20,8 @@ router = Router(tags=["tokens"])
 class AppTokenIn(Schema):
     name: str = "app"
     scope: str = "messageservice"
+    # The app's event handler: it receives Bitrix's ONAPPINSTALL event with its tokens.
+    install_url: str = ""
 
 
 class AppTokenOut(Schema):
@@ -110,6 +112,15 @@ def issue_app_token(request: HttpRequest, payload: AppTokenIn) -> Any:
     if not name or not scope or len(scope) > 255 or not (name + scope).isprintable():
         return 400, {"error": "give a name and a scope (e.g. messageservice)"}
     app, refresh = AppToken.issue(workspace=request.workspace, name=name, scope=scope)  # type: ignore[attr-defined]
+    if payload.install_url:
+        from aggregators.handler.install import InstallFailed, send_install_event
+
+        try:
+            send_install_event(app, url=payload.install_url.strip(), refresh_token=refresh)
+        except InstallFailed as exc:
+            app.is_active = False  # a half-done installation leaves no live grant behind
+            app.save(update_fields=["is_active"])
+            return 400, {"error": f"installation failed: {exc}"}
     return 201, {**_app(app), **token_payload(app, refresh)}
 
 
