@@ -129,9 +129,14 @@ def map_answer(
         http_status=status_code,
         retryable=retryable,
     )
+    missing = [key for key, ref in mapping.fields.items() if ref.required and not first.get(key)]
     if http_failed:
         result.status = "failed"
         result.error = error or f"HTTP {status_code}: {_snippet(body)}"
+    elif missing and group != "failed" and meaning is None and not error:
+        ref = mapping.fields[missing[0]]
+        result.status, result.retryable = "failed", True
+        result.error = f"answer has no {missing[0]} at '{ref.use}': {_snippet(body)}"
     elif group == "retry" or meaning == "retry":
         # Refused for now inside an HTTP 200 (throttling): errored and retried, not failed for good.
         result.status, result.retryable = "failed", True

@@ -206,7 +206,10 @@ class _Builder:
                 continue
             key = KEY_ALIASES.get(child.tag, child.tag)
             fields[key] = PathRef(
-                use=child.get("use") or "", default=child.get("default"), fallback=child.get("fallback")
+                use=child.get("use") or "",
+                default=child.get("default"),
+                fallback=child.get("fallback"),
+                required=(child.get("required") or "").strip().lower() in ("true", "1", "yes"),
             )
         return ResponseMap(
             format=(el.get("format") or default_format).lower(), fields=fields, messages=messages

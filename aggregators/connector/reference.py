@@ -220,6 +220,10 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
     ("mapping", "use"): "Dotted path into the payload (see *Paths* below).",
     ("mapping", "default"): "Value when the path is missing or empty.",
     ("mapping", "fallback"): "A second dotted path, read when the first is missing or empty.",
+    ("mapping", "required"): (
+        "`true` in a send or poll `<response>`: a 2xx answer without this value is not an acceptance; "
+        "the message is errored and retried (an answer without the provider's id is unreadable)."
+    ),
     ("statuses", "unknown"): "`ignore` (default: a status in no group is logged and changes nothing) "
     "or `reject` (the callback is answered 400).",
     ("status", "Retry"): "Comma-separated values meaning a temporary refusal: errored and retried.",
@@ -239,6 +243,7 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("parameter", "type"),
         ("send_response", "root"),
         ("mapping", "fallback"),
+        ("mapping", "required"),
         ("statuses", "unknown"),
         ("status", "Retry"),
     }
@@ -264,7 +269,7 @@ RULES: dict[str, str] = {
     "call_response": "`format` must be one of the formats below.",
     "message_receive": "`format` must be one of the formats below.",
     "send_response": "`format` must be `xml` or `json`.",
-    "mapping": "needs `use` or `default`; cannot contain elements.",
+    "mapping": "needs `use` or `default`; cannot contain elements; `required` is true or false.",
     "status": "needs exactly one of `Processing`, `Delivered`, `Failed`.",
     "statuses": "a value may not be in two groups.",
     "errors": "an error code may not have two meanings.",

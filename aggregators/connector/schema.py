@@ -9,7 +9,7 @@ from __future__ import annotations
 
 ANY_MAPPING = "*"
 
-MAPPING_ATTRS = frozenset({"use", "default", "fallback"})
+MAPPING_ATTRS = frozenset({"use", "default", "fallback", "required"})
 
 SMS_RESPONSE_KEYS = ("message_id", "message_status", "message_to", "error_message", "error_code", "error")
 # `attachments`: media URLs of an MMS; `use` names a list, one field, or numbered fields with a

@@ -225,6 +225,9 @@ class Validator:
         self.enum(el, "format", ("xml", "json"))
 
     def check_mapping(self, el: etree._Element) -> None:
+        required = el.get("required")
+        if required is not None and required.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
+            self.error(self.loc.attribute(el, "required"), f"required '{required}' is not true or false")
         if el.get("use") is None and el.get("default") is None:
             self.error(self.loc.element(el), f"<{el.tag}> needs a 'use' (path) or a 'default' attribute")
         if elements(el):

@@ -1,0 +1,130 @@
+"""Courier's handler test cases for the connectors added for courier parity, as data.
+
+Source: nyaruka/courier at 350e9350 (v26.3.38), `handlers/<name>/handler_test.go`. Labels are
+courier's; the helpers, translations and `gap`/`ours` conventions are those of
+`provider_cases.py`. Send outcomes follow courier's errors: a 4xx answer (`ErrResponseStatus`)
+fails the message, 429 (`ErrConnectionThrottled`), 5xx (`ErrConnectionFailed`) and an unreadable
+2xx answer (`ErrResponseContent`) leave it errored for a retry, `ErrContactStopped` fails it and
+stops the contact. In expected request values `{uuid}` is our message uuid and `{callback}` the
+channel's callback URL (courier's `https://localhost/c/<type>/<uuid>/status`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.courier.provider_cases import COURIER_MSG, rx, st, tx
+
+SC_FORM = {"mobile": "250788383383", "pass": "Password", "user": "Username"}
+SC_OK = '[{"id": "1002"}]'
+SMSCENTRAL: list[dict[str, Any]] = [
+    rx("Receive Valid Message", "mobile=%2B2349067554729&message=Join", 200, "Accepted", text="Join",
+       urn="tel:+2349067554729"),
+    rx("Receive No Message", "mobile=%2B2349067554729", 200, "Accepted", text="", urn="tel:+2349067554729"),
+    rx("Receive invalid URN", "mobile=MTN&message=Join", 400, "not a possible number"),
+    rx("Receive No Params", "none", 400, "field 'mobile' required", ours="no sender"),
+    rx("Receive No Sender", "message=Join", 400, "field 'mobile' required", ours="no sender"),
+    tx("Plain Send", "Simple Message", [(200, SC_OK)], "sent", form={**SC_FORM, "content": "Simple Message"}),
+    tx("Unicode Send", "☺", [(200, SC_OK)], "sent", form={**SC_FORM, "content": "☺"}),
+    tx("Send Attachment", "My pic!", [(200, SC_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       form={**SC_FORM, "content": "My pic!\nhttps://foo.bar/image.jpg"}),
+    tx("Error Sending", "Error Message", [(401, '{ "error": "failed" }')], "failed",
+       form={**SC_FORM, "content": "Error Message"}),
+    tx("Throttled", "Error Message", [(429, '{ "error": "failed" }')], "errored",
+       form={**SC_FORM, "content": "Error Message"}),
+    tx("Connection Error", "Error Message", [(500, '{ "error": "failed" }')], "errored",
+       form={**SC_FORM, "content": "Error Message"}),
+]  # fmt: skip
+
+M3_PARAMS = {"MobileNo": "250788383383", "SMSChannel": "0", "AuthKey": "m3-Tech", "HandsetPort": "0",
+             "MsgHeader": "2020", "MsgId": "{uuid}", "Telco": "0", "UserId": "Username", "Password": "Password"}  # fmt: skip
+M3_OK = '[{"Response": "0"}]'
+M3TECH: list[dict[str, Any]] = [
+    rx("Receive Valid Message", " ", 200, "Accepted", query="from=+923161909799&text=hello+world",
+       text="hello world", urn="tel:+923161909799"),
+    rx("Invalid URN", " ", 400, "not a possible number", query="from=MTN&text=hello+world"),
+    rx("Receive No From", " ", 400, "missing required field 'from'", query="text=hello", ours="no sender"),
+    tx("Plain Send", "Simple Message", [(200, M3_OK)], "sent",
+       params={**M3_PARAMS, "SMS": "Simple Message", "SMSType": "0"}),
+    tx("Unicode Send", "☺", [(200, M3_OK)], "sent", params={**M3_PARAMS, "SMS": "☺", "SMSType": "7"}),
+    tx("Smart Encoding", "Fancy “Smart” Quotes", [(200, M3_OK)], "sent",
+       params={**M3_PARAMS, "SMS": 'Fancy "Smart" Quotes', "SMSType": "0"}),
+    tx("Send Attachment", "My pic!", [(200, M3_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       params={**M3_PARAMS, "SMS": "My pic!\nhttps://foo.bar/image.jpg", "SMSType": "0"}),
+    tx("Error Sending", "Error Sending", [(403, '[{"Response": "101"}]')], "failed"),
+    tx("Throttled", "Error Sending", [(429, '[{"Response": "101"}]')], "errored"),
+]  # fmt: skip
+
+YO_PARAMS = {
+    "destinations": "250788383383",
+    "ybsacctno": "yo-username",
+    "password": "yo-password",
+    "origin": "2020",
+}
+YO_OK = "ybs_autocreate_status=OK"
+YO: list[dict[str, Any]] = [
+    rx("Receive Valid Message", None, 200, "Accepted", query="sender=2349067554729&message=Join", text="Join",
+       urn="tel:+2349067554729"),
+    rx("Receive Valid From", None, 200, "Accepted", query="from=%2B2349067554729&message=Join", text="Join",
+       urn="tel:+2349067554729"),
+    rx("Receive Valid Message With Date", None, 200, "Accepted",
+       query="sender=%2B2349067554729&message=Join&date=2017-06-23T12:30:00.500Z", text="Join",
+       urn="tel:+2349067554729", date="2017-06-23T12:30:00.500+00:00"),
+    rx("Receive Valid Message With Time", None, 200, "Accepted",
+       query="sender=%2B2349067554729&message=Join&time=2017-06-23T12:30:00Z", text="Join",
+       urn="tel:+2349067554729", date="2017-06-23T12:30:00+00:00"),
+    rx("Invalid URN", None, 400, "not a possible number", query="sender=MTN&message=Join"),
+    rx("Receive No Params", None, 400, "must have one of 'sender' or 'from'", ours="no sender",
+       gap="a GET without parameters is a URL check for us (answered 200, nothing stored)"),
+    rx("Receive No Sender", None, 400, "must have one of 'sender' or 'from'", query="message=Join",
+       ours="no sender"),
+    rx("Receive Invalid Date", None, 400, "invalid date format, must be RFC 3339",
+       query="sender=%2B2349067554729&message=Join&time=20170623T123000Z", ours="invalid date format"),
+    tx("Plain Send", "Simple Message", [(200, YO_OK)], "sent", params={**YO_PARAMS, "sms_content": "Simple Message"}),
+    tx("Blacklisted", "Simple Message",
+       [(200, "ybs_autocreate_status=ERROR&ybs_autocreate_message=256794224665%3ABLACKLISTED")], "failed",
+       stopped=True, params={**YO_PARAMS, "sms_content": "Simple Message"},
+       gap="an error code inside a longer message text (NUMBER:BLACKLISTED) cannot be matched yet"),
+    tx("Errored wrong authorization", "Simple Message",
+       [(200, "ybs_autocreate_status=ERROR&ybs_autocreate_message=YBS+AutoCreate+Subsystem%3A+Access+denied+due+to"
+              "+wrong+authorization+code")], "failed", params={**YO_PARAMS, "sms_content": "Simple Message"}),
+    tx("Unicode Send", "☺", [(200, YO_OK)], "sent", params={**YO_PARAMS, "sms_content": "☺"}),
+    tx("Error Sending", "Error Message", [(401, "Error")], "failed", params={**YO_PARAMS, "sms_content": "Error Message"}),
+    tx("Throttled", "Error Message", [(429, "Error")], "errored", params={**YO_PARAMS, "sms_content": "Error Message"}),
+    tx("Connection error", "Error Message", [(500, "Error")], "errored",
+       params={**YO_PARAMS, "sms_content": "Error Message"}),
+    tx("Send Attachment", "My pic!", [(200, YO_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       params={**YO_PARAMS, "sms_content": "My pic!\nhttps://foo.bar/image.jpg"}),
+]  # fmt: skip
+
+DK_RECEIVE = "text=Msg&short_code=2020&tstamp=2017-10-26T15:51:32.906335%2B00:00&msisdn=254791541111"
+DK_FORM = {"receiver": "250788383383", "sender": "2020", "dlr_url": "{callback}?uuid={uuid}&status=%s"}
+DK_HEADERS = {"Authorization": "Token Authy"}
+DMARK: list[dict[str, Any]] = [
+    rx("Receive Valid", DK_RECEIVE, 200, "Message Accepted", text="Msg", urn="tel:+254791541111",
+       date="2017-10-26T15:51:32.906335+00:00"),
+    rx("Invalid URN", DK_RECEIVE.replace("msisdn=254791541111", "msisdn=MTN"), 400, "not a possible number"),
+    rx("Receive Empty", "empty", 400, "field 'msisdn' required", ours="no sender"),
+    rx("Receive Missing Text", DK_RECEIVE.replace("text=Msg&", ""), 400, "field 'text' required", ours="no text"),
+    rx("Receive Invalid TS", DK_RECEIVE.replace("2017-10-26T15:51:32.906335%2B00:00", "2017-10-26"), 400,
+       "invalid tstamp", ours="invalid date format"),
+    st("Status Invalid", f"uuid={COURIER_MSG}&status=Borked", 400, "unknown status"),
+    st("Status Missing", f"uuid={COURIER_MSG}", 400, "field 'status' required", ours="no status"),
+    st("Status Valid", f"uuid={COURIER_MSG}&status=1", 200, '"status":"D"', msg_status="delivered"),
+    tx("Plain Send", "Simple Message ☺", [(200, '{ "type": "MT", "sms_id": "6b1c15d3-cba2-46f7-9a25-78265e58057d" }')],
+       "sent", form={**DK_FORM, "text": "Simple Message ☺"}, headers=DK_HEADERS,
+       external_id="6b1c15d3-cba2-46f7-9a25-78265e58057d"),
+    tx("Invalid Body", "Error Message", [(200, '{ "error": "failed" }')], "errored",
+       form={**DK_FORM, "text": "Error Message"}, headers=DK_HEADERS),
+    tx("Error Sending", "Error Message", [(401, '{ "error": "failed" }')], "failed",
+       form={**DK_FORM, "text": "Error Message"}, headers=DK_HEADERS),
+    tx("Throttled", "Error Message", [(429, '{ "error": "failed" }')], "errored",
+       form={**DK_FORM, "text": "Error Message"}, headers=DK_HEADERS),
+]  # fmt: skip
+
+MORE_PROVIDERS: dict[str, list[dict[str, Any]]] = {
+    "smscentral": SMSCENTRAL,
+    "m3tech": M3TECH,
+    "yo": YO,
+    "dmark": DMARK,
+}
