@@ -110,6 +110,9 @@ def map_answer(
         payload = load(body, content_type, mapping.format)
     except PayloadError as exc:
         reason = f"HTTP {status_code}: {_snippet(body)}" if http_failed else f"unreadable answer: {exc}"
+        # An unreadable 2xx answer may still mean the provider took the message: errored and
+        # retried like courier's "unparseable response", not failed for good.
+        retryable = retryable or not http_failed
         return SendResult("failed", error=reason, http_status=status_code, retryable=retryable)
     items = items_of(mapping, payload)
     first = map_item(mapping, payload, items[0])

@@ -11,6 +11,7 @@ channel's callback URL (courier's `https://localhost/c/<type>/<uuid>/status`).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.courier.provider_cases import COURIER_MSG, rx, st, tx
@@ -122,9 +123,68 @@ DMARK: list[dict[str, Any]] = [
        form={**DK_FORM, "text": "Error Message"}, headers=DK_HEADERS),
 ]  # fmt: skip
 
+BS_FORM = {"to": "250788383383", "from": "2020"}
+BURSTSMS: list[dict[str, Any]] = [
+    rx("Receive Valid", None, 200, "Message Accepted", query="response=Msg&mobile=254791541111", text="Msg",
+       urn="tel:+254791541111"),
+    rx("Receive Missing Number", None, 400, "required field 'mobile'", query="response=Msg", ours="no sender"),
+    st("Status Valid", None, 200, "Status Update Accepted", query="message_id=12345&status=pending",
+       external_id="12345", msg_status="sent"),
+    st("Receive Invalid Status", None, 400, "unknown status value", query="message_id=12345&status=unknown",
+       external_id="12345", ours="unknown status"),
+    tx("Plain Send", "Simple Message ☺", [(200, '{ "message_id": 19835, "recipients": 3, "cost": 1.000 }')], "sent",
+       attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       form={**BS_FORM, "message": "Simple Message ☺\nhttps://foo.bar/image.jpg"}, external_id="19835"),
+    tx("Invalid JSON", "Invalid JSON", [(200, "not json")], "errored", form={**BS_FORM, "message": "Invalid JSON"}),
+    tx("Error Response", "Error Response", [(200, '{ "message_id": 0 }')], "errored",
+       form={**BS_FORM, "message": "Error Response"},
+       gap="a message id of 0 meaning 'refused' cannot be said in the language yet"),
+    tx("Error Sending", "Error Message", [(501, "Bad Gateway")], "errored", form={**BS_FORM, "message": "Error Message"}),
+    tx("Throttled", "Error Message", [(429, "Bad Gateway")], "errored", form={**BS_FORM, "message": "Error Message"}),
+]  # fmt: skip
+
+
+def _clicksend_answer(message_id: str, status: str) -> str:
+    return json.dumps({"http_code": 200, "response_code": "SUCCESS", "response_msg": "Here are your data.",
+                       "data": {"total_price": 0.28, "total_count": 2, "queued_count": 2, "messages": [
+                           {"direction": "out", "date": 1436871253, "to": "+61411111111", "from": "sendmobile",
+                            "message_id": message_id, "message_parts": 1, "status": status}]}})  # fmt: skip
+
+
+CS_OK = _clicksend_answer("BF7AD270-0DE2-418B-B606-71D527D9C1AE", "SUCCESS")
+CS_AUTH = {"Authorization": "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ=="}
+
+
+def _cs_body(text: str) -> dict[str, Any]:
+    return {"messages": [{"to": "+250788383383", "from": "2020", "body": text, "source": "courier"}]}
+
+
+CLICKSEND: list[dict[str, Any]] = [
+    rx("Receive Valid Message", "from=639171234567&body=hello+world", 200, "Accepted", text="hello world",
+       urn="tel:+639171234567"),
+    rx("Receive Missing From", "body=hello+world", 400, "Error", ours="no sender"),
+    tx("Plain Send", "Simple Message", [(200, CS_OK)], "sent", headers=CS_AUTH, json=_cs_body("Simple Message"),
+       external_id="BF7AD270-0DE2-418B-B606-71D527D9C1AE"),
+    tx("Unicode Send", "☺", [(200, CS_OK)], "sent", headers=CS_AUTH, json=_cs_body("☺"),
+       external_id="BF7AD270-0DE2-418B-B606-71D527D9C1AE"),
+    tx("Send Attachment", "My pic!", [(200, CS_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       headers=CS_AUTH, json=_cs_body("My pic!\nhttps://foo.bar/image.jpg"),
+       external_id="BF7AD270-0DE2-418B-B606-71D527D9C1AE"),
+    tx("Error Sending", "Error Sending", [(403, '[{"Response": "101"}]')], "failed", headers=CS_AUTH,
+       json=_cs_body("Error Sending")),
+    tx("Throttled", "Error Sending", [(429, '[{"Response": "101"}]')], "errored", headers=CS_AUTH,
+       json=_cs_body("Error Sending")),
+    tx("Failure Response", "Error Sending", [(200, _clicksend_answer("BF7AD270-0DE2-418B-B606-71D527D9C1AE", "FAILURE"))],
+       "errored", headers=CS_AUTH, json=_cs_body("Error Sending")),
+    tx("Failure Response (no message id)", "Error Sending", [(200, _clicksend_answer("", "SUCCESS"))], "errored",
+       headers=CS_AUTH, json=_cs_body("Error Sending")),
+]  # fmt: skip
+
 MORE_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "smscentral": SMSCENTRAL,
     "m3tech": M3TECH,
     "yo": YO,
     "dmark": DMARK,
+    "burstsms": BURSTSMS,
+    "clicksend": CLICKSEND,
 }

@@ -147,6 +147,8 @@ def _request_problem(seen: Any, case: dict[str, Any], channel: dict[str, Any], m
         for name, value in (case.get(key) or {}).items():
             if got.get(name) != want(value):
                 return f"request {name}={got.get(name)!r}, courier {want(value)!r}"
+    if "json" in case and seen.json() != case["json"]:
+        return f"request body {seen.body.decode()!r}, courier {json.dumps(case['json'])!r}"
     headers = {k.lower(): v for k, v in seen.headers.items()}
     for name, value in (case.get("headers") or {}).items():
         if headers.get(name.lower()) != value:
