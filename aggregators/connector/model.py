@@ -215,6 +215,8 @@ class MessageSend:
     statuses: Statuses
     callback: ResponseMap | None = None
     errors: ErrorCodes = field(default_factory=ErrorCodes)
+    # Characters a part (a template: a number or a config field); None: one request per message.
+    split: Template | None = None
 
 
 @dataclass(frozen=True)

@@ -254,6 +254,7 @@ class _Builder:
             errors=self.errors(el.find("errors")),
             # Callbacks without a format are sniffed from the content type; "form" is the common case.
             callback=self.mapping(callback, "form") if callback is not None else None,
+            split=compile_template(el.get("split", "")) if el.get("split") else None,
         )
 
     def message_status(self, el: etree._Element | None, send: etree._Element | None) -> MessageStatus | None:

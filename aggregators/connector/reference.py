@@ -226,6 +226,13 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
     ),
     ("statuses", "unknown"): "`ignore` (default: a status in no group is logged and changes nothing) "
     "or `reject` (the callback is answered 400).",
+    ("message_send", "split"): (
+        "Characters a part: a longer message is sent as several requests (cut as courier cuts: at the "
+        "first space within 6 characters of the limit, else at the limit), for providers "
+        "that do not join long messages themselves. A number, or a template naming a config field "
+        "(`$config.$fields.max_length`, with the field's default). Every part must be accepted; the "
+        "first part's id is the message's. Without it a message is one request whatever its length."
+    ),
     ("status", "Retry"): "Comma-separated values meaning a temporary refusal: errored and retried.",
     ("error_meaning", "codes"): "Comma-separated provider error codes. Required.",
     ("error_meaning", "means"): "`opted_out`, `retry` or `failed`. Required.",
@@ -246,6 +253,7 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("mapping", "required"),
         ("statuses", "unknown"),
         ("status", "Retry"),
+        ("message_send", "split"),
     }
 )
 EXTENSION_FORMATS = frozenset({"form"})
@@ -270,6 +278,7 @@ RULES: dict[str, str] = {
     "message_receive": "`format` must be one of the formats below.",
     "send_response": "`format` must be `xml` or `json`.",
     "mapping": "needs `use` or `default`; cannot contain elements; `required` is true or false.",
+    "message_send": "`split`, when not a template, must be a number of characters from 1 to 10000.",
     "status": "needs exactly one of `Processing`, `Delivered`, `Failed`.",
     "statuses": "a value may not be in two groups.",
     "errors": "an error code may not have two meanings.",

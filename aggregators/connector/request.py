@@ -159,6 +159,17 @@ def sms_context(ctx: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def split_limit(connector: Connector, fields: Mapping[str, Any]) -> int:
+    """Characters a part from `<message_send split>`; 0 when the connector does not split."""
+    send = connector.message_send
+    if send is None or send.split is None:
+        return 0
+    text = send.split.render_str(connector.effective_fields(dict(fields)), {}).strip()
+    if not text.isdigit() or not 0 < int(text) <= 10_000:
+        raise BuildError(f"split {text!r} is not a number of characters (1-10000)")
+    return int(text)
+
+
 def build_send_request(
     connector: Connector, fields: Mapping[str, Any], ctx: Mapping[str, Any]
 ) -> httpx.Request:

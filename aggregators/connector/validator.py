@@ -269,6 +269,14 @@ class Validator:
                     )
                 seen.setdefault(key, means)
 
+    def check_message_send(self, el: etree._Element) -> None:
+        split = el.get("split")
+        plain = split is not None and "$" not in split and "@" not in split
+        if plain and not (split.strip().isdigit() and 0 < int(split) <= 10_000):
+            self.error(
+                self.loc.attribute(el, "split"), f"split '{split}' is not a number of characters (1-10000)"
+            )
+
     def check_statuses(self, el: etree._Element) -> None:
         unknown = el.get("unknown")
         if unknown is not None and unknown.strip().lower() not in ("ignore", "reject"):

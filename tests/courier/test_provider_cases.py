@@ -173,6 +173,10 @@ def _send_case(api: Any, server: Any, channel: dict[str, Any], case: dict[str, A
     problem = _request_problem(server.requests[0], case, channel, response.json()["uuid"])
     if problem:
         return problem
+    for i, part in enumerate(case.get("part_forms") or []):  # a split message: each request's part
+        problem = _request_problem(server.requests[i], {"form": part}, channel, response.json()["uuid"])
+        if problem:
+            return f"part {i + 1}: {problem}"
     detail = api.get(f"/api/v1/messages/{response.json()['uuid']}").json()
     if case.get("external_id") and detail["external_id"] != case["external_id"]:
         return f"external id {detail['external_id']!r}, courier {case['external_id']!r}"
@@ -190,7 +194,7 @@ def test_courier_provider_cases(provider, live_asgi, api, provider_server, token
     from channels_app.models import Contact
 
     web = live_asgi.client()
-    channel = make_channel(api, provider, provider_server)
+    channel = make_channel(api, provider, provider_server, fields=cases.CHANNEL_FIELDS.get(provider))
     results: list[tuple[str, str | None, str | None]] = []
     for case in PROVIDERS[provider]:
         # Each case stands alone, as in courier's harness: no earlier inbound message to dedupe
