@@ -147,8 +147,10 @@ def _request_problem(seen: Any, case: dict[str, Any], channel: dict[str, Any], m
         for name, value in (case.get(key) or {}).items():
             if got.get(name) != want(value):
                 return f"request {name}={got.get(name)!r}, courier {want(value)!r}"
-    if "json" in case and seen.json() != case["json"]:
-        return f"request body {seen.body.decode()!r}, courier {json.dumps(case['json'])!r}"
+    if "json" in case:
+        wanted = json.loads(want(json.dumps(case["json"])))
+        if seen.json() != wanted:
+            return f"request body {seen.body.decode()!r}, courier {json.dumps(wanted, ensure_ascii=False)!r}"
     headers = {k.lower(): v for k, v in seen.headers.items()}
     for name, value in (case.get("headers") or {}).items():
         if headers.get(name.lower()) != value:
@@ -173,8 +175,11 @@ def _send_case(api: Any, server: Any, channel: dict[str, Any], case: dict[str, A
     problem = _request_problem(server.requests[0], case, channel, response.json()["uuid"])
     if problem:
         return problem
-    for i, part in enumerate(case.get("part_forms") or []):  # a split message: each request's part
-        problem = _request_problem(server.requests[i], {"form": part}, channel, response.json()["uuid"])
+    parts = [{"form": p} for p in case.get("part_forms") or []] + [
+        {"json": p} for p in case.get("part_jsons") or []
+    ]
+    for i, part in enumerate(parts):  # a split message: each request's part
+        problem = _request_problem(server.requests[i], part, channel, response.json()["uuid"])
         if problem:
             return f"part {i + 1}: {problem}"
     detail = api.get(f"/api/v1/messages/{response.json()['uuid']}").json()
