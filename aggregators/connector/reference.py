@@ -658,6 +658,12 @@ def render_reference() -> str:
         "falling back to the whole payload for paths an item lacks; a list of plain values is a list of "
         "message ids.",
         "",
+        "A selector picks items of a list: `message[contentType=text/plain].value` reads the first part "
+        "whose `contentType` is `text/plain` (case-insensitive), `message[url]` keeps the parts that have "
+        "a `url`. Names after a selector read every kept item: `message[url].url` is the list of their "
+        "URLs (for `<attachments>`), `message[url].contentType` the list of their types. A malformed "
+        "selector is an error at its attribute.",
+        "",
         "### Mapping keys of SMS connectors",
         "",
         "| key | in | meaning |",

@@ -25,6 +25,7 @@ from .model import (
     SIGNATURE_PAYLOADS,
     Pos,
 )
+from .payload import SELECTOR, path_segments
 from .schema import (
     ANY_MAPPING,
     ATTR_HINTS,
@@ -225,6 +226,13 @@ class Validator:
         self.enum(el, "format", ("xml", "json"))
 
     def check_mapping(self, el: etree._Element) -> None:
+        for attr in ("use", "fallback"):
+            for seg in path_segments(el.get(attr) or ""):
+                if ("[" in seg or "]" in seg) and not SELECTOR.match(seg):
+                    self.error(
+                        self.loc.attribute(el, attr),
+                        f"path segment '{seg}' is not a selector: use name[key] or name[key=value]",
+                    )
         required = el.get("required")
         if required is not None and required.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
             self.error(self.loc.attribute(el, "required"), f"required '{required}' is not true or false")

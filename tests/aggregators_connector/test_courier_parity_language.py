@@ -87,3 +87,23 @@ def test_suffix_and_gsm7_fold_filters() -> None:
     connector = load_connector(variant(18, line))
     request = build_send_request(connector, {"token": "t"}, {"message": "“Hi” – you…", "recipients": ["+1"]})
     assert json.loads(request.content)["text"] == '"Hi" - you...&x=%s'
+
+
+def test_selectors_pick_list_items_by_key() -> None:
+    from aggregators.connector.payload import MISSING, resolve
+
+    parts = {"message": [{"contentType": "text/plain", "value": "v1.2"}, {"contentType": "image/jpeg", "url": "u1"},
+                         {"contentType": "IMAGE/PNG", "url": "u2"}]}  # fmt: skip
+    assert resolve(parts, "message[contentType=TEXT/PLAIN].value") == ["v1.2"]
+    assert resolve(parts, "message[url].url") == ["u1", "u2"]
+    assert resolve(parts, "message[contentType=image/png].url") == ["u2"]
+    assert resolve(parts, "message[url].1.url") == "u2"
+    assert resolve(parts, "message[nothing].url") is MISSING
+
+
+def test_a_malformed_selector_is_reported_at_its_attribute() -> None:
+    line = '    <response format="json"><message_id use="data[id"/></response>'
+    result = parse_connector(variant(ID_LINE, line))
+    assert result.connector is None
+    (error,) = result.errors
+    assert error.line == ID_LINE and "not a selector" in error.message

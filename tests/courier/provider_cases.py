@@ -182,7 +182,28 @@ def _ib_status(group: str) -> str:
     return json.dumps({"results": [{"messageId": IB_ID, "status": {"groupName": group}}]})
 
 
+def _ib_inbound(sender: str, **fields: Any) -> str:
+    item = {"messageId": IB_ID, "from": sender, "to": "385921004026", "receivedAt": "2016-10-06T09:28:39.220+0000",
+            "price": {"pricePerMessage": 0, "currency": "EUR"}, **fields}  # fmt: skip
+    return json.dumps({"results": [item], "messageCount": 1, "pendingMessageCount": 0})
+
+
+IB_MMS = _ib_inbound("385916242493", message=[{"contentType": "text/plain", "value": "This is message text"},
+                                              {"contentType": "image/jpeg", "url": "https://examplelink.com/123456"}])  # fmt: skip
+
 INFOBIP: list[dict[str, Any]] = [
+    rx("Receive Valid MMS Message", IB_MMS, 200, "Accepted", text="This is message text", urn="tel:+385916242493",
+       external_id=IB_ID, date="2016-10-06T09:28:39.220+00:00", attachments=["https://examplelink.com/123456"]),
+    rx("Receive Valid SMS Message",
+       _ib_inbound("385916242494", text="This is an SMS message", smsCount=1).replace("39.220", "40.000"), 200,
+       "Accepted", text="This is an SMS message", urn="tel:+385916242494", external_id=IB_ID,
+       date="2016-10-06T09:28:40+00:00", attachments=[]),
+    rx("Receive missing results key", _ib_inbound("385916242493", text="QUIZ").replace('"results"', '"unexpected"'),
+       400, "validation for 'Results' failed", ours="no sender"),
+    rx("Receive missing text key", _ib_inbound("385916242493", text="", cleanText="Correct answer is Paris"), 200,
+       "ignoring request, no message",
+       gap="an inbound item with empty text is refused (400) rather than answered 200 and ignored"),
+    rx("Invalid URN", _ib_inbound("MTN", text="QUIZ Correct answer is Paris"), 400, "not a possible number"),
     st("Status report invalid JSON", "Invalid", 400, "unable to parse request JSON", ours="no message id"),
     st("Status report missing results key",
        json.dumps({"deliveryReport": [{"messageId": IB_ID, "status": {"groupName": "DELIVERED"}}]}), 400,
