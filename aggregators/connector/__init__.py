@@ -31,6 +31,7 @@ from .request import (
     build_request,
     build_send_request,
     build_status_request,
+    send_uses,
     split_limit,
 )
 from .urlguard import (
@@ -68,6 +69,7 @@ __all__ = [
     "build_outgoing_call_request",
     "build_request",
     "build_send_request",
+    "send_uses",
     "split_limit",
     "build_status_request",
     "builtin_connectors",

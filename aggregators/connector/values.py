@@ -36,6 +36,8 @@ SMS_VARIABLES: dict[str, str] = {
     "callback": "our delivery-status callback URL for this channel",
     "messageid": "the provider's message id (status polling) or our message uuid (sending)",
     "from": "the channel's address (sender number or id)",
+    "body": "the text alone, without attachment URLs (for providers that take media separately)",
+    "media": "the attachment URLs (a list: an array parameter repeats it; only on the first part)",
     "text": "inbound text (message_receive send_response only)",
 }
 

@@ -11,9 +11,16 @@ from django import db
 from django.conf import settings
 
 from aggregators import services
-from aggregators.connector import BuildError, build_send_request, map_send_response, split_limit, url_refusal
+from aggregators.connector import (
+    BuildError,
+    build_send_request,
+    map_send_response,
+    send_uses,
+    split_limit,
+    url_refusal,
+)
 from aggregators.connector.split import split_parts
-from channels_app.attachments import text_with_attachments
+from channels_app.attachments import attachment_url, text_with_attachments
 from channels_app.crypto import reveal
 from channels_app.httplog import exchange_entry
 from channels_app.models import Channel
@@ -72,12 +79,19 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
         limit = split_limit(connector, fields)
     except BuildError as exc:
         return SendResult(ok=False, error=f"cannot build the request: {exc}")
-    parts = split_parts(text, limit) if limit else [text]
+    # A connector that sends media apart (@body + @media) splits the bare text; else the text
+    # with the attachment URLs appended, which is what @message is.
+    apart = send_uses(connector, "body") or send_uses(connector, "media")
+    whole = msg.text if apart else text
+    parts = split_parts(whole, limit) if limit else [whole]
+    media = [attachment_url(a) for a in msg.attachments or []]
     logs: list[dict[str, Any]] = []
     external_id: str | None = None
-    for part in parts:
+    for i, part in enumerate(parts):
         ctx = {
-            "message": part,
+            "message": part if not apart else text,
+            "body": part if apart else msg.text,
+            "media": media if i == 0 else [],
             "recipients": [split(msg.urn)[1]],
             "callback": channel.type.urls(channel).get("callback", ""),
             "messageid": msg.uuid,

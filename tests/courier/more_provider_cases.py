@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.courier.provider_cases import COURIER_MSG, rx, st, tx
+from tests.courier.provider_cases import COURIER_MSG, LONG_PARTS, LONG_TEXT, TWILIO, rx, st, tx
 
 SC_FORM = {"mobile": "250788383383", "pass": "Password", "user": "Username"}
 SC_OK = '[{"id": "1002"}]'
@@ -180,6 +180,28 @@ CLICKSEND: list[dict[str, Any]] = [
        headers=CS_AUTH, json=_cs_body("Error Sending")),
 ]  # fmt: skip
 
+# courier's SignalWire cases: the TwiML handler's inbound cases (no signature) and its own sends
+SW_INBOUND = ("Receive Valid", "Receive No Params", "Receive Media", "Receive Media With Msg", "Receive Base64",
+              "Status Stop contact", "Status No Params", "Status Invalid Status", "Status Valid", "Status ID Valid",
+              "Status ID Invalid")  # fmt: skip
+SW_FORM = {"To": "+250788383383", "From": "2020", "StatusCallback": "{callback}?uuid={uuid}"}
+SW_AUTH = {"Authorization": "Basic YWNjb3VudFNJRDphdXRoVG9rZW4="}
+SIGNALWIRE: list[dict[str, Any]] = [c for c in TWILIO if c["kind"] != "send" and c["label"] in SW_INBOUND] + [
+    tx("Plain Send", "Simple Message ☺", [(200, '{ "sid": "1002" }')], "sent", headers=SW_AUTH,
+       form={**SW_FORM, "Body": "Simple Message ☺"}, external_id="1002", path="/2010-04-01/Accounts/accountSID/Messages.json"),
+    tx("Long Send", LONG_TEXT, [(200, '{ "sid": "1002" }'), (200, '{ "sid": "1002" }')], "sent", requests=2,
+       headers=SW_AUTH, part_forms=[{**SW_FORM, "Body": LONG_PARTS[0]}, {**SW_FORM, "Body": LONG_PARTS[1]}],
+       external_id="1002"),
+    tx("Error Sending", "Error Message", [(401, '{ "error": "out of credits" }')], "failed",
+       form={**SW_FORM, "Body": "Error Message"}),
+    tx("Error Code", "Error Code", [(400, '{ "code": 1001 }')], "failed", form={**SW_FORM, "Body": "Error Code"}),
+    tx("Stopped Contact Code", "Stopped Contact", [(400, '{ "code": 21610 }')], "failed", stopped=True,
+       form={**SW_FORM, "Body": "Stopped Contact"}),
+    tx("No SID", "No SID", [(200, "{ }")], "sent", form={**SW_FORM, "Body": "No SID"}),
+    tx("Send Attachment", "My pic!", [(200, '{ "sid": "1002" }')], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       form={**SW_FORM, "Body": "My pic!", "MediaUrl": ["https://foo.bar/image.jpg"]}, external_id="1002"),
+]  # fmt: skip
+
 MORE_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "smscentral": SMSCENTRAL,
     "m3tech": M3TECH,
@@ -187,4 +209,5 @@ MORE_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "dmark": DMARK,
     "burstsms": BURSTSMS,
     "clicksend": CLICKSEND,
+    "signalwire": SIGNALWIRE,
 }

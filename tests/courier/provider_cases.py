@@ -127,6 +127,12 @@ TWILIO: list[dict[str, Any]] = [
     tx("Stopped Contact Code", "Stopped Contact", [(400, TW_STOP_ANSWER)], "failed", stopped=True),
     tx("Plain Send", "Simple Message ☺", [(201, TW_OK)], "sent",
        form={"Body": "Simple Message ☺", "To": "+250788383383"}),
+    tx("Single attachment and text", "My pic!", [(201, TW_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       form={"Body": "My pic!", "To": "+250788383383", "MediaUrl": ["https://foo.bar/image.jpg"]}, external_id="SM1002"),
+    tx("Multiple attachments, no text", "", [(201, TW_OK)], "sent",
+       attachments=["image/jpeg:https://foo.bar/image.jpg", "audio/mp4:https://foo.bar/audio.m4a"],
+       form={"Body": "", "To": "+250788383383", "MediaUrl": ["https://foo.bar/image.jpg", "https://foo.bar/audio.m4a"]},
+       external_id="SM1002"),
 ]  # fmt: skip
 
 LONG_TEXT = (
@@ -252,6 +258,8 @@ AFRICASTALKING: list[dict[str, Any]] = [
 # Channel config a provider's courier tests set for every case: courier's Vonage tests lower the
 # part length from 1,600 to 160 characters (our connector's max_length field).
 CHANNEL_FIELDS: dict[str, dict[str, str]] = {
+    # courier's SignalWire channel: project accountSID, token authToken; part length 160
+    "signalwire": {"project_id": "accountSID", "api_token": "authToken", "max_length": "160"},
     "vonage": {"max_length": "160"},
     # courier's Plivo tests: part length 160, the channel's address 2020 as sender, AuthID/AuthToken
     "plivo": {"max_length": "160", "From": "2020", "AuthID": "AuthID", "AuthToken": "AuthToken"},

@@ -142,11 +142,18 @@ def _request_problem(seen: Any, case: dict[str, Any], channel: dict[str, Any], m
         return value.replace("{uuid}", msg_uuid).replace("{callback}", callback)
 
     got_params = dict(parse_qsl(urlsplit(seen.path).query, keep_blank_values=True))
+    form_pairs = parse_qsl(seen.body.decode(), keep_blank_values=True) if case.get("form") else []
     checks = [("form", seen.form() if case.get("form") else {}), ("params", got_params)]
     for key, got in checks:
         for name, value in (case.get(key) or {}).items():
-            if got.get(name) != want(value):
+            if isinstance(value, list):  # a repeated field (Twilio's MediaUrl): every value, in order
+                values = [v for k, v in form_pairs if k == name]
+                if values != [want(v) for v in value]:
+                    return f"request {name}={values!r}, courier {value!r}"
+            elif got.get(name) != want(value):
                 return f"request {name}={got.get(name)!r}, courier {want(value)!r}"
+    if case.get("path") and urlsplit(seen.path).path != case["path"]:
+        return f"request path {urlsplit(seen.path).path!r}, courier {case['path']!r}"
     if "json" in case:
         wanted = json.loads(want(json.dumps(case["json"])))
         if seen.json() != wanted:
