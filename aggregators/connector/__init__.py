@@ -26,7 +26,14 @@ from .mapping import (
 )
 from .model import Connector, Field
 from .parser import ParseResult, load_connector, load_connector_file, parse_connector
-from .request import build_outgoing_call_request, build_request, build_send_request, build_status_request
+from .request import (
+    build_outgoing_call_request,
+    build_request,
+    build_send_request,
+    build_status_request,
+    send_uses,
+    split_limit,
+)
 from .urlguard import (
     AsyncGuardedTransport,
     GuardedTransport,
@@ -62,6 +69,8 @@ __all__ = [
     "build_outgoing_call_request",
     "build_request",
     "build_send_request",
+    "send_uses",
+    "split_limit",
     "build_status_request",
     "builtin_connectors",
     "builtin_paths",

@@ -110,6 +110,9 @@ def map_answer(
         payload = load(body, content_type, mapping.format)
     except PayloadError as exc:
         reason = f"HTTP {status_code}: {_snippet(body)}" if http_failed else f"unreadable answer: {exc}"
+        # An unreadable 2xx answer may still mean the provider took the message: errored and
+        # retried like courier's "unparseable response", not failed for good.
+        retryable = retryable or not http_failed
         return SendResult("failed", error=reason, http_status=status_code, retryable=retryable)
     items = items_of(mapping, payload)
     first = map_item(mapping, payload, items[0])
@@ -129,9 +132,14 @@ def map_answer(
         http_status=status_code,
         retryable=retryable,
     )
+    missing = [key for key, ref in mapping.fields.items() if ref.required and not first.get(key)]
     if http_failed:
         result.status = "failed"
         result.error = error or f"HTTP {status_code}: {_snippet(body)}"
+    elif missing and group != "failed" and meaning is None and not error:
+        ref = mapping.fields[missing[0]]
+        result.status, result.retryable = "failed", True
+        result.error = f"answer has no {missing[0]} at '{ref.use}': {_snippet(body)}"
     elif group == "retry" or meaning == "retry":
         # Refused for now inside an HTTP 200 (throttling): errored and retried, not failed for good.
         result.status, result.retryable = "failed", True

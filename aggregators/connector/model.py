@@ -136,6 +136,9 @@ class PathRef:
     # Read when `use` finds nothing: e.g. Plivo reports parts under ParentMessageUUID, single
     # messages under MessageUUID only.
     fallback: str | None = None
+    # required="true" on a send/poll answer: a 2xx answer without the value is not an acceptance
+    # (courier's "unreadable answer"): errored and retried, since the provider may have sent it.
+    required: bool = False
 
 
 @dataclass(frozen=True)
@@ -212,6 +215,8 @@ class MessageSend:
     statuses: Statuses
     callback: ResponseMap | None = None
     errors: ErrorCodes = field(default_factory=ErrorCodes)
+    # Characters a part (a template: a number or a config field); None: one request per message.
+    split: Template | None = None
 
 
 @dataclass(frozen=True)

@@ -210,7 +210,10 @@ class _Builder:
                 continue
             key = KEY_ALIASES.get(child.tag, child.tag)
             fields[key] = PathRef(
-                use=child.get("use") or "", default=child.get("default"), fallback=child.get("fallback")
+                use=child.get("use") or "",
+                default=child.get("default"),
+                fallback=child.get("fallback"),
+                required=(child.get("required") or "").strip().lower() in ("true", "1", "yes"),
             )
         return ResponseMap(
             format=(el.get("format") or default_format).lower(), fields=fields, messages=messages
@@ -255,6 +258,7 @@ class _Builder:
             errors=self.errors(el.find("errors")),
             # Callbacks without a format are sniffed from the content type; "form" is the common case.
             callback=self.mapping(callback, "form") if callback is not None else None,
+            split=compile_template(el.get("split", "")) if el.get("split") else None,
         )
 
     def message_status(self, el: etree._Element | None, send: etree._Element | None) -> MessageStatus | None:

@@ -9,6 +9,7 @@ the root element first is accepted too.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
@@ -36,15 +37,64 @@ class Payload:
         return found
 
 
+def path_segments(path: str) -> list[str]:
+    """Split a path at dots outside ``[...]`` selectors (a selected value may hold dots)."""
+    segments, depth, start = [], 0, 0
+    for i, ch in enumerate(path):
+        depth += (ch == "[") - (ch == "]")
+        if ch == "." and depth == 0:
+            segments.append(path[start:i])
+            start = i + 1
+    segments.append(path[start:])
+    return segments
+
+
+SELECTOR = re.compile(r"^(?P<name>[^\[\]]*)\[(?P<key>[^=\[\]]+)(?:=(?P<value>[^\[\]]*))?\]$")
+
+
+def _select(items: Any, key: str, value: str | None) -> list[Any]:
+    """The items of a list (or one object) having `key`, or having `key` equal to `value`."""
+    found = items if isinstance(items, list) else [items]
+    out = []
+    for item in found:
+        if not isinstance(item, dict) or scalar(item.get(key, MISSING)) in (None, ""):
+            continue
+        if value is None or str(scalar(item[key])).lower() == value.lower():
+            out.append(item)
+    return out
+
+
 def resolve(data: Any, path: str) -> Any:
     """Follow a dotted path; numbers index lists; a name applied to a list looks in its first item.
 
     A string holding JSON is decoded on the way (form field ``data={"Status": ...}``).
+
+    ``name[key=value]`` keeps the items of the list at ``name`` whose ``key`` is ``value``
+    (case-insensitive), ``name[key]`` those that have a ``key``; names after a selector read
+    every kept item (``message[url].url`` is the list of all their URLs), as Infobip's message
+    parts need.
     """
     if not path:
         return data
     cur = data
-    for seg in path.split("."):
+    spread = False  # after a selector: a name applies to every item
+    for seg in path_segments(path):
+        selector = SELECTOR.match(seg)
+        if selector:
+            base = resolve(cur, selector["name"]) if selector["name"] else cur
+            if base is MISSING:
+                return MISSING
+            cur, spread = _select(base, selector["key"], selector["value"]), True
+            if not cur:
+                return MISSING
+            continue
+        if spread and isinstance(cur, list) and not seg.lstrip("-").isdigit():
+            values = [resolve(item, seg) for item in cur]
+            cur = [v for v in values if v is not MISSING]
+            if not cur:
+                return MISSING
+            continue
+        spread = False
         if isinstance(cur, str) and cur[:1] in ("{", "[") and len(cur) <= PAYLOAD_MAX_BYTES:
             # Some providers (Ozonetel) post a form field holding a JSON document: look inside.
             try:

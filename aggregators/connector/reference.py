@@ -220,8 +220,19 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
     ("mapping", "use"): "Dotted path into the payload (see *Paths* below).",
     ("mapping", "default"): "Value when the path is missing or empty.",
     ("mapping", "fallback"): "A second dotted path, read when the first is missing or empty.",
+    ("mapping", "required"): (
+        "`true` in a send or poll `<response>`: a 2xx answer without this value is not an acceptance; "
+        "the message is errored and retried (an answer without the provider's id is unreadable)."
+    ),
     ("statuses", "unknown"): "`ignore` (default: a status in no group is logged and changes nothing) "
     "or `reject` (the callback is answered 400).",
+    ("message_send", "split"): (
+        "Characters a part: a longer message is sent as several requests (cut as courier cuts: at the "
+        "first space within 6 characters of the limit, else at the limit), for providers "
+        "that do not join long messages themselves. A number, or a template naming a config field "
+        "(`$config.$fields.max_length`, with the field's default). Every part must be accepted; the "
+        "first part's id is the message's. Without it a message is one request whatever its length."
+    ),
     ("status", "Retry"): "Comma-separated values meaning a temporary refusal: errored and retried.",
     ("error_meaning", "codes"): "Comma-separated provider error codes. Required.",
     ("error_meaning", "means"): "`opted_out`, `retry` or `failed`. Required.",
@@ -239,8 +250,10 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("parameter", "type"),
         ("send_response", "root"),
         ("mapping", "fallback"),
+        ("mapping", "required"),
         ("statuses", "unknown"),
         ("status", "Retry"),
+        ("message_send", "split"),
     }
 )
 EXTENSION_FORMATS = frozenset({"form"})
@@ -264,7 +277,8 @@ RULES: dict[str, str] = {
     "call_response": "`format` must be one of the formats below.",
     "message_receive": "`format` must be one of the formats below.",
     "send_response": "`format` must be `xml` or `json`.",
-    "mapping": "needs `use` or `default`; cannot contain elements.",
+    "mapping": "needs `use` or `default`; cannot contain elements; `required` is true or false.",
+    "message_send": "`split`, when not a template, must be a number of characters from 1 to 10000.",
     "status": "needs exactly one of `Processing`, `Delivered`, `Failed`.",
     "statuses": "a value may not be in two groups.",
     "errors": "an error code may not have two meanings.",
@@ -643,6 +657,12 @@ def render_reference() -> str:
         "`<messages use=...>` (or `<message_responses>`) each mapping is read per item of that list, "
         "falling back to the whole payload for paths an item lacks; a list of plain values is a list of "
         "message ids.",
+        "",
+        "A selector picks items of a list: `message[contentType=text/plain].value` reads the first part "
+        "whose `contentType` is `text/plain` (case-insensitive), `message[url]` keeps the parts that have "
+        "a `url`. Names after a selector read every kept item: `message[url].url` is the list of their "
+        "URLs (for `<attachments>`), `message[url].contentType` the list of their types. A malformed "
+        "selector is an error at its attribute.",
         "",
         "### Mapping keys of SMS connectors",
         "",

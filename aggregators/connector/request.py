@@ -156,7 +156,37 @@ def sms_context(ctx: Mapping[str, Any]) -> dict[str, Any]:
     recipients = out.get("recipients")
     if "to" not in out and recipients:
         out["to"] = recipients[0] if isinstance(recipients, list | tuple) else str(recipients).split(",")[0]
+    out.setdefault("body", out.get("message", ""))  # no attachments given: the text is the body
+    out.setdefault("media", [])
     return out
+
+
+def send_uses(connector: Connector, variable: str) -> bool:
+    """Whether the send request reads ``@variable`` (in its URL, a header or a parameter)."""
+    send = connector.message_send
+    if send is None:
+        return False
+    request = send.request
+    templates = [request.url] if request.url is not None else []
+    templates += [h.value for h in request.headers]
+    stack = list(request.params)
+    while stack:
+        param = stack.pop()
+        stack += param.children
+        if param.value is not None:
+            templates.append(param.value)
+    return any(name == variable for t in templates for name, _ in t.refs("var"))
+
+
+def split_limit(connector: Connector, fields: Mapping[str, Any]) -> int:
+    """Characters a part from `<message_send split>`; 0 when the connector does not split."""
+    send = connector.message_send
+    if send is None or send.split is None:
+        return 0
+    text = send.split.render_str(connector.effective_fields(dict(fields)), {}).strip()
+    if not text.isdigit() or not 0 < int(text) <= 10_000:
+        raise BuildError(f"split {text!r} is not a number of characters (1-10000)")
+    return int(text)
 
 
 def build_send_request(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 ANY_MAPPING = "*"
 
-MAPPING_ATTRS = frozenset({"use", "default", "fallback"})
+MAPPING_ATTRS = frozenset({"use", "default", "fallback", "required"})
 
 SMS_RESPONSE_KEYS = ("message_id", "message_status", "message_to", "error_message", "error_code", "error")
 # `attachments`: media URLs of an MMS; `use` names a list, one field, or numbered fields with a
@@ -49,8 +49,10 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
     "basic": (frozenset({"username", "password"}), {}),
     "bearer": (frozenset({"token"}), {}),
     "text": (frozenset(), {}),
+    # split="160": a longer message goes as several requests of at most 160 characters each,
+    # cut at spaces (providers that do not concatenate long messages themselves).
     "message_send": (
-        frozenset(),
+        frozenset({"split"}),
         {
             "request": "request",
             "response": "sms_response",
@@ -107,6 +109,7 @@ PHONE_ONLY = frozenset({"outgoing_call", "incoming_call", "callbacks"})
 
 # Attributes whose values are templates ($config.$fields.X, @vars, |filters).
 TEMPLATE_ATTRS = {
+    "message_send": ("split",),
     "basic": ("username", "password"),
     "bearer": ("token",),
     "signature": ("key",),

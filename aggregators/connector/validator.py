@@ -25,6 +25,7 @@ from .model import (
     SIGNATURE_PAYLOADS,
     Pos,
 )
+from .payload import SELECTOR, path_segments
 from .schema import (
     ANY_MAPPING,
     ATTR_HINTS,
@@ -225,6 +226,16 @@ class Validator:
         self.enum(el, "format", ("xml", "json"))
 
     def check_mapping(self, el: etree._Element) -> None:
+        for attr in ("use", "fallback"):
+            for seg in path_segments(el.get(attr) or ""):
+                if ("[" in seg or "]" in seg) and not SELECTOR.match(seg):
+                    self.error(
+                        self.loc.attribute(el, attr),
+                        f"path segment '{seg}' is not a selector: use name[key] or name[key=value]",
+                    )
+        required = el.get("required")
+        if required is not None and required.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
+            self.error(self.loc.attribute(el, "required"), f"required '{required}' is not true or false")
         if el.get("use") is None and el.get("default") is None:
             self.error(self.loc.element(el), f"<{el.tag}> needs a 'use' (path) or a 'default' attribute")
         if elements(el):
@@ -265,6 +276,14 @@ class Validator:
                         f"error code '{code.strip()}' means both {seen[key]} and {means}",
                     )
                 seen.setdefault(key, means)
+
+    def check_message_send(self, el: etree._Element) -> None:
+        split = el.get("split")
+        plain = split is not None and "$" not in split and "@" not in split
+        if plain and not (split.strip().isdigit() and 0 < int(split) <= 10_000):
+            self.error(
+                self.loc.attribute(el, "split"), f"split '{split}' is not a number of characters (1-10000)"
+            )
 
     def check_statuses(self, el: etree._Element) -> None:
         unknown = el.get("unknown")

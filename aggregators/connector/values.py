@@ -36,6 +36,8 @@ SMS_VARIABLES: dict[str, str] = {
     "callback": "our delivery-status callback URL for this channel",
     "messageid": "the provider's message id (status polling) or our message uuid (sending)",
     "from": "the channel's address (sender number or id)",
+    "body": "the text alone, without attachment URLs (for providers that take media separately)",
+    "media": "the attachment URLs (a list: an array parameter repeats it; only on the first part)",
     "text": "inbound text (message_receive send_response only)",
 }
 
@@ -204,6 +206,13 @@ def _if_gsm7(
     return chosen.render_str(fields, ctx)
 
 
+# Look-alikes phones type but GSM 03.38 lacks: folding them keeps a message at 160 characters
+# a part instead of UCS-2's 70 (courier folds the same characters for several providers).
+GSM7_FOLDS = str.maketrans(
+    {"\u201c": '"', "\u201d": '"', "\u201e": '"', "\u2018": "'", "\u2019": "'", "\u201a": "'",
+     "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " ", "\u02bc": "'"}
+)  # fmt: skip
+
 FILTERS: dict[str, Filter] = {
     "if_gsm7": Filter(
         "by the value's alphabet: if_gsm7:{'then': 'text', 'else': 'unicode'} (GSM-7 or not)",
@@ -225,6 +234,16 @@ FILTERS: dict[str, Filter] = {
     "trim": Filter("strip surrounding whitespace", "none", _each(lambda v, _a: v.strip())),
     "digits": Filter("keep digits only", "none", _each(lambda v, _a: re.sub(r"\D", "", v))),
     "prefix": Filter("prepend the argument: prefix:'tel:'", "str", _each(lambda v, a: a + v if v else v)),
+    "suffix": Filter(
+        "append the argument: suffix:'&status=%s' (text a provider fills in itself)",
+        "str",
+        _each(lambda v, a: v + a if v else v),
+    ),
+    "gsm7_fold": Filter(
+        "replace typographic quotes, dashes and ellipses by their GSM-7 look-alikes",
+        "none",
+        _each(lambda v, _a: v.translate(GSM7_FOLDS)),
+    ),
     "truncate": Filter("cut to N characters: truncate:160", "int", _each(lambda v, a: v[:a])),
     "join": Filter("join a list (recipients) with the argument: join:';'", "str", _join),
     "first": Filter("the first of several values (first recipient)", "none", _first),

@@ -11,8 +11,16 @@ from django import db
 from django.conf import settings
 
 from aggregators import services
-from aggregators.connector import BuildError, build_send_request, map_send_response, url_refusal
-from channels_app.attachments import text_with_attachments
+from aggregators.connector import (
+    BuildError,
+    build_send_request,
+    map_send_response,
+    send_uses,
+    split_limit,
+    url_refusal,
+)
+from aggregators.connector.split import split_parts
+from channels_app.attachments import attachment_url, text_with_attachments
 from channels_app.crypto import reveal
 from channels_app.httplog import exchange_entry
 from channels_app.models import Channel
@@ -66,41 +74,75 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
     fields = reveal(channel.config.get("fields") or {})  # stored encrypted
     secrets = services.secret_values(connector, fields)
     text = text_with_attachments(msg.text, msg.attachments)
-    ctx = {
-        "message": text,
-        "recipients": [split(msg.urn)[1]],
-        "callback": channel.type.urls(channel).get("callback", ""),
-        "messageid": msg.uuid,
-        "from": channel.address or "",
-    }
+    # <message_send split="N">: one request per part for providers that do not join long messages.
+    try:
+        limit = split_limit(connector, fields)
+    except BuildError as exc:
+        return SendResult(ok=False, error=f"cannot build the request: {exc}")
+    # A connector that sends media apart (@body + @media) splits the bare text; else the text
+    # with the attachment URLs appended, which is what @message is.
+    apart = send_uses(connector, "body") or send_uses(connector, "media")
+    whole = msg.text if apart else text
+    parts = split_parts(whole, limit) if limit else [whole]
+    media = [attachment_url(a) for a in msg.attachments or []]
+    logs: list[dict[str, Any]] = []
+    external_id: str | None = None
+    for i, part in enumerate(parts):
+        ctx = {
+            "message": part if not apart else text,
+            "body": part if apart else msg.text,
+            "media": media if i == 0 else [],
+            "recipients": [split(msg.urn)[1]],
+            "callback": channel.type.urls(channel).get("callback", ""),
+            "messageid": msg.uuid,
+            "from": channel.address or "",
+        }
+        result = await _send_part(connector, fields, ctx, secrets, client, logs)
+        if not result.ok:
+            return result
+        external_id = external_id or result.external_id
+    return SendResult(ok=True, external_id=external_id, log=logs)
+
+
+async def _send_part(
+    connector: Any,
+    fields: dict[str, Any],
+    ctx: dict[str, Any],
+    secrets: list[str],
+    client: httpx.AsyncClient,
+    logs: list[dict[str, Any]],
+) -> SendResult:
+    """One request; a failure carries every exchange so far (earlier parts included) in its log."""
     try:
         request = build_send_request(connector, fields, ctx)
     except BuildError as exc:
-        return SendResult(ok=False, error=f"cannot build the request: {exc}")
+        return SendResult(ok=False, error=f"cannot build the request: {exc}", log=logs)
     refusal = await refusal_of(str(request.url))
     if refusal:
-        return SendResult(ok=False, error=f"request refused: {refusal}")
+        return SendResult(ok=False, error=f"request refused: {refusal}", log=logs)
     started = time.monotonic()
     try:
         response = await client.send(request)
     except httpx.TransportError as exc:
-        entry = log_entry(request, None, secrets, time.monotonic() - started, error=repr(exc))
-        return SendResult(ok=False, retryable=True, error=f"transport error: {exc!r}", log=[entry])
+        logs.append(log_entry(request, None, secrets, time.monotonic() - started, error=repr(exc)))
+        return SendResult(ok=False, retryable=True, error=f"transport error: {exc!r}", log=logs)
     result = map_send_response(connector, response)
-    entry = log_entry(
-        request,
-        response,
-        secrets,
-        time.monotonic() - started,
-        raw_status=result.raw_status,
-        mapped_status=result.status,
+    logs.append(
+        log_entry(
+            request,
+            response,
+            secrets,
+            time.monotonic() - started,
+            raw_status=result.raw_status,
+            mapped_status=result.status,
+        )
     )
     if not result.ok:
         return SendResult(
             ok=False,
             retryable=result.retryable,
             error=result.error or f"provider answered HTTP {response.status_code}",
-            log=[entry],
+            log=logs,
             opted_out=result.opted_out,
         )
-    return SendResult(ok=True, external_id=result.external_id, log=[entry])
+    return SendResult(ok=True, external_id=result.external_id, log=logs)

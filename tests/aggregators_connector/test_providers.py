@@ -27,6 +27,15 @@ from aggregators.connector import (
 from .helpers import FIXTURES, Recorder, case, fixture_bytes
 
 SMS_PROVIDERS = ["twilio", "bulksms", "plivo", "infobip", "vonage", "africastalking", "telnyx"]
+SMS_PROVIDERS += [
+    "smscentral",
+    "m3tech",
+    "yo",
+    "dmark",
+    "burstsms",
+    "clicksend",
+    "signalwire",
+]  # courier parity (issue 25)
 
 
 def test_every_builtin_sms_connector_has_fixtures():

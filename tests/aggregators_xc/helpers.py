@@ -5,7 +5,9 @@ from typing import Any
 from .conftest import Provider, case, local_connector_xml, local_fields
 
 
-def make_channel(api: Any, provider: str, server: Provider, **config: Any) -> dict[str, Any]:
+def make_channel(
+    api: Any, provider: str, server: Provider, *, fields: dict[str, str] | None = None, **config: Any
+) -> dict[str, Any]:
     """Upload the provider's built-in connector (host pointed at `server`) and add a channel."""
     response = api.post(
         "/api/v1/connectors",
@@ -22,7 +24,7 @@ def make_channel(api: Any, provider: str, server: Provider, **config: Any) -> di
             "address": case(provider)["ctx"].get("from", ""),
             "config": {
                 "connector": connector["uuid"],
-                "fields": local_fields(provider, server.url),
+                "fields": {**local_fields(provider, server.url), **(fields or {})},
                 **config,
             },
         },
