@@ -234,6 +234,9 @@ def _clean_row(number: int, cells: list[str], header: Header, types: dict[str, s
             identity = urns.normalize(f"{col.scheme}:{value}", country)
         except urns.InvalidURN as exc:
             raise _RowError(f"{col.header}: {exc}") from None
+        if col.scheme == "tel" and not re.fullmatch(r"tel:\+?[0-9]{3,15}", identity):
+            # the URN parser keeps alphanumeric senders, but a person's number has digits only
+            raise _RowError(f"{col.header}: {value!r} is not a phone number")
         if identity not in identities:
             identities.append(identity)
     contact_uuid = None
