@@ -50,7 +50,9 @@ def test_import_1000_contacts_with_date_field_groups_and_update_by_urn(
     rows = [header]
     for i in range(1000):
         edd = (dt.date(2027, 1, 1) + dt.timedelta(days=i % 200)).isoformat()
-        rows.append([f"0788{i:06d}", f"Mother {i}", edd, "Kigali" if i % 2 else "Huye", "true" if i % 3 == 0 else ""])
+        rows.append(
+            [f"0788{i:06d}", f"Mother {i}", edd, "Kigali" if i % 2 else "Huye", "true" if i % 3 == 0 else ""]
+        )
     resp = _upload(api, _csv(rows), field_types='{"edd": "datetime"}', groups="Programme")
     assert resp.status_code == 202, resp.content
     body = resp.json()
@@ -96,14 +98,17 @@ def test_import_1000_contacts_with_date_field_groups_and_update_by_urn(
     assert other.get("/api/v1/fields").json() == []
 
 
-def test_second_import_updates_by_urn_and_clears_with_dashes(api: Any, workspace: Any, rw_channel: Any) -> None:
+def test_second_import_updates_by_urn_and_clears_with_dashes(
+    api: Any, workspace: Any, rw_channel: Any
+) -> None:
     from channels_app.models import Contact
 
     first = _upload(api, _csv([["URN:Tel", "Name", "Field:District"], ["+250788111111", "Ada", "Kigali"]]))
     run_jobs()
     assert _status(api, first.json()["uuid"])["counts"]["created"] == 1
     second = _upload(
-        api, _csv([["URN:tel", "name", "field:district", "Status"], ["0788 111 111", "Ada L.", "--", "blocked"]])
+        api,
+        _csv([["URN:tel", "name", "field:district", "Status"], ["0788 111 111", "Ada L.", "--", "blocked"]]),
     )
     run_jobs()
     result = _status(api, second.json()["uuid"])
@@ -169,7 +174,9 @@ def test_xlsx_import_with_dates_and_numbers(api: Any, workspace: Any, rw_channel
     sheet.append([250788300002, "Yara", dt.date(2027, 4, 2), 27.5])
     buf = io.BytesIO()
     book.save(buf)
-    resp = _upload(api, buf.getvalue(), name="people.xlsx", field_types='{"edd": "datetime", "age": "number"}')
+    resp = _upload(
+        api, buf.getvalue(), name="people.xlsx", field_types='{"edd": "datetime", "age": "number"}'
+    )
     assert resp.status_code == 202, resp.content
     run_jobs()
     assert _status(api, resp.json()["uuid"])["counts"]["created"] == 2

@@ -108,7 +108,9 @@ def test_smart_group_gains_and_loses_members_as_fields_change(api: Any, people: 
 
     # a field change re-evaluates that contact: Samir turns 19 (through the API)
     samir = people["samir"]
-    resp = api.patch(f"/api/v1/contacts/{samir.uuid}", {"fields": {"age": 19}}, content_type="application/json")
+    resp = api.patch(
+        f"/api/v1/contacts/{samir.uuid}", {"fields": {"age": 19}}, content_type="application/json"
+    )
     assert resp.status_code == 200
     assert set(group.contacts.values_list("name", flat=True)) == {"Amina K", "Samir"}
     assert {g["name"] for g in resp.json()["groups"]} == {"Adults in Kigali"}
@@ -131,7 +133,9 @@ def test_smart_group_gains_and_loses_members_as_fields_change(api: Any, people: 
     assert set(group.contacts.values_list("name", flat=True)) == {"Samir", "Chloe"}
     assert api.get(f"/api/v1/groups/{group.uuid}").json()["count"] == 2
     # editing the query recomputes everyone in the background
-    resp = api.patch(f"/api/v1/groups/{group.uuid}", {"query": "district = Huye"}, content_type="application/json")
+    resp = api.patch(
+        f"/api/v1/groups/{group.uuid}", {"query": "district = Huye"}, content_type="application/json"
+    )
     assert resp.status_code == 200, resp.content
     run_jobs()
     assert set(group.contacts.values_list("name", flat=True)) == {"Amina K", "Bea"}
@@ -157,7 +161,10 @@ def test_flow_field_change_updates_smart_group(workspace: Any, people: dict[str,
         events=[{"type": "contact_field_changed", "field": {"key": "district"}, "value": {"text": "Huye"}}],
         inbound=None,
     )
-    assert set(ContactGroup.objects.get(id=group.id).contacts.values_list("name", flat=True)) == {"Bea", "Samir"}
+    assert set(ContactGroup.objects.get(id=group.id).contacts.values_list("name", flat=True)) == {
+        "Bea",
+        "Samir",
+    }
 
 
 def test_bad_smart_group_query_is_refused(api: Any, people: dict[str, Any]) -> None:
@@ -165,7 +172,9 @@ def test_bad_smart_group_query_is_refused(api: Any, people: dict[str, Any]) -> N
     assert resp.status_code == 400 and "invalid query" in resp.json()["error"]
 
 
-def test_bulk_actions_by_query_and_tenant_isolation(api: Any, people: dict[str, Any], other_workspace: Any) -> None:
+def test_bulk_actions_by_query_and_tenant_isolation(
+    api: Any, people: dict[str, Any], other_workspace: Any
+) -> None:
     from channels_app.models import Contact
     from channels_app.services.contacts import create_contact
 
