@@ -32,6 +32,7 @@ from django.utils import timezone
 
 from channels_app import queue, urns
 from channels_app.models import Contact, ContactField, ContactGroup, ContactImport, ContactURN, Workspace
+from channels_app.services import contact_bulk
 from channels_app.services import fields as field_service
 from channels_app.services.contact_query import workspace_country
 from channels_app.services.smart_groups import contacts_changed
@@ -221,7 +222,25 @@ class _RowError(ValueError):
     pass
 
 
-def _clean_row(number: int, cells: list[str], header: Header, types: dict[str, str], country: str) -> Row:
+def _normalize(scheme: str, value: str, country: str, memo: dict[tuple[str, str], str]) -> str:
+    """phonenumbers parsing is the costliest part of a row: each value is parsed once, the
+    validation pass's results serve the write pass."""
+    key = (scheme, value)
+    found = memo.get(key)
+    if found is None:
+        found = urns.normalize(f"{scheme}:{value}", country)
+        memo[key] = found
+    return found
+
+
+def _clean_row(
+    number: int,
+    cells: list[str],
+    header: Header,
+    types: dict[str, str],
+    country: str,
+    memo: dict[tuple[str, str], str],
+) -> Row:
     def cell(col: Column) -> str:
         return cells[col.index].strip() if col.index < len(cells) else ""
 
@@ -231,7 +250,7 @@ def _clean_row(number: int, cells: list[str], header: Header, types: dict[str, s
         if not value or value == CLEAR:
             continue
         try:
-            identity = urns.normalize(f"{col.scheme}:{value}", country)
+            identity = _normalize(col.scheme, value, country, memo)
         except urns.InvalidURN as exc:
             raise _RowError(f"{col.header}: {exc}") from None
         if col.scheme == "tel" and not re.fullmatch(r"tel:\+?[0-9]{3,15}", identity):
@@ -291,7 +310,7 @@ def _clean_row(number: int, cells: list[str], header: Header, types: dict[str, s
 
 
 def _rows(
-    imp: ContactImport, header: Header, types: dict[str, str], country: str
+    imp: ContactImport, header: Header, types: dict[str, str], country: str, memo: dict[tuple[str, str], str]
 ) -> Iterator[Row | _RowError]:
     """Data rows cleaned, or the error of each bad row (with its number in `args[1]`)."""
     number = 0
@@ -302,7 +321,7 @@ def _rows(
         if not any(cells):
             continue
         try:
-            yield _clean_row(number, cells, header, types, country)
+            yield _clean_row(number, cells, header, types, country, memo)
         except _RowError as exc:
             yield _RowError(str(exc), number)
 
@@ -457,7 +476,8 @@ def _run(imp: ContactImport) -> dict[str, Any]:
     seen_urns: dict[str, int] = {}
     seen_uuids: dict[str, int] = {}
     total = 0
-    for item in _rows(imp, header, types, country):
+    memo: dict[tuple[str, str], str] = {}
+    for item in _rows(imp, header, types, country, memo):
         total += 1
         if total > MAX_ROWS:
             errors = [{"row": None, "message": f"a file has at most {MAX_ROWS} rows"}]
@@ -514,7 +534,7 @@ def _run(imp: ContactImport) -> dict[str, Any]:
     _set_progress(imp, 40)
     try:
         with transaction.atomic():
-            counts = _write(imp, header, types, country, total)
+            counts = _write(imp, header, types, country, total, memo)
     except _RowError as exc:
         _finish(imp, errors=[{"row": exc.args[1], "message": exc.args[0]}], counts={}, rows=total)
         return {"errors": 1}
@@ -540,7 +560,12 @@ def _groups_for(imp: ContactImport, header: Header) -> dict[str, ContactGroup]:
 
 
 def _write(
-    imp: ContactImport, header: Header, types: dict[str, str], country: str, total: int
+    imp: ContactImport,
+    header: Header,
+    types: dict[str, str],
+    country: str,
+    total: int,
+    memo: dict[tuple[str, str], str],
 ) -> dict[str, int]:
     workspace = imp.workspace
     for spec in imp.field_columns.values():
@@ -560,7 +585,7 @@ def _write(
     done = 0
     chunk: list[Row] = []
     changed_ids: list[int] = []
-    for item in _rows(imp, header, types, country):
+    for item in _rows(imp, header, types, country, memo):
         if isinstance(item, _RowError):  # validated above; the file can't have changed
             raise item
         chunk.append(item)
@@ -610,21 +635,21 @@ def _write_chunk(
         elif owners:
             target[r.number] = owners.pop()
     existing = {c.id: c for c in Contact.objects.filter(id__in=set(target.values()))}
-    now = timezone.now()
     updated: list[Contact] = []
     new_rows = [r for r in rows if r.number not in target]
-    new_contacts = [
-        Contact(
-            workspace=workspace,
-            name=r.name or "",
-            language=r.language or "",
-            status=r.status or Contact.Status.ACTIVE,
-            fields={k: v for k, v in r.fields.items() if v is not None},
-        )
-        for r in new_rows
-    ]
-    Contact.objects.bulk_create(new_contacts, batch_size=1000)
-    contact_of: dict[int, int] = {r.number: c.id for r, c in zip(new_rows, new_contacts, strict=True)}
+    new_ids = contact_bulk.insert_contacts(
+        workspace_id=workspace.id,
+        rows=[
+            (
+                r.name or "",
+                r.language or "",
+                r.status or Contact.Status.ACTIVE,
+                {k: v for k, v in r.fields.items() if v is not None},
+            )  # fmt: skip
+            for r in new_rows
+        ],
+    )
+    contact_of: dict[int, int] = {r.number: cid for r, cid in zip(new_rows, new_ids, strict=True)}
     for r in rows:
         if r.number not in target:
             continue
@@ -643,16 +668,12 @@ def _write_chunk(
             else:
                 merged[key] = value
         c.fields = merged
-        c.modified_on = now
         updated.append(c)
-    if updated:
-        Contact.objects.bulk_update(
-            updated, ["name", "language", "status", "fields", "modified_on"], batch_size=1000
-        )
-    counts["created"] += len(new_contacts)
+    contact_bulk.update_contacts(contacts=updated)
+    counts["created"] += len(new_ids)
     counts["updated"] += len(updated)
 
-    new_urns: list[ContactURN] = []
+    new_urns: list[tuple[int, str, int]] = []
     reattach: dict[int, int] = {}
     for r in rows:
         cid = contact_of[r.number]
@@ -662,36 +683,25 @@ def _write_chunk(
                 if owner is None:
                     reattach[urn_id] = cid  # a detached URN (its contact was deleted) comes back
                 continue
-            scheme, path = urns.split(identity)
-            new_urns.append(
-                ContactURN(
-                    workspace=workspace,
-                    contact_id=cid,
-                    identity=identity,
-                    scheme=scheme,
-                    path=path,
-                    priority=1000 - priority,
-                )
-            )
-    ContactURN.objects.bulk_create(new_urns, batch_size=1000)
+            new_urns.append((cid, identity, 1000 - priority))
+    contact_bulk.insert_urns(workspace_id=workspace.id, rows=new_urns)
     for urn_id, cid in reattach.items():
         ContactURN.objects.filter(id=urn_id).update(contact_id=cid)
 
-    through = ContactGroup.contacts.through
-    add: list[Any] = []
+    add: list[tuple[int, int]] = []
     remove: dict[int, list[int]] = {}
     for r in rows:
         cid = contact_of[r.number]
         for group in everyone:
-            add.append(through(contactgroup_id=group.id, contact_id=cid))
+            add.append((group.id, cid))
         for name, member in r.groups.items():
             group = groups[name.lower()]
             if member:
-                add.append(through(contactgroup_id=group.id, contact_id=cid))
+                add.append((group.id, cid))
             elif r.number in target:
                 remove.setdefault(group.id, []).append(cid)
-    if add:
-        through.objects.bulk_create(add, batch_size=1000, ignore_conflicts=True)
+    contact_bulk.add_members(pairs=add)
+    through = ContactGroup.contacts.through
     for group_id, ids in remove.items():
         through.objects.filter(contactgroup_id=group_id, contact_id__in=ids).delete()
     return list(contact_of.values())
