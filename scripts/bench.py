@@ -46,6 +46,7 @@ BENCHES = [
     ("engine", "flows.engine.bench", "flow engine steps"),
     ("flow_tests", "flows.engine.bench_flowtests", "100 flow tests of a 60-node flow"),
     ("flow_start", "flows.bench_start", "queueing a large flow start"),
+    ("contact_import", "channels_app.bench_import", "100,000-row contact import: seconds, peak RSS"),
     ("scale", "channels_app.bench_scale", "2 web + 2 workers against 1 + 1, RSS"),
 ]
 TIMEOUT_SECONDS = 1200

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from channels_app.models import Channel, MsgStatus, Workspace
+from channels_app.models import Channel, Label, MsgStatus, Workspace
 from channels_app.services.message_search import MessageFilter
 from flows.models import Flow, Trigger
 
@@ -41,7 +41,17 @@ class MessageFilterForm(ChannelFilterForm):
     until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(required=False, max_length=200, label="Search",
                         widget=forms.TextInput(attrs={"type": "search", "placeholder": "text, number or name"}))  # fmt: skip
+    label = _ChannelChoice(queryset=Label.objects.none(), required=False, to_field_name="uuid",
+                           empty_label="Any label")  # fmt: skip
+    folder = forms.ChoiceField(
+        choices=[("", "Inbox and archived"), ("visible", "Inbox"), ("archived", "Archived")],
+        required=False, label="Folder",
+    )  # fmt: skip
     before = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args: Any, workspace: Workspace, **kwargs: Any) -> None:
+        super().__init__(*args, workspace=workspace, **kwargs)
+        self.fields["label"].queryset = Label.objects.filter(workspace=workspace).order_by("name")  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -61,6 +71,8 @@ class MessageFilterForm(ChannelFilterForm):
             until=data.get("until"),
             query=data.get("q") or "",
             before_id=data.get("before"),
+            label=data.get("label"),
+            visibility=data.get("folder") or "",
         )
 
 

@@ -12,6 +12,7 @@ from web import (
     views_docs,
     views_flows,
     views_more,
+    views_people,
     views_screens,
 )
 from web.api.urls import api
@@ -81,6 +82,17 @@ urlpatterns = [
     path("calls/<uuid:call_uuid>/", views_calls.call_detail, name="call_detail"),
     path("contacts/", views_contacts.contact_list, name="contact_list"),
     path("contacts/groups/", views_contacts.group_list, name="group_list"),
+    path("contacts/new", views_people.contact_new, name="contact_new"),
+    path("contacts/bulk", views_people.contact_bulk, name="contact_bulk"),
+    path("contacts/import/", views_people.import_start, name="contact_import_start"),
+    path("contacts/import/<uuid:import_uuid>/", views_people.contact_import, name="contact_import"),
+    path(
+        "contacts/import/<uuid:import_uuid>/status",
+        views_people.contact_import_status,
+        name="contact_import_status",
+    ),
+    path("messages/labels/", views_people.label_list, name="label_list"),
+    path("messages/label-action", views_people.message_label_action, name="message_label_action"),
     path("contacts/groups/<uuid:group_uuid>/rename", views_contacts.group_rename, name="group_rename"),
     path("contacts/groups/<uuid:group_uuid>/delete", views_contacts.group_delete, name="group_delete"),
     path("contacts/<uuid:contact_uuid>/", views_contacts.contact_detail, name="contact_detail"),

@@ -21,6 +21,7 @@ from channels_app.services import contact_screens as screens
 from channels_app.services import contacts as contact_service
 from channels_app.services import fields as field_service
 from channels_app.services import groups as group_service
+from channels_app.services.contact_query import QueryError
 from channels_app.services.send import SendError
 from web.views import _workspace
 
@@ -47,12 +48,20 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     group = screens.find_group(workspace=workspace, group_uuid=group_uuid) if group_uuid else None
     if group_uuid and group is None:
         raise Http404("no such group")
-    page = screens.search_contacts(
-        workspace=workspace,
-        query=search,
-        group=group,
-        before=screens.parse_before(request.GET.get("before", "")),
-    )
+    status = request.GET.get("status", "")
+    status = status if status in Contact.Status.values else ""
+    query_error = ""
+    try:
+        page = screens.search_contacts(
+            workspace=workspace,
+            query=search,
+            group=group,
+            before=screens.parse_before(request.GET.get("before", "")),
+            status=status,
+        )
+    except QueryError as exc:
+        query_error = str(exc)
+        page = screens.Page(rows=[])
     params = request.GET.copy()
     params.pop("before", None)
     newer_query = params.urlencode()
@@ -60,15 +69,20 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     if page.older is not None:
         params["before"] = str(page.older)
         older_query = params.urlencode()
+    context_groups = list(group_service.list_groups(workspace=workspace))
     context = {
         "contacts": page.rows,
         "search": search,
         "group": group,
-        "groups": group_service.list_groups(workspace=workspace),
+        "groups": context_groups,
         "older": older_query,
         "newer": newer_query if page.newer else None,
+        "status": status,
+        "statuses": Contact.Status.choices,
+        "query_error": query_error,
+        "manual_groups": [g for g in context_groups if not g.query],
     }
-    return render(request, "contacts/list.html", context)
+    return render(request, "contacts/list.html", context, status=400 if query_error else 200)
 
 
 def _detail_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
@@ -180,7 +194,9 @@ def group_list(request: HttpRequest) -> HttpResponse:
     error, status = "", 200
     if request.method == "POST":
         try:
-            group = group_service.create_group(workspace=workspace, name=request.POST.get("name", ""))
+            group = group_service.create_group(
+                workspace=workspace, name=request.POST.get("name", ""), query=request.POST.get("query", "")
+            )
         except group_service.GroupError as exc:
             error, status = str(exc), 400
         else:

@@ -22,6 +22,7 @@ from channels_app.models import APIToken, Channel, Msg, MsgEvent, Workspace
 from channels_app.services import channels as channel_service
 from channels_app.services import tokens as token_service
 from channels_app.services.glossary import describe
+from channels_app.services.labels import list_labels
 from channels_app.services.message_search import search_messages
 from channels_app.services.resend import NOT_FOUND, resend_messages, resendable
 from channels_app.services.send import SendError, queue_message
@@ -78,7 +79,9 @@ def message_log(request: HttpRequest) -> HttpResponse:
     form = MessageFilterForm(request.GET or None, workspace=workspace)
     valid = form.is_valid() if form.is_bound else True
     filters = form.to_filter()
-    msgs = list(search_messages(workspace=workspace, filters=filters)[: PAGE_SIZE + 1])
+    msgs = list(
+        search_messages(workspace=workspace, filters=filters).prefetch_related("labels")[: PAGE_SIZE + 1]
+    )
     older = None
     if len(msgs) > PAGE_SIZE:
         msgs = msgs[:PAGE_SIZE]
@@ -92,6 +95,7 @@ def message_log(request: HttpRequest) -> HttpResponse:
         "filters": filters,
         "paged": filters.before_id is not None,
         "live_new": filters.shows_new_messages() and filters.before_id is None,
+        "labels": list_labels(workspace=workspace),
     }
     return render(request, "messages/log.html", context, status=200 if valid else 400)
 

@@ -3,6 +3,7 @@ from channels_app.models.call import Call, CallEvent
 from channels_app.models.channel import Channel
 from channels_app.models.contact import Contact, ContactField, ContactGroup, ContactURN
 from channels_app.models.counts import ContactGroupCount, MsgDailyCount
+from channels_app.models.imports import ContactImport
 from channels_app.models.labels import Global, Label
 from channels_app.models.msg import Direction, Msg, MsgEvent, MsgStatus
 from channels_app.models.template import MessageTemplate
@@ -20,6 +21,7 @@ __all__ = [
     "ContactField",
     "ContactGroup",
     "ContactGroupCount",
+    "ContactImport",
     "ContactURN",
     "Direction",
     "Global",

@@ -11,6 +11,7 @@ class Contact(models.Model):
         ACTIVE = "active"
         STOPPED = "stopped"  # opted out: nothing is sent to them
         BLOCKED = "blocked"
+        ARCHIVED = "archived"  # kept for history, out of lists, groups and sends
 
     uuid = models.UUIDField(default=uuid7, unique=True, editable=False)
     # Indexed by (workspace, -id) below: the list's order, and it serves the foreign key too.

@@ -16,6 +16,8 @@ class Label(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="labels")
     name = models.CharField(max_length=64)
     created_on = models.DateTimeField(auto_now_add=True)
+    # Labelled inbound messages; the relation lives here so the hot message table is untouched.
+    msgs = models.ManyToManyField("channels_app.Msg", related_name="labels", blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="unique_label_name")]

@@ -71,6 +71,9 @@ class Msg(models.Model):
     parts = models.PositiveIntegerField(default=1)
     response_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, db_index=False)
     metadata = models.JSONField(default=dict, blank=True)
+    # Inbox state of inbound messages (RapidPro's): archived ones leave the inbox, deleted ones
+    # every list. A database default, since the fast path and the spool insert their own columns.
+    visibility = models.CharField(max_length=8, default="visible", db_default="visible")
 
     # Indexed for the daily counts job (a day's range over all workspaces); time-ordered, so
     # inserts append to the right edge.

@@ -13,7 +13,7 @@ from django.db.models import OuterRef, QuerySet, Subquery
 
 from channels_app import urns
 from channels_app.models import Channel, Contact, ContactGroup, Msg, Workspace
-from channels_app.services import send
+from channels_app.services import contact_query, send
 from channels_app.services.search_terms import match_contacts
 
 CONTACTS_PER_PAGE = 50
@@ -43,13 +43,23 @@ def parse_before(raw: str) -> int | None:
 
 
 def search_contacts(
-    *, workspace: Workspace, query: str = "", group: ContactGroup | None = None, before: int | None = None
+    *,
+    workspace: Workspace,
+    query: str = "",
+    group: ContactGroup | None = None,
+    before: int | None = None,
+    status: str = "",
 ) -> Page:
-    """Contacts newest first, matching a name or URN fragment, optionally in one group."""
+    """Contacts newest first, matching a name or URN fragment or a contact query (`age > 18`),
+    optionally in one group; archived contacts only when `status` asks for them. A bad query
+    raises contact_query.QueryError."""
     last_msg = Msg.objects.filter(contact=OuterRef("pk")).order_by("-id")
     qs = Contact.objects.filter(workspace=workspace)
+    qs = qs.filter(status=status) if status else qs.exclude(status=Contact.Status.ARCHIVED)
     query = query.strip()
-    if query:
+    if query and contact_query.looks_like_query(query):
+        qs = qs.filter(contact_query.to_q(workspace=workspace, query=query))
+    elif query:
         # by number, name or URN through their indexes; no join on URNs, so no DISTINCT
         qs = qs.filter(id__in=match_contacts(workspace_id=workspace.id, query=query).contacts)
     if group is not None:

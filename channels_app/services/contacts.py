@@ -17,6 +17,7 @@ from channels_app import urns
 from channels_app.models import Contact, ContactURN, Msg, Workspace
 from channels_app.services import fields as field_service
 from channels_app.services import groups as group_service
+from channels_app.services.smart_groups import contacts_changed
 
 LANGUAGE = re.compile(r"^[a-z]{3}$")
 MAX_URNS = 100
@@ -121,6 +122,12 @@ def create_contact(
     contact = Contact.objects.create(workspace=workspace, name=name, language=language, fields=values)
     _attach(workspace, contact, identities)
     contact.groups.add(*group_rows)
+    contacts_changed(
+        workspace_id=workspace.id,
+        contact_ids=[contact.id],
+        field_keys=values,
+        groups_changed=bool(group_rows),
+    )
     return contact
 
 
@@ -172,6 +179,12 @@ def update_contact(
         _attach(workspace, contact, identities)
     if (group_rows is not None or identities is not None) and not changed:
         contact.save(update_fields=["modified_on"])
+    contacts_changed(
+        workspace_id=workspace.id,
+        contact_ids=[contact.id],
+        field_keys=fields or {},
+        groups_changed=group_rows is not None,
+    )
     return contact
 
 

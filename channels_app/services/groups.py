@@ -60,13 +60,49 @@ def _clean_name(workspace: Workspace, name: str, *, exclude_id: int | None = Non
     return name
 
 
-def create_group(*, workspace: Workspace, name: str) -> ContactGroup:
+def _clean_query(workspace: Workspace, query: str) -> str:
+    """A smart group's query, checked now so a bad one is refused instead of matching nobody."""
+    from channels_app.services import contact_query
+
+    query = " ".join(str(query).split())
+    if query:
+        try:
+            contact_query.to_q(workspace=workspace, query=query)
+        except contact_query.QueryError as exc:
+            raise GroupError(f"invalid query: {exc}") from None
+    return query
+
+
+def create_group(*, workspace: Workspace, name: str, query: str = "") -> ContactGroup:
+    """A hand-managed group, or with `query` a smart group (filled by a background job)."""
+    from channels_app.services import smart_groups
+
     name = _clean_name(workspace, name)
+    query = _clean_query(workspace, query)
     try:
         with transaction.atomic():
-            return ContactGroup.objects.create(workspace=workspace, name=name)
+            group = ContactGroup.objects.create(workspace=workspace, name=name, query=query)
+            if query:
+                smart_groups.schedule_refresh(group=group)
+            return group
     except IntegrityError:
         raise GroupError(f"the workspace already has a group named {name!r}") from None
+
+
+def set_query(*, group: ContactGroup, query: str) -> ContactGroup:
+    """Change a smart group's query; its members are recomputed by a background job."""
+    from channels_app.services import smart_groups
+
+    if not group.query:
+        raise GroupError("only a smart group (made with a query) has a query")
+    query = _clean_query(group.workspace, query)
+    if not query:
+        raise GroupError("a smart group needs a query")
+    with transaction.atomic():
+        group.query = query
+        save_existing(group, ["query"])
+        smart_groups.schedule_refresh(group=group)
+    return group
 
 
 def rename_group(*, group: ContactGroup, name: str) -> ContactGroup:
@@ -144,7 +180,15 @@ def change_members(*, group: ContactGroup, add: list[str], remove: list[str]) ->
     removed = [c for c in to_remove if c.id in existing]
     group.contacts.add(*added)
     group.contacts.remove(*removed)
+    _members_changed(group.workspace_id, [c.id for c in added + removed])
     return len(added), len(removed)
+
+
+def _members_changed(workspace_id: int, contact_ids: list[int]) -> None:
+    """Hand-made membership changes reach smart groups (`group = X` queries) and listeners."""
+    from channels_app.services.smart_groups import contacts_changed
+
+    contacts_changed(workspace_id=workspace_id, contact_ids=contact_ids, groups_changed=True)
 
 
 def member_count(group: ContactGroup) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from channels_app.models import Channel, Msg, Workspace
+from channels_app.models import Channel, Label, Msg, Workspace
 from channels_app.services.search_terms import match_contacts
 
 
@@ -21,6 +21,8 @@ class MessageFilter:
     until: dt.date | None = None  # inclusive
     query: str = ""
     before_id: int | None = None  # paging: only rows older than this one
+    label: Label | None = None
+    visibility: str = ""  # "visible" (inbox), "archived"; "" both (deleted ones never show)
 
     def shows_new_messages(self, *, today: dt.date | None = None) -> bool:
         """Whether a message arriving now could match (the live log adds it only then)."""
@@ -62,6 +64,14 @@ def search_messages(*, workspace: Workspace, filters: MessageFilter) -> QuerySet
     query = filters.query.strip()
     if query:
         qs = qs.filter(_text_condition(workspace, query))
+    if filters.label is not None:
+        # a subquery on the label's memberships: no join, so no duplicate rows and no DISTINCT
+        qs = qs.filter(id__in=Label.msgs.through.objects.filter(label_id=filters.label.id).values("msg_id"))
+    # deleted messages never show; no folder chosen: the inbox and the archive
+    visible = (
+        qs.filter(visibility=filters.visibility) if filters.visibility else qs.exclude(visibility="deleted")
+    )
+    qs = visible
     if filters.before_id is not None:
         qs = qs.filter(id__lt=filters.before_id)
     return qs.order_by("-id")

@@ -27,7 +27,11 @@ def message_payload(msg: Msg, *, with_events: bool = False) -> dict[str, Any]:
         "sent_on": msg.sent_on,
         "delivered_on": msg.delivered_on,
         "modified_on": msg.modified_on,
+        "visibility": msg.visibility,
     }
+    # labels only where the caller prefetched them (lists): no query per message elsewhere
+    if "labels" in getattr(msg, "_prefetched_objects_cache", {}):
+        payload["labels"] = [{"uuid": str(lb.uuid), "name": lb.name} for lb in msg.labels.all()]
     if with_events:
         payload["events"] = [
             {

@@ -19,8 +19,10 @@ from django.utils import timezone
 
 from channels_app import urns as urn_util
 from channels_app.models import Contact, ContactGroup, ContactURN, Msg, Workspace
+from channels_app.services.labels import label_input
 from channels_app.services.routing import ChannelPool
 from channels_app.services.send import SendError, build_message, queue_messages
+from channels_app.services.smart_groups import contacts_changed
 from flows.engine import Engine, ResumeError, Sprint
 from flows.models import Flow, FlowRun, FlowSession, SessionStatus, Ticket, TicketStatus
 from flows.services.assets import build_assets, contact_json, environment_for, field_types, make_engine
@@ -249,6 +251,8 @@ class FlowRunner:
         session: dict[str, Any] | None = None,
     ) -> None:
         changed: set[str] = set()
+        changed_keys: set[str] = set()
+        groups_changed = False
         self._affinity_set = set()
         for ev in events:
             kind = ev.get("type")
@@ -274,8 +278,12 @@ class FlowRunner:
                         fields.pop(key, None)
                     contact.fields = fields
                     changed.add("fields")
+                    changed_keys.add(key)
             elif kind == "contact_groups_changed":
                 self._change_groups(contact, ev)
+                groups_changed = True
+            elif kind == "input_labels_added":
+                label_input(workspace=self.workspace, msg=inbound, labels=ev.get("labels") or [])
             elif kind == "contact_urns_changed":
                 self._add_urns(contact, ev.get("urns") or [])
             elif kind == "session_triggered":
@@ -297,6 +305,13 @@ class FlowRunner:
                 send_broadcast(workspace=self.workspace, event=ev, response_to=linked, pool=self.pool)
         if changed:
             contact.save(update_fields=[*sorted(changed), "modified_on"])
+        if changed - {"language"} or groups_changed:
+            contacts_changed(
+                workspace_id=self.workspace.id,
+                contact_ids=[contact.id],
+                field_keys=changed_keys,
+                groups_changed=groups_changed,
+            )
 
     def _queue_msg(self, *, contact: Contact, msg: dict[str, Any], inbound: Msg | None) -> None:
         # The engine's channel pick is ignored: it only knows "the first channel of the scheme".

@@ -9,6 +9,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema
 
 from channels_app.models import Contact
+from channels_app.services.contact_query import QueryError, to_q
 from channels_app.services.contacts import (
     ContactError,
     contact_payload,
@@ -55,7 +56,9 @@ def _contacts(request: HttpRequest) -> Any:
     "",
     response={200: list[ContactDetailOut], 400: ErrorOut, 404: ErrorOut},
     summary="List contacts",
-    description="Newest first. `search` matches the name or a URN; `group` is a group uuid or name. "
+    description='Newest first. `query` is RapidPro\'s contact query language (`name ~ "ami" AND '
+    'age > 18`, `district = "Kigali"`, `tel ~ 0788`, `has group`, OR, parentheses; a bad query is '
+    "a 400 saying why); `search` matches the name or a URN; `group` is a group uuid or name. "
     + AFTER_BEFORE_DOC.format(field="created_on")
     + " `offset` (without `cursor`) is kept for old clients.",
 )
@@ -63,6 +66,7 @@ def list_contacts(
     request: HttpRequest,
     response: HttpResponse,
     search: str = "",
+    query: str = "",
     group: str = "",
     after: datetime | None = None,
     before: datetime | None = None,
@@ -74,6 +78,11 @@ def list_contacts(
     if search:
         # by number (exact), name or URN through their indexes; no join on URNs, so no DISTINCT
         qs = qs.filter(id__in=match_contacts(workspace_id=request.workspace.id, query=search).contacts)  # type: ignore[attr-defined]
+    if query.strip():
+        try:
+            qs = qs.filter(to_q(workspace=request.workspace, query=query))  # type: ignore[attr-defined]
+        except QueryError as exc:
+            return 400, {"error": f"invalid query: {exc}"}
     if group:
         try:
             found = resolve_groups(workspace=request.workspace, refs=[group])  # type: ignore[attr-defined]

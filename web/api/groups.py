@@ -18,6 +18,12 @@ router = Router(tags=["groups"])
 
 class GroupIn(Schema):
     name: str
+    query: str = ""  # a smart group: members follow this contact query
+
+
+class GroupPatch(Schema):
+    name: str | None = None
+    query: str | None = None  # smart groups only; members are recomputed in the background
 
 
 class GroupOut(Schema):
@@ -52,11 +58,14 @@ def list_groups(request: HttpRequest) -> list[dict[str, Any]]:
     "",
     response={201: GroupOut, 400: ErrorOut},
     summary="Create a group",
-    description="Names are unique in the workspace without regard to case.",
+    description="Names are unique in the workspace without regard to case. With `query` (RapidPro's "
+    "contact query language) it is a smart group: its members are computed in the background and "
+    "then follow the query as contacts change.",
 )
 def create_group(request: HttpRequest, payload: GroupIn) -> Any:
     try:
-        group = group_service.create_group(workspace=request.workspace, name=payload.name)  # type: ignore[attr-defined]
+        workspace = request.workspace  # type: ignore[attr-defined]
+        group = group_service.create_group(workspace=workspace, name=payload.name, query=payload.query)
     except group_service.GroupError as exc:
         return 400, {"error": str(exc)}
     return 201, group_service.group_payload(group)
@@ -68,12 +77,17 @@ def get_group(request: HttpRequest, group_uuid: str) -> Any:
 
 
 @router.patch(
-    "/{group_uuid}", response={200: GroupOut, 400: ErrorOut, 404: ErrorOut}, summary="Rename a group"
+    "/{group_uuid}",
+    response={200: GroupOut, 400: ErrorOut, 404: ErrorOut},
+    summary="Rename a group or change a smart group's query",
 )
-def rename_group(request: HttpRequest, group_uuid: str, payload: GroupIn) -> Any:
+def rename_group(request: HttpRequest, group_uuid: str, payload: GroupPatch) -> Any:
     group = _group(request, group_uuid)
     try:
-        group_service.rename_group(group=group, name=payload.name)
+        if payload.name is not None:
+            group_service.rename_group(group=group, name=payload.name)
+        if payload.query is not None:
+            group_service.set_query(group=group, query=payload.query)
     except group_service.GroupError as exc:
         return 400, {"error": str(exc)}
     return group_service.group_payload(group)

@@ -6,7 +6,8 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from ninja import Router
 
-from channels_app.models import Channel, Msg
+from channels_app.models import Channel, Label, Msg
+from channels_app.services.labels import find_label
 from channels_app.services.messages import message_payload
 from channels_app.services.resend import MAX_RESEND, NOT_FOUND, resend_messages
 from channels_app.services.send import SendError, queue_message, reply_problem
@@ -26,14 +27,34 @@ def list_messages(
     status: str = "",
     channel: str = "",
     contact: str = "",
+    label: str = "",
+    folder: str = "",
     after: datetime | None = None,
     before: datetime | None = None,
     limit: int = 100,
     offset: int = 0,
     cursor: str = "",
 ) -> list[dict[str, Any]]:
-    """Newest first. Page with `cursor` (the `X-Next-Cursor` header of the previous page)."""
-    qs = Msg.objects.filter(workspace=request.workspace).select_related("channel", "contact", "response_to")  # type: ignore[attr-defined]
+    """Newest first. Page with `cursor` (the `X-Next-Cursor` header of the previous page).
+    `label` (uuid or name) keeps labelled messages; `folder` is `visible` (the inbox), `archived`
+    or `all` (default: both of those; deleted messages never show)."""
+    qs = (
+        Msg.objects.filter(workspace=request.workspace)  # type: ignore[attr-defined]
+        .select_related("channel", "contact", "response_to")
+        .prefetch_related("labels")
+    )
+    if label:
+        found = find_label(workspace=request.workspace, ref=label)  # type: ignore[attr-defined]
+        qs = (
+            qs.filter(id__in=Label.msgs.through.objects.filter(label_id=found.id).values("msg_id"))
+            if found
+            else qs.none()
+        )
+    qs = (
+        qs.filter(visibility=folder)
+        if folder in ("visible", "archived")
+        else qs.exclude(visibility="deleted")
+    )
     if direction:
         qs = qs.filter(direction=direction)
     if status:

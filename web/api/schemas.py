@@ -92,6 +92,8 @@ class MessageOut(Schema):
     sent_on: datetime | None
     delivered_on: datetime | None
     modified_on: datetime
+    visibility: str = "visible"  # visible (inbox), archived, deleted
+    labels: list[dict[str, str]] = []  # inbound messages' labels (in lists)
 
 
 class ResendIn(Schema):

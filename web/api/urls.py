@@ -19,6 +19,7 @@ from web.api import (
     flows,
     groups,
     messages,
+    people,
     services,
     templates,
     tokens,
@@ -54,7 +55,11 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/channels", channels.router)
+api.add_router("/contacts/imports", people.imports_router)
 api.add_router("/contacts", contacts.router)
+api.add_router("/contact_actions", people.contact_actions_router)
+api.add_router("/labels", people.labels_router)
+api.add_router("/message_actions", people.message_actions_router)
 api.add_router("/groups", groups.router)
 api.add_router("/fields", fields.router)
 api.add_router("/messages", messages.router)
