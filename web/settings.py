@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "aggregators",
     "smsc",
     "flows",
+    "campaigns",
     "web",
 ]
 
@@ -256,6 +257,8 @@ FLOWGATE_PERIODIC_JOBS += [
     "channels_app.services.stats.refresh_daily_counts",
     "channels_app.services.groups.squash_group_counts",
 ]
+# Campaign event fires that are due (issue 17).
+FLOWGATE_PERIODIC_JOBS.append("campaigns.jobs.fire_campaigns")
 FLOWGATE_CHANNEL_TYPES.append("aggregators.xc")
 FLOWGATE_CHANNEL_TYPES.append("smsc")
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from campaigns.services import contact_changed
 from channels_app import urns
 from channels_app.models import Contact, ContactURN, Msg, Workspace
 from channels_app.services import fields as field_service
@@ -121,6 +122,7 @@ def create_contact(
     contact = Contact.objects.create(workspace=workspace, name=name, language=language, fields=values)
     _attach(workspace, contact, identities)
     contact.groups.add(*group_rows)
+    contact_changed(contact=contact, fields=list(values), groups=group_rows)
     return contact
 
 
@@ -172,6 +174,7 @@ def update_contact(
         _attach(workspace, contact, identities)
     if (group_rows is not None or identities is not None) and not changed:
         contact.save(update_fields=["modified_on"])
+    contact_changed(contact=contact, fields=list(fields or {}), groups=group_rows is not None)
     return contact
 
 

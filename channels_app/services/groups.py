@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import IntegerField, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 
+from campaigns.services import contact_changed
 from channels_app import queue
 from channels_app.models import Contact, ContactGroup, ContactGroupCount, Workspace
 from channels_app.services.rows import save_existing
@@ -144,6 +145,7 @@ def change_members(*, group: ContactGroup, add: list[str], remove: list[str]) ->
     removed = [c for c in to_remove if c.id in existing]
     group.contacts.add(*added)
     group.contacts.remove(*removed)
+    contact_changed(contact=added + removed, groups=[group])
     return len(added), len(removed)
 
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from campaigns.services import contact_changed
 from channels_app import urns as urn_util
 from channels_app.models import Contact, ContactGroup, ContactURN, Msg, Workspace
 from channels_app.services.routing import ChannelPool
@@ -297,6 +298,7 @@ class FlowRunner:
                 send_broadcast(workspace=self.workspace, event=ev, response_to=linked, pool=self.pool)
         if changed:
             contact.save(update_fields=[*sorted(changed), "modified_on"])
+            contact_changed(contact=contact, fields="fields" in changed, groups="status" in changed)
 
     def _queue_msg(self, *, contact: Contact, msg: dict[str, Any], inbound: Msg | None) -> None:
         # The engine's channel pick is ignored: it only knows "the first channel of the scheme".
@@ -338,6 +340,7 @@ class FlowRunner:
             contact.groups.add(*ContactGroup.objects.filter(workspace=self.workspace, uuid__in=added))
         if removed:
             contact.groups.remove(*ContactGroup.objects.filter(workspace=self.workspace, uuid__in=removed))
+        contact_changed(contact=contact, groups=bool(added or removed))
 
     def _add_urns(self, contact: Contact, new_urns: list[str]) -> None:
         for raw in new_urns:
