@@ -3,8 +3,8 @@
 
 from __future__ import annotations
 
-from channels_app import queue
 from campaigns.services import firing, scheduling
+from channels_app import queue
 
 
 def schedule_event(event_id: int) -> int:

@@ -71,7 +71,9 @@ class TicketEvent(models.Model):
     ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=8, choices=Kind.choices)
     text = models.TextField(blank=True, default="")
-    msg = models.ForeignKey("channels_app.Msg", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    msg = models.ForeignKey(
+        "channels_app.Msg", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     author = models.CharField(max_length=254, blank=True, default="")  # a member's email, "" for flows
     created_on = models.DateTimeField(auto_now_add=True)
 

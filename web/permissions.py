@@ -103,7 +103,11 @@ class RoleMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: Any) -> Any:
-        if request.method not in SAFE and not request.path.startswith("/api/") and request.user.is_authenticated:
+        if (
+            request.method not in SAFE
+            and not request.path.startswith("/api/")
+            and request.user.is_authenticated
+        ):
             missing = check(role=request_role(request), method=request.method, path=request.path)
             if missing is not None:
                 raise PermissionDenied(f"your role may not do this (needs {missing})")

@@ -70,9 +70,14 @@ def reschedule_later(event: CampaignEvent) -> None:
 
 
 @transaction.atomic
-def create_campaign(*, workspace: Workspace, name: str, group: str, uuid_: uuid.UUID | None = None) -> Campaign:
+def create_campaign(
+    *, workspace: Workspace, name: str, group: str, uuid_: uuid.UUID | None = None
+) -> Campaign:
     return Campaign.objects.create(
-        workspace=workspace, name=_name(name), group=_group(workspace, group), **({"uuid": uuid_} if uuid_ else {})
+        workspace=workspace,
+        name=_name(name),
+        group=_group(workspace, group),
+        **({"uuid": uuid_} if uuid_ else {}),
     )
 
 
@@ -102,7 +107,9 @@ def delete_campaign(*, campaign: Campaign) -> None:
     campaign.delete()
 
 
-def _event_values(workspace: Workspace, data: dict[str, Any], current: CampaignEvent | None) -> dict[str, Any]:
+def _event_values(
+    workspace: Workspace, data: dict[str, Any], current: CampaignEvent | None
+) -> dict[str, Any]:
     """Validated model values from API-shaped input; on an edit, what is absent stays."""
     out: dict[str, Any] = {}
     problems: list[str] = []
@@ -139,7 +146,9 @@ def _event_values(workspace: Workspace, data: dict[str, Any], current: CampaignE
     elif has_flow:
         flow_ref = data["flow"].get("uuid") if isinstance(data["flow"], dict) else data["flow"]
         parsed = _as_uuid(flow_ref)
-        flow = Flow.objects.filter(workspace=workspace, uuid=parsed, archived=False).first() if parsed else None
+        flow = (
+            Flow.objects.filter(workspace=workspace, uuid=parsed, archived=False).first() if parsed else None
+        )
         if flow is None:
             problems.append(f"flow: no such flow {flow_ref!r}")
         out.update(kind=CampaignEvent.Kind.FLOW, flow=flow, message={}, base_language="")
@@ -160,7 +169,7 @@ def _message(data: dict[str, Any], problems: list[str]) -> dict[str, Any]:
     if isinstance(message, str):
         message = {data.get("base_language") or "eng": message}
     if not isinstance(message, dict) or not message:
-        problems.append("message: an object of language code -> text, e.g. {\"eng\": \"Hello\"}")
+        problems.append('message: an object of language code -> text, e.g. {"eng": "Hello"}')
         return {}
     texts: dict[str, str] = {}
     for lang, text in message.items():

@@ -65,12 +65,14 @@ def _fire(rows: list[EventFire], now: dt.datetime) -> None:
     }
     contacts = {
         c.id: c
-        for c in Contact.objects.filter(id__in={r.contact_id for r in rows}).prefetch_related("urns", "groups")
+        for c in Contact.objects.filter(id__in={r.contact_id for r in rows}).prefetch_related(
+            "urns", "groups"
+        )
     }
     waiting = set(
-        FlowSession.objects.filter(
-            contact_id__in=contacts.keys(), status=SessionStatus.WAITING
-        ).values_list("contact_id", flat=True)
+        FlowSession.objects.filter(contact_id__in=contacts.keys(), status=SessionStatus.WAITING).values_list(
+            "contact_id", flat=True
+        )
     )
     pools: dict[int, ChannelPool] = {}
     runners: dict[int, FlowRunner] = {}
@@ -101,7 +103,9 @@ def _why_skipped(event: CampaignEvent, contact: Contact) -> str:
     return "the event or its campaign was stopped"
 
 
-def _send(row: EventFire, event: CampaignEvent, contact: Contact, pool: ChannelPool, outbox: list[Msg]) -> None:
+def _send(
+    row: EventFire, event: CampaignEvent, contact: Contact, pool: ChannelPool, outbox: list[Msg]
+) -> None:
     urns = list(contact.urns.all())
     text = message_text(event=event, language=contact.language)
     if not urns or not text:
@@ -125,7 +129,9 @@ def _send(row: EventFire, event: CampaignEvent, contact: Contact, pool: ChannelP
     row.result, row.detail = EventFire.Result.SENT, ""
 
 
-def _start(row: EventFire, event: CampaignEvent, contact: Contact, runner: FlowRunner, is_waiting: bool) -> None:
+def _start(
+    row: EventFire, event: CampaignEvent, contact: Contact, runner: FlowRunner, is_waiting: bool
+) -> None:
     flow = event.flow
     if flow is None or flow.archived:
         row.result, row.detail = EventFire.Result.FAILED, "the flow is missing or archived"
@@ -142,7 +148,9 @@ def _start(row: EventFire, event: CampaignEvent, contact: Contact, runner: FlowR
     passive = is_waiting and mode == CampaignEvent.StartMode.PASSIVE
     try:
         with transaction.atomic():  # one contact's failure must not undo the batch
-            sprint = runner.start(contact=contact, flow=flow, trigger=trigger, may_be_waiting=not passive and is_waiting)
+            sprint = runner.start(
+                contact=contact, flow=flow, trigger=trigger, may_be_waiting=not passive and is_waiting
+            )
             if passive and sprint.status == SessionStatus.WAITING:
                 # passive never takes the contact out of their flow: a wait in it ends here
                 FlowSession.objects.filter(uuid=sprint.session.uuid).update(

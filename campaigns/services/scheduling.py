@@ -118,14 +118,13 @@ def contact_changed(
         return 0
     keys = None if fields is True else set(fields or ())  # type: ignore[arg-type]
     group_ids = (
-        None
-        if groups is True
-        else {g if isinstance(g, int) else g.id for g in groups or ()}  # type: ignore[union-attr]
+        None if groups is True else {g if isinstance(g, int) else g.id for g in groups or ()}  # type: ignore[union-attr]
     )
     events = [
         e
         for e in live_events(contacts[0].workspace_id)
-        if (keys is None or e.relative_to.key in keys) or (group_ids is None or e.campaign.group_id in group_ids)
+        if (keys is None or e.relative_to.key in keys)
+        or (group_ids is None or e.campaign.group_id in group_ids)
     ]
     if not events:
         return 0

@@ -32,7 +32,9 @@ def _group(workspace: Workspace, ref: dict[str, Any], mapping: dict[str, str]) -
     name = (str(ref.get("name") or "").strip() or old[:8] or "Campaign group")[:128]
     group = group or ContactGroup.objects.filter(workspace=workspace, name__iexact=name).first()
     if group is None:
-        new_uuid = parsed if parsed and not ContactGroup.objects.filter(uuid=parsed).exists() else uuid.uuid4()
+        new_uuid = (
+            parsed if parsed and not ContactGroup.objects.filter(uuid=parsed).exists() else uuid.uuid4()
+        )
         group = ContactGroup.objects.create(workspace=workspace, uuid=new_uuid, name=name)
     return group
 
@@ -110,7 +112,9 @@ def _import_event(
         flow = Flow.objects.filter(workspace=workspace, uuid=flow_uuid).first() if flow_uuid else None
         flow = flow or Flow.objects.filter(workspace=workspace, name=str(flow_ref.get("name") or "")).first()
         if flow is None:
-            warnings.append(f"campaign {campaign.name}: event skipped, flow {flow_ref.get('name')!r} is not here")
+            warnings.append(
+                f"campaign {campaign.name}: event skipped, flow {flow_ref.get('name')!r} is not here"
+            )
             return None
         data["flow"] = str(flow.uuid)
     else:
@@ -147,7 +151,9 @@ def export_campaign(campaign: Campaign) -> dict[str, Any]:
             "start_mode": event.start_mode[0].upper(),
         }
         if event.kind == CampaignEvent.Kind.FLOW and event.flow is not None:
-            item.update(event_type="F", message=None, flow={"uuid": str(event.flow.uuid), "name": event.flow.name})
+            item.update(
+                event_type="F", message=None, flow={"uuid": str(event.flow.uuid), "name": event.flow.name}
+            )
         else:
             item.update(event_type="M", message=event.message, base_language=event.base_language)
         events.append(item)

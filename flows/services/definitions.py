@@ -210,7 +210,9 @@ def export_flows(*, flows: list[Flow]) -> dict[str, Any]:
         "version": EXPORT_VERSION,
         "site": "flowgate",
         "flows": [f.definition for f in everything.values()],
-        "campaigns": campaigns_for_flows(workspace_id=workspace_id, flow_ids=[f.id for f in everything.values()]),
+        "campaigns": campaigns_for_flows(
+            workspace_id=workspace_id, flow_ids=[f.id for f in everything.values()]
+        ),
         "triggers": triggers,
         "fields": fields,
         "groups": groups,

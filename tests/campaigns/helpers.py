@@ -20,7 +20,9 @@ def patch(api: Any, path: str, body: dict[str, Any]) -> Any:
     return api.patch(path, data=json.dumps(body), content_type="application/json")
 
 
-def dated_group(workspace: Any, *, count: int, base: dt.datetime, languages: tuple[str, ...] = ("",)) -> tuple[ContactGroup, list[Contact]]:
+def dated_group(
+    workspace: Any, *, count: int, base: dt.datetime, languages: tuple[str, ...] = ("",)
+) -> tuple[ContactGroup, list[Contact]]:
     """`count` contacts in group "Mothers", each with an `edd` date `i` hours after `base`."""
     ContactField.objects.get_or_create(
         workspace=workspace, key="edd", defaults={"name": "EDD", "value_type": "datetime"}

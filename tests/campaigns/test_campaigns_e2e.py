@@ -59,7 +59,9 @@ def _campaign(api: Any, group: Any, **event: Any) -> tuple[str, str]:
     return campaign, answer.json()["uuid"]
 
 
-def test_thousand_contacts_fire_at_their_instant_and_reach_the_aggregator(api, workspace, ex_channel, aggregator) -> None:
+def test_thousand_contacts_fire_at_their_instant_and_reach_the_aggregator(
+    api, workspace, ex_channel, aggregator
+) -> None:
     group, contacts = dated_group(workspace, count=1000, base=BASE, languages=("fra", ""))
     set_clock(BASE - dt.timedelta(days=1))
     _, event_uuid = _campaign(api, group)
@@ -139,11 +141,15 @@ def test_editing_an_event_reschedules_everyone(api, workspace, ex_channel) -> No
     set_clock(BASE - dt.timedelta(days=1))
     _, event_uuid = _campaign(api, group)
     run_jobs()
-    answer = patch(api, f"/api/v1/campaign_events/{event_uuid}", {"offset": 2, "unit": "hours", "delivery_hour": -1})
+    answer = patch(
+        api, f"/api/v1/campaign_events/{event_uuid}", {"offset": 2, "unit": "hours", "delivery_hour": -1}
+    )
     assert answer.status_code == 200, answer.content
     run_jobs()
     fires = {f.contact_id: f.scheduled for f in EventFire.objects.filter(fired_on__isnull=True)}
-    assert fires == {c.id: dt.datetime.fromisoformat(c.fields["edd"]) + dt.timedelta(hours=2) for c in contacts}
+    assert fires == {
+        c.id: dt.datetime.fromisoformat(c.fields["edd"]) + dt.timedelta(hours=2) for c in contacts
+    }
 
     assert api.delete(f"/api/v1/campaign_events/{event_uuid}").status_code == 204
     assert not EventFire.objects.filter(fired_on__isnull=True).exists()
@@ -168,8 +174,20 @@ def test_blocked_contact_is_skipped_not_sent(api, workspace, ex_channel) -> None
 def test_bad_events_are_refused_with_what_is_wrong(api, workspace) -> None:
     group, _ = dated_group(workspace, count=1, base=BASE)
     campaign = post(api, "/api/v1/campaigns", {"name": "C", "group": "Mothers"}).json()["uuid"]
-    bad = post(api, "/api/v1/campaign_events", {"campaign": campaign, "relative_to": "nope", "offset": 1, "unit": "fortnights", "message": {"eng": "x"}})
+    bad = post(
+        api,
+        "/api/v1/campaign_events",
+        {
+            "campaign": campaign,
+            "relative_to": "nope",
+            "offset": 1,
+            "unit": "fortnights",
+            "message": {"eng": "x"},
+        },
+    )
     assert bad.status_code == 400
     assert "'nope' is not a field" in bad.json()["error"] and "unit: one of" in bad.json()["error"]
-    assert post(api, "/api/v1/campaign_events", {"campaign": campaign, "relative_to": "edd"}).status_code == 400
+    assert (
+        post(api, "/api/v1/campaign_events", {"campaign": campaign, "relative_to": "edd"}).status_code == 400
+    )
     assert post(api, "/api/v1/campaigns", {"name": "C", "group": "no such"}).status_code == 400

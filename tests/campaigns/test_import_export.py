@@ -44,7 +44,11 @@ def test_export_campaigns_are_imported_with_every_event(api, workspace, path: Pa
         assert campaigns[exported["uuid"]]["group"]["name"] == exported["group"]["name"]
         for e in exported["events"]:
             got = events[e["uuid"]]
-            assert (got["offset"], got["unit"], got["delivery_hour"]) == (e["offset"], UNITS[e["unit"]], e["delivery_hour"])
+            assert (got["offset"], got["unit"], got["delivery_hour"]) == (
+                e["offset"],
+                UNITS[e["unit"]],
+                e["delivery_hour"],
+            )
             assert got["relative_to"]["key"] == e["relative_to"]["key"]
             if e["event_type"] == "M":
                 assert got["message"] == e["message"] and got["flow"] is None

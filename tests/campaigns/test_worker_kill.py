@@ -46,7 +46,13 @@ def test_worker_killed_mid_batch_loses_and_doubles_nothing(api, workspace, ex_ch
     answer = post(
         api,
         "/api/v1/campaign_events",
-        {"campaign": campaign, "relative_to": "edd", "offset": 10, "unit": "minutes", "message": {"eng": "Hi"}},
+        {
+            "campaign": campaign,
+            "relative_to": "edd",
+            "offset": 10,
+            "unit": "minutes",
+            "message": {"eng": "Hi"},
+        },
     )
     assert answer.status_code == 201
     run_jobs()
@@ -60,7 +66,9 @@ def test_worker_killed_mid_batch_loses_and_doubles_nothing(api, workspace, ex_ch
         "DJANGO_SETTINGS_MODULE": "web.settings",
         "FLOWGATE_CLOCK": later.isoformat(),
     }
-    worker = subprocess.Popen([sys.executable, "-c", WORKER], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER], cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert worker.stdout is not None
         assert worker.stdout.readline().strip() == "holding"

@@ -16,7 +16,9 @@ from web import permissions
 def _check_role(request: HttpRequest, role: str | None) -> None:
     missing = permissions.check(role=role, method=request.method or "GET", path=request.path)
     if missing is not None:
-        raise HttpError(403, f"your role ({role or 'none'}) may not do this: it needs the {missing!r} permission")
+        raise HttpError(
+            403, f"your role ({role or 'none'}) may not do this: it needs the {missing!r} permission"
+        )
 
 
 class TokenAuth(APIKeyHeader):

@@ -103,7 +103,9 @@ def list_campaigns(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("", response={201: CampaignOut, 400: ErrorOut}, summary="Create a campaign")
 def create_campaign(request: HttpRequest, payload: CampaignIn) -> Any:
     try:
-        campaign = editing.create_campaign(workspace=request.workspace, name=payload.name, group=payload.group)  # type: ignore[attr-defined]
+        campaign = editing.create_campaign(
+            workspace=request.workspace, name=payload.name, group=payload.group
+        )  # type: ignore[attr-defined]
     except editing.CampaignError as exc:
         return 400, {"error": str(exc)}
     return 201, editing.campaign_payload(campaign)
@@ -120,17 +122,23 @@ def export(request: HttpRequest, campaign_uuid: str) -> Any:
     from flows.services.definitions import export_flows
 
     campaign = _campaign(request, campaign_uuid)
-    flows = [e.flow for e in campaign.events.filter(is_active=True, flow__isnull=False).select_related("flow")]
+    flows = [
+        e.flow for e in campaign.events.filter(is_active=True, flow__isnull=False).select_related("flow")
+    ]
     data = export_flows(flows=[f for f in flows if f is not None])
     data["campaigns"] = [export_campaign(campaign)]
     return data
 
 
-@router.patch("/{campaign_uuid}", response={200: CampaignOut, 400: ErrorOut, 404: ErrorOut}, summary="Change a campaign")
+@router.patch(
+    "/{campaign_uuid}", response={200: CampaignOut, 400: ErrorOut, 404: ErrorOut}, summary="Change a campaign"
+)
 def update_campaign(request: HttpRequest, campaign_uuid: str, payload: CampaignPatch) -> Any:
     campaign = _campaign(request, campaign_uuid)
     try:
-        editing.update_campaign(campaign=campaign, name=payload.name, group=payload.group, archived=payload.archived)
+        editing.update_campaign(
+            campaign=campaign, name=payload.name, group=payload.group, archived=payload.archived
+        )
     except editing.CampaignError as exc:
         return 400, {"error": str(exc)}
     return editing.campaign_payload(campaign)
@@ -152,7 +160,9 @@ def list_events(request: HttpRequest, campaign: str = "") -> Any:
     return [editing.event_payload(e) for e in rows]
 
 
-@events_router.post("", response={201: EventOut, 400: ErrorOut, 404: ErrorOut}, summary="Create a campaign event")
+@events_router.post(
+    "", response={201: EventOut, 400: ErrorOut, 404: ErrorOut}, summary="Create a campaign event"
+)
 def create_event(request: HttpRequest, payload: EventIn) -> Any:
     """Everyone in the campaign's group is scheduled in the background right after."""
     if not payload.campaign:
@@ -193,8 +203,17 @@ def delete_event(request: HttpRequest, event_uuid: str) -> Any:
     return 204, None
 
 
-@events_router.get("/{event_uuid}/fires", response={200: list[FireOut], 404: ErrorOut}, summary="An event's fires")
-def list_fires(request: HttpRequest, response: HttpResponse, event_uuid: str, status: str = "", cursor: str = "", limit: int = 100) -> Any:
+@events_router.get(
+    "/{event_uuid}/fires", response={200: list[FireOut], 404: ErrorOut}, summary="An event's fires"
+)
+def list_fires(
+    request: HttpRequest,
+    response: HttpResponse,
+    event_uuid: str,
+    status: str = "",
+    cursor: str = "",
+    limit: int = 100,
+) -> Any:
     """Scheduled (`fired_on` null) and fired, newest rows first; `status=scheduled|fired` filters."""
     event = _event(request, event_uuid)
     rows = EventFire.objects.filter(event=event).select_related("contact")
@@ -202,4 +221,7 @@ def list_fires(request: HttpRequest, response: HttpResponse, event_uuid: str, st
         rows = rows.filter(fired_on__isnull=True)
     elif status == "fired":
         rows = rows.filter(fired_on__isnull=False)
-    return [editing.fire_payload(f) for f in keyset_page(request, rows, cursor=cursor, limit=limit, response=response)]
+    return [
+        editing.fire_payload(f)
+        for f in keyset_page(request, rows, cursor=cursor, limit=limit, response=response)
+    ]
