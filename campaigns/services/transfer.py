@@ -81,9 +81,9 @@ def import_campaigns(
                 editing.reschedule_later(event)
         kept: set[int] = set()
         for e in data.get("events") or []:
-            event = _import_event(workspace, campaign, e, mapping, warnings)
-            if event is not None:
-                kept.add(event.id)
+            made = _import_event(workspace, campaign, e, mapping, warnings)
+            if made is not None:
+                kept.add(made.id)
         for gone in campaign.events.filter(is_active=True).exclude(id__in=kept):
             editing.delete_event(event=gone)
         done.append({"uuid": str(campaign.uuid), "name": campaign.name, "events": len(kept)})

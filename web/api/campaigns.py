@@ -103,9 +103,8 @@ def list_campaigns(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("", response={201: CampaignOut, 400: ErrorOut}, summary="Create a campaign")
 def create_campaign(request: HttpRequest, payload: CampaignIn) -> Any:
     try:
-        campaign = editing.create_campaign(
-            workspace=request.workspace, name=payload.name, group=payload.group
-        )  # type: ignore[attr-defined]
+        workspace = request.workspace  # type: ignore[attr-defined]
+        campaign = editing.create_campaign(workspace=workspace, name=payload.name, group=payload.group)
     except editing.CampaignError as exc:
         return 400, {"error": str(exc)}
     return 201, editing.campaign_payload(campaign)
