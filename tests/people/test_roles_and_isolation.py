@@ -64,13 +64,23 @@ def test_roles_in_ui_and_api(workspace, setting) -> None:
     assert viewer.web.post(f"/tickets/{ticket.uuid}/reply", {"text": "hi"}).status_code == 403
     assert viewer.api.get("/api/v1/campaigns").status_code == 200
     assert _post(viewer.api, "/api/v1/campaigns", body).status_code == 403
-    assert _post(viewer.api, "/api/v1/ticket_actions", {"tickets": [str(ticket.uuid)], "action": "close"}).status_code == 403
+    assert (
+        _post(
+            viewer.api, "/api/v1/ticket_actions", {"tickets": [str(ticket.uuid)], "action": "close"}
+        ).status_code
+        == 403
+    )
     assert "Send reply" not in viewer.web.get(f"/tickets/{ticket.uuid}/").content.decode()
 
     # agents answer tickets but change no channel, flow or campaign
     agent = ws["agent"]
     assert agent.web.post(f"/tickets/{ticket.uuid}/note", {"text": "on it"}).status_code == 302
-    assert _post(agent.api, "/api/v1/ticket_actions", {"tickets": [str(ticket.uuid)], "action": "close"}).status_code == 200
+    assert (
+        _post(
+            agent.api, "/api/v1/ticket_actions", {"tickets": [str(ticket.uuid)], "action": "close"}
+        ).status_code
+        == 200
+    )
     assert agent.web.post("/channels/add/EX/", {"name": "x"}).status_code == 403
     assert _post(agent.api, "/api/v1/channels", {"type": "EX", "name": "x"}).status_code == 403
     assert _post(agent.api, "/api/v1/flows/import", {"version": "13", "flows": []}).status_code == 403
@@ -89,7 +99,9 @@ def test_roles_in_ui_and_api(workspace, setting) -> None:
 
 def test_invitation_link_makes_a_member_once_and_expires(workspace) -> None:
     admin = member(workspace, "admin")
-    assert admin.web.post("/settings/members/invite", {"role": "agent", "email": "new@x.org"}).status_code == 302
+    assert (
+        admin.web.post("/settings/members/invite", {"role": "agent", "email": "new@x.org"}).status_code == 302
+    )
     page = admin.web.get("/settings/members/").content.decode()
     link = page.split('id="invitation-link" readonly value="')[1].split('"')[0]
     path = link.split("testserver", 1)[-1]
@@ -104,7 +116,9 @@ def test_invitation_link_makes_a_member_once_and_expires(workspace) -> None:
     assert visitor.get("/tickets/").status_code == 200  # logged in as the new member
     assert Client().get(path).status_code == 404  # used: no second member from the same link
 
-    _, token = member_service.invite(workspace=workspace, role="viewer", now=timezone.now() - dt.timedelta(days=8))
+    _, token = member_service.invite(
+        workspace=workspace, role="viewer", now=timezone.now() - dt.timedelta(days=8)
+    )
     assert Client().get(f"/invitations/{token}/").status_code == 404  # expired
     assert Client().get("/invitations/not-a-token/").status_code == 404
     assert Invitation.objects.filter(accepted_on__isnull=True).count() == 1
@@ -142,10 +156,24 @@ def test_another_workspace_sees_none_of_it(api, workspace, setting) -> None:
     assert other_api.get(f"/api/v1/campaign_events/{event}/fires").status_code == 404
     assert other_api.get(f"/api/v1/campaigns/{campaign}/export").status_code == 404
     assert other_api.delete(f"/api/v1/campaigns/{campaign}").status_code == 404
-    assert _post(other_api, "/api/v1/campaign_events", {"campaign": campaign, "relative_to": "edd", "message": {"eng": "x"}}).status_code == 404
-    assert _post(other_api, "/api/v1/campaigns", {"name": "Steal", "group": str(group.uuid)}).status_code == 400
+    assert (
+        _post(
+            other_api,
+            "/api/v1/campaign_events",
+            {"campaign": campaign, "relative_to": "edd", "message": {"eng": "x"}},
+        ).status_code
+        == 404
+    )
+    assert (
+        _post(other_api, "/api/v1/campaigns", {"name": "Steal", "group": str(group.uuid)}).status_code == 400
+    )
     assert other_api.get("/api/v1/tickets").json() == []
-    assert _post(other_api, "/api/v1/ticket_actions", {"tickets": [str(ticket.uuid)], "action": "close"}).status_code == 400
+    assert (
+        _post(
+            other_api, "/api/v1/ticket_actions", {"tickets": [str(ticket.uuid)], "action": "close"}
+        ).status_code
+        == 400
+    )
 
     assert other_web.get(f"/campaigns/{campaign}/").status_code == 404
     assert other_web.post(f"/campaigns/events/{event}/delete").status_code == 404

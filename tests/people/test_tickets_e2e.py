@@ -26,9 +26,13 @@ def _open_by_flow(workspace: Any, contact: Contact) -> Ticket:
     return Ticket.objects.get(contact=contact)
 
 
-def test_flow_ticket_answered_from_the_inbox_reaches_the_aggregator(workspace, ex_channel, aggregator) -> None:
+def test_flow_ticket_answered_from_the_inbox_reaches_the_aggregator(
+    workspace, ex_channel, aggregator
+) -> None:
     agent = member(workspace, "agent", "agent@test.org")
-    answer = agent.web.post(f"/c/ex/{ex_channel.uuid}/receive", {"from": "+250788123456", "text": "I need a nurse"})
+    answer = agent.web.post(
+        f"/c/ex/{ex_channel.uuid}/receive", {"from": "+250788123456", "text": "I need a nurse"}
+    )
     assert answer.status_code == 200
     run_jobs()
     contact = Contact.objects.get(urns__identity="tel:+250788123456")
@@ -46,7 +50,10 @@ def test_flow_ticket_answered_from_the_inbox_reaches_the_aggregator(workspace, e
     assert Ticket.objects.get(id=ticket.id).assignee == "agent@test.org"  # not a member: refused
 
     before = len(aggregator.requests)
-    assert agent.web.post(f"/tickets/{ticket.uuid}/reply", {"text": "A nurse will call you at 3pm"}).status_code == 302
+    assert (
+        agent.web.post(f"/tickets/{ticket.uuid}/reply", {"text": "A nurse will call you at 3pm"}).status_code
+        == 302
+    )
     assert agent.web.post(f"/tickets/{ticket.uuid}/note", {"text": "checked the roster"}).status_code == 302
     run_jobs()
     sent = [r.form() for r in aggregator.requests[before:]]
@@ -57,7 +64,10 @@ def test_flow_ticket_answered_from_the_inbox_reaches_the_aggregator(workspace, e
     agent.web.post(f"/c/ex/{ex_channel.uuid}/receive", {"from": "+250788123456", "text": "Thank you!"})
     run_jobs()
     page = agent.web.get(f"/tickets/{ticket.uuid}/").content.decode()
-    order = [page.index(t) for t in ("I need a nurse", "A nurse will call you at 3pm", "checked the roster", "Thank you!")]
+    order = [
+        page.index(t)
+        for t in ("I need a nurse", "A nurse will call you at 3pm", "checked the roster", "Thank you!")
+    ]
     assert order == sorted(order)
     # the note never went to the contact
     assert all("roster" not in r.form().get("text", "") for r in aggregator.requests)
@@ -75,7 +85,9 @@ def test_flow_ticket_answered_from_the_inbox_reaches_the_aggregator(workspace, e
 def test_ticket_opened_by_hand_from_the_contact_page(workspace, ex_channel) -> None:
     editor = member(workspace, "editor")
     contact = Contact.objects.create(workspace=workspace, name="Ami")
-    answer = editor.web.post(f"/contacts/{contact.uuid}/tickets", {"topic": "Billing", "body": "Wants a refund"})
+    answer = editor.web.post(
+        f"/contacts/{contact.uuid}/tickets", {"topic": "Billing", "body": "Wants a refund"}
+    )
     assert answer.status_code == 302
     ticket = Ticket.objects.get(contact=contact)
     assert (ticket.topic.name, ticket.note, ticket.status) == ("Billing", "Wants a refund", "open")
