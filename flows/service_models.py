@@ -56,6 +56,31 @@ class Ticket(models.Model):
         ordering = ["-opened_on", "-id"]
 
 
+class TicketEvent(models.Model):
+    """The ticket's thread besides the contact's messages: notes, replies typed by members,
+    assignment and status changes, in order."""
+
+    class Kind(models.TextChoices):
+        OPENED = "opened"
+        NOTE = "note"  # internal: never sent to the contact
+        REPLY = "reply"  # a member's reply; `msg` is the outbound message
+        ASSIGNED = "assigned"
+        CLOSED = "closed"
+        REOPENED = "reopened"
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    text = models.TextField(blank=True, default="")
+    msg = models.ForeignKey(
+        "channels_app.Msg", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    author = models.CharField(max_length=254, blank=True, default="")  # a member's email, "" for flows
+    created_on = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_on", "id"]
+
+
 class ResthookSubscriber(models.Model):
     """A URL that call_resthook posts to when a flow calls the resthook `resthook` (a slug)."""
 

@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "aggregators",
     "smsc",
     "flows",
+    "campaigns",
     "web",
 ]
 
@@ -104,6 +105,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "web.permissions.RoleMiddleware",  # roles: who may change what (web/permissions.py)
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "web.middleware.ContentSecurityPolicyMiddleware",
 ]
@@ -256,6 +258,8 @@ FLOWGATE_PERIODIC_JOBS += [
     "channels_app.services.stats.refresh_daily_counts",
     "channels_app.services.groups.squash_group_counts",
 ]
+# Campaign event fires that are due (issue 17).
+FLOWGATE_PERIODIC_JOBS.append("campaigns.jobs.fire_campaigns")
 FLOWGATE_CHANNEL_TYPES.append("aggregators.xc")
 FLOWGATE_CHANNEL_TYPES.append("smsc")
 FLOWGATE_CHANNEL_TYPES += ["smsc.ucp", "smsc.cimd"]  # UCP/EMI and CIMD2 links

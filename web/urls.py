@@ -1,5 +1,5 @@
 from django.contrib.auth import views as auth_views
-from django.urls import path
+from django.urls import include, path
 from django.views.generic import RedirectView
 
 from aggregators.handler import rest as handler_rest
@@ -102,6 +102,7 @@ urlpatterns = [
     path("contacts/<uuid:contact_uuid>/call", views_calls.contact_call, name="contact_call"),
     path("flows/", views_flows.flow_list, name="flow_list"),
     path("flows/<uuid:flow_uuid>/editor", views_flows.flow_editor, name="flow_editor"),
+    path("", include("web.urls_people")),  # campaigns, tickets, members (issue 17)
     # Static files are served by WhiteNoise (settings.MIDDLEWARE); browsers still ask for this.
     path("favicon.ico", RedirectView.as_view(url="/static/flowgate/editor/favicon.svg", permanent=True)),
 ]

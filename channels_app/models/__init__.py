@@ -8,7 +8,7 @@ from channels_app.models.labels import Global, Label
 from channels_app.models.msg import Direction, Msg, MsgEvent, MsgStatus
 from channels_app.models.template import MessageTemplate
 from channels_app.models.webhook import WebhookAttempt, WebhookDelivery, WebhookSubscription
-from channels_app.models.workspace import APIToken, Membership, Workspace
+from channels_app.models.workspace import APIToken, Invitation, Membership, Workspace
 
 __all__ = [
     "APIToken",
@@ -25,6 +25,7 @@ __all__ = [
     "ContactURN",
     "Direction",
     "Global",
+    "Invitation",
     "Label",
     "Membership",
     "MessageTemplate",

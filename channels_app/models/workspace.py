@@ -11,6 +11,8 @@ class Workspace(models.Model):
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     name = models.CharField(max_length=128)
+    # an IANA zone: campaign delivery hours and dates without an offset are read in it
+    timezone = models.CharField(max_length=64, default="UTC")
     created_on = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -19,9 +21,10 @@ class Workspace(models.Model):
 
 class Membership(models.Model):
     class Role(models.TextChoices):
-        ADMIN = "admin"
-        EDITOR = "editor"
-        VIEWER = "viewer"
+        ADMIN = "admin"  # everything, members included
+        EDITOR = "editor"  # channels, flows, contacts, campaigns; not members
+        AGENT = "agent"  # answers tickets and reads; changes no channel or flow
+        VIEWER = "viewer"  # reads only
 
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
@@ -29,6 +32,25 @@ class Membership(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["workspace", "user"], name="unique_membership")]
+
+
+class Invitation(models.Model):
+    """A link that makes whoever opens it (logged in or signing up) a member with `role`.
+    Only the token's hash is stored, like API keys."""
+
+    workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(blank=True, default="")
+    role = models.CharField(max_length=16, choices=Membership.Role.choices, default=Membership.Role.VIEWER)
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_on = models.DateTimeField(auto_now_add=True)
+    expires_on = models.DateTimeField()
+    accepted_on = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
 
 def hash_token(key: str) -> str:

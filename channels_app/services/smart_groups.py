@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import transaction
 
@@ -54,9 +54,30 @@ def contacts_changed(
     )
 
 
+class ContactsChangedListener(Protocol):
+    def __call__(
+        self, *, workspace_id: int, contact_ids: list[int], field_keys: set[str], groups_changed: bool
+    ) -> None: ...
+
+
+# What depends on contacts' fields or groups beyond smart groups registers here (campaign
+# scheduling does, from its app's ready()): this layer can't import the apps built on it.
+_listeners: list[ContactsChangedListener] = []
+
+
+def on_contacts_changed(listener: ContactsChangedListener) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
 def _notify(*, workspace_id: int, contact_ids: list[int], field_keys: set[str], groups_changed: bool) -> None:
-    """Listeners of contact changes beyond smart groups (campaign scheduling goes here)."""
-    return None
+    for listener in _listeners:
+        listener(
+            workspace_id=workspace_id,
+            contact_ids=contact_ids,
+            field_keys=field_keys,
+            groups_changed=groups_changed,
+        )
 
 
 def smart_groups(workspace_id: int) -> list[ContactGroup]:

@@ -1,7 +1,7 @@
 """Reading RapidPro export files (`"version": "13"`) into plain data the Django side can store.
 
-Exports carry flows (goflow definitions), fields, groups and triggers; campaigns are not part of
-Flowgate, so they are dropped with a warning rather than failing the whole import.
+Exports carry flows (goflow definitions), fields, groups and triggers; their campaigns are read
+by the Django side (campaigns.services.transfer), which needs the rows this module leaves alone.
 """
 
 from __future__ import annotations
@@ -142,8 +142,6 @@ def _read_export(data: dict[str, Any], result: ImportResult) -> None:
             result.errors.append(FlowError(f"unsupported export version '{version}'", field="version"))
             return
         result.warnings.append(f"export version {version} is newer than 13, reading it as 13")
-    if data.get("campaigns"):
-        result.warnings.append(f"{len(data['campaigns'])} campaign(s) ignored: campaigns are not supported")
     for i, f in enumerate(data.get("flows") or []):
         if not isinstance(f, dict):
             result.errors.append(FlowError(f"flow {i} is not an object", field=f"flows[{i}]"))

@@ -151,6 +151,12 @@ def _referenced_flows(flow: Flow) -> list[Flow]:
     return list(seen.values())
 
 
+def campaigns_for_flows(*, workspace_id: int, flow_ids: list[int]) -> list[dict[str, Any]]:
+    from campaigns.services.transfer import campaigns_for_flows as found  # campaigns import flows
+
+    return found(workspace_id=workspace_id, flow_ids=flow_ids)
+
+
 def export_flows(*, flows: list[Flow]) -> dict[str, Any]:
     """A RapidPro version 13 export of `flows` (plus subflows, fields, groups and triggers)."""
     if not flows:
@@ -204,7 +210,9 @@ def export_flows(*, flows: list[Flow]) -> dict[str, Any]:
         "version": EXPORT_VERSION,
         "site": "flowgate",
         "flows": [f.definition for f in everything.values()],
-        "campaigns": [],
+        "campaigns": campaigns_for_flows(
+            workspace_id=workspace_id, flow_ids=[f.id for f in everything.values()]
+        ),
         "triggers": triggers,
         "fields": fields,
         "groups": groups,

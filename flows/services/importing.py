@@ -183,6 +183,11 @@ def import_export(*, workspace: Workspace, data: Any) -> Imported:
         if flow_ref is None:
             continue
         _import_trigger(workspace, flow_ref, t, mapping, imported.warnings)
+    from campaigns.services.transfer import import_campaigns  # campaigns import flows: not at the top
+
+    imported.created["campaigns"] = import_campaigns(
+        workspace=workspace, campaigns=data.get("campaigns"), mapping=mapping, warnings=imported.warnings
+    )
     return imported
 
 

@@ -25,6 +25,7 @@ from channels_app import crypto
 from channels_app.models import Contact, Workspace
 from flows.engine.services import AirtimeTransfer, LLMResponse, ServiceError
 from flows.service_models import AirtimeService, LLMService, ResthookSubscriber, Ticket, TicketStatus, Topic
+from flows.services import tickets as tickets_service
 
 MASK = "********"
 SERVICE_TIMEOUT_SECONDS = 30.0
@@ -87,11 +88,13 @@ def record_ticket_opened(*, workspace: Workspace, contact: Contact, event: dict[
     topic_uuid = _uuid((ticket.get("topic") or {}).get("uuid"))
     topic = Topic.objects.filter(workspace=workspace, uuid=topic_uuid).first() if topic_uuid else None
     assignee = (ticket.get("assignee") or {}).get("email") or ""
-    row, _ = Ticket.objects.get_or_create(
+    row, made = Ticket.objects.get_or_create(
         workspace=workspace,
         uuid=ticket_uuid,
         defaults={"contact": contact, "topic": topic, "assignee": assignee[:254]},
     )
+    if made:
+        tickets_service.record(row, "opened", text=str(ticket.get("body") or "")[:1600])
     return row
 
 
@@ -148,7 +151,11 @@ def act_on_tickets(
     with transaction.atomic():
         for t in rows:
             t.save()
+            tickets_service.record(t, _ACTION_EVENTS[action], text=note or assignee)  # thread + websocket
     return rows
+
+
+_ACTION_EVENTS = {"assign": "assigned", "note": "note", "close": "closed", "reopen": "reopened"}
 
 
 # ----------------------------------------------------------------------------------- resthooks

@@ -10,6 +10,15 @@ from ninja.utils import check_csrf
 
 from channels_app.models import APIToken
 from channels_app.models.workspace import hash_token
+from web import permissions
+
+
+def _check_role(request: HttpRequest, role: str | None) -> None:
+    missing = permissions.check(role=role, method=request.method or "GET", path=request.path)
+    if missing is not None:
+        raise HttpError(
+            403, f"your role ({role or 'none'}) may not do this: it needs the {missing!r} permission"
+        )
 
 
 class TokenAuth(APIKeyHeader):
@@ -34,6 +43,7 @@ class TokenAuth(APIKeyHeader):
         if token.last_used_on is None or (now - token.last_used_on).total_seconds() > 60:
             APIToken.objects.filter(id=token.id).update(last_used_on=now)
         request.workspace = token.workspace  # type: ignore[attr-defined]
+        _check_role(request, permissions.token_role(token))
         return token
 
 
@@ -58,5 +68,6 @@ class SessionOrToken(TokenAuth):
             workspace = workspace_for_user(user)
             if workspace is not None:
                 request.workspace = workspace  # type: ignore[attr-defined]
+                _check_role(request, permissions.role_of(user=user, workspace=workspace))
                 return user
         return super().__call__(request)

@@ -12,6 +12,7 @@ from ninja.parser import Parser
 from channels_app import jsonlimits
 from web.api import (
     calls,
+    campaigns,
     channels,
     connectors,
     contacts,
@@ -79,6 +80,8 @@ api.add_router("/topics", services.topics_router)
 api.add_router("/resthook_subscribers", services.resthooks_router)
 api.add_router("/airtime_service", services.airtime_router)
 api.add_router("/llms", services.llms_router)
+api.add_router("/campaigns", campaigns.router)
+api.add_router("/campaign_events", campaigns.events_router)
 
 
 @api.exception_handler(AuthenticationError)

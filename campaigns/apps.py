@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class CampaignsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "campaigns"
+
+    def ready(self) -> None:
+        from campaigns.services.scheduling import contacts_changed_listener
+        from channels_app.services.smart_groups import on_contacts_changed
+
+        # contact services tell smart groups about every change; fires follow the same news
+        on_contacts_changed(contacts_changed_listener)
