@@ -256,6 +256,8 @@ FLOWGATE_PERIODIC_JOBS += [
     "channels_app.services.stats.refresh_daily_counts",
     "channels_app.services.groups.squash_group_counts",
 ]
+# Paced broadcasts and flow starts: wake the release loop when rows fall due (issue 20).
+FLOWGATE_PERIODIC_JOBS.append("flows.jobs.pace_tick")
 FLOWGATE_CHANNEL_TYPES.append("aggregators.xc")
 FLOWGATE_CHANNEL_TYPES.append("smsc")
 

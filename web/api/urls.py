@@ -11,6 +11,7 @@ from ninja.parser import Parser
 
 from channels_app import jsonlimits
 from web.api import (
+    broadcasts,
     calls,
     channels,
     connectors,
@@ -74,6 +75,8 @@ api.add_router("/topics", services.topics_router)
 api.add_router("/resthook_subscribers", services.resthooks_router)
 api.add_router("/airtime_service", services.airtime_router)
 api.add_router("/llms", services.llms_router)
+api.add_router("/broadcasts", broadcasts.router)
+api.add_router("/quiet_hours", broadcasts.quiet_router)
 
 
 @api.exception_handler(AuthenticationError)
