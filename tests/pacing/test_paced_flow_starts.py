@@ -8,7 +8,7 @@ from collections import Counter
 
 from flows.models import FlowRun, FlowStart, PacedSend
 from flows.services import pacing, starts
-from tests.flows.conftest import SURVEY, export_data, imported, post_json  # noqa: F401 (fixtures)
+from tests.flows.conftest import SURVEY, post_json
 
 from .helpers import make_group
 
