@@ -13,7 +13,12 @@ T0 = dt.datetime(2026, 12, 7, 10, 0, tzinfo=dt.UTC)  # a Monday morning, 10:00 U
 
 
 def make_group(
-    workspace: Any, count: int, *, name: str = "Everybody", languages: tuple[str, ...] = ("",)
+    workspace: Any,
+    count: int,
+    *,
+    name: str = "Everybody",
+    languages: tuple[str, ...] = ("",),
+    first: int = 0,
 ) -> Any:
     """`count` active contacts with a tel URN each (+2507880xxxxx), in one group."""
     contacts = Contact.objects.bulk_create(
@@ -31,7 +36,7 @@ def make_group(
                 scheme="tel",
                 path=f"+25078{8000000 + i:07d}",
             )
-            for i, c in enumerate(contacts)
+            for i, c in enumerate(contacts, start=first)
         ]
     )
     group = ContactGroup.objects.create(workspace=workspace, name=name)
