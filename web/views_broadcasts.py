@@ -25,9 +25,9 @@ CONTACT_CHOICES = 500
 def _compose_args(request: HttpRequest) -> dict[str, Any]:
     post = request.POST
     translations = {
-        key.removeprefix("text:"): value
+        key.removeprefix("text:"): str(value)
         for key, value in post.items()
-        if key.startswith("text:") and value.strip()
+        if key.startswith("text:") and str(value).strip()
     }
     urns = [line.strip() for line in post.get("urns", "").replace(",", "\n").splitlines() if line.strip()]
     template = post.get("template", "").strip() or None

@@ -100,9 +100,11 @@ def resolve(
 ) -> tuple[list[pacing.Recipient], int]:
     """Recipients (one per URN identity, in contact order) and how many were skipped as stopped or
     blocked. Unknown group or contact uuids are an error, not a silent smaller audience."""
-    groups = [u for u in (_uuid_or_none(g) for g in group_uuids)]
-    contacts = [u for u in (_uuid_or_none(c) for c in contact_uuids)]
-    if None in groups or None in contacts:
+    parsed_groups = [_uuid_or_none(g) for g in group_uuids]
+    parsed_contacts = [_uuid_or_none(c) for c in contact_uuids]
+    groups = [g for g in parsed_groups if g is not None]
+    contacts = [c for c in parsed_contacts if c is not None]
+    if len(groups) != len(parsed_groups) or len(contacts) != len(parsed_contacts):
         raise ComposeError("groups and contacts are given by uuid")
     known_groups = set(
         ContactGroup.objects.filter(workspace=workspace, uuid__in=groups).values_list("uuid", flat=True)
@@ -147,14 +149,14 @@ def resolve(
             .select_related("contact")
             .first()
         )
-        contact = known.contact if known is not None else None
-        if contact is not None and contact.status != Contact.Status.ACTIVE:
+        owner: Contact | None = known.contact if known is not None else None
+        if owner is not None and owner.status != Contact.Status.ACTIVE:
             skipped += 1
             continue
         recipients[identity] = pacing.Recipient(
-            contact.id if contact else None,
+            owner.id if owner else None,
             identity,
-            (contact.language if contact else "") or "",
+            (owner.language if owner else "") or "",
             pacing.channel_for(pool, identity, known),
         )
     return list(recipients.values()), skipped

@@ -323,18 +323,18 @@ def _release_start_rows(rows: list[PacedSend], now: dt.datetime) -> None:
             continue
         row.status = PacedSend.Status.RELEASED
         started[start.id] = started.get(start.id, 0) + 1
-    for start_id in {r.flow_start_id for r in rows}:
+    for start_id in {r.flow_start_id for r in rows if r.flow_start_id is not None}:
         handled = sum(1 for r in rows if r.flow_start_id == start_id)
         FlowStart.objects.filter(id=start_id).update(
             processed=F("processed") + handled,
-            started=F("started") + started.get(start_id or 0, 0),
+            started=F("started") + started.get(start_id, 0),
             modified_on=now,
         )
 
 
 def _complete_finished(broadcast_ids: set[int | None], start_ids: set[int | None], now: dt.datetime) -> None:
     waiting = [PacedSend.Status.SCHEDULED, PacedSend.Status.PAUSED]
-    for broadcast_id in broadcast_ids - {None}:
+    for broadcast_id in {b for b in broadcast_ids if b is not None}:
         if not PacedSend.objects.filter(broadcast_id=broadcast_id, status__in=waiting).exists():
             Broadcast.objects.filter(
                 id=broadcast_id, status__in=[PaceStatus.SCHEDULED, PaceStatus.SENDING]
@@ -343,7 +343,7 @@ def _complete_finished(broadcast_ids: set[int | None], start_ids: set[int | None
             Broadcast.objects.filter(id=broadcast_id, status=PaceStatus.SCHEDULED).update(
                 status=PaceStatus.SENDING, modified_on=now
             )
-    for start_id in start_ids - {None}:
+    for start_id in {s for s in start_ids if s is not None}:
         if not PacedSend.objects.filter(flow_start_id=start_id, status__in=waiting).exists():
             FlowStart.objects.filter(id=start_id, status=FlowStart.Status.STARTING).update(
                 status=FlowStart.Status.COMPLETED, modified_on=now
