@@ -28,3 +28,15 @@ def fire_waits() -> dict[str, int]:
         return counts
     finally:
         queue.release_lock("flows:waits")
+
+
+def pace() -> int:
+    from flows import pacing_jobs
+
+    return pacing_jobs.pace()
+
+
+def pace_tick() -> None:
+    from flows import pacing_jobs
+
+    pacing_jobs.tick()

@@ -152,6 +152,8 @@ class FlowStart(models.Model):
         STARTING = "starting"
         COMPLETED = "completed"
         FAILED = "failed"
+        PAUSED = "paused"  # a paced start (flows/services/pacing.py)
+        CANCELLED = "cancelled"
 
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="flow_starts")
@@ -170,6 +172,10 @@ class FlowStart(models.Model):
     processed = models.PositiveIntegerField(default=0)
     started = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True, default="")
+    # paced starts: contacts are started evenly from send_at over the window (flows/services/pacing.py)
+    send_at = models.DateTimeField(null=True, blank=True)
+    spread_over_minutes = models.PositiveIntegerField(default=0)
+    paused_on = models.DateTimeField(null=True, blank=True)
     created_on = models.DateTimeField(auto_now_add=True)
     modified_on = models.DateTimeField(auto_now=True)
 
@@ -231,6 +237,8 @@ class ResultsExport(models.Model):
 
 
 # the service actions' models live in their own module; imported here so Django registers them
+# paced sending (broadcasts, paced flow starts) lives in its own module too
+from flows.pacing_models import Broadcast, PacedSend, PaceStatus, WorkspacePacing  # noqa: E402,F401
 from flows.service_models import (  # noqa: E402,F401
     AirtimeService,
     LLMService,

@@ -260,6 +260,8 @@ FLOWGATE_PERIODIC_JOBS += [
 ]
 # Campaign event fires that are due (issue 17).
 FLOWGATE_PERIODIC_JOBS.append("campaigns.jobs.fire_campaigns")
+# Paced broadcasts and flow starts: wake the release loop when rows fall due (issue 20).
+FLOWGATE_PERIODIC_JOBS.append("flows.jobs.pace_tick")
 FLOWGATE_CHANNEL_TYPES.append("aggregators.xc")
 FLOWGATE_CHANNEL_TYPES.append("smsc")
 FLOWGATE_CHANNEL_TYPES += ["smsc.ucp", "smsc.cimd"]  # UCP/EMI and CIMD2 links

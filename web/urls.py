@@ -6,6 +6,7 @@ from aggregators.handler import rest as handler_rest
 from channels_app.views import channel_webhook
 from web import (
     views,
+    views_broadcasts,
     views_calls,
     views_connectors,
     views_contacts,
@@ -100,6 +101,16 @@ urlpatterns = [
     path("contacts/<uuid:contact_uuid>/groups", views_contacts.contact_groups, name="contact_groups"),
     path("contacts/<uuid:contact_uuid>/send", views_contacts.contact_send, name="contact_send"),
     path("contacts/<uuid:contact_uuid>/call", views_calls.contact_call, name="contact_call"),
+    path("broadcasts/", views_broadcasts.broadcast_list, name="broadcast_list"),
+    path("broadcasts/new", views_broadcasts.broadcast_compose, name="broadcast_compose"),
+    path("broadcasts/preview", views_broadcasts.broadcast_preview, name="broadcast_preview"),
+    path("broadcasts/quiet-hours", views_broadcasts.quiet_hours, name="broadcast_quiet_hours"),
+    path("broadcasts/<uuid:broadcast_uuid>/", views_broadcasts.broadcast_detail, name="broadcast_detail"),
+    path(
+        "broadcasts/<uuid:broadcast_uuid>/<slug:action>",
+        views_broadcasts.broadcast_control,
+        name="broadcast_control",
+    ),
     path("flows/", views_flows.flow_list, name="flow_list"),
     path("flows/<uuid:flow_uuid>/editor", views_flows.flow_editor, name="flow_editor"),
     path("", include("web.urls_people")),  # campaigns, tickets, members (issue 17)

@@ -21,6 +21,7 @@ from channels_app import queue, urns
 from channels_app.models import Contact, Workspace
 from channels_app.services.ingest import get_or_create_contact
 from flows.models import Flow, FlowRun, FlowSession, FlowStart, FlowStartBatch, SessionStatus
+from flows.services import paced_starts
 from flows.services.sessions import FlowRunner
 
 logger = logging.getLogger(__name__)
@@ -48,6 +49,8 @@ def create_flow_start(
     exclude_started_recently: bool = False,
     params: dict[str, Any] | None = None,
     idempotency_key: str = "",
+    send_at: dt.datetime | None = None,
+    spread_over_minutes: int = 0,
 ) -> FlowStart:
     """Record the start; a job resolves and runs it after commit.
 
@@ -62,6 +65,10 @@ def create_flow_start(
     key = (idempotency_key or "").strip()
     if len(key) > 64:
         raise StartError("the idempotency key has at most 64 characters")
+    if not 0 <= spread_over_minutes <= 7 * 24 * 60:
+        raise StartError("spread_over_minutes is 0 to 10080 (a week)")
+    if send_at is not None and timezone.is_naive(send_at):
+        raise StartError("send_at needs a time zone (e.g. 2026-12-06T09:00:00Z)")
     fields = {
         "flow": flow,
         "contact_uuids": list(contact_uuids or []),
@@ -70,6 +77,8 @@ def create_flow_start(
         "exclude_in_flow": exclude_in_flow,
         "exclude_started_recently": exclude_started_recently,
         "params": params or {},
+        "send_at": send_at,
+        "spread_over_minutes": spread_over_minutes,
     }
     if key and (earlier := _replay(workspace, key, fields)) is not None:
         return earlier
@@ -151,6 +160,8 @@ def prepare_start(*, start_id: int) -> int:
         start = FlowStart.objects.select_for_update().select_related("workspace", "flow").get(id=start_id)
         if start.status != FlowStart.Status.PENDING:
             return start.total
+        if paced_starts.is_paced(start):  # scheduled rows instead of batches (issue 20)
+            return paced_starts.prepare(start=start)
         size = batch_size()
         total = 0
         pending: list[FlowStartBatch] = []
@@ -261,6 +272,9 @@ def start_payload(start: FlowStart) -> dict[str, Any]:
         "exclude_in_flow": start.exclude_in_flow,
         "exclude_started_recently": start.exclude_started_recently,
         "idempotency_key": start.idempotency_key or None,
+        "send_at": start.send_at,
+        "spread_over_minutes": start.spread_over_minutes,
+        **({"pacing": paced_starts.progress(start)} if paced_starts.is_paced(start) else {}),
         "created_on": start.created_on,
         "modified_on": start.modified_on,
     }

@@ -374,6 +374,8 @@ class FlowStartIn(Schema):
     exclude_started_recently: bool = False
     params: dict[str, Any] = {}
     idempotency_key: str = ""
+    send_at: datetime | None = None  # paced starts (issue 20): begin then ...
+    spread_over_minutes: int = 0  # ... and start the contacts evenly over this window
 
 
 @starts_router.post("", response={200: Any, 201: Any, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
@@ -393,6 +395,8 @@ def create_start(request: HttpRequest, payload: FlowStartIn) -> Any:
             exclude_started_recently=payload.exclude_started_recently,
             params=payload.params,
             idempotency_key=key,
+            send_at=payload.send_at,
+            spread_over_minutes=payload.spread_over_minutes,
         )
     except starts.StartConflict as exc:
         return 409, {"error": str(exc)}
@@ -404,6 +408,24 @@ def create_start(request: HttpRequest, payload: FlowStartIn) -> Any:
 @starts_router.get("/{start_uuid}", response={200: Any, 404: ErrorOut})
 def get_start(request: HttpRequest, start_uuid: str) -> Any:
     return starts.start_payload(get_or_404(FlowStart, request, start_uuid))
+
+
+@starts_router.post(
+    "/{start_uuid}/{action}", response={200: Any, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+)
+def control_start(request: HttpRequest, start_uuid: str, action: str) -> Any:
+    """Paced starts: `action` pause, resume or cancel (contacts already started stay started)."""
+    from flows.services.pacing import PaceError
+    from web.api.broadcasts import control
+
+    start = get_or_404(FlowStart, request, start_uuid)
+    if action not in ("pause", "resume", "cancel"):
+        return 400, {"error": "the action is pause, resume or cancel"}
+    try:
+        control(start, action)
+    except PaceError as exc:
+        return 409, {"error": str(exc)}
+    return 200, starts.start_payload(start)
 
 
 # --------------------------------------------------------------------------------------- triggers

@@ -11,6 +11,7 @@ from ninja.parser import Parser
 
 from channels_app import jsonlimits
 from web.api import (
+    broadcasts,
     calls,
     campaigns,
     channels,
@@ -82,6 +83,8 @@ api.add_router("/airtime_service", services.airtime_router)
 api.add_router("/llms", services.llms_router)
 api.add_router("/campaigns", campaigns.router)
 api.add_router("/campaign_events", campaigns.events_router)
+api.add_router("/broadcasts", broadcasts.router)
+api.add_router("/quiet_hours", broadcasts.quiet_router)
 
 
 @api.exception_handler(AuthenticationError)
