@@ -61,40 +61,175 @@ document.querySelectorAll("[data-archive]").forEach((btn) => {
   });
 });
 
+// One row menu open at a time; choosing an item closes it.
+document.querySelectorAll("details.row-menu").forEach((menu) => {
+  menu.addEventListener("toggle", () => {
+    if (menu.open) document.querySelectorAll("details.row-menu[open]").forEach((m) => m !== menu && (m.open = false));
+  });
+  menu.querySelectorAll("[role=menuitem]").forEach((item) => item.addEventListener("click", () => (menu.open = false)));
+});
+document.addEventListener("click", (e) => {
+  if (!e.target.closest("details.row-menu")) document.querySelectorAll("details.row-menu[open]").forEach((m) => (m.open = false));
+});
+
 const dialog = document.getElementById("start-dialog");
-if (dialog) {
+if (dialog) setupStart(dialog);
+
+function setupStart(dialog) {
   const form = document.getElementById("start-form");
   const out = document.getElementById("start-result");
   const bar = document.getElementById("start-progress");
+  const submit = document.getElementById("start-submit");
+  const reach = document.getElementById("start-reach");
+  const groupSearch = document.getElementById("start-group-search");
+  const contactSearch = document.getElementById("start-contact-search");
+  const results = document.getElementById("start-contact-results");
+  const chosenList = document.getElementById("start-contacts");
+  const counts = {};
+  const chosen = new Map(); // contact uuid -> label
   let flowUuid = "";
+  let running = false;
+
+  api("/groups")
+    .then((gs) => {
+      for (const g of listOf(gs, "groups")) {
+        counts[g.uuid] = g.count;
+        const el = form.querySelector(`[data-group-count="${g.uuid}"]`);
+        if (el) el.textContent = `(${g.count})`;
+      }
+      updateReach();
+    })
+    .catch(() => {});
+
+  const urns = () => form.elements.urns.value.split("\n").map((x) => x.trim()).filter(Boolean);
+  const groups = () => [...form.querySelectorAll("input[name=groups]:checked")].map((x) => x.value);
+
+  // How many the start reaches at most: contacts in several groups, or already in a flow when
+  // "skip" is on, are counted here but started once (or not at all).
+  function updateReach() {
+    const gs = groups();
+    const n = gs.reduce((acc, g) => acc + (counts[g] || 0), 0) + chosen.size + urns().length;
+    if (!gs.length && !chosen.size && !urns().length) reach.textContent = "Choose groups or contacts.";
+    else reach.textContent = `${gs.length > 1 ? "Up to " : ""}${n} contact${n === 1 ? "" : "s"} will be started${form.elements.exclude_in_flow.checked ? ", minus those already in a flow" : ""}.`;
+    reach.dataset.count = String(n);
+  }
+
   // One idempotency key per intended start: a double click or a retried request carries the
   // same key and gets the first start back; changing the recipients makes it a new start.
-  const newKey = () => { form.dataset.key = crypto.randomUUID(); };
-  form.addEventListener("input", newKey);
+  const newKey = () => {
+    form.dataset.key = crypto.randomUUID();
+    if (!running) {
+      submit.disabled = false;
+      submit.textContent = "Start";
+    }
+  };
+  form.addEventListener("input", (e) => {
+    if (e.target === groupSearch || e.target === contactSearch) return;
+    newKey();
+    updateReach();
+  });
+
+  groupSearch.addEventListener("input", () => {
+    const q = groupSearch.value.trim().toLowerCase();
+    form.querySelectorAll("#start-groups li[data-name]").forEach((li) => (li.hidden = q && !li.dataset.name.includes(q)));
+  });
+
+  function renderChosen() {
+    chosenList.replaceChildren(
+      ...[...chosen].map(([uuid, label]) => {
+        const li = document.createElement("li");
+        li.dataset.contactUuid = uuid;
+        li.append(label);
+        const x = document.createElement("button");
+        x.type = "button";
+        x.textContent = "×";
+        x.setAttribute("aria-label", `Remove ${label}`);
+        x.addEventListener("click", () => {
+          chosen.delete(uuid);
+          renderChosen();
+          newKey();
+          updateReach();
+        });
+        li.append(x);
+        return li;
+      }),
+    );
+  }
+
+  let searchSeq = 0;
+  let timer = 0;
+  contactSearch.addEventListener("input", () => {
+    clearTimeout(timer);
+    const q = contactSearch.value.trim();
+    if (q.length < 2) {
+      results.hidden = true;
+      return;
+    }
+    timer = setTimeout(async () => {
+      const seq = ++searchSeq;
+      try {
+        const data = await api(`/contacts?search=${encodeURIComponent(q)}&limit=8`);
+        if (seq !== searchSeq) return; // a later search answered first
+        const found = listOf(data, "contacts");
+        results.replaceChildren(
+          ...(found.length
+            ? found.map((c) => {
+                const li = document.createElement("li");
+                const b = document.createElement("button");
+                b.type = "button";
+                const label = c.name || (c.urns && c.urns[0]) || c.uuid;
+                b.textContent = c.name && c.urns && c.urns[0] ? `${c.name} (${c.urns[0]})` : label;
+                b.addEventListener("click", () => {
+                  chosen.set(c.uuid, label);
+                  renderChosen();
+                  results.hidden = true;
+                  contactSearch.value = "";
+                  newKey();
+                  updateReach();
+                });
+                li.append(b);
+                return li;
+              })
+            : [Object.assign(document.createElement("li"), { className: "muted", textContent: "No contact matches." })]),
+        );
+        results.hidden = false;
+      } catch (err) {
+        say(out, err.message, true);
+      }
+    }, 200);
+  });
+
   document.querySelectorAll("[data-start]").forEach((btn) => {
     btn.addEventListener("click", () => {
       const row = btn.closest("[data-flow-uuid]");
       flowUuid = row.dataset.flowUuid;
-      document.getElementById("start-flow-name").textContent = row.querySelector("td").textContent;
+      document.getElementById("start-flow-name").textContent = row.dataset.flowName || "";
       out.textContent = "";
       bar.hidden = true;
       newKey();
+      updateReach();
       dialog.showModal();
     });
   });
   document.getElementById("start-close").addEventListener("click", () => dialog.close());
+
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
-    const groups = [...form.elements.groups.selectedOptions].map((o) => o.value);
-    const urns = form.elements.urns.value.split("\n").map((x) => x.trim()).filter(Boolean);
-    if (!groups.length && !urns.length) return say(out, "Choose a group or give at least one number.", true);
+    if (running || submit.disabled) return; // a second click while the first start runs
+    const gs = groups();
+    const us = urns();
+    if (!gs.length && !us.length && !chosen.size) return say(out, "Choose a group or a contact, or give at least one number.", true);
+    running = true;
+    submit.disabled = true;
+    submit.textContent = "Starting…";
     try {
       let start = await api("/flow_starts", {
         method: "POST",
         body: {
           flow: flowUuid,
-          groups,
-          urns,
+          groups: gs,
+          contacts: [...chosen.keys()],
+          urns: us,
           exclude_in_flow: form.elements.exclude_in_flow.checked,
           idempotency_key: form.dataset.key,
         },
@@ -108,9 +243,16 @@ if (dialog) {
         start = await api(`/flow_starts/${start.uuid}`);
       }
       bar.value = start.progress || 0;
-      say(out, `${start.status}: ${start.started} contacts started`, start.status === "failed");
+      say(out, `${start.status}: ${start.started} contact${start.started === 1 ? "" : "s"} started`, start.status === "failed");
+      // Done: the same recipients can't be started again by another click; changing them can.
+      submit.textContent = start.status === "failed" ? "Start" : "Started";
+      submit.disabled = start.status !== "failed";
     } catch (err) {
       say(out, err.message, true);
+      submit.textContent = "Start";
+      submit.disabled = false;
+    } finally {
+      running = false;
     }
   });
 }
