@@ -29,7 +29,7 @@ from channels_app.services.stats import dashboard_stats
 from channels_app.workspaces import workspace_for_user
 from flows.models import Trigger
 from flows.services import triggers as trigger_service
-from web import charts
+from web import charts, getting_started
 from web.forms_screens import ChannelFilterForm, MessageFilterForm, TestMessageForm, TokenForm, TriggerForm
 
 PAGE_SIZE = 100
@@ -63,6 +63,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "totals": stats.totals,
         "chart": charts.volume_chart(stats.days),
         "rates": rates,
+        "getting_started": getting_started.steps(workspace=workspace),
     }
     return render(
         request, "dashboard.html", context, status=400 if form.is_bound and not form.is_valid() else 200

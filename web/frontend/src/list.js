@@ -22,8 +22,16 @@ if (create) {
   });
 }
 
+const SUMMARY = "flowgate-import-summary";
 const imp = document.getElementById("import-flows");
 if (imp) {
+  const kept = sessionStorage.getItem(SUMMARY);
+  if (kept) {
+    sessionStorage.removeItem(SUMMARY);
+    const out = document.getElementById("import-result");
+    out.innerHTML = kept; // our own markup, built with textContent above
+    out.className = "ok";
+  }
   imp.addEventListener("submit", async (e) => {
     e.preventDefault();
     const out = document.getElementById("import-result");
@@ -36,10 +44,41 @@ if (imp) {
       return say(out, "That file is not JSON.", true);
     }
     try {
-      const res = await api("/flows/import", { method: "POST", body });
+      // Ask first: a catch-all trigger in the export must not silently replace another flow's.
+      let res;
+      try {
+        res = await api("/flows/import?catch_all=ask", { method: "POST", body });
+      } catch (err) {
+        if (err.status !== 409 || !err.body || !err.body.conflicts) throw err;
+        const c = err.body.conflicts[0];
+        const replace = window.confirm(
+          `The export's catch-all trigger (flow “${c.new_flow}”) would replace the one of “${c.existing_flow}”, ` +
+            "which answers every message no keyword matches.\n\nOK: replace it. Cancel: keep the existing catch-all and import without it.",
+        );
+        res = await api(`/flows/import?catch_all=${replace ? "replace" : "skip"}`, { method: "POST", body });
+      }
       const flows = listOf(res, "flows");
       const warnings = (res && res.warnings) || [];
-      say(out, `Imported ${flows.length} flow${flows.length === 1 ? "" : "s"}: ${flows.map((f) => f.name).join(", ")}` + (warnings.length ? ` (${warnings.length} warnings: ${warnings.join("; ")})` : ""));
+      const triggers = (res && res.created && res.created.triggers) || [];
+      const skipped = ((res && res.skipped) || []).filter((x) => x.type === "trigger");
+      const describe = (t) =>
+        t.type === "keyword" ? `keyword “${t.keywords.join(", ")}” → ${t.flow}` : `${t.type.replace(/_/g, " ")} → ${t.flow}`;
+      out.replaceChildren();
+      const head = document.createElement("p");
+      head.textContent = `Imported ${flows.length} flow${flows.length === 1 ? "" : "s"}: ${flows.map((f) => f.name).join(", ")}`;
+      out.append(head);
+      if (triggers.length || skipped.length) {
+        const list = document.createElement("ul");
+        list.className = "import-triggers";
+        list.setAttribute("aria-label", "Triggers created");
+        for (const t of triggers) list.append(Object.assign(document.createElement("li"), { textContent: `Trigger created: ${describe(t)}${t.channel ? ` (on ${t.channel})` : ""}` }));
+        for (const x of skipped) list.append(Object.assign(document.createElement("li"), { textContent: `Not created: ${x.name} (${x.reason})` }));
+        out.append(list);
+      }
+      if (warnings.length) out.append(Object.assign(document.createElement("p"), { textContent: `${warnings.length} warning${warnings.length === 1 ? "" : "s"}: ${warnings.join("; ")}` }));
+      out.className = "ok";
+      // The list reloads to show the new flows; the summary (with its triggers) survives it.
+      sessionStorage.setItem(SUMMARY, out.innerHTML);
       setTimeout(() => window.location.reload(), 600);
     } catch (err) {
       const details = err.body && Array.isArray(err.body.errors) ? `: ${err.body.errors.map((x) => x.message || JSON.stringify(x)).join("; ")}` : "";
