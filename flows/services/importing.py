@@ -232,14 +232,14 @@ def import_export(*, workspace: Workspace, data: Any, catch_all: str = "replace"
                 }
             )
             continue
-        made = _import_trigger(workspace, flow_ref, t, mapping, imported.warnings)
-        if made is not None:
+        trigger = _import_trigger(workspace, flow_ref, t, mapping, imported.warnings)
+        if trigger is not None:
             made_triggers.append(
                 {
-                    "type": made.trigger_type,
-                    "keywords": list(made.keywords),
+                    "type": trigger.trigger_type,
+                    "keywords": list(trigger.keywords),
                     "flow": flow_ref.name,
-                    "channel": made.channel.name if made.channel else None,
+                    "channel": trigger.channel.name if trigger.channel else None,
                 }  # fmt: skip
             )
     return imported

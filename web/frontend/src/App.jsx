@@ -438,7 +438,7 @@ function Editor({ flowUuid }) {
             proOptions={{ hideAttribution: true }}
           >
             <Background gap={20} />
-            <Controls />
+            <Controls fitViewOptions={{ maxZoom: 1, padding: 0.15 }} />
             {def.nodes.length <= 120 && <MiniMap pannable zoomable ariaLabel="Overview of the flow" />}
           </ReactFlow>
           <IssuesPanel issues={issues} onGoTo={goTo} />
