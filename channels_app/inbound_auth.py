@@ -40,10 +40,32 @@ FIELDS = (
         help="On top of the secret URL: basic auth, a shared-secret header, or the provider's "
         "signature (connectors that declare one, e.g. Twilio)",
     ),
-    ConfigField("inbound_username", "Inbound basic auth: username"),
-    ConfigField("inbound_password", "Inbound basic auth: password", "password"),
-    ConfigField("inbound_header_name", "Inbound shared-secret header name", help="e.g. X-Webhook-Secret"),
-    ConfigField("inbound_header_value", "Inbound shared-secret header value", "password"),
+    ConfigField(
+        "inbound_username",
+        "Inbound basic auth: username",
+        help="The provider sends it with each request",
+        show_when=("inbound_auth", ("basic",)),
+    ),
+    ConfigField(
+        "inbound_password",
+        "Inbound basic auth: password",
+        "password",
+        help="At least 8 characters",
+        show_when=("inbound_auth", ("basic",)),
+    ),
+    ConfigField(
+        "inbound_header_name",
+        "Inbound shared-secret header name",
+        help="e.g. X-Webhook-Secret",
+        show_when=("inbound_auth", ("header",)),
+    ),
+    ConfigField(
+        "inbound_header_value",
+        "Inbound shared-secret header value",
+        "password",
+        help="At least 8 characters",
+        show_when=("inbound_auth", ("header",)),
+    ),
 )
 KEYS = frozenset(f.name for f in FIELDS)
 SECRET_KEYS = frozenset(f.name for f in FIELDS if f.secret)

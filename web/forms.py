@@ -13,6 +13,15 @@ from channels_app.types.config import MASK
 
 
 def _form_field(f: ConfigField) -> forms.Field:
+    field = _plain_field(f)
+    if f.show_when:
+        # conditional.js hides the field while the other setting has another value
+        other, values = f.show_when
+        field.widget.attrs["data-show-when"] = f"config_{other}={','.join(values)}"
+    return field
+
+
+def _plain_field(f: ConfigField) -> forms.Field:
     common: dict[str, Any] = {"label": f.label, "required": f.required, "help_text": f.help}
     if f.default is not None:
         common["initial"] = f.default

@@ -8,6 +8,7 @@ from web import (
     views,
     views_broadcasts,
     views_calls,
+    views_channel_edit,
     views_connectors,
     views_contacts,
     views_docs,
@@ -42,6 +43,8 @@ urlpatterns = [
     path("connectors/<str:ref>/", views_connectors.connector_detail, name="connector_detail"),
     path("channels/<uuid:channel_uuid>/", views_screens.channel_detail, name="channel_detail"),
     path("channels/<uuid:channel_uuid>/security", views.channel_security, name="channel_security"),
+    path("channels/<uuid:channel_uuid>/edit", views_channel_edit.channel_edit, name="channel_edit"),
+    path("channels/<uuid:channel_uuid>/release", views_channel_edit.channel_release, name="channel_release"),
     path(
         "channels/<uuid:channel_uuid>/test-message",
         views_screens.channel_test_message,

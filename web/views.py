@@ -35,7 +35,12 @@ def channel_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def channel_type_list(request: HttpRequest) -> HttpResponse:
-    return render(request, "channels/types.html", {"types": [t for t in all_types() if t.user_creatable]})
+    from aggregators.connector.builtin import builtin_connectors
+
+    # phone-call providers are XML connectors too: listed here so they are found like SMS types
+    voice = [(slug, c.name) for slug, c in sorted(builtin_connectors().items()) if c.kind != "sms"]
+    types = [t for t in all_types() if t.user_creatable]
+    return render(request, "channels/types.html", {"types": types, "voice": voice})
 
 
 @login_required

@@ -152,6 +152,9 @@ def connector_console(request: HttpRequest) -> HttpResponse:
             report = services.console_send(
                 connector=parsed, fields=fields, to=data["to"], text=data["text"], sender=data["sender"]
             )
+            # what the mapping produced, as JSON (null, false, "…"), not Python's None/False
+            if isinstance(report.get("mapped"), dict):
+                report["mapped"] = {k: json.dumps(v, ensure_ascii=False) for k, v in report["mapped"].items()}
             # Never echo secrets back into the page: the form comes back with them masked.
             secret = {f.name for f in parsed.fields if f.secret}
             shown = {k: (MASK if k in secret and v else v) for k, v in fields.items()}
@@ -197,8 +200,11 @@ def xc_channel_create(request: HttpRequest) -> HttpResponse:
     workspace = _workspace(request)
     ref = request.GET.get("connector") or request.POST.get("connector") or ""
     if not ref:
-        connectors = [c for c in services.list_connectors(workspace=workspace) if c.kind == "sms"]
-        return render(request, "connectors/pick.html", {"connectors": connectors})
+        every = services.list_connectors(workspace=workspace)
+        # SMS and phone-call (voice) connectors are added the same way
+        groups = [("Messaging (SMS)", [c for c in every if c.kind == "sms"]),
+                  ("Phone calls (voice)", [c for c in every if c.kind != "sms"])]  # fmt: skip
+        return render(request, "connectors/pick.html", {"groups": groups})
     resolved = _resolve(workspace, ref)
     form = connector_fields_form(resolved.parsed, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():

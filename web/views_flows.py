@@ -14,6 +14,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from channels_app.models import ContactGroup
 from channels_app.workspaces import workspace_for_user
 from flows.models import Flow
+from flows.services.run_counts import run_figures
 
 
 def _workspace(request: HttpRequest):  # type: ignore[no-untyped-def]
@@ -28,9 +29,11 @@ def _workspace(request: HttpRequest):  # type: ignore[no-untyped-def]
 def flow_list(request: HttpRequest) -> HttpResponse:
     workspace = _workspace(request)
     archived = request.GET.get("archived") == "1"
-    flows = Flow.objects.filter(workspace=workspace, archived=archived).order_by("name", "id")
+    flows = list(Flow.objects.filter(workspace=workspace, archived=archived).order_by("name", "id"))
+    figures = run_figures(flow_ids=[f.id for f in flows])
+    rows = [(f, figures[f.id]) for f in flows]
     groups = ContactGroup.objects.filter(workspace=workspace).order_by("name")
-    return render(request, "flows/list.html", {"flows": flows, "archived": archived, "groups": groups})
+    return render(request, "flows/list.html", {"rows": rows, "archived": archived, "groups": groups})
 
 
 @login_required

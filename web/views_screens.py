@@ -30,7 +30,7 @@ from channels_app.services.stats import dashboard_stats
 from channels_app.workspaces import workspace_for_user
 from flows.models import Trigger
 from flows.services import triggers as trigger_service
-from web import charts
+from web import charts, getting_started
 from web.forms_screens import ChannelFilterForm, MessageFilterForm, TestMessageForm, TokenForm, TriggerForm
 
 PAGE_SIZE = 100
@@ -64,6 +64,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         "totals": stats.totals,
         "chart": charts.volume_chart(stats.days),
         "rates": rates,
+        "getting_started": getting_started.steps(workspace=workspace),
     }
     return render(
         request, "dashboard.html", context, status=400 if form.is_bound and not form.is_valid() else 200
@@ -219,13 +220,42 @@ def channel_detail(request: HttpRequest, channel_uuid: Any) -> HttpResponse:
     return _render_channel(request, channel, TestMessageForm())
 
 
+def _config_value(value: Any) -> str:
+    """A setting as a person reads it: yes/no, key: value lines, never Python or JSON syntax."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, dict):
+        return "\n".join(f"{k}: {_config_value(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, list):
+        return ", ".join(_config_value(v) for v in value) or "—"
+    return str(value)
+
+
+def _config_rows(channel: Channel, config: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """(label, value, help) of each setting, labelled as the forms label it; keys no field
+    declares (older configs) keep their name."""
+    from channels_app import inbound_auth
+
+    fields = {f.name: f for f in (*channel.type.config_fields, *inbound_auth.FIELDS)}
+    rows = []
+    for key, value in config.items():
+        f = fields.get(key)
+        if f is not None and f.show_when and config.get(f.show_when[0]) not in f.show_when[1]:
+            continue  # a setting that does not apply to the chosen mode
+        rows.append(
+            (f.label if f else key.replace("_", " ").capitalize(), _config_value(value), f.help if f else "")
+        )
+    return rows
+
+
 def _render_channel(
     request: HttpRequest, channel: Channel, form: TestMessageForm, status: int = 200
 ) -> HttpResponse:
     payload = channel_service.channel_payload(channel)
     recent = Msg.objects.filter(channel=channel).order_by("-id")[:20]
-    config = [(key, value if isinstance(value, str) else json.dumps(value, indent=1, ensure_ascii=False))
-              for key, value in payload["config"].items()]  # fmt: skip
+    config = _config_rows(channel, payload["config"])
     context = {"channel": channel, "payload": payload, "config": config, "recent": recent, "form": form,
                "live_status": payload.get("live_status")}  # fmt: skip
     return render(request, "screens/channel_detail.html", context, status=status)

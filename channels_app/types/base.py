@@ -40,6 +40,9 @@ class ConfigField:
     default: Any = None
     choices: tuple[str, ...] = ()
     help: str = ""
+    # Shown in forms only while another setting has one of these values, e.g.
+    # ("content_type", ("xml",)): the form hides what does not apply (validation is unchanged).
+    show_when: tuple[str, tuple[str, ...]] | None = None
 
     @property
     def secret(self) -> bool:

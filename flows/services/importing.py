@@ -114,14 +114,52 @@ def _as_uuid(value: str) -> uuid.UUID | None:
         return None
 
 
+class CatchAllConflict(Exception):
+    """The export brings a catch-all trigger where another flow already has one: the caller
+    decides (catch_all="replace" or "skip") before anything is imported."""
+
+    def __init__(self, conflicts: list[dict[str, Any]]) -> None:
+        super().__init__("the export has a catch-all trigger that would replace an existing one")
+        self.conflicts = conflicts
+
+
+def _catch_all_conflicts(workspace: Workspace, triggers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    conflicts = []
+    for t in triggers:
+        if t.get("type") != Trigger.Type.CATCH_ALL:
+            continue
+        new_flow = t.get("flow") or {}
+        channel = _trigger_channel(workspace, t.get("channel"))
+        for other in Trigger.objects.filter(
+            workspace=workspace, trigger_type=Trigger.Type.CATCH_ALL, archived=False, channel=channel
+        ).select_related("flow"):
+            if str(other.flow.uuid) != str(new_flow.get("uuid")):  # re-importing the same flow is no news
+                conflicts.append(
+                    {
+                        "existing_flow": other.flow.name,
+                        "new_flow": str(new_flow.get("name") or ""),
+                        "channel": channel.name if channel else None,
+                    }  # fmt: skip
+                )
+    return conflicts
+
+
 @transaction.atomic
-def import_export(*, workspace: Workspace, data: Any) -> Imported:
-    """Import a whole export or nothing: an unreadable flow aborts with its errors."""
+def import_export(*, workspace: Workspace, data: Any, catch_all: str = "replace") -> Imported:
+    """Import a whole export or nothing: an unreadable flow aborts with its errors.
+
+    `catch_all`: what to do with an imported catch-all trigger when another flow has one:
+    "replace" it (the export is newer), "skip" the imported one, or "ask" (CatchAllConflict
+    before anything is written)."""
     if not isinstance(data, dict):
         raise DefinitionInvalid([FlowError("the export must be a JSON object", field="")])
     result = read_export(data, default_country=_default_country(workspace))
     if not result.ok:
         raise DefinitionInvalid(result.errors)
+    if catch_all == "ask":
+        conflicts = _catch_all_conflicts(workspace, result.triggers)
+        if conflicts:
+            raise CatchAllConflict(conflicts)
     imported = Imported(
         warnings=list(result.warnings),
         migration_warnings=list(result.migration_warnings),
@@ -178,11 +216,32 @@ def import_export(*, workspace: Workspace, data: Any) -> Imported:
             flow.save(update_fields=["tests"])
             flowtests.refresh_status(flow=flow)
 
+    made_triggers: list[dict[str, Any]] = []
+    imported.created["triggers"] = made_triggers
+    skip_catch_all = catch_all == "skip" and bool(_catch_all_conflicts(workspace, result.triggers))
     for t in result.triggers:
         flow_ref = by_uuid.get((t.get("flow") or {}).get("uuid", ""))
         if flow_ref is None:
             continue
-        _import_trigger(workspace, flow_ref, t, mapping, imported.warnings)
+        if skip_catch_all and t.get("type") == Trigger.Type.CATCH_ALL:
+            imported.skipped.append(
+                {
+                    "type": "trigger",
+                    "name": f"catch-all for {flow_ref.name}",
+                    "reason": "another flow keeps the catch-all",
+                }
+            )
+            continue
+        trigger = _import_trigger(workspace, flow_ref, t, mapping, imported.warnings)
+        if trigger is not None:
+            made_triggers.append(
+                {
+                    "type": trigger.trigger_type,
+                    "keywords": list(trigger.keywords),
+                    "flow": flow_ref.name,
+                    "channel": trigger.channel.name if trigger.channel else None,
+                }  # fmt: skip
+            )
     from campaigns.services.transfer import import_campaigns  # campaigns import flows: not at the top
 
     imported.created["campaigns"] = import_campaigns(
@@ -254,18 +313,18 @@ def _channel_label(ref: Any) -> str:
 
 def _import_trigger(
     workspace: Workspace, flow: Flow, t: dict[str, Any], mapping: dict[str, str], warnings: list[str]
-) -> None:
+) -> Trigger | None:
     kind = t.get("type")
     if kind not in Trigger.Type.values or kind == Trigger.Type.SCHEDULE:
         warnings.append(f"{kind} trigger for flow {flow.name} skipped: not importable")
-        return
+        return None
     keywords = [str(k).strip().lower() for k in t.get("keywords") or [] if str(k).strip()]
     match = Trigger.Match.ONLY if t.get("match_type") == "O" else Trigger.Match.STARTS
     channel = _trigger_channel(workspace, t.get("channel"))
     if kind == Trigger.Type.KEYWORD:
         if not keywords:
             warnings.append(f"keyword trigger for flow {flow.name} skipped: no keyword")
-            return
+            return None
         # the imported trigger replaces any active one on the same keyword (the export is newer)
         for other in Trigger.objects.filter(
             workspace=workspace, trigger_type=kind, archived=False, channel=channel
@@ -299,3 +358,4 @@ def _import_trigger(
 
     trigger.groups.set(groups(t.get("groups") or []))
     trigger.exclude_groups.set(groups(t.get("exclude_groups") or []))
+    return trigger

@@ -23,6 +23,7 @@ def test_export_results_button_polls_progress_until_download(
     browser.login()
     browser.goto("/flows/")
     row = browser.page.locator(f"tr[data-flow-uuid='{SURVEY}']")
+    row.locator("summary").click()  # the row's actions menu
     row.locator("[data-export-results=csv]").click()
     expect(row.locator(".export-status progress")).to_be_visible()
     for _ in range(50):
@@ -36,6 +37,9 @@ def test_export_results_button_polls_progress_until_download(
     expect(link).to_have_text("Download CSV", timeout=10_000)
     assert link.get_attribute("href") == f"/api/v1/flows/exports/{export.uuid}/download"
     assert row.locator(".export-status progress").get_attribute("value") == "100"
+    # and a notice that stays in view says so, whatever row the user scrolled to
+    expect(browser.page.locator("#export-notice")).to_contain_text("results of")
+    assert browser.page.locator("#export-notice a").get_attribute("href") == link.get_attribute("href")
     body = browser.page.evaluate(
         "async u => (await fetch(u, {credentials: 'same-origin'})).text()", link.get_attribute("href")
     )

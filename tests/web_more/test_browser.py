@@ -29,6 +29,7 @@ def test_templates_create_preview_edit_delete_on_a_phone(browser: Any, workspace
     browser.login()
     page = browser.page
     page.set_viewport_size(PHONE)
+    page.click(".menu-toggle")  # on a phone the navigation folds behind the menu button
     page.click("nav >> text=Templates")
     page.wait_for_url("**/templates/")
     _no_horizontal_scroll(page)
@@ -82,6 +83,7 @@ def test_templates_create_preview_edit_delete_on_a_phone(browser: Any, workspace
     expect(page.locator(".flash")).to_contain_text("Template reminder saved.")
     template.refresh_from_db()
     assert template.variables["day"] == "Friday"
+    page.click(".menu-toggle")
     page.click("nav >> text=Templates")
     row = page.locator("tr[data-template-code=reminder]")
     expect(row).to_contain_text("day=Friday")

@@ -19,7 +19,8 @@ def test_channel_page_lists_urls_with_copy_buttons_and_masks_secrets(client_in: 
                              config={"send_url": "http://127.0.0.1:9/send", "send_authorization": "Bearer s3cr3t-xyz"})  # fmt: skip
     page = client_in.get(f"/channels/{channel.uuid}/").content.decode()
     assert "s3cr3t-xyz" not in page
-    assert "send_authorization" in page
+    assert "Authorization header" in page and "********" in page  # labelled, masked
+    assert "send_authorization" not in page and "mo_from_field" not in page  # no raw keys
     for action in ("receive", "sent", "delivered", "failed", "stopped"):
         assert f'id="url-{action}" class="url-field" value="http' in page
         assert f'data-copy="url-{action}"' in page

@@ -175,6 +175,7 @@ def test_import_export_and_simulate(browser: Browser) -> None:
     assert b.page.locator(f"tr[data-flow-uuid='{flow['uuid']}'] a[download]").get_attribute("href") == (
         f"/api/v1/flows/{flow['uuid']}/export"
     )
+    b.page.click(f"tr[data-flow-uuid='{flow['uuid']}'] summary")  # the row's actions menu
     b.page.click(f"tr[data-flow-uuid='{flow['uuid']}'] >> text=Edit")
     b.page.wait_for_selector("html[data-editor-ready='1']")
     shown = set(b.page.eval_on_selector_all("[data-node-uuid]", "els => els.map(e => e.dataset.nodeUuid)"))

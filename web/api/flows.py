@@ -57,14 +57,20 @@ class DefinitionIn(Schema):
 # ----------------------------------------------------------------------------------------- flows
 
 
-@router.post("/import", response={200: Any, 400: ErrorOut})
-def import_flows(request: HttpRequest) -> Any:
+@router.post("/import", response={200: Any, 400: ErrorOut, 409: Any})
+def import_flows(request: HttpRequest, catch_all: str = "replace") -> Any:
+    """`?catch_all=ask` answers 409 with the conflicts, importing nothing, when the export's
+    catch-all trigger would replace another flow's; `replace` (the default) or `skip` decide."""
+    if catch_all not in ("replace", "skip", "ask"):
+        return 400, {"error": "catch_all must be replace, skip or ask"}
     try:
         data = _json_body(request)
     except _BadRequest as exc:
         return 400, {"error": str(exc)}
     try:
-        imported = importing.import_export(workspace=request.workspace, data=data)  # type: ignore[attr-defined]
+        imported = importing.import_export(workspace=request.workspace, data=data, catch_all=catch_all)  # type: ignore[attr-defined]
+    except importing.CatchAllConflict as exc:
+        return 409, {"error": str(exc), "conflicts": exc.conflicts}
     except definitions.DefinitionInvalid as exc:
         return _invalid(exc, "the export has errors; nothing was imported")
     return 200, imported.answer()

@@ -8,14 +8,17 @@ from channels_app.crypto import reveal
 from channels_app.models import Channel, Membership
 from channels_app.services.channels import create_channel, update_channel
 from channels_app.workspaces import create_workspace
-from web import demo
+from web import demo, demo_flow
 
 DEMO_EMAIL = "admin@flowgate.local"
 DEMO_PASSWORD = "flowgate"
 
 
 class Command(BaseCommand):
-    help = "Seed a demo workspace with an External API channel wired to the built-in echo aggregator."
+    help = (
+        "Seed a demo workspace with an External API channel wired to the built-in echo aggregator, "
+        "a registration flow and a keyword trigger (register) on that channel."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--email", default=DEMO_EMAIL)
@@ -42,6 +45,9 @@ class Command(BaseCommand):
                 country="RW",
                 config={"send_url": demo.send_url(), "content_type": "urlencoded"},
             )
+        echo = channels.order_by("id").first()
+        if echo is not None:
+            demo_flow.seed(workspace=workspace, channel=echo)
         for channel in channels:  # a demo seeded before the endpoint needed its key gets one
             url = str(reveal(channel.config).get("send_url") or "")
             if demo.uses_demo_endpoint(url) and "key=" not in url:

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from "react";
+import { useCallback, useEffect, useMemo, useState } from "react";
 import {
   Background,
   Controls,
@@ -13,6 +13,11 @@ import FlowNode from "./components/FlowNode.jsx";
 import NodeEditor from "./components/NodeEditor.jsx";
 import Simulator from "./components/Simulator.jsx";
 import Revisions from "./components/Revisions.jsx";
+import NodePicker from "./components/NodePicker.jsx";
+import IssuesPanel from "./components/IssuesPanel.jsx";
+import { flowIssues } from "./lib/issues.js";
+import { boxesOf, freeSpot } from "./lib/place.js";
+import { cardLabel, edgeLabel } from "./lib/labels.js";
 import { api, listOf } from "./lib/api.js";
 import * as H from "./lib/history.js";
 import { autoLayout } from "./lib/layout.js";
@@ -67,7 +72,7 @@ function buildNodes(def, prev, { errorsByNode, path, lang }) {
       data: { node, errors, visited, current, lang, def },
       selected: old ? old.selected : false,
       measured: old ? old.measured : undefined,
-      ariaLabel: `Node ${node.actions.map((a) => a.text || a.type).join(", ") || (node.router ? "split" : "empty")}`,
+      ariaLabel: cardLabel(node),
     };
   });
 }
@@ -108,7 +113,9 @@ function Editor({ flowUuid }) {
   const [showRevs, setShowRevs] = useState(false);
   const [path, setPath] = useState(NO_PATH);
   const [flows, setFlows] = useState([]);
-  const addCount = useRef(0);
+  const [picker, setPicker] = useState(null);
+  const [selEdges, setSelEdges] = useState(() => new Set());
+  const [knownFields, setKnownFields] = useState(null);
   const def = hist ? hist.present : null;
 
   const load = useCallback(async () => {
@@ -130,6 +137,9 @@ function Editor({ flowUuid }) {
     api("/flows")
       .then((d) => setFlows(listOf(d, "flows").filter((f) => f.uuid !== flowUuid)))
       .catch(() => setFlows([]));
+    api("/fields")
+      .then((d) => setKnownFields(listOf(d, "fields").map((f) => f.key)))
+      .catch(() => setKnownFields(null));
   }, [load, flowUuid]);
 
   const errorsByNode = useMemo(() => groupErrors(errors), [errors]);
@@ -138,7 +148,30 @@ function Editor({ flowUuid }) {
   useEffect(() => {
     if (def) setRfNodes((prev) => buildNodes(def, prev, { errorsByNode, path, lang }));
   }, [def, errorsByNode, path, lang]);
-  const edges = useMemo(() => (def ? edgesOf(def, { taken: path.exits }) : []), [def, path]);
+  const edges = useMemo(() => {
+    if (!def) return [];
+    const byUuid = new Map(def.nodes.map((n) => [n.uuid, n]));
+    return edgesOf(def, { taken: path.exits }).map((e) => ({
+      ...e,
+      selected: selEdges.has(e.id),
+      ariaLabel: edgeLabel(byUuid.get(e.source), e.sourceHandle, byUuid.get(e.target)),
+    }));
+  }, [def, path, selEdges]);
+  const onEdgesChange = useCallback((changes) => {
+    const picks = changes.filter((c) => c.type === "select");
+    if (!picks.length) return;
+    setSelEdges((old) => {
+      const next = new Set(old);
+      picks.forEach((c) => (c.selected ? next.add(c.id) : next.delete(c.id)));
+      return next;
+    });
+  }, []);
+  const sizes = useCallback(() => Object.fromEntries(rfNodes.map((n) => [n.id, n.measured || {}])), [rfNodes]);
+  const issues = useMemo(() => {
+    if (!def) return [];
+    const serverSide = errors.map((e) => ({ node_uuid: e.node_uuid || null, kind: "save", message: `${e.field ? `${e.field}: ` : ""}${e.message}` }));
+    return [...serverSide, ...flowIssues(def, { knownFields })];
+  }, [def, errors, knownFields]);
   const names = useMemo(() => (def ? namesInFlow(def) : { results: [], fields: [] }), [def]);
 
   const commit = useCallback((fn) => setHist((h) => H.push(h, fn(h.present))), []);
@@ -154,7 +187,8 @@ function Editor({ flowUuid }) {
     [commit],
   );
   const onConnect = useCallback((c) => commit((d) => connectExit(d, c.sourceHandle, c.target)), [commit]);
-  // Dropping a connection anywhere on a card (not only on its input handle) connects to it.
+  // Dropping a connection anywhere on a card (not only on its input handle) connects to it;
+  // dropping it on empty canvas offers the picker there, RapidPro's way of growing a flow.
   const onConnectEnd = useCallback(
     (event, state) => {
       if (state && state.isValid) return;
@@ -164,25 +198,68 @@ function Editor({ flowUuid }) {
       const el = document.elementFromPoint(pt.clientX, pt.clientY);
       const card = el && el.closest("[data-node-uuid]");
       if (card) commit((d) => connectExit(d, from.id, card.getAttribute("data-node-uuid")));
+      else if (el && el.closest(".react-flow__pane")) {
+        const flowPos = rf.screenToFlowPosition({ x: pt.clientX, y: pt.clientY });
+        setPicker({ exit: from.id, screen: { x: pt.clientX, y: pt.clientY }, flow: { x: flowPos.x - 120, y: flowPos.y } });
+      }
+    },
+    [commit, rf],
+  );
+  // One undo step for whatever one Delete removed: cards and connections together.
+  const removeSelected = useCallback(
+    (nodeIds, edgeIds) => {
+      if (!nodeIds.length && !edgeIds.length) return;
+      commit((d) => deleteNodes(edgeIds.reduce((acc, id) => connectExit(acc, id, null), d), nodeIds));
+      setSelEdges(new Set());
     },
     [commit],
   );
-  const onNodesDelete = useCallback((ns) => commit((d) => deleteNodes(d, ns.map((n) => n.id))), [commit]);
-  const onEdgesDelete = useCallback((es) => commit((d) => es.reduce((acc, e) => connectExit(acc, e.id, null), d)), [commit]);
+  const onDelete = useCallback(({ nodes: ns, edges: es }) => removeSelected(ns.map((n) => n.id), es.map((e) => e.id)), [removeSelected]);
+  const selectedNodes = rfNodes.filter((n) => n.selected).map((n) => n.id);
+
+  const place = useCallback((d, want) => freeSpot(boxesOf(d, sizes()), want), [sizes]);
 
   const addKind = () => {
     const box = document.querySelector(".fg-canvas").getBoundingClientRect();
-    const n = addCount.current++ % 6;
-    const pos = rf.screenToFlowPosition({ x: box.left + box.width / 3 + n * 30, y: box.top + box.height / 4 + n * 30 });
+    const want = rf.screenToFlowPosition({ x: box.left + box.width / 3, y: box.top + box.height / 5 });
     const node = newNode(kind);
-    commit((d) => addNode(d, node, { left: Math.round(pos.x), top: Math.round(pos.y) }));
+    commit((d) => addNode(d, node, place(d, want)));
     setEditing(node.uuid);
   };
+
+  const pickAt = (k) => {
+    const node = newNode(k);
+    const { exit, flow } = picker;
+    commit((d) => connectExit(addNode(d, node, place(d, flow)), exit, node.uuid));
+    setPicker(null);
+    setEditing(node.uuid);
+  };
+
+  const goTo = useCallback(
+    (uuid) => {
+      const n = rf.getNode(uuid);
+      if (!n) return;
+      const w = (n.measured && n.measured.width) || 240;
+      const h = (n.measured && n.measured.height) || 120;
+      rf.setCenter(n.position.x + w / 2, n.position.y + h / 2, { zoom: Math.max(rf.getZoom(), 0.8), duration: 250 });
+      setRfNodes((ns) => ns.map((x) => (x.selected !== (x.id === uuid) ? { ...x, selected: x.id === uuid } : x)));
+    },
+    [rf],
+  );
+  // The simulator docks beside the canvas; the canvas follows the contact to its current card.
+  useEffect(() => {
+    if (!path.current) return;
+    const n = rf.getNode(path.current);
+    if (!n) return;
+    const w = (n.measured && n.measured.width) || 240;
+    const h = (n.measured && n.measured.height) || 120;
+    rf.setCenter(n.position.x + w / 2, n.position.y + h / 2, { zoom: rf.getZoom(), duration: 250 });
+  }, [path.current, rf]);
 
   const layout = () => {
     const sizes = Object.fromEntries(rfNodes.map((n) => [n.id, n.measured || {}]));
     commit((d) => autoLayout(d, sizes));
-    requestAnimationFrame(() => rf.fitView({ duration: 200 }));
+    requestAnimationFrame(() => rf.fitView({ duration: 200, maxZoom: 1, padding: 0.15 }));
   };
 
   const save = useCallback(async () => {
@@ -262,6 +339,15 @@ function Editor({ flowUuid }) {
         <button type="button" onClick={addKind} data-action="add-node">
           + Add node
         </button>
+        <button
+          type="button"
+          onClick={() => removeSelected(selectedNodes, [...selEdges])}
+          disabled={!selectedNodes.length && !selEdges.size}
+          title="Delete the selected cards and connections (Delete)"
+          data-action="delete-selected"
+        >
+          Delete
+        </button>
         <button type="button" onClick={undo} disabled={!hist.past.length} title="Undo (Ctrl+Z)">
           Undo
         </button>
@@ -332,7 +418,7 @@ function Editor({ flowUuid }) {
             setEditing(e.target.closest(".react-flow__node").getAttribute("data-id"));
           }
         }}>
-          {def.nodes.length === 0 && <p className="fg-empty">This flow is empty: choose a node type and press “Add node”.</p>}
+          {def.nodes.length === 0 && <p className="fg-empty">This flow is empty: choose a card type and press “Add node”, then drag from a card’s exit to empty canvas to add the next one.</p>}
           <ReactFlow
             nodes={rfNodes}
             edges={edges}
@@ -340,23 +426,32 @@ function Editor({ flowUuid }) {
             onNodesChange={onNodesChange}
             onConnect={onConnect}
             onConnectEnd={onConnectEnd}
-            onNodesDelete={onNodesDelete}
-            onEdgesDelete={onEdgesDelete}
+            onEdgesChange={onEdgesChange}
+            onDelete={onDelete}
             onNodeClick={(_e, n) => setEditing(n.id)}
             deleteKeyCode={["Delete", "Backspace"]}
             minZoom={0.1}
             maxZoom={2}
             fitView
+            fitViewOptions={{ maxZoom: 1, padding: 0.15 }}
             onlyRenderVisibleElements={def.nodes.length > 120}
             proOptions={{ hideAttribution: true }}
           >
             <Background gap={20} />
-            <Controls />
-            {def.nodes.length <= 120 && <MiniMap pannable zoomable />}
+            <Controls fitViewOptions={{ maxZoom: 1, padding: 0.15 }} />
+            {def.nodes.length <= 120 && <MiniMap pannable zoomable ariaLabel="Overview of the flow" />}
           </ReactFlow>
+          <IssuesPanel issues={issues} onGoTo={goTo} />
+          {picker && <NodePicker at={picker.screen} onPick={pickAt} onCancel={() => setPicker(null)} />}
           <ReadyMarker count={def.nodes.length} />
         </div>
         {editNode && (
+          <div
+            className="fg-modal"
+            onMouseDown={(e) => {
+              if (e.target === e.currentTarget) setEditing(null);
+            }}
+          >
           <NodeEditor
             key={`${editNode.uuid}:${lang}`}
             node={editNode}
@@ -384,6 +479,7 @@ function Editor({ flowUuid }) {
             }}
             onClose={() => setEditing(null)}
           />
+          </div>
         )}
         {showSim && <Simulator flowUuid={flowUuid} beforeStart={beforeSim} onPath={setPath} onClose={() => { setShowSim(false); setPath(NO_PATH); }} />}
       </div>

@@ -6,6 +6,24 @@ async function call(url, options = {}) {
   if (!response.ok) throw new Error(body.error || body.detail || `request failed (${response.status})`);
   return body;
 }
+// A notice that stays in view (the row may have scrolled away while the export ran).
+function notify(name, exp) {
+  const box = document.getElementById("export-notice");
+  if (!box) return;
+  box.replaceChildren();
+  const text = document.createElement("span");
+  text.textContent = `The ${exp.format.toUpperCase()} results of ${name} are ready: `;
+  const link = document.createElement("a");
+  link.href = exp.url;
+  link.textContent = "download";
+  const close = document.createElement("button");
+  close.type = "button";
+  close.textContent = "×";
+  close.setAttribute("aria-label", "Dismiss");
+  close.addEventListener("click", () => { box.hidden = true; });
+  box.append(text, link, " ", close);
+  box.hidden = false;
+}
 document.querySelectorAll("[data-export-results]").forEach((button) => {
   button.addEventListener("click", async () => {
     const row = button.closest("[data-flow-uuid]");
@@ -17,7 +35,7 @@ document.querySelectorAll("[data-export-results]").forEach((button) => {
       let exp = await call(`/api/v1/flows/${row.dataset.flowUuid}/results/export`, {method: "POST", body: JSON.stringify({format: button.dataset.exportResults})});
       while (!["completed", "failed"].includes(exp.status)) {
         bar.value = exp.progress;
-        label.textContent = `${exp.progress}%`;
+        label.textContent = `Exporting results… ${exp.progress}%`;
         await new Promise((resolve) => setTimeout(resolve, 1000));
         exp = await call(`/api/v1/flows/exports/${exp.uuid}`);
       }
@@ -28,6 +46,7 @@ document.querySelectorAll("[data-export-results]").forEach((button) => {
       link.href = exp.url;
       link.textContent = `Download ${exp.format.toUpperCase()}`;
       label.append(link);
+      notify(row.dataset.flowName || "", exp);
     } catch (error) {
       label.textContent = error.message;
     }

@@ -1,29 +1,12 @@
 import { memo } from "react";
 import { Handle, Position } from "@xyflow/react";
 import { ACTION_LABELS, exitRows, translation } from "../lib/flow.js";
+import { actionText } from "../lib/labels.js";
 
 function actionSummary(a, lang, def) {
-  const t = (key, base) => (lang ? translation(def, lang, a.uuid, key) || base : base);
-  switch (a.type) {
-    case "send_msg":
-    case "say_msg":
-      return t("text", a.text || "");
-    case "call_webhook":
-      return `${a.method || "GET"} ${a.url || ""}`;
-    case "set_run_result":
-      return `${a.name || "?"} = ${a.value || ""}`;
-    case "set_contact_field":
-      return `${(a.field && (a.field.name || a.field.key)) || "?"} = ${a.value || ""}`;
-    case "set_contact_name":
-      return a.name || "";
-    case "add_contact_groups":
-    case "remove_contact_groups":
-      return (a.groups || []).map((g) => g.name).join(", ") || (a.all_groups ? "all groups" : "");
-    case "enter_flow":
-      return (a.flow && a.flow.name) || "";
-    default:
-      return "";
-  }
+  const base = actionText(a);
+  if (lang && (a.type === "send_msg" || a.type === "say_msg")) return translation(def, lang, a.uuid, "text") || base;
+  return base;
 }
 
 function routerTitle(node) {
@@ -58,7 +41,7 @@ function FlowNode({ data }) {
         {rows.map((r) => (
           <div key={r.uuid} className={`fg-exit${r.destination ? " connected" : ""}`} data-exit-uuid={r.uuid}>
             {r.name && <span className="fg-category">{lang ? translation(def, lang, r.categoryUuid, "name") || r.name : r.name}</span>}
-            <Handle type="source" position={Position.Bottom} id={r.uuid} className="fg-out" data-exit-uuid={r.uuid} />
+            <Handle type="source" position={Position.Bottom} id={r.uuid} className="fg-out" data-exit-uuid={r.uuid} title={`Drag to connect${r.name ? ` “${r.name}”` : ""} to a card, or to empty space to add one`} />
           </div>
         ))}
       </div>
