@@ -137,6 +137,8 @@ def map_answer(
         result.status = "failed"
         result.error = error or f"HTTP {status_code}: {_snippet(body)}"
     elif missing and group != "failed" and meaning is None and not error:
+        # Neither a status nor an error text says the provider refused it: an answer without a
+        # required value is unreadable, the message may be on its way or not, so it is retried.
         ref = mapping.fields[missing[0]]
         result.status, result.retryable = "failed", True
         result.error = f"answer has no {missing[0]} at '{ref.use}': {_snippet(body)}"
