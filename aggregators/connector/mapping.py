@@ -120,7 +120,7 @@ def map_answer(
     raw_status = first.get("message_status")
     group = statuses.lookup(raw_status)  # None: no status, or one in no group
     error, code = first.get("error_message"), first.get("error_code")
-    meaning = (errors or ErrorCodes()).meaning(code)
+    meaning = (errors or ErrorCodes()).meaning(code, error)
     result = SendResult(
         status="processing" if group == "retry" else statuses.normalise(raw_status),
         external_id=ids[0] if ids else None,
@@ -137,6 +137,8 @@ def map_answer(
         result.status = "failed"
         result.error = error or f"HTTP {status_code}: {_snippet(body)}"
     elif missing and group != "failed" and meaning is None and not error:
+        # Neither a status nor an error text says the provider refused it: an answer without a
+        # required value is unreadable, the message may be on its way or not, so it is retried.
         ref = mapping.fields[missing[0]]
         result.status, result.retryable = "failed", True
         result.error = f"answer has no {missing[0]} at '{ref.use}': {_snippet(body)}"
@@ -229,7 +231,7 @@ def parse_callback(
             status = "unknown"
         else:
             status = "failed" if group == "retry" else send.statuses.normalise(raw_status)
-        meaning = send.errors.meaning(values.get("error_code"))
+        meaning = send.errors.meaning(values.get("error_code"), values.get("error_message"))
         if meaning in ("opted_out", "failed"):
             status = "failed"
         # Providers often send an error object on success too ("No Error"): only failures carry one.

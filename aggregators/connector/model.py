@@ -201,11 +201,16 @@ class ErrorCodes:
     """Provider error code -> what it means for us: opted_out | retry | failed."""
 
     meanings: dict[str, str] = field(default_factory=dict)
+    # <error contains="BLACKLISTED">: a phrase inside the error text, for providers that put the
+    # reason in a sentence (Yo!'s "256794224665:BLACKLISTED") rather than a code of its own.
+    phrases: dict[str, str] = field(default_factory=dict)
 
-    def meaning(self, code: str | None) -> str | None:
-        if code is None:
-            return None
-        return self.meanings.get(str(code).strip().lower())
+    def meaning(self, code: str | None, text: str | None = None) -> str | None:
+        found = self.meanings.get(str(code).strip().lower()) if code is not None else None
+        if found is None and text and self.phrases:
+            low = text.lower()
+            found = next((means for phrase, means in self.phrases.items() if phrase in low), None)
+        return found
 
 
 @dataclass(frozen=True)

@@ -239,13 +239,17 @@ class _Builder:
     @staticmethod
     def errors(el: etree._Element | None) -> ErrorCodes:
         meanings: dict[str, str] = {}
+        phrases: dict[str, str] = {}
         if el is not None:
             for error in el.iterfind("error"):
                 means = (error.get("means") or "").strip().lower()
                 for code in (error.get("codes") or "").split(","):
                     if code.strip():
                         meanings.setdefault(code.strip().lower(), means)
-        return ErrorCodes(meanings)
+                for phrase in (error.get("contains") or "").split(","):
+                    if phrase.strip():
+                        phrases.setdefault(phrase.strip().lower(), means)
+        return ErrorCodes(meanings, phrases)
 
     def message_send(self, el: etree._Element | None) -> MessageSend | None:
         if el is None:

@@ -234,7 +234,11 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
         "first part's id is the message's. Without it a message is one request whatever its length."
     ),
     ("status", "Retry"): "Comma-separated values meaning a temporary refusal: errored and retried.",
-    ("error_meaning", "codes"): "Comma-separated provider error codes. Required.",
+    ("error_meaning", "codes"): "Comma-separated provider error codes. Required unless `contains` is given.",
+    ("error_meaning", "contains"): (
+        "Comma-separated phrases looked for in the mapped `error_message` (case-insensitive), for "
+        'providers that say the reason in a sentence: `contains="BLACKLISTED"`. A code match wins.'
+    ),
     ("error_meaning", "means"): "`opted_out`, `retry` or `failed`. Required.",
 }
 
@@ -254,6 +258,7 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("statuses", "unknown"),
         ("status", "Retry"),
         ("message_send", "split"),
+        ("error_meaning", "contains"),
     }
 )
 EXTENSION_FORMATS = frozenset({"form"})
@@ -282,7 +287,7 @@ RULES: dict[str, str] = {
     "status": "needs exactly one of `Processing`, `Delivered`, `Failed`.",
     "statuses": "a value may not be in two groups.",
     "errors": "an error code may not have two meanings.",
-    "error_meaning": "needs `codes` and a `means` that is one of the known meanings.",
+    "error_meaning": "needs `codes` or `contains`, and a `means` that is one of the known meanings.",
     "status_callback": "needs `use`; a call status may not have two branches.",
     "status_branch": "needs `for` and a `<response>`.",
 }

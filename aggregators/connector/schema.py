@@ -82,7 +82,7 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
     "status": (frozenset({"Processing", "Delivered", "Failed", "Retry"}), {}),
     # What a provider error code means: <error codes="21610" means="opted_out"/>.
     "errors": (frozenset(), {"error": "error_meaning"}),
-    "error_meaning": (frozenset({"codes", "means"}), {}),
+    "error_meaning": (frozenset({"codes", "contains", "means"}), {}),
     "outgoing_call": (
         frozenset(),
         {"request": "request", "response": "call_response", "callbacks": "callbacks"},

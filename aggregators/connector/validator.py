@@ -251,8 +251,12 @@ class Validator:
             )
 
     def check_error_meaning(self, el: etree._Element) -> None:
-        if not [c for c in (el.get("codes") or "").split(",") if c.strip()]:
-            self.error(self.loc.element(el), '<error> needs codes="..." (one or more provider error codes)')
+        wanted = (el.get("codes") or "") + "," + (el.get("contains") or "")
+        if not [c for c in wanted.split(",") if c.strip()]:
+            self.error(
+                self.loc.element(el),
+                '<error> needs codes="..." (provider error codes) or contains="..." (phrases of the error text)',
+            )
         means = el.get("means")
         if means is None:
             self.error(

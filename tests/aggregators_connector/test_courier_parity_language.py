@@ -107,3 +107,24 @@ def test_a_malformed_selector_is_reported_at_its_attribute() -> None:
     assert result.connector is None
     (error,) = result.errors
     assert error.line == ID_LINE and "not a selector" in error.message
+
+
+def test_an_error_phrase_can_mean_opted_out() -> None:
+    errors = '    <errors><error contains="blacklisted" means="opted_out"/></errors>\n  </message_send>'
+    source = BASE.replace("  </message_send>", errors).replace(
+        '<message_id use="id"/>', '<message_id use="id"/><error_message use="error"/>'
+    )
+    connector = load_connector(source)
+    stopped = map_send_response(connector, httpx.Response(200, json={"error": "256794224665:BLACKLISTED"}))
+    assert (stopped.status, stopped.opted_out, stopped.retryable) == ("failed", True, False)
+    other = map_send_response(connector, httpx.Response(200, json={"error": "wrong password"}))
+    assert (other.status, other.opted_out) == ("failed", False)
+
+
+def test_an_error_without_codes_or_phrases_is_reported() -> None:
+    source = BASE.replace(
+        "  </message_send>", '    <errors><error means="opted_out"/></errors>\n  </message_send>'
+    )
+    result = parse_connector(source)
+    assert result.connector is None
+    assert any('contains="..."' in e.message for e in result.errors)

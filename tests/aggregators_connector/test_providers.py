@@ -35,6 +35,8 @@ SMS_PROVIDERS += [
     "burstsms",
     "clicksend",
     "signalwire",
+    "mblox",
+    "arabiacell",
 ]  # courier parity (issue 25)
 
 

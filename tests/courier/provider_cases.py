@@ -258,6 +258,7 @@ AFRICASTALKING: list[dict[str, Any]] = [
 # Channel config a provider's courier tests set for every case: courier's Vonage tests lower the
 # part length from 1,600 to 160 characters (our connector's max_length field).
 CHANNEL_FIELDS: dict[str, dict[str, str]] = {
+    "mblox": {"max_length": "160"},  # courier's Mblox tests lower the part length to 160
     # courier's SignalWire channel: project accountSID, token authToken; part length 160
     "signalwire": {"project_id": "accountSID", "api_token": "authToken", "max_length": "160"},
     "vonage": {"max_length": "160"},
