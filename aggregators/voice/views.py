@@ -13,8 +13,9 @@ from aggregators.connector import PayloadError, map_answer_callback, map_incomin
 from aggregators.connector.model import SendResponse
 from aggregators.voice import services
 from aggregators.xc import receive as xc_receive
+from channels_app.inbound.errors import error
+from channels_app.inbound.request import BadRequest
 from channels_app.models import Call, Channel
-from channels_app.views import BadRequest, error
 
 ACTIONS = ("answer", "status", "incoming")
 

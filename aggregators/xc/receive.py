@@ -20,9 +20,9 @@ from aggregators import services
 from aggregators.connector import PayloadError, parse_callback, parse_receive, render_send_response
 from channels_app import urns
 from channels_app.crypto import reveal
+from channels_app.inbound.request import BadRequest
 from channels_app.models import Channel, Msg, MsgStatus
 from channels_app.services import ingest, status
-from channels_app.views import BadRequest
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,8 @@
 
 Channel types parse an `InboundRequest` into `InboundFields`; the same parsing then serves the
 Django view and the lean ASGI fast path (channels_app.fastpath), so both accept and reject
-exactly the same input.
+exactly the same input. `BadRequest` lives here, at the bottom, so channel types can raise it
+without importing either adapter.
 """
 
 from __future__ import annotations
@@ -17,6 +18,10 @@ from channels_app import jsonlimits
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
+class BadRequest(ValueError):
+    """Raised by type handlers for input they cannot accept; becomes a 400 JSON error."""
+
+
 @dataclass
 class InboundRequest:
     method: str
@@ -28,8 +33,6 @@ class InboundRequest:
 
     def params(self) -> dict[str, Any]:
         """Query string, form, multipart and JSON bodies merged into one flat dict (body wins)."""
-        from channels_app.views import BadRequest
-
         params: dict[str, Any] = dict(self.query)
         if self.method not in ("POST", "PUT"):
             return params

@@ -85,7 +85,7 @@ def prepare(
     """Validate and normalise one inbound message; raises urns.InvalidURN or InvalidInbound.
 
     No database access. Everything that would make the row fail to insert is settled here, so
-    a message shares a group commit (channels_app.fastpath) only once it is known to fit.
+    a message shares a group commit (channels_app.inbound.group_commit) only once it is known to fit.
     """
     scheme = channel.type.default_scheme(channel)
     identity = urns.normalize(_without_nul(sender), channel.country, default_scheme=scheme)
@@ -136,6 +136,11 @@ def release(prepared: Prepared) -> None:
 
 def wake_handler(workspace_id: int) -> None:
     queue.wake("handle", "channels_app.jobs.handle_inbound", workspace_id, key=f"handle:{workspace_id}")
+
+
+def wake_handler_now(workspace_id: int) -> None:
+    """`wake_handler` outside a transaction (the group-commit writer has committed already)."""
+    queue.wake_now("handle", "channels_app.jobs.handle_inbound", workspace_id, key=f"handle:{workspace_id}")
 
 
 def receive(
