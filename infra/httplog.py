@@ -7,7 +7,7 @@ from typing import Any
 
 import httpx
 
-from web.logging import mask_secrets
+from infra.masking import mask_secrets
 
 LOG_LIMIT = 2000
 

@@ -215,3 +215,15 @@ def async_pinned_transport(
     if not allow_private:
         transport._pool._network_backend = AsyncPinnedBackend(resolve)
     return AsyncGuardedTransport(transport, allow_private, resolve)
+
+
+def client(transport: httpx.BaseTransport, **options: Any) -> httpx.Client:
+    """The one constructor of synchronous httpx clients; redirects are never followed (a redirect
+    could lead a checked URL to an internal one). Callers pass the transport they mean: a guarded
+    one for outbound calls (channels_app.urlguard.outbound_client), a mock for dry runs."""
+    return httpx.Client(transport=transport, follow_redirects=False, **options)
+
+
+def async_client(transport: httpx.AsyncBaseTransport, **options: Any) -> httpx.AsyncClient:
+    """`client` for asyncio code."""
+    return httpx.AsyncClient(transport=transport, follow_redirects=False, **options)

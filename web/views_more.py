@@ -18,8 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from channels_app.models import MessageTemplate, WebhookDelivery, WebhookSubscription, Workspace
-from channels_app.services import templates as template_service
 from channels_app.services import webhooks as webhook_service
+from flows.services import templates as template_service
 from web.views_screens import _wants_json, _workspace
 
 # A form never carries more rows than this; the rest of the post is ignored rather than trusted.

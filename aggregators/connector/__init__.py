@@ -4,6 +4,16 @@ Pure Python (lxml + httpx), no Django: the ``XC`` channel type, views, models an
 built on this public API.
 """
 
+from infra.urlguard import (
+    AsyncGuardedTransport,
+    GuardedTransport,
+    allow_private_from_env,
+    async_pinned_transport,
+    is_url_allowed,
+    pinned_transport,
+    url_refusal,
+)
+
 from .builtin import builtin_connectors, builtin_paths
 from .cli import check_file
 from .errors import BuildError, ConnectorError, ConnectorInvalid, PayloadError
@@ -27,15 +37,6 @@ from .mapping import (
 from .model import Connector, Field
 from .parser import ParseResult, load_connector, load_connector_file, parse_connector
 from .request import build_outgoing_call_request, build_request, build_send_request, build_status_request
-from .urlguard import (
-    AsyncGuardedTransport,
-    GuardedTransport,
-    allow_private_from_env,
-    async_pinned_transport,
-    is_url_allowed,
-    pinned_transport,
-    url_refusal,
-)
 from .values import FILTERS, PHONE_VARIABLES, SMS_VARIABLES
 
 __all__ = [

@@ -17,9 +17,8 @@ from django.db import connections
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from channels_app import spool
+from channels_app import spool, wakes
 from channels_app.models import Msg
-from channels_app.services import ingest
 
 logger = logging.getLogger(__name__)
 
@@ -108,7 +107,7 @@ class GroupCommitWriter:
                     future.set_result(result)
             for workspace_id in {msg.workspace_id for msg, _ in batch}:
                 try:  # a Redis round trip: off the event loop
-                    await asyncio.to_thread(ingest.wake_handler_now, workspace_id)
+                    await asyncio.to_thread(wakes.wake_handler_now, workspace_id)
                 except Exception:  # the sweeper re-wakes handlers for anything left pending
                     logger.warning("could not wake the inbound handler", exc_info=True)
 

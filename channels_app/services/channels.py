@@ -114,7 +114,7 @@ def reroute_queued(*, channel: Channel, reason: str) -> dict[str, int]:
     selection rules, or failed with the reason when no other channel can send them."""
     from channels_app.models import Direction, Msg, MsgEvent, MsgStatus
     from channels_app.services import routing
-    from channels_app.services.send import wake_sender
+    from channels_app.wakes import wake_sender
 
     pool = routing.ChannelPool(channel.workspace_id)
     msgs = list(

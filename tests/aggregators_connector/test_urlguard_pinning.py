@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from aggregators.connector import urlguard
-from aggregators.connector.urlguard import URLRefused, async_pinned_transport, pinned_transport
+from infra.urlguard import URLRefused, async_pinned_transport, pinned_transport
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):

@@ -204,7 +204,7 @@ def test_app_application_token_is_encrypted_and_handed_out_in_clear(workspace: A
 
 def test_secrets_from_before_the_random_key_still_open_and_rotate_away(settings: Any, caplog: Any) -> None:
     """An install upgraded from the public default key: decrypt-only, never used to encrypt."""
-    from web.secret_key import LEGACY_PUBLIC_SECRET_KEY
+    from infra.secret_key import LEGACY_PUBLIC_SECRET_KEY
 
     old = "enc:v1:" + Fernet(crypto._derived_key(LEGACY_PUBLIC_SECRET_KEY)).encrypt(b"old-secret").decode()
     settings.FLOWGATE_SECRET_KEYS = ""

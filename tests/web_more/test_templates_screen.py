@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from channels_app.models import MessageTemplate
-from channels_app.services.templates import create_template
+from flows.services.templates import create_template
 
 
 def _form(code: str = "reminder", **extra: str) -> dict[str, str]:

@@ -10,8 +10,8 @@ from channels_app.models import Channel, Msg
 from channels_app.services.messages import message_payload
 from channels_app.services.resend import MAX_RESEND, NOT_FOUND, resend_messages
 from channels_app.services.send import SendError, queue_message, reply_problem
-from channels_app.services.templates import TemplateError, send_template
 from channels_app.services.threads import message_thread
+from flows.services.templates import TemplateError, send_template
 from web.api.common import get_or_404, keyset_page
 from web.api.schemas import ErrorOut, MessageDetailOut, MessageIn, MessageOut, ResendIn, ResendOut
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 
 from channels_app.models import MessageTemplate
-from channels_app.services import templates as template_service
+from flows.services import templates as template_service
 from web.api.schemas import ErrorOut
 
 router = Router(tags=["templates"])
