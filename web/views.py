@@ -10,16 +10,9 @@ from channels_app.models import Channel
 from channels_app.services import channels as channel_service
 from channels_app.types.base import ConfigError
 from channels_app.types.registry import UnknownChannelType, all_types, get_type
-from channels_app.workspaces import workspace_for_user
 from web import demo
 from web.forms import channel_form, config_from_form, inbound_auth_form, inbound_auth_from_form
-
-
-def _workspace(request: HttpRequest):  # type: ignore[no-untyped-def]
-    workspace = workspace_for_user(request.user)
-    if workspace is None:
-        raise Http404("you are not a member of any workspace")
-    return workspace
+from web.requests import user_workspace
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -28,7 +21,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def channel_list(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     channels = Channel.objects.filter(workspace=workspace, is_active=True).order_by("name")
     return render(request, "channels/list.html", {"channels": channels})
 
@@ -40,7 +33,7 @@ def channel_type_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def channel_create(request: HttpRequest, type_code: str) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     try:
         channel_type = get_type(type_code)
     except UnknownChannelType:
@@ -69,7 +62,9 @@ def channel_create(request: HttpRequest, type_code: str) -> HttpResponse:
 @login_required
 def channel_security(request: HttpRequest, channel_uuid: str) -> HttpResponse:
     """Edit a channel's inbound authentication (basic auth, shared-secret header, signature)."""
-    channel = Channel.objects.filter(workspace=_workspace(request), uuid=channel_uuid, is_active=True).first()
+    channel = Channel.objects.filter(
+        workspace=user_workspace(request), uuid=channel_uuid, is_active=True
+    ).first()
     if channel is None:
         raise Http404("no such channel")
     form = inbound_auth_form(

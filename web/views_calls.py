@@ -10,12 +10,12 @@ from django.views.decorators.http import require_POST
 
 from aggregators.voice import placing, services
 from channels_app.models import Call, Channel, Contact
-from web.views import _workspace
+from web.requests import user_workspace
 
 
 @login_required
 def call_log(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     qs = Call.objects.filter(workspace=workspace).select_related("channel", "contact", "user").order_by("-id")
     direction, status = request.GET.get("direction", ""), request.GET.get("status", "")
     if direction in ("in", "out"):
@@ -34,7 +34,7 @@ def call_log(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def call_detail(request: HttpRequest, call_uuid: str) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     call = (
         Call.objects.filter(workspace=workspace, uuid=call_uuid)
         .select_related("channel", "contact", "user")
@@ -48,7 +48,7 @@ def call_detail(request: HttpRequest, call_uuid: str) -> HttpResponse:
 @login_required
 @require_POST
 def agent_phone(request: HttpRequest) -> HttpResponse:
-    _workspace(request)
+    user_workspace(request)
     try:
         services.set_agent_phone(
             user=request.user,
@@ -63,7 +63,7 @@ def agent_phone(request: HttpRequest) -> HttpResponse:
 
 
 def _contact(request: HttpRequest, contact_uuid: str) -> Contact:
-    contact = Contact.objects.filter(workspace=_workspace(request), uuid=contact_uuid).first()
+    contact = Contact.objects.filter(workspace=user_workspace(request), uuid=contact_uuid).first()
     if contact is None:
         raise Http404("no such contact")
     return contact

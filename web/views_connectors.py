@@ -20,15 +20,8 @@ from aggregators.connector import ConnectorError
 from channels_app.services import channels as channel_service
 from channels_app.types.base import ConfigError
 from channels_app.types.config import MASK
-from channels_app.workspaces import workspace_for_user
 from web.forms import inbound_auth_form, inbound_auth_from_form
-
-
-def _workspace(request: HttpRequest):  # type: ignore[no-untyped-def]
-    workspace = workspace_for_user(request.user)
-    if workspace is None:
-        raise Http404("you are not a member of any workspace")
-    return workspace
+from web.requests import user_workspace
 
 
 def _resolve(workspace: Any, ref: str) -> services.ResolvedConnector:
@@ -61,7 +54,7 @@ class UploadForm(forms.Form):
 
 @login_required
 def connector_list(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     return render(
         request, "connectors/list.html", {"connectors": services.list_connectors(workspace=workspace)}
     )
@@ -69,7 +62,7 @@ def connector_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def connector_upload(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     form = UploadForm(request.POST or None)
     lines: list[dict[str, Any]] = []
     errors: list[ConnectorError] = []
@@ -89,7 +82,7 @@ def connector_upload(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def connector_detail(request: HttpRequest, ref: str) -> HttpResponse:
-    resolved = _resolve(_workspace(request), ref)
+    resolved = _resolve(user_workspace(request), ref)
     return render(
         request, "connectors/detail.html", {"connector": resolved, "fields": resolved.parsed.fields}
     )
@@ -112,7 +105,7 @@ class ConsoleForm(forms.Form):
 
 @login_required
 def connector_console(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     choices = [("", "— draft below —")] + [
         (c.uuid or c.slug, f"{c.name} ({c.slug})")
         for c in services.list_connectors(workspace=workspace)
@@ -187,7 +180,7 @@ def connector_fields_form(parsed: ParsedConnector, data: Any = None) -> forms.Fo
 
 @login_required
 def xc_channel_create(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     ref = request.GET.get("connector") or request.POST.get("connector") or ""
     if not ref:
         connectors = [c for c in services.list_connectors(workspace=workspace) if c.kind == "sms"]

@@ -22,18 +22,18 @@ from channels_app.services import contacts as contact_service
 from channels_app.services import fields as field_service
 from channels_app.services import groups as group_service
 from channels_app.services.send import SendError
-from web.views import _workspace
+from web.requests import user_workspace
 
 
 def _contact(request: HttpRequest, contact_uuid: Any) -> Contact:
-    contact = Contact.objects.filter(workspace=_workspace(request), uuid=contact_uuid).first()
+    contact = Contact.objects.filter(workspace=user_workspace(request), uuid=contact_uuid).first()
     if contact is None:
         raise Http404("no such contact")
     return contact
 
 
 def _group(request: HttpRequest, group_uuid: Any) -> ContactGroup:
-    group = ContactGroup.objects.filter(workspace=_workspace(request), uuid=group_uuid).first()
+    group = ContactGroup.objects.filter(workspace=user_workspace(request), uuid=group_uuid).first()
     if group is None:
         raise Http404("no such group")
     return group
@@ -41,7 +41,7 @@ def _group(request: HttpRequest, group_uuid: Any) -> ContactGroup:
 
 @login_required
 def contact_list(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     search = request.GET.get("search", "").strip()[:200]
     group_uuid = request.GET.get("group", "")
     group = screens.find_group(workspace=workspace, group_uuid=group_uuid) if group_uuid else None
@@ -176,7 +176,7 @@ def contact_send(request: HttpRequest, contact_uuid: Any) -> HttpResponse:
 
 @login_required
 def group_list(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     error, status = "", 200
     if request.method == "POST":
         try:

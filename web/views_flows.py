@@ -12,21 +12,14 @@ from django.shortcuts import render
 from django.views.decorators.csrf import ensure_csrf_cookie
 
 from channels_app.models import ContactGroup
-from channels_app.workspaces import workspace_for_user
 from flows.models import Flow
-
-
-def _workspace(request: HttpRequest):  # type: ignore[no-untyped-def]
-    workspace = workspace_for_user(request.user)
-    if workspace is None:
-        raise Http404("you are not a member of any workspace")
-    return workspace
+from web.requests import user_workspace
 
 
 @login_required
 @ensure_csrf_cookie
 def flow_list(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     archived = request.GET.get("archived") == "1"
     flows = Flow.objects.filter(workspace=workspace, archived=archived).order_by("name", "id")
     groups = ContactGroup.objects.filter(workspace=workspace).order_by("name")
@@ -36,7 +29,7 @@ def flow_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @ensure_csrf_cookie
 def flow_editor(request: HttpRequest, flow_uuid: str) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     flow = Flow.objects.filter(workspace=workspace, uuid=flow_uuid).first()
     if flow is None:
         raise Http404("no such flow")

@@ -20,7 +20,8 @@ from django.views.decorators.http import require_POST
 from channels_app.models import MessageTemplate, WebhookDelivery, WebhookSubscription, Workspace
 from channels_app.services import webhooks as webhook_service
 from flows.services import templates as template_service
-from web.views_screens import _wants_json, _workspace
+from web.requests import user_workspace
+from web.views_screens import _wants_json
 
 # A form never carries more rows than this; the rest of the post is ignored rather than trusted.
 MAX_ROWS = 40
@@ -100,7 +101,7 @@ class _Draft:
 
 
 def _template(request: HttpRequest, code: str) -> MessageTemplate:
-    template = MessageTemplate.objects.filter(workspace=_workspace(request), code=code).first()
+    template = MessageTemplate.objects.filter(workspace=user_workspace(request), code=code).first()
     if template is None:
         raise Http404("no such template")
     return template
@@ -116,7 +117,7 @@ def _template_list(
 
 @login_required
 def template_list(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     if request.method != "POST":
         return _template_list(request, workspace, _Draft())
     draft = _Draft(request.POST)
@@ -202,7 +203,7 @@ def template_preview(request: HttpRequest, code: str) -> HttpResponse:
 
 def _subscription(request: HttpRequest, subscription_uuid: Any) -> WebhookSubscription:
     subscription = WebhookSubscription.objects.filter(
-        workspace=_workspace(request), uuid=subscription_uuid
+        workspace=user_workspace(request), uuid=subscription_uuid
     ).first()
     if subscription is None:
         raise Http404("no such webhook")
@@ -216,7 +217,7 @@ def _event_choices(selected: list[str]) -> list[tuple[str, str, bool]]:
 @login_required
 @never_cache
 def webhook_list(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     status, error, created = 200, "", None
     url, events = "", list(webhook_service.EVENTS)
     if request.method == "POST":
@@ -287,7 +288,7 @@ def webhook_delete(request: HttpRequest, subscription_uuid: Any) -> HttpResponse
 @login_required
 @require_POST
 def delivery_replay(request: HttpRequest, delivery_uuid: Any) -> HttpResponse:
-    delivery = (WebhookDelivery.objects.filter(workspace=_workspace(request), uuid=delivery_uuid)
+    delivery = (WebhookDelivery.objects.filter(workspace=user_workspace(request), uuid=delivery_uuid)
                 .select_related("subscription").first())  # fmt: skip
     if delivery is None:
         raise Http404("no such delivery")

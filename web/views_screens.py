@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from channels_app.models import APIToken, Channel, Msg, MsgEvent, Workspace
+from channels_app.models import APIToken, Channel, Msg, MsgEvent
 from channels_app.services import channels as channel_service
 from channels_app.services import tokens as token_service
 from channels_app.services.glossary import describe
@@ -26,20 +26,13 @@ from channels_app.services.message_search import search_messages
 from channels_app.services.resend import NOT_FOUND, resend_messages, resendable
 from channels_app.services.send import SendError, queue_message
 from channels_app.services.stats import dashboard_stats
-from channels_app.workspaces import workspace_for_user
 from flows.models import Trigger
 from flows.services import triggers as trigger_service
 from web import charts
 from web.forms_screens import ChannelFilterForm, MessageFilterForm, TestMessageForm, TokenForm, TriggerForm
+from web.requests import user_workspace
 
 PAGE_SIZE = 100
-
-
-def _workspace(request: HttpRequest) -> Workspace:
-    workspace = workspace_for_user(request.user)
-    if workspace is None:
-        raise Http404("you are not a member of any workspace")
-    return workspace
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -51,7 +44,7 @@ def _wants_json(request: HttpRequest) -> bool:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     form = ChannelFilterForm(request.GET or None, workspace=workspace)
     channel = form.cleaned_data.get("channel") if form.is_valid() else None
     stats = dashboard_stats(workspace=workspace, days=30, channel=channel)
@@ -74,7 +67,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def message_log(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     form = MessageFilterForm(request.GET or None, workspace=workspace)
     valid = form.is_valid() if form.is_bound else True
     filters = form.to_filter()
@@ -132,7 +125,7 @@ def present_event(event: MsgEvent) -> dict[str, Any]:
 
 @login_required
 def message_detail(request: HttpRequest, msg_uuid: str) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     msg = Msg.objects.filter(workspace=workspace, uuid=msg_uuid).select_related("channel", "contact").first()
     if msg is None:
         raise Http404("no such message")
@@ -150,7 +143,7 @@ def message_detail(request: HttpRequest, msg_uuid: str) -> HttpResponse:
 @require_POST
 def message_resend(request: HttpRequest) -> HttpResponse:
     """The log's bulk "Resend" (and the message page's button): failed / unknown-outcome ones."""
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     uuids = [u for u in request.POST.getlist("msgs") if _is_uuid(u)]
     if not uuids:
         flash.error(request, "Select the failed or outcome-unknown messages to resend.")
@@ -182,7 +175,7 @@ def _is_uuid(value: str) -> bool:
 
 
 def _channel(request: HttpRequest, channel_uuid: Any) -> Channel:
-    channel = Channel.objects.filter(workspace=_workspace(request), uuid=channel_uuid).first()
+    channel = Channel.objects.filter(workspace=user_workspace(request), uuid=channel_uuid).first()
     if channel is None:
         raise Http404("no such channel")
     return channel
@@ -237,7 +230,7 @@ def channel_test_message(request: HttpRequest, channel_uuid: Any) -> HttpRespons
 
 @login_required
 def trigger_list(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     form = TriggerForm(request.POST if request.method == "POST" else None, workspace=workspace)
     status = 200
     if request.method == "POST":
@@ -274,7 +267,9 @@ def trigger_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def trigger_delete(request: HttpRequest, trigger_uuid: Any) -> HttpResponse:
-    trigger = Trigger.objects.filter(workspace=_workspace(request), uuid=trigger_uuid, archived=False).first()
+    trigger = Trigger.objects.filter(
+        workspace=user_workspace(request), uuid=trigger_uuid, archived=False
+    ).first()
     if trigger is None:
         raise Http404("no such trigger")
     # archived rather than deleted, as the API does: runs it started keep their origin
@@ -290,7 +285,7 @@ def trigger_delete(request: HttpRequest, trigger_uuid: Any) -> HttpResponse:
 @login_required
 @never_cache
 def token_list(request: HttpRequest) -> HttpResponse:
-    workspace = _workspace(request)
+    workspace = user_workspace(request)
     form = TokenForm(request.POST if request.method == "POST" else None)
     new_key = None
     status = 200
@@ -316,7 +311,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     try:
-        token = token_service.revoke_api_token(workspace=_workspace(request), token_id=token_id)
+        token = token_service.revoke_api_token(workspace=user_workspace(request), token_id=token_id)
     except APIToken.DoesNotExist:
         raise Http404("no such API key") from None
     flash.success(request, f"Key {token.masked} ({token.name}) revoked.")

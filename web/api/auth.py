@@ -10,6 +10,7 @@ from ninja.utils import check_csrf
 
 from channels_app.models import APIToken
 from channels_app.models.workspace import hash_token
+from web.requests import admit
 
 
 class TokenAuth(APIKeyHeader):
@@ -33,7 +34,7 @@ class TokenAuth(APIKeyHeader):
         now = timezone.now()
         if token.last_used_on is None or (now - token.last_used_on).total_seconds() > 60:
             APIToken.objects.filter(id=token.id).update(last_used_on=now)
-        request.workspace = token.workspace  # type: ignore[attr-defined]
+        admit(request, token.workspace)
         return token
 
 
@@ -57,6 +58,6 @@ class SessionOrToken(TokenAuth):
 
             workspace = workspace_for_user(user)
             if workspace is not None:
-                request.workspace = workspace  # type: ignore[attr-defined]
+                admit(request, workspace)
                 return user
         return super().__call__(request)

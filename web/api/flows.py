@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from ninja import Router, Schema
 
@@ -21,6 +21,7 @@ from flows.services import simulate as simulator
 from web.api.common import get_or_404, keyset_page
 from web.api.filters import AFTER_BEFORE_DOC, date_range
 from web.api.schemas import ErrorOut
+from web.requests import WorkspaceRequest
 
 router = Router(tags=["flows"])
 simulate_router = Router(tags=["flows"])
@@ -29,7 +30,7 @@ triggers_router = Router(tags=["triggers"])
 runs_router = Router(tags=["runs"])
 
 
-def _json_body(request: HttpRequest) -> Any:
+def _json_body(request: WorkspaceRequest) -> Any:
     try:
         return jsonlimits.loads(request.body or b"null")
     except ValueError as exc:
@@ -58,13 +59,13 @@ class DefinitionIn(Schema):
 
 
 @router.post("/import", response={200: Any, 400: ErrorOut})
-def import_flows(request: HttpRequest) -> Any:
+def import_flows(request: WorkspaceRequest) -> Any:
     try:
         data = _json_body(request)
     except _BadRequest as exc:
         return 400, {"error": str(exc)}
     try:
-        imported = importing.import_export(workspace=request.workspace, data=data)  # type: ignore[attr-defined]
+        imported = importing.import_export(workspace=request.workspace, data=data)
     except definitions.DefinitionInvalid as exc:
         return _invalid(exc, "the export has errors; nothing was imported")
     return 200, imported.answer()
@@ -75,12 +76,12 @@ class ExportIn(Schema):
 
 
 @router.get("/exports/{export_uuid}", response={200: Any, 404: ErrorOut})
-def get_results_export(request: HttpRequest, export_uuid: str) -> Any:
+def get_results_export(request: WorkspaceRequest, export_uuid: str) -> Any:
     return exports.export_payload(get_or_404(ResultsExport, request, export_uuid))
 
 
 @router.get("/exports/{export_uuid}/download", response={200: Any, 404: ErrorOut, 409: ErrorOut})
-def download_results_export(request: HttpRequest, export_uuid: str) -> Any:
+def download_results_export(request: WorkspaceRequest, export_uuid: str) -> Any:
     export = get_or_404(ResultsExport, request, export_uuid)
     path = exports.file_path(export)
     if path is None:
@@ -95,37 +96,37 @@ def download_results_export(request: HttpRequest, export_uuid: str) -> Any:
 
 
 @router.post("/{flow_uuid}/results/export", response={202: Any, 400: ErrorOut, 404: ErrorOut})
-def start_results_export(request: HttpRequest, flow_uuid: str, payload: ExportIn) -> Any:
+def start_results_export(request: WorkspaceRequest, flow_uuid: str, payload: ExportIn) -> Any:
     flow = get_or_404(Flow, request, flow_uuid)
     try:
-        export = exports.create_export(workspace=request.workspace, flow=flow, format=payload.format)  # type: ignore[attr-defined]
+        export = exports.create_export(workspace=request.workspace, flow=flow, format=payload.format)
     except exports.ExportError as exc:
         return 400, {"error": str(exc)}
     return 202, exports.export_payload(export)
 
 
 @router.get("", response=list[dict[str, Any]])
-def list_flows(request: HttpRequest, archived: bool = False) -> list[dict[str, Any]]:
-    flows = Flow.objects.filter(workspace=request.workspace, archived=archived)  # type: ignore[attr-defined]
+def list_flows(request: WorkspaceRequest, archived: bool = False) -> list[dict[str, Any]]:
+    flows = Flow.objects.filter(workspace=request.workspace, archived=archived)
     return [definitions.flow_payload(f, with_definition=False) for f in flows]
 
 
 @router.post("", response={201: Any, 400: ErrorOut})
-def create_flow(request: HttpRequest, payload: FlowIn) -> Any:
+def create_flow(request: WorkspaceRequest, payload: FlowIn) -> Any:
     try:
-        flow = definitions.create_flow(workspace=request.workspace, name=payload.name, flow_type=payload.type)  # type: ignore[attr-defined]
+        flow = definitions.create_flow(workspace=request.workspace, name=payload.name, flow_type=payload.type)
     except definitions.DefinitionInvalid as exc:
         return _invalid(exc, "invalid flow")
     return 201, definitions.flow_payload(flow)
 
 
 @router.get("/{flow_uuid}", response={200: Any, 404: ErrorOut})
-def get_flow(request: HttpRequest, flow_uuid: str) -> Any:
+def get_flow(request: WorkspaceRequest, flow_uuid: str) -> Any:
     return definitions.flow_payload(get_or_404(Flow, request, flow_uuid))
 
 
 @router.put("/{flow_uuid}/definition", response={200: Any, 400: ErrorOut, 404: ErrorOut})
-def save_definition(request: HttpRequest, flow_uuid: str, payload: DefinitionIn) -> Any:
+def save_definition(request: WorkspaceRequest, flow_uuid: str, payload: DefinitionIn) -> Any:
     flow = get_or_404(Flow, request, flow_uuid)
     try:
         flow = definitions.save_definition(flow=flow, definition=payload.definition, comment=payload.comment)
@@ -135,7 +136,7 @@ def save_definition(request: HttpRequest, flow_uuid: str, payload: DefinitionIn)
 
 
 @router.get("/{flow_uuid}/revisions", response={200: Any, 404: ErrorOut})
-def list_revisions(request: HttpRequest, flow_uuid: str) -> Any:
+def list_revisions(request: WorkspaceRequest, flow_uuid: str) -> Any:
     flow = get_or_404(Flow, request, flow_uuid)
     return [
         {"revision": r.revision, "comment": r.comment, "created_on": r.created_on}
@@ -144,7 +145,7 @@ def list_revisions(request: HttpRequest, flow_uuid: str) -> Any:
 
 
 @router.post("/{flow_uuid}/revisions/{revision}/revert", response={200: Any, 400: ErrorOut, 404: ErrorOut})
-def revert_revision(request: HttpRequest, flow_uuid: str, revision: int) -> Any:
+def revert_revision(request: WorkspaceRequest, flow_uuid: str, revision: int) -> Any:
     flow = get_or_404(Flow, request, flow_uuid)
     try:
         flow = definitions.revert(flow=flow, revision=revision)
@@ -156,7 +157,7 @@ def revert_revision(request: HttpRequest, flow_uuid: str, revision: int) -> Any:
 
 
 @router.post("/{flow_uuid}/archive", response={200: Any, 404: ErrorOut})
-def archive_flow(request: HttpRequest, flow_uuid: str, archived: bool = True) -> Any:
+def archive_flow(request: WorkspaceRequest, flow_uuid: str, archived: bool = True) -> Any:
     flow = get_or_404(Flow, request, flow_uuid)
     flow.archived = archived
     flow.save(update_fields=["archived", "modified_on"])
@@ -167,13 +168,13 @@ def archive_flow(request: HttpRequest, flow_uuid: str, archived: bool = True) ->
 
 
 @router.get("/{flow_uuid}/tests", response={200: Any, 404: ErrorOut})
-def list_flow_tests(request: HttpRequest, flow_uuid: str) -> Any:
+def list_flow_tests(request: WorkspaceRequest, flow_uuid: str) -> Any:
     flow = get_or_404(Flow, request, flow_uuid)
     return {"tests": flow.tests or [], "failing": flow.tests_failing}
 
 
 @router.post("/{flow_uuid}/tests", response={200: Any, 201: Any, 400: ErrorOut, 404: ErrorOut})
-def save_flow_tests(request: HttpRequest, flow_uuid: str) -> Any:
+def save_flow_tests(request: WorkspaceRequest, flow_uuid: str) -> Any:
     """One test `{"name", "contact", "steps"}` is added (or replaces its namesake);
     `{"tests": [...]}` replaces them all (editing a test is editing this list)."""
     flow = get_or_404(Flow, request, flow_uuid)
@@ -194,7 +195,7 @@ def save_flow_tests(request: HttpRequest, flow_uuid: str) -> Any:
 
 
 @router.post("/{flow_uuid}/tests/run", response={200: Any, 400: ErrorOut, 404: ErrorOut})
-def run_flow_tests(request: HttpRequest, flow_uuid: str) -> Any:
+def run_flow_tests(request: WorkspaceRequest, flow_uuid: str) -> Any:
     """Runs the stored tests, or the `tests` given (not stored), against the stored definition or
     the `definition` given (the editor's unsaved one)."""
     flow = get_or_404(Flow, request, flow_uuid)
@@ -225,7 +226,7 @@ def run_flow_tests(request: HttpRequest, flow_uuid: str) -> Any:
 
 
 @router.post("/{flow_uuid}/tests/record", response={201: Any, 200: Any, 400: ErrorOut, 404: ErrorOut})
-def record_flow_test(request: HttpRequest, flow_uuid: str) -> Any:
+def record_flow_test(request: WorkspaceRequest, flow_uuid: str) -> Any:
     """Turns a simulator session into a test: `{"name", "contact", "inputs": [null | text |
     {"type": "timeout"}], "webhooks": [{"url", "status", "body"}], "save": true}`; `inputs` are what
     was played in the simulator (a leading null: started without a message). Or, instead of
@@ -254,7 +255,7 @@ def record_flow_test(request: HttpRequest, flow_uuid: str) -> Any:
     save = body.get("save", True) is not False
     try:
         test = flowtests.record(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             flow=flow,
             name=str(body.get("name") or ""),
             contact=contact,
@@ -270,7 +271,7 @@ def record_flow_test(request: HttpRequest, flow_uuid: str) -> Any:
 
 
 @router.get("/{flow_uuid}/export", response={200: Any, 404: ErrorOut})
-def export_flow(request: HttpRequest, flow_uuid: str) -> Any:
+def export_flow(request: WorkspaceRequest, flow_uuid: str) -> Any:
     return definitions.export_flows(flows=[get_or_404(Flow, request, flow_uuid)])
 
 
@@ -283,7 +284,7 @@ def export_flow(request: HttpRequest, flow_uuid: str) -> Any:
     + AFTER_BEFORE_DOC.format(field="created_on"),
 )
 def export_results(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     response: HttpResponse,
     flow_uuid: str,
     format: str = "csv",
@@ -294,7 +295,7 @@ def export_results(
 ) -> Any:
     flow = get_or_404(Flow, request, flow_uuid)
     if format == "json":
-        runs = FlowRun.objects.filter(workspace=request.workspace, flow=flow)  # type: ignore[attr-defined]
+        runs = FlowRun.objects.filter(workspace=request.workspace, flow=flow)
         return _run_page(request, response, runs, after=after, before=before, cursor=cursor, limit=limit)
     filename = f"{flow.name or 'flow'}-results".replace('"', "")
     if format == "csv":
@@ -316,7 +317,7 @@ def export_results(
 
 
 @simulate_router.post("", response={200: Any, 400: ErrorOut, 404: ErrorOut})
-def simulate(request: HttpRequest) -> Any:
+def simulate(request: WorkspaceRequest) -> Any:
     try:
         body = _json_body(request)
     except _BadRequest as exc:
@@ -349,7 +350,7 @@ def simulate(request: HttpRequest) -> Any:
             return 400, {"error": "give flow (a uuid) or session (from a previous simulation)"}
     try:
         return simulator.simulate(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             flow=flow,
             definition=definition,
             session=body.get("session"),
@@ -377,14 +378,14 @@ class FlowStartIn(Schema):
 
 
 @starts_router.post("", response={200: Any, 201: Any, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
-def create_start(request: HttpRequest, payload: FlowStartIn) -> Any:
+def create_start(request: WorkspaceRequest, payload: FlowStartIn) -> Any:
     """Send `idempotency_key` (or an `Idempotency-Key` header) so that a retried request or a
     double click returns the first start (200) instead of starting everybody again."""
     flow = get_or_404(Flow, request, payload.flow)
     key = payload.idempotency_key or request.headers.get("Idempotency-Key", "")
     try:
         start = starts.create_flow_start(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             flow=flow,
             contact_uuids=payload.contacts,
             group_uuids=payload.groups,
@@ -402,7 +403,7 @@ def create_start(request: HttpRequest, payload: FlowStartIn) -> Any:
 
 
 @starts_router.get("/{start_uuid}", response={200: Any, 404: ErrorOut})
-def get_start(request: HttpRequest, start_uuid: str) -> Any:
+def get_start(request: WorkspaceRequest, start_uuid: str) -> Any:
     return starts.start_payload(get_or_404(FlowStart, request, start_uuid))
 
 
@@ -423,9 +424,9 @@ class TriggerIn(Schema):
 
 
 @triggers_router.get("", response=list[dict[str, Any]])
-def list_triggers(request: HttpRequest) -> list[dict[str, Any]]:
+def list_triggers(request: WorkspaceRequest) -> list[dict[str, Any]]:
     qs = (
-        Trigger.objects.filter(workspace=request.workspace, archived=False)  # type: ignore[attr-defined]
+        Trigger.objects.filter(workspace=request.workspace, archived=False)
         .select_related("flow", "channel")
         .prefetch_related("groups", "exclude_groups")
         .order_by("id")
@@ -434,7 +435,7 @@ def list_triggers(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @triggers_router.post("", response={201: Any, 400: ErrorOut, 404: ErrorOut})
-def create_trigger(request: HttpRequest, payload: TriggerIn) -> Any:
+def create_trigger(request: WorkspaceRequest, payload: TriggerIn) -> Any:
     from django.utils.dateparse import parse_datetime
 
     flow = get_or_404(Flow, request, payload.flow)
@@ -444,7 +445,7 @@ def create_trigger(request: HttpRequest, payload: TriggerIn) -> Any:
         return 400, {"error": "start_on must be an ISO 8601 date and time"}
     try:
         trigger = triggers.create_trigger(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             trigger_type=payload.type,
             flow=flow,
             keywords=payload.keywords,
@@ -462,7 +463,7 @@ def create_trigger(request: HttpRequest, payload: TriggerIn) -> Any:
 
 
 @triggers_router.delete("/{trigger_uuid}", response={204: None, 404: ErrorOut})
-def delete_trigger(request: HttpRequest, trigger_uuid: str) -> Any:
+def delete_trigger(request: WorkspaceRequest, trigger_uuid: str) -> Any:
     trigger = get_or_404(Trigger, request, trigger_uuid, archived=False)
     trigger.archived = True
     trigger.save(update_fields=["archived"])
@@ -496,7 +497,14 @@ class RunOut(Schema):
 
 
 def _run_page(
-    request: HttpRequest, response: HttpResponse, qs: Any, *, after: Any, before: Any, cursor: str, limit: int
+    request: WorkspaceRequest,
+    response: HttpResponse,
+    qs: Any,
+    *,
+    after: Any,
+    before: Any,
+    cursor: str,
+    limit: int,
 ) -> list[dict[str, Any]]:
     qs = date_range(qs, "created_on", after=after, before=before)
     qs = qs.select_related("flow", "contact").prefetch_related("contact__urns")
@@ -513,7 +521,7 @@ def _run_page(
     description="`flow` and `contact` are uuids. " + AFTER_BEFORE_DOC.format(field="created_on"),
 )
 def list_runs(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     response: HttpResponse,
     flow: str = "",
     contact: str = "",
@@ -523,7 +531,7 @@ def list_runs(
     offset: int = 0,
     cursor: str = "",
 ) -> Any:
-    qs = FlowRun.objects.filter(workspace=request.workspace)  # type: ignore[attr-defined]
+    qs = FlowRun.objects.filter(workspace=request.workspace)
     if flow:
         qs = qs.filter(flow=get_or_404(Flow, request, flow))
     if contact:
