@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from ..definition import Action, Flow, Node
+from .registry import HANDLERS
 
 if TYPE_CHECKING:
     from ..runner import SprintContext
     from ..session import Run
 
-from .registry import HANDLERS
 
 MAX_FIELD_VALUE = 640
 MAX_RESULT_VALUE = 640

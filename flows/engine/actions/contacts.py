@@ -10,18 +10,15 @@ from ..definition import Action, Flow, Node
 from ..environment import load_zone
 from ..session import jsonable
 from ..urns import normalize_tel, parse_urn
-
-if TYPE_CHECKING:
-    from ..runner import SprintContext
-    from ..session import Run
-
 from .base import (
     MAX_FIELD_VALUE,
     _missing_dependency,
 )
 from .registry import handler
 
-# ----------------------------------------------------------------------------------- contact
+if TYPE_CHECKING:
+    from ..runner import SprintContext
+    from ..session import Run
 
 
 @handler("set_contact_name")

@@ -7,18 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..definition import Action, Flow, Node
 from ..urns import parse_urn
-
-if TYPE_CHECKING:
-    from ..runner import SprintContext
-    from ..session import Run
-
 from .base import (
     _missing_dependency,
 )
 from .messages import _sendable_destinations
 from .registry import handler
 
-# ----------------------------------------------------------------------------------- tickets, airtime, LLMs
+if TYPE_CHECKING:
+    from ..runner import SprintContext
+    from ..session import Run
 
 
 @handler("open_ticket")
@@ -58,7 +55,7 @@ def transfer_airtime(sc: SprintContext, run: Run, flow: Flow, node: Node, action
     """Sends airtime to the contact's first phone number through the workspace's airtime
     service; airtime_created on success, an error event otherwise. The event uuid (or "") goes in
     the `_new_transfer` local."""
-    from .services import ServiceError
+    from ..services import ServiceError
 
     run.locals["_new_transfer"] = ""
     sc.invalidate("locals")
@@ -110,7 +107,7 @@ LLM_ERROR_OUTPUT = "<ERROR>"
 def call_llm(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     """Asks the workspace's LLM: llm_called with the output and token counts, the output in the
     action's output local ("<ERROR>" when the call couldn't be made)."""
-    from .services import ServiceError
+    from ..services import ServiceError
 
     local = action.get("output_local") or "_llm_output"
     output = LLM_ERROR_OUTPUT

@@ -7,11 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..definition import Action, Flow, Node
 from ..urns import parse_urn, tel_country
-
-if TYPE_CHECKING:
-    from ..runner import SprintContext
-    from ..session import Run
-
 from .base import (
     _lang,
     _localized,
@@ -19,7 +14,9 @@ from .base import (
 )
 from .registry import handler
 
-# ----------------------------------------------------------------------------------- messages
+if TYPE_CHECKING:
+    from ..runner import SprintContext
+    from ..session import Run
 
 
 MAX_MSG_TEXT = 10_000

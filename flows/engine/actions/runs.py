@@ -6,18 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 from ..definition import Action, Flow, Node
 from ..session import jsonable
-
-if TYPE_CHECKING:
-    from ..runner import SprintContext
-    from ..session import Run
-
 from .base import (
     MAX_RESULT_VALUE,
     _missing_dependency,
 )
 from .registry import handler
 
-# ----------------------------------------------------------------------------------- run state
+if TYPE_CHECKING:
+    from ..runner import SprintContext
+    from ..session import Run
 
 
 @handler("set_run_result")

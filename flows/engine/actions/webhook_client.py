@@ -12,17 +12,14 @@ from urllib.parse import urlsplit
 import httpx
 
 from ..definition import Flow, Node
-
-if TYPE_CHECKING:
-    from ..runner import SprintContext
-    from ..session import Run
-
 from .base import (
     MAX_WEBHOOK_RESPONSE,
     truncate,
 )
 
-# ----------------------------------------------------------------------------------- webhooks
+if TYPE_CHECKING:
+    from ..runner import SprintContext
+    from ..session import Run
 
 
 MAX_WEBHOOK_URL = 2048

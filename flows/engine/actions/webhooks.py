@@ -10,16 +10,15 @@ from ..definition import Action, Flow, Node
 from ..session import jsonable
 from ..urns import parse_urn
 from ..values import XError, to_text
-
-if TYPE_CHECKING:
-    from ..runner import SprintContext
-    from ..session import Run
-
 from .base import (
     truncate,
 )
 from .registry import handler
 from .webhook_client import _do_webhook, _save_webhook_result, _set_webhook, _valid_webhook_url
+
+if TYPE_CHECKING:
+    from ..runner import SprintContext
+    from ..session import Run
 
 
 @handler("call_webhook")
