@@ -1,6 +1,6 @@
 """Every screen at a national programme's size: the same figures on a tiny and on a big database.
 
-    python -m channels_app.bench_big [--contacts 1000000] [--messages 10000000] [--small]
+    python -m benchmarks.big [--contacts 1000000] [--messages 10000000] [--small]
                                      [--json PATH] [--reuse] [--runs 5]
 
 `make bench-big` (BIG_ARGS="--small" for a quick run). Not part of `make bench` nor of the tests:
@@ -447,7 +447,7 @@ def measure(ctx: dict[str, Any], runs: int, wal_messages: int) -> dict[str, Any]
 
 
 def report(a: dict[str, Any], b: dict[str, Any], sizes: dict[str, Any]) -> tuple[str, list[dict[str, Any]]]:
-    from channels_app.benchkit import figure
+    from benchmarks.kit import figure
 
     lines = [
         f"database A: {sizes['a']}, {a['size_bytes'] / 1e6:,.0f} MB; "
@@ -544,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(text + "\n")
     if args.json:
-        from channels_app.benchkit import write_json
+        from benchmarks.kit import write_json
 
         write_json(args.json, "big", figures, [sizes["a"] + " vs " + sizes["b"]])
     return 0

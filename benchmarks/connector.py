@@ -1,6 +1,6 @@
 """Per-message overhead of request building + response mapping for the built-in connectors.
 
-    python -m aggregators.connector.bench [N] [--quick] [--json PATH]
+    python -m benchmarks.connector [N] [--quick] [--json PATH]
 
 Target: under 0.5 ms per message. No network: answers are canned recorded bodies. The baseline,
 measured in the same run, is the same request built and the same answer parsed by hand-written
@@ -16,12 +16,11 @@ from pathlib import Path
 
 import httpx
 
-from channels_app.benchkit import figure, write_json
-
-from .builtin import builtin_connectors
-from .mapping import map_send_response
-from .request import build_send_request
-from .xmlsafe import parse_payload
+from aggregators.connector.builtin import builtin_connectors
+from aggregators.connector.mapping import map_send_response
+from aggregators.connector.request import build_send_request
+from aggregators.connector.xmlsafe import parse_payload
+from benchmarks.kit import figure, write_json
 
 CTX = {
     "message": "Hello from Flowgate, your appointment is tomorrow at 10:00",
@@ -142,7 +141,7 @@ def main() -> None:
         )
     write_json(
         args.json,
-        "aggregators.connector.bench",
+        "benchmarks.connector",
         figures,
         [f"connector: {n} messages per connector, one core, no network"],
     )

@@ -1,4 +1,4 @@
-"""In-process throughput: `python -m flows.engine.bench [SECONDS] [--quick] [--json PATH]` prints
+"""In-process throughput: `python -m benchmarks.engine [SECONDS] [--quick] [--json PATH]` prints
 node visits per second.
 
 Uses a synthetic flow shaped like real ones (a message, a router on the input, a result) so that
@@ -14,9 +14,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .assets import Assets
-from .environment import SequentialClock
-from .runner import Engine
+from flows.engine.assets import Assets
+from flows.engine.environment import SequentialClock
+from flows.engine.runner import Engine
 
 CHAIN = 40  # nodes per session start
 
@@ -109,7 +109,7 @@ def run(seconds: float = 2.0) -> float:
 
 def main() -> int:
     # Imported here: the engine package itself must not depend on Django-side modules.
-    from channels_app.benchkit import figure, write_json
+    from benchmarks.kit import figure, write_json
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -123,7 +123,7 @@ def main() -> int:
     print(f"{rate:,.0f} node visits/s (each: send_msg + switch router + result)")
     write_json(
         args.json,
-        "flows.engine.bench",
+        "benchmarks.engine",
         [figure("engine.visits.rate", "Flow engine node visits (one core)", rate, "visits/s")],
         [
             f"engine: {CHAIN}-node chain per session start, each node send_msg + switch router + result, {seconds}s"

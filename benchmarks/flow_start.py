@@ -1,4 +1,4 @@
-"""`python -m flows.bench_start [N] [--quick] [--json PATH]`: time and peak memory to queue an
+"""`python -m benchmarks.flow_start [N] [--quick] [--json PATH]`: time and peak memory to queue an
 N-contact flow start.
 
 Creates a throwaway workspace with N contacts in a group (bulk inserts, not timed), then times
@@ -16,7 +16,7 @@ import time
 import tracemalloc
 from pathlib import Path
 
-from channels_app.benchkit import figure, write_json
+from benchmarks.kit import figure, write_json
 
 
 def main(n: int, json_path: Path | None = None) -> None:
@@ -102,7 +102,7 @@ def main(n: int, json_path: Path | None = None) -> None:
         )
         write_json(
             json_path,
-            "flows.bench_start",
+            "benchmarks.flow_start",
             [
                 figure(
                     "flowstart.queue.rate", f"Flow start queued ({n} contacts)", total / queued, "contacts/s"

@@ -1,4 +1,4 @@
-"""Flow tests' speed: `python -m flows.engine.bench_flowtests [--quick] [--json PATH]` times 100
+"""Flow tests' speed: `python -m benchmarks.flow_tests [--quick] [--json PATH]` times 100
 tests of a 60-node flow on the pure engine (issue 20's target: under 2 s; printed, not asserted).
 
 The flow is shaped like a registration: 20 questions, each followed by a field update and an
@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .assets import Assets
-from .flowtests import run_tests
+from flows.engine.assets import Assets
+from flows.engine.flowtests import run_tests
 
 FLOW_UUID = "b1000000-0000-4000-8000-000000000000"
 QUESTIONS = 20  # x 3 nodes = 60
@@ -136,7 +136,7 @@ def run(tests: int = 100) -> tuple[float, dict[str, Any]]:
 
 def main() -> int:
     # Imported here: the engine package itself must not depend on Django-side modules.
-    from channels_app.benchkit import figure, write_json
+    from benchmarks.kit import figure, write_json
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -152,7 +152,7 @@ def main() -> int:
     print(f"{count} flow tests of a 60-node flow: {seconds:.3f} s ({seconds / count * 1000:.1f} ms per test)")
     write_json(
         args.json,
-        "flows.engine.bench_flowtests",
+        "benchmarks.flow_tests",
         [
             figure(
                 "flowtests.seconds",

@@ -1,6 +1,6 @@
 """End to end on real processes: inbound POST -> keyword flow -> reply received by the aggregator.
 
-    python -m flows.bench_e2e [--messages 6000] [--contacts 1500] [--workers 1,2] [--json PATH] [--quick]
+    python -m benchmarks.flows_e2e [--messages 6000] [--contacts 1500] [--workers 1,2] [--json PATH] [--quick]
 
 What runs: PostgreSQL (a scratch database, dropped and recreated), Redis (its own db number),
 `manage.py serve` (the fast ingest path), N `manage.py worker` processes, a local aggregator
@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from channels_app.benchkit import (
+from benchmarks.kit import (
     figure,
     free_port,
     peak_rss_mb,
@@ -417,7 +417,7 @@ def main() -> None:
     if queues.exists(LOCK):
         # a second run would drop the first one's database and share its queues
         sys.exit(
-            f"another flows.bench_e2e run is using {BENCH_DB_URL} and {REDIS_URL}; wait for it to finish"
+            f"another benchmarks.flows_e2e run is using {BENCH_DB_URL} and {REDIS_URL}; wait for it to finish"
         )
     queues.flushdb()  # the bench's own db number only
     queues.set(LOCK, os.getpid(), ex=3600)
@@ -479,7 +479,7 @@ def _run(args: argparse.Namespace) -> None:
     print("web CPU / wrk CPU: CPU milliseconds per message used by the web process / all workers")
     notes = [f"load average after the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"]
     write_json(
-        args.json, "flows.bench_e2e", _figures(results, baselines), notes + [json.dumps(r) for r in rows]
+        args.json, "benchmarks.flows_e2e", _figures(results, baselines), notes + [json.dumps(r) for r in rows]
     )
     if any(r["missing"] or r["duplicates"] or r["order_violations"] for r in rows):
         sys.exit(1)

@@ -1,6 +1,6 @@
 """Inbound receive throughput: real server processes on PostgreSQL, a raw asyncio load generator.
 
-    python -m channels_app.bench_receive [--requests 20000] [--connections 32] [--workers 2] [--quick]
+    python -m benchmarks.receive [--requests 20000] [--connections 32] [--workers 2] [--quick]
                                          [--json PATH]
 
 Prints messages accepted *and committed* per second and p50/p99 latency for the fast ASGI path
@@ -22,7 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from channels_app.benchkit import figure, free_port, peak_rss_mb, post_form, stop, wait_for_port, write_json
+from benchmarks.kit import figure, free_port, peak_rss_mb, post_form, stop, wait_for_port, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
@@ -180,7 +180,7 @@ def main() -> None:
             f"{r['failures']:>7}"
         )
     print(f"peak RSS of a server process after the fast-path load: {results[0]['peak_rss_mb']} MB")
-    write_json(args.json, "channels_app.bench_receive", _figures(*results), _notes(args, results))
+    write_json(args.json, "benchmarks.receive", _figures(*results), _notes(args, results))
 
 
 def _figures(fast: dict[str, float | str], django: dict[str, float | str]) -> list[dict[str, object]]:

@@ -1,6 +1,6 @@
 """Scale-out: N web processes + N workers on one PostgreSQL + Redis, counted at the aggregator.
 
-    python -m channels_app.bench_scale [--messages 120] [--channels 4] [--tps 5] [--quick] [--json PATH]
+    python -m benchmarks.scale [--messages 120] [--channels 4] [--tps 5] [--quick] [--json PATH]
 
 Real processes (`manage.py serve` on their own ports, `manage.py worker`), a local aggregator
 that answers after a fixed latency and records every message id it receives and which worker
@@ -35,7 +35,7 @@ from urllib.parse import parse_qsl
 
 import httpx
 
-from channels_app.benchkit import figure, free_port, memory_mb, stop, wait_for_port, write_json
+from benchmarks.kit import figure, free_port, memory_mb, stop, wait_for_port, write_json
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -453,7 +453,7 @@ def main() -> None:
             notes.append(
                 f"WARNING: {run.webs}+{run.workers}: {run.duplicates} duplicates, {run.missing} missing"
             )
-    write_json(args.json, "channels_app.bench_scale", figures, notes)
+    write_json(args.json, "benchmarks.scale", figures, notes)
 
 
 if __name__ == "__main__":

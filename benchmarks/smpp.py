@@ -1,6 +1,6 @@
 """submit_sm throughput of one SmppLink against a local sink SMSC.
 
-    python -m smsc.bench [--messages 50000] [--window 100] [--inprocess] [--quick] [--json PATH]
+    python -m benchmarks.smpp [--messages 50000] [--window 100] [--inprocess] [--quick] [--json PATH]
 
 The baseline, measured in the same run against the same sink, is a naive stop-and-wait client:
 the same link with a window of 1 (each submit_sm waits for its response before the next).
@@ -19,10 +19,9 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from channels_app.benchkit import figure, write_json
-
-from .link import LinkConfig, OutboundSms, SmppLink
-from .pdu import RESPONSE_BIT, CommandId
+from benchmarks.kit import figure, write_json
+from smsc.link import LinkConfig, OutboundSms, SmppLink
+from smsc.pdu import RESPONSE_BIT, CommandId
 
 _HDR = struct.Struct(">IIII")
 
@@ -167,7 +166,7 @@ def main() -> None:
     print(f"smpp submit_sm/s (window={args.window}): {rate:,.0f}; stop-and-wait (window=1): {naive:,.0f}")
     write_json(
         args.json,
-        "smsc.bench",
+        "benchmarks.smpp",
         [
             figure(
                 "smpp.submit.rate",

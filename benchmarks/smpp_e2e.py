@@ -1,6 +1,6 @@
 """End-to-end SMPP throughput: queued messages in the database -> delivered receipts applied.
 
-    python -m smsc.bench_e2e [--messages 20000] [--window 100] [--batch 500] [--quick] [--json PATH]
+    python -m benchmarks.smpp_e2e [--messages 20000] [--window 100] [--batch 500] [--quick] [--json PATH]
 
 Uses the configured database (DATABASE_URL; the figure that matters is PostgreSQL's) and runs
 its migrations. It creates a throwaway workspace with one SM channel pointing at a local sink
@@ -8,7 +8,7 @@ SMSC in a child process, inserts N queued messages, then runs the real superviso
 `manage.py smsc` runs) until every message is `delivered`. The sink answers each submit_sm and
 at once sends a DELIVRD receipt for it, so receipts race the recording of their own submits
 as they do with fast SMSCs. The bench data is deleted afterwards. No baseline: nothing simpler
-does the same work (smsc.bench gives the bare submit_sm rate of one link).
+does the same work (benchmarks.smpp gives the bare submit_sm rate of one link).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-from channels_app.benchkit import figure, write_json
+from benchmarks.kit import figure, write_json
 
 _HDR = struct.Struct(">IIII")
 SUBMIT_SM, DELIVER_SM, RESP = 0x00000004, 0x00000005, 0x80000000
@@ -235,7 +235,7 @@ def run(
     )
     write_json(
         json_path,
-        "smsc.bench_e2e",
+        "benchmarks.smpp_e2e",
         [
             figure(
                 "smpp.e2e.rate", "SMPP end to end (queued -> receipt applied)", messages / elapsed, "msg/s"

@@ -1,6 +1,6 @@
 """Connector send throughput: messages/s through the real send service and worker.
 
-    python -m aggregators.xc.bench [N] [--quick] [--json PATH]
+    python -m benchmarks.xc [N] [--quick] [--json PATH]
 
 A local HTTP server answers like Telnyx (its recorded send answer); the built-in Telnyx connector
 is uploaded with its host pointed there. N messages are queued, then the in-process rq worker
@@ -24,7 +24,7 @@ from typing import Any
 
 import httpx
 
-from channels_app.benchkit import figure, write_json
+from benchmarks.kit import figure, write_json
 
 ANSWER = (
     b'{"data":{"record_type":"message","id":"40385f64-5717-4562-b3fc-2c963f66afa6",'
@@ -148,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     write_json(
         args.json,
-        "aggregators.xc.bench",
+        "benchmarks.xc",
         [
             figure(
                 "connector.send.rate",

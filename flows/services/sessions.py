@@ -29,7 +29,6 @@ from flows.services.service_actions import (
 logger = logging.getLogger(__name__)
 
 
-
 def parse_time(value: str | None) -> dt.datetime | None:
     if not value:
         return None

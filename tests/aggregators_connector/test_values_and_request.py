@@ -219,7 +219,7 @@ def test_hostile_callbacks_raise_payload_error(body, content_type, message):
 
 
 def test_bench_overhead_is_measured_and_small():
-    from aggregators.connector.bench import bench
+    from benchmarks.connector import bench
 
     figures = bench(20)
     assert set(figures) == {"twilio", "infobip", "plivo"}

@@ -56,8 +56,8 @@ def test_quick_report_of_two_benches_has_machine_info_and_positive_figures(tmp_p
     )
     # Each module also left its own file in the shared shape.
     assert (
-        json.loads((tmp_path / "bench" / "flows.engine.bench.json").read_text())["bench"]
-        == "flows.engine.bench"
+        json.loads((tmp_path / "bench" / "benchmarks.engine.json").read_text())["bench"]
+        == "benchmarks.engine"
     )
 
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flows.bench_e2e import _figures
+from benchmarks.flows_e2e import _figures
 
 
 def _row(case: str, workers: int, messages: int, per_second: float) -> dict[str, Any]:

@@ -3,7 +3,7 @@ to the end); the time is printed by the bench, never asserted here."""
 
 from __future__ import annotations
 
-from flows.engine.bench_flowtests import registration_flow, run
+from benchmarks.flow_tests import registration_flow, run
 
 
 def test_bench_flow_has_60_nodes_and_its_tests_pass() -> None:

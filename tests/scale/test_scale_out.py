@@ -2,7 +2,7 @@
 
 Every message sent through the API reaches the aggregator exactly once, both workers do work,
 and 2 web + 2 workers move the same load faster than 1 + 1. The load is I/O bound by design
-(per-channel provider rate caps, a slow aggregator; see channels_app/bench_scale.py), so the
+(per-channel provider rate caps, a slow aggregator; see benchmarks/scale.py), so the
 throughput comparison holds on a busy 2-core machine: it is expected near 2x, asserted at 1.3x.
 """
 
@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from channels_app.bench_scale import Aggregator, Cluster, run_scale
+from benchmarks.scale import Aggregator, Cluster, run_scale
 
 DATABASE_URL = os.environ.get("SCALE_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowgate_scale")
 REDIS_URL = os.environ.get("SCALE_REDIS_URL", "redis://127.0.0.1:6379/7")

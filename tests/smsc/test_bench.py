@@ -1,6 +1,6 @@
 import math
 
-from smsc import bench
+from benchmarks import smpp as bench
 
 
 def test_bench_runs_pipelines_and_reports_a_rate() -> None:

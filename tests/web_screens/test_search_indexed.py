@@ -132,7 +132,7 @@ def test_postgresql_plans_use_the_trigram_and_urn_indexes(workspace: Any, people
     plan = _plan(by_number)
     assert f"Seq Scan on {Msg._meta.db_table}" not in plan, plan
     # (which index wins on a table this small is the planner's call; the big-database bench,
-    # channels_app.bench_big, prints the plans at size)
+    # benchmarks.big, prints the plans at size)
     assert "msg_contact_id" in _plan(
         Msg.objects.filter(contact_id__in=[people["ann"].id]).order_by("-id")[:50]
     )
