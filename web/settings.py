@@ -200,7 +200,7 @@ FLOWGATE_LARGE_BODY_PATHS = ("/api/v1/flows/import",)
 DATA_UPLOAD_MAX_MEMORY_SIZE = FLOWGATE_MAX_IMPORT_BYTES
 # Channels may call loopback/private addresses only when the deployment says so.
 FLOWGATE_ALLOW_PRIVATE_URLS = _env_flag("FLOWGATE_ALLOW_PRIVATE_URLS", not REDIS_URL)
-# The documentation site built by `make docs`, served at /docs/ (web/views_docs.py).
+# The documentation site built by `make docs`, served at /docs/ (web/views/docs.py).
 FLOWGATE_DOCS_DIR = os.environ.get("FLOWGATE_DOCS_DIR") or str(BASE_DIR / "site")
 # Receive webhooks take the lean ASGI path (channels_app.fastpath) on PostgreSQL.
 FLOWGATE_FAST_INGEST = _env_flag("FLOWGATE_FAST_INGEST", True)

@@ -74,7 +74,7 @@ def test_another_workspace_is_invisible(log: dict[str, Any], other_workspace: An
 
 
 def test_paging_walks_older_messages(ex_channel: Any, client_in: Any) -> None:
-    from web import views_screens
+    from web.views import dashboard as views_screens
 
     msgs = [make_msg(ex_channel, text=f"m{i}") for i in range(views_screens.PAGE_SIZE + 5)]
     first = client_in.get("/messages/", {"direction": "in"})
@@ -116,7 +116,7 @@ def test_events_page_marks_failed_exchanges(ex_channel: Any, aggregator: Any, cl
 
 
 def test_present_event_unwraps_nested_request_logs() -> None:
-    from web.views_screens import present_event
+    from web.views.dashboard import present_event
 
     nested = MsgEvent(event_type="poll", data={"raw_status": "DELIVRD", "request": {
         "method": "GET", "url": "http://p/status?id=1", "status_code": 200, "response_body": "[1, 2]"}})  # fmt: skip

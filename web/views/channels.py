@@ -11,7 +11,7 @@ from channels_app.services import channels as channel_service
 from channels_app.types.base import ConfigError
 from channels_app.types.registry import UnknownChannelType, all_types, get_type
 from web import demo
-from web.forms import channel_form, config_from_form, inbound_auth_form, inbound_auth_from_form
+from web.forms.channels import channel_form, config_from_form, inbound_auth_form, inbound_auth_from_form
 from web.requests import user_workspace
 
 

@@ -20,7 +20,7 @@ from aggregators.connector import ConnectorError
 from channels_app.services import channels as channel_service
 from channels_app.types.base import ConfigError
 from channels_app.types.config import MASK
-from web.forms import inbound_auth_form, inbound_auth_from_form
+from web.forms.channels import inbound_auth_form, inbound_auth_from_form
 from web.requests import user_workspace
 
 

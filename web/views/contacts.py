@@ -1,7 +1,7 @@
 """Contacts screens: the searchable list, a contact's page (edit, groups, history, send), groups.
 
 Thin views: reading is services.contact_screens, changes go through services.contacts/groups/send.
-Click-to-call stays in views_calls.contact_call; this page only shows its card.
+Click-to-call stays in web.views.calls.contact_call; this page only shows its card.
 """
 
 from __future__ import annotations

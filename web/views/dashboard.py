@@ -29,7 +29,7 @@ from channels_app.services.stats import dashboard_stats
 from flows.models import Trigger
 from flows.services import triggers as trigger_service
 from web import charts
-from web.forms_screens import ChannelFilterForm, MessageFilterForm, TestMessageForm, TokenForm, TriggerForm
+from web.forms.dashboard import ChannelFilterForm, MessageFilterForm, TestMessageForm, TokenForm, TriggerForm
 from web.requests import user_workspace
 
 PAGE_SIZE = 100

@@ -21,7 +21,7 @@ from channels_app.models import MessageTemplate, WebhookDelivery, WebhookSubscri
 from channels_app.services import webhooks as webhook_service
 from flows.services import templates as template_service
 from web.requests import user_workspace
-from web.views_screens import _wants_json
+from web.views.dashboard import _wants_json
 
 # A form never carries more rows than this; the rest of the post is ignored rather than trusted.
 MAX_ROWS = 40
