@@ -4,11 +4,24 @@ import uuid
 from typing import Any, TypeVar
 
 from django.db.models import Model
+from django.http import HttpRequest
 from ninja.errors import HttpError
 
+from channels_app import jsonlimits
 from web.requests import WorkspaceRequest
 
 M = TypeVar("M", bound=Model)
+
+
+class BadBody(Exception):
+    """A free-form JSON body (a flow export, engine session JSON) that does not parse: a 400."""
+
+
+def json_body(request: HttpRequest) -> Any:
+    try:
+        return jsonlimits.loads(request.body or b"null")
+    except ValueError as exc:
+        raise BadBody(f"the body is not valid JSON: {exc}") from None
 
 
 def get_or_404(model: type[M], request: WorkspaceRequest, object_uuid: Any, **filters: Any) -> M:

@@ -1,7 +1,8 @@
-"""Flows, simulator, flow starts, triggers and runs. Thin: parse, call a service, render.
+"""Flows: definitions, revisions, import/export, results exports and flow tests. Thin: parse,
+call a service, render. The simulator, flow starts, triggers and runs have modules of their own.
 
-Import and simulate bodies are free-form JSON (a RapidPro export, engine session JSON), so they
-are parsed here with clear 400s rather than through a schema.
+Import bodies are free-form JSON (a RapidPro export), so they are parsed here with clear 400s
+rather than through a schema.
 """
 
 from __future__ import annotations
@@ -13,32 +14,16 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from ninja import Router, Schema
 
-from channels_app import jsonlimits
-from channels_app.models import Channel
-from flows.models import Flow, FlowRevision, FlowRun, FlowStart, ResultsExport, Trigger
-from flows.services import definitions, exports, flowtests, importing, results, starts, triggers
+from flows.models import Flow, FlowRevision, FlowRun, ResultsExport
+from flows.services import definitions, exports, flowtests, importing, results
 from flows.services import simulate as simulator
-from web.api.common import get_or_404, keyset_page
-from web.api.filters import AFTER_BEFORE_DOC, date_range
+from web.api.common import BadBody, get_or_404, json_body
+from web.api.filters import AFTER_BEFORE_DOC
+from web.api.runs import run_page
 from web.api.schemas import ErrorOut
 from web.requests import WorkspaceRequest
 
 router = Router(tags=["flows"])
-simulate_router = Router(tags=["flows"])
-starts_router = Router(tags=["flow starts"])
-triggers_router = Router(tags=["triggers"])
-runs_router = Router(tags=["runs"])
-
-
-def _json_body(request: WorkspaceRequest) -> Any:
-    try:
-        return jsonlimits.loads(request.body or b"null")
-    except ValueError as exc:
-        raise _BadRequest(f"the body is not valid JSON: {exc}") from None
-
-
-class _BadRequest(Exception):
-    pass
 
 
 def _invalid(exc: definitions.DefinitionInvalid, message: str) -> tuple[int, dict[str, Any]]:
@@ -61,8 +46,8 @@ class DefinitionIn(Schema):
 @router.post("/import", response={200: Any, 400: ErrorOut})
 def import_flows(request: WorkspaceRequest) -> Any:
     try:
-        data = _json_body(request)
-    except _BadRequest as exc:
+        data = json_body(request)
+    except BadBody as exc:
         return 400, {"error": str(exc)}
     try:
         imported = importing.import_export(workspace=request.workspace, data=data)
@@ -179,8 +164,8 @@ def save_flow_tests(request: WorkspaceRequest, flow_uuid: str) -> Any:
     `{"tests": [...]}` replaces them all (editing a test is editing this list)."""
     flow = get_or_404(Flow, request, flow_uuid)
     try:
-        body = _json_body(request)
-    except _BadRequest as exc:
+        body = json_body(request)
+    except BadBody as exc:
         return 400, {"error": str(exc)}
     if not isinstance(body, dict):
         return 400, {"error": "the body must be a test object or {tests: [...]}"}
@@ -200,8 +185,8 @@ def run_flow_tests(request: WorkspaceRequest, flow_uuid: str) -> Any:
     the `definition` given (the editor's unsaved one)."""
     flow = get_or_404(Flow, request, flow_uuid)
     try:
-        body = _json_body(request) if request.body else {}
-    except _BadRequest as exc:
+        body = json_body(request) if request.body else {}
+    except BadBody as exc:
         return 400, {"error": str(exc)}
     if not isinstance(body, dict):
         return 400, {"error": "the body must be a JSON object"}
@@ -233,8 +218,8 @@ def record_flow_test(request: WorkspaceRequest, flow_uuid: str) -> Any:
     inputs and webhooks, `"transcript": [{"input", "events"}]` as the simulator returned them."""
     flow = get_or_404(Flow, request, flow_uuid)
     try:
-        body = _json_body(request)
-    except _BadRequest as exc:
+        body = json_body(request)
+    except BadBody as exc:
         return 400, {"error": str(exc)}
     if not isinstance(body, dict):
         return 400, {"error": "the body must be a JSON object"}
@@ -296,7 +281,7 @@ def export_results(
     flow = get_or_404(Flow, request, flow_uuid)
     if format == "json":
         runs = FlowRun.objects.filter(workspace=request.workspace, flow=flow)
-        return _run_page(request, response, runs, after=after, before=before, cursor=cursor, limit=limit)
+        return run_page(request, response, runs, after=after, before=before, cursor=cursor, limit=limit)
     filename = f"{flow.name or 'flow'}-results".replace('"', "")
     if format == "csv":
         # under ASGI Django buffers a sync stream anyway, so build the text in one go
@@ -311,236 +296,3 @@ def export_results(
         response["Content-Disposition"] = f'attachment; filename="{filename}.xlsx"'
         return response
     return 400, {"error": "format must be csv, xlsx or json"}
-
-
-# -------------------------------------------------------------------------------------- simulate
-
-
-@simulate_router.post("", response={200: Any, 400: ErrorOut, 404: ErrorOut})
-def simulate(request: WorkspaceRequest) -> Any:
-    try:
-        body = _json_body(request)
-    except _BadRequest as exc:
-        return 400, {"error": str(exc)}
-    if not isinstance(body, dict):
-        return 400, {"error": "the body must be a JSON object"}
-    inputs = body.get("inputs") or []
-    if not isinstance(inputs, list):
-        return 400, {"error": "inputs must be a list"}
-    contact = body.get("contact")
-    if contact is not None and not isinstance(contact, dict):
-        return 400, {"error": "contact must be an object"}
-    flow = None
-    definition = body.get("definition")
-    if body.get("session") is None:
-        if isinstance(body.get("flow"), dict):
-            definition = body["flow"]
-        if definition is not None:
-            if not isinstance(definition, dict):
-                return 400, {"error": "definition must be an object"}
-            errors = definitions.validate_definition(definition)
-            if errors:
-                return 400, {
-                    "error": "the definition has errors",
-                    "errors": definitions.error_payload(errors),
-                }
-        elif body.get("flow"):
-            flow = get_or_404(Flow, request, body["flow"])
-        else:
-            return 400, {"error": "give flow (a uuid) or session (from a previous simulation)"}
-    try:
-        return simulator.simulate(
-            workspace=request.workspace,
-            flow=flow,
-            definition=definition,
-            session=body.get("session"),
-            inputs=inputs,
-            contact=contact,
-        )
-    except simulator.SimulateError as exc:
-        return 400, {"error": str(exc)}
-
-
-# ------------------------------------------------------------------------------------ flow starts
-
-
-class FlowStartIn(Schema):
-    flow: str
-    contacts: list[str] = []
-    groups: list[str] = []
-    urns: list[str] = []
-    # On by default (as in RapidPro's start dialog): a contact waiting in a flow is not
-    # interrupted and messaged again by a start that repeats an earlier one.
-    exclude_in_flow: bool = True
-    exclude_started_recently: bool = False
-    params: dict[str, Any] = {}
-    idempotency_key: str = ""
-
-
-@starts_router.post("", response={200: Any, 201: Any, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
-def create_start(request: WorkspaceRequest, payload: FlowStartIn) -> Any:
-    """Send `idempotency_key` (or an `Idempotency-Key` header) so that a retried request or a
-    double click returns the first start (200) instead of starting everybody again."""
-    flow = get_or_404(Flow, request, payload.flow)
-    key = payload.idempotency_key or request.headers.get("Idempotency-Key", "")
-    try:
-        start = starts.create_flow_start(
-            workspace=request.workspace,
-            flow=flow,
-            contact_uuids=payload.contacts,
-            group_uuids=payload.groups,
-            urns=payload.urns,
-            exclude_in_flow=payload.exclude_in_flow,
-            exclude_started_recently=payload.exclude_started_recently,
-            params=payload.params,
-            idempotency_key=key,
-        )
-    except starts.StartConflict as exc:
-        return 409, {"error": str(exc)}
-    except (starts.StartError, ValueError) as exc:
-        return 400, {"error": str(exc)}
-    return (200 if getattr(start, "replayed", False) else 201), starts.start_payload(start)
-
-
-@starts_router.get("/{start_uuid}", response={200: Any, 404: ErrorOut})
-def get_start(request: WorkspaceRequest, start_uuid: str) -> Any:
-    return starts.start_payload(get_or_404(FlowStart, request, start_uuid))
-
-
-# --------------------------------------------------------------------------------------- triggers
-
-
-class TriggerIn(Schema):
-    type: str
-    flow: str
-    keywords: list[str] = []
-    match_type: str = "starts"
-    channel: str | None = None
-    groups: list[str] = []
-    exclude_groups: list[str] = []
-    repeat: str = "never"
-    weekdays: str = ""
-    start_on: Any = None
-
-
-@triggers_router.get("", response=list[dict[str, Any]])
-def list_triggers(request: WorkspaceRequest) -> list[dict[str, Any]]:
-    qs = (
-        Trigger.objects.filter(workspace=request.workspace, archived=False)
-        .select_related("flow", "channel")
-        .prefetch_related("groups", "exclude_groups")
-        .order_by("id")
-    )
-    return [triggers.trigger_payload(t) for t in qs]
-
-
-@triggers_router.post("", response={201: Any, 400: ErrorOut, 404: ErrorOut})
-def create_trigger(request: WorkspaceRequest, payload: TriggerIn) -> Any:
-    from django.utils.dateparse import parse_datetime
-
-    flow = get_or_404(Flow, request, payload.flow)
-    channel = get_or_404(Channel, request, payload.channel) if payload.channel else None
-    start_on = parse_datetime(str(payload.start_on)) if payload.start_on else None
-    if payload.start_on and start_on is None:
-        return 400, {"error": "start_on must be an ISO 8601 date and time"}
-    try:
-        trigger = triggers.create_trigger(
-            workspace=request.workspace,
-            trigger_type=payload.type,
-            flow=flow,
-            keywords=payload.keywords,
-            match_type=payload.match_type,
-            channel=channel,
-            group_uuids=payload.groups,
-            exclude_group_uuids=payload.exclude_groups,
-            repeat=payload.repeat,
-            weekdays=payload.weekdays,
-            start_on=start_on,
-        )
-    except (triggers.TriggerError, ValueError) as exc:
-        return 400, {"error": str(exc)}
-    return 201, triggers.trigger_payload(trigger)
-
-
-@triggers_router.delete("/{trigger_uuid}", response={204: None, 404: ErrorOut})
-def delete_trigger(request: WorkspaceRequest, trigger_uuid: str) -> Any:
-    trigger = get_or_404(Trigger, request, trigger_uuid, archived=False)
-    trigger.archived = True
-    trigger.save(update_fields=["archived"])
-    return 204, None
-
-
-# ------------------------------------------------------------------------------------------- runs
-
-
-class RunFlowOut(Schema):
-    uuid: str
-    name: str
-
-
-class RunContactOut(Schema):
-    uuid: str
-    name: str
-    urn: str | None
-
-
-class RunOut(Schema):
-    uuid: str
-    flow: RunFlowOut
-    contact: RunContactOut
-    status: str
-    responded: bool
-    results: dict[str, Any]  # by result key: value, category, input, node, created_on
-    created_on: datetime
-    modified_on: datetime
-    exited_on: datetime | None
-
-
-def _run_page(
-    request: WorkspaceRequest,
-    response: HttpResponse,
-    qs: Any,
-    *,
-    after: Any,
-    before: Any,
-    cursor: str,
-    limit: int,
-) -> list[dict[str, Any]]:
-    qs = date_range(qs, "created_on", after=after, before=before)
-    qs = qs.select_related("flow", "contact").prefetch_related("contact__urns")
-    return [
-        results.run_payload(r)
-        for r in keyset_page(request, qs, cursor=cursor, limit=limit, response=response)
-    ]
-
-
-@runs_router.get(
-    "",
-    response={200: list[RunOut], 400: ErrorOut, 404: ErrorOut},
-    summary="List flow runs and their results",
-    description="`flow` and `contact` are uuids. " + AFTER_BEFORE_DOC.format(field="created_on"),
-)
-def list_runs(
-    request: WorkspaceRequest,
-    response: HttpResponse,
-    flow: str = "",
-    contact: str = "",
-    after: datetime | None = None,
-    before: datetime | None = None,
-    limit: int = 100,
-    offset: int = 0,
-    cursor: str = "",
-) -> Any:
-    qs = FlowRun.objects.filter(workspace=request.workspace)
-    if flow:
-        qs = qs.filter(flow=get_or_404(Flow, request, flow))
-    if contact:
-        from channels_app.models import Contact
-
-        qs = qs.filter(contact=get_or_404(Contact, request, contact))
-    if cursor or not offset:
-        return _run_page(request, response, qs, after=after, before=before, cursor=cursor, limit=limit)
-    qs = date_range(qs, "created_on", after=after, before=before)
-    qs = qs.select_related("flow", "contact").prefetch_related("contact__urns").order_by("-id")
-    limit = max(1, min(limit, 1000))
-    return [results.run_payload(r) for r in qs[max(offset, 0) : max(offset, 0) + limit]]
