@@ -12,7 +12,7 @@ channel has a provider rate cap (`max_tps`, as real aggregators impose per accou
 aggregator answers slowly; the per-channel send lock lets one worker serve a channel at a time,
 so a second worker serves a second channel meanwhile instead of waiting. The caps are low so
 that the sends, not the API posts (CPU bound, on the same 2 cores), set the pace. The same code is used
-by `tests/scale/test_scale_out.py` (which asserts) and by `make bench` (which reports).
+by `tests/benchmarks/scale/test_scale_out.py` (which asserts) and by `make bench` (which reports).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aggregators.connector import check_file, load_connector, parse_connector
+from tests import ROOT
 
 from .helpers import FIXTURES
 
@@ -222,7 +223,7 @@ def test_seed_phone_example_with_missing_closing_tags():
 
 
 def test_check_file_prints_ok_for_builtins(capsys):
-    ok, messages = check_file(FIXTURES.parent.parent.parent / "aggregators" / "connectors" / "twilio.xml")
+    ok, messages = check_file(ROOT / "aggregators" / "connectors" / "twilio.xml")
     assert ok and messages == []
     assert "OK (sms connector, 3 fields)" in capsys.readouterr().out
 

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 
 from aggregators.connector.errors import PayloadError
 from aggregators.connector.xmlsafe import parse_payload
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("aggregators", "channels_app", "flows", "smsc", "web")
+PACKAGES = ("aggregators", "benchmarks", "channels_app", "flows", "infra", "smsc", "web")
 RAW_PARSE = re.compile(
     r"etree\.(fromstring|parse|XML|iterparse|XMLParser|HTMLParser)\b|xml\.etree|xml\.dom|xml\.sax(?!\.saxutils)|minidom"
 )

@@ -14,9 +14,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from tests.aggregators.external import external_cases as cases
+from tests.aggregators.external.conftest import record
 from tests.conftest import run_jobs
-from tests.courier import external_cases as cases
-from tests.courier.conftest import record
 
 LETTERS = {"sent": "S", "delivered": "D", "failed": "F"}
 

@@ -10,21 +10,21 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from channels_app.attachments import attachment_url
 from channels_app.models import Msg
-from tests.aggregators_xc.conftest import case as fixture_case
-from tests.aggregators_xc.conftest import provider_server  # noqa: F401  (the fake provider fixture)
-from tests.aggregators_xc.helpers import make_channel
+from tests import TESTS
+from tests.aggregators.external import provider_cases as cases
+from tests.aggregators.external.conftest import record
+from tests.aggregators.xc.conftest import case as fixture_case
+from tests.aggregators.xc.conftest import provider_server  # noqa: F401  (the fake provider fixture)
+from tests.aggregators.xc.helpers import make_channel
 from tests.conftest import run_jobs
-from tests.courier import provider_cases as cases
-from tests.courier.conftest import record
 
-FLOORS = Path(__file__).resolve().parents[1] / "floors.json"
+FLOORS = TESTS / "floors.json"
 
 LETTERS = {"sent": "S", "delivered": "D", "failed": "F"}
 

@@ -6,10 +6,11 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from tests import ROOT
+
+REPO = ROOT
 
 
 class ExampleApp:

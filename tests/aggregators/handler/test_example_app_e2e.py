@@ -6,8 +6,8 @@ import re
 import time
 
 from channels_app.models import Channel, Msg
+from tests.aggregators.handler.helpers import ExampleApp, wait_until
 from tests.conftest import run_jobs
-from tests.handler_apps.helpers import ExampleApp, wait_until
 
 
 def test_register_send_receive_report_delivered(live_asgi, workspace, token) -> None:

@@ -11,7 +11,7 @@ from aggregators.handler import auth
 from channels_app.models import AppToken, Channel, Msg
 from channels_app.services.send import queue_message
 from channels_app.workspaces import create_workspace
-from tests.handler_apps.helpers import rest
+from tests.aggregators.handler.helpers import rest
 
 HANDLER = "http://127.0.0.1:9/handler"
 

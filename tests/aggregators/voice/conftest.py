@@ -1,5 +1,5 @@
 """Phone-connector fixtures: a local provider playing Twilio Voice / Ozonetel / Plivo with their
-recorded answers (tests/aggregators_connector/fixtures), and phone channels pointed at it."""
+recorded answers (tests/aggregators/connector/fixtures), and phone channels pointed at it."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.aggregators_xc.conftest import Answer, Provider, provider_server  # noqa: F401  (fixture)
-from tests.aggregators_xc.helpers import make_channel
-from tests.web_ui.conftest import browser  # noqa: F401  (fixture)
+from tests.aggregators.xc.conftest import Answer, Provider, provider_server  # noqa: F401  (fixture)
+from tests.aggregators.xc.helpers import make_channel
+from tests.web.ui.conftest import browser  # noqa: F401  (fixture)
 
 from .helpers import AGENT_EXTENSION
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.aggregators_xc.conftest import case, fixture_bytes
+from tests.aggregators.xc.conftest import case, fixture_bytes
 
 FORM = "application/x-www-form-urlencoded"
 AGENT_EXTENSION = "+15551230000"  # what the recorded Twilio answer callback says was rung

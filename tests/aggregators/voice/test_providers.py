@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
 from channels_app.models import Call, CallEvent
-from tests.aggregators_xc.helpers import make_channel
+from tests.aggregators.xc.helpers import make_channel
 
 from .helpers import FORM, case, fixture_bytes
 

@@ -6,7 +6,7 @@ import httpx
 
 from channels_app.models import Call
 from channels_app.services.contacts import create_contact
-from tests.web_ui.conftest import EMAIL, PASSWORD, Browser
+from tests.web.ui.conftest import EMAIL, PASSWORD, Browser
 
 from .helpers import AGENT_EXTENSION, FORM, fixture_bytes
 

@@ -8,14 +8,15 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parent.parent / "aggregators_connector" / "fixtures"
-CONNECTORS = Path(__file__).resolve().parent.parent.parent / "aggregators" / "connectors"
+from tests import ROOT, TESTS
+
+FIXTURES = TESTS / "aggregators" / "connector" / "fixtures"
+CONNECTORS = ROOT / "aggregators" / "connectors"
 
 
 def case(provider: str) -> dict[str, Any]:

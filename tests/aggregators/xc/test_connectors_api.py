@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -15,10 +14,10 @@ from aggregators.xmlsafe import UnsafeXML, parse_xml
 from channels_app.crypto import decrypt
 from channels_app.models import Channel
 from channels_app.urlguard import URLNotAllowed, check_url_sync
+from tests import ROOT
 
 from .conftest import CONNECTORS, FIXTURES
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 UNCLOSED = """<?xml version="1.0"?>
 <connector for="SMSNotifier">
     <config>

@@ -1,6 +1,6 @@
 """Every built-in SMS connector end to end: real local provider server, the worker, callbacks.
 
-The provider server answers with the recorded bodies in tests/aggregators_connector/fixtures;
+The provider server answers with the recorded bodies in tests/aggregators/connector/fixtures;
 callbacks are posted to the live ASGI server exactly as the provider would.
 """
 

@@ -6,15 +6,15 @@ import base64
 import hashlib
 import hmac
 import logging
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import pytest
 
 from channels_app.models import Channel, Msg
+from tests import ROOT, TESTS
 
-FIXTURES = Path(__file__).resolve().parent.parent / "aggregators_connector" / "fixtures" / "twilio"
+FIXTURES = TESTS / "aggregators" / "connector" / "fixtures" / "twilio"
 TWILIO_TOKEN = "tw-auth-token-5e1f0c"
 FORM = "application/x-www-form-urlencoded"
 
@@ -261,9 +261,7 @@ def test_twilio_json_webhooks_cover_the_body_with_body_sha256(
 
 
 def test_generic_hmac_body_signature_from_an_uploaded_connector(live_asgi: Any, api: Any) -> None:
-    xml = (
-        Path(__file__).resolve().parent.parent.parent / "aggregators" / "connectors" / "twilio.xml"
-    ).read_text()
+    xml = (ROOT / "aggregators" / "connectors" / "twilio.xml").read_text()
     xml = xml.replace(
         'algorithm="hmac-sha1" encoding="base64" payload="url-params"',
         'algorithm="hmac-sha256" encoding="hex" payload="body" prefix="sha256="',

@@ -15,8 +15,7 @@ from django.conf import settings
 
 from channels_app import spool
 from channels_app.models import Msg
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests import ROOT
 
 WRITER = """
 import sys, uuid, django

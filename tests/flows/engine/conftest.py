@@ -1,5 +1,5 @@
 """The engine is pure Python: shadow the project-wide Django fixtures so these tests run without
-Django settings (e.g. `pytest -p no:django tests/flows_engine`)."""
+Django settings (e.g. `pytest -p no:django tests/flows/engine`)."""
 
 from collections.abc import Iterator
 

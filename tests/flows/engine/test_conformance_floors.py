@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from flows.engine import conformance
+from tests import ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("FLOWGATE_SHARED") or ROOT.parent / "shared")
 GOFLOW = SHARED / "anchor_data" / "goflow"
 FLOORS = ROOT / "tests" / "floors.json"

@@ -1,12 +1,11 @@
-from pathlib import Path
-
 import pytest
 
 from flows.engine import read_export
+from tests import ROOT
 
 from .helpers import CHANNEL, contact, msg_resume, question_flow, types
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "anchor_data" / "rapidpro_flows"
+SHARED = ROOT.parent / "shared" / "anchor_data" / "rapidpro_flows"
 
 
 def test_own_export_with_campaigns_warns() -> None:

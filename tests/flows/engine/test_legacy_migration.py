@@ -15,6 +15,7 @@ from flows.engine.legacy.definition import LegacyError, migrate_definition
 from flows.engine.legacy.exports import migrate_export
 from flows.engine.legacy.expressions import Options, migrate_template
 from flows.engine.legacy.v7 import migrate_v7_template
+from tests import TESTS
 
 # (legacy, migrated): cases from goflow's expression migration table
 EXPRESSIONS = [
@@ -154,9 +155,7 @@ def test_unmigratable_definitions_raise() -> None:
 
 
 def test_export_steps_from_version_4() -> None:
-    export = json.loads(
-        (Path(__file__).parents[1] / "flows" / "fixtures" / "legacy" / "survey_v4.json").read_text()
-    )
+    export = json.loads((TESTS / "flows" / "fixtures" / "legacy" / "survey_v4.json").read_text())
     migrated, _ = migrate_export(export)
     assert migrated["version"] == "13"
     [flow] = migrated["flows"]

@@ -9,7 +9,7 @@ import pytest
 
 from flows.engine import Assets
 from flows.engine.flowtests import FlowTestInvalid, matches, record_test, run_test, validate_test
-from tests.flows_engine.helpers import CHANNEL, FIELDS, GROUPS, question_flow
+from tests.flows.engine.helpers import CHANNEL, FIELDS, GROUPS, question_flow
 
 FLOW_UUID = "f1000000-0000-4000-8000-000000000001"
 

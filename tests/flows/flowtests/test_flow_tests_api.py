@@ -219,7 +219,7 @@ def balance_server() -> Any:
 
 def test_record_from_a_simulator_transcript_with_a_real_webhook(api, balance_server) -> None:
     """The simulator really calls the webhook; the recorded test replays its answer as a mock."""
-    from tests.flowtests.test_engine_flowtests import webhook_flow
+    from tests.flows.flowtests.test_engine_flowtests import webhook_flow
 
     flow = post_json(api, "/api/v1/flows", {"name": "Hook"}).json()
     definition = webhook_flow()

@@ -9,10 +9,10 @@ from django.test import Client
 
 from channels_app.models import Call
 from channels_app.services import webhooks
-from tests.aggregators_xc.conftest import provider_server
+from tests.aggregators.voice.conftest import agent, twilio_channel
+from tests.aggregators.voice.helpers import FORM, fixture_bytes
+from tests.aggregators.xc.conftest import provider_server
 from tests.conftest import run_jobs
-from tests.voice.conftest import agent, twilio_channel
-from tests.voice.helpers import FORM, fixture_bytes
 
 __all__ = ["agent", "provider_server", "twilio_channel"]  # fixtures
 

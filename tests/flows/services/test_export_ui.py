@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from flows.models import Flow, ResultsExport
 from tests.conftest import run_jobs
 from tests.flows.conftest import SURVEY
-from tests.web_ui.conftest import Browser, browser
+from tests.web.ui.conftest import Browser, browser
 
 from .helpers import seed_runs
 

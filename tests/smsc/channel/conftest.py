@@ -19,8 +19,8 @@ from django.db import OperationalError
 
 from smsc.pdu import Pdu, decode
 from smsc.supervisor import Supervisor, SupervisorOptions
-from tests.smsc.conftest import NODE_DIR, NodeSmsc
-from tests.smsc.fake_smsc import FakeSmsc
+from tests.smsc.protocol.conftest import NODE_DIR, NodeSmsc
+from tests.smsc.protocol.fake_smsc import FakeSmsc
 
 FAST_LINK = {
     "reconnect_min": 0.05,

@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 from django.db import connection
@@ -16,10 +15,10 @@ from channels_app.models import Direction, Msg
 from channels_app.services.send import queue_message
 from smsc.dlr import normalize_id
 from smsc.models import SubmittedPart
+from tests import ROOT
 
 from .conftest import FakePeer, make_channel, retry_locked, wait_until
 
-ROOT = Path(__file__).resolve().parents[2]
 TOTAL = 300
 
 

@@ -16,7 +16,7 @@ from django.db import connection
 from django.db.models.signals import pre_save
 
 from channels_app.models import ContactField, ContactGroup
-from tests.api_complete.helpers import json_patch, json_post
+from tests.web.api.helpers import json_patch, json_post
 
 
 def _delete_elsewhere(model: Any, pk: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tests.api_complete.helpers import all_pages, json_patch, json_post, outsider_client
+from tests.web.api.helpers import all_pages, json_patch, json_post, outsider_client
 
 
 def _setup_fields(api) -> None:

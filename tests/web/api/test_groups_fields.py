@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.api_complete.helpers import json_patch, json_post, outsider_client
+from tests.web.api.helpers import json_patch, json_post, outsider_client
 
 
 def test_group_crud_members_and_counts(api, workspace) -> None:

@@ -6,7 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from tests.api_complete.helpers import all_pages, outsider_client
+from tests.web.api.helpers import all_pages, outsider_client
 
 BASE = datetime(2024, 3, 1, tzinfo=UTC)
 

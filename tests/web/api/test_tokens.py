@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.test import Client
 
-from tests.api_complete.helpers import json_post, outsider_client
+from tests.web.api.helpers import json_post, outsider_client
 
 
 def test_create_use_and_revoke_api_keys(api, workspace) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 
 from channels_app.models import ContactField, ContactGroup
 from channels_app.services.contacts import create_contact
-from tests.web_screens.conftest import PHONE, make_msg
+from tests.web.dashboard.conftest import PHONE, make_msg
 
 
 def test_search_edit_field_add_group_history_desktop_and_phone(

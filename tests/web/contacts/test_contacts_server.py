@@ -7,7 +7,7 @@ from typing import Any
 from channels_app.models import Contact, ContactField, ContactGroup, Msg
 from channels_app.services import contact_screens
 from channels_app.services.contacts import create_contact
-from tests.web_screens.conftest import make_msg
+from tests.web.dashboard.conftest import make_msg
 
 
 def _fields(workspace: Any) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
-from tests.web_ui.conftest import ARTIFACTS, Browser, browser  # noqa: F401  (the fixture is reused)
+from tests.web.ui.conftest import ARTIFACTS, Browser, browser  # noqa: F401  (the fixture is reused)
 
 PHONE = {"width": 390, "height": 844}
 

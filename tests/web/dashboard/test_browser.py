@@ -13,8 +13,8 @@ import pytest
 from channels_app.models import APIToken, Msg
 from channels_app.services.channels import create_channel
 from flows.models import Trigger
-from tests.web_screens.conftest import PHONE, make_flow, make_msg
-from tests.web_screens.conftest import run_jobs_beside_browser as run_jobs
+from tests.web.dashboard.conftest import PHONE, make_flow, make_msg
+from tests.web.dashboard.conftest import run_jobs_beside_browser as run_jobs
 
 
 def _no_horizontal_scroll(page: Any) -> None:

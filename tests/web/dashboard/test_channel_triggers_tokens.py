@@ -9,7 +9,7 @@ from channels_app.models import APIToken, Msg
 from channels_app.services.channels import create_channel
 from flows.models import Trigger
 from tests.conftest import run_jobs
-from tests.web_screens.conftest import make_flow
+from tests.web.dashboard.conftest import make_flow
 
 # --------------------------------------------------------------------------------- channel page
 

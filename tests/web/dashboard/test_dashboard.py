@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from channels_app.services.channels import create_channel
 from channels_app.services.stats import dashboard_stats, rebuild_daily_counts
-from tests.web_screens.conftest import make_msg
+from tests.web.dashboard.conftest import make_msg
 from web import charts
 
 

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from channels_app.models import Contact, ContactGroup, ContactGroupCount, Msg, MsgDailyCount
 from channels_app.services import groups, stats
-from tests.web_screens.conftest import make_msg
+from tests.web.dashboard.conftest import make_msg
 
 
 def _today(workspace: Any) -> stats.DayVolume:

@@ -12,7 +12,7 @@ from channels_app.services.channels import create_channel
 from channels_app.services.contacts import create_contact
 from channels_app.services.send import queue_message
 from tests.conftest import run_jobs
-from tests.web_screens.conftest import make_msg
+from tests.web.dashboard.conftest import make_msg
 
 
 def _rows(response: Any, status: int = 200) -> list[str]:

@@ -14,7 +14,7 @@ from channels_app.services import search_terms
 from channels_app.services.contact_screens import search_contacts
 from channels_app.services.contacts import create_contact
 from channels_app.services.message_search import MessageFilter, search_messages
-from tests.web_screens.conftest import make_msg
+from tests.web.dashboard.conftest import make_msg
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.web_screens.conftest import (  # noqa: F401  (fixtures are reused by name)
+from tests.web.dashboard.conftest import (  # noqa: F401  (fixtures are reused by name)
     PHONE,
     browser,
     client_in,

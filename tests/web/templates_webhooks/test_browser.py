@@ -6,17 +6,17 @@ The shared `browser` fixture fails a test on any console error or uncaught excep
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import expect
 
 from channels_app.models import MessageTemplate, WebhookDelivery, WebhookSubscription
 from channels_app.services import webhooks as webhook_service
-from tests.web_screens.conftest import PHONE
-from tests.web_screens.conftest import run_jobs_beside_browser as run_jobs
+from tests import TESTS
+from tests.web.dashboard.conftest import PHONE
+from tests.web.dashboard.conftest import run_jobs_beside_browser as run_jobs
 
-FIXTURE = Path(__file__).resolve().parents[1] / "web_ui" / "fixtures" / "colour_survey.json"
+FIXTURE = TESTS / "web" / "ui" / "fixtures" / "colour_survey.json"
 
 
 def _no_horizontal_scroll(page: Any) -> None:

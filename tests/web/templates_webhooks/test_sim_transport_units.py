@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from pathlib import Path
 
-FRONTEND = Path(__file__).resolve().parents[2] / "web" / "frontend"
+from tests import ROOT
+
+FRONTEND = ROOT / "web" / "frontend"
 
 
 def test_simulator_transport_with_node_test_runner() -> None:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-FIXTURE = Path(__file__).resolve().parents[1] / "web_ui" / "fixtures" / "colour_survey.json"
+from tests import TESTS
+
+FIXTURE = TESTS / "web" / "ui" / "fixtures" / "colour_survey.json"
 FLOW = "9f7e1d36-3b0c-4a8e-9d57-000000000001"
 
 

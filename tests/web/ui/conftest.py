@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 
+from tests import ROOT
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -22,7 +24,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+ARTIFACTS = ROOT / "var" / "test-artifacts"
 EMAIL, PASSWORD = "admin@test.org", "secret-pass"  # what the workspace fixture creates
 
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web_ui.conftest import Browser
-from tests.web_ui.test_flow_editor import _add_node, _create_flow
+from tests.web.ui.conftest import Browser
+from tests.web.ui.test_flow_editor import _add_node, _create_flow
 
 PAGES = [
     "/", "/channels/", "/channels/add/", "/connectors/", "/connectors/upload/", "/connectors/console/",

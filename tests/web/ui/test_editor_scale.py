@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from tests.web_ui.conftest import Browser
+from tests.web.ui.conftest import Browser
 
 
 def _big_definition(flow_uuid: str, name: str, pairs: int = 100) -> dict[str, Any]:

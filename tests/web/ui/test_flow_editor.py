@@ -10,10 +10,11 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.web_ui.conftest import Browser
+from tests import ROOT
+from tests.web.ui.conftest import Browser
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ANCHOR = Path(__file__).resolve().parents[2].parent / "shared" / "anchor_data" / "rapidpro_flows"
+ANCHOR = ROOT.parent / "shared" / "anchor_data" / "rapidpro_flows"
 
 
 def _create_flow(b: Browser, name: str) -> str:
