@@ -9,7 +9,7 @@ import threading
 import httpx
 import pytest
 
-from aggregators.connector import urlguard
+from infra import urlguard
 from infra.urlguard import URLRefused, async_pinned_transport, pinned_transport
 
 
