@@ -58,7 +58,11 @@ PACKAGES = (
     Package(
         "smsc-pdu",
         ("smsc/pdu.py",),
-        ("tests/smsc/protocol/test_pdu_exact.py", "tests/smsc/protocol/test_pdu.py", "tests/fuzz/test_smpp_pdu.py"),
+        (
+            "tests/smsc/protocol/test_pdu_exact.py",
+            "tests/smsc/protocol/test_pdu.py",
+            "tests/fuzz/test_smpp_pdu.py",
+        ),
     ),
     Package(
         "flows-routertests",
