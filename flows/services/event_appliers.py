@@ -13,10 +13,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from channels_app import urns as urn_util
-from channels_app.models import Contact, ContactGroup, ContactURN, Msg
+from channels_app.models import Contact, ContactGroup, ContactURN, Msg, Workspace
 from flows.services.service_actions import (
     forget_resthook_subscriber,
     record_ticket_note,
@@ -81,11 +82,21 @@ def _msg_created(a: Applying, ev: dict[str, Any]) -> None:
 @applies("broadcast_created")
 def _broadcast_created(a: Applying, ev: dict[str, Any]) -> None:
     from flows.services.broadcasts import send_broadcast
-    from flows.services.sessions import triggering_msg
 
     runner = a.runner
     linked = a.inbound or triggering_msg(workspace=runner.workspace, session=a.session or {})
     send_broadcast(workspace=runner.workspace, event=ev, response_to=linked, pool=runner.pool)
+
+
+def triggering_msg(*, workspace: Workspace, session: dict[str, Any]) -> Msg | None:
+    """The inbound message that started the session (a resume by timeout carries none)."""
+    uuid = (((session.get("trigger") or {}).get("event") or {}).get("msg") or {}).get("uuid")
+    if not uuid:
+        return None
+    try:
+        return Msg.objects.filter(workspace=workspace, uuid=uuid).select_related("channel").first()
+    except ValidationError:
+        return None
 
 
 # --- the contact ------------------------------------------------------------------------------

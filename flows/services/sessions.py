@@ -12,7 +12,6 @@ import logging
 from collections.abc import Iterator
 from typing import Any
 
-from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from channels_app.models import Contact, ContactURN, Msg, Workspace
@@ -305,17 +304,6 @@ def emit_completed_many(*, workspace: Workspace, completed: list[tuple[FlowSessi
                 }
 
     return webhooks.emit_many(workspace_id=workspace.id, event=webhooks.FLOW_COMPLETED, items=items())
-
-
-def triggering_msg(*, workspace: Workspace, session: dict[str, Any]) -> Msg | None:
-    """The inbound message that started the session (a resume by timeout carries none)."""
-    uuid = (((session.get("trigger") or {}).get("event") or {}).get("msg") or {}).get("uuid")
-    if not uuid:
-        return None
-    try:
-        return Msg.objects.filter(workspace=workspace, uuid=uuid).select_related("channel").first()
-    except ValidationError:
-        return None
 
 
 def msg_event(msg: Msg) -> dict[str, Any]:
