@@ -98,6 +98,13 @@ class GroupCommitWriter:
                     # A row the database refuses despite prepare()'s checks must not fail the
                     # other tenants' messages that shared its transaction: each row alone.
                     results = await self._write_one_by_one([msg for msg, _ in batch])
+            # Wake the handlers before any request is answered: a provider (or a test) that got
+            # its 200 finds the handle job already queued. A Redis round trip: off the event loop.
+            for workspace_id in {msg.workspace_id for msg, _ in batch}:
+                try:
+                    await asyncio.to_thread(wakes.wake_handler_now, workspace_id)
+                except Exception:  # the sweeper re-wakes handlers for anything left pending
+                    logger.warning("could not wake the inbound handler", exc_info=True)
             for (_, future), result in zip(batch, results, strict=True):
                 if future.done():
                     continue
@@ -105,11 +112,6 @@ class GroupCommitWriter:
                     future.set_exception(result)
                 else:
                     future.set_result(result)
-            for workspace_id in {msg.workspace_id for msg, _ in batch}:
-                try:  # a Redis round trip: off the event loop
-                    await asyncio.to_thread(wakes.wake_handler_now, workspace_id)
-                except Exception:  # the sweeper re-wakes handlers for anything left pending
-                    logger.warning("could not wake the inbound handler", exc_info=True)
 
     async def _write_one_by_one(self, batch: list[Msg]) -> list[tuple[str, bool] | BaseException]:
         results: list[tuple[str, bool] | BaseException] = []
