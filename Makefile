@@ -50,7 +50,7 @@ bench: install
 # SQL in its own database and prints figure x size; e.g. make bench-big BIG_ARGS="--small" or
 # BIG_ARGS="--contacts 200000 --messages 2000000". Database: BENCH_BIG_DATABASE_URL (dropped!).
 bench-big: install
-	$(PY) -m channels_app.bench_big $(BIG_ARGS)
+	$(PY) -m benchmarks.big $(BIG_ARGS)
 
 # The fault suite: real processes, a private PostgreSQL and Redis; e.g. make chaos CHAOS_ARGS=--short
 chaos: install

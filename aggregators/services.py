@@ -21,7 +21,6 @@ from django.utils.text import slugify
 from aggregators.connector import (
     BuildError,
     ConnectorError,
-    GuardedTransport,
     build_send_request,
     builtin_connectors,
     map_send_response,
@@ -32,7 +31,7 @@ from aggregators.models import Connector
 from aggregators.xc.callback_fields import CALLBACK_FIELDS
 from channels_app.models import Workspace
 from channels_app.types.config import MASK
-from channels_app.urlguard import config_url_refusal, outbound_transport
+from channels_app.urlguard import config_url_refusal, outbound_client
 
 BUILTIN_NAMESPACE = uuid.UUID("6f1c0f55-2d0e-4b8e-9a43-7b0c5f2f9e11")
 
@@ -374,16 +373,9 @@ def console_send(
     except BuildError as exc:
         return {"ok": False, "error": f"cannot build the request: {exc}"}
     report: dict[str, Any] = {"request": describe_request(request, secrets)}
-    guarded = (
-        GuardedTransport(transport, allow_private=bool(settings.FLOWGATE_ALLOW_PRIVATE_URLS))
-        if transport
-        else outbound_transport()
-    )
     started = time.monotonic()
     try:
-        with httpx.Client(
-            transport=guarded, timeout=settings.FLOWGATE_SEND_TIMEOUT_SECONDS, follow_redirects=False
-        ) as client:
+        with outbound_client(transport=transport, timeout=settings.FLOWGATE_SEND_TIMEOUT_SECONDS) as client:
             response = client.send(request)
     except httpx.HTTPError as exc:
         report.update(ok=False, error=f"request failed: {exc}")

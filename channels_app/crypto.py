@@ -3,7 +3,7 @@
 Keys come from ``FLOWGATE_SECRET_KEYS`` (comma-separated Fernet keys): the first encrypts, all
 decrypt, so a new key is rolled out by putting it first and running ``manage.py rotate_secrets``.
 Without it a key is derived from Django's ``SECRET_KEY`` so a fresh ``make run`` needs no setup
-(that key is random per install, web.secret_key: never a value printed in the source).
+(that key is random per install, infra.secret_key: never a value printed in the source).
 Secrets an older install encrypted under the key derived from the old public default still
 open, decrypt-only and with a warning, until ``rotate_secrets`` re-encrypts them.
 Stored values look like ``enc:v1:<token>``; anything without the prefix is legacy plaintext
@@ -22,7 +22,7 @@ from typing import Any
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
-from web.secret_key import LEGACY_PUBLIC_SECRET_KEY
+from infra.secret_key import LEGACY_PUBLIC_SECRET_KEY
 
 PREFIX = "enc:v1:"
 logger = logging.getLogger(__name__)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from channels_app import queue
+from channels_app import queue, wakes
 from channels_app.services import ingest, send
 
 
 def send_channel(channel_id: int) -> int:
-    queue.clear_wake(f"send:{channel_id}")
+    wakes.clear_sender(channel_id)
     return send.send_channel(channel_id=channel_id)
 
 
 def handle_inbound(workspace_id: int) -> int:
-    queue.clear_wake(f"handle:{workspace_id}")
+    wakes.clear_handler(workspace_id)
     return ingest.handle_pending(workspace_id=workspace_id)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import django_rq
@@ -42,7 +43,15 @@ def get_queue(name: str) -> Queue:
     return django_rq.get_queue(name, connection=connection())
 
 
-def wake(queue_name: str, func: str, *args: Any, key: str) -> None:
+Job = str | Callable[..., Any]
+
+
+def job_path(func: Job) -> str:
+    """The dotted path a worker imports: a job function itself, so the path is never misspelled."""
+    return func if isinstance(func, str) else f"{func.__module__}.{func.__qualname__}"
+
+
+def wake(queue_name: str, func: Job, *args: Any, key: str) -> None:
     """Enqueue `func(*args)` once per `key` until a worker picks it up (after commit).
 
     Collapsing wake-ups keeps a burst of 1,000 inbound messages from enqueuing 1,000 jobs:
@@ -51,24 +60,26 @@ def wake(queue_name: str, func: str, *args: Any, key: str) -> None:
     transaction.on_commit(lambda: wake_now(queue_name, func, *args, key=key))
 
 
-def wake_now(queue_name: str, func: str, *args: Any, key: str) -> None:
+def wake_now(queue_name: str, func: Job, *args: Any, key: str) -> None:
+    path = job_path(func)
     marker = f"flowgate:wake:{key}"
     try:
         if not connection().set(marker, 1, nx=True, ex=300):
             return
-        get_queue(queue_name).enqueue(func, *args, job_timeout=600, result_ttl=0, failure_ttl=86400)
+        get_queue(queue_name).enqueue(path, *args, job_timeout=600, result_ttl=0, failure_ttl=86400)
     except Exception:
         # Redis being down must not fail the request that stored the message: the sweeper
         # re-enqueues whatever is still waiting once Redis is back.
-        logger.exception("could not enqueue %s", func)
+        logger.exception("could not enqueue %s", path)
         with contextlib.suppress(Exception):
             connection().delete(marker)
 
 
-def enqueue(queue_name: str, func: str, *args: Any) -> None:
+def enqueue(queue_name: str, func: Job, *args: Any) -> None:
     """Enqueue a one-off job after the current transaction commits."""
+    path = job_path(func)
     transaction.on_commit(
-        lambda: get_queue(queue_name).enqueue(func, *args, job_timeout=600, result_ttl=0, failure_ttl=86400)
+        lambda: get_queue(queue_name).enqueue(path, *args, job_timeout=600, result_ttl=0, failure_ttl=86400)
     )
 
 

@@ -364,8 +364,8 @@ def _insert(records: list[dict[str, Any]]) -> tuple[int, list[tuple[dict[str, An
     """Insert one batch (ON CONFLICT DO NOTHING) and wake the handlers; (inserted, rejected)."""
     from django.db import transaction
 
+    from channels_app import wakes
     from channels_app.models import Channel, Direction, Msg, MsgStatus
-    from channels_app.services import ingest
 
     channels = set(
         Channel.objects.filter(id__in={r["channel_id"] for r in records}).values_list("id", "workspace_id")
@@ -398,7 +398,7 @@ def _insert(records: list[dict[str, Any]]) -> tuple[int, list[tuple[dict[str, An
         Msg.objects.bulk_create(msgs, ignore_conflicts=True)
         after = set(Msg.objects.filter(uuid__in=uuids).values_list("uuid", flat=True))
     for workspace_id in {m.workspace_id for m in msgs}:
-        ingest.wake_handler(workspace_id)
+        wakes.wake_handler(workspace_id)
     return len(after - before), rejected
 
 

@@ -4,8 +4,9 @@ A channel's URLs come from workspace admins; without this guard any admin could 
 workers probe the internal network (SSRF). Deployments that really talk to a private
 aggregator set FLOWGATE_ALLOW_PRIVATE_URLS=1.
 
-The checks themselves live in ``aggregators.connector.urlguard`` (one implementation); this
-module keeps the exception-raising API the channel types use, bound to Django settings.
+The checks themselves live in ``infra.urlguard`` (one implementation); this
+module keeps the exception-raising API the channel types use, bound to Django settings, and the
+client factories every outbound call goes through (`outbound_client`, `async_outbound_client`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,12 @@ from urllib.parse import urlsplit
 import httpx
 from django.conf import settings
 
-from aggregators.connector.urlguard import (
+from infra.urlguard import (
+    AsyncGuardedTransport,
+    GuardedTransport,
+    async_client,
     async_pinned_transport,
+    client,
     needs_resolution,
     pinned_transport,
     url_refusal,
@@ -81,3 +86,29 @@ def outbound_transport(**options: Any) -> httpx.BaseTransport:
 
 def async_outbound_transport(**options: Any) -> httpx.AsyncBaseTransport:
     return async_pinned_transport(bool(settings.FLOWGATE_ALLOW_PRIVATE_URLS), **options)
+
+
+def _allow_private() -> bool:
+    return bool(settings.FLOWGATE_ALLOW_PRIVATE_URLS)
+
+
+def outbound_client(*, transport: httpx.BaseTransport | None = None, **options: Any) -> httpx.Client:
+    """The client for a call to a URL an admin or flow author chose: every request's URL is checked
+    and connections go only to checked addresses. A given transport (a test's mock) is wrapped in
+    the same check, so a refused URL fails the same way in tests as in production."""
+    guarded = (
+        GuardedTransport(transport, allow_private=_allow_private()) if transport else outbound_transport()
+    )
+    return client(guarded, **options)
+
+
+def async_outbound_client(
+    *, transport: httpx.AsyncBaseTransport | None = None, **options: Any
+) -> httpx.AsyncClient:
+    """`outbound_client` for asyncio code."""
+    guarded = (
+        AsyncGuardedTransport(transport, allow_private=_allow_private())
+        if transport
+        else async_outbound_transport()
+    )
+    return async_client(guarded, **options)

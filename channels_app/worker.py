@@ -17,7 +17,7 @@ from django.utils.module_loading import import_string
 from rq import SimpleWorker
 from rq.timeouts import TimerDeathPenalty
 
-from channels_app import queue
+from channels_app import queue, wakes
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def run_periodic_jobs() -> None:
 
     Each periodic job takes its own lock (queue.try_lock) so several schedulers never overlap.
     """
-    for path in ["channels_app.jobs.sweep", *getattr(settings, "FLOWGATE_PERIODIC_JOBS", [])]:
+    for path in [wakes.SWEEP, *getattr(settings, "FLOWGATE_PERIODIC_JOBS", [])]:
         try:
             import_string(path)()
         except Exception:

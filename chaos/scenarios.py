@@ -412,7 +412,7 @@ class _SmscThread:
     """The scriptable FakeSmsc from the test suite on its own event loop."""
 
     def __init__(self) -> None:
-        from tests.smsc.fake_smsc import FakeSmsc
+        from tests.smsc.protocol.fake_smsc import FakeSmsc
 
         self.loop = asyncio.new_event_loop()
         threading.Thread(target=self.loop.run_forever, daemon=True).start()

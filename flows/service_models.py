@@ -13,6 +13,7 @@ import uuid
 from django.db import models
 
 from channels_app.models import Contact, Workspace
+from channels_app.services.secret_store import register_sealed_field
 
 
 class Topic(models.Model):
@@ -135,3 +136,8 @@ class LLMService(models.Model):
             models.UniqueConstraint(fields=["workspace", "name"], name="unique_llm_service_name"),
         ]
         ordering = ["name", "id"]
+
+
+# `manage.py rotate_secrets` re-encrypts these with the channels' secrets.
+register_sealed_field(AirtimeService, "authorization")
+register_sealed_field(LLMService, "api_key")

@@ -4,7 +4,7 @@
     .venv/bin/python scripts/bench.py [--quick] [--only receive,scale,...] [--list]
 
 Each module runs as `python -m <module> --json var/bench/<module>.json` (figures in the shared
-shape, see channels_app/benchkit.py). A bench that fails or writes no figures shows as FAILED
+shape, see benchmarks/kit.py). A bench that fails or writes no figures shows as FAILED
 and the others still run. The report (`var/bench-report.json`) carries the machine's cores and
 load average before/after, the git commit and the time, since figures from a shared 2-core
 machine only make sense beside them; each figure's baseline was measured in the same run.
@@ -35,19 +35,19 @@ sys.path.insert(0, str(ROOT))
 
 # (short name, module, what it measures); modules that do not exist yet are skipped.
 BENCHES = [
-    ("receive", "channels_app.bench_receive", "inbound receive on real server processes"),
-    ("e2e", "flows.bench_e2e", "inbound -> keyword flow -> reply delivered"),
-    ("connector", "aggregators.connector.bench", "connector request build + answer mapping"),
-    ("xc", "aggregators.xc.bench", "connector sends through the worker"),
-    ("smpp", "smsc.bench", "SMPP submit_sm, one link"),
-    ("smpp_e2e", "smsc.bench_e2e", "SMPP end to end with receipts"),
-    ("ucp_cimd", "smsc.bench_text", "UCP/EMI and CIMD2 submits, one link"),
-    ("ucp_cimd_e2e", "smsc.bench_text_e2e", "UCP/EMI and CIMD2 end to end with receipts"),
-    ("engine", "flows.engine.bench", "flow engine steps"),
-    ("flow_tests", "flows.engine.bench_flowtests", "100 flow tests of a 60-node flow"),
-    ("flow_start", "flows.bench_start", "queueing a large flow start"),
-    ("contact_import", "channels_app.bench_import", "100,000-row contact import: seconds, peak RSS"),
-    ("scale", "channels_app.bench_scale", "2 web + 2 workers against 1 + 1, RSS"),
+    ("receive", "benchmarks.receive", "inbound receive on real server processes"),
+    ("e2e", "benchmarks.flows_e2e", "inbound -> keyword flow -> reply delivered"),
+    ("connector", "benchmarks.connector", "connector request build + answer mapping"),
+    ("xc", "benchmarks.xc", "connector sends through the worker"),
+    ("smpp", "benchmarks.smpp", "SMPP submit_sm, one link"),
+    ("smpp_e2e", "benchmarks.smpp_e2e", "SMPP end to end with receipts"),
+    ("ucp_cimd", "benchmarks.ucp_cimd", "UCP/EMI and CIMD2 submits, one link"),
+    ("ucp_cimd_e2e", "benchmarks.ucp_cimd_e2e", "UCP/EMI and CIMD2 end to end with receipts"),
+    ("engine", "benchmarks.engine", "flow engine steps"),
+    ("flow_tests", "benchmarks.flow_tests", "100 flow tests of a 60-node flow"),
+    ("flow_start", "benchmarks.flow_start", "queueing a large flow start"),
+    ("contact_import", "benchmarks.contact_import", "100,000-row contact import: seconds, peak RSS"),
+    ("scale", "benchmarks.scale", "2 web + 2 workers against 1 + 1, RSS"),
 ]
 TIMEOUT_SECONDS = 1200
 QUICK_TIMEOUT_SECONDS = 300

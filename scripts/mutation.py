@@ -58,15 +58,19 @@ PACKAGES = (
     Package(
         "smsc-pdu",
         ("smsc/pdu.py",),
-        ("tests/smsc/test_pdu_exact.py", "tests/smsc/test_pdu.py", "tests/fuzz/test_smpp_pdu.py"),
+        (
+            "tests/smsc/protocol/test_pdu_exact.py",
+            "tests/smsc/protocol/test_pdu.py",
+            "tests/fuzz/test_smpp_pdu.py",
+        ),
     ),
     Package(
         "flows-routertests",
         ("flows/engine/routertests.py",),
-        ("tests/flows_engine/test_router_tests.py",),
+        ("tests/flows/engine/test_router_tests.py",),
         import_time=("flows.engine.routertests.x__number_test__", "flows.engine.routertests.x__date_test__"),
     ),
-    Package("flows-engine", ("flows/engine/*",), ("tests/flows_engine",)),
+    Package("flows-engine", ("flows/engine/*",), ("tests/flows/engine",)),
     Package(
         "connector-parser-mapping",
         (
@@ -74,7 +78,7 @@ PACKAGES = (
             "aggregators/connector/mapping.py",
             "aggregators/connector/payload.py",
         ),
-        ("tests/aggregators_connector",),
+        ("tests/aggregators/connector",),
     ),
     Package(
         "external-receive-send",

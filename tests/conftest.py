@@ -21,13 +21,11 @@ from django.core.cache import cache
 def _isolated_queue_and_cache() -> Iterator[None]:
     """Each test starts with empty queues, locks and dedupe windows."""
     from channels_app import queue
-    from channels_app.fastpath import _channel_cache as fast_channel_cache
-    from channels_app.views import _channel_cache
+    from channels_app.inbound import resolver
 
     queue.connection().flushdb()
     cache.clear()
-    _channel_cache.clear()
-    fast_channel_cache.clear()
+    resolver.forget_all()
     yield
 
 

@@ -25,6 +25,7 @@ from django.conf import settings
 from channels_app import queue
 from channels_app.crypto import reveal
 from channels_app.models import Channel, Direction, Msg
+from infra import urlguard
 
 PATH = "/demo/aggregator/send"
 
@@ -80,7 +81,8 @@ def echo(channel_uuid: str, msg_id: str, to: str, text: str) -> None:
     base = f"{settings.FLOWGATE_BASE_URL.rstrip('/')}/c/ex/{channel_uuid}"
     time.sleep(0.5)
     try:
-        with httpx.Client(timeout=10) as client:
+        # This server itself (a loopback address in make run): deliberately not the guarded client.
+        with urlguard.client(httpx.HTTPTransport(), timeout=10) as client:
             client.post(f"{base}/delivered", data={"id": msg_id})
             if not text.startswith("Echo:"):
                 client.post(f"{base}/receive", data={"from": to, "text": f"Echo: {text}"})

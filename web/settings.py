@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import dj_database_url
 
-from web import secret_key as _secret_key
+from infra import secret_key as _secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("FLOWGATE_VAR_DIR", BASE_DIR / "var"))
@@ -29,7 +29,7 @@ DEBUG = _env_flag("DEBUG", False)
 # The public base URL used to build callback URLs handed to providers (and allowed hosts).
 FLOWGATE_BASE_URL = os.environ.get("FLOWGATE_BASE_URL", "http://127.0.0.1:8000")
 # No key in the source: production runs must set SECRET_KEY (they refuse to start without it),
-# the embedded default keeps a random one under var/ (web.secret_key).
+# the embedded default keeps a random one under var/ (infra.secret_key).
 try:
     SECRET_KEY = _secret_key.resolve(
         environ=os.environ, var_dir=VAR_DIR, debug=DEBUG, base_url=FLOWGATE_BASE_URL
@@ -202,7 +202,7 @@ FLOWGATE_LARGE_BODY_PATHS = ("/api/v1/flows/import",)
 DATA_UPLOAD_MAX_MEMORY_SIZE = FLOWGATE_MAX_IMPORT_BYTES
 # Channels may call loopback/private addresses only when the deployment says so.
 FLOWGATE_ALLOW_PRIVATE_URLS = _env_flag("FLOWGATE_ALLOW_PRIVATE_URLS", not REDIS_URL)
-# The documentation site built by `make docs`, served at /docs/ (web/views_docs.py).
+# The documentation site built by `make docs`, served at /docs/ (web/views/docs.py).
 FLOWGATE_DOCS_DIR = os.environ.get("FLOWGATE_DOCS_DIR") or str(BASE_DIR / "site")
 # Receive webhooks take the lean ASGI path (channels_app.fastpath) on PostgreSQL.
 FLOWGATE_FAST_INGEST = _env_flag("FLOWGATE_FAST_INGEST", True)
@@ -269,7 +269,7 @@ FLOWGATE_CHANNEL_TYPES += ["smsc.ucp", "smsc.cimd"]  # UCP/EMI and CIMD2 links
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"mask_secrets": {"()": "web.logging.MaskSecretsFilter"}},
+    "filters": {"mask_secrets": {"()": "infra.masking.MaskSecretsFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_secrets"]}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {

@@ -4,21 +4,19 @@ from django.views.generic import RedirectView
 
 from aggregators.handler import rest as handler_rest
 from channels_app.views import channel_webhook
-from web import (
-    views,
-    views_broadcasts,
-    views_calls,
-    views_channel_edit,
-    views_connectors,
-    views_contacts,
-    views_docs,
-    views_flows,
-    views_more,
-    views_people,
-    views_screens,
-)
 from web.api.urls import api
 from web.auth_views import RateLimitedLoginView
+from web.views import broadcasts as views_broadcasts
+from web.views import calls as views_calls
+from web.views import channel_edit as views_channel_edit
+from web.views import channels as views
+from web.views import connectors as views_connectors
+from web.views import contacts as views_contacts
+from web.views import dashboard as views_screens
+from web.views import docs as views_docs
+from web.views import flows as views_flows
+from web.views import people as views_people
+from web.views import templates_webhooks as views_more
 
 urlpatterns = [
     path("c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>", channel_webhook, name="channel_webhook"),

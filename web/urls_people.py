@@ -2,7 +2,9 @@
 
 from django.urls import path
 
-from web import views_campaigns, views_members, views_tickets
+from web.views import campaigns as views_campaigns
+from web.views import members as views_members
+from web.views import tickets as views_tickets
 
 urlpatterns = [
     path("campaigns/", views_campaigns.campaign_list, name="campaign_list"),

@@ -4,6 +4,16 @@ Pure Python (lxml + httpx), no Django: the ``XC`` channel type, views, models an
 built on this public API.
 """
 
+from infra.urlguard import (
+    AsyncGuardedTransport,
+    GuardedTransport,
+    allow_private_from_env,
+    async_pinned_transport,
+    is_url_allowed,
+    pinned_transport,
+    url_refusal,
+)
+
 from .builtin import builtin_connectors, builtin_paths
 from .cli import check_file
 from .errors import BuildError, ConnectorError, ConnectorInvalid, PayloadError
@@ -33,15 +43,6 @@ from .request import (
     build_status_request,
     send_uses,
     split_limit,
-)
-from .urlguard import (
-    AsyncGuardedTransport,
-    GuardedTransport,
-    allow_private_from_env,
-    async_pinned_transport,
-    is_url_allowed,
-    pinned_transport,
-    url_refusal,
 )
 from .values import FILTERS, PHONE_VARIABLES, SMS_VARIABLES
 

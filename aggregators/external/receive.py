@@ -14,10 +14,9 @@ from lxml import etree
 
 from aggregators.xmlsafe import UnsafeXML, parse_xml
 from channels_app import urns
-from channels_app.inbound import InboundFields, InboundRequest
+from channels_app.inbound.request import BadRequest, InboundFields, InboundRequest
 from channels_app.models import Channel, MsgStatus
 from channels_app.services import ingest, status
-from channels_app.views import BadRequest
 
 
 def inbound_request(request: HttpRequest) -> InboundRequest:

@@ -12,11 +12,11 @@ from aggregators.external.encoding import prepare_text, split_text
 from aggregators.external.template import CONTENT_TYPES, DEFAULT_BODIES, body_format, render, render_url
 from channels_app.attachments import text_with_attachments
 from channels_app.crypto import reveal
-from channels_app.httplog import exchange_entry
 from channels_app.models import Channel
 from channels_app.types.base import OutgoingMessage, SendResult
 from channels_app.urlguard import URLNotAllowed, check_url
 from channels_app.urns import split
+from infra.httplog import exchange_entry
 
 
 def national_number(number: str, country: str) -> str:

@@ -6,7 +6,7 @@ import httpx
 
 from aggregators.external import receive, secrets, sender
 from aggregators.external.template import CONTENT_TYPES, body_format, body_problem, unknown_variables
-from channels_app.inbound import InboundFields, InboundRequest
+from channels_app.inbound.request import InboundFields, InboundRequest
 from channels_app.models import Channel
 from channels_app.services.ingest import Received
 from channels_app.types.base import (

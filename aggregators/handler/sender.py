@@ -22,11 +22,11 @@ from aggregators.handler.auth import (
 )
 from channels_app.attachments import text_with_attachments
 from channels_app.crypto import reveal
-from channels_app.httplog import exchange_entry
 from channels_app.models import Channel
 from channels_app.types.base import OutgoingMessage, SendResult
 from channels_app.urlguard import URLNotAllowed, check_url
 from channels_app.urns import split
+from infra.httplog import exchange_entry
 
 # What Bitrix24 puts in module_id for messages sent from CRM (the seed's example), and the
 # binding type of a CRM contact; auth[status] "L" marks a local (not catalogue) application.

@@ -9,12 +9,12 @@ from typing import Any
 from django.db import transaction
 
 from aggregators.handler.auth import Caller, RestError
+from channels_app.inbound import resolver
 from channels_app.models import Channel, MsgStatus
 from channels_app.services import status as status_service
 from channels_app.services.channels import deactivate_channel
 from channels_app.types.base import ConfigError
 from channels_app.urlguard import config_url_refusal
-from channels_app.views import forget_channel
 
 TYPE_CODE = "HX"
 CODE_RE = re.compile(r"^[A-Za-z0-9_.\-]{1,50}$")
@@ -165,7 +165,7 @@ def update_sender(
         config["description"] = _clean_text_or_languages("DESCRIPTION", description)
     channel.config = config
     channel.save(update_fields=["name", "config", "modified_on"])
-    transaction.on_commit(lambda: forget_channel(channel))
+    transaction.on_commit(lambda: resolver.forget(channel.uuid))
     return channel
 
 

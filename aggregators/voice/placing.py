@@ -15,18 +15,17 @@ from django.conf import settings
 from aggregators import services as connectors
 from aggregators.connector import (
     BuildError,
-    GuardedTransport,
     build_outgoing_call_request,
     map_outgoing_call_response,
 )
 from aggregators.connector.model import Connector as ParsedConnector
+from aggregators.exchange import log_entry
 from aggregators.voice import services
-from aggregators.xc.sender import log_entry
 from channels_app import realtime, urns
 from channels_app.crypto import reveal
 from channels_app.models import Call, CallEvent, Channel, Membership
 from channels_app.services.ingest import get_or_create_contact
-from channels_app.urlguard import outbound_transport
+from channels_app.urlguard import outbound_client
 
 
 def uses_variable(connector: ParsedConnector, name: str) -> bool:
@@ -122,16 +121,9 @@ def place_call(
         )
     except BuildError as exc:
         return _finish(call, None, Call.Status.FAILED, f"cannot build the request: {exc}", {})
-    guarded = (
-        GuardedTransport(transport, allow_private=bool(settings.FLOWGATE_ALLOW_PRIVATE_URLS))
-        if transport
-        else outbound_transport()
-    )
     started = time.monotonic()
     try:
-        with httpx.Client(
-            transport=guarded, timeout=settings.FLOWGATE_SEND_TIMEOUT_SECONDS, follow_redirects=False
-        ) as client:
+        with outbound_client(transport=transport, timeout=settings.FLOWGATE_SEND_TIMEOUT_SECONDS) as client:
             response = client.send(request)
     except httpx.HTTPError as exc:
         entry = log_entry(request, None, secrets, time.monotonic() - started, error=repr(exc))

@@ -16,13 +16,14 @@ from urllib.parse import urlencode
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from aggregators import exchange
 from aggregators import services as connectors
 from aggregators.connector import CallEvent as MappedEvent
 from aggregators.connector import render_send_response
 from aggregators.connector.model import SendResponse
+from aggregators.voice import jobs as voice_jobs
 from aggregators.voice import values
 from aggregators.voice.models import AgentPhone
-from aggregators.xc import receive as xc_receive
 from channels_app import queue, realtime, urns
 from channels_app.crypto import reveal
 from channels_app.models import Call, CallEvent, Channel, Contact, Membership
@@ -214,7 +215,7 @@ def _event_data(channel: Channel, event: MappedEvent) -> dict[str, Any]:
         {
             "raw_status": event.raw_status,
             "values": {k: v for k, v in event.values.items() if v is not None},
-            "payload": xc_receive._jsonable(event.raw),
+            "payload": exchange.jsonable(event.raw),
             **({} if event.branch_matched else {"unmatched_status": True}),
         },
     )
@@ -394,7 +395,7 @@ def receive_incoming(*, channel: Channel, event: MappedEvent) -> tuple[Call, boo
 def emit_trigger(call: Call, trigger_type: str) -> None:
     """Incoming and missed calls start flows through the flows app's triggers (run by a job)."""
     if call.contact_id:
-        queue.enqueue("default", "aggregators.voice.jobs.call_trigger", call.id, trigger_type)
+        queue.enqueue("default", voice_jobs.call_trigger, call.id, trigger_type)
 
 
 # --- payloads --------------------------------------------------------------------------------------

@@ -11,10 +11,11 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from aggregators.connector import CallEvent as MappedEvent
 from aggregators.connector import PayloadError, map_answer_callback, map_incoming_call, map_status_callback
 from aggregators.connector.model import SendResponse
+from aggregators.exchange import payload_args
 from aggregators.voice import services
-from aggregators.xc import receive as xc_receive
+from channels_app.inbound.errors import error
+from channels_app.inbound.request import BadRequest
 from channels_app.models import Call, Channel
-from channels_app.views import BadRequest, error
 
 ACTIONS = ("answer", "status", "incoming")
 
@@ -43,7 +44,7 @@ def _connector(channel: Channel) -> services.connectors.ResolvedConnector:
 
 
 def answer(request: HttpRequest, channel: Channel) -> HttpResponse:
-    args = xc_receive._payload_args(request)
+    args = payload_args(request)
     resolved = _connector(channel)
     try:
         event = map_answer_callback(resolved.parsed, **args)
@@ -58,7 +59,7 @@ def answer(request: HttpRequest, channel: Channel) -> HttpResponse:
 
 
 def status(request: HttpRequest, channel: Channel) -> HttpResponse:
-    args = xc_receive._payload_args(request)
+    args = payload_args(request)
     resolved = _connector(channel)
     try:
         event = map_status_callback(resolved.parsed, **args)
@@ -79,7 +80,7 @@ def status(request: HttpRequest, channel: Channel) -> HttpResponse:
 
 
 def incoming(request: HttpRequest, channel: Channel) -> HttpResponse:
-    args = xc_receive._payload_args(request)
+    args = payload_args(request)
     resolved = _connector(channel)
     try:
         event = map_incoming_call(resolved.parsed, **args)

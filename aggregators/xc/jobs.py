@@ -19,15 +19,19 @@ def poll_statuses() -> dict[str, int]:
         expired = polling.expire(channel_ids=connectors)
         channel_ids = polling.due_channels(channel_ids=connectors)
         for channel_id in channel_ids:
-            queue.wake("default", "aggregators.xc.jobs.poll_channel", channel_id, key=f"xc-poll:{channel_id}")
+            queue.wake("default", poll_channel, channel_id, key=_poll_key(channel_id))
         return {"poll_wakeups": len(channel_ids), "poll_expired": expired}
     finally:
         queue.release_lock("xc-poll-tick")
 
 
+def _poll_key(channel_id: int) -> str:
+    return f"xc-poll:{channel_id}"
+
+
 def poll_channel(channel_id: int) -> int:
-    queue.clear_wake(f"xc-poll:{channel_id}")
-    lock = f"xc-poll:{channel_id}"
+    queue.clear_wake(_poll_key(channel_id))
+    lock = _poll_key(channel_id)
     if not queue.try_lock(lock, seconds=600):
         return 0
     try:

@@ -22,11 +22,12 @@ from django.utils import timezone
 
 from aggregators import services
 from aggregators.connector import BuildError, build_status_request, map_status_response
-from aggregators.xc.sender import log_entry, refusal_of
+from aggregators.exchange import log_entry
+from aggregators.xc.sender import refusal_of
 from channels_app.crypto import reveal
 from channels_app.models import Channel, Direction, Msg, MsgEvent, MsgStatus
 from channels_app.services import status
-from channels_app.urlguard import async_outbound_transport
+from channels_app.urlguard import async_outbound_client
 
 logger = logging.getLogger(__name__)
 
@@ -135,8 +136,7 @@ async def _poll_all(
     semaphore = asyncio.Semaphore(POLL_CONCURRENCY)
     timeout = httpx.Timeout(settings.FLOWGATE_SEND_TIMEOUT_SECONDS)
 
-    transport = transport or async_outbound_transport()
-    async with httpx.AsyncClient(timeout=timeout, transport=transport, follow_redirects=False) as client:
+    async with async_outbound_client(transport=transport, timeout=timeout) as client:
 
         async def poll_one(msg: Msg) -> _Outcome:
             try:

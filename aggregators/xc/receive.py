@@ -18,11 +18,12 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from aggregators import services
 from aggregators.connector import PayloadError, parse_callback, parse_receive, render_send_response
+from aggregators.exchange import jsonable, payload_args
 from channels_app import urns
 from channels_app.crypto import reveal
+from channels_app.inbound.request import BadRequest
 from channels_app.models import Channel, Msg, MsgStatus
 from channels_app.services import ingest, status
-from channels_app.views import BadRequest
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,6 @@ def _courier_response(payload: dict[str, Any]) -> HttpResponse:
 
 
 NEW_STATUS = {"delivered": MsgStatus.DELIVERED, "failed": MsgStatus.FAILED, "processing": MsgStatus.SENT}
-RAW_LIMIT = 4000
 
 
 def _connector(channel: Channel) -> services.ResolvedConnector:
@@ -49,24 +49,6 @@ def _connector(channel: Channel) -> services.ResolvedConnector:
         )
     except services.ConnectorNotFound as exc:
         raise BadRequest(f"this channel's connector is unavailable: {exc}") from None
-
-
-def _payload_args(request: HttpRequest) -> dict[str, Any]:
-    if request.method not in ("GET", "POST", "PUT"):
-        raise BadRequest("use GET, POST or PUT")
-    return {
-        "body": request.body,
-        "content_type": request.META.get("CONTENT_TYPE", ""),
-        "query": request.META.get("QUERY_STRING", ""),
-    }
-
-
-def _jsonable(raw: Any) -> Any:
-    try:
-        text = json.dumps(raw, default=str)
-    except (TypeError, ValueError, RecursionError):
-        return None
-    return json.loads(text) if len(text) <= RAW_LIMIT else {"truncated": text[:RAW_LIMIT]}
 
 
 def _find(channel: Channel, message_id: str) -> Msg | None:
@@ -103,7 +85,7 @@ def _our_id_in_url(request: HttpRequest) -> str | None:
 
 
 def callback(request: HttpRequest, channel: Channel) -> HttpResponse:
-    args = _payload_args(request)
+    args = payload_args(request)
     if _is_ping(args):
         return _ignored("no parameters: nothing to update")
     resolved = _connector(channel)
@@ -125,7 +107,7 @@ def callback(request: HttpRequest, channel: Channel) -> HttpResponse:
             )
             results.append({"id": item.message_id, "result": "unknown message id, ignored"})
             continue
-        data = {"raw_status": item.raw_status, "payload": _jsonable(item.raw)}
+        data = {"raw_status": item.raw_status, "payload": jsonable(item.raw)}
         if item.status == "unknown":
             # A status in none of the connector's groups: logged on the message, nothing changes
             # (guessing "sent" would hide a failure the connector author never mapped).
@@ -185,7 +167,7 @@ def parse_date(value: str | None) -> datetime | None:
 
 
 def receive(request: HttpRequest, channel: Channel) -> HttpResponse:
-    args = _payload_args(request)
+    args = payload_args(request)
     if request.method == "GET" and _is_ping(args):  # a URL check; an empty POST is a broken message
         return _ignored("no parameters: no message")
     resolved = _connector(channel)

@@ -20,9 +20,9 @@ from aggregators.connector import (
     url_refusal,
 )
 from aggregators.connector.split import split_parts
+from aggregators.exchange import log_entry
 from channels_app.attachments import attachment_url, text_with_attachments
 from channels_app.crypto import reveal
-from channels_app.httplog import exchange_entry
 from channels_app.models import Channel
 from channels_app.types.base import OutgoingMessage, SendResult
 from channels_app.urns import split
@@ -49,20 +49,6 @@ async def refusal_of(url: str) -> str | None:
     if settings.FLOWGATE_ALLOW_PRIVATE_URLS:
         return url_refusal(url, True)  # no DNS needed: only the scheme and host are checked
     return await asyncio.to_thread(url_refusal, url, False)
-
-
-def log_entry(
-    request: httpx.Request,
-    response: httpx.Response | None,
-    secrets: list[str],
-    elapsed: float,
-    **extra: Any,
-) -> dict[str, Any]:
-    described = services.describe_request(request, secrets)
-    return exchange_entry(
-        method=described["method"], url=described["url"], request_body=described["body"], response=response,
-        elapsed=elapsed, mask=lambda text: services.mask_text(text, secrets), **extra,
-    )  # fmt: skip
 
 
 async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:

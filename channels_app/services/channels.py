@@ -8,10 +8,10 @@ import phonenumbers
 from django.db import transaction
 
 from channels_app import inbound_auth
+from channels_app.inbound import resolver
 from channels_app.models import Channel, Workspace
 from channels_app.types.base import ConfigError
 from channels_app.types.registry import UnknownChannelType, get_type
-from channels_app.views import forget_channel
 
 
 def _clean_inbound_auth(
@@ -94,7 +94,7 @@ def update_channel(
     channel.save()
     if was_active and not channel.is_active:
         reroute_queued(channel=channel, reason="deactivated")
-    transaction.on_commit(lambda: forget_channel(channel))
+    transaction.on_commit(lambda: resolver.forget(channel.uuid))
     return channel
 
 
@@ -105,7 +105,7 @@ def deactivate_channel(*, channel: Channel) -> dict[str, int]:
     channel.is_active = False
     channel.save(update_fields=["is_active", "modified_on"])
     moved = reroute_queued(channel=channel, reason="released")
-    transaction.on_commit(lambda: forget_channel(channel))
+    transaction.on_commit(lambda: resolver.forget(channel.uuid))
     return moved
 
 
@@ -114,7 +114,7 @@ def reroute_queued(*, channel: Channel, reason: str) -> dict[str, int]:
     selection rules, or failed with the reason when no other channel can send them."""
     from channels_app.models import Direction, Msg, MsgEvent, MsgStatus
     from channels_app.services import routing
-    from channels_app.services.send import wake_sender
+    from channels_app.wakes import wake_sender
 
     pool = routing.ChannelPool(channel.workspace_id)
     msgs = list(

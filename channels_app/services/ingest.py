@@ -21,7 +21,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from redis.exceptions import RedisError
 
-from channels_app import queue, realtime, spool, urns
+from channels_app import queue, realtime, spool, urns, wakes
 from channels_app.models import Channel, Contact, ContactURN, Direction, Msg, MsgEvent, MsgStatus
 from channels_app.services import webhooks
 
@@ -85,7 +85,7 @@ def prepare(
     """Validate and normalise one inbound message; raises urns.InvalidURN or InvalidInbound.
 
     No database access. Everything that would make the row fail to insert is settled here, so
-    a message shares a group commit (channels_app.fastpath) only once it is known to fit.
+    a message shares a group commit (channels_app.inbound.group_commit) only once it is known to fit.
     """
     scheme = channel.type.default_scheme(channel)
     identity = urns.normalize(_without_nul(sender), channel.country, default_scheme=scheme)
@@ -134,10 +134,6 @@ def release(prepared: Prepared) -> None:
         queue.connection().delete(prepared.dedupe_key)
 
 
-def wake_handler(workspace_id: int) -> None:
-    queue.wake("handle", "channels_app.jobs.handle_inbound", workspace_id, key=f"handle:{workspace_id}")
-
-
 def receive(
     *,
     channel: Channel,
@@ -182,7 +178,7 @@ def receive(
             return spool_prepared(prepared)
         release(prepared)
         raise
-    wake_handler(channel.workspace_id)
+    wakes.wake_handler(channel.workspace_id)
     return Received(uuid=str(msg.uuid), urn=msg.urn, duplicate=False)
 
 
@@ -283,10 +279,7 @@ def handle_pending(*, workspace_id: int, batch_size: int | None = None) -> int:
     while True:
         if handled and time.monotonic() - started > JOB_SECONDS:
             # Yield the worker (sends of the replies just queued run next) and continue later.
-            queue.clear_wake(f"handle:{workspace_id}")
-            queue.wake_now(
-                "handle", "channels_app.jobs.handle_inbound", workspace_id, key=f"handle:{workspace_id}"
-            )
+            wakes.rewake_handler(workspace_id)
             return handled
         try:
             with transaction.atomic():
@@ -301,10 +294,7 @@ def handle_pending(*, workspace_id: int, batch_size: int | None = None) -> int:
             # handles ours after it (a short pause so we do not spin while it finishes).
             if not count:
                 time.sleep(0.05)
-            queue.clear_wake(f"handle:{workspace_id}")
-            queue.wake_now(
-                "handle", "channels_app.jobs.handle_inbound", workspace_id, key=f"handle:{workspace_id}"
-            )
+            wakes.rewake_handler(workspace_id)
             return handled
         if count < batch_size:
             # Caught up: give the worker back (the replies' sends run next). Anything stored

@@ -15,7 +15,7 @@ from django.utils import timezone
 from channels_app import realtime
 from channels_app.models import Direction, Msg, MsgEvent, MsgStatus
 from channels_app.services import routing
-from channels_app.services.send import wake_sender
+from channels_app.wakes import wake_sender
 
 MAX_RESEND = 1000
 NOT_FOUND = "no such message in this workspace"

@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from channels_app import queue, realtime, urns
+from channels_app import queue, realtime, urns, wakes
 from channels_app.crypto import SecretDecryptionError
 from channels_app.models import Channel, Contact, ContactURN, Direction, Msg, MsgEvent, MsgStatus
 from channels_app.services import routing, send_clients, webhooks
@@ -201,11 +201,7 @@ def queue_messages(msgs: list[Msg]) -> None:
             else:
                 realtime.publish_many(workspace_id, [realtime.msg_event(m) for m in group])
         for channel_id in sorted({m.channel_id for m in msgs if m.status == MsgStatus.QUEUED}):
-            wake_sender(channel_id)
-
-
-def wake_sender(channel_id: int) -> None:
-    queue.wake("send", "channels_app.jobs.send_channel", channel_id, key=f"send:{channel_id}")
+            wakes.wake_sender(channel_id)
 
 
 def _due(now: Any) -> Q:
@@ -324,8 +320,7 @@ def send_channel(*, channel_id: int, transport: httpx.AsyncBaseTransport | None 
     # Due work left behind (a drain cut short, or messages whose wake-up found our lock held):
     # a fresh wake-up carries on.
     if not stopping.is_set() and _has_due(channel):
-        queue.clear_wake(f"send:{channel_id}")
-        queue.wake_now("send", "channels_app.jobs.send_channel", channel_id, key=f"send:{channel_id}")
+        wakes.rewake_sender(channel_id)
     return sent
 
 
@@ -583,8 +578,7 @@ def sweep(*, now: Any = None) -> dict[str, int]:
     )
     for channel_id in due_channels:
         # (channels whose type sends from its own process, e.g. SMPP links, ignore the wake-up)
-        queue.clear_wake(f"send:{channel_id}")
-        wake_sender(channel_id)
+        wakes.rewake_sender(channel_id, now=False)
 
     stale_before = now - timedelta(seconds=settings.FLOWGATE_WIRED_STALE_SECONDS)
     stale = list(
@@ -608,8 +602,7 @@ def sweep(*, now: Any = None) -> dict[str, int]:
         .distinct()
     )
     for workspace_id in pending_workspaces:
-        queue.clear_wake(f"handle:{workspace_id}")
-        queue.wake("handle", "channels_app.jobs.handle_inbound", workspace_id, key=f"handle:{workspace_id}")
+        wakes.rewake_handler(workspace_id, now=False)
     return {
         "send_wakeups": len(due_channels),
         "stale_wired": len(stale),

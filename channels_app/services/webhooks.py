@@ -25,9 +25,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
-from channels_app import queue
+from channels_app import queue, wakes
 from channels_app.models import Msg, WebhookAttempt, WebhookDelivery, WebhookSubscription, Workspace
-from channels_app.urlguard import URLNotAllowed, check_url_sync, config_url_refusal, outbound_transport
+from channels_app.urlguard import URLNotAllowed, check_url_sync, config_url_refusal, outbound_client
 
 logger = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ def _create(
         for s in subscriptions
     ]
     WebhookDelivery.objects.bulk_create(rows)
-    wake()
+    wakes.wake_webhooks()
     return len(rows)
 
 
@@ -228,10 +228,6 @@ def emit_msg_received(msgs: Iterable[Msg]) -> None:
 def emit_msg_status(msgs: Iterable[Msg]) -> None:
     """Status changes of one workspace's messages (a send batch, or one update)."""
     _emit_msgs(MESSAGE_STATUS, msgs)
-
-
-def wake() -> None:
-    queue.wake("default", "channels_app.services.webhooks.deliver_job", key="webhooks")
 
 
 # --- delivering ---------------------------------------------------------------------------
@@ -325,8 +321,7 @@ def _record(
 def deliver_due(*, now: datetime | None = None, transport: httpx.BaseTransport | None = None) -> int:
     """POST every due delivery once; failures are rescheduled with backoff."""
     done = 0
-    transport = transport or outbound_transport()
-    with httpx.Client(timeout=_timeout_seconds(), transport=transport, follow_redirects=False) as client:
+    with outbound_client(transport=transport, timeout=_timeout_seconds()) as client:
         while batch := _claim(now or timezone.now(), DELIVERY_BATCH):
             for delivery in batch:
                 try:
@@ -347,13 +342,13 @@ def replay(*, delivery: WebhookDelivery) -> WebhookDelivery:
         payload=delivery.payload,
         next_attempt_on=timezone.now(),
     )
-    wake()
+    wakes.wake_webhooks()
     return copy
 
 
 # --- jobs (thin: the periodic tick and the after-commit wake-up) ----------------------------
 def deliver_job() -> int:
-    queue.clear_wake("webhooks")
+    wakes.clear_webhooks()
     return deliver_due()
 
 

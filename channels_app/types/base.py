@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import httpx
     from django.http import HttpRequest, HttpResponse
 
-    from channels_app.inbound import InboundFields, InboundRequest
+    from channels_app.inbound.request import InboundFields, InboundRequest
     from channels_app.inbound_auth import InboundSignature
     from channels_app.models import Channel
     from channels_app.services.ingest import Received
@@ -140,7 +140,7 @@ class ChannelType:
         """Parse a `/receive` post without Django, for the ASGI fast path (channels_app.fastpath).
 
         Return None when this type (or this particular request) needs its full Django view;
-        raise channels_app.views.BadRequest for input to refuse with a 400.
+        raise channels_app.inbound.request.BadRequest for input to refuse with a 400.
         """
         return None
 

@@ -42,6 +42,8 @@ from typing import Any
 
 import httpx
 
+from infra import urlguard
+
 from .assets import Assets
 from .context import TOP_LEVELS, build_context
 from .definition import read_node, read_router, validate_action, validate_router
@@ -189,7 +191,7 @@ def _mock_client(mocks: dict[str, list[dict[str, Any]]]) -> httpx.Client:
             extensions={"http_version": b"HTTP/1.0"},
         )
 
-    return httpx.Client(transport=httpx.MockTransport(handle))
+    return urlguard.client(httpx.MockTransport(handle))
 
 
 def _test_contact() -> dict[str, Any]:

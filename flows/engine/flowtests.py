@@ -31,6 +31,8 @@ from typing import Any
 
 import httpx
 
+from infra import urlguard
+
 from .assets import Assets
 from .contact import parse_field_value
 from .definition import snakify
@@ -293,7 +295,7 @@ class _Play:
         self.clock = TestClock()
         self.mocks = _WebhookMocks()
         self.uuids = CountingUUIDs()
-        http = httpx.Client(transport=httpx.MockTransport(self.mocks))
+        http = urlguard.client(httpx.MockTransport(self.mocks))
         self.engine = Engine(
             assets,
             http=http,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -383,10 +383,3 @@ def deref(v: Any) -> Any:
     while isinstance(v, XObject) and v.has_default:
         v = v.default
     return v
-
-
-def first_error(values: Iterable[Any]) -> XError | None:
-    for v in values:
-        if isinstance(v, XError):
-            return v
-    return None

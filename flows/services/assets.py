@@ -16,6 +16,7 @@ from flows.engine import Assets, Engine, Environment
 from flows.engine.contact import parse_field_value
 from flows.models import Flow, Topic
 from flows.services.service_actions import engine_services, llms_json, resthooks_json
+from infra import urlguard as infra_urlguard
 
 WEBHOOK_TIMEOUT_SECONDS = 10.0
 
@@ -129,9 +130,7 @@ def make_engine(
     """An engine over `assets`; with `workspace`, its airtime and LLM services are wired in
     (the simulator leaves them out: a test run must not send airtime)."""
     if http is None:
-        http = httpx.Client(
-            transport=_GuardedTransport(), timeout=WEBHOOK_TIMEOUT_SECONDS, follow_redirects=False
-        )
+        http = infra_urlguard.client(_GuardedTransport(), timeout=WEBHOOK_TIMEOUT_SECONDS)
     services = engine_services(workspace=workspace, http=http) if workspace is not None else {}
     return Engine(assets, http=http, webhook_timeout=WEBHOOK_TIMEOUT_SECONDS, **services)
 

@@ -20,10 +20,10 @@ from django.utils import timezone
 from channels_app import queue
 from channels_app import urns as urn_util
 from channels_app.models import Contact, ContactGroup, ContactURN, MessageTemplate, Workspace
-from channels_app.services import templates as template_service
 from channels_app.services.routing import ChannelPool
 from flows.pacing_models import Broadcast
 from flows.services import pacing
+from flows.services import templates as template_service
 
 MAX_SPREAD_MINUTES = 7 * 24 * 60
 

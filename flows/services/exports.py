@@ -21,8 +21,8 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
-from channels_app import queue
 from channels_app.models import Workspace
+from flows import wakes
 from flows.models import Flow, FlowRun, ResultsExport
 from flows.services.results import header, result_names, run_row
 
@@ -47,7 +47,7 @@ def create_export(*, workspace: Workspace, flow: Flow, format: str) -> ResultsEx
     export = ResultsExport.objects.create(
         workspace=workspace, flow=flow, format=format, total=FlowRun.objects.filter(flow=flow).count()
     )
-    queue.enqueue("default", "flows.jobs.export_results", export.id)
+    wakes.export_results(export.id)
     return export
 
 

@@ -11,31 +11,21 @@ import datetime as dt
 import logging
 from collections.abc import Iterator
 from typing import Any
-from urllib.parse import parse_qsl
 
-from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from channels_app import urns as urn_util
-from channels_app.models import Contact, ContactGroup, ContactURN, Msg, Workspace
-from channels_app.services.labels import label_input
+from channels_app.models import Contact, ContactURN, Msg, Workspace
 from channels_app.services.routing import ChannelPool
 from channels_app.services.send import SendError, build_message, queue_messages
-from channels_app.services.smart_groups import contacts_changed
 from flows.engine import Engine, ResumeError, Sprint
 from flows.models import Flow, FlowRun, FlowSession, SessionStatus, Ticket, TicketStatus
 from flows.services.assets import build_assets, contact_json, environment_for, field_types, make_engine
+from flows.services.event_appliers import apply_events
 from flows.services.service_actions import (
-    forget_resthook_subscriber,
     open_tickets_json,
-    record_ticket_note,
-    record_ticket_opened,
 )
 
 logger = logging.getLogger(__name__)
-
-CONTACT_STATUSES = {"active", "blocked", "stopped"}
 
 
 def parse_time(value: str | None) -> dt.datetime | None:
@@ -179,7 +169,7 @@ class FlowRunner:
         self._save_runs(
             contact=contact, session_row=session_row, runs=data.get("runs") or [], inbound=inbound, new=new
         )
-        self._apply_events(contact=contact, events=sprint.events, inbound=inbound, session=data)
+        apply_events(runner=self, contact=contact, events=sprint.events, inbound=inbound, session=data)
         return session_row
 
     def flow(self, uuid: str) -> Flow | None:
@@ -242,77 +232,6 @@ class FlowRunner:
             self._pool = ChannelPool(self.workspace.id)
         return self._pool
 
-    def _apply_events(
-        self,
-        *,
-        contact: Contact,
-        events: list[dict[str, Any]],
-        inbound: Msg | None,
-        session: dict[str, Any] | None = None,
-    ) -> None:
-        changed: set[str] = set()
-        changed_keys: set[str] = set()
-        groups_changed = False
-        self._affinity_set = set()
-        for ev in events:
-            kind = ev.get("type")
-            if kind == "msg_created":
-                self._queue_msg(contact=contact, msg=ev.get("msg") or {}, inbound=inbound)
-            elif kind == "contact_name_changed":
-                contact.name = (ev.get("name") or "")[:128]
-                changed.add("name")
-            elif kind == "contact_language_changed":
-                contact.language = (ev.get("language") or "")[:3]
-                changed.add("language")
-            elif kind == "contact_status_changed" and ev.get("status") in CONTACT_STATUSES:
-                contact.status = ev["status"]
-                changed.add("status")
-            elif kind == "contact_field_changed":
-                key = (ev.get("field") or {}).get("key")
-                if key:
-                    value = ev.get("value") or {}
-                    fields = dict(contact.fields or {})
-                    if value.get("text"):
-                        fields[key] = value["text"]
-                    else:
-                        fields.pop(key, None)
-                    contact.fields = fields
-                    changed.add("fields")
-                    changed_keys.add(key)
-            elif kind == "contact_groups_changed":
-                self._change_groups(contact, ev)
-                groups_changed = True
-            elif kind == "input_labels_added":
-                label_input(workspace=self.workspace, msg=inbound, labels=ev.get("labels") or [])
-            elif kind == "contact_urns_changed":
-                self._add_urns(contact, ev.get("urns") or [])
-            elif kind == "session_triggered":
-                self._session_triggered(ev)
-            elif kind == "ticket_opened":
-                record_ticket_opened(workspace=self.workspace, contact=contact, event=ev)
-                self._tickets = True
-            elif kind == "ticket_note_added":
-                record_ticket_note(workspace=self.workspace, event=ev)
-            elif kind == "webhook_called" and ev.get("resthook") and ev.get("status") == "subscriber_gone":
-                # a subscriber answering 410 Gone has unsubscribed (the REST hooks convention)
-                forget_resthook_subscriber(
-                    workspace=self.workspace, resthook=ev["resthook"], url=ev.get("url", "")
-                )
-            elif kind == "broadcast_created":
-                from flows.services.broadcasts import send_broadcast
-
-                linked = inbound or triggering_msg(workspace=self.workspace, session=session or {})
-                send_broadcast(workspace=self.workspace, event=ev, response_to=linked, pool=self.pool)
-        if changed:
-            contact.save(update_fields=[*sorted(changed), "modified_on"])
-        if changed - {"language"} or groups_changed:
-            contacts_changed(
-                workspace_id=self.workspace.id,
-                contact_ids=[contact.id],
-                field_keys=changed_keys,
-                groups_changed=groups_changed,
-            )
-
     def _queue_msg(self, *, contact: Contact, msg: dict[str, Any], inbound: Msg | None) -> None:
         # The engine's channel pick is ignored: it only knows "the first channel of the scheme".
         # The selection rules (reply, affinity, country, scheme) choose the channel here.
@@ -345,59 +264,6 @@ class FlowRunner:
             self._outbox.append(built)
         else:
             queue_messages([built])
-
-    def _change_groups(self, contact: Contact, ev: dict[str, Any]) -> None:
-        added = [g["uuid"] for g in ev.get("groups_added") or [] if g.get("uuid")]
-        removed = [g["uuid"] for g in ev.get("groups_removed") or [] if g.get("uuid")]
-        if added:
-            contact.groups.add(*ContactGroup.objects.filter(workspace=self.workspace, uuid__in=added))
-        if removed:
-            contact.groups.remove(*ContactGroup.objects.filter(workspace=self.workspace, uuid__in=removed))
-
-    def _add_urns(self, contact: Contact, new_urns: list[str]) -> None:
-        for raw in new_urns:
-            base, _, query = raw.partition("?")
-            try:
-                identity = urn_util.normalize(base, "")
-            except urn_util.InvalidURN:
-                continue
-            channel_uuid = dict(parse_qsl(query)).get("channel")
-            if channel_uuid:  # set_contact_channel: this URN's affinity
-                self._set_affinity(contact, identity, channel_uuid)
-            scheme, path = urn_util.split(identity)
-            try:
-                with transaction.atomic():
-                    ContactURN.objects.get_or_create(
-                        workspace=self.workspace,
-                        identity=identity,
-                        defaults={"contact": contact, "scheme": scheme, "path": path},
-                    )
-            except IntegrityError:
-                continue
-
-    def _set_affinity(self, contact: Contact, identity: str, channel_uuid: str) -> None:
-        channel = next((c for c in self.pool.channels if str(c.uuid) == channel_uuid), None)
-        if channel is None:
-            return
-        updated = ContactURN.objects.filter(
-            workspace=self.workspace, contact=contact, identity=identity
-        ).update(channel=channel)
-        if updated:
-            self._affinity_set.add(identity)
-
-    def _session_triggered(self, ev: dict[str, Any]) -> None:
-        from flows.services.starts import create_flow_start
-
-        flow = self.flow((ev.get("flow") or {}).get("uuid", ""))
-        if flow is None:
-            return
-        create_flow_start(
-            workspace=self.workspace,
-            flow=flow,
-            contact_uuids=[c["uuid"] for c in ev.get("contacts") or [] if c.get("uuid")],
-            group_uuids=[g["uuid"] for g in ev.get("groups") or [] if g.get("uuid")],
-            urns=list(ev.get("urns") or []),
-        )
 
 
 def _urn_loaded(msg: Msg) -> bool:
@@ -438,17 +304,6 @@ def emit_completed_many(*, workspace: Workspace, completed: list[tuple[FlowSessi
                 }
 
     return webhooks.emit_many(workspace_id=workspace.id, event=webhooks.FLOW_COMPLETED, items=items())
-
-
-def triggering_msg(*, workspace: Workspace, session: dict[str, Any]) -> Msg | None:
-    """The inbound message that started the session (a resume by timeout carries none)."""
-    uuid = (((session.get("trigger") or {}).get("event") or {}).get("msg") or {}).get("uuid")
-    if not uuid:
-        return None
-    try:
-        return Msg.objects.filter(workspace=workspace, uuid=uuid).select_related("channel").first()
-    except ValidationError:
-        return None
 
 
 def msg_event(msg: Msg) -> dict[str, Any]:

@@ -17,9 +17,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from channels_app import queue, urns
+from channels_app import urns
 from channels_app.models import Contact, Workspace
 from channels_app.services.ingest import get_or_create_contact
+from flows import wakes
 from flows.models import Flow, FlowRun, FlowSession, FlowStart, FlowStartBatch, SessionStatus
 from flows.services import paced_starts
 from flows.services.sessions import FlowRunner
@@ -91,7 +92,7 @@ def create_flow_start(
         if earlier is None:
             raise
         return earlier
-    queue.enqueue("default", "flows.jobs.prepare_start", start.id)
+    wakes.prepare_start(start.id)
     start.replayed = False  # type: ignore[attr-defined]
     return start
 
@@ -185,7 +186,7 @@ def prepare_start(*, start_id: int) -> int:
         if total:
             batches = -(-total // size)
             for _ in range(min(batches, PARALLEL_BATCH_JOBS)):
-                queue.enqueue("default", "flows.jobs.run_start_batches", start.id)
+                wakes.run_start_batches(start.id)
     return total
 
 

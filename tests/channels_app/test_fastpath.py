@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 
 from channels_app import fastpath
+from channels_app.inbound import group_commit
 from channels_app.models import Msg
 
 
@@ -113,4 +114,4 @@ def test_fixed_response_body(live_asgi, ex_channel, path_mode) -> None:
 
 def test_fast_path_writes_every_required_column(transactional_db) -> None:
     required = {f.column for f in Msg._meta.concrete_fields if not f.null and not f.primary_key}
-    assert required <= set(fastpath.MSG_COLUMNS), required - set(fastpath.MSG_COLUMNS)
+    assert required <= set(group_commit.MSG_COLUMNS), required - set(group_commit.MSG_COLUMNS)

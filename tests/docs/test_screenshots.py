@@ -18,7 +18,7 @@ from typing import Any
 from tests.conftest import run_jobs
 from tests.docs.conftest import Provider
 from tests.docs.examples import DOCS, HOSTS, examples_in
-from tests.web_ui.conftest import Browser, browser  # noqa: F401  (the fixture)
+from tests.web.ui.conftest import Browser, browser  # noqa: F401  (the fixture)
 
 SHOTS = DOCS / "assets" / "screenshots"
 UPDATE = os.environ.get("FLOWGATE_UPDATE_SCREENSHOTS") == "1"

@@ -19,6 +19,7 @@ def test_strict_build_has_every_page(built_site: Path) -> None:
         "reference/api/index.html",
         "reference/api/messages/index.html",
         "operations/production/index.html",
+        "development/structure/index.html",
     ):
         assert (built_site / page).is_file(), page
     reference = (built_site / "reference/connector-language/index.html").read_text()

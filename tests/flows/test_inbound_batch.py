@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from benchmarks.flows_e2e import keyword_reply_flow
 from channels_app.models import Msg, MsgEvent
 from channels_app.services import ingest, send
-from flows.bench_e2e import keyword_reply_flow
 from flows.models import FlowRun, FlowSession
 from flows.services.sessions import FlowRunner
 from tests.conftest import run_jobs

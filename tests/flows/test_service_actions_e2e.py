@@ -263,7 +263,7 @@ def test_call_llm_through_an_openai_compatible_service(api, workspace, ex_channe
 
 def test_service_secrets_are_rotated_with_the_others(api, workspace, settings) -> None:
     from channels_app import crypto
-    from tests.channels_security.test_secrets_at_rest import KEY_1, KEY_2
+    from tests.channels_app.security.test_secrets_at_rest import KEY_1, KEY_2
 
     settings.FLOWGATE_SECRET_KEYS = KEY_1
     llm = post_json(

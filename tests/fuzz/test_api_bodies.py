@@ -2,7 +2,7 @@
 
 Bodies start from a valid one and get values retyped, keys dropped or added, or are random JSON
 altogether; path parameters name the caller's own objects so the body parsing is reached.
-Property: no 5xx the operation does not document (never a 500). (tests/handler_apps/test_openapi_fuzz.py runs schemathesis from the schema;
+Property: no 5xx the operation does not document (never a 500). (tests/aggregators/handler/test_openapi_fuzz.py runs schemathesis from the schema;
 this one explores near-valid bodies that a schema-driven generator rarely builds.)
 """
 

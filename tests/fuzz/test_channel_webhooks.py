@@ -164,10 +164,9 @@ def test_webhook_any_input_never_5xx(fuzz_world: World, slug: str, action: str, 
 
 
 def test_fast_path_parser_raises_only_bad_request(fuzz_world: World) -> None:
-    from channels_app.inbound import InboundRequest
+    from channels_app.inbound.request import BadRequest, InboundRequest
     from channels_app.models import Channel
     from channels_app.urns import InvalidURN
-    from channels_app.views import BadRequest
 
     channels = [
         c for c in Channel.objects.filter(workspace=fuzz_world.workspace) if c.type.views().get("receive")

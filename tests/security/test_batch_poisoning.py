@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from channels_app import fastpath
+from channels_app.inbound import group_commit
 from channels_app.models import Channel, Direction, Msg, MsgStatus
 from channels_app.services.channels import create_channel
 from channels_app.workspaces import create_workspace
@@ -88,7 +88,7 @@ def test_a_batch_the_database_refuses_is_retried_row_by_row(live_asgi: Any) -> N
     msgs = [row(channels[0], "good one"), row(channels[1], "bad\x00row"), row(channels[2], "good two")]
 
     async def run() -> list[Any]:
-        writer = fastpath.GroupCommitWriter(fastpath._conninfo(), writers=1)
+        writer = group_commit.GroupCommitWriter(group_commit.conninfo(), writers=1)
         await writer.start()
         try:
             # Queued before the writer task looks, so all three share one batch.

@@ -18,7 +18,7 @@ from django.core import signing
 from aggregators.handler import auth
 from channels_app.models import AppAccessToken, AppToken
 from channels_app.workspaces import create_workspace
-from web import secret_key
+from infra import secret_key
 
 ROOT = Path(__file__).resolve().parents[2]
 

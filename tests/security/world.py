@@ -15,7 +15,7 @@ from typing import Any
 
 from django.test import Client
 
-from tests.aggregators_xc.conftest import local_connector_xml, local_fields
+from tests.aggregators.xc.conftest import local_connector_xml, local_fields
 
 MARKER_B = "bravozulu"
 FLOW_EXPORT = Path(__file__).resolve().parents[1] / "flows" / "fixtures" / "two_questions.json"

@@ -11,6 +11,7 @@ from ninja.utils import check_csrf
 from channels_app.models import APIToken
 from channels_app.models.workspace import hash_token
 from web import permissions
+from web.requests import admit
 
 
 def _check_role(request: HttpRequest, role: str | None) -> None:
@@ -42,7 +43,7 @@ class TokenAuth(APIKeyHeader):
         now = timezone.now()
         if token.last_used_on is None or (now - token.last_used_on).total_seconds() > 60:
             APIToken.objects.filter(id=token.id).update(last_used_on=now)
-        request.workspace = token.workspace  # type: ignore[attr-defined]
+        admit(request, token.workspace)
         _check_role(request, permissions.token_role(token))
         return token
 
@@ -67,7 +68,7 @@ class SessionOrToken(TokenAuth):
 
             workspace = workspace_for_user(user)
             if workspace is not None:
-                request.workspace = workspace  # type: ignore[attr-defined]
+                admit(request, workspace)
                 _check_role(request, permissions.role_of(user=user, workspace=workspace))
                 return user
         return super().__call__(request)

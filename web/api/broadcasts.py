@@ -7,13 +7,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from flows.models import Broadcast, FlowStart, WorkspacePacing
 from flows.services import compose, pacing
 from web.api.common import get_or_404
 from web.api.schemas import ErrorOut
+from web.requests import WorkspaceRequest
 
 router = Router(tags=["broadcasts"])
 quiet_router = Router(tags=["broadcasts"])
@@ -48,18 +48,18 @@ def _error(exc: compose.ComposeError) -> tuple[int, dict[str, Any]]:
 
 
 @router.get("", response=list[dict[str, Any]])
-def list_broadcasts(request: HttpRequest) -> list[dict[str, Any]]:
-    qs = Broadcast.objects.filter(workspace=request.workspace).select_related("template")[:100]  # type: ignore[attr-defined]
+def list_broadcasts(request: WorkspaceRequest) -> list[dict[str, Any]]:
+    qs = Broadcast.objects.filter(workspace=request.workspace).select_related("template")[:100]
     return [compose.broadcast_payload(b) for b in qs]
 
 
 @router.post("", response={201: Any, 400: ErrorOut})
-def create_broadcast(request: HttpRequest, payload: BroadcastIn) -> Any:
+def create_broadcast(request: WorkspaceRequest, payload: BroadcastIn) -> Any:
     """`send_at` (RFC 3339 with a zone; default now) and `spread_over_minutes` (default 0) pace
     the sends evenly over the window, within each channel's max_tps and outside quiet hours."""
     try:
         broadcast = compose.create_broadcast(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             send_at=payload.send_at,
             spread_over_minutes=payload.spread_over_minutes,
             **_compose_args(payload),
@@ -70,16 +70,16 @@ def create_broadcast(request: HttpRequest, payload: BroadcastIn) -> Any:
 
 
 @router.post("/preview", response={200: Any, 400: ErrorOut})
-def preview_broadcast(request: HttpRequest, payload: BroadcastIn) -> Any:
+def preview_broadcast(request: WorkspaceRequest, payload: BroadcastIn) -> Any:
     """The text each language's recipients would read, with their counts; nothing is sent."""
     try:
-        return 200, compose.preview(workspace=request.workspace, **_compose_args(payload))  # type: ignore[attr-defined]
+        return 200, compose.preview(workspace=request.workspace, **_compose_args(payload))
     except compose.ComposeError as exc:
         return _error(exc)
 
 
 @router.get("/{broadcast_uuid}", response={200: Any, 404: ErrorOut})
-def get_broadcast(request: HttpRequest, broadcast_uuid: str) -> Any:
+def get_broadcast(request: WorkspaceRequest, broadcast_uuid: str) -> Any:
     return compose.broadcast_payload(get_or_404(Broadcast, request, broadcast_uuid))
 
 
@@ -89,7 +89,7 @@ def control(owner: Broadcast | FlowStart, action: str) -> None:
 
 
 @router.post("/{broadcast_uuid}/{action}", response={200: Any, 400: ErrorOut, 404: ErrorOut, 409: ErrorOut})
-def control_broadcast(request: HttpRequest, broadcast_uuid: str, action: str) -> Any:
+def control_broadcast(request: WorkspaceRequest, broadcast_uuid: str, action: str) -> Any:
     """`action`: pause, resume or cancel (messages already queued still go out)."""
     broadcast = get_or_404(Broadcast, request, broadcast_uuid)
     if action not in ("pause", "resume", "cancel"):
@@ -116,17 +116,17 @@ def _quiet_payload(config: WorkspacePacing | None) -> dict[str, Any]:
 
 
 @quiet_router.get("", response=dict[str, Any])
-def get_quiet_hours(request: HttpRequest) -> dict[str, Any]:
-    return _quiet_payload(WorkspacePacing.objects.filter(workspace=request.workspace).first())  # type: ignore[attr-defined]
+def get_quiet_hours(request: WorkspaceRequest) -> dict[str, Any]:
+    return _quiet_payload(WorkspacePacing.objects.filter(workspace=request.workspace).first())
 
 
 @quiet_router.put("", response={200: Any, 400: ErrorOut})
-def put_quiet_hours(request: HttpRequest, payload: QuietHoursIn) -> Any:
+def put_quiet_hours(request: WorkspaceRequest, payload: QuietHoursIn) -> Any:
     """Paced broadcasts and flow starts wait between `start` and `end` (local "HH:MM" in
     `timezone`, e.g. 21:00-07:00); replies to inbound messages never wait. null: no quiet hours."""
     try:
         config = pacing.set_quiet_hours(
-            workspace_id=request.workspace.id,  # type: ignore[attr-defined]
+            workspace_id=request.workspace.id,
             timezone_name=payload.timezone,
             start=payload.start,
             end=payload.end,

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Router, Schema
 
 from aggregators.voice import placing, services
@@ -14,6 +14,7 @@ from channels_app.models import Call, Channel, Membership
 from web.api.common import get_or_404, keyset_page
 from web.api.filters import AFTER_BEFORE_DOC, date_range
 from web.api.schemas import ErrorOut
+from web.requests import WorkspaceRequest
 
 router = Router(tags=["calls"])
 
@@ -59,30 +60,30 @@ class CallOut(Schema):
     events: list[CallEventOut] | None = None
 
 
-def _caller(request: HttpRequest) -> Any:
+def _caller(request: WorkspaceRequest) -> Any:
     auth = getattr(request, "auth", None)
     if auth is not None and getattr(auth, "is_authenticated", False) is True:
         return auth  # a logged-in user (session)
     return getattr(auth, "user", None)  # an API token's owner, if any
 
 
-def _user(request: HttpRequest, ref: str | None) -> Any:
+def _user(request: WorkspaceRequest, ref: str | None) -> Any:
     if not ref:
         return _caller(request)
     user = get_user_model().objects.filter(username=ref).first() or (
         get_user_model().objects.filter(email__iexact=ref).order_by("id").first()
     )
-    if user is None or not Membership.objects.filter(workspace=request.workspace, user=user).exists():  # type: ignore[attr-defined]
+    if user is None or not Membership.objects.filter(workspace=request.workspace, user=user).exists():
         raise services.CallError(f"user {ref!r} is not a member of this workspace")
     return user
 
 
-def _calls(request: HttpRequest) -> Any:
-    return Call.objects.filter(workspace=request.workspace).select_related("channel", "contact", "user")  # type: ignore[attr-defined]
+def _calls(request: WorkspaceRequest) -> Any:
+    return Call.objects.filter(workspace=request.workspace).select_related("channel", "contact", "user")
 
 
 @router.post("", response={201: CallOut, 400: ErrorOut, 404: ErrorOut, 502: CallOut})
-def place_call(request: HttpRequest, payload: CallIn) -> Any:
+def place_call(request: WorkspaceRequest, payload: CallIn) -> Any:
     """Ring the agent (``extension``) through the channel's provider, then dial ``to``.
 
     A provider refusal still records the call: 502 with ``status: failed`` and ``error``.
@@ -108,7 +109,7 @@ def place_call(request: HttpRequest, payload: CallIn) -> Any:
     description=AFTER_BEFORE_DOC.format(field="created_on"),
 )
 def list_calls(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     response: HttpResponse,
     direction: str = "",
     status: str = "",
@@ -140,7 +141,7 @@ def list_calls(
 
 
 @router.get("/agent", response={200: AgentPhoneIn, 400: ErrorOut})
-def get_agent_phone(request: HttpRequest) -> Any:
+def get_agent_phone(request: WorkspaceRequest) -> Any:
     """The caller's own agent phone (the default ``extension`` of their click-to-calls)."""
     phone = services.agent_phone(_caller(request))
     if phone is None:
@@ -149,7 +150,7 @@ def get_agent_phone(request: HttpRequest) -> Any:
 
 
 @router.put("/agent", response={200: AgentPhoneIn, 400: ErrorOut})
-def set_agent_phone(request: HttpRequest, payload: AgentPhoneIn) -> Any:
+def set_agent_phone(request: WorkspaceRequest, payload: AgentPhoneIn) -> Any:
     user = _caller(request)
     if user is None:
         return 400, {"error": "this API token has no user: log in or use a user's token"}
@@ -165,6 +166,6 @@ def set_agent_phone(request: HttpRequest, payload: AgentPhoneIn) -> Any:
 
 
 @router.get("/{call_uuid}", response={200: CallOut, 404: ErrorOut})
-def get_call(request: HttpRequest, call_uuid: str) -> Any:
+def get_call(request: WorkspaceRequest, call_uuid: str) -> Any:
     call = get_or_404(Call, request, call_uuid)
     return services.call_payload(_calls(request).prefetch_related("events").get(id=call.id), events=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Router, Schema
 
 from campaigns.models import Campaign, CampaignEvent, EventFire
@@ -13,6 +13,7 @@ from campaigns.services import editing
 from campaigns.services.transfer import export_campaign
 from web.api.common import get_or_404, keyset_page
 from web.api.schemas import ErrorOut
+from web.requests import WorkspaceRequest
 
 router = Router(tags=["campaigns"])
 events_router = Router(tags=["campaigns"])
@@ -86,24 +87,24 @@ class FireOut(Schema):
     detail: str | None
 
 
-def _campaign(request: HttpRequest, campaign_uuid: str) -> Campaign:
+def _campaign(request: WorkspaceRequest, campaign_uuid: str) -> Campaign:
     return get_or_404(Campaign, request, campaign_uuid)
 
 
-def _event(request: HttpRequest, event_uuid: str) -> CampaignEvent:
+def _event(request: WorkspaceRequest, event_uuid: str) -> CampaignEvent:
     return get_or_404(CampaignEvent, request, event_uuid, is_active=True)
 
 
 @router.get("", response=list[CampaignOut], summary="List campaigns")
-def list_campaigns(request: HttpRequest) -> list[dict[str, Any]]:
-    rows = Campaign.objects.filter(workspace=request.workspace).select_related("group")  # type: ignore[attr-defined]
+def list_campaigns(request: WorkspaceRequest) -> list[dict[str, Any]]:
+    rows = Campaign.objects.filter(workspace=request.workspace).select_related("group")
     return [editing.campaign_payload(c) for c in rows]
 
 
 @router.post("", response={201: CampaignOut, 400: ErrorOut}, summary="Create a campaign")
-def create_campaign(request: HttpRequest, payload: CampaignIn) -> Any:
+def create_campaign(request: WorkspaceRequest, payload: CampaignIn) -> Any:
     try:
-        workspace = request.workspace  # type: ignore[attr-defined]
+        workspace = request.workspace
         campaign = editing.create_campaign(workspace=workspace, name=payload.name, group=payload.group)
     except editing.CampaignError as exc:
         return 400, {"error": str(exc)}
@@ -111,12 +112,12 @@ def create_campaign(request: HttpRequest, payload: CampaignIn) -> Any:
 
 
 @router.get("/{campaign_uuid}", response={200: CampaignOut, 404: ErrorOut}, summary="Get a campaign")
-def get_campaign(request: HttpRequest, campaign_uuid: str) -> Any:
+def get_campaign(request: WorkspaceRequest, campaign_uuid: str) -> Any:
     return editing.campaign_payload(_campaign(request, campaign_uuid))
 
 
 @router.get("/{campaign_uuid}/export", response={200: dict, 404: ErrorOut}, summary="Export a campaign")
-def export(request: HttpRequest, campaign_uuid: str) -> Any:
+def export(request: WorkspaceRequest, campaign_uuid: str) -> Any:
     """A RapidPro version 13 export holding the campaign (import it with POST /api/v1/flows/import)."""
     from flows.services.definitions import export_flows
 
@@ -132,7 +133,7 @@ def export(request: HttpRequest, campaign_uuid: str) -> Any:
 @router.patch(
     "/{campaign_uuid}", response={200: CampaignOut, 400: ErrorOut, 404: ErrorOut}, summary="Change a campaign"
 )
-def update_campaign(request: HttpRequest, campaign_uuid: str, payload: CampaignPatch) -> Any:
+def update_campaign(request: WorkspaceRequest, campaign_uuid: str, payload: CampaignPatch) -> Any:
     campaign = _campaign(request, campaign_uuid)
     try:
         editing.update_campaign(
@@ -144,14 +145,14 @@ def update_campaign(request: HttpRequest, campaign_uuid: str, payload: CampaignP
 
 
 @router.delete("/{campaign_uuid}", response={204: None, 404: ErrorOut}, summary="Delete a campaign")
-def delete_campaign(request: HttpRequest, campaign_uuid: str) -> Any:
+def delete_campaign(request: WorkspaceRequest, campaign_uuid: str) -> Any:
     editing.delete_campaign(campaign=_campaign(request, campaign_uuid))
     return 204, None
 
 
 @events_router.get("", response=list[EventOut], summary="List campaign events")
-def list_events(request: HttpRequest, campaign: str = "") -> Any:
-    rows = CampaignEvent.objects.filter(workspace=request.workspace, is_active=True).select_related(  # type: ignore[attr-defined]
+def list_events(request: WorkspaceRequest, campaign: str = "") -> Any:
+    rows = CampaignEvent.objects.filter(workspace=request.workspace, is_active=True).select_related(
         "campaign", "relative_to", "flow"
     )
     if campaign:
@@ -162,14 +163,14 @@ def list_events(request: HttpRequest, campaign: str = "") -> Any:
 @events_router.post(
     "", response={201: EventOut, 400: ErrorOut, 404: ErrorOut}, summary="Create a campaign event"
 )
-def create_event(request: HttpRequest, payload: EventIn) -> Any:
+def create_event(request: WorkspaceRequest, payload: EventIn) -> Any:
     """Everyone in the campaign's group is scheduled in the background right after."""
     if not payload.campaign:
         return 400, {"error": "campaign: give the campaign's uuid"}
     campaign = _campaign(request, payload.campaign)
     try:
         event = editing.create_event(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             campaign=campaign,
             data=payload.dict(exclude_unset=True, exclude={"campaign"}),
         )
@@ -179,14 +180,14 @@ def create_event(request: HttpRequest, payload: EventIn) -> Any:
 
 
 @events_router.get("/{event_uuid}", response={200: EventOut, 404: ErrorOut}, summary="Get a campaign event")
-def get_event(request: HttpRequest, event_uuid: str) -> Any:
+def get_event(request: WorkspaceRequest, event_uuid: str) -> Any:
     return editing.event_payload(_event(request, event_uuid))
 
 
 @events_router.patch(
     "/{event_uuid}", response={200: EventOut, 400: ErrorOut, 404: ErrorOut}, summary="Change a campaign event"
 )
-def update_event(request: HttpRequest, event_uuid: str, payload: EventIn) -> Any:
+def update_event(request: WorkspaceRequest, event_uuid: str, payload: EventIn) -> Any:
     """A change of timing reschedules everyone in the background."""
     event = _event(request, event_uuid)
     try:
@@ -197,7 +198,7 @@ def update_event(request: HttpRequest, event_uuid: str, payload: EventIn) -> Any
 
 
 @events_router.delete("/{event_uuid}", response={204: None, 404: ErrorOut}, summary="Delete a campaign event")
-def delete_event(request: HttpRequest, event_uuid: str) -> Any:
+def delete_event(request: WorkspaceRequest, event_uuid: str) -> Any:
     editing.delete_event(event=_event(request, event_uuid))
     return 204, None
 
@@ -206,7 +207,7 @@ def delete_event(request: HttpRequest, event_uuid: str) -> Any:
     "/{event_uuid}/fires", response={200: list[FireOut], 404: ErrorOut}, summary="An event's fires"
 )
 def list_fires(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     response: HttpResponse,
     event_uuid: str,
     status: str = "",

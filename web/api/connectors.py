@@ -2,11 +2,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
 from aggregators import services
+from web.requests import WorkspaceRequest
 
 router = Router(tags=["connectors"])
 
@@ -37,12 +37,12 @@ class ConnectorErrorsOut(Schema):
 
 
 @router.post("", response={201: ConnectorOut, 400: ConnectorErrorsOut})
-def upload_connector(request: HttpRequest, payload: ConnectorIn) -> Any:
+def upload_connector(request: WorkspaceRequest, payload: ConnectorIn) -> Any:
     try:
-        row = services.upload_connector(workspace=request.workspace, name=payload.name, xml=payload.xml)  # type: ignore[attr-defined]
+        row = services.upload_connector(workspace=request.workspace, name=payload.name, xml=payload.xml)
     except services.ConnectorRejected as exc:
         return 400, {"error": "invalid connector", "errors": [e.as_dict() for e in exc.errors]}
-    resolved = services.get_connector(workspace=request.workspace, ref=str(row.uuid))  # type: ignore[attr-defined]
+    resolved = services.get_connector(workspace=request.workspace, ref=str(row.uuid))
     from aggregators.connector import parse_connector
 
     warnings = [w.as_dict() for w in parse_connector(payload.xml, name=payload.name).warnings]
@@ -50,14 +50,14 @@ def upload_connector(request: HttpRequest, payload: ConnectorIn) -> Any:
 
 
 @router.get("", response=list[ConnectorOut])
-def list_connectors(request: HttpRequest) -> list[dict[str, Any]]:
-    return [c.payload() for c in services.list_connectors(workspace=request.workspace)]  # type: ignore[attr-defined]
+def list_connectors(request: WorkspaceRequest) -> list[dict[str, Any]]:
+    return [c.payload() for c in services.list_connectors(workspace=request.workspace)]
 
 
 @router.get("/{ref}", response={200: ConnectorDetailOut, 404: ConnectorErrorsOut})
-def get_connector(request: HttpRequest, ref: str) -> Any:
+def get_connector(request: WorkspaceRequest, ref: str) -> Any:
     try:
-        resolved = services.get_connector(workspace=request.workspace, ref=ref)  # type: ignore[attr-defined]
+        resolved = services.get_connector(workspace=request.workspace, ref=ref)
     except services.ConnectorNotFound:
         raise HttpError(404, "connector not found") from None
     return resolved.payload(with_xml=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Router, Schema
 
 from channels_app.models import Contact
@@ -22,6 +22,7 @@ from channels_app.services.search_terms import match_contacts
 from web.api.common import get_or_404, keyset_page
 from web.api.filters import AFTER_BEFORE_DOC, date_range
 from web.api.schemas import ContactIn, ContactOut, ErrorOut
+from web.requests import WorkspaceRequest
 
 router = Router(tags=["contacts"])
 
@@ -48,8 +49,8 @@ class ContactPatch(Schema):
     urns: list[str] | None = None  # replaces the URNs, first = preferred
 
 
-def _contacts(request: HttpRequest) -> Any:
-    return Contact.objects.filter(workspace=request.workspace).prefetch_related("urns", "groups")  # type: ignore[attr-defined]
+def _contacts(request: WorkspaceRequest) -> Any:
+    return Contact.objects.filter(workspace=request.workspace).prefetch_related("urns", "groups")
 
 
 @router.get(
@@ -63,7 +64,7 @@ def _contacts(request: HttpRequest) -> Any:
     + " `offset` (without `cursor`) is kept for old clients.",
 )
 def list_contacts(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     response: HttpResponse,
     search: str = "",
     query: str = "",
@@ -77,15 +78,15 @@ def list_contacts(
     qs = _contacts(request)
     if search:
         # by number (exact), name or URN through their indexes; no join on URNs, so no DISTINCT
-        qs = qs.filter(id__in=match_contacts(workspace_id=request.workspace.id, query=search).contacts)  # type: ignore[attr-defined]
+        qs = qs.filter(id__in=match_contacts(workspace_id=request.workspace.id, query=search).contacts)
     if query.strip():
         try:
-            qs = qs.filter(to_q(workspace=request.workspace, query=query))  # type: ignore[attr-defined]
+            qs = qs.filter(to_q(workspace=request.workspace, query=query))
         except QueryError as exc:
             return 400, {"error": f"invalid query: {exc}"}
     if group:
         try:
-            found = resolve_groups(workspace=request.workspace, refs=[group])  # type: ignore[attr-defined]
+            found = resolve_groups(workspace=request.workspace, refs=[group])
         except GroupError:
             return 404, {"error": "group not found"}
         qs = qs.filter(groups=found[0])
@@ -107,10 +108,10 @@ def list_contacts(
     "`fields` keys must be fields of the workspace (see /api/v1/fields) and values fit their type; "
     "`groups` are uuids or names of hand-managed groups.",
 )
-def add_contact(request: HttpRequest, payload: ContactCreateIn) -> Any:
+def add_contact(request: WorkspaceRequest, payload: ContactCreateIn) -> Any:
     try:
         contact = create_contact(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             name=payload.name,
             urn_list=payload.urns,
             language=payload.language,
@@ -123,7 +124,7 @@ def add_contact(request: HttpRequest, payload: ContactCreateIn) -> Any:
 
 
 @router.get("/{contact_uuid}", response={200: ContactDetailOut, 404: ErrorOut}, summary="Get a contact")
-def get_contact(request: HttpRequest, contact_uuid: str) -> Any:
+def get_contact(request: WorkspaceRequest, contact_uuid: str) -> Any:
     return contact_payload(get_or_404(Contact, request, contact_uuid))
 
 
@@ -135,7 +136,7 @@ def get_contact(request: HttpRequest, contact_uuid: str) -> Any:
     "`groups` replaces the contact's hand-managed groups (query groups are untouched); `urns` "
     "replaces its URNs, normalised like on create — dropped URNs are detached, not deleted.",
 )
-def edit_contact(request: HttpRequest, contact_uuid: str, payload: ContactPatch) -> Any:
+def edit_contact(request: WorkspaceRequest, contact_uuid: str, payload: ContactPatch) -> Any:
     contact = get_or_404(Contact, request, contact_uuid)
     try:
         update_contact(
@@ -159,6 +160,6 @@ def edit_contact(request: HttpRequest, contact_uuid: str, payload: ContactPatch)
     "Its messages and calls are kept without a contact and its URNs are detached, so history "
     "still shows the address; a new message from it makes a new contact.",
 )
-def remove_contact(request: HttpRequest, contact_uuid: str) -> Any:
+def remove_contact(request: WorkspaceRequest, contact_uuid: str) -> Any:
     delete_contact(contact=get_or_404(Contact, request, contact_uuid))
     return 204, None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from channels_app.models import ContactField
 from channels_app.services import fields as field_service
 from web.api.schemas import ErrorOut
+from web.requests import WorkspaceRequest
 
 router = Router(tags=["fields"])
 
@@ -31,13 +31,13 @@ class FieldOut(Schema):
     value_type: str
 
 
-def _field(request: HttpRequest, ref: str) -> ContactField | None:
-    return field_service.find_field(workspace=request.workspace, ref=ref)  # type: ignore[attr-defined]
+def _field(request: WorkspaceRequest, ref: str) -> ContactField | None:
+    return field_service.find_field(workspace=request.workspace, ref=ref)
 
 
 @router.get("", response=list[FieldOut], summary="List contact fields", description="By key.")
-def list_fields(request: HttpRequest) -> list[dict[str, Any]]:
-    return [field_service.field_payload(f) for f in field_service.list_fields(workspace=request.workspace)]  # type: ignore[attr-defined]
+def list_fields(request: WorkspaceRequest) -> list[dict[str, Any]]:
+    return [field_service.field_payload(f) for f in field_service.list_fields(workspace=request.workspace)]
 
 
 @router.post(
@@ -47,10 +47,10 @@ def list_fields(request: HttpRequest) -> list[dict[str, Any]]:
     description="`key` is what flows use (`@fields.<key>`) and what contacts' `fields` are keyed by: "
     "1-36 lowercase letters, digits or underscores, starting with a letter; it can't change later.",
 )
-def create_field(request: HttpRequest, payload: FieldIn) -> Any:
+def create_field(request: WorkspaceRequest, payload: FieldIn) -> Any:
     try:
         field = field_service.create_field(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             key=payload.key,
             name=payload.name,
             value_type=payload.value_type,
@@ -61,7 +61,7 @@ def create_field(request: HttpRequest, payload: FieldIn) -> Any:
 
 
 @router.get("/{field_key}", response={200: FieldOut, 404: ErrorOut}, summary="Get a contact field")
-def get_field(request: HttpRequest, field_key: str) -> Any:
+def get_field(request: WorkspaceRequest, field_key: str) -> Any:
     field = _field(request, field_key)
     if field is None:
         return 404, {"error": "field not found"}
@@ -74,7 +74,7 @@ def get_field(request: HttpRequest, field_key: str) -> Any:
     summary="Rename a contact field",
     description="Only the name changes; the key and type stay.",
 )
-def rename_field(request: HttpRequest, field_key: str, payload: FieldPatch) -> Any:
+def rename_field(request: WorkspaceRequest, field_key: str, payload: FieldPatch) -> Any:
     field = _field(request, field_key)
     if field is None:
         return 404, {"error": "field not found"}
@@ -91,7 +91,7 @@ def rename_field(request: HttpRequest, field_key: str, payload: FieldPatch) -> A
     summary="Delete a contact field",
     description="Its values are removed from every contact too.",
 )
-def delete_field(request: HttpRequest, field_key: str) -> Any:
+def delete_field(request: WorkspaceRequest, field_key: str) -> Any:
     field = _field(request, field_key)
     if field is None:
         return 404, {"error": "field not found"}

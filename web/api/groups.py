@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from channels_app.models import ContactGroup
 from channels_app.services import groups as group_service
 from web.api.common import get_or_404
 from web.api.schemas import ErrorOut
+from web.requests import WorkspaceRequest
 
 router = Router(tags=["groups"])
 
@@ -44,14 +44,14 @@ class MembersOut(GroupOut):
     removed: int
 
 
-def _group(request: HttpRequest, group_uuid: str) -> ContactGroup:
+def _group(request: WorkspaceRequest, group_uuid: str) -> ContactGroup:
     found = get_or_404(ContactGroup, request, group_uuid)
-    return group_service.list_groups(workspace=request.workspace).get(id=found.id)  # type: ignore[attr-defined]
+    return group_service.list_groups(workspace=request.workspace).get(id=found.id)
 
 
 @router.get("", response=list[GroupOut], summary="List groups", description="By name, with member counts.")
-def list_groups(request: HttpRequest) -> list[dict[str, Any]]:
-    return [group_service.group_payload(g) for g in group_service.list_groups(workspace=request.workspace)]  # type: ignore[attr-defined]
+def list_groups(request: WorkspaceRequest) -> list[dict[str, Any]]:
+    return [group_service.group_payload(g) for g in group_service.list_groups(workspace=request.workspace)]
 
 
 @router.post(
@@ -62,9 +62,9 @@ def list_groups(request: HttpRequest) -> list[dict[str, Any]]:
     "contact query language) it is a smart group: its members are computed in the background and "
     "then follow the query as contacts change.",
 )
-def create_group(request: HttpRequest, payload: GroupIn) -> Any:
+def create_group(request: WorkspaceRequest, payload: GroupIn) -> Any:
     try:
-        workspace = request.workspace  # type: ignore[attr-defined]
+        workspace = request.workspace
         group = group_service.create_group(workspace=workspace, name=payload.name, query=payload.query)
     except group_service.GroupError as exc:
         return 400, {"error": str(exc)}
@@ -72,7 +72,7 @@ def create_group(request: HttpRequest, payload: GroupIn) -> Any:
 
 
 @router.get("/{group_uuid}", response={200: GroupOut, 404: ErrorOut}, summary="Get a group")
-def get_group(request: HttpRequest, group_uuid: str) -> Any:
+def get_group(request: WorkspaceRequest, group_uuid: str) -> Any:
     return group_service.group_payload(_group(request, group_uuid))
 
 
@@ -81,7 +81,7 @@ def get_group(request: HttpRequest, group_uuid: str) -> Any:
     response={200: GroupOut, 400: ErrorOut, 404: ErrorOut},
     summary="Rename a group or change a smart group's query",
 )
-def rename_group(request: HttpRequest, group_uuid: str, payload: GroupPatch) -> Any:
+def rename_group(request: WorkspaceRequest, group_uuid: str, payload: GroupPatch) -> Any:
     group = _group(request, group_uuid)
     try:
         if payload.name is not None:
@@ -99,7 +99,7 @@ def rename_group(request: HttpRequest, group_uuid: str, payload: GroupPatch) -> 
     summary="Delete a group",
     description="The contacts stay; their membership and triggers' references to the group go.",
 )
-def delete_group(request: HttpRequest, group_uuid: str) -> Any:
+def delete_group(request: WorkspaceRequest, group_uuid: str) -> Any:
     group_service.delete_group(group=get_or_404(ContactGroup, request, group_uuid))
     return 204, None
 
@@ -112,7 +112,7 @@ def delete_group(request: HttpRequest, group_uuid: str) -> Any:
     "(another workspace's too) is a 400 and nothing changes. List the members with "
     "`GET /api/v1/contacts?group=<uuid>`.",
 )
-def change_members(request: HttpRequest, group_uuid: str, payload: MembersIn) -> Any:
+def change_members(request: WorkspaceRequest, group_uuid: str, payload: MembersIn) -> Any:
     group = _group(request, group_uuid)
     try:
         added, removed = group_service.change_members(group=group, add=payload.add, remove=payload.remove)

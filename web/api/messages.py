@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Router
 
 from channels_app.models import Channel, Label, Msg
@@ -11,17 +11,18 @@ from channels_app.services.labels import find_label
 from channels_app.services.messages import message_payload
 from channels_app.services.resend import MAX_RESEND, NOT_FOUND, resend_messages
 from channels_app.services.send import SendError, queue_message, reply_problem
-from channels_app.services.templates import TemplateError, send_template
 from channels_app.services.threads import message_thread
+from flows.services.templates import TemplateError, send_template
 from web.api.common import get_or_404, keyset_page
 from web.api.schemas import ErrorOut, MessageDetailOut, MessageIn, MessageOut, ResendIn, ResendOut
+from web.requests import WorkspaceRequest
 
 router = Router(tags=["messages"])
 
 
 @router.get("", response=list[MessageOut])
 def list_messages(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     response: HttpResponse,
     direction: str = "",
     status: str = "",
@@ -39,12 +40,12 @@ def list_messages(
     `label` (uuid or name) keeps labelled messages; `folder` is `visible` (the inbox), `archived`
     or `all` (default: both of those; deleted messages never show)."""
     qs = (
-        Msg.objects.filter(workspace=request.workspace)  # type: ignore[attr-defined]
+        Msg.objects.filter(workspace=request.workspace)
         .select_related("channel", "contact", "response_to")
         .prefetch_related("labels")
     )
     if label:
-        found = find_label(workspace=request.workspace, ref=label)  # type: ignore[attr-defined]
+        found = find_label(workspace=request.workspace, ref=label)
         qs = (
             qs.filter(id__in=Label.msgs.through.objects.filter(label_id=found.id).values("msg_id"))
             if found
@@ -105,10 +106,10 @@ def quick_replies_metadata(texts: list[str]) -> dict[str, Any] | None:
 
 
 @router.post("", response={201: MessageOut, 400: ErrorOut, 404: ErrorOut})
-def send_message(request: HttpRequest, payload: MessageIn) -> Any:
+def send_message(request: WorkspaceRequest, payload: MessageIn) -> Any:
     """Without `channel` the selection rules pick one: the inbound's channel for a reply
     (`response_to`), the URN's affinity, a channel of the number's country, any of the scheme."""
-    workspace = request.workspace  # type: ignore[attr-defined]
+    workspace = request.workspace
     channel = get_or_404(Channel, request, payload.channel, is_active=True) if payload.channel else None
     response_to = get_or_404(Msg, request, payload.response_to) if payload.response_to else None
     if response_to is not None:
@@ -146,7 +147,7 @@ def send_message(request: HttpRequest, payload: MessageIn) -> Any:
 
 
 @router.post("/resend", response={200: ResendOut, 400: ErrorOut, 404: ErrorOut})
-def resend(request: HttpRequest, payload: ResendIn) -> Any:
+def resend(request: WorkspaceRequest, payload: ResendIn) -> Any:
     """Re-queue failed or outcome-unknown outbound messages (at most 1000 per call); the others
     are listed in `skipped` with the reason."""
     if not payload.uuids:
@@ -157,7 +158,7 @@ def resend(request: HttpRequest, payload: ResendIn) -> Any:
     if bad:
         return 400, {"error": f"not a message uuid: {bad[0]!r}"}
     done = resend_messages(
-        workspace_id=request.workspace.id,  # type: ignore[attr-defined]
+        workspace_id=request.workspace.id,
         uuids=payload.uuids,
         user_id=getattr(getattr(request, "user", None), "pk", None),
     )
@@ -170,7 +171,7 @@ def resend(request: HttpRequest, payload: ResendIn) -> Any:
 
 
 @router.post("/{msg_uuid}/check_status", response={200: dict[str, Any], 400: ErrorOut, 404: ErrorOut})
-def check_status(request: HttpRequest, msg_uuid: str) -> Any:
+def check_status(request: WorkspaceRequest, msg_uuid: str) -> Any:
     """Ask the provider about this message now (the connector's `<message_status>` request),
     besides the automatic polling; a final answer is applied like a callback."""
     from aggregators.xc.check import CheckError
@@ -191,12 +192,12 @@ def check_status(request: HttpRequest, msg_uuid: str) -> Any:
 
 
 @router.get("/{msg_uuid}/thread", response={200: list[MessageOut], 404: ErrorOut})
-def get_thread(request: HttpRequest, msg_uuid: str) -> Any:
+def get_thread(request: WorkspaceRequest, msg_uuid: str) -> Any:
     """The conversation the message belongs to: what triggered it and the replies, oldest first."""
     return [message_payload(m) for m in message_thread(get_or_404(Msg, request, msg_uuid))]
 
 
 @router.get("/{msg_uuid}", response={200: MessageDetailOut, 404: ErrorOut})
-def get_message(request: HttpRequest, msg_uuid: str) -> Any:
+def get_message(request: WorkspaceRequest, msg_uuid: str) -> Any:
     msg = get_or_404(Msg, request, msg_uuid)
     return message_payload(msg, with_events=True)

@@ -6,7 +6,6 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
@@ -16,6 +15,7 @@ from channels_app.services import contact_import as import_service
 from channels_app.services import labels as label_service
 from web.api.common import get_or_404
 from web.api.schemas import ErrorOut
+from web.requests import WorkspaceRequest
 
 imports_router = Router(tags=["contacts"])
 contact_actions_router = Router(tags=["contacts"])
@@ -55,7 +55,7 @@ class ImportOut(Schema):
     "Follow it with `GET /api/v1/contacts/imports/<uuid>`.",
 )
 def create_import(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     file: UploadedFile = File(...),  # noqa: B008
     groups: str = Form(""),  # noqa: B008
     field_types: str = Form(""),  # noqa: B008
@@ -70,7 +70,7 @@ def create_import(
         return 400, {"error": "the file is larger than 50 MB"}
     try:
         imp = import_service.upload(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             filename=file.name or "contacts.csv",
             content=file.read(),
             user_id=request.user.pk
@@ -89,7 +89,7 @@ def create_import(
     response={200: ImportOut, 404: ErrorOut},
     summary="An import's status and progress",
 )
-def get_import(request: HttpRequest, import_uuid: str) -> Any:
+def get_import(request: WorkspaceRequest, import_uuid: str) -> Any:
     return import_service.import_payload(get_or_404(ContactImport, request, import_uuid))
 
 
@@ -113,8 +113,8 @@ class ActionOut(Schema):
     "archive, restore, delete, interrupt (end their waiting flows). `contacts` lists uuids; or give "
     "`query` (the contact query language) to act on every contact matching it. All or nothing.",
 )
-def contact_action(request: HttpRequest, payload: ContactActionIn) -> Any:
-    workspace = request.workspace  # type: ignore[attr-defined]
+def contact_action(request: WorkspaceRequest, payload: ContactActionIn) -> Any:
+    workspace = request.workspace
     try:
         selected = contact_actions.select(
             workspace=workspace, contact_uuids=payload.contacts, query=payload.query
@@ -137,21 +137,21 @@ class LabelOut(Schema):
 
 
 @labels_router.get("", response=list[LabelOut], summary="List labels")
-def list_labels(request: HttpRequest) -> list[dict[str, Any]]:
-    return [label_service.label_payload(lb) for lb in label_service.list_labels(workspace=request.workspace)]  # type: ignore[attr-defined]
+def list_labels(request: WorkspaceRequest) -> list[dict[str, Any]]:
+    return [label_service.label_payload(lb) for lb in label_service.list_labels(workspace=request.workspace)]
 
 
 @labels_router.post("", response={201: LabelOut, 400: ErrorOut}, summary="Create a label")
-def create_label(request: HttpRequest, payload: LabelIn) -> Any:
+def create_label(request: WorkspaceRequest, payload: LabelIn) -> Any:
     try:
-        label = label_service.create_label(workspace=request.workspace, name=payload.name)  # type: ignore[attr-defined]
+        label = label_service.create_label(workspace=request.workspace, name=payload.name)
     except label_service.LabelError as exc:
         return 400, {"error": str(exc)}
     return 201, label_service.label_payload(label)
 
 
 @labels_router.delete("/{label_uuid}", response={204: None, 404: ErrorOut}, summary="Delete a label")
-def delete_label(request: HttpRequest, label_uuid: str) -> Any:
+def delete_label(request: WorkspaceRequest, label_uuid: str) -> Any:
     get_or_404(Label, request, label_uuid).delete()
     return 204, None
 
@@ -170,10 +170,10 @@ class MessageActionIn(Schema):
     "label / unlabel, which apply to inbound messages. Archived messages leave the inbox "
     "(`GET /api/v1/messages?folder=archived` lists them); deleted ones leave every list.",
 )
-def message_action(request: HttpRequest, payload: MessageActionIn) -> Any:
+def message_action(request: WorkspaceRequest, payload: MessageActionIn) -> Any:
     try:
         affected = label_service.message_action(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             msg_uuids=payload.messages,
             action=payload.action,
             label=payload.label,

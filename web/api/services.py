@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Router, Schema
 
 from flows.service_models import AirtimeService, LLMService, ResthookSubscriber, Ticket, Topic
 from flows.services import service_actions as svc
 from web.api.common import get_or_404, keyset_page
 from web.api.schemas import ErrorOut
+from web.requests import WorkspaceRequest
 
 tickets_router = Router(tags=["tickets"])
 topics_router = Router(tags=["tickets"])
@@ -98,7 +99,7 @@ class LLMOut(Schema):
 
 @tickets_router.get("", response={200: list[TicketOut], 400: ErrorOut}, summary="List tickets")
 def list_tickets(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     response: HttpResponse,
     status: str = "",
     contact: str = "",
@@ -106,7 +107,7 @@ def list_tickets(
     limit: int = 100,
 ) -> Any:
     """Newest first; `status` (open|closed) and `contact` (uuid) filter."""
-    qs = Ticket.objects.filter(workspace=request.workspace).select_related("contact", "topic")  # type: ignore[attr-defined]
+    qs = Ticket.objects.filter(workspace=request.workspace).select_related("contact", "topic")
     if status:
         if status not in ("open", "closed"):
             return 400, {"error": "status must be open or closed"}
@@ -138,11 +139,11 @@ class TicketActionIn(Schema):
 
 
 @ticket_actions_router.post("", response={200: list[TicketOut], 400: ErrorOut}, summary="Act on tickets")
-def ticket_actions(request: HttpRequest, payload: TicketActionIn) -> Any:
+def ticket_actions(request: WorkspaceRequest, payload: TicketActionIn) -> Any:
     """`action`: assign (`assignee`, an email; empty unassigns), note, close, reopen."""
     try:
         rows = svc.act_on_tickets(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             tickets=payload.tickets,
             action=payload.action,
             assignee=payload.assignee,
@@ -154,30 +155,30 @@ def ticket_actions(request: HttpRequest, payload: TicketActionIn) -> Any:
 
 
 @topics_router.get("", response=list[TopicOut])
-def list_topics(request: HttpRequest) -> list[dict[str, Any]]:
-    return [svc.topic_payload(t) for t in Topic.objects.filter(workspace=request.workspace)]  # type: ignore[attr-defined]
+def list_topics(request: WorkspaceRequest) -> list[dict[str, Any]]:
+    return [svc.topic_payload(t) for t in Topic.objects.filter(workspace=request.workspace)]
 
 
 @topics_router.post("", response={201: TopicOut, 400: ErrorOut})
-def create_topic(request: HttpRequest, payload: TopicIn) -> Any:
+def create_topic(request: WorkspaceRequest, payload: TopicIn) -> Any:
     try:
-        topic = svc.create_topic(workspace=request.workspace, name=payload.name)  # type: ignore[attr-defined]
+        topic = svc.create_topic(workspace=request.workspace, name=payload.name)
     except svc.ServiceConfigError as exc:
         return 400, {"error": str(exc)}
     return 201, svc.topic_payload(topic)
 
 
 @resthooks_router.get("", response=list[SubscriberOut])
-def list_subscribers(request: HttpRequest) -> list[dict[str, Any]]:
-    qs = ResthookSubscriber.objects.filter(workspace=request.workspace)  # type: ignore[attr-defined]
+def list_subscribers(request: WorkspaceRequest) -> list[dict[str, Any]]:
+    qs = ResthookSubscriber.objects.filter(workspace=request.workspace)
     return [svc.subscriber_payload(s) for s in qs]
 
 
 @resthooks_router.post("", response={201: SubscriberOut, 400: ErrorOut})
-def subscribe(request: HttpRequest, payload: SubscriberIn) -> Any:
+def subscribe(request: WorkspaceRequest, payload: SubscriberIn) -> Any:
     try:
         s = svc.subscribe_resthook(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             resthook=payload.resthook,
             target_url=payload.target_url,
         )
@@ -187,49 +188,49 @@ def subscribe(request: HttpRequest, payload: SubscriberIn) -> Any:
 
 
 @resthooks_router.delete("/{subscriber_uuid}", response={204: None, 404: ErrorOut})
-def unsubscribe(request: HttpRequest, subscriber_uuid: str) -> Any:
+def unsubscribe(request: WorkspaceRequest, subscriber_uuid: str) -> Any:
     get_or_404(ResthookSubscriber, request, subscriber_uuid).delete()
     return 204, None
 
 
 @airtime_router.get("", response={200: AirtimeOut, 404: ErrorOut})
-def get_airtime(request: HttpRequest) -> Any:
-    service = AirtimeService.objects.filter(workspace=request.workspace).first()  # type: ignore[attr-defined]
+def get_airtime(request: WorkspaceRequest) -> Any:
+    service = AirtimeService.objects.filter(workspace=request.workspace).first()
     if service is None:
         return 404, {"error": "no airtime service is configured"}
     return 200, svc.airtime_payload(service)
 
 
 @airtime_router.put("", response={200: AirtimeOut, 400: ErrorOut})
-def put_airtime(request: HttpRequest, payload: AirtimeIn) -> Any:
+def put_airtime(request: WorkspaceRequest, payload: AirtimeIn) -> Any:
     try:
-        service = svc.configure_airtime(workspace=request.workspace, data=payload.dict())  # type: ignore[attr-defined]
+        service = svc.configure_airtime(workspace=request.workspace, data=payload.dict())
     except svc.ServiceConfigError as exc:
         return 400, {"error": str(exc)}
     return 200, svc.airtime_payload(service)
 
 
 @airtime_router.delete("", response={204: None})
-def delete_airtime(request: HttpRequest) -> Any:
-    AirtimeService.objects.filter(workspace=request.workspace).delete()  # type: ignore[attr-defined]
+def delete_airtime(request: WorkspaceRequest) -> Any:
+    AirtimeService.objects.filter(workspace=request.workspace).delete()
     return 204, None
 
 
 @llms_router.get("", response=list[LLMOut])
-def list_llms(request: HttpRequest) -> list[dict[str, Any]]:
-    return [svc.llm_payload(m) for m in LLMService.objects.filter(workspace=request.workspace)]  # type: ignore[attr-defined]
+def list_llms(request: WorkspaceRequest) -> list[dict[str, Any]]:
+    return [svc.llm_payload(m) for m in LLMService.objects.filter(workspace=request.workspace)]
 
 
 @llms_router.post("", response={201: LLMOut, 400: ErrorOut})
-def create_llm(request: HttpRequest, payload: LLMIn) -> Any:
+def create_llm(request: WorkspaceRequest, payload: LLMIn) -> Any:
     try:
-        llm = svc.create_llm(workspace=request.workspace, data=payload.dict())  # type: ignore[attr-defined]
+        llm = svc.create_llm(workspace=request.workspace, data=payload.dict())
     except svc.ServiceConfigError as exc:
         return 400, {"error": str(exc)}
     return 201, svc.llm_payload(llm)
 
 
 @llms_router.delete("/{llm_uuid}", response={204: None, 404: ErrorOut})
-def delete_llm(request: HttpRequest, llm_uuid: str) -> Any:
+def delete_llm(request: WorkspaceRequest, llm_uuid: str) -> Any:
     get_or_404(LLMService, request, llm_uuid).delete()
     return 204, None

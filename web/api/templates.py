@@ -3,12 +3,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from channels_app.models import MessageTemplate
-from channels_app.services import templates as template_service
+from flows.services import templates as template_service
 from web.api.schemas import ErrorOut
+from web.requests import WorkspaceRequest
 
 router = Router(tags=["templates"])
 
@@ -48,26 +48,26 @@ class RenderOut(Schema):
     text: str
 
 
-def _get(request: HttpRequest, code: str) -> MessageTemplate:
+def _get(request: WorkspaceRequest, code: str) -> MessageTemplate:
     from ninja.errors import HttpError
 
-    template = MessageTemplate.objects.filter(workspace=request.workspace, code=code).first()  # type: ignore[attr-defined]
+    template = MessageTemplate.objects.filter(workspace=request.workspace, code=code).first()
     if template is None:
         raise HttpError(404, "template not found")
     return template
 
 
 @router.get("", response=list[TemplateOut])
-def list_templates(request: HttpRequest) -> list[dict[str, Any]]:
-    qs = MessageTemplate.objects.filter(workspace=request.workspace).order_by("code")  # type: ignore[attr-defined]
+def list_templates(request: WorkspaceRequest) -> list[dict[str, Any]]:
+    qs = MessageTemplate.objects.filter(workspace=request.workspace).order_by("code")
     return [template_service.template_payload(t) for t in qs]
 
 
 @router.post("", response={201: TemplateOut, 400: ErrorOut})
-def create_template(request: HttpRequest, payload: TemplateIn) -> Any:
+def create_template(request: WorkspaceRequest, payload: TemplateIn) -> Any:
     try:
         template = template_service.create_template(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             code=payload.code,
             name=payload.name,
             base_language=payload.base_language,
@@ -80,12 +80,12 @@ def create_template(request: HttpRequest, payload: TemplateIn) -> Any:
 
 
 @router.get("/{code}", response={200: TemplateOut, 404: ErrorOut})
-def get_template(request: HttpRequest, code: str) -> Any:
+def get_template(request: WorkspaceRequest, code: str) -> Any:
     return template_service.template_payload(_get(request, code))
 
 
 @router.patch("/{code}", response={200: TemplateOut, 400: ErrorOut, 404: ErrorOut})
-def update_template(request: HttpRequest, code: str, payload: TemplatePatch) -> Any:
+def update_template(request: WorkspaceRequest, code: str, payload: TemplatePatch) -> Any:
     template = _get(request, code)
     try:
         template_service.update_template(template=template, **payload.dict(exclude_unset=True))
@@ -95,13 +95,13 @@ def update_template(request: HttpRequest, code: str, payload: TemplatePatch) -> 
 
 
 @router.delete("/{code}", response={204: None, 404: ErrorOut})
-def delete_template(request: HttpRequest, code: str) -> Any:
+def delete_template(request: WorkspaceRequest, code: str) -> Any:
     _get(request, code).delete()
     return 204, None
 
 
 @router.post("/{code}/render", response={200: RenderOut, 400: ErrorOut, 404: ErrorOut})
-def render_template(request: HttpRequest, code: str, payload: RenderIn) -> Any:
+def render_template(request: WorkspaceRequest, code: str, payload: RenderIn) -> Any:
     """Preview the text a send would use, with the same checks."""
     template = _get(request, code)
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest
 from ninja import Router, Schema
 
 from aggregators.handler.auth import token_payload
@@ -13,6 +12,7 @@ from channels_app.models import APIToken, AppToken
 from channels_app.services import tokens as token_service
 from web.api.common import get_or_404
 from web.api.schemas import ErrorOut
+from web.requests import WorkspaceRequest
 
 router = Router(tags=["tokens"])
 
@@ -97,8 +97,8 @@ def _api(token: APIToken) -> dict[str, Any]:
 
 
 @router.get("", response=TokenListOut)
-def list_tokens(request: HttpRequest) -> dict[str, Any]:
-    workspace = request.workspace  # type: ignore[attr-defined]
+def list_tokens(request: WorkspaceRequest) -> dict[str, Any]:
+    workspace = request.workspace
     return {
         "api": [_api(t) for t in APIToken.objects.filter(workspace=workspace).order_by("id")],
         "apps": [_app(a) for a in AppToken.objects.filter(workspace=workspace).order_by("id")],
@@ -106,12 +106,12 @@ def list_tokens(request: HttpRequest) -> dict[str, Any]:
 
 
 @router.post("/apps", response={201: IssuedAppTokenOut, 400: ErrorOut})
-def issue_app_token(request: HttpRequest, payload: AppTokenIn) -> Any:
+def issue_app_token(request: WorkspaceRequest, payload: AppTokenIn) -> Any:
     """Install a handler app: the answer holds its tokens, shown this once."""
     name, scope = payload.name.strip()[:64], " ".join(payload.scope.replace(",", " ").split())
     if not name or not scope or len(scope) > 255 or not (name + scope).isprintable():
         return 400, {"error": "give a name and a scope (e.g. messageservice)"}
-    app, refresh = AppToken.issue(workspace=request.workspace, name=name, scope=scope)  # type: ignore[attr-defined]
+    app, refresh = AppToken.issue(workspace=request.workspace, name=name, scope=scope)
     if payload.install_url:
         from aggregators.handler.install import InstallFailed, send_install_event
 
@@ -125,7 +125,7 @@ def issue_app_token(request: HttpRequest, payload: AppTokenIn) -> Any:
 
 
 @router.delete("/apps/{app_uuid}", response={204: None, 404: ErrorOut})
-def revoke_app_token(request: HttpRequest, app_uuid: str) -> Any:
+def revoke_app_token(request: WorkspaceRequest, app_uuid: str) -> Any:
     """Revoking an app ends its access and refresh tokens at once."""
     app = get_or_404(AppToken, request, app_uuid, is_active=True)
     app.is_active = False
@@ -139,12 +139,12 @@ def revoke_app_token(request: HttpRequest, app_uuid: str) -> Any:
     summary="Create an API key",
     description="The answer holds the key in clear, this once: only its hash is stored.",
 )
-def issue_api_token(request: HttpRequest, payload: APITokenIn) -> Any:
+def issue_api_token(request: WorkspaceRequest, payload: APITokenIn) -> Any:
     auth = getattr(request, "auth", None)
     # a session's user, or the owner of the key making this call
     user = auth if getattr(auth, "is_authenticated", False) is True else getattr(auth, "user", None)
     try:
-        token, key = token_service.issue_api_token(workspace=request.workspace, user=user, name=payload.name)  # type: ignore[attr-defined]
+        token, key = token_service.issue_api_token(workspace=request.workspace, user=user, name=payload.name)
     except token_service.TokenError as exc:
         return 400, {"error": str(exc)}
     return 201, {**_api(token), "key": key}
@@ -157,8 +157,8 @@ def issue_api_token(request: HttpRequest, payload: APITokenIn) -> Any:
     description="By its `id` or its `prefix` (the first 6 characters; an id wins when both match). "
     "Revoked keys stay listed, inactive; revoking the key making the call is allowed.",
 )
-def revoke_api_token(request: HttpRequest, token_ref: str) -> Any:
-    workspace = request.workspace  # type: ignore[attr-defined]
+def revoke_api_token(request: WorkspaceRequest, token_ref: str) -> Any:
+    workspace = request.workspace
     ref = token_ref.strip()
     token = None
     if ref.isascii() and ref.isdigit() and len(ref) < 19:

@@ -18,13 +18,17 @@ from web.api import (
     connectors,
     contacts,
     fields,
+    flow_starts,
     flows,
     groups,
     messages,
     people,
+    runs,
     services,
+    simulate,
     templates,
     tokens,
+    triggers,
     webhooks,
 )
 from web.api.auth import SessionOrToken
@@ -69,10 +73,10 @@ api.add_router("/templates", templates.router)
 api.add_router("/webhooks", webhooks.router)
 api.add_router("/tokens", tokens.router)
 api.add_router("/flows", flows.router)
-api.add_router("/simulate", flows.simulate_router)
-api.add_router("/flow_starts", flows.starts_router)
-api.add_router("/triggers", flows.triggers_router)
-api.add_router("/runs", flows.runs_router)
+api.add_router("/simulate", simulate.router)
+api.add_router("/flow_starts", flow_starts.router)
+api.add_router("/triggers", triggers.router)
+api.add_router("/runs", runs.router)
 api.add_router("/connectors", connectors.router)
 api.add_router("/calls", calls.router)
 api.add_router("/tickets", services.tickets_router)

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpResponse
 from ninja import Router, Schema
 
 from channels_app.models import WebhookDelivery, WebhookSubscription
@@ -11,6 +11,7 @@ from channels_app.services import webhooks as webhook_service
 from web.api.common import get_or_404, keyset_page
 from web.api.filters import AFTER_BEFORE_DOC, date_range
 from web.api.schemas import ErrorOut
+from web.requests import WorkspaceRequest
 
 router = Router(tags=["webhooks"])
 
@@ -58,16 +59,16 @@ class DeliveryOut(Schema):
 
 
 @router.get("", response=list[WebhookOut])
-def list_webhooks(request: HttpRequest) -> list[dict[str, Any]]:
-    qs = WebhookSubscription.objects.filter(workspace=request.workspace).order_by("id")  # type: ignore[attr-defined]
+def list_webhooks(request: WorkspaceRequest) -> list[dict[str, Any]]:
+    qs = WebhookSubscription.objects.filter(workspace=request.workspace).order_by("id")
     return [webhook_service.subscription_payload(s) for s in qs]
 
 
 @router.post("", response={201: WebhookOut, 400: ErrorOut})
-def create_webhook(request: HttpRequest, payload: WebhookIn) -> Any:
+def create_webhook(request: WorkspaceRequest, payload: WebhookIn) -> Any:
     try:
         subscription = webhook_service.create_subscription(
-            workspace=request.workspace,  # type: ignore[attr-defined]
+            workspace=request.workspace,
             url=payload.url,
             events=payload.events,
         )
@@ -77,29 +78,29 @@ def create_webhook(request: HttpRequest, payload: WebhookIn) -> Any:
 
 
 @router.get("/events", response=list[str])
-def list_events(request: HttpRequest) -> list[str]:
+def list_events(request: WorkspaceRequest) -> list[str]:
     return list(webhook_service.EVENTS)
 
 
 @router.get("/deliveries/{delivery_uuid}", response={200: DeliveryOut, 404: ErrorOut})
-def get_delivery(request: HttpRequest, delivery_uuid: str) -> Any:
+def get_delivery(request: WorkspaceRequest, delivery_uuid: str) -> Any:
     delivery = get_or_404(WebhookDelivery, request, delivery_uuid)
     return webhook_service.delivery_payload(delivery, with_attempts=True)
 
 
 @router.post("/deliveries/{delivery_uuid}/replay", response={201: DeliveryOut, 404: ErrorOut})
-def replay_delivery(request: HttpRequest, delivery_uuid: str) -> Any:
+def replay_delivery(request: WorkspaceRequest, delivery_uuid: str) -> Any:
     delivery = get_or_404(WebhookDelivery, request, delivery_uuid)
     return 201, webhook_service.delivery_payload(webhook_service.replay(delivery=delivery))
 
 
 @router.get("/{webhook_uuid}", response={200: WebhookOut, 404: ErrorOut})
-def get_webhook(request: HttpRequest, webhook_uuid: str) -> Any:
+def get_webhook(request: WorkspaceRequest, webhook_uuid: str) -> Any:
     return webhook_service.subscription_payload(get_or_404(WebhookSubscription, request, webhook_uuid))
 
 
 @router.patch("/{webhook_uuid}", response={200: WebhookOut, 400: ErrorOut, 404: ErrorOut})
-def update_webhook(request: HttpRequest, webhook_uuid: str, payload: WebhookPatch) -> Any:
+def update_webhook(request: WorkspaceRequest, webhook_uuid: str, payload: WebhookPatch) -> Any:
     subscription = get_or_404(WebhookSubscription, request, webhook_uuid)
     try:
         webhook_service.update_subscription(subscription=subscription, **payload.dict(exclude_unset=True))
@@ -109,7 +110,7 @@ def update_webhook(request: HttpRequest, webhook_uuid: str, payload: WebhookPatc
 
 
 @router.delete("/{webhook_uuid}", response={204: None, 404: ErrorOut})
-def delete_webhook(request: HttpRequest, webhook_uuid: str) -> Any:
+def delete_webhook(request: WorkspaceRequest, webhook_uuid: str) -> Any:
     get_or_404(WebhookSubscription, request, webhook_uuid).delete()
     return 204, None
 
@@ -121,7 +122,7 @@ def delete_webhook(request: HttpRequest, webhook_uuid: str) -> Any:
     description="`status` is a comma-separated list. " + AFTER_BEFORE_DOC.format(field="created_on"),
 )
 def list_deliveries(
-    request: HttpRequest,
+    request: WorkspaceRequest,
     response: HttpResponse,
     webhook_uuid: str,
     status: str = "",

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from channels_app.crypto import SecretDecryptionError, SecretKeyError
-from channels_app.services.secret_store import rotate_all
+from channels_app.services.secret_rotation import rotate_all
 
 
 class Command(BaseCommand):

@@ -1,0 +1,228 @@
+"""Inbound receive throughput: real server processes on PostgreSQL, a raw asyncio load generator.
+
+    python -m benchmarks.receive [--requests 20000] [--connections 32] [--workers 2] [--quick]
+                                         [--json PATH]
+
+Prints messages accepted *and committed* per second and p50/p99 latency for the fast ASGI path
+and, as a baseline measured in the same run, the plain Django view path (FLOWGATE_FAST_INGEST=0),
+and the peak RSS of the busiest server process after the load (VmHWM from /proc).
+It creates a scratch database `flowgate_bench` (dropped and recreated each run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from benchmarks.kit import figure, free_port, peak_rss_mb, post_form, stop, wait_for_port, write_json
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get("BENCH_PG_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+BENCH_DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowgate_bench")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/5")
+# One key for every process of this run (REDIS_URL runs refuse to start without one).
+RUN_SECRET_KEY = os.environ.get("SECRET_KEY") or secrets.token_urlsafe(40)
+
+
+def _env(**extra: str) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DATABASE_URL": BENCH_DB_URL,
+        "REDIS_URL": REDIS_URL,
+        "SECRET_KEY": RUN_SECRET_KEY,
+        "FLOWGATE_ALLOW_PRIVATE_URLS": "1",
+        "FLOWGATE_DB_POOL_SIZE": "30",
+        "LOG_LEVEL": "WARNING",
+    }
+    env.update(extra)
+    return env
+
+
+def _manage(*args: str, **env: str) -> str:
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=_env(**env),
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+
+
+def _reset_database() -> None:
+    import psycopg
+
+    name = BENCH_DB_URL.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    _manage("migrate", "--verbosity", "0")
+
+
+def _setup_channel() -> str:
+    out = json.loads(_manage("createworkspace", "Bench"))
+    code = (
+        "from channels_app.models import Workspace; from channels_app.services.channels import create_channel;"
+        f"w = Workspace.objects.get(uuid='{out['workspace']}');"
+        "c = create_channel(workspace=w, type_code='EX', name='bench', country='RW',"
+        " config={'send_url': 'http://127.0.0.1:9/send'}); print(c.uuid)"
+    )
+    return _manage("shell", "--no-imports", "-c", code).strip().splitlines()[-1]
+
+
+async def _client(
+    port: int, path: str, counter: list[int], total: int, latencies: list[float], failures: list[int]
+) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        while counter[0] < total:
+            counter[0] += 1
+            n = counter[0]
+            body = f"from=%2B2507881{n % 100000:05d}&text=bench+message+{n}".encode()
+            started = time.perf_counter()
+            status = await post_form(reader, writer, path, body)
+            latencies.append(time.perf_counter() - started)
+            if status != 200:
+                failures.append(status)
+    finally:
+        writer.close()
+
+
+async def _load(port: int, path: str, total: int, connections: int) -> dict[str, float]:
+    latencies: list[float] = []
+    failures: list[int] = []
+    counter = [0]
+    started = time.perf_counter()
+    await asyncio.gather(
+        *(_client(port, path, counter, total, latencies, failures) for _ in range(connections))
+    )
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "failures": len(failures),
+        "seconds": round(elapsed, 2),
+        "per_second": round(len(latencies) / elapsed),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+    }
+
+
+def _committed(channel_uuid: str) -> int:
+    import psycopg
+
+    with psycopg.connect(BENCH_DB_URL) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM channels_app_msg m JOIN channels_app_channel c ON c.id = m.channel_id "
+            "WHERE c.uuid = %s AND m.direction = 'in'",
+            [channel_uuid],
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def run_case(label: str, channel_uuid: str, args: argparse.Namespace, **env: str) -> dict[str, float | str]:
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "manage.py", "serve", "--port", str(port), "--workers", str(args.workers)],
+        cwd=ROOT,
+        env=_env(FLOWGATE_INBOUND_DEDUPE_SECONDS="0", **env),
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, process=server)
+        path = f"/c/ex/{channel_uuid}/receive"
+        before = _committed(channel_uuid)
+        asyncio.run(_load(port, path, min(500, args.requests), args.connections))  # warm-up
+        before = _committed(channel_uuid)
+        result: dict[str, float | str] = {
+            "case": label,
+            **asyncio.run(_load(port, path, args.requests, args.connections)),
+        }
+        result["committed"] = _committed(channel_uuid) - before
+        result["peak_rss_mb"] = round(peak_rss_mb(server.pid), 1)
+        return result
+    finally:
+        stop(server)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=20000)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="small counts: a smoke test, not a figure")
+    parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    args = parser.parse_args()
+    if args.quick:
+        args.requests, args.connections = min(args.requests, 1500), min(args.connections, 16)
+    _reset_database()
+    channel_uuid = _setup_channel()
+    results = [
+        run_case("receive, fast ASGI path (group commit)", channel_uuid, args),
+        run_case("receive, Django view (baseline)", channel_uuid, args, FLOWGATE_FAST_INGEST="0"),
+    ]
+    print(
+        f"\nInbound receive on PostgreSQL: {args.requests} requests, {args.connections} connections, "
+        f"{args.workers} server processes, load generator on the same machine"
+    )
+    print(f"{'case':42} {'msgs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'committed':>10} {'errors':>7}")
+    for r in results:
+        print(
+            f"{r['case']:42} {r['per_second']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['committed']:>10} "
+            f"{r['failures']:>7}"
+        )
+    print(f"peak RSS of a server process after the fast-path load: {results[0]['peak_rss_mb']} MB")
+    write_json(args.json, "benchmarks.receive", _figures(*results), _notes(args, results))
+
+
+def _figures(fast: dict[str, float | str], django: dict[str, float | str]) -> list[dict[str, object]]:
+    return [
+        figure(
+            "receive.fast.rate",
+            "Inbound receive, fast path",
+            float(fast["per_second"]),
+            "msg/s",
+            baseline=("plain Django view", float(django["per_second"])),
+            target=(">=", 1500),
+        ),
+        figure(
+            "receive.fast.p99",
+            "Inbound receive p99, fast path",
+            float(fast["p99_ms"]),
+            "ms",
+            higher_is_better=False,
+            baseline=("plain Django view", float(django["p99_ms"])),
+        ),
+        figure(
+            "rss.web.receive",
+            "Peak RSS, web process (after receive load)",
+            float(fast["peak_rss_mb"]),
+            "MB",
+            higher_is_better=False,
+            baseline=("same, Django view path", float(django["peak_rss_mb"])),
+        ),
+    ]
+
+
+def _notes(args: argparse.Namespace, results: list[dict[str, float | str]]) -> list[str]:
+    notes = [
+        f"receive: {args.requests} requests over {args.connections} connections, "
+        f"{args.workers} server processes, load generator on the same machine"
+    ]
+    for r in results:
+        notes.append(f"{r['case']}: {r['committed']} committed, {r['failures']} errors, p50 {r['p50_ms']} ms")
+        if r["committed"] != r["requests"] or r["failures"]:
+            notes.append(f"WARNING: {r['case']}: accepted and committed counts differ")
+    return notes
+
+
+if __name__ == "__main__":
+    main()

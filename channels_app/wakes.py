@@ -1,0 +1,84 @@
+"""The named wake-ups of the core's jobs: each job's queue, dotted path and collapse key, once.
+
+`queue.wake` collapses wake-ups by key (a burst of 1,000 inbound messages enqueues one job), so
+a key spelled differently in two places would quietly enqueue twice or never. Services call
+these helpers; the jobs clear their key (`clear_*`) before they claim work.
+"""
+
+from __future__ import annotations
+
+from channels_app import queue
+
+# Dotted paths the worker imports; tests/channels_app/test_wakes.py checks each one resolves.
+HANDLE_INBOUND = "channels_app.jobs.handle_inbound"
+SEND_CHANNEL = "channels_app.jobs.send_channel"
+SWEEP = "channels_app.jobs.sweep"
+DELIVER_WEBHOOKS = "channels_app.services.webhooks.deliver_job"
+
+WEBHOOKS_KEY = "webhooks"
+
+
+def handler_key(workspace_id: int) -> str:
+    return f"handle:{workspace_id}"
+
+
+def sender_key(channel_id: int) -> str:
+    return f"send:{channel_id}"
+
+
+# --- inbound handling (one job per workspace) ------------------------------------------------
+
+
+def wake_handler(workspace_id: int) -> None:
+    """After the current transaction commits: handle the workspace's pending inbound messages."""
+    queue.wake("handle", HANDLE_INBOUND, workspace_id, key=handler_key(workspace_id))
+
+
+def wake_handler_now(workspace_id: int) -> None:
+    """`wake_handler` outside a transaction (e.g. the group-commit writer has committed already)."""
+    queue.wake_now("handle", HANDLE_INBOUND, workspace_id, key=handler_key(workspace_id))
+
+
+def clear_handler(workspace_id: int) -> None:
+    queue.clear_wake(handler_key(workspace_id))
+
+
+def rewake_handler(workspace_id: int, *, now: bool = True) -> None:
+    """A handler yielding its worker (or the sweeper) asks for a fresh run."""
+    clear_handler(workspace_id)
+    if now:
+        wake_handler_now(workspace_id)
+    else:
+        wake_handler(workspace_id)
+
+
+# --- sending (one job per channel) ------------------------------------------------------------
+
+
+def wake_sender(channel_id: int) -> None:
+    """After the current transaction commits: send the channel's due messages."""
+    queue.wake("send", SEND_CHANNEL, channel_id, key=sender_key(channel_id))
+
+
+def clear_sender(channel_id: int) -> None:
+    queue.clear_wake(sender_key(channel_id))
+
+
+def rewake_sender(channel_id: int, *, now: bool = True) -> None:
+    """A sender leaving due work behind (or the sweeper) asks for a fresh run."""
+    clear_sender(channel_id)
+    if now:
+        queue.wake_now("send", SEND_CHANNEL, channel_id, key=sender_key(channel_id))
+    else:
+        wake_sender(channel_id)
+
+
+# --- webhook deliveries (one job for the process) ---------------------------------------------
+
+
+def wake_webhooks() -> None:
+    queue.wake("default", DELIVER_WEBHOOKS, key=WEBHOOKS_KEY)
+
+
+def clear_webhooks() -> None:
+    queue.clear_wake(WEBHOOKS_KEY)

@@ -1,0 +1,158 @@
+"""Contacts screens through Django's test client: search, paging, edits, groups, sending, isolation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from channels_app.models import Contact, ContactField, ContactGroup, Msg
+from channels_app.services import contact_screens
+from channels_app.services.contacts import create_contact
+from tests.web.dashboard.conftest import make_msg
+
+
+def _fields(workspace: Any) -> None:
+    ContactField.objects.create(workspace=workspace, key="age", name="Age", value_type="number")
+    ContactField.objects.create(workspace=workspace, key="born", name="Born", value_type="datetime")
+    ContactField.objects.create(workspace=workspace, key="village", name="Village", value_type="text")
+
+
+def test_list_search_group_filter_and_last_message(client_in: Any, workspace: Any, ex_channel: Any) -> None:
+    ada = create_contact(workspace=workspace, name="Ada Lovelace", urn_list=["tel:+250788111111"])
+    create_contact(workspace=workspace, name="Grace Hopper", urn_list=["tel:+250788222222"])
+    group = ContactGroup.objects.create(workspace=workspace, name="Mothers")
+    group.contacts.add(ada)
+    make_msg(ex_channel, urn="tel:+250788111111", text="hello from ada", contact=ada)
+
+    page = client_in.get("/contacts/", {"search": "+25078811"}).content.decode()
+    assert "Ada Lovelace" in page and "Grace Hopper" not in page
+    assert "hello from ada" in page and "Mothers" in page
+    page = client_in.get("/contacts/", {"search": "grace"}).content.decode()
+    assert "Grace Hopper" in page and "Ada Lovelace" not in page
+    page = client_in.get("/contacts/", {"group": str(group.uuid)}).content.decode()
+    assert "Ada Lovelace" in page and "Grace Hopper" not in page
+    assert "Mothers (1)" in page  # the count in the group select
+
+
+def test_list_pages_older_and_newer(client_in: Any, workspace: Any) -> None:
+    for i in range(contact_screens.CONTACTS_PER_PAGE + 3):
+        Contact.objects.create(workspace=workspace, name=f"Person {i:03d}")
+    first = client_in.get("/contacts/")
+    assert first.context["older"] and first.context["newer"] is None
+    assert len(first.context["contacts"]) == contact_screens.CONTACTS_PER_PAGE
+    second = client_in.get("/contacts/?" + first.context["older"])
+    names = [c.name for c in second.context["contacts"]]
+    assert names == ["Person 002", "Person 001", "Person 000"]
+    assert second.context["older"] is None and second.context["newer"] is not None
+
+
+def test_edit_name_language_and_fields(client_in: Any, workspace: Any) -> None:
+    _fields(workspace)
+    contact = create_contact(workspace=workspace, name="Ada", urn_list=["tel:+250788111111"])
+    response = client_in.post(
+        f"/contacts/{contact.uuid}/edit",
+        {
+            "name": "Ada L.",
+            "language": "kin",
+            "field_age": "36",
+            "field_born": "1815-12-10",
+            "field_village": "",
+        },
+    )
+    assert response.status_code == 302
+    contact.refresh_from_db()
+    assert (contact.name, contact.language) == ("Ada L.", "kin")
+    assert contact.fields == {"age": "36", "born": "1815-12-10"}
+
+
+def test_bad_field_value_is_a_clear_error_and_saves_nothing(client_in: Any, workspace: Any) -> None:
+    _fields(workspace)
+    contact = create_contact(workspace=workspace, name="Ada", fields={"age": "36"})
+    response = client_in.post(
+        f"/contacts/{contact.uuid}/edit",
+        {"name": "Changed", "language": "eng", "field_age": "thirty", "field_born": "last tuesday"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Nothing was saved" in page and "&#x27;thirty&#x27; is not a number" in page
+    assert "is not an ISO 8601 date" in page
+    assert 'value="thirty"' in page  # what was typed stays in the form
+    contact.refresh_from_db()
+    assert (contact.name, contact.language, contact.fields) == ("Ada", "", {"age": "36"})
+
+    response = client_in.post(f"/contacts/{contact.uuid}/edit", {"name": "Ada", "language": "english"})
+    assert response.status_code == 400 and "ISO 639-3" in response.content.decode()
+
+
+def test_add_and_remove_group(client_in: Any, workspace: Any) -> None:
+    contact = create_contact(workspace=workspace, name="Ada")
+    group = ContactGroup.objects.create(workspace=workspace, name="Mothers")
+    assert client_in.post(f"/contacts/{contact.uuid}/groups", {"add": str(group.uuid)}).status_code == 302
+    assert list(contact.groups.all()) == [group]
+    assert client_in.post(f"/contacts/{contact.uuid}/groups", {"remove": str(group.uuid)}).status_code == 302
+    assert list(contact.groups.all()) == []
+
+
+def test_history_newest_first_and_send_queues(client_in: Any, workspace: Any, ex_channel: Any) -> None:
+    contact = create_contact(workspace=workspace, name="Ada", urn_list=["tel:+250788111111"])
+    make_msg(ex_channel, urn="tel:+250788111111", text="first in", contact=contact, days_ago=1)
+    make_msg(ex_channel, urn="tel:+250788111111", text="not hers")  # no contact: not in her history
+    response = client_in.post(
+        f"/contacts/{contact.uuid}/send",
+        {"text": "reply out", "urn": "tel:+250788111111", "channel": str(ex_channel.uuid)},
+    )
+    assert response.status_code == 302
+    sent = Msg.objects.get(text="reply out")
+    assert (sent.direction, sent.status, sent.contact_id) == ("out", "queued", contact.id)
+    history = client_in.get(f"/contacts/{contact.uuid}/").context["msgs"]
+    assert [m.text for m in history] == ["reply out", "first in"]
+
+    bad = client_in.post(
+        f"/contacts/{contact.uuid}/send",
+        {"text": "x", "urn": "tel:+250700000000", "channel": str(ex_channel.uuid)},
+    )
+    assert bad.status_code == 400 and "choose one of this contact" in bad.content.decode()
+    empty = client_in.post(
+        f"/contacts/{contact.uuid}/send",
+        {"text": "  ", "urn": "tel:+250788111111", "channel": str(ex_channel.uuid)},
+    )
+    assert empty.status_code == 400 and "write a message first" in empty.content.decode()
+    assert Msg.objects.filter(direction="out").count() == 1
+
+
+def test_groups_page_create_rename_delete(client_in: Any, workspace: Any) -> None:
+    assert client_in.post("/contacts/groups/", {"name": "  Mothers  "}).status_code == 302
+    group = ContactGroup.objects.get(workspace=workspace)
+    assert group.name == "Mothers"
+    dup = client_in.post("/contacts/groups/", {"name": "mothers"})
+    assert dup.status_code == 400 and "already has a group" in dup.content.decode()
+    client_in.post(f"/contacts/groups/{group.uuid}/rename", {"name": "Mothers 2026"})
+    group.refresh_from_db()
+    assert group.name == "Mothers 2026"
+    contact = create_contact(workspace=workspace, name="Ada", groups=[str(group.uuid)])
+    page = client_in.get("/contacts/groups/").content.decode()
+    assert "Mothers 2026" in page and '<td data-label="Contacts" class="count">1</td>' in page
+    client_in.post(f"/contacts/groups/{group.uuid}/delete")
+    assert not ContactGroup.objects.filter(id=group.id).exists()
+    assert Contact.objects.filter(id=contact.id).exists()
+
+
+def test_other_workspace_contacts_and_groups_are_404(
+    client_in: Any, workspace: Any, other_workspace: Any
+) -> None:
+    theirs = create_contact(workspace=other_workspace, name="Their Person", urn_list=["tel:+250788999999"])
+    their_group = ContactGroup.objects.create(workspace=other_workspace, name="Theirs")
+    mine = create_contact(workspace=workspace, name="Ada")
+    assert "Their Person" not in client_in.get("/contacts/").content.decode()
+    assert client_in.get(f"/contacts/{theirs.uuid}/").status_code == 404
+    assert client_in.post(f"/contacts/{theirs.uuid}/edit", {"name": "hacked"}).status_code == 404
+    assert client_in.post(f"/contacts/{theirs.uuid}/send", {"text": "x"}).status_code == 404
+    assert client_in.get("/contacts/", {"group": str(their_group.uuid)}).status_code == 404
+    assert client_in.post(f"/contacts/{mine.uuid}/groups", {"add": str(their_group.uuid)}).status_code == 404
+    assert client_in.post(f"/contacts/groups/{their_group.uuid}/rename", {"name": "x"}).status_code == 404
+    assert client_in.post(f"/contacts/groups/{their_group.uuid}/delete").status_code == 404
+    theirs.refresh_from_db()
+    their_group.refresh_from_db()
+    assert theirs.name == "Their Person" and their_group.name == "Theirs"
+    assert not their_group.contacts.exists()
+    assert client_in.get("/contacts/", {"group": "not-a-uuid"}).status_code == 404
+    assert client_in.get("/contacts/", {"before": "abc"}).status_code == 200

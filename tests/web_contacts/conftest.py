@@ -1,3 +1,0 @@
-"""Reuses the everyday-screens fixtures: logged-in client, a second tenant, the shared Chromium."""
-
-from tests.web_screens.conftest import browser, client_in, other_workspace, user  # noqa: F401

@@ -1,0 +1,1 @@
+"""Django forms of the screens, one module per feature (beside web/views/)."""

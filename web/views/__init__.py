@@ -1,0 +1,1 @@
+"""The screens (server-rendered pages), one module per feature; routes in web/urls.py."""
