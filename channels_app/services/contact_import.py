@@ -73,8 +73,14 @@ class Header:
     columns: list[Column]
     new_fields: dict[str, str] = field(default_factory=dict)  # key -> name (fields to create)
 
+    def __post_init__(self) -> None:
+        # looked up for every cell of every row: grouped once
+        self._by_kind: dict[str, list[Column]] = {}
+        for c in self.columns:
+            self._by_kind.setdefault(c.kind, []).append(c)
+
     def of(self, kind: str) -> list[Column]:
-        return [c for c in self.columns if c.kind == kind]
+        return self._by_kind.get(kind, [])
 
 
 @dataclass

@@ -52,9 +52,15 @@ def test_bulk_add_to_group_ticked_and_all_matching(browser: Any, workspace: Any)
     ContactField.objects.create(workspace=workspace, key="district", name="District")
     mothers = ContactGroup.objects.create(workspace=workspace, name="Mothers")
     kigali = ContactGroup.objects.create(workspace=workspace, name="Kigali team")
-    ada = create_contact(workspace=workspace, name="Ada", urn_list=["tel:+250788111111"], fields={"district": "Kigali"})
-    bo = create_contact(workspace=workspace, name="Bo", urn_list=["tel:+250788222222"], fields={"district": "Huye"})
-    cy = create_contact(workspace=workspace, name="Cy", urn_list=["tel:+250788333333"], fields={"district": "Kigali"})
+    ada = create_contact(
+        workspace=workspace, name="Ada", urn_list=["tel:+250788111111"], fields={"district": "Kigali"}
+    )
+    bo = create_contact(
+        workspace=workspace, name="Bo", urn_list=["tel:+250788222222"], fields={"district": "Huye"}
+    )
+    cy = create_contact(
+        workspace=workspace, name="Cy", urn_list=["tel:+250788333333"], fields={"district": "Kigali"}
+    )
 
     browser.login()
     page = browser.page
