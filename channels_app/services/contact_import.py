@@ -47,6 +47,7 @@ CLEAR = "--"
 IGNORED_HEADERS = {"created on", "last seen on", "id", "contact id"}
 TRUE_VALUES = {"true", "yes", "y", "1", "x"}
 FALSE_VALUES = {"false", "no", "n", "0"}
+_TEL_IDENTITY = re.compile(r"tel:\+?[0-9]{3,15}")
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]{0,31}$")
 KNOWN_SCHEMES = {
     "tel", "whatsapp", "telegram", "facebook", "ext", "mailto", "twitter", "twitterid", "viber",
@@ -73,8 +74,14 @@ class Header:
     columns: list[Column]
     new_fields: dict[str, str] = field(default_factory=dict)  # key -> name (fields to create)
 
+    def __post_init__(self) -> None:
+        # looked up for every cell of every row: grouped once
+        self._by_kind: dict[str, list[Column]] = {}
+        for c in self.columns:
+            self._by_kind.setdefault(c.kind, []).append(c)
+
     def of(self, kind: str) -> list[Column]:
-        return [c for c in self.columns if c.kind == kind]
+        return self._by_kind.get(kind, [])
 
 
 @dataclass
@@ -229,6 +236,9 @@ def _normalize(scheme: str, value: str, country: str, memo: dict[tuple[str, str]
     found = memo.get(key)
     if found is None:
         found = urns.normalize(f"{scheme}:{value}", country)
+        if scheme == "tel" and not _TEL_IDENTITY.fullmatch(found):
+            # the URN parser keeps alphanumeric senders, but a person's number has digits only
+            raise urns.InvalidURN(f"{value!r} is not a phone number")
         memo[key] = found
     return found
 
@@ -240,7 +250,11 @@ def _clean_row(
     types: dict[str, str],
     country: str,
     memo: dict[tuple[str, str], str],
+    trusted: bool = False,
 ) -> Row:
+    """One data row checked and normalised. `trusted`: the row passed this check already (the
+    write pass), so field values are taken as they are instead of being parsed again."""
+
     def cell(col: Column) -> str:
         return cells[col.index].strip() if col.index < len(cells) else ""
 
@@ -253,9 +267,6 @@ def _clean_row(
             identity = _normalize(col.scheme, value, country, memo)
         except urns.InvalidURN as exc:
             raise _RowError(f"{col.header}: {exc}") from None
-        if col.scheme == "tel" and not re.fullmatch(r"tel:\+?[0-9]{3,15}", identity):
-            # the URN parser keeps alphanumeric senders, but a person's number has digits only
-            raise _RowError(f"{col.header}: {value!r} is not a phone number")
         if identity not in identities:
             identities.append(identity)
     contact_uuid = None
@@ -291,6 +302,9 @@ def _clean_row(
         if value == CLEAR:
             values[col.key] = None
             continue
+        if trusted:
+            values[col.key] = value
+            continue
         try:
             values[col.key] = field_service._clean_value(value, types.get(col.key, "text"))
         except field_service.FieldError as exc:
@@ -310,7 +324,12 @@ def _clean_row(
 
 
 def _rows(
-    imp: ContactImport, header: Header, types: dict[str, str], country: str, memo: dict[tuple[str, str], str]
+    imp: ContactImport,
+    header: Header,
+    types: dict[str, str],
+    country: str,
+    memo: dict[tuple[str, str], str],
+    trusted: bool = False,
 ) -> Iterator[Row | _RowError]:
     """Data rows cleaned, or the error of each bad row (with its number in `args[1]`)."""
     number = 0
@@ -321,7 +340,7 @@ def _rows(
         if not any(cells):
             continue
         try:
-            yield _clean_row(number, cells, header, types, country, memo)
+            yield _clean_row(number, cells, header, types, country, memo, trusted)
         except _RowError as exc:
             yield _RowError(str(exc), number)
 
@@ -585,7 +604,7 @@ def _write(
     done = 0
     chunk: list[Row] = []
     changed_ids: list[int] = []
-    for item in _rows(imp, header, types, country, memo):
+    for item in _rows(imp, header, types, country, memo, trusted=True):
         if isinstance(item, _RowError):  # validated above; the file can't have changed
             raise item
         chunk.append(item)

@@ -69,6 +69,10 @@ def _group_uuid_map(
             found = ContactGroup.objects.create(
                 workspace=workspace, uuid=new_uuid, name=name, query=g.get("query") or ""
             )
+            if found.query:  # a smart group: its members are computed once the import commits
+                from channels_app.services.smart_groups import schedule_refresh
+
+                schedule_refresh(group=found)
             if created is not None:
                 created.append({"uuid": str(found.uuid), "name": found.name, "query": found.query})
         if old and str(found.uuid) != old:

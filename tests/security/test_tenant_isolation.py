@@ -42,6 +42,8 @@ OBJECT_PARAMS: dict[str, list[str]] = {
     "call_uuid": ["call_uuid"],
     "subscriber_uuid": ["subscriber_uuid"],
     "llm_uuid": ["llm_uuid"],
+    "import_uuid": ["import_uuid"],
+    "label_uuid": ["label_uuid"],
 }
 # Parameters that name no workspace object: a fixed value.
 PLAIN_PARAMS = {"type_code": "EX", "path": "index.html"}  # path: a file of the built docs site
@@ -53,8 +55,10 @@ OWN_TESTS = {
 }
 
 # Query parameters of list operations: those naming objects get B's, the rest are harmless.
-QUERY_REFS = {"channel": "channel_EX", "contact": "contact_uuid", "group": "group_uuid", "flow": "flow_uuid"}
-QUERY_PLAIN = {"search", "after", "before", "limit", "offset", "cursor", "direction", "status", "archived", "format"}  # fmt: skip
+QUERY_REFS = {"channel": "channel_EX", "contact": "contact_uuid", "group": "group_uuid", "flow": "flow_uuid",
+              "label": "label_uuid"}  # fmt: skip
+QUERY_PLAIN = {"search", "after", "before", "limit", "offset", "cursor", "direction", "status", "archived", "format",
+               "query", "folder"}  # fmt: skip
 
 # Each test runs in a transaction rolled back at its end (a leak that writes cannot spill into
 # the next test); the two workspaces are committed once for the module (tests/security/conftest.py).

@@ -168,6 +168,22 @@ def build_world(*, name: str, marker: str, aggregator_url: str, fresh_flow_uuids
     )
     ids["msg_in_uuid"] = _ok(inbound)["uuid"]
 
+    # People: a contact import (run by the worker), a label on the inbound message.
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    csv_file = SimpleUploadedFile(
+        "people.csv", f"URN:Tel,Name,Field:{marker} imported\n+250788123009,{marker} imported\n".encode()
+    )
+    imported_people = api.post("/api/v1/contacts/imports", {"file": csv_file})
+    assert imported_people.status_code == 202, imported_people.content
+    ids["import_uuid"] = imported_people.json()["uuid"]
+    ids["label_uuid"] = _post(api, "/api/v1/labels", {"name": f"{marker} label"})["uuid"]
+    _post(
+        api,
+        "/api/v1/message_actions",
+        {"messages": [ids["msg_in_uuid"]], "action": "label", "label": ids["label_uuid"]},
+    )
+
     # Flows: an import (B keeps the export's uuids, A gets fresh ones), a second revision, a
     # keyword trigger, a start with its sessions and runs, a results export.
     export_text = FLOW_EXPORT.read_text().replace("Two Questions", f"{marker} survey")

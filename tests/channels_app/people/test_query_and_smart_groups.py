@@ -199,3 +199,16 @@ def test_bulk_actions_by_query_and_tenant_isolation(
     bad = api.post("/api/v1/contact_actions", {"contacts": [str(people["samir"].uuid)], "action": "explode"},
                    content_type="application/json")  # fmt: skip
     assert bad.status_code == 400
+
+
+def test_smart_group_from_a_rapidpro_export_is_filled(api: Any, people: dict[str, Any]) -> None:
+    """Groups with a query in an imported export become working smart groups."""
+    from channels_app.models import ContactGroup
+
+    export = {"version": "13", "flows": [], "fields": [],
+              "groups": [{"uuid": "9b000000-0000-4000-8000-000000000001", "name": "Kigali", "query": "district = Kigali"}]}  # fmt: skip
+    resp = api.post("/api/v1/flows/import", export, content_type="application/json")
+    assert resp.status_code == 200, resp.content
+    run_jobs()
+    group = ContactGroup.objects.get(uuid="9b000000-0000-4000-8000-000000000001")
+    assert set(group.contacts.values_list("name", flat=True)) == {"Amina K", "Samir"}
