@@ -13,6 +13,7 @@ import FlowNode from "./components/FlowNode.jsx";
 import NodeEditor from "./components/NodeEditor.jsx";
 import Simulator from "./components/Simulator.jsx";
 import Revisions from "./components/Revisions.jsx";
+import TestsPanel from "./components/TestsPanel.jsx";
 import { api, listOf } from "./lib/api.js";
 import * as H from "./lib/history.js";
 import { autoLayout } from "./lib/layout.js";
@@ -106,6 +107,8 @@ function Editor({ flowUuid }) {
   const [kind, setKind] = useState("send_msg");
   const [showSim, setShowSim] = useState(false);
   const [showRevs, setShowRevs] = useState(false);
+  const [showTests, setShowTests] = useState(false); // the Tests panel (TestsPanel.jsx)
+  const [simInputs, setSimInputs] = useState([]); // what the simulator's last session played
   const [path, setPath] = useState(NO_PATH);
   const [flows, setFlows] = useState([]);
   const addCount = useRef(0);
@@ -299,6 +302,9 @@ function Editor({ flowUuid }) {
         <button type="button" onClick={() => setShowRevs((v) => !v)} aria-expanded={showRevs}>
           Revisions
         </button>
+        <button type="button" onClick={() => setShowTests((v) => !v)} aria-expanded={showTests} data-action="tests">
+          Tests
+        </button>
         <button type="button" onClick={() => setShowSim((v) => !v)} aria-expanded={showSim} data-action="simulator">
           Simulator
         </button>
@@ -385,7 +391,8 @@ function Editor({ flowUuid }) {
             onClose={() => setEditing(null)}
           />
         )}
-        {showSim && <Simulator flowUuid={flowUuid} beforeStart={beforeSim} onPath={setPath} onClose={() => { setShowSim(false); setPath(NO_PATH); }} />}
+        {showSim && <Simulator flowUuid={flowUuid} beforeStart={beforeSim} onPath={setPath} onInputs={setSimInputs} onClose={() => { setShowSim(false); setPath(NO_PATH); }} />}
+        {showTests && <TestsPanel flowUuid={flowUuid} definition={def} simInputs={simInputs} onClose={() => setShowTests(false)} />}
       </div>
     </div>
   );
