@@ -58,7 +58,19 @@ def test_record_from_simulator_passes_then_fails_with_a_diff_after_an_edit(brows
     failing.wait_for()
     diff = failing.locator("pre.fg-diff").inner_text()
     assert "Red it is" in diff and "Blue it is" in diff, diff
-    assert diff.startswith("Step ")
+    assert diff.lower().startswith("step 3")
     failing.locator("text=Show in simulator").click()
-    assert failing.locator(".fg-transcript li").count() >= 2
+    transcript = failing.locator(".fg-transcript").inner_text()
+    assert "Contact: I like red" in transcript and "Flow: Blue it is" in transcript
     b.screenshot("editor-tests-failing.png")
+
+    # saving over failing tests asks first: declining keeps the revision unsaved
+    b.page.click("[data-action=tests]")  # close the panel
+    revision = Flow.objects.get(id=flow.id).revision
+    asked: list[str] = []
+    b.page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    b.page.click("text=Auto-layout")  # any change makes the flow savable
+    b.page.click("[data-action=save]")
+    b.page.wait_for_selector("text=Not saved: flow tests fail")
+    assert asked and "1 flow test fails" in asked[0]
+    assert Flow.objects.get(id=flow.id).revision == revision

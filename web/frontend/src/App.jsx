@@ -13,7 +13,7 @@ import FlowNode from "./components/FlowNode.jsx";
 import NodeEditor from "./components/NodeEditor.jsx";
 import Simulator from "./components/Simulator.jsx";
 import Revisions from "./components/Revisions.jsx";
-import TestsPanel from "./components/TestsPanel.jsx";
+import TestsPanel, { testsFailing } from "./components/TestsPanel.jsx";
 import { api, listOf } from "./lib/api.js";
 import * as H from "./lib/history.js";
 import { autoLayout } from "./lib/layout.js";
@@ -190,6 +190,12 @@ function Editor({ flowUuid }) {
 
   const save = useCallback(async () => {
     if (!def) return false;
+    // publishing over failing flow tests asks first (the tests run on the unsaved definition)
+    const failing = await testsFailing(flowUuid, def);
+    if (failing && !window.confirm(`${failing} flow test${failing > 1 ? "s fail" : " fails"} with these changes. Save anyway?`)) {
+      setStatus("Not saved: flow tests fail");
+      return false;
+    }
     setStatus("Saving…");
     try {
       const data = await api(`/flows/${flowUuid}/definition`, { method: "PUT", body: { definition: def } });

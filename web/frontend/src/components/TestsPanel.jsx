@@ -3,6 +3,16 @@ import { api } from "../lib/api.js";
 
 const TEST_CONTACT = { name: "Test Contact", urn: "tel:+12065550100" };
 
+/** How many of the flow's stored tests fail against `definition` (0 when it has none or they can't run). */
+export async function testsFailing(flowUuid, definition) {
+  try {
+    const data = await api(`/flows/${flowUuid}/tests/run`, { method: "POST", body: { definition } });
+    return data.failed || 0;
+  } catch {
+    return 0; // an invalid definition: the save itself reports the problems
+  }
+}
+
 /**
  * The flow's tests: pass/fail per test against the editor's current definition, the first
  * difference highlighted, the run's transcript ("show in simulator"), recording the simulator's
@@ -101,12 +111,14 @@ export default function TestsPanel({ flowUuid, definition, simInputs, onClose })
               <button type="button" onClick={() => setShown(shown === t.name ? null : t.name)} disabled={!r}>Show in simulator</button>{" "}
               <button type="button" onClick={() => remove(i)} aria-label={`Delete the test ${t.name}`}>Delete</button>
               {r && !r.ok && (
-                <pre className="fg-diff" data-step={r.step || ""}>{`Step ${r.step || "?"}: ${r.diff}`}</pre>
+                <pre className="fg-diff" data-step={r.step || ""}>{r.diff}</pre>
               )}
               {shown === t.name && r && (
                 <ol className="fg-transcript">
                   {(r.transcript || []).map((line, j) => (
-                    <li key={j} className={`fg-line ${line.who || ""}`}>{line.text || JSON.stringify(line)}</li>
+                    <li key={j} className={`fg-line ${"in" in line ? "contact" : "flow"}`}>
+                      {"in" in line ? `Contact: ${line.in ?? "(started)"}` : "out" in line ? `Flow: ${line.out}` : JSON.stringify(line)}
+                    </li>
                   ))}
                 </ol>
               )}
