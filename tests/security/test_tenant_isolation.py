@@ -45,7 +45,11 @@ OBJECT_PARAMS: dict[str, list[str]] = {
     "broadcast_uuid": ["broadcast_uuid"],
 }
 # Parameters that name no workspace object: a fixed value.
-PLAIN_PARAMS = {"type_code": "EX", "path": "index.html", "action": "pause"}  # path: a file of the built docs site
+PLAIN_PARAMS = {
+    "type_code": "EX",
+    "path": "index.html",
+    "action": "pause",
+}  # path: a file of the built docs site
 # Routes with their own cross-workspace tests below (they are public or token-in-body by design).
 OWN_TESTS = {
     "c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>",
