@@ -44,9 +44,14 @@ OBJECT_PARAMS: dict[str, list[str]] = {
     "llm_uuid": ["llm_uuid"],
     "import_uuid": ["import_uuid"],
     "label_uuid": ["label_uuid"],
+    "broadcast_uuid": ["broadcast_uuid"],
 }
 # Parameters that name no workspace object: a fixed value.
-PLAIN_PARAMS = {"type_code": "EX", "path": "index.html"}  # path: a file of the built docs site
+PLAIN_PARAMS = {
+    "type_code": "EX",
+    "path": "index.html",
+    "action": "pause",
+}  # path: a file of the built docs site
 # Routes with their own cross-workspace tests below (they are public or token-in-body by design).
 OWN_TESTS = {
     "c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>",

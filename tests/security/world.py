@@ -210,6 +210,11 @@ def build_world(*, name: str, marker: str, aggregator_url: str, fresh_flow_uuids
     )["uuid"]
     run_jobs()
     ids["export_uuid"] = _post(api, f"/api/v1/flows/{flow_uuid}/results/export", {"format": "csv"})["uuid"]
+    ids["broadcast_uuid"] = _post(
+        api,
+        "/api/v1/broadcasts",
+        {"text": f"{marker} broadcast", "contacts": [ids["contact_uuid"]], "spread_over_minutes": 60},
+    )["uuid"]
     run_jobs()
 
     # A call (placing one needs a provider conversation; the row is what the screens show).

@@ -103,8 +103,17 @@ def control_broadcast(request: WorkspaceRequest, broadcast_uuid: str, action: st
 
 class QuietHoursIn(Schema):
     timezone: str = "UTC"
-    start: dt.time | None = None
-    end: dt.time | None = None
+    start: str | None = None  # "21:00"
+    end: str | None = None  # "07:00"
+
+
+def _clock_time(value: str | None, name: str) -> dt.time | None:
+    if value in (None, ""):
+        return None
+    try:
+        return dt.time.fromisoformat(str(value))
+    except ValueError:
+        raise ValueError(f"{name} is a local time as HH:MM, e.g. 21:00") from None
 
 
 def _quiet_payload(config: WorkspacePacing | None) -> dict[str, Any]:
@@ -128,8 +137,8 @@ def put_quiet_hours(request: WorkspaceRequest, payload: QuietHoursIn) -> Any:
         config = pacing.set_quiet_hours(
             workspace_id=request.workspace.id,
             timezone_name=payload.timezone,
-            start=payload.start,
-            end=payload.end,
+            start=_clock_time(payload.start, "start"),
+            end=_clock_time(payload.end, "end"),
         )
     except ValueError as exc:
         return 400, {"error": str(exc)}

@@ -100,6 +100,7 @@ def broadcast_compose(request: HttpRequest) -> HttpResponse:
         "templates": MessageTemplate.objects.filter(workspace=workspace).order_by("code"),
         "errors": errors,
         "form": request.POST,
+        "base_text": request.POST.get("text:eng", ""),  # kept when the form comes back with an error
         "timezone": str(_tz(workspace)),
     }
     return render(request, "broadcasts/compose.html", context, status=400 if errors else 200)

@@ -60,3 +60,7 @@ def run_clock(start: dt.datetime, seconds: int, step: float = 1.0) -> list[dt.da
         ticks.append(now)
         t += step
     return ticks
+
+
+def put_json(client: Any, url: str, body: Any) -> Any:
+    return client.put(url, data=json.dumps(body), content_type="application/json")

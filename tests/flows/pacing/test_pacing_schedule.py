@@ -182,3 +182,21 @@ def test_api_broadcast_with_translations_and_flow_start_paced(api, workspace, ag
     assert bad.status_code == 400 and "unknown group" in bad.json()["error"]
     naive = post_json(api, "/api/v1/broadcasts", {**body, "send_at": "2026-12-07T10:00:00"})
     assert naive.status_code == 400 and "time zone" in naive.json()["error"]
+
+
+def test_quiet_hours_api(api) -> None:
+    from .helpers import put_json
+
+    assert api.get("/api/v1/quiet_hours").json() == {"timezone": "UTC", "start": None, "end": None}
+    saved = put_json(
+        api, "/api/v1/quiet_hours", {"timezone": "Africa/Kigali", "start": "21:00", "end": "07:00"}
+    )
+    assert saved.status_code == 200 and saved.json() == {
+        "timezone": "Africa/Kigali",
+        "start": "21:00",
+        "end": "07:00",
+    }
+    assert put_json(api, "/api/v1/quiet_hours", {"timezone": "Mars/Olympus"}).status_code == 400
+    half = put_json(api, "/api/v1/quiet_hours", {"timezone": "UTC", "start": "21:00"})
+    assert half.status_code == 400 and "both" in half.json()["error"]
+    assert put_json(api, "/api/v1/quiet_hours", {"start": "9pm", "end": "7am"}).status_code == 400

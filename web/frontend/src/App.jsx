@@ -18,6 +18,7 @@ import IssuesPanel from "./components/IssuesPanel.jsx";
 import { flowIssues } from "./lib/issues.js";
 import { boxesOf, freeSpot } from "./lib/place.js";
 import { cardLabel, edgeLabel } from "./lib/labels.js";
+import TestsPanel, { testsFailing } from "./components/TestsPanel.jsx";
 import { api, listOf } from "./lib/api.js";
 import * as H from "./lib/history.js";
 import { autoLayout } from "./lib/layout.js";
@@ -111,6 +112,8 @@ function Editor({ flowUuid }) {
   const [kind, setKind] = useState("send_msg");
   const [showSim, setShowSim] = useState(false);
   const [showRevs, setShowRevs] = useState(false);
+  const [showTests, setShowTests] = useState(false); // the Tests panel (TestsPanel.jsx)
+  const [simInputs, setSimInputs] = useState([]); // what the simulator's last session played
   const [path, setPath] = useState(NO_PATH);
   const [flows, setFlows] = useState([]);
   const [picker, setPicker] = useState(null);
@@ -264,6 +267,12 @@ function Editor({ flowUuid }) {
 
   const save = useCallback(async () => {
     if (!def) return false;
+    // publishing over failing flow tests asks first (the tests run on the unsaved definition)
+    const failing = await testsFailing(flowUuid, def);
+    if (failing && !window.confirm(`${failing} flow test${failing > 1 ? "s fail" : " fails"} with these changes. Save anyway?`)) {
+      setStatus("Not saved: flow tests fail");
+      return false;
+    }
     setStatus("Saving…");
     try {
       const data = await api(`/flows/${flowUuid}/definition`, { method: "PUT", body: { definition: def } });
@@ -385,6 +394,9 @@ function Editor({ flowUuid }) {
         <button type="button" onClick={() => setShowRevs((v) => !v)} aria-expanded={showRevs}>
           Revisions
         </button>
+        <button type="button" onClick={() => setShowTests((v) => !v)} aria-expanded={showTests} data-action="tests">
+          Tests
+        </button>
         <button type="button" onClick={() => setShowSim((v) => !v)} aria-expanded={showSim} data-action="simulator">
           Simulator
         </button>
@@ -481,7 +493,8 @@ function Editor({ flowUuid }) {
           />
           </div>
         )}
-        {showSim && <Simulator flowUuid={flowUuid} beforeStart={beforeSim} onPath={setPath} onClose={() => { setShowSim(false); setPath(NO_PATH); }} />}
+        {showSim && <Simulator flowUuid={flowUuid} beforeStart={beforeSim} onPath={setPath} onInputs={setSimInputs} onClose={() => { setShowSim(false); setPath(NO_PATH); }} />}
+        {showTests && <TestsPanel flowUuid={flowUuid} definition={def} simInputs={simInputs} onClose={() => setShowTests(false)} />}
       </div>
     </div>
   );

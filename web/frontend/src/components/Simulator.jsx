@@ -9,7 +9,7 @@ const TEST_CONTACT = { name: "Test Contact", urn: "tel:+12065550100" };
  * Talks to the flow as a test contact over the /ws/simulator/ websocket, which keeps the session
  * for this panel; if the socket can't be had, each input goes to /api/v1/simulate with the session.
  */
-export default function Simulator({ flowUuid, beforeStart, onPath, onClose }) {
+export default function Simulator({ flowUuid, beforeStart, onPath, onInputs, onClose }) {
   const [lines, setLines] = useState([]);
   const [state, setState] = useState({ session: null, status: "", results: {}, contact: null });
   const [text, setText] = useState("");
@@ -33,7 +33,11 @@ export default function Simulator({ flowUuid, beforeStart, onPath, onClose }) {
 
   useEffect(() => {
     if (logRef.current) logRef.current.scrollTop = logRef.current.scrollHeight;
-  }, [lines]);
+    // the session's inputs, for "record from the simulator" in the Tests panel
+    // (a leading null: the session was started without a message)
+    const played = lines.filter((l) => l.who === "contact").map((l) => l.text);
+    if (onInputs) onInputs(lines.length && lines[0].who !== "contact" ? [null, ...played] : played);
+  }, [lines]); // eslint-disable-line react-hooks/exhaustive-deps
 
   const absorb = (data, extra = []) => {
     const fresh = linesFrom(data.events, seen.current);
