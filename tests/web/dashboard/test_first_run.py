@@ -100,6 +100,9 @@ def test_dashboard_and_import_in_the_browser(browser: Browser, workspace: Any, t
     b.goto("/flows/")
     b.page.set_input_files("#import-file", str(export))
     b.page.click("#import-flows button[type=submit]")
+    # the list reloads to show the new flows; the import's summary survives the reload
+    b.page.wait_for_selector("tr[data-flow-uuid]")
+    b.page.wait_for_load_state("load")
     expect(b.page.locator("#import-result .import-triggers")).to_contain_text("keyword “survey”")
     expect(b.page.locator("#import-result .import-triggers")).to_contain_text("catch all")
     b.screenshot("flows-import-1366.png")
