@@ -42,6 +42,10 @@ OBJECT_PARAMS: dict[str, list[str]] = {
     "call_uuid": ["call_uuid"],
     "subscriber_uuid": ["subscriber_uuid"],
     "llm_uuid": ["llm_uuid"],
+    "campaign_uuid": ["campaign_uuid"],
+    "event_uuid": ["event_uuid"],
+    "ticket_uuid": ["ticket_uuid"],
+    "membership_id": ["membership_id"],
 }
 # Parameters that name no workspace object: a fixed value.
 PLAIN_PARAMS = {"type_code": "EX", "path": "index.html"}  # path: a file of the built docs site
@@ -50,10 +54,11 @@ OWN_TESTS = {
     "c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>",
     "c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>/",  # the same view, courier's spelling
     "rest/<str:method>",
+    "invitations/<str:token>/",  # the token is the permission: tests/people/test_roles_and_isolation.py
 }
 
 # Query parameters of list operations: those naming objects get B's, the rest are harmless.
-QUERY_REFS = {"channel": "channel_EX", "contact": "contact_uuid", "group": "group_uuid", "flow": "flow_uuid"}
+QUERY_REFS = {"channel": "channel_EX", "contact": "contact_uuid", "group": "group_uuid", "flow": "flow_uuid", "campaign": "campaign_uuid"}  # fmt: skip
 QUERY_PLAIN = {"search", "after", "before", "limit", "offset", "cursor", "direction", "status", "archived", "format"}  # fmt: skip
 
 # Each test runs in a transaction rolled back at its end (a leak that writes cannot spill into
@@ -74,6 +79,8 @@ def valid_body(a: World, method: str, path: str) -> Any:
         "PATCH /api/v1/templates/{code}": {"name": "hijacked"},
         "POST /api/v1/templates/{code}/render": {"params": {}},
         "PATCH /api/v1/webhooks/{webhook_uuid}": {"is_active": False},
+        "PATCH /api/v1/campaigns/{campaign_uuid}": {"name": "hijacked"},
+        "PATCH /api/v1/campaign_events/{event_uuid}": {"offset": 5},
         "POST /api/v1/flows/{flow_uuid}/results/export": {"format": "csv"},
         "POST /api/v1/flows/{flow_uuid}/tests": {"name": "hijack", "steps": [{"send": "hi"}]},
         "POST /api/v1/flows/{flow_uuid}/tests/run": {"tests": [{"name": "t", "steps": [{"send": "hi"}]}]},
@@ -241,6 +248,14 @@ def test_api_bodies_naming_b_objects_are_refused(worlds: tuple[World, World]) ->
         ("post", f"/api/v1/groups/{A['group_uuid']}/contacts", {"add": [B["contact_uuid"]]}),
         ("post", f"/api/v1/groups/{A['group_uuid']}/contacts", {"remove": [B["contact_uuid"]]}),
         ("post", "/api/v1/simulate", {"flow": B["flow_uuid"], "inputs": ["hi"]}),
+        ("post", "/api/v1/campaigns", {"name": "x", "group": B["group_uuid"]}),
+        ("patch", f"/api/v1/campaigns/{A['campaign_uuid']}", {"group": B["group_uuid"]}),
+        ("post", "/api/v1/campaign_events", {"campaign": B["campaign_uuid"], "relative_to": "x", "message": {"eng": "x"}}),
+        (
+            "post",
+            "/api/v1/campaign_events",
+            {"campaign": A["campaign_uuid"], "relative_to": A["date_key"], "flow": B["flow_uuid"]},
+        ),
         (
             "post",
             "/api/v1/channels",
