@@ -80,6 +80,7 @@ def valid_body(a: World, method: str, path: str) -> Any:
         "POST /api/v1/templates/{code}/render": {"params": {}},
         "PATCH /api/v1/webhooks/{webhook_uuid}": {"is_active": False},
         "PATCH /api/v1/campaigns/{campaign_uuid}": {"name": "hijacked"},
+        "PATCH /api/v1/tickets/{ticket_uuid}": {"status": "closed"},
         "PATCH /api/v1/campaign_events/{event_uuid}": {"offset": 5},
         "POST /api/v1/flows/{flow_uuid}/results/export": {"format": "csv"},
         "POST /api/v1/flows/{flow_uuid}/tests": {"name": "hijack", "steps": [{"send": "hi"}]},
@@ -250,7 +251,11 @@ def test_api_bodies_naming_b_objects_are_refused(worlds: tuple[World, World]) ->
         ("post", "/api/v1/simulate", {"flow": B["flow_uuid"], "inputs": ["hi"]}),
         ("post", "/api/v1/campaigns", {"name": "x", "group": B["group_uuid"]}),
         ("patch", f"/api/v1/campaigns/{A['campaign_uuid']}", {"group": B["group_uuid"]}),
-        ("post", "/api/v1/campaign_events", {"campaign": B["campaign_uuid"], "relative_to": "x", "message": {"eng": "x"}}),
+        (
+            "post",
+            "/api/v1/campaign_events",
+            {"campaign": B["campaign_uuid"], "relative_to": "x", "message": {"eng": "x"}},
+        ),
         (
             "post",
             "/api/v1/campaign_events",
