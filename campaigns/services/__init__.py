@@ -1,5 +1,7 @@
-"""Campaign services. Contact code calls `contact_changed` after it changes a contact's fields
-or groups: the one place campaigns hear about it."""
+"""Campaign services. Contact services announce every change of fields or groups through
+`channels_app.services.smart_groups.contacts_changed`; the campaigns app listens there (see
+`CampaignsConfig.ready`) and reschedules with `contact_changed`, the one place campaigns hear
+about it. Contact code never imports campaigns: it sits below them."""
 
 from campaigns.services.scheduling import contact_changed
 

@@ -13,12 +13,15 @@ from flows.models import Flow, Trigger
 from tests.flows.conftest import CATCH_ALL, SHARED, SURVEY, SURVEYED_GROUP, load_export, post_json, put_json
 
 
-def test_import_keeps_uuids_creates_groups_fields_triggers_and_warns(api, imported, workspace) -> None:
+def test_import_keeps_uuids_creates_groups_fields_triggers_and_campaigns(api, imported, workspace) -> None:
     assert imported["flows"] == [
         {"uuid": SURVEY, "name": "Two Questions"},
         {"uuid": CATCH_ALL, "name": "Catch All"},
     ]
-    assert any("campaign" in w for w in imported["warnings"])
+    assert not any("campaign" in w for w in imported["warnings"])
+    assert imported["created"]["campaigns"] == [
+        {"uuid": "00000000-0000-4000-8000-000000000900", "name": "Reminders", "events": 0}
+    ]
     assert ContactGroup.objects.get(workspace=workspace, name="Surveyed").uuid.hex == SURVEYED_GROUP.replace(
         "-", ""
     )

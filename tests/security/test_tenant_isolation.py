@@ -45,6 +45,10 @@ OBJECT_PARAMS: dict[str, list[str]] = {
     "import_uuid": ["import_uuid"],
     "label_uuid": ["label_uuid"],
     "broadcast_uuid": ["broadcast_uuid"],
+    "campaign_uuid": ["campaign_uuid"],
+    "event_uuid": ["event_uuid"],
+    "ticket_uuid": ["ticket_uuid"],
+    "membership_id": ["membership_id"],
 }
 # Parameters that name no workspace object: a fixed value.
 PLAIN_PARAMS = {
@@ -57,11 +61,12 @@ OWN_TESTS = {
     "c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>",
     "c/<slug:type_slug>/<uuid:channel_uuid>/<slug:action>/",  # the same view, courier's spelling
     "rest/<str:method>",
+    "invitations/<str:token>/",  # the token is the permission: tests/people/test_roles_and_isolation.py
 }
 
 # Query parameters of list operations: those naming objects get B's, the rest are harmless.
 QUERY_REFS = {"channel": "channel_EX", "contact": "contact_uuid", "group": "group_uuid", "flow": "flow_uuid",
-              "label": "label_uuid"}  # fmt: skip
+              "label": "label_uuid", "campaign": "campaign_uuid"}  # fmt: skip
 QUERY_PLAIN = {"search", "after", "before", "limit", "offset", "cursor", "direction", "status", "archived", "format",
                "query", "folder"}  # fmt: skip
 
@@ -83,6 +88,9 @@ def valid_body(a: World, method: str, path: str) -> Any:
         "PATCH /api/v1/templates/{code}": {"name": "hijacked"},
         "POST /api/v1/templates/{code}/render": {"params": {}},
         "PATCH /api/v1/webhooks/{webhook_uuid}": {"is_active": False},
+        "PATCH /api/v1/campaigns/{campaign_uuid}": {"name": "hijacked"},
+        "PATCH /api/v1/tickets/{ticket_uuid}": {"status": "closed"},
+        "PATCH /api/v1/campaign_events/{event_uuid}": {"offset": 5},
         "POST /api/v1/flows/{flow_uuid}/results/export": {"format": "csv"},
         "POST /api/v1/flows/{flow_uuid}/tests": {"name": "hijack", "steps": [{"send": "hi"}]},
         "POST /api/v1/flows/{flow_uuid}/tests/run": {"tests": [{"name": "t", "steps": [{"send": "hi"}]}]},
@@ -250,6 +258,18 @@ def test_api_bodies_naming_b_objects_are_refused(worlds: tuple[World, World]) ->
         ("post", f"/api/v1/groups/{A['group_uuid']}/contacts", {"add": [B["contact_uuid"]]}),
         ("post", f"/api/v1/groups/{A['group_uuid']}/contacts", {"remove": [B["contact_uuid"]]}),
         ("post", "/api/v1/simulate", {"flow": B["flow_uuid"], "inputs": ["hi"]}),
+        ("post", "/api/v1/campaigns", {"name": "x", "group": B["group_uuid"]}),
+        ("patch", f"/api/v1/campaigns/{A['campaign_uuid']}", {"group": B["group_uuid"]}),
+        (
+            "post",
+            "/api/v1/campaign_events",
+            {"campaign": B["campaign_uuid"], "relative_to": "x", "message": {"eng": "x"}},
+        ),
+        (
+            "post",
+            "/api/v1/campaign_events",
+            {"campaign": A["campaign_uuid"], "relative_to": A["date_key"], "flow": B["flow_uuid"]},
+        ),
         (
             "post",
             "/api/v1/channels",

@@ -263,6 +263,31 @@ def build_world(*, name: str, marker: str, aggregator_url: str, fresh_flow_uuids
     )
     ids["ticket_uuid"] = str(ticket.uuid)
 
+    # A campaign with an event (a pending fire for the contact), and the admin's membership.
+    date_key = _post(
+        api, "/api/v1/fields", {"key": f"{marker}_date", "name": f"{marker} date", "value_type": "datetime"}
+    )
+    ids["date_key"] = date_key["key"]
+    ids["campaign_uuid"] = _post(
+        api, "/api/v1/campaigns", {"name": f"{marker} campaign", "group": ids["group_uuid"]}
+    )["uuid"]
+    ids["event_uuid"] = _post(
+        api,
+        "/api/v1/campaign_events",
+        {
+            "campaign": ids["campaign_uuid"],
+            "relative_to": date_key["key"],
+            "offset": 1,
+            "unit": "days",
+            "message": {"eng": f"{marker} reminder"},
+        },
+    )["uuid"]
+    from channels_app.models import Membership
+
+    ids["membership_id"] = str(
+        Membership.objects.filter(workspace=workspace).values_list("id", flat=True).first()
+    )
+
     subscription = WebhookSubscription.objects.get(uuid=ids["webhook_uuid"])
     delivery = WebhookDelivery.objects.filter(subscription=subscription).first()
     assert delivery is not None, "the inbound message should have made a webhook delivery"

@@ -122,6 +122,30 @@ def list_tickets(
     ]
 
 
+class TicketPatch(Schema):
+    status: str | None = None  # open | closed
+    assignee: str | None = None  # a member's email; "" unassigns
+
+
+@tickets_router.patch(
+    "/{ticket_uuid}", response={200: TicketOut, 400: ErrorOut, 404: ErrorOut}, summary="Update a ticket"
+)
+def update_ticket(request: WorkspaceRequest, ticket_uuid: str, payload: TicketPatch) -> Any:
+    """Close or reopen (`status`) and assign (`assignee`, a member of the workspace)."""
+    from flows.services import tickets as ticket_service
+
+    ticket = get_or_404(Ticket, request, ticket_uuid)
+    author = getattr(getattr(request.auth, "user", None) or request.auth, "email", "") or ""  # type: ignore[attr-defined]
+    try:
+        if payload.assignee is not None:
+            ticket_service.assign(ticket=ticket, assignee=payload.assignee, author=author)
+        if payload.status is not None:
+            ticket_service.set_status(ticket=ticket, status=payload.status, author=author)
+    except ticket_service.TicketError as exc:
+        return 400, {"error": str(exc)}
+    return 200, svc.ticket_payload(ticket)
+
+
 def _uuid_or_none(value: str) -> str | None:
     import uuid
 

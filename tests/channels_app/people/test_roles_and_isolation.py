@@ -81,6 +81,21 @@ def test_roles_in_ui_and_api(workspace, setting) -> None:
         ).status_code
         == 200
     )
+    patched = agent.api.patch(
+        f"/api/v1/tickets/{ticket.uuid}",
+        data=json.dumps({"status": "open", "assignee": agent.user.email}),
+        content_type="application/json",
+    )
+    assert patched.status_code == 200 and patched.json()["assignee"] == agent.user.email
+    assert patched.json()["status"] == "open"
+    refused = viewer.api.patch(
+        f"/api/v1/tickets/{ticket.uuid}", data='{"status": "closed"}', content_type="application/json"
+    )
+    assert refused.status_code == 403
+    bad = agent.api.patch(
+        f"/api/v1/tickets/{ticket.uuid}", data='{"assignee": "nobody@x.org"}', content_type="application/json"
+    )
+    assert bad.status_code == 400 and "not a member" in bad.json()["error"]
     assert agent.web.post("/channels/add/EX/", {"name": "x"}).status_code == 403
     assert _post(agent.api, "/api/v1/channels", {"type": "EX", "name": "x"}).status_code == 403
     assert _post(agent.api, "/api/v1/flows/import", {"version": "13", "flows": []}).status_code == 403
