@@ -146,9 +146,10 @@ def test_smart_group_gains_and_loses_members_as_fields_change(api: Any, people: 
 
 
 def test_flow_field_change_updates_smart_group(workspace: Any, people: dict[str, Any]) -> None:
-    """A flow's set_contact_field goes through the same hook (flows.services.sessions)."""
+    """A flow's set_contact_field goes through the same hook (flows.services.event_appliers)."""
     from channels_app.models import ContactGroup
     from channels_app.services.groups import create_group
+    from flows.services.event_appliers import apply_events
     from flows.services.sessions import FlowRunner
 
     group = create_group(workspace=workspace, name="Huye", query="district = Huye")
@@ -156,7 +157,8 @@ def test_flow_field_change_updates_smart_group(workspace: Any, people: dict[str,
     assert set(group.contacts.values_list("name", flat=True)) == {"Bea"}
     runner = FlowRunner(workspace=workspace)
     samir = people["samir"]
-    runner._apply_events(
+    apply_events(
+        runner=runner,
         contact=samir,
         events=[{"type": "contact_field_changed", "field": {"key": "district"}, "value": {"text": "Huye"}}],
         inbound=None,
