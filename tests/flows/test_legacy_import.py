@@ -177,9 +177,14 @@ def test_import_creates_typed_fields_and_query_groups_and_lists_what_it_skipped(
     assert all(s["reason"] for s in body["skipped"])
     # importing again creates nothing new
     again = _import(api, v13).json()
-    # (an import replaces the flows' triggers each time: the export is the newer truth)
-    assert all(made == [] for kind, made in again["created"].items() if kind != "triggers")
+    # (an import replaces the flows' triggers and updates its campaigns in place each time: the
+    # export is the newer truth, and the answer lists them again)
+    replaced = ("triggers", "campaigns")
+    assert {k: v for k, v in again["created"].items() if k not in replaced and v} == {}
     assert len(again["created"]["triggers"]) == len(body["created"]["triggers"])
+    assert [c["uuid"] for c in again["created"]["campaigns"]] == [
+        c["uuid"] for c in body["created"]["campaigns"]
+    ]
 
 
 def _shared_cases() -> list[Any]:
