@@ -63,6 +63,8 @@ def test_queued_rows_submitted_then_receipts_applied(
     )
     from smsc.services import link_status
 
+    # the link writes its counters on its own beat, a moment after the receipts it counts
+    wait_until(lambda: link_status(channel=channel)["receipts_received"] == 4, what="receipts counted")
     shown = link_status(channel=channel)
     assert shown["state"] == "bound" and shown["accepted"] == 4 and shown["receipts_received"] == 4
 
