@@ -104,7 +104,9 @@ def test_sigkill_mid_batch_leaves_only_in_flight_in_doubt_and_the_rest_goes_out(
 
     statuses = sorted(Msg.objects.filter(id__in=[m.id for m in msgs]).values_list("status", flat=True))
     assert statuses.count("wired") == send.SEND_CONCURRENCY  # only the requests in flight
-    assert statuses.count("queued") == 10  # claimed, never started: still queued, under a lease
+    # claimed, never started: still queued, under a lease. On a loaded machine a request can fail
+    # to connect before the provider sees it: that one is errored, for a retry, never in doubt.
+    assert statuses.count("queued") + statuses.count("errored") == 10
     # The lock of the killed sender expires within seconds, not minutes.
     from channels_app import queue
 
@@ -113,8 +115,17 @@ def test_sigkill_mid_batch_leaves_only_in_flight_in_doubt_and_the_rest_goes_out(
     queue.release_lock(f"send:{ex_channel.id}")
 
     aggregator.default = (200, '{"status": "ok"}', 0.0)
-    time.sleep(1.1)  # the lease of the unstarted ones runs out
-    assert send.send_channel(channel_id=ex_channel.id) == 10
+    # The lease of the unstarted ones runs out (1 s after their claim); on a loaded machine a
+    # pass may still find some leased, so the channel is sent until all ten went out (a wait for
+    # a condition: the count asserted is what every pass together sent).
+    from django.utils import timezone
+
+    Msg.objects.filter(id__in=[m.id for m in msgs], status="errored").update(next_attempt_on=timezone.now())
+    sent_after_lease, deadline = 0, time.monotonic() + 60
+    while sent_after_lease < 10 and time.monotonic() < deadline:
+        time.sleep(1.1)
+        sent_after_lease += send.send_channel(channel_id=ex_channel.id)
+    assert sent_after_lease == 10
     settings.FLOWGATE_WIRED_STALE_SECONDS = 0
     assert send.sweep()["stale_wired"] == send.SEND_CONCURRENCY
     sent_texts = [r.form()["text"] for r in aggregator.requests]

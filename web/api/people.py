@@ -10,9 +10,9 @@ from ninja import File, Form, Router, Schema
 from ninja.files import UploadedFile
 
 from channels_app.models import ContactImport, Label
-from channels_app.services import contact_actions
 from channels_app.services import contact_import as import_service
 from channels_app.services import labels as label_service
+from flows.services import contact_actions
 from web.api.common import get_or_404
 from web.api.schemas import ErrorOut
 from web.requests import WorkspaceRequest

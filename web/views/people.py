@@ -1,6 +1,6 @@
 """People screens beyond the contact list: new contact, bulk actions, import, labels.
 
-Thin views: services.contacts / contact_actions / contact_import / labels do the work.
+Thin views: services.contacts / contact_import / labels (channels_app) and flows.services.contact_actions do the work.
 """
 
 from __future__ import annotations
@@ -15,13 +15,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from channels_app.models import ContactImport
-from channels_app.services import contact_actions
 from channels_app.services import contact_import as import_service
 from channels_app.services import contacts as contact_service
 from channels_app.services import fields as field_service
 from channels_app.services import groups as group_service
 from channels_app.services import labels as label_service
 from channels_app.services.contact_query import workspace_country
+from flows.services import contact_actions
 from web.requests import user_workspace
 
 
