@@ -31,6 +31,9 @@ from channels_app import urns
 from channels_app.models import Contact, ContactField, ContactGroup, ContactURN, Workspace
 
 MAX_QUERY_LENGTH = 1000
+# Parentheses and NOTs nest at most this deep: the parser and the translation recurse per level,
+# and a thousand-character query of "(((((" must be a clear 400, not a RecursionError.
+MAX_NESTING = 30
 OPERATORS = ("!=", ">=", "<=", "=", "~", ">", "<")
 CONTACT_ATTRIBUTES = {"name", "uuid", "language", "status", "created_on", "urn", "group", "id"}
 _NUMBER_TEXT = r"^-?[0-9]+(\.[0-9]+)?$"
@@ -104,6 +107,12 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.toks = _tokens(text)
         self.i = 0
+        self.depth = 0
+
+    def _deeper(self, tok: _Tok) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise QueryError(f"the query nests deeper than {MAX_NESTING} levels at character {tok.pos + 1}")
 
     def peek(self, ahead: int = 0) -> _Tok:
         return self.toks[min(self.i + ahead, len(self.toks) - 1)]
@@ -143,17 +152,21 @@ class _Parser:
 
     def unary(self) -> Node:
         if self._keyword(self.peek(), "not") and self.peek(1).kind != "op":
-            self.take()
-            return Not(self.unary())
+            self._deeper(self.take())
+            node = Not(self.unary())
+            self.depth -= 1
+            return node
         return self.atom()
 
     def atom(self) -> Node:
         tok = self.take()
         if tok.kind == "lparen":
+            self._deeper(tok)
             node = self.or_expr()
             close = self.take()
             if close.kind != "rparen":
                 raise QueryError(f"missing ')' for the '(' at character {tok.pos + 1}")
+            self.depth -= 1
             return node
         if tok.kind == "end":
             raise QueryError("the query ends where a condition was expected")

@@ -86,6 +86,9 @@ def test_query_language(api: Any, people: dict[str, Any], query: str, expected: 
         ("district > 3", "text field"),
         ("AND age = 1", "unexpected AND"),
         ("age = 1 )", "unexpected ')'"),
+        # an attacker's nesting is a 400, not a RecursionError (a 500)
+        ("(" * 450 + 'name = "a"' + ")" * 450, "nests deeper than 30"),
+        ("not " * 200 + 'name = "a"', "nests deeper than 30"),
     ],
 )
 def test_bad_queries_are_a_clear_400(api: Any, people: dict[str, Any], query: str, message: str) -> None:
