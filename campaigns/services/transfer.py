@@ -95,7 +95,9 @@ def _import_event(
 ) -> CampaignEvent | None:
     if not isinstance(e, dict):
         return None
-    field = _field(workspace, e.get("relative_to") or {}, warnings)
+    # exports made elsewhere may hold anything where a reference belongs: only objects are read
+    relative_to = e.get("relative_to")
+    field = _field(workspace, relative_to if isinstance(relative_to, dict) else {}, warnings)
     if field is None:
         return None
     data: dict[str, Any] = {
@@ -106,7 +108,7 @@ def _import_event(
         "start_mode": MODE_CODES.get(str(e.get("start_mode") or "I"), "interrupt"),
     }
     if e.get("event_type") == "F":
-        flow_ref = e.get("flow") or {}
+        flow_ref = e.get("flow") if isinstance(e.get("flow"), dict) else {}
         old = str(flow_ref.get("uuid") or "")
         flow_uuid = _uuid(mapping.get(old, old))
         flow = Flow.objects.filter(workspace=workspace, uuid=flow_uuid).first() if flow_uuid else None

@@ -85,3 +85,23 @@ def test_export_then_import_elsewhere_round_trips(api, workspace) -> None:
     # importing again updates in place: still two events, not four
     assert post(other, "/api/v1/flows/import", exported).status_code == 200
     assert len(_events(other)) == 2
+
+
+def test_an_export_with_junk_where_references_belong_imports_the_rest_and_warns(api, workspace) -> None:
+    """Exports made elsewhere: an event whose flow or field reference is not an object, or whose
+    offset is out of range, is skipped with a warning; the import answers 200, never a 500."""
+    export = json.loads(FIXTURE.read_text())
+    good = export["campaigns"][0]["events"][0]
+    export["campaigns"][0]["events"] += [
+        {**good, "uuid": "e7000000-0000-4000-8000-000000000001", "event_type": "F", "flow": "Two Questions"},
+        {**good, "uuid": "e7000000-0000-4000-8000-000000000002", "relative_to": "edd"},
+        {**good, "uuid": "e7000000-0000-4000-8000-000000000003", "offset": 10**12},
+        "not an event",
+    ]
+    answer = post(api, "/api/v1/flows/import", export)
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert any("skipped" in w for w in body["warnings"])
+    events = _events(api)
+    assert good["uuid"] in events
+    assert not any(u.startswith("e7000000") for u in events)
