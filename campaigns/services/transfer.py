@@ -108,7 +108,8 @@ def _import_event(
         "start_mode": MODE_CODES.get(str(e.get("start_mode") or "I"), "interrupt"),
     }
     if e.get("event_type") == "F":
-        flow_ref = e.get("flow") if isinstance(e.get("flow"), dict) else {}
+        raw_flow = e.get("flow")
+        flow_ref: dict[str, Any] = raw_flow if isinstance(raw_flow, dict) else {}
         old = str(flow_ref.get("uuid") or "")
         flow_uuid = _uuid(mapping.get(old, old))
         flow = Flow.objects.filter(workspace=workspace, uuid=flow_uuid).first() if flow_uuid else None
