@@ -17,6 +17,13 @@ real data) and Redis (BENCH_BIG_REDIS_URL, default db 5, emptied):
 3. prints figure x database size (A, B, B/A) and, for anything over 200 ms at B, the EXPLAIN
    (ANALYZE, BUFFERS) of its slowest query.
 
+At both sizes it also runs the pipeline for real (`--no-pipeline` skips it): `manage.py serve`
+and two `manage.py worker`s (the first with the scheduler, so the periodic jobs run as in
+production) against this database, a local aggregator, and the e2e bench's load generator
+posting "join <n>" to a keyword flow that replies. A burst gives the receive rate and the end-to-
+end rate; a run paced at a fixed rate gives the p95 from POST to reply. B must stay within 15%
+of A (issue 27).
+
 Screens are requested through Django's test client in this process (the full view, template
 and ORM path, without the HTTP server, whose cost does not depend on the database size).
 Times are the median of `--runs` runs after one warm-up. "WAL per stored message" posts
@@ -29,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import statistics
 import sys
 import time
@@ -41,6 +49,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DB_URL = os.environ.get("BENCH_BIG_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/flowgate_bench_big")
 REDIS_URL = os.environ.get("BENCH_BIG_REDIS_URL", "redis://127.0.0.1:6379/5")
 BUDGET_MS = 200.0
+PIPELINE_TOLERANCE = 0.15  # receive and end to end at B within 15% of A
 BASE = {"contacts": 200, "messages": 2000}  # database A
 FIRST = ["Aline", "Jean", "Marie", "Eric", "Grace", "Patrick", "Diane", "Emmanuel", "Claudine", "Olivier",
          "Josiane", "Innocent", "Chantal", "Fabrice", "Alice", "Didier", "Esther", "Samuel", "Vestine", "Yves"]  # fmt: skip
@@ -58,6 +67,10 @@ def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "web.settings")
     os.environ.setdefault("FLOWGATE_ALLOW_PRIVATE_URLS", "1")
     os.environ.setdefault("FLOWGATE_INBOUND_DEDUPE_SECONDS", "0")
+    # A REDIS_URL run counts as production and needs a key, one for this process and the serve
+    # and worker processes of the pipeline runs (they inherit the environment).
+    os.environ.setdefault("SECRET_KEY", "bench-big-" + secrets.token_urlsafe(40))
+    os.environ.setdefault("ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")  # the test client's host
     sys.path.insert(0, str(ROOT))
     import django
 
@@ -405,7 +418,7 @@ def _wal_window(ctx: dict[str, Any], count: int, offset: int) -> dict[str, Any]:
     }
 
 
-def create_base() -> dict[str, Any]:
+def create_base(aggregator_port: int | None = None) -> dict[str, Any]:
     from django.core.management import call_command
 
     from channels_app.models import ContactGroup
@@ -422,7 +435,16 @@ def create_base() -> dict[str, Any]:
     flow = Flow.objects.create(workspace=workspace, name="Registration",
                                definition={"uuid": "x", "name": "Registration", "nodes": []})  # fmt: skip
     group = ContactGroup.objects.create(workspace=workspace, name="Mothers")
+    pipeline_channel = None
+    if aggregator_port is not None:
+        from benchmarks.flows_e2e import KEYWORD, keyword_reply_flow
+
+        pipeline_channel = create_channel(workspace=workspace, type_code="EX", name="Pipeline aggregator",
+                                          address="+250788000000", country="RW",
+                                          config={"send_url": f"http://127.0.0.1:{aggregator_port}/send"})  # fmt: skip
+        keyword_reply_flow(workspace, KEYWORD)
     return {
+        "pipeline_channel_uuid": str(pipeline_channel.uuid) if pipeline_channel else None,
         "workspace_id": workspace.id,
         "channel_id": channel.id,
         "channel_uuid": str(channel.uuid),
@@ -433,6 +455,53 @@ def create_base() -> dict[str, Any]:
         "token": token,
         "messages_before": 0,
     }
+
+
+def pipeline(
+    ctx: dict[str, Any], aggregator: Any, *, prefix: int, messages: int, paced_rate: float
+) -> dict[str, Any]:
+    """Receive and end to end on this database, with real processes: a burst of `messages`
+    (receive rate, end-to-end rate) and a run paced at `paced_rate` per second (p95 POST -> reply).
+    Each run's senders are new contacts (`prefix`), as a programme's new registrations are."""
+    from benchmarks import flows_e2e
+
+    flows_e2e.BENCH_DB_URL, flows_e2e.REDIS_URL = DB_URL, REDIS_URL  # the big database, not the e2e bench's
+    args = argparse.Namespace(
+        web=1, contacts=max(1, messages // 4), connections=32, timeout=300.0, stall=30.0
+    )
+    channel_uuid = ctx["pipeline_channel_uuid"]
+    burst = flows_e2e.run_case("burst, 2 workers", args, channel_uuid, aggregator, prefix, 2, messages)
+    paced_messages = int(paced_rate * 20)
+    paced = flows_e2e.run_case(f"paced {paced_rate:.0f}/s, 2 workers", args, channel_uuid, aggregator,
+                               prefix + 1, 2, paced_messages, rate=paced_rate)  # fmt: skip
+    for run in (burst, paced):
+        if run["missing"] or run["duplicates"] or run["order_violations"]:
+            raise RuntimeError(f"pipeline lost, doubled or reordered replies: {run}")
+    return {"burst": burst, "paced": paced}
+
+
+@contextmanager
+def _aggregator(*, enabled: bool) -> Iterator[tuple[Any, int | None]]:
+    """The e2e bench's local aggregator in its own process (a pipe to ask it for arrivals)."""
+    if not enabled:
+        yield None, None
+        return
+    import multiprocessing
+
+    from benchmarks.flows_e2e import aggregator_process
+
+    parent, child = multiprocessing.Pipe()
+    process = multiprocessing.get_context("spawn").Process(
+        target=aggregator_process, args=(child,), daemon=True
+    )
+    process.start()
+    try:
+        yield parent, parent.recv()
+    finally:
+        parent.send("stop")
+        process.join(5)
+        if process.is_alive():
+            process.terminate()
 
 
 def measure(ctx: dict[str, Any], runs: int, wal_messages: int) -> dict[str, Any]:
@@ -481,6 +550,8 @@ def report(a: dict[str, Any], b: dict[str, Any], sizes: dict[str, Any]) -> tuple
                               wb["wal_bytes_per_msg"] / 1024, "KB", higher_is_better=False,
                               baseline=("empty database", wa["wal_bytes_per_msg"] / 1024),
                               target=("<=", 2.0)))  # fmt: skip
+    if "pipeline" in a and "pipeline" in b:
+        lines += _pipeline_rows(a["pipeline"], b["pipeline"], figures)
     for mode in ("off", "lz4"):
         wb = b["wal"][mode]
         lines += [
@@ -500,6 +571,31 @@ def report(a: dict[str, Any], b: dict[str, Any], sizes: dict[str, Any]) -> tuple
     return "\n".join(lines), figures
 
 
+def _pipeline_rows(a: dict[str, Any], b: dict[str, Any], figures: list[dict[str, Any]]) -> list[str]:
+    """Rows for receive and end to end, A against B: within PIPELINE_TOLERANCE or NO."""
+    from benchmarks.kit import figure
+
+    rows = [
+        ("receive_rate", "receive under load (POSTs/s, 2 workers handling)", a["burst"]["inbound_per_second"],
+         b["burst"]["inbound_per_second"], "msg/s", True),
+        ("e2e_rate", "end to end, burst (replies/s at the aggregator)", a["burst"]["per_second"],
+         b["burst"]["per_second"], "msg/s", True),
+        ("e2e_paced_p95", f"end to end p95, {b['paced']['case']}", a["paced"]["p95_ms"] or 0,
+         b["paced"]["p95_ms"] or 0, "ms", False),
+    ]  # fmt: skip
+    lines = []
+    for key, label, va, vb, unit, higher in rows:
+        ratio = vb / max(va, 0.01)
+        within = ratio >= 1 - PIPELINE_TOLERANCE if higher else ratio <= 1 + PIPELINE_TOLERANCE
+        lines.append(f"| {label} | {va:,.1f} {unit} | {vb:,.1f} {unit} | {ratio:.2f}x | "
+                     f"CPU ms/msg web {b['burst']['web_cpu_ms_per_msg']}, workers {b['burst']['worker_cpu_ms_per_msg']} "
+                     f"| {'yes' if within else 'NO'} (15% of A) |")  # fmt: skip
+        limit = va * (1 - PIPELINE_TOLERANCE) if higher else va * (1 + PIPELINE_TOLERANCE)
+        figures.append(figure(key, label, vb, unit, higher_is_better=higher, baseline=("empty database", va),
+                              target=(">=" if higher else "<=", round(limit, 1))))  # fmt: skip
+    return lines
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--contacts", type=int, default=1_000_000)
@@ -509,6 +605,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wal-messages", type=int, default=1000)
     parser.add_argument("--json", type=Path)
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench-big.md")
+    parser.add_argument("--no-pipeline", dest="pipeline", action="store_false",
+                        help="skip receive and end to end with real processes")  # fmt: skip
+    parser.add_argument("--pipeline-messages", type=int, default=4000, help="messages in the burst")
+    parser.add_argument("--paced-rate", type=float, default=100.0, help="messages/s of the paced run")
     args = parser.parse_args(argv)
     if args.small:
         args.contacts, args.messages = 20_000, 200_000
@@ -522,16 +622,27 @@ def main(argv: list[str] | None = None) -> int:
 
     queue.connection().flushdb()
     started = time.monotonic()
-    ctx = create_base()
-    seed(ctx, contacts=BASE["contacts"], messages=BASE["messages"], log=lambda _: None)
-    finish_load(log=lambda _: None)
-    log(f"A: {BASE['contacts']:,} contacts, {BASE['messages']:,} messages; measuring")
-    a = measure(ctx, args.runs, min(args.wal_messages, 300))
-    log(f"B: growing to {args.contacts:,} contacts, {args.messages:,} messages")
-    seed(ctx, contacts=args.contacts - BASE["contacts"], messages=args.messages - BASE["messages"], log=log)
-    load = finish_load(log=log)
-    log("B: measuring")
-    b = measure(ctx, args.runs, args.wal_messages)
+    with _aggregator(enabled=args.pipeline) as (aggregator, aggregator_port):
+        ctx = create_base(aggregator_port)
+        seed(ctx, contacts=BASE["contacts"], messages=BASE["messages"], log=lambda _: None)
+        finish_load(log=lambda _: None)
+        log(f"A: {BASE['contacts']:,} contacts, {BASE['messages']:,} messages; measuring")
+        a = measure(ctx, args.runs, min(args.wal_messages, 300))
+        if args.pipeline:
+            log("A: receive and end to end (serve + 2 workers)")
+            a["pipeline"] = pipeline(ctx, aggregator, prefix=40, messages=args.pipeline_messages,
+                                     paced_rate=args.paced_rate)  # fmt: skip
+        log(f"B: growing to {args.contacts:,} contacts, {args.messages:,} messages")
+        seed(
+            ctx, contacts=args.contacts - BASE["contacts"], messages=args.messages - BASE["messages"], log=log
+        )
+        load = finish_load(log=log)
+        log("B: measuring")
+        b = measure(ctx, args.runs, args.wal_messages)
+        if args.pipeline:
+            log("B: receive and end to end (serve + 2 workers)")
+            b["pipeline"] = pipeline(ctx, aggregator, prefix=50, messages=args.pipeline_messages,
+                                     paced_rate=args.paced_rate)  # fmt: skip
     sizes = {
         "a": f"{BASE['contacts']:,} contacts / {BASE['messages']:,} messages",
         "b": f"{args.contacts:,} contacts / {args.messages:,} messages",

@@ -109,7 +109,7 @@ class _Aggregator(asyncio.Protocol):
             )
 
 
-def _aggregator_process(conn: Connection) -> None:
+def aggregator_process(conn: Connection) -> None:
     """Serves until the parent asks for the arrivals ("dump") and then for it to stop ("stop")."""
 
     async def main() -> None:
@@ -432,7 +432,7 @@ def _run(args: argparse.Namespace) -> None:
     _django()
     parent, child = multiprocessing.Pipe()
     agg_proc = multiprocessing.get_context("spawn").Process(
-        target=_aggregator_process, args=(child,), daemon=True
+        target=aggregator_process, args=(child,), daemon=True
     )
     agg_proc.start()
     try:
