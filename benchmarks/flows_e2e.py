@@ -282,7 +282,7 @@ def run_case(
     ]
     procs += worker_procs
     try:
-        wait_for_port(port, process=procs[0])
+        wait_for_port(port, seconds=120, process=procs[0])  # a loaded machine starts slowly
         time.sleep(1.0)  # let the workers connect to Redis
         # CPU used from here on: process start-up (imports, Django setup) is not the pipeline's
         web_cpu0 = sum(_cpu_seconds(pid) for pid in process_tree(procs[0].pid))

@@ -321,14 +321,18 @@ def _record(
 def deliver_due(*, now: datetime | None = None, transport: httpx.BaseTransport | None = None) -> int:
     """POST every due delivery once; failures are rescheduled with backoff."""
     done = 0
+    batch = _claim(now or timezone.now(), DELIVERY_BATCH)
+    if not batch:
+        return 0  # the common tick: no client (a CA bundle load) for nothing to send
     with outbound_client(transport=transport, timeout=_timeout_seconds()) as client:
-        while batch := _claim(now or timezone.now(), DELIVERY_BATCH):
+        while batch:
             for delivery in batch:
                 try:
                     _attempt(delivery, client)
                 except Exception:  # one bad row must not stall the rest; its lease expires
                     logger.exception("webhook delivery %s failed unexpectedly", delivery.uuid)
                 done += 1
+            batch = _claim(now or timezone.now(), DELIVERY_BATCH)
     return done
 
 

@@ -60,13 +60,18 @@ class SeededRandom:
     reproduce Go's generator, so the conformance runner replays those documented values.
     """
 
-    def __init__(self, seed: int = 123456, prefix: list[float] | None = None) -> None:
-        self._rand = random.Random(seed)
+    def __init__(self, seed: int | None = 123456, prefix: list[float] | None = None) -> None:
+        # Seeding (from os.urandom when seed is None) costs more than most sprints ever use:
+        # every engine environment gets one, few flows draw a random number.
+        self._seed = seed
+        self._rand: random.Random | None = None
         self._prefix: Iterator[float] = iter(prefix or [])
 
     def __call__(self) -> float:
         for v in self._prefix:
             return v
+        if self._rand is None:
+            self._rand = random.Random(self._seed)
         return self._rand.random()
 
 
@@ -91,7 +96,7 @@ class Environment:
     default_language: str = ""
     redaction_policy: str = "none"
     now: Callable[[], dt.datetime] = utcnow
-    random: Callable[[], float] = field(default_factory=lambda: SeededRandom(None))  # type: ignore[arg-type]
+    random: Callable[[], float] = field(default_factory=lambda: SeededRandom(None))
     new_uuid: Callable[[], str] = field(default_factory=lambda: lambda: str(uuid.uuid4()))
     locations: Any = None  # a locations.Hierarchy when location tests are used
     # the session contact's own country (from its channel or phone number), set by the runner:
