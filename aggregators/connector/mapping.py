@@ -8,10 +8,12 @@ Bad payloads raise ``PayloadError`` (the views answer 4xx with its message).
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import httpx
 from lxml import etree
@@ -19,7 +21,7 @@ from lxml import etree
 from .errors import PayloadError
 from .model import Connector, ErrorCodes, Param, ResponseMap, SendResponse, Statuses
 from .payload import MISSING, Payload, load, scalar
-from .values import as_text
+from .values import as_text, known_charset
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -58,10 +60,26 @@ def map_item(mapping: ResponseMap, payload: Payload, item: Any) -> dict[str, str
                 else MISSING
             )
             text = scalar(payload.get(ref.fallback) if found is MISSING else found)
+        if text and ref.charset:
+            charset = scalar(payload.get(ref.charset, item) if item is not MISSING else payload.get(ref.charset))
+            text = decode_charset(text, charset)
         out[key] = text if text not in (None, "") else ref.default
     if item is not MISSING and not isinstance(item, dict | list) and "message_id" not in mapping.fields:
         out["message_id"] = scalar(item)  # <messages use> pointing at a list of plain ids
     return out
+
+
+def decode_charset(text: str, charset: str | None) -> str:
+    """Text a provider sent as percent-encoded bytes of another charset than UTF-8, decoded.
+
+    Clickatell posts ISO-8859-1 (`hello%21`) and UTF-16BE (`%00h%00i`) text that way, naming the
+    charset beside it. A charset we do not know leaves the text as sent.
+    """
+    name = (charset or "").strip()
+    if not name or not known_charset(name) or codecs.lookup(name).name == "utf-8":
+        return text
+    raw = unquote_to_bytes(text.replace("+", " "))
+    return raw.decode(name, errors="replace")
 
 
 # --- SMS send / poll -------------------------------------------------------------------------

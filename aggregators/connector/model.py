@@ -110,6 +110,12 @@ class Param:
     type: str = "string"
     children: tuple[Param, ...] = ()
     attrs: tuple[Attr, ...] = ()
+    # omit_empty="true": left out of the request when the value renders empty (a parameter only
+    # some messages carry, e.g. a coding flag for Unicode text).
+    omit_empty: bool = False
+    # charset="utf-16be" (a template): the form/query value is sent as bytes of that charset,
+    # percent-encoded byte by byte (gateways such as Kannel take UCS-2 text that way).
+    charset: Template | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,9 @@ class PathRef:
     # required="true" on a send/poll answer: a 2xx answer without the value is not an acceptance
     # (courier's "unreadable answer"): errored and retried, since the provider may have sent it.
     required: bool = False
+    # charset="charset": the path of a charset name sent beside the value; when it names another
+    # charset than UTF-8, the value is that charset's bytes percent-encoded (Clickatell) and is decoded.
+    charset: str | None = None
 
 
 @dataclass(frozen=True)

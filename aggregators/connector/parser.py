@@ -186,6 +186,8 @@ class _Builder:
             type=kind,
             children=children,
             attrs=attrs,
+            omit_empty=(el.get("omit_empty") or "").strip().lower() in ("true", "1", "yes"),
+            charset=compile_template(el.get("charset", "")) if el.get("charset") else None,
         )
 
     def request(self, el: etree._Element) -> Request:
@@ -214,6 +216,7 @@ class _Builder:
                 default=child.get("default"),
                 fallback=child.get("fallback"),
                 required=(child.get("required") or "").strip().lower() in ("true", "1", "yes"),
+                charset=child.get("charset") or None,
             )
         return ResponseMap(
             format=(el.get("format") or default_format).lower(), fields=fields, messages=messages

@@ -197,6 +197,16 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
         "that message), `array` keeps a list (`@recipients`) or wraps one value, `object` needs nested "
         "parameters."
     ),
+    ("parameter", "omit_empty"): (
+        "`true`: the parameter is left out of the request when its value renders empty, for a "
+        "parameter only some messages carry (`coding=2` for Unicode text only)."
+    ),
+    ("parameter", "charset"): (
+        "Template naming a charset (`utf-16be`, `iso-8859-1`): in a form body or query string the "
+        "value is sent as that charset's bytes, percent-encoded byte by byte (Kannel's UCS-2 text). "
+        "UTF-8 or empty sends the text as usual; a literal unknown charset is an error at its "
+        "attribute, one chosen by a template fails that message. Ignored in JSON and XML bodies."
+    ),
     ("sms_response", "format"): (
         "Payload format. The `Content-Type` of the answer wins when it says JSON, XML or form; the "
         "declared format is used when it does not."
@@ -220,6 +230,12 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
     ("mapping", "use"): "Dotted path into the payload (see *Paths* below).",
     ("mapping", "default"): "Value when the path is missing or empty.",
     ("mapping", "fallback"): "A second dotted path, read when the first is missing or empty.",
+    ("mapping", "charset"): (
+        "Path of a charset name the provider sends beside the value (`charset`). When it names another "
+        "charset than UTF-8 (`ISO-8859-1`, `UTF-16BE`), the value is that charset's bytes, "
+        "percent-encoded, and is decoded (Clickatell's inbound text). An unknown charset leaves the "
+        "value as sent."
+    ),
     ("mapping", "required"): (
         "`true` in a send or poll `<response>`: a 2xx answer without this value is not an acceptance; "
         "the message is errored and retried (an answer without the provider's id is unreadable)."
@@ -254,6 +270,9 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("parameter", "type"),
         ("send_response", "root"),
         ("mapping", "fallback"),
+        ("mapping", "charset"),
+        ("parameter", "omit_empty"),
+        ("parameter", "charset"),
         ("mapping", "required"),
         ("statuses", "unknown"),
         ("status", "Retry"),
@@ -271,7 +290,10 @@ EXTENSION_KEYS = frozenset({"error_code", "date", "from", "to", "text"})
 RULES: dict[str, str] = {
     "field": "needs `name`; a name declared twice is an error; a `picklist` needs `<options><option>`.",
     "header": "needs `name` and `value`.",
-    "parameter": 'needs `name`; cannot have both `value` and nested parameters; `type="object"` needs nested ones.',
+    "parameter": (
+        'needs `name`; cannot have both `value` and nested parameters; `type="object"` needs nested ones; '
+        "`omit_empty` is true or false; a literal `charset` must be a known charset."
+    ),
     "reply_parameter": "needs a `name` that is a valid XML name.",
     "attr": "needs a `name` that is a valid XML name.",
     "basic": "needs `username`.",

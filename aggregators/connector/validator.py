@@ -36,7 +36,7 @@ from .schema import (
     TEMPLATE_ATTRS,
     TEMPLATE_TEXT,
 )
-from .values import TemplateError, compile_template, variables_for
+from .values import TemplateError, compile_template, known_charset, variables_for
 
 _XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
@@ -169,6 +169,14 @@ class Validator:
             )
         if (el.get("type") or "").lower() == "object" and not el.findall("parameter"):
             self.error(self.loc.element(el), 'type="object" needs nested <parameter> elements')
+        self.enum(el, "omit_empty", ("true", "false", "1", "0", "yes", "no"))
+        charset = el.get("charset")
+        if charset is not None:
+            if el.findall("parameter"):
+                self.error(self.loc.attribute(el, "charset"), "a parameter with nested parameters has no charset")
+            elif "@" not in charset and "$" not in charset and not known_charset(charset):
+                # a literal charset is checked now; one chosen by a template, when the message is sent
+                self.error(self.loc.attribute(el, "charset"), f"charset '{charset}' is not a known charset")
 
     def _xml_name(self, el: etree._Element) -> None:
         # send_response names become XML element/attribute names: reject what lxml would refuse.
@@ -226,7 +234,7 @@ class Validator:
         self.enum(el, "format", ("xml", "json"))
 
     def check_mapping(self, el: etree._Element) -> None:
-        for attr in ("use", "fallback"):
+        for attr in ("use", "fallback", "charset"):
             for seg in path_segments(el.get(attr) or ""):
                 if ("[" in seg or "]" in seg) and not SELECTOR.match(seg):
                     self.error(

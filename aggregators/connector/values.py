@@ -20,6 +20,7 @@ rendering a message is a loop over a handful of parts.
 from __future__ import annotations
 
 import ast
+import codecs
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -206,6 +207,22 @@ def _if_gsm7(
     return chosen.render_str(fields, ctx)
 
 
+def known_charset(name: str) -> bool:
+    """Whether Python can encode and decode text in the named charset (`utf-16be`, `iso-8859-1`)."""
+    if not name.strip():
+        return False
+    try:
+        codecs.lookup(name.strip())
+    except LookupError:
+        return False
+    return True
+
+
+def _hex(value: str, charset: str) -> str:
+    """Hex digits of the text's bytes in a charset: Jasmin's `hex-content` is UTF-16BE this way."""
+    return value.encode(charset, errors="replace").hex()
+
+
 # Look-alikes phones type but GSM 03.38 lacks: folding them keeps a message at 160 characters
 # a part instead of UCS-2's 70 (courier folds the same characters for several providers).
 GSM7_FOLDS = str.maketrans(
@@ -243,6 +260,11 @@ FILTERS: dict[str, Filter] = {
         "replace typographic quotes, dashes and ellipses by their GSM-7 look-alikes",
         "none",
         _each(lambda v, _a: v.translate(GSM7_FOLDS)),
+    ),
+    "hex": Filter(
+        "the hex digits of the value's bytes in the charset named by the argument: hex:'utf-16be'",
+        "str",
+        _each(_hex),
     ),
     "truncate": Filter("cut to N characters: truncate:160", "int", _each(lambda v, a: v[:a])),
     "join": Filter("join a list (recipients) with the argument: join:';'", "str", _join),
@@ -349,6 +371,8 @@ def _parse_arg(
             raise TemplateError(offset, f"filter '{name}' needs a whole number") from None
     if not isinstance(value, str):
         raise TemplateError(offset, f"filter '{name}' needs a string argument")
+    if name == "hex" and not known_charset(value):
+        raise TemplateError(offset, f"filter 'hex': '{value}' is not a known charset")
     return value, ()
 
 
