@@ -30,6 +30,8 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 def items_of(mapping: ResponseMap, payload: Payload) -> list[Any]:
     """The per-recipient (or per-callback) items: ``<messages use>``, a top-level list, or the whole."""
+    if payload.text:
+        return [MISSING]  # one plain-text answer: every path is searched in the whole of it
     if mapping.messages:
         found = payload.get(mapping.messages)
         if isinstance(found, list):
@@ -70,12 +72,21 @@ def map_item(mapping: ResponseMap, payload: Payload, item: Any) -> dict[str, str
 
 
 def decode_charset(text: str, charset: str | None) -> str:
-    """Text a provider sent as percent-encoded bytes of another charset than UTF-8, decoded.
+    """Text a provider sent in another charset than UTF-8, decoded.
 
-    Clickatell posts ISO-8859-1 (`hello%21`) and UTF-16BE (`%00h%00i`) text that way, naming the
-    charset beside it. A charset we do not know leaves the text as sent.
+    Clickatell posts ISO-8859-1 (`hello%21`) and UTF-16BE (`%00h%00i`) text as percent-encoded
+    bytes, naming the charset beside it. Jasmin names an SMPP data coding instead: `0` is GSM
+    03.38, its septets posted one a character. A charset we do not know leaves the text as sent.
     """
     name = (charset or "").strip()
+    if name.isdigit() or name.lower() in ("gsm7", "gsm-7"):
+        if name.isdigit() and int(name) != 0:
+            return text  # other data codings arrive as text already
+        from smsc.gsm import gsm7_decode
+
+        if any(ord(ch) > 0x7F for ch in text):
+            return text  # not septets: a provider that sent text after all
+        return gsm7_decode(text.encode("ascii"))
     if not name or not known_charset(name) or codecs.lookup(name).name == "utf-8":
         return text
     raw = unquote_to_bytes(text.replace("+", " "))
@@ -330,6 +341,9 @@ def parse_receive(
         if not values.get("from"):
             path = mapping.fields["from"].use if "from" in mapping.fields else "(unmapped)"
             raise PayloadError(f"inbound message has no sender at '{path}'")
+        for key, ref in mapping.fields.items():
+            if ref.required and not values.get(key):
+                raise PayloadError(f"inbound message has no {key} at '{ref.use}'")
         attachments = _attachments(mapping, payload, item)
         if "text" in mapping.fields and values.get("text") is None and not attachments:
             raise PayloadError(f"inbound message has no text at '{mapping.fields['text'].use}'")
@@ -548,6 +562,9 @@ def render_send_response(
     send_response: SendResponse, fields: Mapping[str, Any], ctx: Mapping[str, Any]
 ) -> tuple[bytes, str]:
     """The reply body and its content type, e.g. TwiML ``<Response><Dial ...>``."""
+    if send_response.format == "text":  # the parameters' values, one after the other
+        text = "".join(as_text(p.value.render(fields, ctx)) for p in send_response.params if p.value is not None)
+        return text.encode(), send_response.content_type()
     if send_response.format == "json":
         body = {p.name: _json_value(p, fields, ctx) for p in send_response.params}
         return json.dumps(

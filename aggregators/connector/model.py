@@ -15,6 +15,10 @@ KIND_BY_ROOT = {"SMSNotifier": "sms", "PhoneCalls": "phone"}
 FIELD_TYPES = ("text", "password", "url", "picklist")
 METHODS = ("get", "post", "put", "patch", "delete")
 RESPONSE_FORMATS = ("json", "xml", "form")
+# Send/poll answers and delivery callbacks may also be plain text read with regular expressions
+# ("Success \"id\"", "0: Accepted for delivery"): gateways older than JSON answer that way.
+SMS_RESPONSE_FORMATS = RESPONSE_FORMATS + ("text",)
+SEND_RESPONSE_FORMATS = ("xml", "json", "text")
 STATUS_GROUPS = ("processing", "delivered", "failed")
 SIGNATURE_ALGORITHMS = ("hmac-sha1", "hmac-sha256", "hmac-sha512")
 SIGNATURE_ENCODINGS = ("base64", "hex")
@@ -199,7 +203,7 @@ class SendResponse:
         for h in self.headers:
             if h.name.lower() == "content-type":
                 return h.value.source.strip()
-        return "application/json" if self.format == "json" else "text/xml"
+        return {"json": "application/json", "text": "text/plain"}.get(self.format, "text/xml")
 
 
 ERROR_MEANINGS = ("opted_out", "retry", "failed")
@@ -231,6 +235,8 @@ class MessageSend:
     errors: ErrorCodes = field(default_factory=ErrorCodes)
     # Characters a part (a template: a number or a config field); None: one request per message.
     split: Template | None = None
+    # The body answered to the provider's delivery callbacks (Jasmin waits for "ACK/Jasmin").
+    send_response: SendResponse | None = None
 
 
 @dataclass(frozen=True)

@@ -266,6 +266,7 @@ class _Builder:
             # Callbacks without a format are sniffed from the content type; "form" is the common case.
             callback=self.mapping(callback, "form") if callback is not None else None,
             split=compile_template(el.get("split", "")) if el.get("split") else None,
+            send_response=self.send_response(el.find("send_response")),
         )
 
     def message_status(self, el: etree._Element | None, send: etree._Element | None) -> MessageStatus | None:

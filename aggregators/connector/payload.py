@@ -28,13 +28,32 @@ MISSING = object()
 class Payload:
     data: Any
     root_tag: str | None = None  # XML only
+    text: bool = False  # a plain-text answer: paths are regular expressions
 
     def get(self, path: str, base: Any = MISSING) -> Any:
+        if self.text:
+            return _match(str(self.data), path)
         data = self.data if base is MISSING else base
         found = resolve(data, path)
         if found is MISSING and self.root_tag and base is MISSING and path.startswith(self.root_tag + "."):
             found = resolve(data, path[len(self.root_tag) + 1 :])
         return found
+
+
+# Plain-text answers are short ("Success \"id\""); searching only their start bounds what a
+# connector's regular expression can cost on a large or hostile body.
+TEXT_SEARCH_CHARS = 4096
+
+
+def _match(text: str, pattern: str) -> Any:
+    """The first group of the pattern's first match (the whole match without groups), else MISSING."""
+    try:
+        found = re.search(pattern, text[:TEXT_SEARCH_CHARS])
+    except re.error:
+        return MISSING  # refused by the validator; a stored connector never gets here
+    if found is None:
+        return MISSING
+    return found.group(1) if found.re.groups else found.group(0)
 
 
 def path_segments(path: str) -> list[str]:
@@ -172,6 +191,8 @@ def load(body: bytes, content_type: str = "", declared: str | None = None, query
         raise PayloadError(f"payload is {len(body)} bytes; the limit is {PAYLOAD_MAX_BYTES}")
     if not body.strip():
         return Payload(_form(query))
+    if declared == "text":  # the connector reads the answer with regular expressions, whatever its type
+        return Payload(body.decode("utf-8", errors="replace"), text=True)
     fmt = detect_format(content_type, body, declared)
     if fmt == "json":
         try:

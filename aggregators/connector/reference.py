@@ -123,8 +123,8 @@ ELEMENTS: dict[str, tuple[str, str]] = {
         "phone",
     ),
     "send_response": (
-        "The body Flowgate answers a provider webhook with (TwiML-like XML, or JSON). Without it the "
-        "answer is a JSON receipt.",
+        "The body Flowgate answers a provider webhook with (TwiML-like XML, JSON or plain text). Without "
+        "it the answer is a JSON receipt. Inside `<message_send>` it is the answer to delivery callbacks.",
         "both",
     ),
     "reply_parameters": ("The elements (XML) or keys (JSON) of the reply body.", "both"),
@@ -220,7 +220,10 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
         "for",
     ): "Comma-separated call statuses this branch handles (case-insensitive). Required.",
     ("call_response", "format"): "Payload format; sniffed from the content type first.",
-    ("send_response", "format"): "`xml` or `json`.",
+    ("send_response", "format"): (
+        "`xml`, `json` or `text` (the parameters' values one after the other, as `text/plain`: "
+        "Jasmin expects `ACK/Jasmin`)."
+    ),
     ("send_response", "agentdialing"): "Kept from the published language; informational only.",
     ("send_response", "root"): "Name of the XML document element.",
     ("reply_parameter", "name"): "Element or key name; must be a valid XML name. Required.",
@@ -233,12 +236,14 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
     ("mapping", "charset"): (
         "Path of a charset name the provider sends beside the value (`charset`). When it names another "
         "charset than UTF-8 (`ISO-8859-1`, `UTF-16BE`), the value is that charset's bytes, "
-        "percent-encoded, and is decoded (Clickatell's inbound text). An unknown charset leaves the "
-        "value as sent."
+        "percent-encoded, and is decoded (Clickatell's inbound text). A number is an SMPP data coding "
+        "(Jasmin's `coding`): `0` (or `gsm7`) reads the value's characters as GSM 03.38 septets, other "
+        "numbers leave it as sent. An unknown charset leaves the value as sent."
     ),
     ("mapping", "required"): (
         "`true` in a send or poll `<response>`: a 2xx answer without this value is not an acceptance; "
-        "the message is errored and retried (an answer without the provider's id is unreadable)."
+        "the message is errored and retried (an answer without the provider's id is unreadable). In "
+        "`<message_receive>`: an inbound message without this value is refused with 400."
     ),
     ("statuses", "unknown"): "`ignore` (default: a status in no group is logged and changes nothing) "
     "or `reject` (the callback is answered 400).",
@@ -280,7 +285,7 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("error_meaning", "contains"),
     }
 )
-EXTENSION_FORMATS = frozenset({"form"})
+EXTENSION_FORMATS = frozenset({"form", "text"})
 EXTENSION_SMS_VARIABLES = frozenset({"to", "from", "text", "messageid"})
 EXTENSION_PHONE_VARIABLES = frozenset({"incoming_callback", "call_id", "user_number"})
 EXTENSION_FILTERS = frozenset(values.FILTERS) - {"urlappend"}
@@ -303,7 +308,7 @@ RULES: dict[str, str] = {
     "sms_response": "`format` must be one of the formats below.",
     "call_response": "`format` must be one of the formats below.",
     "message_receive": "`format` must be one of the formats below.",
-    "send_response": "`format` must be `xml` or `json`.",
+    "send_response": "`format` must be `xml`, `json` or `text`.",
     "mapping": "needs `use` or `default`; cannot contain elements; `required` is true or false.",
     "message_send": "`split`, when not a template, must be a number of characters from 1 to 10000.",
     "status": "needs exactly one of `Processing`, `Delivered`, `Failed`.",
@@ -338,10 +343,10 @@ ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("field", "type"): model.FIELD_TYPES,
     ("field", "presence"): ("mandatory", "optional"),
     ("request", "method"): model.METHODS,
-    ("sms_response", "format"): model.RESPONSE_FORMATS,
+    ("sms_response", "format"): model.SMS_RESPONSE_FORMATS,
     ("call_response", "format"): model.RESPONSE_FORMATS,
     ("message_receive", "format"): model.RESPONSE_FORMATS,
-    ("send_response", "format"): ("xml", "json"),
+    ("send_response", "format"): model.SEND_RESPONSE_FORMATS,
     ("signature", "algorithm"): model.SIGNATURE_ALGORITHMS,
     ("signature", "encoding"): model.SIGNATURE_ENCODINGS,
     ("signature", "payload"): model.SIGNATURE_PAYLOADS,
@@ -673,6 +678,10 @@ def render_reference() -> str:
         "paths start below the document element (naming the root first works too) |",
         "| `form` ★ | `application/x-www-form-urlencoded` body (or the query string of a GET); the first "
         "value of a repeated key wins |",
+        "| `text` ★ | send and poll answers and delivery callbacks only: the body as plain text, whatever "
+        "its `Content-Type`; each `use` (and `fallback`) is a regular expression searched in its first "
+        "4,096 characters, the value its first group (the whole match without a group): "
+        "`<message_id use='Success \"([^\"]+)\"'/>`. An invalid expression is an error at its attribute |",
         "",
         "The payload's `Content-Type` wins when it names JSON, XML or a form; otherwise the body is "
         "sniffed (`{`/`[` → JSON, `<` → XML) and then the declared `format` is used.",

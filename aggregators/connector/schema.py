@@ -59,6 +59,7 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
             "callback": "sms_response",
             "statuses": "statuses",
             "errors": "errors",
+            "send_response": "send_response",
         },
     ),
     "message_status": (

@@ -20,6 +20,8 @@ from .model import (
     KIND_BY_ROOT,
     METHODS,
     RESPONSE_FORMATS,
+    SEND_RESPONSE_FORMATS,
+    SMS_RESPONSE_FORMATS,
     SIGNATURE_ALGORITHMS,
     SIGNATURE_ENCODINGS,
     SIGNATURE_PAYLOADS,
@@ -228,13 +230,26 @@ class Validator:
     def _format(self, el: etree._Element) -> None:
         self.enum(el, "format", RESPONSE_FORMATS)
 
-    check_sms_response = check_call_response = check_message_receive = _format
+    check_call_response = check_message_receive = _format
+
+    def check_sms_response(self, el: etree._Element) -> None:
+        self.enum(el, "format", SMS_RESPONSE_FORMATS)
 
     def check_send_response(self, el: etree._Element) -> None:
-        self.enum(el, "format", ("xml", "json"))
+        self.enum(el, "format", SEND_RESPONSE_FORMATS)
 
     def check_mapping(self, el: etree._Element) -> None:
+        parent = el.getparent()
+        if parent is not None and (parent.get("format") or "").strip().lower() == "text":
+            # a plain-text answer: `use` and `fallback` are regular expressions
+            for attr in ("use", "fallback"):
+                try:
+                    re.compile(el.get(attr) or "")
+                except re.error as exc:
+                    self.error(self.loc.attribute(el, attr), f"{attr} is not a regular expression: {exc}")
         for attr in ("use", "fallback", "charset"):
+            if parent is not None and (parent.get("format") or "").strip().lower() == "text" and attr != "charset":
+                continue
             for seg in path_segments(el.get(attr) or ""):
                 if ("[" in seg or "]" in seg) and not SELECTOR.match(seg):
                     self.error(

@@ -144,6 +144,12 @@ def callback(request: HttpRequest, channel: Channel) -> HttpResponse:
     message = "Status Update Accepted"
     if results and all(r.get("unknown_status") for r in results):
         message = f"Ignored: ignoring unknown status '{results[0]['unknown_status']}'"
+    send = resolved.parsed.message_send
+    if send is not None and send.send_response is not None:  # the acknowledgement the provider waits for
+        body, content_type = render_send_response(
+            send.send_response, reveal(channel.config.get("fields") or {}), {}
+        )
+        return HttpResponse(body, content_type=content_type)
     return _courier_response({"message": message, "data": answered, "results": results})
 
 

@@ -58,6 +58,88 @@ CLICKATELL: list[dict[str, Any]] = [
        params={**CT_PARAMS, "content": "Error Message"}),
 ]  # fmt: skip
 
+KN_MO = "backend=NIG_MTN&sender=%2B2349067554729&message=Join&ts=1493735509&id=asdf-asdf&to=24453"
+KN_DATE = "2017-05-02T14:31:49+00:00"
+KN_PARAMS = {"to": "+250788383383", "from": "2020", "dlr-mask": "27", "dlr-url": "{callback}?uuid={uuid}&status=%d",
+             "username": "Username", "password": "Password"}  # fmt: skip
+KN_OK = "0: Accepted for delivery"
+# Courier's Kannel tests posting "empty" with the fields in the URL; its second and third channels
+# (`ignore_sent`, a send URL with its own parameters, `use_national`) are other configurations
+# of one connector and are not ported.
+KANNEL: list[dict[str, Any]] = [
+    rx("Receive Valid Message", "empty", 200, "Accepted", query=KN_MO, text="Join", urn="tel:+2349067554729",
+       external_id="asdf-asdf", date=KN_DATE),
+    rx("Receive KI Message", "empty", 200, "Accepted", query=KN_MO.replace("2349067554729", "68673076228"),
+       text="Join", urn="tel:+68673076228", external_id="asdf-asdf", date=KN_DATE),
+    rx("Receive Empty Message", "empty", 200, "Accepted", query=KN_MO.replace("message=Join", "message="), text="",
+       urn="tel:+2349067554729", external_id="asdf-asdf", date=KN_DATE),
+    rx("Receive No Params", "empty", 400, "field 'sender' required", ours="no sender"),
+    rx("Invalid URN", "empty", 400, "not a possible number", query=KN_MO.replace("%2B2349067554729", "MTN")),
+    st("Status No Params", None, 400, "field 'status' required",
+       gap="a callback without parameters is a URL check for us (answered 200, nothing changed)"),
+    st("Status Unknown", None, 200, "ignoring unknown status '66'", query=f"uuid={COURIER_MSG}&status=66",
+       msg_status="sent"),
+    st("Status Zero", None, 400, "field 'status' required", query=f"uuid={COURIER_MSG}&status=0",
+       gap="status 0 is an unknown status for us (logged and ignored, 200), courier reads it as missing"),
+    st("Status Valid by UUID", None, 200, '"status":"S"', query=f"uuid={COURIER_MSG}&status=4",
+       msg_status="sent"),
+    st("Write Status Delivered", None, 200, '"status":"D"', query=f"uuid={COURIER_MSG}&status=1",
+       msg_status="delivered"),
+    tx("Plain Send", "Simple Message", [(200, KN_OK)], "sent", params={**KN_PARAMS, "text": "Simple Message"}),
+    tx("Unicode Send", "☺", [(200, KN_OK)], "sent",
+       params={**KN_PARAMS, "text": "\x26\x3a", "coding": "2"}),
+    tx("Unicode Send Mixed", "Hi ☺", [(200, KN_OK)], "sent",
+       params={**KN_PARAMS, "text": "\x00H\x00i\x00 \x26\x3a", "coding": "2"}),
+    tx("Smart Encoding", "Fancy “Smart” Quotes", [(200, KN_OK)], "sent",
+       params={**KN_PARAMS, "text": 'Fancy "Smart" Quotes'}),
+    tx("Not Routable", "Not Routable", [(403, "Not routable. Do not try again.")], "failed",
+       params={**KN_PARAMS, "text": "Not Routable"}),
+    tx("Throttled", "Not Routable", [(429, "Not routable. Do not try again.")], "errored",
+       params={**KN_PARAMS, "text": "Not Routable"}),
+    tx("Error Sending", "Error Message", [(401, "1: Unknown channel")], "failed",
+       params={**KN_PARAMS, "text": "Error Message"}),
+    tx("Send Attachment", "My pic!", [(200, KN_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       params={**KN_PARAMS, "text": "My pic!\nhttps://foo.bar/image.jpg", "priority": "1"},
+       gap="courier's message is high priority (priority=1); Flowgate messages have no priority"),
+]  # fmt: skip
+
+JS_MO = "content=%05v%05nement&coding=0&From=2349067554729&To=2349067554711&id=1001"
+JS_PARAMS = {"to": "250788383383", "from": "2020", "dlr-level": "2", "dlr": "yes", "dlr-method": "POST",
+             "username": "Username", "password": "Password", "dlr-url": "{callback}"}  # fmt: skip
+JS_OK = 'Success "External ID1"'
+JASMIN: list[dict[str, Any]] = [
+    rx("Receive Valid Message", JS_MO, 200, "ACK/Jasmin", text="événement", urn="tel:+2349067554729",
+       external_id="1001"),
+    rx("Receive Missing To", JS_MO.replace("&To=2349067554711", ""), 400, "field 'to' required", ours="no to"),
+    rx("Invalid URN", JS_MO.replace("From=2349067554729", "From=MTN"), 400, "not a possible number"),
+    st("Status Delivered", "id=external1&dlvrd=1", 200, "ACK/Jasmin", external_id="external1", msg_status="delivered"),
+    st("Status Delivered via message_status", "id=external1&dlvrd=001&message_status=DELIVRD", 200, "ACK/Jasmin",
+       external_id="external1", msg_status="delivered"),
+    st("Status Accepted", "id=external1&dlvrd=001&message_status=ACCEPTD", 200, "ACK/Jasmin", external_id="external1",
+       msg_status="sent"),
+    st("Status Failed", "id=external1&err=1", 200, "ACK/Jasmin", external_id="external1", msg_status="failed",
+       gap="a report with err=1 and neither message_status nor dlvrd: the status falls back to one path only"),
+    st("Status Missing", "nothing", 400, "field 'id' required", ours="no message id"),
+    st("Status Unknown", "id=external1&err=0&dlvrd=0", 400,
+       "must have a known message_status or either dlvrd or err set to 1", ours="unknown status '0'",
+       external_id="external1"),
+    tx("Plain Send", "Simple Message", [(200, JS_OK)], "sent", params={**JS_PARAMS, "content": "Simple Message",
+       "coding": "0"}, external_id="External ID1"),
+    tx("Unicode Send", "☺", [(200, JS_OK)], "sent", params={**JS_PARAMS, "hex-content": "263a", "coding": "8"},
+       external_id="External ID1"),
+    tx("Smart Encoding", "Fancy “Smart” Quotes", [(200, JS_OK)], "sent",
+       params={**JS_PARAMS, "content": 'Fancy "Smart" Quotes', "coding": "0"}, external_id="External ID1"),
+    tx("Send Attachment", "My pic!", [(200, JS_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       params={**JS_PARAMS, "content": "My pic!\nhttps://foo.bar/image.jpg", "coding": "0"},
+       external_id="External ID1"),
+    tx("Error Sending", "Error Message", [(401, "Failed Sending")], "failed",
+       params={**JS_PARAMS, "content": "Error Message", "coding": "0"}),
+    tx("Throttled", "Error Message", [(429, "Failed Sending")], "errored",
+       params={**JS_PARAMS, "content": "Error Message", "coding": "0"}),
+]  # fmt: skip
+
 BATCH_A_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "clickatell": CLICKATELL,
+    "kannel": KANNEL,
+    "jasmin": JASMIN,
 }
