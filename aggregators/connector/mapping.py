@@ -63,7 +63,9 @@ def map_item(mapping: ResponseMap, payload: Payload, item: Any) -> dict[str, str
             )
             text = scalar(payload.get(ref.fallback) if found is MISSING else found)
         if text and ref.charset:
-            charset = scalar(payload.get(ref.charset, item) if item is not MISSING else payload.get(ref.charset))
+            charset = scalar(
+                payload.get(ref.charset, item) if item is not MISSING else payload.get(ref.charset)
+            )
             text = decode_charset(text, charset)
         out[key] = text if text not in (None, "") else ref.default
     if item is not MISSING and not isinstance(item, dict | list) and "message_id" not in mapping.fields:
@@ -563,7 +565,9 @@ def render_send_response(
 ) -> tuple[bytes, str]:
     """The reply body and its content type, e.g. TwiML ``<Response><Dial ...>``."""
     if send_response.format == "text":  # the parameters' values, one after the other
-        text = "".join(as_text(p.value.render(fields, ctx)) for p in send_response.params if p.value is not None)
+        text = "".join(
+            as_text(p.value.render(fields, ctx)) for p in send_response.params if p.value is not None
+        )
         return text.encode(), send_response.content_type()
     if send_response.format == "json":
         body = {p.name: _json_value(p, fields, ctx) for p in send_response.params}

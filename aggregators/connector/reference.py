@@ -681,7 +681,7 @@ def render_reference() -> str:
         "| `text` ★ | send and poll answers and delivery callbacks only: the body as plain text, whatever "
         "its `Content-Type`; each `use` (and `fallback`) is a regular expression searched in its first "
         "4,096 characters, the value its first group (the whole match without a group): "
-        "`<message_id use='Success \"([^\"]+)\"'/>`. An invalid expression is an error at its attribute |",
+        '`<message_id use=\'Success "([^"]+)"\'/>`. An invalid expression is an error at its attribute |',
         "",
         "The payload's `Content-Type` wins when it names JSON, XML or a form; otherwise the body is "
         "sniffed (`{`/`[` → JSON, `<` → XML) and then the declared `format` is used.",

@@ -21,10 +21,10 @@ from .model import (
     METHODS,
     RESPONSE_FORMATS,
     SEND_RESPONSE_FORMATS,
-    SMS_RESPONSE_FORMATS,
     SIGNATURE_ALGORITHMS,
     SIGNATURE_ENCODINGS,
     SIGNATURE_PAYLOADS,
+    SMS_RESPONSE_FORMATS,
     Pos,
 )
 from .payload import SELECTOR, path_segments
@@ -175,7 +175,9 @@ class Validator:
         charset = el.get("charset")
         if charset is not None:
             if el.findall("parameter"):
-                self.error(self.loc.attribute(el, "charset"), "a parameter with nested parameters has no charset")
+                self.error(
+                    self.loc.attribute(el, "charset"), "a parameter with nested parameters has no charset"
+                )
             elif "@" not in charset and "$" not in charset and not known_charset(charset):
                 # a literal charset is checked now; one chosen by a template, when the message is sent
                 self.error(self.loc.attribute(el, "charset"), f"charset '{charset}' is not a known charset")
@@ -248,7 +250,11 @@ class Validator:
                 except re.error as exc:
                     self.error(self.loc.attribute(el, attr), f"{attr} is not a regular expression: {exc}")
         for attr in ("use", "fallback", "charset"):
-            if parent is not None and (parent.get("format") or "").strip().lower() == "text" and attr != "charset":
+            if (
+                parent is not None
+                and (parent.get("format") or "").strip().lower() == "text"
+                and attr != "charset"
+            ):
                 continue
             for seg in path_segments(el.get(attr) or ""):
                 if ("[" in seg or "]" in seg) and not SELECTOR.match(seg):

@@ -23,7 +23,9 @@ CT_UTF16 = (
 )
 CT_DATE = "2018-01-17T19:35:11+00:00"
 CT_PARAMS = {"to": "250788383383", "from": "2020", "apiKey": "API-KEY"}
-CT_OK = '{"messages":[{"apiMessageId":"id1002","accepted":true,"to":"12067799299","error":null}],"error":null}'
+CT_OK = (
+    '{"messages":[{"apiMessageId":"id1002","accepted":true,"to":"12067799299","error":null}],"error":null}'
+)
 CT_REFUSED = '{"messages":[],"error":"Two-Way integration error - From number is not related to integration"}'
 CLICKATELL: list[dict[str, Any]] = [
     rx("Valid Receive", json.dumps(CT_MO), 200, "Accepted", text="Hello World!", urn="tel:+250788383383",
