@@ -323,6 +323,8 @@ def _attachments(mapping: ResponseMap, payload: Payload, item: Any) -> list[str]
     if ref is None or not ref.use:
         return []
     urls = _numbered(payload, item, ref.use)
+    if not urls and ref.fallback:
+        urls = _numbered(payload, item, ref.fallback)
     types_ref = mapping.fields.get("attachment_types")
     types = _numbered(payload, item, types_ref.use) if types_ref is not None and types_ref.use else []
     # Stored as RapidPro stores attachments: `<content type>:<url>`.

@@ -29,12 +29,18 @@ class Payload:
     data: Any
     root_tag: str | None = None  # XML only
     text: bool = False  # a plain-text answer: paths are regular expressions
+    # A form or query string: a field name missing as written is looked up ignoring case, as
+    # courier reads forms (`CreatedDatetime` for `createdDatetime`), so aggregators keep working.
+    form: bool = False
 
     def get(self, path: str, base: Any = MISSING) -> Any:
         if self.text:
             return _match(str(self.data), path)
         data = self.data if base is MISSING else base
         found = resolve(data, path)
+        if found is MISSING and self.form and isinstance(data, dict) and path and "." not in path:
+            wanted = path.lower()
+            found = next((v for k, v in data.items() if k.lower() == wanted), MISSING)
         if found is MISSING and self.root_tag and base is MISSING and path.startswith(self.root_tag + "."):
             found = resolve(data, path[len(self.root_tag) + 1 :])
         return found
@@ -190,7 +196,7 @@ def load(body: bytes, content_type: str = "", declared: str | None = None, query
     if len(body) > PAYLOAD_MAX_BYTES:
         raise PayloadError(f"payload is {len(body)} bytes; the limit is {PAYLOAD_MAX_BYTES}")
     if not body.strip():
-        return Payload(_form(query))
+        return Payload(_form(query), form=True)
     if declared == "text":  # the connector reads the answer with regular expressions, whatever its type
         return Payload(body.decode("utf-8", errors="replace"), text=True)
     fmt = detect_format(content_type, body, declared)
@@ -208,7 +214,7 @@ def load(body: bytes, content_type: str = "", declared: str | None = None, query
         raise PayloadError("form body is not UTF-8") from None
     data = _form(query)
     data.update(_form(text))  # body wins over query parameters
-    return Payload(data)
+    return Payload(data, form=True)
 
 
 def _form(text: str) -> dict[str, str]:

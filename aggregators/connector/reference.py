@@ -677,7 +677,8 @@ def render_reference() -> str:
         "| `xml` | nested objects: repeated children become lists, attributes `@name`, mixed text `#text`; "
         "paths start below the document element (naming the root first works too) |",
         "| `form` ★ | `application/x-www-form-urlencoded` body (or the query string of a GET); the first "
-        "value of a repeated key wins |",
+        "value of a repeated key wins; a field name not found as written is looked up ignoring case "
+        "(`CreatedDatetime` for `createdDatetime`, as courier reads forms) |",
         "| `text` ★ | send and poll answers and delivery callbacks only: the body as plain text, whatever "
         "its `Content-Type`; each `use` (and `fallback`) is a regular expression searched in its first "
         "4,096 characters, the value its first group (the whole match without a group): "
@@ -715,9 +716,9 @@ def render_reference() -> str:
         "| `from` ★ | `<message_receive>` | the sender (required in every inbound message: else 400) |",
         "| `to` ★ | `<message_receive>` | the number the message was sent to |",
         "| `text` ★ | `<message_receive>` | the message text |",
-        "| `date` ★ | `<message_receive>` | when it was received (ISO 8601; unreadable means now) |",
+        "| `date` ★ | `<message_receive>` | when it was received: ISO 8601 / RFC 3339, epoch seconds or milliseconds, or `YYYYMMDDhhmmss` in UTC; any other value is a 400 |",
         "| `attachments` ★ | `<message_receive>` | media URLs of an MMS: a list, one field, or numbered "
-        "fields with a trailing `*` (`MediaUrl*`) |",
+        "fields with a trailing `*` (`MediaUrl*`); `fallback` is read when `use` finds none |",
         "| `attachment_types` ★ | `<message_receive>` | the content types paired with `attachments` |",
         "",
         "How an answer becomes a status: HTTP 4xx/5xx means failed (429 and 5xx are retried); an "

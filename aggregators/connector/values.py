@@ -193,6 +193,14 @@ def _first(value: Value, _arg: Any, _f: Mapping[str, Any], _c: Mapping[str, Any]
     return value.split(",")[0]
 
 
+def _if_empty(
+    value: Value, arg: dict[str, Template], fields: Mapping[str, Any], ctx: Mapping[str, Any]
+) -> str:
+    """One of two templates, by whether the value is empty (no attachments: the SMS endpoint)."""
+    empty = not [v for v in value if v] if isinstance(value, list) else not value
+    return (arg["then"] if empty else arg["else"]).render_str(fields, ctx)
+
+
 def _if_gsm7(
     value: Value, arg: dict[str, Template], fields: Mapping[str, Any], ctx: Mapping[str, Any]
 ) -> str:
@@ -235,6 +243,11 @@ FILTERS: dict[str, Filter] = {
         "by the value's alphabet: if_gsm7:{'then': 'text', 'else': 'unicode'} (GSM-7 or not)",
         "dict",
         _if_gsm7,
+    ),
+    "if_empty": Filter(
+        "by whether the value is empty: @media|if_empty:{'then': 'messages', 'else': 'mms'}",
+        "dict",
+        _if_empty,
     ),
     "urlappend": Filter(
         "append query parameters, e.g. urlappend:{'DialTo': '@to_number'}", "dict", _urlappend
@@ -354,8 +367,8 @@ def _parse_arg(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
         ):
             raise TemplateError(offset, f"filter '{name}' needs a {{'KEY': 'VALUE'}} argument")
-        if name == "if_gsm7" and set(value) != {"then", "else"}:
-            raise TemplateError(offset, "filter 'if_gsm7' needs {'then': ..., 'else': ...}")
+        if name in ("if_gsm7", "if_empty") and set(value) != {"then", "else"}:
+            raise TemplateError(offset, f"filter '{name}' needs {{'then': ..., 'else': ...}}")
         # Approximate offset of each nested value, for error positions.
         nested = tuple((offset + max(raw.find(v), 0), compile_template(v)) for v in value.values())
         return {k: tpl for k, (_o, tpl) in zip(value, nested, strict=True)}, nested

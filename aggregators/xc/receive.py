@@ -163,6 +163,11 @@ def parse_date(value: str | None) -> datetime | None:
     text = value.strip()
     if text.isdigit() and len(text) in (10, 13):  # epoch seconds or milliseconds
         return datetime.fromtimestamp(int(text) / (1000 if len(text) == 13 else 1), tz=UTC)
+    if text.isdigit() and len(text) == 14:  # YYYYMMDDhhmmss in UTC (short-code gateways)
+        try:
+            return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        except ValueError:
+            raise BadRequest(f"invalid date format {value!r}: use ISO 8601 / RFC 3339") from None
     if not _DATE_TIME.match(text):  # a date and a time to the second at least
         raise BadRequest(f"invalid date format {value!r}: use ISO 8601 / RFC 3339")
     try:

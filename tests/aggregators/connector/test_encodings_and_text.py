@@ -159,3 +159,68 @@ def test_bad_uses_are_errors_at_their_line_and_column(old, new, line, message) -
     result = parse_connector(BASE.replace(old, new))
     assert not result.ok
     assert any(e.line == line and e.column > 0 and message in e.message for e in result.errors), result.errors
+
+
+MMS = """<?xml version='1.0'?>
+<connector for="SMSNotifier">
+  <provider><url>https://api.example.com</url></provider>
+  <message_send>
+    <request method="post">
+      <url>@media|if_empty:{'then': 'messages', 'else': 'mms'}</url>
+      <headers><header name="Content-Type" value="application/json"/></headers>
+      <parameters>
+        <parameter name="body" value="@body" omit_empty="true"/>
+        <parameter name="mediaUrls" value="@media" type="array" omit_empty="true"/>
+      </parameters>
+    </request>
+    <response format="json"><message_id use="id"/></response>
+  </message_send>
+  <message_receive format="form">
+    <from use="originator"/>
+    <text use="message" fallback="body"/>
+    <attachments use="mediaUrls" fallback="media"/>
+  </message_receive>
+</connector>
+"""
+
+
+def test_if_empty_picks_the_endpoint_and_empty_json_keys_are_left_out() -> None:
+    connector = load_connector(MMS)
+    text = build_send_request(
+        connector, {}, {"message": "Hi", "body": "Hi", "media": [], "recipients": ["+1"]}
+    )
+    assert str(text.url) == "https://api.example.com/messages" and json.loads(text.content) == {"body": "Hi"}
+    media = build_send_request(
+        connector, {}, {"message": "x", "body": "", "media": ["https://x/a.jpg"], "recipients": ["+1"]}
+    )
+    assert str(media.url) == "https://api.example.com/mms"
+    assert json.loads(media.content) == {"mediaUrls": ["https://x/a.jpg"]}
+    result = parse_connector(MMS.replace("{'then': 'messages', 'else': 'mms'}", "{'yes': 'messages'}"))
+    assert any(e.line == 6 and "if_empty" in e.message for e in result.errors), result.errors
+
+
+def test_form_names_are_matched_ignoring_case_and_attachments_have_a_fallback() -> None:
+    connector = load_connector(MMS)
+    (msg,) = parse_receive(
+        connector,
+        body=b"Originator=%2B1&BODY=hi&Media=https%3A%2F%2Fx%2Fa.jpg",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert (msg.sender, msg.text, msg.attachments) == ("+1", "hi", ["https://x/a.jpg"])
+    # a name found as written wins over one differing only in case
+    (msg,) = parse_receive(connector, query="originator=%2B2&Originator=%2B3&message=m")
+    assert msg.sender == "+2" and msg.text == "m"
+
+
+def test_inbound_dates_in_the_forms_providers_send() -> None:
+    from datetime import UTC, datetime
+
+    from aggregators.xc.receive import parse_date
+    from channels_app.inbound.request import BadRequest
+
+    when = datetime(2023, 7, 27, 0, 49, 29, tzinfo=UTC)
+    assert parse_date("20230727004929") == when  # short-code gateways (MessageBird)
+    assert parse_date("1690418969") == when and parse_date("2023-07-27T00:49:29+00:00") == when
+    for bad in ("20231327004929", "202307270049", "yesterday"):
+        with pytest.raises(BadRequest, match="invalid date format"):
+            parse_date(bad)

@@ -140,8 +140,83 @@ JASMIN: list[dict[str, Any]] = [
        params={**JS_PARAMS, "content": "Error Message", "coding": "0"}),
 ]  # fmt: skip
 
+MBD_MO = ("receiver=18005551515&body=Test+again&date=1690386569&date_utc=1690418969&reference=1"
+          "&id=b6aae1b5dfb2427a8f7ea6a717ba31a9&id=3b53c137369242138120d6b0b2122607&recipient=18005551515"
+          "&originator=18885551515&body=Test+3&CreatedDatetime=2023-07-27T00%3A49%3A29%2B00%3A00")  # fmt: skip
+MBD_SHORTCODE = ("shortcode=51515&message=Test+again&date=1690386569&date_utc=1690418969&reference=1"
+                 "&id=b6aae1b5dfb2427a8f7ea6a717ba31a9&mid=3b53c137369242138120d6b0b2122607&recipient=18005551515"
+                 "&originator=18885551515&body=Test+3&receive_datetime=20230727004929")  # fmt: skip
+MBD_MMS = ("receiver=18005551515&message=Test+again&date=1690386569&date_utc=1690418969&reference=1"
+           "&id=b6aae1b5dfb2427a8f7ea6a717ba31a9&message_id=3b53c137369242138120d6b0b2122607&recipient=18005551515"
+           "&originator=18885551515&mediaURLs=https%3A%2F%2Ffoo.bar%2Fimage.jpg"
+           "&CreatedDatetime=2023-07-27T00%3A49%3A29%2B00%3A00")  # fmt: skip
+MBD_EMPTY = "originator=18885551515&recipient=18005551515&&CreatedDatetime=2023-07-27T00%3A49%3A29%2B00%3A00"
+MBD_STATUS = ("datacoding=plain&id=b6aae1b5dfb2427a8f7ea6a717ba31a9&mccmnc=310010&messageLength=4&messagePartCount=1"
+              "&ported=0&price%5Bamount%5D=0.000&price%5Bcurrency%5D=USD&recipient=18885551515"
+              f"&reference={COURIER_MSG}&statusDatetime=2023-07-28T17%3A57%3A12%2B00%3A00")  # fmt: skip
+MBD_DATE = "2023-07-27T00:49:29+00:00"
+MBD_OK = json.dumps({"id": "efa6405d518d4c0c88cce11f7db775fb", "href": "https://rest.messagebird.com/mms/efa6405d518d4c0c88cce11f7db775fb",
+                     "direction": "mt", "originator": "+188885551515", "subject": "Great logo",
+                     "reference": "the-customers-reference", "mediaUrls": ["https://www.messagebird.com/assets/images/og/messagebird.gif"],
+                     "recipients": {"totalCount": 1, "totalSentCount": 1}})  # fmt: skip
+MBD_HEADERS = {"Content-Type": "application/json", "Authorization": "AccessKey authtoken"}
+MBD_ID = "efa6405d518d4c0c88cce11f7db775fb"
+
+
+def _mbd_body(text: str = "", media: list[str] | None = None) -> dict[str, Any]:
+    # courier sends to tel:188885551515; our harness always sends to +250788383383
+    body: dict[str, Any] = {
+        "recipients": ["250788383383"],
+        "reference": "{uuid}",
+        "originator": "18005551212",
+    }
+    if text:
+        body["body"] = text
+    if media:
+        body["mediaUrls"] = media
+    return body
+
+
+# Not ported: the cases of courier's MessageBird signatures (`Messagebird-Signature-Jwt`, a JWT
+# over hashes of the URL and the body); `<signature>` has no JWT scheme yet.
+MESSAGEBIRD: list[dict[str, Any]] = [
+    rx("Receive Valid text w Signature", MBD_MO, 200, "OK", text="Test 3", urn="tel:+18885551515", date=MBD_DATE,
+       gap="a repeated form field: courier keeps the last value (body=Test 3), Flowgate the first"),
+    rx("Receive Valid text w shortcode date", MBD_SHORTCODE, 200, "OK", text="Test again", urn="tel:+18885551515",
+       date=MBD_DATE),
+    rx("Receive Valid w image w Signature", MBD_MMS, 200, "OK", urn="tel:+18885551515", date=MBD_DATE,
+       attachments=["https://foo.bar/image.jpg"]),
+    rx("Empty Body", MBD_EMPTY, 400, "no text or media", ours="no text"),
+    st("Status Valid", None, 200, "", query=MBD_STATUS + "&status=sent", msg_status="sent"),
+    st("Status- Stop Received", None, 200, "", query=MBD_STATUS + "&status=delivery_failed&statusErrorCode=103",
+       msg_status="failed", stopped=True),
+    st("Receive Invalid Status", None, 400, "unknown status 'expiryttd'", query=MBD_STATUS + "&status=expiryttd"),
+    tx("Plain Send", "Simple Message ☺", [(200, MBD_OK)], "sent", headers=MBD_HEADERS,
+       json=_mbd_body("Simple Message ☺"), path="/messages", external_id=MBD_ID),
+    tx("Send with text and image", "Simple Message ☺", [(200, MBD_OK)], "sent",
+       attachments=["image/jpeg:https://foo.bar/image.jpg"], headers=MBD_HEADERS,
+       json=_mbd_body("Simple Message ☺", ["https://foo.bar/image.jpg"]), path="/mms", external_id=MBD_ID),
+    tx("Send with image only", "", [(200, MBD_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       headers=MBD_HEADERS, json=_mbd_body(media=["https://foo.bar/image.jpg"]), path="/mms", external_id=MBD_ID),
+    tx("Send with two images", "", [(200, MBD_OK)], "sent",
+       attachments=["image/jpeg:https://foo.bar/image.jpg", "image/jpeg:https://foo.bar/image2.jpg"],
+       headers=MBD_HEADERS, json=_mbd_body(media=["https://foo.bar/image.jpg", "https://foo.bar/image2.jpg"]),
+       path="/mms", external_id=MBD_ID),
+    tx("Send with video only", "", [(200, MBD_OK)], "sent", attachments=["video/mp4:https://foo.bar/movie.mp4"],
+       headers=MBD_HEADERS, json=_mbd_body(media=["https://foo.bar/movie.mp4"]), path="/mms", external_id=MBD_ID),
+    tx("Send with pdf", "", [(200, MBD_OK)], "sent", attachments=["application/pdf:https://foo.bar/document.pdf"],
+       headers=MBD_HEADERS, json=_mbd_body(media=["https://foo.bar/document.pdf"]), path="/mms", external_id=MBD_ID),
+    tx("500 on Send", "Simple Message ☺", [(500, MBD_OK)], "errored", headers=MBD_HEADERS,
+       json=_mbd_body("Simple Message ☺"), path="/messages"),
+    tx("404 on Send", "Simple Message ☺", [(404, MBD_OK)], "failed", headers=MBD_HEADERS,
+       json=_mbd_body("Simple Message ☺"), path="/messages"),
+    tx("Throttled", "Simple Message ☺", [(429, MBD_OK)], "errored", headers=MBD_HEADERS,
+       json=_mbd_body("Simple Message ☺"), path="/messages"),
+]  # fmt: skip
+
 BATCH_A_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "clickatell": CLICKATELL,
     "kannel": KANNEL,
     "jasmin": JASMIN,
+    "messagebird": MESSAGEBIRD,
 }
