@@ -38,7 +38,13 @@ SMS_PROVIDERS += [
     "mblox",
     "arabiacell",
 ]  # courier parity (issue 25)
-SMS_PROVIDERS += ["clickatell", "kannel", "jasmin", "messagebird"]  # courier parity, batch A (issue 25)
+SMS_PROVIDERS += [
+    "clickatell",
+    "kannel",
+    "jasmin",
+    "messagebird",
+    "bandwidth",
+]  # courier parity, batch A (issue 25)
 
 
 def test_every_builtin_sms_connector_has_fixtures():

@@ -214,9 +214,83 @@ MESSAGEBIRD: list[dict[str, Any]] = [
        json=_mbd_body("Simple Message ☺"), path="/messages"),
 ]  # fmt: skip
 
+BW_MEDIA = (
+    "https://messaging.bandwidth.com/api/v2/users/{accountId}/media/14762070468292kw2fuqty55yp2b2/0/bw.png"
+)
+BW_MO = {"type": "message-received", "time": "2016-09-14T18:20:16Z", "description": "Incoming message received",
+         "to": "12345678902", "message": {"id": "14762070468292kw2fuqty55yp2b2", "time": "2016-09-14T18:20:16Z",
+         "to": ["+12345678902"], "from": "+12065551234", "text": "hello world",
+         "applicationId": "93de2206-9669-4e07-948d-329f4b722ee2", "media": [BW_MEDIA], "owner": "+12345678902",
+         "direction": "in", "segmentCount": 1}}  # fmt: skip
+
+
+def _bw_mo(**message: Any) -> str:
+    item = {**BW_MO, "message": {**BW_MO["message"], **message}}
+    if "time" in message:
+        item["time"] = message["time"]
+    return json.dumps([item])
+
+
+def _bw_status(kind: str, msg_id: str, **extra: Any) -> str:
+    return json.dumps([{"time": "2020-06-25T18:42:36.979Z", "type": kind, "to": "+15554443333",
+                        "description": "Message is sending to carrier", **extra,
+                        "message": {"id": msg_id, "owner": "+15552221111", "direction": "out", "to": ["+15554443333"],
+                                    "from": "+15552221111", "text": "", "segmentCount": 1}}])  # fmt: skip
+
+
+BW_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json",
+    "Authorization": "Basic dXNlcjE6cGFzczE=",
+}
+BW_OK = '{"id": "55555"}'
+BW_REFUSED = '{ "type": "request-validation", "description": "Your request could not be accepted" }'
+
+
+def _bw_body(text: str, media: list[str] | None = None) -> dict[str, Any]:
+    # courier sends to tel:+12067791234; our harness always sends to +250788383383
+    body: dict[str, Any] = {
+        "applicationId": "application-id",
+        "to": ["+250788383383"],
+        "from": "2020",
+        "text": text,
+    }
+    if media:
+        body["media"] = media
+    return body
+
+
+BANDWIDTH: list[dict[str, Any]] = [
+    rx("Receive Valid", _bw_mo(), 200, "Accepted", text="hello world", urn="tel:+12065551234",
+       external_id="14762070468292kw2fuqty55yp2b2", attachments=[BW_MEDIA]),
+    rx("Invalid URN", _bw_mo(**{"from": "MTN"}), 400, "not a possible number"),
+    # courier's second "Invalid URN" case is about the date (its sender is MTN too)
+    rx("Invalid URN", _bw_mo(**{"from": "MTN", "time": "2016-09-14 18:20:16"}), 400, "invalid date format",
+       gap="a date with a space instead of T is accepted; this post is refused for its sender (MTN) instead"),
+    st("Invalid Status", _bw_status("message-bla", "12345"), 400, "unknown status 'message-bla'", external_id="12345"),
+    st("Status delivered", _bw_status("message-sending", "12345"), 200, '"status":"S"', external_id="12345",
+       msg_status="sent"),
+    st("Status delivered", _bw_status("message-delivered", "12345", description="ok"), 200, '"status":"D"',
+       external_id="12345", msg_status="delivered"),
+    st("Status failed", _bw_status("message-failed", "14762070468292kw2fuqty55yp2b2", errorCode=4432,
+       description="forbidden to country"), 200, '"status":"F"', external_id="14762070468292kw2fuqty55yp2b2",
+       msg_status="failed"),
+    tx("Plain send", "Simple Message ☺", [(200, BW_OK)], "sent", headers=BW_HEADERS, json=_bw_body("Simple Message ☺"),
+       path="/api/v2/users/accound-id/messages", external_id="55555"),
+    tx("Attachment", "My pic!", [(200, BW_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       headers=BW_HEADERS, json=_bw_body("My pic!", ["https://foo.bar/image.jpg"]), external_id="55555"),
+    tx("Send Attachment no text", "", [(200, BW_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       headers=BW_HEADERS, json=_bw_body("", ["https://foo.bar/image.jpg"]), external_id="55555"),
+    tx("No External ID", "No External ID", [(200, "{}")], "sent", headers=BW_HEADERS, json=_bw_body("No External ID")),
+    tx("Error sending", "Error Message", [(401, BW_REFUSED)], "failed", headers=BW_HEADERS,
+       json=_bw_body("Error Message")),
+    tx("Throttled", "Error Message", [(429, BW_REFUSED)], "errored", headers=BW_HEADERS, json=_bw_body("Error Message")),
+]  # fmt: skip
+
 BATCH_A_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "clickatell": CLICKATELL,
     "kannel": KANNEL,
     "jasmin": JASMIN,
     "messagebird": MESSAGEBIRD,
+    "bandwidth": BANDWIDTH,
 }
