@@ -44,6 +44,7 @@ SMS_PROVIDERS += [
     "jasmin",
     "messagebird",
     "bandwidth",
+    "zenvia",
 ]  # courier parity, batch A (issue 25)
 
 

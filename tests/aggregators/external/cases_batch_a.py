@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.aggregators.external.provider_cases import COURIER_MSG, rx, st, tx
+from tests.aggregators.external.provider_cases import COURIER_MSG, LONG_PARTS, LONG_TEXT, rx, st, tx
 
 CT_MO = {"messageId": "1234", "fromNumber": "250788383383", "timestamp": 1516217711000, "text": "Hello World!",
          "charset": "UTF-8"}  # fmt: skip
@@ -287,10 +287,67 @@ BANDWIDTH: list[dict[str, Any]] = [
     tx("Throttled", "Error Message", [(429, BW_REFUSED)], "errored", headers=BW_HEADERS, json=_bw_body("Error Message")),
 ]  # fmt: skip
 
+
+def _zv_mo(content: dict[str, Any], timestamp: str = "2017-05-03T03:04:45Z", msg_id: str = "string") -> str:
+    return json.dumps({"id": "string", "timestamp": timestamp,
+                       "message": {"id": msg_id, "from": "254791541111", "to": "2020", "contents": [content],
+                                   "visitor": {"name": "Bob"}}})  # fmt: skip
+
+
+def _zv_status(code: str) -> str:
+    return json.dumps({"id": "string", "messageId": "hs765939216",
+                       "messageStatus": {"timestamp": "2021-03-12T12:15:31Z", "code": code}})  # fmt: skip
+
+
+ZV_DATE = "2017-05-03T03:04:45+00:00"
+ZV_HEADERS = {"Content-Type": "application/json", "Accept": "application/json", "X-API-TOKEN": "zv-api-token"}
+ZV_OK = '{"id": "55555"}'
+ZV_URN = "courier's SMS channel stores a whatsapp: URN; ours is the tel: URN of the SMS sender"
+
+
+def _zv_body(*parts: str) -> dict[str, Any]:
+    return {"from": "2020", "to": "250788383383", "contents": [{"type": "text", "text": p} for p in parts]}
+
+
+# courier's Zenvia SMS (ZVS) channel; its WhatsApp channel (ZVW) is not an SMS aggregator
+ZENVIA: list[dict[str, Any]] = [
+    rx("Receive Valid", _zv_mo({"text": "Msg", "payload": "string"}), 200, "Message Accepted", text="Msg",
+       urn="whatsapp:254791541111", date=ZV_DATE, gap=ZV_URN),
+    rx("Receive file Valid", _zv_mo({"fileUrl": "https://foo.bar/v1/media/41"}), 200, "Message Accepted", text="",
+       attachments=["https://foo.bar/v1/media/41"], urn="whatsapp:254791541111", date=ZV_DATE, gap=ZV_URN),
+    rx("Receive location Valid", _zv_mo({"longitude": 1.00, "latitude": 0.00}), 200, "Message Accepted", text="",
+       attachments=["geo:0.000000,1.000000"], urn="whatsapp:254791541111", date=ZV_DATE,
+       gap=ZV_URN + "; a location content is not turned into a geo: attachment"),
+    # "empty" goes as a form post (courier's harness guesses the type from the body): no sender in it
+    rx("Not JSON body", "empty", 400, "unable to parse request JSON", ours="no sender"),
+    rx("Wrong JSON schema", "{}", 400, "request JSON doesn't match required schema", ours="no sender"),
+    rx("Missing field", _zv_mo({"text": "Msg", "payload": "string"}, msg_id=""), 400,
+       "validation for 'ID' failed on the 'required'", ours="no message_id"),
+    rx("Bad Date", _zv_mo({"text": "Msg", "payload": "string"}, timestamp="2014-08-26T12:55:48.593-03:00"), 400,
+       "invalid date format", gap="an ISO 8601 date with an offset is accepted; courier wants UTC with Z"),
+    st("Valid Status", _zv_status("SENT"), 200, "Accepted", external_id="hs765939216", msg_status="sent"),
+    st("Unknown Status", _zv_status("FOO"), 200, "Accepted", external_id="hs765939216", msg_status="errored",
+       gap="an unknown status is logged and ignored; courier marks the message errored"),
+    st("Not JSON body", "empty", 400, "unable to parse request JSON", ours="no message id"),
+    st("Wrong JSON schema", "{}", 400, "request JSON doesn't match required schema", ours="no message id"),
+    tx("Plain Send", "Simple Message ☺", [(200, ZV_OK)], "sent", headers=ZV_HEADERS, json=_zv_body("Simple Message ☺"),
+       external_id="55555"),
+    tx("Long Send", LONG_TEXT, [(200, ZV_OK)], "sent", headers=ZV_HEADERS, json=_zv_body(*LONG_PARTS),
+       external_id="55555",
+       gap="courier sends the 160-character parts as several contents of one request; we send one content"),
+    tx("Send Attachment", "My pic!", [(200, ZV_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       headers=ZV_HEADERS, json=_zv_body("My pic!\nhttps://foo.bar/image.jpg"), external_id="55555"),
+    tx("No External ID", "No External ID", [(200, '{"code": "400","message": "Validation error","details": '
+       '[{"code": "400","path": "Error","message": "Error description"}]}')], "errored", headers=ZV_HEADERS,
+       json=_zv_body("No External ID")),
+    tx("Error Sending", "Error Message", [(401, '{ "error": "failed" }')], "failed", json=_zv_body("Error Message")),
+]  # fmt: skip
+
 BATCH_A_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "clickatell": CLICKATELL,
     "kannel": KANNEL,
     "jasmin": JASMIN,
     "messagebird": MESSAGEBIRD,
     "bandwidth": BANDWIDTH,
+    "zenvia": ZENVIA,
 }
