@@ -45,6 +45,7 @@ SMS_PROVIDERS += [
     "messagebird",
     "bandwidth",
     "zenvia",
+    "wavy",
 ]  # courier parity, batch A (issue 25)
 
 

@@ -343,6 +343,46 @@ ZENVIA: list[dict[str, Any]] = [
     tx("Error Sending", "Error Message", [(401, '{ "error": "failed" }')], "failed", json=_zv_body("Error Message")),
 ]  # fmt: skip
 
+WV_MO = {"id": "external_id", "subAccount": "iFoodMarketing", "campaignAlias": "iFoodPromo", "carrierId": 1,
+         "carrierName": "VIVO", "source": "5516981562820", "shortCode": "2020", "messageText": "Eu quero pizza",
+         "receivedAt": 1459991487970, "receivedDate": "2016-09-05T12:13:25Z",
+         "mt": {"id": "8be584fd-2554-439b-9ba9-aab507278992", "correlationId": "1876", "username": "iFoodCS",
+                "email": "customer.support@ifood.com"}}  # fmt: skip
+WV_REPORT = {"id": "58b36497-fb0f-474c-9c35-20b184ac4227", "correlationId": "12345"}
+WV_HEADERS = {"Content-Type": "application/json", "Accept": "application/json", "username": "user1",
+              "authenticationtoken": "token"}  # fmt: skip
+# Courier's Wavy channel takes reports at /sent and /delivered; both go to the channel's /callback.
+WAVY: list[dict[str, Any]] = [
+    rx("Receive Message", json.dumps(WV_MO), 200, "Message Accepted", text="Eu quero pizza", urn="tel:+5516981562820",
+       external_id="external_id", date="2016-04-07T01:11:27.970+00:00"),
+    # "blargh" goes as a form post (courier's harness guesses the type from the body): no sender in it
+    rx("Invalid JSON receive", "blargh", 400, "unable to parse request JSON", ours="no sender"),
+    rx("Missing Keys receive", "{}", 400, "validation for 'ID' failed on the 'required'", ours="no sender"),
+    st("Sent Status Valid", json.dumps({**WV_REPORT, "sentStatusCode": 2, "sentStatus": "SENT_SUCCESS"}), 200,
+       "Status Update Accepted", external_id="12345", msg_status="sent"),
+    st("Unknown Sent Status Valid", json.dumps({**WV_REPORT, "sentStatusCode": 777, "sentStatus": "Blabla"}), 400,
+       "unknown sent status code", ours="unknown status '777'", external_id="12345"),
+    st("Invalid JSON sent Status", "blargh", 400, "unable to parse request JSON", ours="no message id"),
+    st("Missing Keys sent Status", "{}", 400, "validation for 'CollerationID' failed", ours="no message id"),
+    st("Delivered Status Valid", json.dumps({**WV_REPORT, "sentStatusCode ": 2, "sentStatus": "SENT_SUCCESS ",
+       "deliveredStatusCode": 4, "deliveredStatus": "DELIVERED_SUCCESS"}), 200, "Status Update Accepted",
+       external_id="12345", msg_status="delivered"),
+    st("Unknown Delivered Status Valid", json.dumps({**WV_REPORT, "sentStatusCode ": 2, "sentStatus": "SENT_SUCCESS",
+       "deliveredStatusCode": 777, "deliveredStatus": "BlaBal"}), 400, "unknown delivered status code",
+       ours="unknown status '777'", external_id="12345"),
+    st("Invalid JSON delivered Statu", "blargh", 400, "unable to parse request JSON", ours="no message id"),
+    st("Missing Keys sent Status", "{}", 400, "validation for 'CollerationID' failed", ours="no message id"),
+    tx("Plain Send", "Simple Message ☺", [(200, '{"id": "external1"}')], "sent",
+       attachments=["image/jpeg:https://foo.bar/image.jpg"], headers=WV_HEADERS,
+       json={"destination": "250788383383", "messageText": "Simple Message ☺\nhttps://foo.bar/image.jpg"},
+       external_id="external1"),
+    tx("Error status 403", "Error Response", [(403, "Error")], "failed", headers=WV_HEADERS,
+       json={"destination": "250788383383", "messageText": "Error Response"}),
+    tx("Throttled", "Error Response", [(429, "Error")], "errored", headers=WV_HEADERS,
+       json={"destination": "250788383383", "messageText": "Error Response"}),
+    tx("Error Sending", "Error Message", [(501, "Bad Gateway")], "errored"),
+]  # fmt: skip
+
 BATCH_A_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "clickatell": CLICKATELL,
     "kannel": KANNEL,
@@ -350,4 +390,5 @@ BATCH_A_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "messagebird": MESSAGEBIRD,
     "bandwidth": BANDWIDTH,
     "zenvia": ZENVIA,
+    "wavy": WAVY,
 }
