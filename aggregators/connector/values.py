@@ -215,6 +215,23 @@ def _if_gsm7(
     return chosen.render_str(fields, ctx)
 
 
+def _national(value: str, _arg: Any) -> str:
+    """The national significant number of an international number (`+12065551212` -> `2065551212`).
+
+    The country comes from the number itself; a value that is not an international number (a
+    short code, an alphanumeric sender) is kept as it is.
+    """
+    import phonenumbers
+
+    text = value.strip()
+    if not text.startswith("+"):
+        return value
+    try:
+        return str(phonenumbers.parse(text, None).national_number)
+    except phonenumbers.NumberParseException:
+        return value
+
+
 def known_charset(name: str) -> bool:
     """Whether Python can encode and decode text in the named charset (`utf-16be`, `iso-8859-1`)."""
     if not name.strip():
@@ -268,6 +285,11 @@ FILTERS: dict[str, Filter] = {
         "append the argument: suffix:'&status=%s' (text a provider fills in itself)",
         "str",
         _each(lambda v, a: v + a if v else v),
+    ),
+    "national": Filter(
+        "the national number of an international one: +12065551212 -> 2065551212 (others kept)",
+        "none",
+        _each(_national),
     ),
     "gsm7_fold": Filter(
         "replace typographic quotes, dashes and ellipses by their GSM-7 look-alikes",

@@ -224,3 +224,13 @@ def test_inbound_dates_in_the_forms_providers_send() -> None:
     for bad in ("20231327004929", "202307270049", "yesterday"):
         with pytest.raises(BadRequest, match="invalid date format"):
             parse_date(bad)
+
+
+def test_national_numbers_come_from_the_number_itself() -> None:
+    from aggregators.connector.values import compile_template
+
+    national = compile_template("@to|national")
+    assert national.render_str({}, {"to": "+12065551212"}) == "2065551212"
+    assert national.render_str({}, {"to": "+250788383383"}) == "788383383"
+    for kept in ("2020", "MTN", "+999"):  # a short code, a sender id, no such country: as given
+        assert national.render_str({}, {"to": kept}) == kept

@@ -46,6 +46,7 @@ SMS_PROVIDERS += [
     "bandwidth",
     "zenvia",
     "wavy",
+    "thinq",
 ]  # courier parity, batch A (issue 25)
 
 

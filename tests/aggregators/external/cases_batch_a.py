@@ -383,6 +383,46 @@ WAVY: list[dict[str, Any]] = [
     tx("Error Sending", "Error Message", [(501, "Bad Gateway")], "errored"),
 ]  # fmt: skip
 
+# Courier drops the first digit of the numbers (the US country code); the connector sends national
+# numbers (`|national`), so our harness recipient +250788383383 goes as 788383383.
+TQ_AUTH = {"Authorization": "Basic dXNlcjE6c2VzYW1l"}
+
+
+def _tq_body(text: str) -> dict[str, Any]:
+    return {"from_did": "2065551212", "to_did": "788383383", "message": text}
+
+
+TQ_MMS = "ThinQ takes each attachment as a multipart MMS request of its own; the connector sends one request"
+THINQ: list[dict[str, Any]] = [
+    rx("Receive Valid", "message=hello+world&from=2065551234&type=sms&to=2065551212", 200, "Accepted",
+       text="hello world", urn="tel:+12065551234"),
+    rx("Receive No Params", " ", 400, "'From' failed on the 'required'", ours="no sender"),
+    rx("Receive attachment as URL", "message=http://foo.bar/foo.png&from=2065551234&type=mms&to=2065551212", 200,
+       "Accepted", urn="tel:+12065551234", attachments=["http://foo.bar/foo.png"],
+       gap="an MMS (type=mms) puts its media URL in `message`; the connector stores it as text"),
+    st("Status Valid", "guid=1234&status=DELIVRD", 200, '"status":"D"', external_id="1234", msg_status="delivered"),
+    st("Status Invalid", "guid=1234&status=UN", 400, "unknown status: 'UN'", ours="unknown status 'UN'",
+       external_id="1234"),
+    st("Status Missing GUID", "status=DELIVRD", 400, "'GUID' failed on the 'required' tag", ours="no message id",
+       external_id="1234"),
+    tx("Plain Send", "Simple Message ☺", [(200, '{ "guid": "1002" }')], "sent", headers=TQ_AUTH,
+       json=_tq_body("Simple Message ☺"), path="/account/1234/product/origination/sms/send", external_id="1002"),
+    tx("Send Attachment", "My pic!", [(200, '{ "guid": "1002" }'), (200, '{ "guid": "1002" }')], "sent", requests=2,
+       attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       form={"from_did": "2065551212", "to_did": "788383383", "media_url": "https://foo.bar/image.jpg"},
+       external_id="1002", gap=TQ_MMS),
+    tx("Only Attachment", "", [(200, '{ "guid": "1002" }')], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       form={"from_did": "2065551212", "to_did": "788383383", "media_url": "https://foo.bar/image.jpg"},
+       external_id="1002", gap=TQ_MMS),
+    tx("No External ID", "No External ID", [(200, "{}")], "errored", json=_tq_body("No External ID")),
+    tx("Error Sending", "Error Message", [(401, '{ "error": "failed" }')], "failed", json=_tq_body("Error Message")),
+    tx("Throttled", "Error Message", [(429, '{ "error": "failed" }')], "errored", json=_tq_body("Error Message")),
+    tx("Connection Error", "Error Message", [(500, '{ "error": "failed" }')], "errored",
+       json=_tq_body("Error Message")),
+    tx("Reponse Unexpected", "Simple Message ☺", [(200, '{ "missing": "1002" }')], "errored", headers=TQ_AUTH,
+       json=_tq_body("Simple Message ☺")),
+]  # fmt: skip
+
 BATCH_A_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "clickatell": CLICKATELL,
     "kannel": KANNEL,
@@ -391,4 +431,5 @@ BATCH_A_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "bandwidth": BANDWIDTH,
     "zenvia": ZENVIA,
     "wavy": WAVY,
+    "thinq": THINQ,
 }
