@@ -8,10 +8,12 @@ Bad payloads raise ``PayloadError`` (the views answer 4xx with its message).
 
 from __future__ import annotations
 
+import codecs
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
 import httpx
 from lxml import etree
@@ -19,7 +21,7 @@ from lxml import etree
 from .errors import PayloadError
 from .model import Connector, ErrorCodes, Param, ResponseMap, SendResponse, Statuses
 from .payload import MISSING, Payload, load, scalar
-from .values import as_text
+from .values import as_text, known_charset
 
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
@@ -28,6 +30,8 @@ XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>\n'
 
 def items_of(mapping: ResponseMap, payload: Payload) -> list[Any]:
     """The per-recipient (or per-callback) items: ``<messages use>``, a top-level list, or the whole."""
+    if payload.text:
+        return [MISSING]  # one plain-text answer: every path is searched in the whole of it
     if mapping.messages:
         found = payload.get(mapping.messages)
         if isinstance(found, list):
@@ -58,10 +62,37 @@ def map_item(mapping: ResponseMap, payload: Payload, item: Any) -> dict[str, str
                 else MISSING
             )
             text = scalar(payload.get(ref.fallback) if found is MISSING else found)
+        if text and ref.charset:
+            charset = scalar(
+                payload.get(ref.charset, item) if item is not MISSING else payload.get(ref.charset)
+            )
+            text = decode_charset(text, charset)
         out[key] = text if text not in (None, "") else ref.default
     if item is not MISSING and not isinstance(item, dict | list) and "message_id" not in mapping.fields:
         out["message_id"] = scalar(item)  # <messages use> pointing at a list of plain ids
     return out
+
+
+def decode_charset(text: str, charset: str | None) -> str:
+    """Text a provider sent in another charset than UTF-8, decoded.
+
+    Clickatell posts ISO-8859-1 (`hello%21`) and UTF-16BE (`%00h%00i`) text as percent-encoded
+    bytes, naming the charset beside it. Jasmin names an SMPP data coding instead: `0` is GSM
+    03.38, its septets posted one a character. A charset we do not know leaves the text as sent.
+    """
+    name = (charset or "").strip()
+    if name.isdigit() or name.lower() in ("gsm7", "gsm-7"):
+        if name.isdigit() and int(name) != 0:
+            return text  # other data codings arrive as text already
+        from smsc.gsm import gsm7_decode
+
+        if any(ord(ch) > 0x7F for ch in text):
+            return text  # not septets: a provider that sent text after all
+        return gsm7_decode(text.encode("ascii"))
+    if not name or not known_charset(name) or codecs.lookup(name).name == "utf-8":
+        return text
+    raw = unquote_to_bytes(text.replace("+", " "))
+    return raw.decode(name, errors="replace")
 
 
 # --- SMS send / poll -------------------------------------------------------------------------
@@ -292,6 +323,8 @@ def _attachments(mapping: ResponseMap, payload: Payload, item: Any) -> list[str]
     if ref is None or not ref.use:
         return []
     urls = _numbered(payload, item, ref.use)
+    if not urls and ref.fallback:
+        urls = _numbered(payload, item, ref.fallback)
     types_ref = mapping.fields.get("attachment_types")
     types = _numbered(payload, item, types_ref.use) if types_ref is not None and types_ref.use else []
     # Stored as RapidPro stores attachments: `<content type>:<url>`.
@@ -312,6 +345,9 @@ def parse_receive(
         if not values.get("from"):
             path = mapping.fields["from"].use if "from" in mapping.fields else "(unmapped)"
             raise PayloadError(f"inbound message has no sender at '{path}'")
+        for key, ref in mapping.fields.items():
+            if ref.required and not values.get(key):
+                raise PayloadError(f"inbound message has no {key} at '{ref.use}'")
         attachments = _attachments(mapping, payload, item)
         if "text" in mapping.fields and values.get("text") is None and not attachments:
             raise PayloadError(f"inbound message has no text at '{mapping.fields['text'].use}'")
@@ -530,6 +566,11 @@ def render_send_response(
     send_response: SendResponse, fields: Mapping[str, Any], ctx: Mapping[str, Any]
 ) -> tuple[bytes, str]:
     """The reply body and its content type, e.g. TwiML ``<Response><Dial ...>``."""
+    if send_response.format == "text":  # the parameters' values, one after the other
+        text = "".join(
+            as_text(p.value.render(fields, ctx)) for p in send_response.params if p.value is not None
+        )
+        return text.encode(), send_response.content_type()
     if send_response.format == "json":
         body = {p.name: _json_value(p, fields, ctx) for p in send_response.params}
         return json.dumps(

@@ -15,6 +15,10 @@ KIND_BY_ROOT = {"SMSNotifier": "sms", "PhoneCalls": "phone"}
 FIELD_TYPES = ("text", "password", "url", "picklist")
 METHODS = ("get", "post", "put", "patch", "delete")
 RESPONSE_FORMATS = ("json", "xml", "form")
+# Send/poll answers and delivery callbacks may also be plain text read with regular expressions
+# ("Success \"id\"", "0: Accepted for delivery"): gateways older than JSON answer that way.
+SMS_RESPONSE_FORMATS = RESPONSE_FORMATS + ("text",)
+SEND_RESPONSE_FORMATS = ("xml", "json", "text")
 STATUS_GROUPS = ("processing", "delivered", "failed")
 SIGNATURE_ALGORITHMS = ("hmac-sha1", "hmac-sha256", "hmac-sha512")
 SIGNATURE_ENCODINGS = ("base64", "hex")
@@ -110,6 +114,12 @@ class Param:
     type: str = "string"
     children: tuple[Param, ...] = ()
     attrs: tuple[Attr, ...] = ()
+    # omit_empty="true": left out of the request when the value renders empty (a parameter only
+    # some messages carry, e.g. a coding flag for Unicode text).
+    omit_empty: bool = False
+    # charset="utf-16be" (a template): the form/query value is sent as bytes of that charset,
+    # percent-encoded byte by byte (gateways such as Kannel take UCS-2 text that way).
+    charset: Template | None = None
 
 
 @dataclass(frozen=True)
@@ -139,6 +149,9 @@ class PathRef:
     # required="true" on a send/poll answer: a 2xx answer without the value is not an acceptance
     # (courier's "unreadable answer"): errored and retried, since the provider may have sent it.
     required: bool = False
+    # charset="charset": the path of a charset name sent beside the value; when it names another
+    # charset than UTF-8, the value is that charset's bytes percent-encoded (Clickatell) and is decoded.
+    charset: str | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +203,7 @@ class SendResponse:
         for h in self.headers:
             if h.name.lower() == "content-type":
                 return h.value.source.strip()
-        return "application/json" if self.format == "json" else "text/xml"
+        return {"json": "application/json", "text": "text/plain"}.get(self.format, "text/xml")
 
 
 ERROR_MEANINGS = ("opted_out", "retry", "failed")
@@ -222,6 +235,8 @@ class MessageSend:
     errors: ErrorCodes = field(default_factory=ErrorCodes)
     # Characters a part (a template: a number or a config field); None: one request per message.
     split: Template | None = None
+    # The body answered to the provider's delivery callbacks (Jasmin waits for "ACK/Jasmin").
+    send_response: SendResponse | None = None
 
 
 @dataclass(frozen=True)

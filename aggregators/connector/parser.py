@@ -186,6 +186,8 @@ class _Builder:
             type=kind,
             children=children,
             attrs=attrs,
+            omit_empty=(el.get("omit_empty") or "").strip().lower() in ("true", "1", "yes"),
+            charset=compile_template(el.get("charset", "")) if el.get("charset") else None,
         )
 
     def request(self, el: etree._Element) -> Request:
@@ -214,6 +216,7 @@ class _Builder:
                 default=child.get("default"),
                 fallback=child.get("fallback"),
                 required=(child.get("required") or "").strip().lower() in ("true", "1", "yes"),
+                charset=child.get("charset") or None,
             )
         return ResponseMap(
             format=(el.get("format") or default_format).lower(), fields=fields, messages=messages
@@ -263,6 +266,7 @@ class _Builder:
             # Callbacks without a format are sniffed from the content type; "form" is the common case.
             callback=self.mapping(callback, "form") if callback is not None else None,
             split=compile_template(el.get("split", "")) if el.get("split") else None,
+            send_response=self.send_response(el.find("send_response")),
         )
 
     def message_status(self, el: etree._Element | None, send: etree._Element | None) -> MessageStatus | None:

@@ -28,13 +28,38 @@ MISSING = object()
 class Payload:
     data: Any
     root_tag: str | None = None  # XML only
+    text: bool = False  # a plain-text answer: paths are regular expressions
+    # A form or query string: a field name missing as written is looked up ignoring case, as
+    # courier reads forms (`CreatedDatetime` for `createdDatetime`), so aggregators keep working.
+    form: bool = False
 
     def get(self, path: str, base: Any = MISSING) -> Any:
+        if self.text:
+            return _match(str(self.data), path)
         data = self.data if base is MISSING else base
         found = resolve(data, path)
+        if found is MISSING and self.form and isinstance(data, dict) and path and "." not in path:
+            wanted = path.lower()
+            found = next((v for k, v in data.items() if k.lower() == wanted), MISSING)
         if found is MISSING and self.root_tag and base is MISSING and path.startswith(self.root_tag + "."):
             found = resolve(data, path[len(self.root_tag) + 1 :])
         return found
+
+
+# Plain-text answers are short ("Success \"id\""); searching only their start bounds what a
+# connector's regular expression can cost on a large or hostile body.
+TEXT_SEARCH_CHARS = 4096
+
+
+def _match(text: str, pattern: str) -> Any:
+    """The first group of the pattern's first match (the whole match without groups), else MISSING."""
+    try:
+        found = re.search(pattern, text[:TEXT_SEARCH_CHARS])
+    except re.error:
+        return MISSING  # refused by the validator; a stored connector never gets here
+    if found is None:
+        return MISSING
+    return found.group(1) if found.re.groups else found.group(0)
 
 
 def path_segments(path: str) -> list[str]:
@@ -171,7 +196,9 @@ def load(body: bytes, content_type: str = "", declared: str | None = None, query
     if len(body) > PAYLOAD_MAX_BYTES:
         raise PayloadError(f"payload is {len(body)} bytes; the limit is {PAYLOAD_MAX_BYTES}")
     if not body.strip():
-        return Payload(_form(query))
+        return Payload(_form(query), form=True)
+    if declared == "text":  # the connector reads the answer with regular expressions, whatever its type
+        return Payload(body.decode("utf-8", errors="replace"), text=True)
     fmt = detect_format(content_type, body, declared)
     if fmt == "json":
         try:
@@ -187,7 +214,7 @@ def load(body: bytes, content_type: str = "", declared: str | None = None, query
         raise PayloadError("form body is not UTF-8") from None
     data = _form(query)
     data.update(_form(text))  # body wins over query parameters
-    return Payload(data)
+    return Payload(data, form=True)
 
 
 def _form(text: str) -> dict[str, str]:

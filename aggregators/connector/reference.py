@@ -123,8 +123,8 @@ ELEMENTS: dict[str, tuple[str, str]] = {
         "phone",
     ),
     "send_response": (
-        "The body Flowgate answers a provider webhook with (TwiML-like XML, or JSON). Without it the "
-        "answer is a JSON receipt.",
+        "The body Flowgate answers a provider webhook with (TwiML-like XML, JSON or plain text). Without "
+        "it the answer is a JSON receipt. Inside `<message_send>` it is the answer to delivery callbacks.",
         "both",
     ),
     "reply_parameters": ("The elements (XML) or keys (JSON) of the reply body.", "both"),
@@ -197,6 +197,16 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
         "that message), `array` keeps a list (`@recipients`) or wraps one value, `object` needs nested "
         "parameters."
     ),
+    ("parameter", "omit_empty"): (
+        "`true`: the parameter is left out of the request when its value renders empty, for a "
+        "parameter only some messages carry (`coding=2` for Unicode text only)."
+    ),
+    ("parameter", "charset"): (
+        "Template naming a charset (`utf-16be`, `iso-8859-1`): in a form body or query string the "
+        "value is sent as that charset's bytes, percent-encoded byte by byte (Kannel's UCS-2 text). "
+        "UTF-8 or empty sends the text as usual; a literal unknown charset is an error at its "
+        "attribute, one chosen by a template fails that message. Ignored in JSON and XML bodies."
+    ),
     ("sms_response", "format"): (
         "Payload format. The `Content-Type` of the answer wins when it says JSON, XML or form; the "
         "declared format is used when it does not."
@@ -210,7 +220,10 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
         "for",
     ): "Comma-separated call statuses this branch handles (case-insensitive). Required.",
     ("call_response", "format"): "Payload format; sniffed from the content type first.",
-    ("send_response", "format"): "`xml` or `json`.",
+    ("send_response", "format"): (
+        "`xml`, `json` or `text` (the parameters' values one after the other, as `text/plain`: "
+        "Jasmin expects `ACK/Jasmin`)."
+    ),
     ("send_response", "agentdialing"): "Kept from the published language; informational only.",
     ("send_response", "root"): "Name of the XML document element.",
     ("reply_parameter", "name"): "Element or key name; must be a valid XML name. Required.",
@@ -220,9 +233,17 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
     ("mapping", "use"): "Dotted path into the payload (see *Paths* below).",
     ("mapping", "default"): "Value when the path is missing or empty.",
     ("mapping", "fallback"): "A second dotted path, read when the first is missing or empty.",
+    ("mapping", "charset"): (
+        "Path of a charset name the provider sends beside the value (`charset`). When it names another "
+        "charset than UTF-8 (`ISO-8859-1`, `UTF-16BE`), the value is that charset's bytes, "
+        "percent-encoded, and is decoded (Clickatell's inbound text). A number is an SMPP data coding "
+        "(Jasmin's `coding`): `0` (or `gsm7`) reads the value's characters as GSM 03.38 septets, other "
+        "numbers leave it as sent. An unknown charset leaves the value as sent."
+    ),
     ("mapping", "required"): (
         "`true` in a send or poll `<response>`: a 2xx answer without this value is not an acceptance; "
-        "the message is errored and retried (an answer without the provider's id is unreadable)."
+        "the message is errored and retried (an answer without the provider's id is unreadable). In "
+        "`<message_receive>`: an inbound message without this value is refused with 400."
     ),
     ("statuses", "unknown"): "`ignore` (default: a status in no group is logged and changes nothing) "
     "or `reject` (the callback is answered 400).",
@@ -254,6 +275,9 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("parameter", "type"),
         ("send_response", "root"),
         ("mapping", "fallback"),
+        ("mapping", "charset"),
+        ("parameter", "omit_empty"),
+        ("parameter", "charset"),
         ("mapping", "required"),
         ("statuses", "unknown"),
         ("status", "Retry"),
@@ -261,7 +285,7 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("error_meaning", "contains"),
     }
 )
-EXTENSION_FORMATS = frozenset({"form"})
+EXTENSION_FORMATS = frozenset({"form", "text"})
 EXTENSION_SMS_VARIABLES = frozenset({"to", "from", "text", "messageid"})
 EXTENSION_PHONE_VARIABLES = frozenset({"incoming_callback", "call_id", "user_number"})
 EXTENSION_FILTERS = frozenset(values.FILTERS) - {"urlappend"}
@@ -271,7 +295,10 @@ EXTENSION_KEYS = frozenset({"error_code", "date", "from", "to", "text"})
 RULES: dict[str, str] = {
     "field": "needs `name`; a name declared twice is an error; a `picklist` needs `<options><option>`.",
     "header": "needs `name` and `value`.",
-    "parameter": 'needs `name`; cannot have both `value` and nested parameters; `type="object"` needs nested ones.',
+    "parameter": (
+        'needs `name`; cannot have both `value` and nested parameters; `type="object"` needs nested ones; '
+        "`omit_empty` is true or false; a literal `charset` must be a known charset."
+    ),
     "reply_parameter": "needs a `name` that is a valid XML name.",
     "attr": "needs a `name` that is a valid XML name.",
     "basic": "needs `username`.",
@@ -281,7 +308,7 @@ RULES: dict[str, str] = {
     "sms_response": "`format` must be one of the formats below.",
     "call_response": "`format` must be one of the formats below.",
     "message_receive": "`format` must be one of the formats below.",
-    "send_response": "`format` must be `xml` or `json`.",
+    "send_response": "`format` must be `xml`, `json` or `text`.",
     "mapping": "needs `use` or `default`; cannot contain elements; `required` is true or false.",
     "message_send": "`split`, when not a template, must be a number of characters from 1 to 10000.",
     "status": "needs exactly one of `Processing`, `Delivered`, `Failed`.",
@@ -316,10 +343,10 @@ ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("field", "type"): model.FIELD_TYPES,
     ("field", "presence"): ("mandatory", "optional"),
     ("request", "method"): model.METHODS,
-    ("sms_response", "format"): model.RESPONSE_FORMATS,
+    ("sms_response", "format"): model.SMS_RESPONSE_FORMATS,
     ("call_response", "format"): model.RESPONSE_FORMATS,
     ("message_receive", "format"): model.RESPONSE_FORMATS,
-    ("send_response", "format"): ("xml", "json"),
+    ("send_response", "format"): model.SEND_RESPONSE_FORMATS,
     ("signature", "algorithm"): model.SIGNATURE_ALGORITHMS,
     ("signature", "encoding"): model.SIGNATURE_ENCODINGS,
     ("signature", "payload"): model.SIGNATURE_PAYLOADS,
@@ -650,7 +677,12 @@ def render_reference() -> str:
         "| `xml` | nested objects: repeated children become lists, attributes `@name`, mixed text `#text`; "
         "paths start below the document element (naming the root first works too) |",
         "| `form` ★ | `application/x-www-form-urlencoded` body (or the query string of a GET); the first "
-        "value of a repeated key wins |",
+        "value of a repeated key wins; a field name not found as written is looked up ignoring case "
+        "(`CreatedDatetime` for `createdDatetime`, as courier reads forms) |",
+        "| `text` ★ | send and poll answers and delivery callbacks only: the body as plain text, whatever "
+        "its `Content-Type`; each `use` (and `fallback`) is a regular expression searched in its first "
+        "4,096 characters, the value its first group (the whole match without a group): "
+        '`<message_id use=\'Success "([^"]+)"\'/>`. An invalid expression is an error at its attribute |',
         "",
         "The payload's `Content-Type` wins when it names JSON, XML or a form; otherwise the body is "
         "sniffed (`{`/`[` → JSON, `<` → XML) and then the declared `format` is used.",
@@ -684,9 +716,9 @@ def render_reference() -> str:
         "| `from` ★ | `<message_receive>` | the sender (required in every inbound message: else 400) |",
         "| `to` ★ | `<message_receive>` | the number the message was sent to |",
         "| `text` ★ | `<message_receive>` | the message text |",
-        "| `date` ★ | `<message_receive>` | when it was received (ISO 8601; unreadable means now) |",
+        "| `date` ★ | `<message_receive>` | when it was received: ISO 8601 / RFC 3339, epoch seconds or milliseconds, or `YYYYMMDDhhmmss` in UTC; any other value is a 400 |",
         "| `attachments` ★ | `<message_receive>` | media URLs of an MMS: a list, one field, or numbered "
-        "fields with a trailing `*` (`MediaUrl*`) |",
+        "fields with a trailing `*` (`MediaUrl*`); `fallback` is read when `use` finds none |",
         "| `attachment_types` ★ | `<message_receive>` | the content types paired with `attachments` |",
         "",
         "How an answer becomes a status: HTTP 4xx/5xx means failed (429 and 5xx are retried); an "

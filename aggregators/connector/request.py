@@ -9,6 +9,7 @@ can show it byte for byte.
 from __future__ import annotations
 
 import base64
+import codecs
 import json
 from collections.abc import Mapping
 from typing import Any
@@ -19,7 +20,7 @@ from lxml import etree
 
 from .errors import BuildError
 from .model import Connector, Param, Request
-from .values import Value, as_text
+from .values import Value, as_text, known_charset
 
 JSON_TYPES = ("application/json", "+json", "text/json")
 XML_TYPES = ("/xml", "+xml")
@@ -47,7 +48,7 @@ def join_url(base: str, relative: str | None) -> str:
 def param_value(param: Param, fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> Any:
     """The typed JSON value of one parameter (recursing into nested parameters)."""
     if param.children:
-        obj = {child.name: param_value(child, fields, ctx) for child in param.children}
+        obj = _present(param.children, fields, ctx)
         return [obj] if param.type == "array" else obj
     raw: Value = param.value.render(fields, ctx) if param.value is not None else ""
     if param.type == "array":
@@ -66,6 +67,41 @@ def param_value(param: Param, fields: Mapping[str, Any], ctx: Mapping[str, Any])
             raise BuildError(f"parameter '{param.name}': {text!r} is not a boolean")
         return low in ("true", "1", "yes", "on")
     return text
+
+
+def _present(params: tuple[Param, ...], fields: Mapping[str, Any], ctx: Mapping[str, Any]) -> dict[str, Any]:
+    """Each parameter's value, leaving out an `omit_empty` one whose value is empty."""
+    out: dict[str, Any] = {}
+    for param in params:
+        value = param_value(param, fields, ctx)
+        if param.omit_empty and value in ("", [], {}, None):
+            continue
+        out[param.name] = value
+    return out
+
+
+def _encoded(
+    pairs: list[tuple[str, str]], params: tuple[Param, ...], fields: Mapping[str, Any], ctx: Mapping[str, Any]
+) -> list[tuple[str, str | bytes]]:
+    """Form/query pairs, a parameter with a `charset` as that charset's bytes (urlencode escapes them)."""
+    charsets: dict[str, str] = {}
+    for param in params:
+        if param.charset is not None:
+            name = param.charset.render_str(fields, ctx).strip()
+            if name and not known_charset(name):
+                raise BuildError(f"parameter '{param.name}': charset {name!r} is not a known charset")
+            charsets[param.name] = name
+    out: list[tuple[str, str | bytes]] = []
+    for key, value in pairs:
+        charset = charsets.get(key)
+        if not charset or codecs.lookup(charset).name == "utf-8":
+            out.append((key, value))
+            continue
+        try:
+            out.append((key, value.encode(charset)))
+        except UnicodeEncodeError:
+            raise BuildError(f"parameter '{key}': the text cannot be written in {charset}") from None
+    return out
 
 
 def flatten(prefix: str, value: Any) -> list[tuple[str, str]]:
@@ -126,12 +162,12 @@ def build_request(
     url = join_url(base, request.url.render_str(fields, ctx, in_url=True) if request.url else None)
     headers: list[tuple[str, str]] = [(h.name, h.value.render_str(fields, ctx)) for h in request.headers]
     content_type = next((v for k, v in headers if k.lower() == "content-type"), "")
-    values = {p.name: param_value(p, fields, ctx) for p in request.params}
+    values = _present(request.params, fields, ctx)
     body = b""
     ct = content_type.lower()
     if request.method in ("GET", "DELETE", "HEAD"):
         if values:
-            query = urlencode(flatten("", values))
+            query = urlencode(_encoded(flatten("", values), request.params, fields, ctx))
             url += ("" if url.endswith(("?", "&")) else ("&" if "?" in url else "?")) + query
     elif any(t in ct for t in JSON_TYPES):
         body = json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
@@ -140,7 +176,7 @@ def build_request(
     else:
         if not content_type:
             headers.append(("Content-Type", FORM_TYPE))
-        body = urlencode(flatten("", values)).encode("ascii")
+        body = urlencode(_encoded(flatten("", values), request.params, fields, ctx)).encode("ascii")
     authorization = auth_header(connector, fields, ctx)
     if authorization and not any(k.lower() == "authorization" for k, _v in headers):
         headers.append(("Authorization", authorization))

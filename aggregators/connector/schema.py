@@ -9,7 +9,7 @@ from __future__ import annotations
 
 ANY_MAPPING = "*"
 
-MAPPING_ATTRS = frozenset({"use", "default", "fallback", "required"})
+MAPPING_ATTRS = frozenset({"use", "default", "fallback", "required", "charset"})
 
 SMS_RESPONSE_KEYS = ("message_id", "message_status", "message_to", "error_message", "error_code", "error")
 # `attachments`: media URLs of an MMS; `use` names a list, one field, or numbered fields with a
@@ -59,6 +59,7 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
             "callback": "sms_response",
             "statuses": "statuses",
             "errors": "errors",
+            "send_response": "send_response",
         },
     ),
     "message_status": (
@@ -73,7 +74,7 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
     "headers": (frozenset(), {"header": "header"}),
     "header": (frozenset({"name", "value"}), {}),
     "parameters": (frozenset(), {"parameter": "parameter"}),
-    "parameter": (frozenset({"name", "value", "type"}), {"parameter": "parameter"}),
+    "parameter": (frozenset({"name", "value", "type", "omit_empty", "charset"}), {"parameter": "parameter"}),
     "sms_response": (frozenset({"format"}), {k: "mapping" for k in SMS_RESPONSE_KEYS + LIST_KEYS}),
     # unknown="ignore" (default: a status in no group is logged, the message is unchanged) or
     # "reject" (the callback is answered 400, as some providers' own tooling expects).
@@ -114,7 +115,7 @@ TEMPLATE_ATTRS = {
     "bearer": ("token",),
     "signature": ("key",),
     "header": ("value",),
-    "parameter": ("value",),
+    "parameter": ("value", "charset"),
     "reply_parameter": ("value",),
     "attr": ("value",),
 }

@@ -20,9 +20,11 @@ from .model import (
     KIND_BY_ROOT,
     METHODS,
     RESPONSE_FORMATS,
+    SEND_RESPONSE_FORMATS,
     SIGNATURE_ALGORITHMS,
     SIGNATURE_ENCODINGS,
     SIGNATURE_PAYLOADS,
+    SMS_RESPONSE_FORMATS,
     Pos,
 )
 from .payload import SELECTOR, path_segments
@@ -36,7 +38,7 @@ from .schema import (
     TEMPLATE_ATTRS,
     TEMPLATE_TEXT,
 )
-from .values import TemplateError, compile_template, variables_for
+from .values import TemplateError, compile_template, known_charset, variables_for
 
 _XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
@@ -169,6 +171,16 @@ class Validator:
             )
         if (el.get("type") or "").lower() == "object" and not el.findall("parameter"):
             self.error(self.loc.element(el), 'type="object" needs nested <parameter> elements')
+        self.enum(el, "omit_empty", ("true", "false", "1", "0", "yes", "no"))
+        charset = el.get("charset")
+        if charset is not None:
+            if el.findall("parameter"):
+                self.error(
+                    self.loc.attribute(el, "charset"), "a parameter with nested parameters has no charset"
+                )
+            elif "@" not in charset and "$" not in charset and not known_charset(charset):
+                # a literal charset is checked now; one chosen by a template, when the message is sent
+                self.error(self.loc.attribute(el, "charset"), f"charset '{charset}' is not a known charset")
 
     def _xml_name(self, el: etree._Element) -> None:
         # send_response names become XML element/attribute names: reject what lxml would refuse.
@@ -220,13 +232,30 @@ class Validator:
     def _format(self, el: etree._Element) -> None:
         self.enum(el, "format", RESPONSE_FORMATS)
 
-    check_sms_response = check_call_response = check_message_receive = _format
+    check_call_response = check_message_receive = _format
+
+    def check_sms_response(self, el: etree._Element) -> None:
+        self.enum(el, "format", SMS_RESPONSE_FORMATS)
 
     def check_send_response(self, el: etree._Element) -> None:
-        self.enum(el, "format", ("xml", "json"))
+        self.enum(el, "format", SEND_RESPONSE_FORMATS)
 
     def check_mapping(self, el: etree._Element) -> None:
-        for attr in ("use", "fallback"):
+        parent = el.getparent()
+        if parent is not None and (parent.get("format") or "").strip().lower() == "text":
+            # a plain-text answer: `use` and `fallback` are regular expressions
+            for attr in ("use", "fallback"):
+                try:
+                    re.compile(el.get(attr) or "")
+                except re.error as exc:
+                    self.error(self.loc.attribute(el, attr), f"{attr} is not a regular expression: {exc}")
+        for attr in ("use", "fallback", "charset"):
+            if (
+                parent is not None
+                and (parent.get("format") or "").strip().lower() == "text"
+                and attr != "charset"
+            ):
+                continue
             for seg in path_segments(el.get(attr) or ""):
                 if ("[" in seg or "]" in seg) and not SELECTOR.match(seg):
                     self.error(

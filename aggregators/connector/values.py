@@ -20,6 +20,7 @@ rendering a message is a loop over a handful of parts.
 from __future__ import annotations
 
 import ast
+import codecs
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -192,6 +193,14 @@ def _first(value: Value, _arg: Any, _f: Mapping[str, Any], _c: Mapping[str, Any]
     return value.split(",")[0]
 
 
+def _if_empty(
+    value: Value, arg: dict[str, Template], fields: Mapping[str, Any], ctx: Mapping[str, Any]
+) -> str:
+    """One of two templates, by whether the value is empty (no attachments: the SMS endpoint)."""
+    empty = not [v for v in value if v] if isinstance(value, list) else not value
+    return (arg["then"] if empty else arg["else"]).render_str(fields, ctx)
+
+
 def _if_gsm7(
     value: Value, arg: dict[str, Template], fields: Mapping[str, Any], ctx: Mapping[str, Any]
 ) -> str:
@@ -206,6 +215,39 @@ def _if_gsm7(
     return chosen.render_str(fields, ctx)
 
 
+def _national(value: str, _arg: Any) -> str:
+    """The national significant number of an international number (`+12065551212` -> `2065551212`).
+
+    The country comes from the number itself; a value that is not an international number (a
+    short code, an alphanumeric sender) is kept as it is.
+    """
+    import phonenumbers
+
+    text = value.strip()
+    if not text.startswith("+"):
+        return value
+    try:
+        return str(phonenumbers.parse(text, None).national_number)
+    except phonenumbers.NumberParseException:
+        return value
+
+
+def known_charset(name: str) -> bool:
+    """Whether Python can encode and decode text in the named charset (`utf-16be`, `iso-8859-1`)."""
+    if not name.strip():
+        return False
+    try:
+        codecs.lookup(name.strip())
+    except LookupError:
+        return False
+    return True
+
+
+def _hex(value: str, charset: str) -> str:
+    """Hex digits of the text's bytes in a charset: Jasmin's `hex-content` is UTF-16BE this way."""
+    return value.encode(charset, errors="replace").hex()
+
+
 # Look-alikes phones type but GSM 03.38 lacks: folding them keeps a message at 160 characters
 # a part instead of UCS-2's 70 (courier folds the same characters for several providers).
 GSM7_FOLDS = str.maketrans(
@@ -218,6 +260,11 @@ FILTERS: dict[str, Filter] = {
         "by the value's alphabet: if_gsm7:{'then': 'text', 'else': 'unicode'} (GSM-7 or not)",
         "dict",
         _if_gsm7,
+    ),
+    "if_empty": Filter(
+        "by whether the value is empty: @media|if_empty:{'then': 'messages', 'else': 'mms'}",
+        "dict",
+        _if_empty,
     ),
     "urlappend": Filter(
         "append query parameters, e.g. urlappend:{'DialTo': '@to_number'}", "dict", _urlappend
@@ -239,10 +286,20 @@ FILTERS: dict[str, Filter] = {
         "str",
         _each(lambda v, a: v + a if v else v),
     ),
+    "national": Filter(
+        "the national number of an international one: +12065551212 -> 2065551212 (others kept)",
+        "none",
+        _each(_national),
+    ),
     "gsm7_fold": Filter(
         "replace typographic quotes, dashes and ellipses by their GSM-7 look-alikes",
         "none",
         _each(lambda v, _a: v.translate(GSM7_FOLDS)),
+    ),
+    "hex": Filter(
+        "the hex digits of the value's bytes in the charset named by the argument: hex:'utf-16be'",
+        "str",
+        _each(_hex),
     ),
     "truncate": Filter("cut to N characters: truncate:160", "int", _each(lambda v, a: v[:a])),
     "join": Filter("join a list (recipients) with the argument: join:';'", "str", _join),
@@ -332,8 +389,8 @@ def _parse_arg(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
         ):
             raise TemplateError(offset, f"filter '{name}' needs a {{'KEY': 'VALUE'}} argument")
-        if name == "if_gsm7" and set(value) != {"then", "else"}:
-            raise TemplateError(offset, "filter 'if_gsm7' needs {'then': ..., 'else': ...}")
+        if name in ("if_gsm7", "if_empty") and set(value) != {"then", "else"}:
+            raise TemplateError(offset, f"filter '{name}' needs {{'then': ..., 'else': ...}}")
         # Approximate offset of each nested value, for error positions.
         nested = tuple((offset + max(raw.find(v), 0), compile_template(v)) for v in value.values())
         return {k: tpl for k, (_o, tpl) in zip(value, nested, strict=True)}, nested
@@ -349,6 +406,8 @@ def _parse_arg(
             raise TemplateError(offset, f"filter '{name}' needs a whole number") from None
     if not isinstance(value, str):
         raise TemplateError(offset, f"filter '{name}' needs a string argument")
+    if name == "hex" and not known_charset(value):
+        raise TemplateError(offset, f"filter 'hex': '{value}' is not a known charset")
     return value, ()
 
 

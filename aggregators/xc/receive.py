@@ -144,6 +144,12 @@ def callback(request: HttpRequest, channel: Channel) -> HttpResponse:
     message = "Status Update Accepted"
     if results and all(r.get("unknown_status") for r in results):
         message = f"Ignored: ignoring unknown status '{results[0]['unknown_status']}'"
+    send = resolved.parsed.message_send
+    if send is not None and send.send_response is not None:  # the acknowledgement the provider waits for
+        body, content_type = render_send_response(
+            send.send_response, reveal(channel.config.get("fields") or {}), {}
+        )
+        return HttpResponse(body, content_type=content_type)
     return _courier_response({"message": message, "data": answered, "results": results})
 
 
@@ -157,6 +163,11 @@ def parse_date(value: str | None) -> datetime | None:
     text = value.strip()
     if text.isdigit() and len(text) in (10, 13):  # epoch seconds or milliseconds
         return datetime.fromtimestamp(int(text) / (1000 if len(text) == 13 else 1), tz=UTC)
+    if text.isdigit() and len(text) == 14:  # YYYYMMDDhhmmss in UTC (short-code gateways)
+        try:
+            return datetime.strptime(text, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+        except ValueError:
+            raise BadRequest(f"invalid date format {value!r}: use ISO 8601 / RFC 3339") from None
     if not _DATE_TIME.match(text):  # a date and a time to the second at least
         raise BadRequest(f"invalid date format {value!r}: use ISO 8601 / RFC 3339")
     try:

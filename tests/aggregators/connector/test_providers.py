@@ -38,6 +38,16 @@ SMS_PROVIDERS += [
     "mblox",
     "arabiacell",
 ]  # courier parity (issue 25)
+SMS_PROVIDERS += [
+    "clickatell",
+    "kannel",
+    "jasmin",
+    "messagebird",
+    "bandwidth",
+    "zenvia",
+    "wavy",
+    "thinq",
+]  # courier parity, batch A (issue 25)
 
 
 def test_every_builtin_sms_connector_has_fixtures():

@@ -19,6 +19,7 @@ from channels_app.attachments import attachment_url
 from channels_app.models import Msg
 from tests import TESTS
 from tests.aggregators.external import provider_cases as cases
+from tests.aggregators.external.cases_batch_a import BATCH_A_PROVIDERS
 from tests.aggregators.external.conftest import record
 from tests.aggregators.external.more_provider_cases import MORE_PROVIDERS
 from tests.aggregators.xc.conftest import case as fixture_case
@@ -27,6 +28,7 @@ from tests.aggregators.xc.helpers import make_channel
 from tests.conftest import run_jobs
 
 PROVIDERS = {**cases.PROVIDERS, **MORE_PROVIDERS}
+PROVIDERS.update(BATCH_A_PROVIDERS)
 
 FLOORS = TESTS / "floors.json"
 

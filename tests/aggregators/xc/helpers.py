@@ -22,6 +22,8 @@ def make_channel(
             "type": "XC",
             "name": f"{provider} channel",
             "address": case(provider)["ctx"].get("from", ""),
+            # the channel's country, when its numbers arrive national (ThinQ's US DIDs)
+            **({"country": case(provider)["country"]} if "country" in case(provider) else {}),
             "config": {
                 "connector": connector["uuid"],
                 "fields": {**local_fields(provider, server.url), **(fields or {})},
