@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import {
   Background,
   Controls,
+  MarkerType,
   MiniMap,
   ReactFlow,
   ReactFlowProvider,
@@ -10,14 +11,16 @@ import {
   useReactFlow,
 } from "@xyflow/react";
 import FlowNode from "./components/FlowNode.jsx";
+import FlowEdge from "./components/FlowEdge.jsx";
 import NodeEditor from "./components/NodeEditor.jsx";
 import Simulator from "./components/Simulator.jsx";
 import Revisions from "./components/Revisions.jsx";
 import NodePicker from "./components/NodePicker.jsx";
 import IssuesPanel from "./components/IssuesPanel.jsx";
+import { OverflowMenu, ToolButton, useNarrow } from "./components/Toolbar.jsx";
 import { flowIssues } from "./lib/issues.js";
 import { boxesOf, freeSpot } from "./lib/place.js";
-import { cardLabel, edgeLabel } from "./lib/labels.js";
+import { cardLabel, edgeCaption, edgeLabel } from "./lib/labels.js";
 import TestsPanel, { testsFailing } from "./components/TestsPanel.jsx";
 import { api, listOf } from "./lib/api.js";
 import * as H from "./lib/history.js";
@@ -41,6 +44,11 @@ import {
 } from "./lib/flow.js";
 
 const nodeTypes = { flow: FlowNode };
+const edgeTypes = { flow: FlowEdge };
+// Connections run under the cards (a card stays readable) except the hovered or selected one,
+// which is raised above every card, selected ones included (those sit at 1000).
+const RAISED_EDGE_Z = 1001;
+const EDGE_COLOURS = { plain: "#4f6a94", raised: "#2459d6", taken: "#1f8a4c" };
 const NO_ERRORS = [];
 const NO_PATH = { nodes: new Set(), exits: new Set(), current: null };
 
@@ -100,6 +108,7 @@ function ReadyMarker({ count }) {
 
 function Editor({ flowUuid }) {
   const rf = useReactFlow();
+  const narrow = useNarrow();
   const [meta, setMeta] = useState(null);
   const [loadError, setLoadError] = useState("");
   const [hist, setHist] = useState(null);
@@ -118,6 +127,7 @@ function Editor({ flowUuid }) {
   const [flows, setFlows] = useState([]);
   const [picker, setPicker] = useState(null);
   const [selEdges, setSelEdges] = useState(() => new Set());
+  const [hoverEdge, setHoverEdge] = useState(null);
   const [knownFields, setKnownFields] = useState(null);
   const def = hist ? hist.present : null;
 
@@ -154,12 +164,25 @@ function Editor({ flowUuid }) {
   const edges = useMemo(() => {
     if (!def) return [];
     const byUuid = new Map(def.nodes.map((n) => [n.uuid, n]));
-    return edgesOf(def, { taken: path.exits }).map((e) => ({
-      ...e,
-      selected: selEdges.has(e.id),
-      ariaLabel: edgeLabel(byUuid.get(e.source), e.sourceHandle, byUuid.get(e.target)),
-    }));
-  }, [def, path, selEdges]);
+    return edgesOf(def, { taken: path.exits }).map((e) => {
+      const selected = selEdges.has(e.id);
+      const hover = hoverEdge === e.id;
+      const raised = selected || hover;
+      const source = byUuid.get(e.source);
+      const target = byUuid.get(e.target);
+      const colour = path.exits.has(e.id) ? EDGE_COLOURS.taken : raised ? EDGE_COLOURS.raised : EDGE_COLOURS.plain;
+      return {
+        ...e,
+        type: "flow",
+        className: [e.className, hover ? "hover" : ""].filter(Boolean).join(" ") || undefined,
+        selected,
+        zIndex: raised ? RAISED_EDGE_Z : 0,
+        markerEnd: { type: MarkerType.ArrowClosed, color: colour, width: 16, height: 16 },
+        data: { hover, caption: edgeCaption(source, e.sourceHandle, target) },
+        ariaLabel: edgeLabel(source, e.sourceHandle, target),
+      };
+    });
+  }, [def, path, selEdges, hoverEdge]);
   const onEdgesChange = useCallback((changes) => {
     const picks = changes.filter((c) => c.type === "select");
     if (!picks.length) return;
@@ -331,10 +354,57 @@ function Editor({ flowUuid }) {
   const flowErrors = errors.filter((e) => !e.node_uuid);
   const langs = languages(def);
 
+  const moreTools = (
+    <>
+      <button type="button" onClick={layout} data-action="layout">
+        Auto-layout
+      </button>
+      <label htmlFor="lang" className="sr-only">
+        Language
+      </label>
+      <select
+        id="lang"
+        value={lang}
+        onChange={(e) => {
+          const v = e.target.value;
+          if (v === "__add") {
+            const code = (window.prompt("Language code (ISO 639-3, e.g. fra)") || "").trim().toLowerCase();
+            if (/^[a-z]{3}$/.test(code)) {
+              commit((d) => addLanguage(d, code));
+              setLang(code);
+            }
+          } else setLang(v);
+        }}
+      >
+        <option value="">{`Language: ${def.language || "eng"}`}</option>
+        {langs.map((l) => (
+          <option key={l} value={l}>
+            Translate: {l}
+          </option>
+        ))}
+        <option value="__add">Add a language…</option>
+      </select>
+      <button type="button" onClick={() => setShowRevs((v) => !v)} aria-expanded={showRevs} data-action="revisions">
+        Revisions
+      </button>
+      <button type="button" onClick={() => setShowTests((v) => !v)} aria-expanded={showTests} data-action="tests">
+        Tests
+      </button>
+      <button type="button" onClick={() => setShowSim((v) => !v)} aria-expanded={showSim} data-action="simulator">
+        Simulator
+      </button>
+    </>
+  );
+
   return (
     <div className={`fg-editor${showSim ? " with-sim" : ""}${editNode ? " with-panel" : ""}`}>
-      <div className="fg-toolbar" role="toolbar" aria-label="Flow editor">
-        <strong className="fg-title">{meta.name}</strong>
+      <div className={`fg-toolbar${narrow ? " narrow" : ""}`} role="toolbar" aria-label="Flow editor">
+        <div className="fg-toolbar-head">
+          <strong className="fg-title" title={meta.name}>{meta.name}</strong>
+          <span className="fg-status" role="status" data-dirty={dirty ? "1" : "0"}>
+            {status || (dirty ? "Unsaved changes" : `Revision ${meta.revision}`)}
+          </span>
+        </div>
         <label htmlFor="add-kind" className="sr-only">
           Node type
         </label>
@@ -345,67 +415,21 @@ function Editor({ flowUuid }) {
             </option>
           ))}
         </select>
-        <button type="button" onClick={addKind} data-action="add-node">
-          + Add node
-        </button>
-        <button
-          type="button"
+        <ToolButton icon="add" label="Add node" onClick={addKind} data-action="add-node" title="Add a card of the chosen type" />
+        <ToolButton
+          icon="delete"
+          label="Delete"
           onClick={() => removeSelected(selectedNodes, [...selEdges])}
           disabled={!selectedNodes.length && !selEdges.size}
           title="Delete the selected cards and connections (Delete)"
           data-action="delete-selected"
-        >
-          Delete
-        </button>
-        <button type="button" onClick={undo} disabled={!hist.past.length} title="Undo (Ctrl+Z)">
-          Undo
-        </button>
-        <button type="button" onClick={redo} disabled={!hist.future.length} title="Redo (Ctrl+Shift+Z)">
-          Redo
-        </button>
-        <button type="button" onClick={layout}>
-          Auto-layout
-        </button>
-        <label htmlFor="lang" className="sr-only">
-          Language
-        </label>
-        <select
-          id="lang"
-          value={lang}
-          onChange={(e) => {
-            const v = e.target.value;
-            if (v === "__add") {
-              const code = (window.prompt("Language code (ISO 639-3, e.g. fra)") || "").trim().toLowerCase();
-              if (/^[a-z]{3}$/.test(code)) {
-                commit((d) => addLanguage(d, code));
-                setLang(code);
-              }
-            } else setLang(v);
-          }}
-        >
-          <option value="">{`Base language (${def.language || "eng"})`}</option>
-          {langs.map((l) => (
-            <option key={l} value={l}>
-              Translate: {l}
-            </option>
-          ))}
-          <option value="__add">Add a language…</option>
-        </select>
-        <button type="button" onClick={() => setShowRevs((v) => !v)} aria-expanded={showRevs}>
-          Revisions
-        </button>
-        <button type="button" onClick={() => setShowTests((v) => !v)} aria-expanded={showTests} data-action="tests">
-          Tests
-        </button>
-        <button type="button" onClick={() => setShowSim((v) => !v)} aria-expanded={showSim} data-action="simulator">
-          Simulator
-        </button>
+        />
+        <ToolButton icon="undo" label="Undo" iconOnly onClick={undo} disabled={!hist.past.length} title="Undo (Ctrl+Z)" data-action="undo" />
+        <ToolButton icon="redo" label="Redo" iconOnly onClick={redo} disabled={!hist.future.length} title="Redo (Ctrl+Shift+Z)" data-action="redo" />
+        {narrow ? <OverflowMenu>{moreTools}</OverflowMenu> : moreTools}
         <button type="button" className="primary" onClick={save} disabled={!dirty} data-action="save">
           Save
         </button>
-        <span className="fg-status" role="status" data-dirty={dirty ? "1" : "0"}>
-          {status || (dirty ? "Unsaved changes" : `Revision ${meta.revision}`)}
-        </span>
       </div>
       {flowErrors.length > 0 && (
         <ul className="fg-errors fg-flow-errors" role="alert">
@@ -435,6 +459,9 @@ function Editor({ flowUuid }) {
             nodes={rfNodes}
             edges={edges}
             nodeTypes={nodeTypes}
+            edgeTypes={edgeTypes}
+            onEdgeMouseEnter={(_e, edge) => setHoverEdge(edge.id)}
+            onEdgeMouseLeave={() => setHoverEdge(null)}
             onNodesChange={onNodesChange}
             onConnect={onConnect}
             onConnectEnd={onConnectEnd}
