@@ -37,6 +37,12 @@ def test_every_screen_at_both_sizes(browser: Browser, ex_channel: Any) -> None:
             b.page.wait_for_load_state("networkidle")
             if name == "editor":
                 b.page.wait_for_selector("html[data-editor-ready='1']")
+                # the editor's toolbar sits right under the header, full width, on one row of tools
+                top = b.page.locator("header.top").bounding_box()
+                bar = b.page.locator(".fg-toolbar").bounding_box()
+                assert top and bar and abs(bar["y"] - (top["y"] + top["height"])) <= 1, (size, top, bar)
+                assert bar["x"] == 0 and bar["width"] == width, (size, bar)
+                assert bar["height"] <= (90 if size == "390" else 60), (size, bar)
             b.screenshot(f"screen-{name}-{size}.png")
             overflow = b.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             if size == "390" and overflow > 0:

@@ -50,7 +50,7 @@ const edgeTypes = { flow: FlowEdge };
 const RAISED_EDGE_Z = 1001;
 const EDGE_COLOURS = { plain: "#4f6a94", raised: "#2459d6", taken: "#1f8a4c" };
 const NO_ERRORS = [];
-const NO_PATH = { nodes: new Set(), exits: new Set(), current: null };
+const NO_PATH = { nodes: new Set(), exits: new Set(), current: null, last: null };
 
 function buildNodes(def, prev, { errorsByNode, path, lang }) {
   const prevById = new Map(prev.map((n) => [n.id, n]));
@@ -273,14 +273,28 @@ function Editor({ flowUuid }) {
     [rf],
   );
   // The simulator docks beside the canvas; the canvas follows the contact to its current card.
+  // A resize (a phone turned, the window narrowed) centres it again: it must not end off screen.
   useEffect(() => {
-    if (!path.current) return;
-    const n = rf.getNode(path.current);
-    if (!n) return;
-    const w = (n.measured && n.measured.width) || 240;
-    const h = (n.measured && n.measured.height) || 120;
-    rf.setCenter(n.position.x + w / 2, n.position.y + h / 2, { zoom: rf.getZoom(), duration: 250 });
-  }, [path.current, rf]);
+    if (!path.last) return undefined;
+    const follow = () => {
+      const n = rf.getNode(path.last);
+      if (!n) return;
+      const w = (n.measured && n.measured.width) || 240;
+      const h = (n.measured && n.measured.height) || 120;
+      rf.setCenter(n.position.x + w / 2, n.position.y + h / 2, { zoom: rf.getZoom(), duration: 250 });
+    };
+    follow();
+    let timer = 0;
+    const later = () => {
+      clearTimeout(timer);
+      timer = setTimeout(follow, 150);
+    };
+    window.addEventListener("resize", later);
+    return () => {
+      clearTimeout(timer);
+      window.removeEventListener("resize", later);
+    };
+  }, [path.last, rf]);
 
   const layout = () => {
     const sizes = Object.fromEntries(rfNodes.map((n) => [n.id, n.measured || {}]));
@@ -398,7 +412,7 @@ function Editor({ flowUuid }) {
 
   return (
     <div className={`fg-editor${showSim ? " with-sim" : ""}${editNode ? " with-panel" : ""}`}>
-      <div className={`fg-toolbar${narrow ? " narrow" : ""}`} role="toolbar" aria-label="Flow editor">
+      <div className={`fg-toolbar${narrow ? " fg-narrow" : ""}`} role="toolbar" aria-label="Flow editor">
         <div className="fg-toolbar-head">
           <strong className="fg-title" title={meta.name}>{meta.name}</strong>
           <span className="fg-status" role="status" data-dirty={dirty ? "1" : "0"}>
