@@ -161,28 +161,47 @@ function Editor({ flowUuid }) {
   useEffect(() => {
     if (def) setRfNodes((prev) => buildNodes(def, prev, { errorsByNode, path, lang }));
   }, [def, errorsByNode, path, lang]);
-  const edges = useMemo(() => {
+  // Edges are built once per definition and path (names, captions); hovering or selecting one
+  // replaces only that edge's object, so the other connections keep theirs and do not re-render.
+  const baseEdges = useMemo(() => {
     if (!def) return [];
     const byUuid = new Map(def.nodes.map((n) => [n.uuid, n]));
     return edgesOf(def, { taken: path.exits }).map((e) => {
-      const selected = selEdges.has(e.id);
-      const hover = hoverEdge === e.id;
-      const raised = selected || hover;
       const source = byUuid.get(e.source);
       const target = byUuid.get(e.target);
-      const colour = path.exits.has(e.id) ? EDGE_COLOURS.taken : raised ? EDGE_COLOURS.raised : EDGE_COLOURS.plain;
+      const colour = path.exits.has(e.id) ? EDGE_COLOURS.taken : EDGE_COLOURS.plain;
       return {
         ...e,
         type: "flow",
-        className: [e.className, hover ? "hover" : ""].filter(Boolean).join(" ") || undefined,
-        selected,
-        zIndex: raised ? RAISED_EDGE_Z : 0,
+        selected: false,
+        zIndex: 0,
         markerEnd: { type: MarkerType.ArrowClosed, color: colour, width: 16, height: 16 },
-        data: { hover, caption: edgeCaption(source, e.sourceHandle, target) },
+        data: { hover: false, caption: edgeCaption(source, e.sourceHandle, target) },
         ariaLabel: edgeLabel(source, e.sourceHandle, target),
       };
     });
-  }, [def, path, selEdges, hoverEdge]);
+  }, [def, path]);
+  const edges = useMemo(
+    () =>
+      baseEdges.map((e) => {
+        const selected = selEdges.has(e.id);
+        const hover = hoverEdge === e.id;
+        if (!selected && !hover) return e;
+        const taken = path.exits.has(e.id);
+        return {
+          ...e,
+          selected,
+          zIndex: RAISED_EDGE_Z,
+          className: [e.className, hover ? "hover" : ""].filter(Boolean).join(" ") || undefined,
+          markerEnd: { ...e.markerEnd, color: taken ? EDGE_COLOURS.taken : EDGE_COLOURS.raised },
+          data: { ...e.data, hover },
+        };
+      }),
+    [baseEdges, selEdges, hoverEdge, path],
+  );
+  const onEdgeMouseEnter = useCallback((_e, edge) => setHoverEdge(edge.id), []);
+  const onEdgeMouseLeave = useCallback(() => setHoverEdge(null), []);
+  const onNodeClick = useCallback((_e, n) => setEditing(n.id), []);
   const onEdgesChange = useCallback((changes) => {
     const picks = changes.filter((c) => c.type === "select");
     if (!picks.length) return;
@@ -474,14 +493,14 @@ function Editor({ flowUuid }) {
             edges={edges}
             nodeTypes={nodeTypes}
             edgeTypes={edgeTypes}
-            onEdgeMouseEnter={(_e, edge) => setHoverEdge(edge.id)}
-            onEdgeMouseLeave={() => setHoverEdge(null)}
+            onEdgeMouseEnter={onEdgeMouseEnter}
+            onEdgeMouseLeave={onEdgeMouseLeave}
             onNodesChange={onNodesChange}
             onConnect={onConnect}
             onConnectEnd={onConnectEnd}
             onEdgesChange={onEdgesChange}
             onDelete={onDelete}
-            onNodeClick={(_e, n) => setEditing(n.id)}
+            onNodeClick={onNodeClick}
             deleteKeyCode={["Delete", "Backspace"]}
             minZoom={0.1}
             maxZoom={2}
