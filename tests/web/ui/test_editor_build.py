@@ -163,6 +163,12 @@ def test_build_registration_flow_by_mouse(browser: Browser) -> None:
     )
     b.page.mouse.move(5, 450)
     expect(b.page.locator(f"[data-edge-label='{first_edge}']")).to_have_count(0)
+    # reached with the keyboard, it is raised and captioned the same way
+    b.page.locator(f".react-flow__edge[data-id='{first_edge}']").focus()
+    expect(b.page.locator(f"[data-edge-label='{first_edge}']")).to_contain_text("All Responses →")
+    assert _edge_z(b, first_edge) > max(_node_zs(b))
+    b.page.locator(".fg-toolbar [data-action=add-node]").focus()
+    expect(b.page.locator(f"[data-edge-label='{first_edge}']")).to_have_count(0)
 
     _pan(b, -320)
     _drag_to_space(b, _exit_of(b, ask_age), dx=330, dy=-120)

@@ -482,7 +482,17 @@ function Editor({ flowUuid }) {
         />
       )}
       <div className="fg-body">
-        <div className="fg-canvas" onKeyDown={(e) => {
+        <div
+          className="fg-canvas"
+          // a connection reached with the keyboard is raised and captioned as on hover
+          onFocus={(e) => {
+            const el = e.target.closest && e.target.closest(".react-flow__edge");
+            setHoverEdge(el ? el.getAttribute("data-id") : null);
+          }}
+          onBlur={(e) => {
+            if (e.target.closest && e.target.closest(".react-flow__edge")) setHoverEdge(null);
+          }}
+          onKeyDown={(e) => {
           if (e.key === "Enter" && e.target.closest && e.target.closest(".react-flow__node")) {
             setEditing(e.target.closest(".react-flow__node").getAttribute("data-id"));
           }
