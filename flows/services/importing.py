@@ -122,9 +122,33 @@ class CatchAllConflict(Exception):
     """The export brings a catch-all trigger where another flow already has one: the caller
     decides (catch_all="replace" or "skip") before anything is imported."""
 
-    def __init__(self, conflicts: list[dict[str, Any]]) -> None:
+    def __init__(self, conflicts: list[dict[str, Any]], triggers: list[dict[str, Any]]) -> None:
         super().__init__("the export has a catch-all trigger that would replace an existing one")
         self.conflicts = conflicts
+        self.triggers = triggers  # every trigger the import would create, for the person deciding
+
+
+def _planned_triggers(workspace: Workspace, triggers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The triggers an import would create, in the shape of its answer's created.triggers
+    (nothing written): the question about a catch-all shows them all, not only the conflict."""
+    planned = []
+    for t in triggers:
+        kind = t.get("type")
+        keywords = [str(k).strip().lower() for k in t.get("keywords") or [] if str(k).strip()]
+        if kind not in Trigger.Type.values or kind == Trigger.Type.SCHEDULE:
+            continue
+        if kind == Trigger.Type.KEYWORD and not keywords:
+            continue
+        channel = _trigger_channel(workspace, t.get("channel"))
+        planned.append(
+            {
+                "type": kind,
+                "keywords": keywords,
+                "flow": str((t.get("flow") or {}).get("name") or ""),
+                "channel": channel.name if channel else None,
+            }  # fmt: skip
+        )
+    return planned
 
 
 def _catch_all_conflicts(workspace: Workspace, triggers: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -163,7 +187,7 @@ def import_export(*, workspace: Workspace, data: Any, catch_all: str = "replace"
     if catch_all == "ask":
         conflicts = _catch_all_conflicts(workspace, result.triggers)
         if conflicts:
-            raise CatchAllConflict(conflicts)
+            raise CatchAllConflict(conflicts, _planned_triggers(workspace, result.triggers))
     imported = Imported(
         warnings=list(result.warnings),
         migration_warnings=list(result.migration_warnings),

@@ -56,7 +56,7 @@ def import_flows(request: WorkspaceRequest, catch_all: str = "replace") -> Any:
     try:
         imported = importing.import_export(workspace=request.workspace, data=data, catch_all=catch_all)
     except importing.CatchAllConflict as exc:
-        return 409, {"error": str(exc), "conflicts": exc.conflicts}
+        return 409, {"error": str(exc), "conflicts": exc.conflicts, "triggers": exc.triggers}
     except definitions.DefinitionInvalid as exc:
         return _invalid(exc, "the export has errors; nothing was imported")
     return 200, imported.answer()

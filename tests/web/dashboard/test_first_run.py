@@ -8,6 +8,7 @@ import io
 import json
 from typing import Any
 
+import pytest
 from django.core.management import call_command
 from playwright.sync_api import expect
 
@@ -47,6 +48,19 @@ def test_getting_started_panel_until_real_traffic(client_in: Any, workspace: Any
     assert 'id="getting-started"' not in client_in.get("/").content.decode()
 
 
+def _other_catch_all_export() -> dict[str, Any]:
+    """Another export whose catch-all trigger points at a different flow ("Other catch all")."""
+    other = load_export()
+    old_uuid = other["flows"][1]["uuid"]
+    other = json.loads(json.dumps(other).replace(old_uuid, "5f2b6e0a-1c55-4d4e-9a57-0000000000ff"))
+    other["flows"][1]["name"] = "Other catch all"
+    other["flows"] = [other["flows"][1]]
+    other["triggers"] = [t for t in other["triggers"] if t["trigger_type"] == "C"]
+    for t in other["triggers"]:
+        t["flow"]["name"] = "Other catch all"
+    return other
+
+
 def test_import_lists_its_triggers_and_asks_before_replacing_a_catch_all(api: Any, workspace: Any) -> None:
     first = api.post("/api/v1/flows/import", data=json.dumps(load_export()), content_type="application/json")
     assert first.status_code == 200
@@ -56,22 +70,14 @@ def test_import_lists_its_triggers_and_asks_before_replacing_a_catch_all(api: An
         ("catch_all", ()),
     }
 
-    # another export whose catch-all points at a different flow
-    other = load_export()
-    other_flow = other["flows"][1]
-    old_uuid = other_flow["uuid"]
-    blob = json.dumps(other).replace(old_uuid, "5f2b6e0a-1c55-4d4e-9a57-0000000000ff")
-    other = json.loads(blob)
-    other["flows"][1]["name"] = "Other catch all"
-    other["flows"] = [other["flows"][1]]
-    other["triggers"] = [t for t in other["triggers"] if t["trigger_type"] == "C"]
-    for t in other["triggers"]:
-        t["flow"]["name"] = "Other catch all"
+    other = _other_catch_all_export()
     asked = api.post(
         "/api/v1/flows/import?catch_all=ask", data=json.dumps(other), content_type="application/json"
     )
     assert asked.status_code == 409
     assert asked.json()["conflicts"][0]["existing_flow"] == "Catch All"
+    # the question lists every trigger the import would create, not only the conflicting one
+    assert [(t["type"], t["flow"]) for t in asked.json()["triggers"]] == [("catch_all", "Other catch all")]
     assert not Flow.objects.filter(name="Other catch all").exists()  # nothing imported
 
     skipped = api.post(
@@ -106,6 +112,34 @@ def test_dashboard_and_import_in_the_browser(browser: Browser, workspace: Any, t
     expect(b.page.locator("#import-result .import-triggers")).to_contain_text("keyword “survey”")
     expect(b.page.locator("#import-result .import-triggers")).to_contain_text("catch all")
     b.screenshot("flows-import-1366.png")
+
+    # a second export's catch-all would shadow the first: an in-page dialog asks (no confirm())
+    b.expected_http_errors.append("/api/v1/flows/import")  # the 409 that carries the question
+    b.page.on("dialog", lambda d: pytest.fail(f"a native {d.type} dialog opened: {d.message}"))
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps(_other_catch_all_export()))
+    b.page.set_input_files("#import-file", str(other))
+    b.page.click("#import-flows button[type=submit]")
+    dialog = b.page.locator("#catch-all-dialog")
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("#catch-all-question")).to_contain_text("“Catch All”")
+    expect(dialog.locator("#catch-all-triggers li")).to_have_text(["catch all → Other catch all"])
+    assert b.page.evaluate("document.activeElement.id") == "catch-all-cancel"  # the safe default
+    b.screenshot("flows-import-catch-all-1366.png")
+    b.page.set_viewport_size({"width": 390, "height": 844})
+    b.screenshot("flows-import-catch-all-390.png")
+    box = dialog.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    b.page.set_viewport_size({"width": 1366, "height": 900})
+    b.page.click("#catch-all-skip")
+    expect(dialog).to_be_hidden()
+    b.page.wait_for_selector("tr[data-flow-uuid='5f2b6e0a-1c55-4d4e-9a57-0000000000ff']")
+    expect(b.page.locator("#import-result .import-triggers")).to_contain_text(
+        "Not created: catch-all for Other catch all"
+    )
+    (active,) = Trigger.objects.filter(workspace=workspace, trigger_type="catch_all", archived=False)
+    assert active.flow.name == "Catch All"
+
     b.page.set_viewport_size({"width": 390, "height": 844})
     b.goto("/")
     b.screenshot("dashboard-390.png")

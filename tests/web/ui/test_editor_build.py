@@ -76,8 +76,8 @@ def _fill_card(b: Browser, text: str, wait_result: str = "") -> None:
     expect(dialog).to_have_count(0)
 
 
-def _click_edge(b: Browser, edge_id: str) -> None:
-    """Clicks a connection at the middle of its drawn curve (not of its bounding box)."""
+def _edge_middle(b: Browser, edge_id: str) -> tuple[float, float]:
+    """The middle of a connection's drawn curve (not of its bounding box), on screen."""
     point: Any = b.page.evaluate(
         """id => {
           const p = document.querySelector(`.react-flow__edge[data-id='${id}'] path.react-flow__edge-path`);
@@ -86,7 +86,45 @@ def _click_edge(b: Browser, edge_id: str) -> None:
         }""",
         edge_id,
     )
-    b.page.mouse.click(point[0], point[1])
+    return point[0], point[1]
+
+
+def _click_edge(b: Browser, edge_id: str) -> None:
+    b.page.mouse.click(*_edge_middle(b, edge_id))
+
+
+def _edge_z(b: Browser, edge_id: str) -> int:
+    """The stacking order of a connection (its svg), comparable with the cards'."""
+    z = b.page.evaluate(
+        "id => getComputedStyle(document.querySelector(`.react-flow__edge[data-id='${id}']`)"
+        ".ownerSVGElement).zIndex",
+        edge_id,
+    )
+    return int(z) if z not in ("auto", "") else 0
+
+
+def _node_zs(b: Browser) -> list[int]:
+    zs = b.page.eval_on_selector_all(".react-flow__node", "els => els.map(e => getComputedStyle(e).zIndex)")
+    return [int(z) if z not in ("auto", "") else 0 for z in zs]
+
+
+def _path_inside_cards(b: Browser, edge_id: str) -> list[tuple[str, float, float]]:
+    """Points of a connection's line (its ends left out) that fall inside a card."""
+    hits: Any = b.page.evaluate(
+        """id => {
+          const p = document.querySelector(`.react-flow__edge[data-id='${id}'] path.react-flow__edge-path`);
+          const cards = [...document.querySelectorAll('.react-flow__node')].map(e => [e.dataset.id, e.getBoundingClientRect()]);
+          const len = p.getTotalLength(), out = [];
+          for (let i = 1; i < 40; i++) {
+            const q = p.getPointAtLength(len * i / 40).matrixTransform(p.getScreenCTM());
+            for (const [cid, r] of cards)
+              if (q.x > r.left + 2 && q.x < r.right - 2 && q.y > r.top + 2 && q.y < r.bottom - 2) out.push([cid, q.x, q.y]);
+          }
+          return out;
+        }""",
+        edge_id,
+    )
+    return [tuple(h) for h in hits]
 
 
 def test_build_registration_flow_by_mouse(browser: Browser) -> None:
@@ -111,7 +149,26 @@ def test_build_registration_flow_by_mouse(browser: Browser) -> None:
     b.page.locator(".fg-picker [data-kind=send_msg]").click()
     _fill_card(b, "Thanks @results.name, how old are you?", wait_result="Age")
     (ask_age,) = set(_uuids(b)) - {ask_name}
-    expect(b.page.locator(f".react-flow__edge[data-id='{_exit_of(b, ask_name)}']")).to_have_count(1)
+    first_edge = _exit_of(b, ask_name)
+    expect(b.page.locator(f".react-flow__edge[data-id='{first_edge}']")).to_have_count(1)
+    # a connection runs under the cards until hovered: then it is raised, thicker, and captioned
+    assert _edge_z(b, first_edge) <= min(_node_zs(b))
+    b.page.mouse.move(*_edge_middle(b, first_edge))
+    expect(b.page.locator(f".react-flow__edge[data-id='{first_edge}']")).to_have_class(
+        __import__("re").compile(r"\bhover\b")
+    )
+    assert _edge_z(b, first_edge) > max(_node_zs(b))
+    expect(b.page.locator(f"[data-edge-label='{first_edge}']")).to_contain_text(
+        "All Responses → Send message"
+    )
+    b.page.mouse.move(5, 450)
+    expect(b.page.locator(f"[data-edge-label='{first_edge}']")).to_have_count(0)
+    # reached with the keyboard, it is raised and captioned the same way
+    b.page.locator(f".react-flow__edge[data-id='{first_edge}']").focus()
+    expect(b.page.locator(f"[data-edge-label='{first_edge}']")).to_contain_text("All Responses →")
+    assert _edge_z(b, first_edge) > max(_node_zs(b))
+    b.page.locator(".fg-toolbar [data-action=add-node]").focus()
+    expect(b.page.locator(f"[data-edge-label='{first_edge}']")).to_have_count(0)
 
     _pan(b, -320)
     _drag_to_space(b, _exit_of(b, ask_age), dx=330, dy=-120)
@@ -127,11 +184,16 @@ def test_build_registration_flow_by_mouse(browser: Browser) -> None:
     assert "Connection from" in str(edge.get_attribute("aria-label"))
     _click_edge(b, wrong)
     expect(edge).to_have_class(__import__("re").compile(r"\bselected\b"))
+    # selected, the loop back up is drawn above every card, round them, with a readable caption
+    assert _edge_z(b, wrong) > max(_node_zs(b)), (_edge_z(b, wrong), _node_zs(b))
+    assert _path_inside_cards(b, wrong) == []
+    expect(b.page.locator(f"[data-edge-label='{wrong}']")).to_contain_text("then → Send message “Welcome!")
+    b.screenshot("editor-edge-selected-1366.png")
     b.page.click("[data-action=delete-selected]")
     expect(edge).to_have_count(0)
-    b.page.click("text=Undo")
+    b.page.click("[data-action=undo]")
     expect(edge).to_have_count(1)
-    b.page.click("text=Redo")
+    b.page.click("[data-action=redo]")
     expect(edge).to_have_count(0)
 
     # a stray card added and removed again with the Delete key
@@ -180,8 +242,33 @@ def test_build_registration_flow_by_mouse(browser: Browser) -> None:
     b.screenshot("editor-simulator-1366.png")
 
     b.page.set_viewport_size({"width": 390, "height": 844})
-    b.page.wait_for_timeout(300)
+    b.page.wait_for_timeout(700)  # the canvas centres the contact's card again after a resize
     b.screenshot("editor-simulator-390.png")
+    canvas = b.page.locator(".fg-canvas").bounding_box()
+    current = b.page.locator(f"[data-node-uuid='{done}']").bounding_box()
+    assert canvas and current and canvas["x"] <= current["x"] and current["x"] + current["width"] <= 390, (
+        current
+    )
+    # on a phone the toolbar is the title and one row of tools: icon buttons keep their names
+    toolbar = b.page.locator(".fg-toolbar").bounding_box()
+    assert toolbar and toolbar["height"] <= 90, toolbar
+    for name in ("Add node", "Delete", "Undo", "Redo", "More tools", "Save"):
+        button = b.page.get_by_role("button", name=name, exact=True)
+        box = button.bounding_box()
+        assert (
+            box
+            and box["y"] + box["height"] <= toolbar["y"] + toolbar["height"]
+            and box["x"] + box["width"] <= 390
+        ), name
+    expect(b.page.locator("[data-action=simulator]")).to_have_count(0)  # folded into More
+    b.page.click("[data-action=more]")
+    menu = b.page.locator("#fg-more-menu")
+    expect(menu.locator("[data-action=simulator]")).to_be_visible()
+    menu_box = menu.bounding_box()
+    assert menu_box and menu_box["x"] >= 0 and menu_box["x"] + menu_box["width"] <= 390, menu_box
+    b.screenshot("editor-toolbar-menu-390.png")
+    b.page.keyboard.press("Escape")
+    expect(menu).to_have_count(0)
     assert b.page.evaluate("window.__cspViolations") == []
 
 

@@ -106,9 +106,9 @@ def test_build_two_question_flow_save_and_reload(browser: Browser) -> None:
     panel.locator("button[type=submit]").click()
 
     # undo takes the second node's edit back, redo restores it
-    b.page.click("text=Undo")
+    b.page.click("[data-action=undo]")
     expect(b.page.locator(f"[data-node-uuid='{second}']")).not_to_contain_text("How old")
-    b.page.click("text=Redo")
+    b.page.click("[data-action=redo]")
     expect(b.page.locator(f"[data-node-uuid='{second}']")).to_contain_text("How old")
 
     # the two cards may overlap where they were dropped; lay them out, then connect by dragging
@@ -272,6 +272,7 @@ def test_keyboard_and_phone_screen(browser: Browser) -> None:
     assert panel.bounding_box()["width"] <= 390  # type: ignore[index]
     b.page.keyboard.press("Escape")
     assert panel.count() == 0
+    b.page.click("[data-action=more]")  # on a phone the simulator is in the toolbar's More menu
     b.page.click("[data-action=simulator]")
     b.page.locator("aside[aria-label=Simulator] >> text=Start").click()
     b.page.locator(".fg-line.flow >> text=What is your favorite color?").wait_for()

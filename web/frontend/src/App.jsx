@@ -2,6 +2,7 @@ import { useCallback, useEffect, useMemo, useState } from "react";
 import {
   Background,
   Controls,
+  MarkerType,
   MiniMap,
   ReactFlow,
   ReactFlowProvider,
@@ -10,14 +11,16 @@ import {
   useReactFlow,
 } from "@xyflow/react";
 import FlowNode from "./components/FlowNode.jsx";
+import FlowEdge from "./components/FlowEdge.jsx";
 import NodeEditor from "./components/NodeEditor.jsx";
 import Simulator from "./components/Simulator.jsx";
 import Revisions from "./components/Revisions.jsx";
 import NodePicker from "./components/NodePicker.jsx";
 import IssuesPanel from "./components/IssuesPanel.jsx";
+import { OverflowMenu, ToolButton, useNarrow } from "./components/Toolbar.jsx";
 import { flowIssues } from "./lib/issues.js";
 import { boxesOf, freeSpot } from "./lib/place.js";
-import { cardLabel, edgeLabel } from "./lib/labels.js";
+import { cardLabel, edgeCaption, edgeLabel } from "./lib/labels.js";
 import TestsPanel, { testsFailing } from "./components/TestsPanel.jsx";
 import { api, listOf } from "./lib/api.js";
 import * as H from "./lib/history.js";
@@ -41,8 +44,13 @@ import {
 } from "./lib/flow.js";
 
 const nodeTypes = { flow: FlowNode };
+const edgeTypes = { flow: FlowEdge };
+// Connections run under the cards (a card stays readable) except the hovered or selected one,
+// which is raised above every card, selected ones included (those sit at 1000).
+const RAISED_EDGE_Z = 1001;
+const EDGE_COLOURS = { plain: "#4f6a94", raised: "#2459d6", taken: "#1f8a4c" };
 const NO_ERRORS = [];
-const NO_PATH = { nodes: new Set(), exits: new Set(), current: null };
+const NO_PATH = { nodes: new Set(), exits: new Set(), current: null, last: null };
 
 function buildNodes(def, prev, { errorsByNode, path, lang }) {
   const prevById = new Map(prev.map((n) => [n.id, n]));
@@ -100,6 +108,7 @@ function ReadyMarker({ count }) {
 
 function Editor({ flowUuid }) {
   const rf = useReactFlow();
+  const narrow = useNarrow();
   const [meta, setMeta] = useState(null);
   const [loadError, setLoadError] = useState("");
   const [hist, setHist] = useState(null);
@@ -118,6 +127,7 @@ function Editor({ flowUuid }) {
   const [flows, setFlows] = useState([]);
   const [picker, setPicker] = useState(null);
   const [selEdges, setSelEdges] = useState(() => new Set());
+  const [hoverEdge, setHoverEdge] = useState(null);
   const [knownFields, setKnownFields] = useState(null);
   const def = hist ? hist.present : null;
 
@@ -151,15 +161,47 @@ function Editor({ flowUuid }) {
   useEffect(() => {
     if (def) setRfNodes((prev) => buildNodes(def, prev, { errorsByNode, path, lang }));
   }, [def, errorsByNode, path, lang]);
-  const edges = useMemo(() => {
+  // Edges are built once per definition and path (names, captions); hovering or selecting one
+  // replaces only that edge's object, so the other connections keep theirs and do not re-render.
+  const baseEdges = useMemo(() => {
     if (!def) return [];
     const byUuid = new Map(def.nodes.map((n) => [n.uuid, n]));
-    return edgesOf(def, { taken: path.exits }).map((e) => ({
-      ...e,
-      selected: selEdges.has(e.id),
-      ariaLabel: edgeLabel(byUuid.get(e.source), e.sourceHandle, byUuid.get(e.target)),
-    }));
-  }, [def, path, selEdges]);
+    return edgesOf(def, { taken: path.exits }).map((e) => {
+      const source = byUuid.get(e.source);
+      const target = byUuid.get(e.target);
+      const colour = path.exits.has(e.id) ? EDGE_COLOURS.taken : EDGE_COLOURS.plain;
+      return {
+        ...e,
+        type: "flow",
+        selected: false,
+        zIndex: 0,
+        markerEnd: { type: MarkerType.ArrowClosed, color: colour, width: 16, height: 16 },
+        data: { hover: false, caption: edgeCaption(source, e.sourceHandle, target) },
+        ariaLabel: edgeLabel(source, e.sourceHandle, target),
+      };
+    });
+  }, [def, path]);
+  const edges = useMemo(
+    () =>
+      baseEdges.map((e) => {
+        const selected = selEdges.has(e.id);
+        const hover = hoverEdge === e.id;
+        if (!selected && !hover) return e;
+        const taken = path.exits.has(e.id);
+        return {
+          ...e,
+          selected,
+          zIndex: RAISED_EDGE_Z,
+          className: [e.className, hover ? "hover" : ""].filter(Boolean).join(" ") || undefined,
+          markerEnd: { ...e.markerEnd, color: taken ? EDGE_COLOURS.taken : EDGE_COLOURS.raised },
+          data: { ...e.data, hover },
+        };
+      }),
+    [baseEdges, selEdges, hoverEdge, path],
+  );
+  const onEdgeMouseEnter = useCallback((_e, edge) => setHoverEdge(edge.id), []);
+  const onEdgeMouseLeave = useCallback(() => setHoverEdge(null), []);
+  const onNodeClick = useCallback((_e, n) => setEditing(n.id), []);
   const onEdgesChange = useCallback((changes) => {
     const picks = changes.filter((c) => c.type === "select");
     if (!picks.length) return;
@@ -250,14 +292,28 @@ function Editor({ flowUuid }) {
     [rf],
   );
   // The simulator docks beside the canvas; the canvas follows the contact to its current card.
+  // A resize (a phone turned, the window narrowed) centres it again: it must not end off screen.
   useEffect(() => {
-    if (!path.current) return;
-    const n = rf.getNode(path.current);
-    if (!n) return;
-    const w = (n.measured && n.measured.width) || 240;
-    const h = (n.measured && n.measured.height) || 120;
-    rf.setCenter(n.position.x + w / 2, n.position.y + h / 2, { zoom: rf.getZoom(), duration: 250 });
-  }, [path.current, rf]);
+    if (!path.last) return undefined;
+    const follow = () => {
+      const n = rf.getNode(path.last);
+      if (!n) return;
+      const w = (n.measured && n.measured.width) || 240;
+      const h = (n.measured && n.measured.height) || 120;
+      rf.setCenter(n.position.x + w / 2, n.position.y + h / 2, { zoom: rf.getZoom(), duration: 250 });
+    };
+    follow();
+    let timer = 0;
+    const later = () => {
+      clearTimeout(timer);
+      timer = setTimeout(follow, 150);
+    };
+    window.addEventListener("resize", later);
+    return () => {
+      clearTimeout(timer);
+      window.removeEventListener("resize", later);
+    };
+  }, [path.last, rf]);
 
   const layout = () => {
     const sizes = Object.fromEntries(rfNodes.map((n) => [n.id, n.measured || {}]));
@@ -331,10 +387,57 @@ function Editor({ flowUuid }) {
   const flowErrors = errors.filter((e) => !e.node_uuid);
   const langs = languages(def);
 
+  const moreTools = (
+    <>
+      <button type="button" onClick={layout} data-action="layout">
+        Auto-layout
+      </button>
+      <label htmlFor="lang" className="sr-only">
+        Language
+      </label>
+      <select
+        id="lang"
+        value={lang}
+        onChange={(e) => {
+          const v = e.target.value;
+          if (v === "__add") {
+            const code = (window.prompt("Language code (ISO 639-3, e.g. fra)") || "").trim().toLowerCase();
+            if (/^[a-z]{3}$/.test(code)) {
+              commit((d) => addLanguage(d, code));
+              setLang(code);
+            }
+          } else setLang(v);
+        }}
+      >
+        <option value="">{`Language: ${def.language || "eng"}`}</option>
+        {langs.map((l) => (
+          <option key={l} value={l}>
+            Translate: {l}
+          </option>
+        ))}
+        <option value="__add">Add a language…</option>
+      </select>
+      <button type="button" onClick={() => setShowRevs((v) => !v)} aria-expanded={showRevs} data-action="revisions">
+        Revisions
+      </button>
+      <button type="button" onClick={() => setShowTests((v) => !v)} aria-expanded={showTests} data-action="tests">
+        Tests
+      </button>
+      <button type="button" onClick={() => setShowSim((v) => !v)} aria-expanded={showSim} data-action="simulator">
+        Simulator
+      </button>
+    </>
+  );
+
   return (
     <div className={`fg-editor${showSim ? " with-sim" : ""}${editNode ? " with-panel" : ""}`}>
-      <div className="fg-toolbar" role="toolbar" aria-label="Flow editor">
-        <strong className="fg-title">{meta.name}</strong>
+      <div className={`fg-toolbar${narrow ? " fg-narrow" : ""}`} role="toolbar" aria-label="Flow editor">
+        <div className="fg-toolbar-head">
+          <strong className="fg-title" title={meta.name}>{meta.name}</strong>
+          <span className="fg-status" role="status" data-dirty={dirty ? "1" : "0"}>
+            {status || (dirty ? "Unsaved changes" : `Revision ${meta.revision}`)}
+          </span>
+        </div>
         <label htmlFor="add-kind" className="sr-only">
           Node type
         </label>
@@ -345,67 +448,21 @@ function Editor({ flowUuid }) {
             </option>
           ))}
         </select>
-        <button type="button" onClick={addKind} data-action="add-node">
-          + Add node
-        </button>
-        <button
-          type="button"
+        <ToolButton icon="add" label="Add node" onClick={addKind} data-action="add-node" title="Add a card of the chosen type" />
+        <ToolButton
+          icon="delete"
+          label="Delete"
           onClick={() => removeSelected(selectedNodes, [...selEdges])}
           disabled={!selectedNodes.length && !selEdges.size}
           title="Delete the selected cards and connections (Delete)"
           data-action="delete-selected"
-        >
-          Delete
-        </button>
-        <button type="button" onClick={undo} disabled={!hist.past.length} title="Undo (Ctrl+Z)">
-          Undo
-        </button>
-        <button type="button" onClick={redo} disabled={!hist.future.length} title="Redo (Ctrl+Shift+Z)">
-          Redo
-        </button>
-        <button type="button" onClick={layout}>
-          Auto-layout
-        </button>
-        <label htmlFor="lang" className="sr-only">
-          Language
-        </label>
-        <select
-          id="lang"
-          value={lang}
-          onChange={(e) => {
-            const v = e.target.value;
-            if (v === "__add") {
-              const code = (window.prompt("Language code (ISO 639-3, e.g. fra)") || "").trim().toLowerCase();
-              if (/^[a-z]{3}$/.test(code)) {
-                commit((d) => addLanguage(d, code));
-                setLang(code);
-              }
-            } else setLang(v);
-          }}
-        >
-          <option value="">{`Base language (${def.language || "eng"})`}</option>
-          {langs.map((l) => (
-            <option key={l} value={l}>
-              Translate: {l}
-            </option>
-          ))}
-          <option value="__add">Add a language…</option>
-        </select>
-        <button type="button" onClick={() => setShowRevs((v) => !v)} aria-expanded={showRevs}>
-          Revisions
-        </button>
-        <button type="button" onClick={() => setShowTests((v) => !v)} aria-expanded={showTests} data-action="tests">
-          Tests
-        </button>
-        <button type="button" onClick={() => setShowSim((v) => !v)} aria-expanded={showSim} data-action="simulator">
-          Simulator
-        </button>
+        />
+        <ToolButton icon="undo" label="Undo" iconOnly onClick={undo} disabled={!hist.past.length} title="Undo (Ctrl+Z)" data-action="undo" />
+        <ToolButton icon="redo" label="Redo" iconOnly onClick={redo} disabled={!hist.future.length} title="Redo (Ctrl+Shift+Z)" data-action="redo" />
+        {narrow ? <OverflowMenu>{moreTools}</OverflowMenu> : moreTools}
         <button type="button" className="primary" onClick={save} disabled={!dirty} data-action="save">
           Save
         </button>
-        <span className="fg-status" role="status" data-dirty={dirty ? "1" : "0"}>
-          {status || (dirty ? "Unsaved changes" : `Revision ${meta.revision}`)}
-        </span>
       </div>
       {flowErrors.length > 0 && (
         <ul className="fg-errors fg-flow-errors" role="alert">
@@ -425,7 +482,17 @@ function Editor({ flowUuid }) {
         />
       )}
       <div className="fg-body">
-        <div className="fg-canvas" onKeyDown={(e) => {
+        <div
+          className="fg-canvas"
+          // a connection reached with the keyboard is raised and captioned as on hover
+          onFocus={(e) => {
+            const el = e.target.closest && e.target.closest(".react-flow__edge");
+            setHoverEdge(el ? el.getAttribute("data-id") : null);
+          }}
+          onBlur={(e) => {
+            if (e.target.closest && e.target.closest(".react-flow__edge")) setHoverEdge(null);
+          }}
+          onKeyDown={(e) => {
           if (e.key === "Enter" && e.target.closest && e.target.closest(".react-flow__node")) {
             setEditing(e.target.closest(".react-flow__node").getAttribute("data-id"));
           }
@@ -435,12 +502,15 @@ function Editor({ flowUuid }) {
             nodes={rfNodes}
             edges={edges}
             nodeTypes={nodeTypes}
+            edgeTypes={edgeTypes}
+            onEdgeMouseEnter={onEdgeMouseEnter}
+            onEdgeMouseLeave={onEdgeMouseLeave}
             onNodesChange={onNodesChange}
             onConnect={onConnect}
             onConnectEnd={onConnectEnd}
             onEdgesChange={onEdgesChange}
             onDelete={onDelete}
-            onNodeClick={(_e, n) => setEditing(n.id)}
+            onNodeClick={onNodeClick}
             deleteKeyCode={["Delete", "Backspace"]}
             minZoom={0.1}
             maxZoom={2}

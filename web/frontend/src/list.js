@@ -23,6 +23,36 @@ if (create) {
 }
 
 const SUMMARY = "flowgate-import-summary";
+const describe = (t) =>
+  t.type === "keyword" ? `keyword “${t.keywords.join(", ")}” → ${t.flow}` : `${t.type.replace(/_/g, " ")} → ${t.flow}`;
+
+/** The styled question before an import's catch-all replaces another flow's: it names both
+ * flows and lists every trigger the import creates. Resolves "replace", "skip" or "cancel". */
+function askCatchAll(conflicts, triggers) {
+  const dialog = document.getElementById("catch-all-dialog");
+  const c = conflicts[0];
+  const where = c.channel ? ` on ${c.channel}` : "";
+  document.getElementById("catch-all-question").textContent =
+    `The export’s catch-all trigger (flow “${c.new_flow}”) would replace the one of “${c.existing_flow}”${where}.`;
+  document.getElementById("catch-all-triggers").replaceChildren(
+    ...triggers.map((t) =>
+      Object.assign(document.createElement("li"), {
+        textContent: `${describe(t)}${t.channel ? ` (on ${t.channel})` : ""}`,
+        className: t.type === "catch_all" ? "catch-all" : "",
+      }),
+    ),
+  );
+  return new Promise((resolve) => {
+    dialog.addEventListener(
+      "close",
+      () => resolve(["replace", "skip"].includes(dialog.returnValue) ? dialog.returnValue : "cancel"),
+      { once: true },
+    );
+    dialog.returnValue = "";
+    dialog.showModal();
+    document.getElementById("catch-all-cancel").focus(); // the safe answer is the default
+  });
+}
 const imp = document.getElementById("import-flows");
 if (imp) {
   const kept = sessionStorage.getItem(SUMMARY);
@@ -50,19 +80,14 @@ if (imp) {
         res = await api("/flows/import?catch_all=ask", { method: "POST", body });
       } catch (err) {
         if (err.status !== 409 || !err.body || !err.body.conflicts) throw err;
-        const c = err.body.conflicts[0];
-        const replace = window.confirm(
-          `The export's catch-all trigger (flow “${c.new_flow}”) would replace the one of “${c.existing_flow}”, ` +
-            "which answers every message no keyword matches.\n\nOK: replace it. Cancel: keep the existing catch-all and import without it.",
-        );
-        res = await api(`/flows/import?catch_all=${replace ? "replace" : "skip"}`, { method: "POST", body });
+        const choice = await askCatchAll(err.body.conflicts, err.body.triggers || []);
+        if (choice === "cancel") return say(out, "Import cancelled: nothing was imported.");
+        res = await api(`/flows/import?catch_all=${choice}`, { method: "POST", body });
       }
       const flows = listOf(res, "flows");
       const warnings = (res && res.warnings) || [];
       const triggers = (res && res.created && res.created.triggers) || [];
       const skipped = ((res && res.skipped) || []).filter((x) => x.type === "trigger");
-      const describe = (t) =>
-        t.type === "keyword" ? `keyword “${t.keywords.join(", ")}” → ${t.flow}` : `${t.type.replace(/_/g, " ")} → ${t.flow}`;
       out.replaceChildren();
       const head = document.createElement("p");
       head.textContent = `Imported ${flows.length} flow${flows.length === 1 ? "" : "s"}: ${flows.map((f) => f.name).join(", ")}`;

@@ -60,3 +60,40 @@ test("cards and connections have spoken names, not uuids", () => {
   assert.match(label, /category All Responses/);
   assert.ok(!label.includes(a.uuid) && !label.includes(b.uuid));
 });
+
+test("a connection back up the flow goes round the cards, not through them", async () => {
+  const { backEdgePoints, isBackEdge, roundedPath } = await import("../src/lib/edges.js");
+  const src = { x: 300, y: 400, w: 230, h: 90 }; // the card the loop leaves from (below)
+  const tgt = { x: 0, y: 160, w: 230, h: 60 }; // the card it returns to (above, to the left)
+  const [sx, sy, tx, ty] = [415, 490, 115, 156];
+  assert.equal(isBackEdge(sy, ty), true);
+  assert.equal(isBackEdge(100, 300), false);
+  const pts = backEdgePoints(sx, sy, tx, ty, src, tgt);
+  assert.deepEqual(pts[0], [sx, sy]);
+  assert.deepEqual(pts[pts.length - 1], [tx, ty]);
+  // the vertical run is in a lane outside both cards, and the path enters the target from above
+  const lane = pts[2][0];
+  for (const box of [src, tgt]) assert.ok(lane < box.x || lane > box.x + box.w, `lane ${lane} crosses a card`);
+  assert.equal(lane, 265); // in the gap between the two cards
+  assert.ok(pts[4][1] < tgt.y);
+  // every segment is horizontal or vertical: the rounded path is built on right angles
+  for (let i = 1; i < pts.length; i++) assert.ok(pts[i][0] === pts[i - 1][0] || pts[i][1] === pts[i - 1][1]);
+  // one above the other (no gap): the lane runs outside both, on the side closer to the ends
+  const stacked = backEdgePoints(115, 490, 115, 156, { x: 0, y: 400, w: 230, h: 90 }, { x: 20, y: 160, w: 230, h: 60 });
+  assert.ok(stacked[2][0] < 0 || stacked[2][0] > 250, `lane ${stacked[2][0]} crosses a card`);
+  const d = roundedPath(pts);
+  assert.match(d, /^M 415,490 /);
+  assert.equal((d.match(/Q/g) || []).length, pts.length - 2);
+  assert.match(d, / L 115,156$/);
+});
+
+test("a connection's caption names its category and where it goes", async () => {
+  const { edgeCaption } = await import("../src/lib/labels.js");
+  const ask = F.newNode("wait_for_response", { resultName: "Name" });
+  const thanks = F.newNode("send_msg");
+  thanks.actions[0].text = "Thanks for registering with the clinic, see you soon";
+  const caption = edgeCaption(ask, ask.exits[0].uuid, thanks);
+  assert.match(caption, /^All Responses → Send message “Thanks for/);
+  assert.ok(caption.length < 60, caption);
+  assert.doesNotMatch(caption, /[0-9a-f]{8}-[0-9a-f]{4}/); // never a uuid
+});

@@ -100,6 +100,11 @@ test("simulator reading: lines once, path and current node", () => {
   const p = pathOf({ runs: [{ status: "waiting", path: [{ node_uuid: "n1", exit_uuid: "e1" }, { node_uuid: "n2" }] }] });
   assert.ok(p.nodes.has("n1") && p.exits.has("e1"));
   assert.equal(p.current, "n2");
+  assert.equal(p.last, "n2");
+  // a completed run waits nowhere, but the canvas still follows it to where it ended
+  const done = pathOf({ runs: [{ status: "completed", path: [{ node_uuid: "n1", exit_uuid: "e1" }, { node_uuid: "n3" }] }] });
+  assert.equal(done.current, null);
+  assert.equal(done.last, "n3");
 });
 
 test("auto-layout puts a destination below its source", () => {

@@ -85,3 +85,10 @@ export function edgeLabel(source, exitUuid, target) {
   const to = target ? cardLabel(target).replace(/^Card: /, "") : "a card";
   return `Connection from ${short(from, 50)}${row && row.name ? `, category ${row.name}` : ""}, to ${short(to, 50)}`;
 }
+
+/** A connection's visible caption (shown when it is hovered or selected): "Yes → Send message". */
+export function edgeCaption(source, exitUuid, target) {
+  const row = source ? exitRows(source).find((r) => r.uuid === exitUuid) : null;
+  const to = target ? cardLabel(target).replace(/^Card: /, "") : "a card";
+  return `${row && row.name ? row.name : "then"} → ${short(to, 32)}`;
+}

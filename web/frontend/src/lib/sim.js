@@ -47,22 +47,24 @@ export function valueText(v) {
   return String(v);
 }
 
-/** Node and exit uuids on the session's path, and the node it waits at. */
+/** Node and exit uuids on the session's path, the node it waits at, and the last one it reached. */
 export function pathOf(session) {
   const nodes = new Set();
   const exits = new Set();
   let current = null;
+  let last = null; // where the contact is or ended: the canvas follows it
   for (const run of (session && session.runs) || []) {
     for (const step of run.path || []) {
       nodes.add(step.node_uuid);
       if (step.exit_uuid) exits.add(step.exit_uuid);
+      last = step.node_uuid;
     }
     if (run.status === "waiting" || run.status === "active") {
       const last = (run.path || [])[run.path.length - 1];
       if (last) current = last.node_uuid;
     }
   }
-  return { nodes, exits, current };
+  return { nodes, exits, current, last: current || last };
 }
 
 /** Results as [name, value, category] rows whatever shape the API gives them in. */
