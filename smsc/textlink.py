@@ -4,7 +4,8 @@ The supervisor drives every link the same way (`run()`, `submit()`, `close()`, `
 `is_bound`, `wait_bound()`), so a `TextLink` plugs into `manage.py smsc` beside `SmppLink`.
 What differs per protocol (framing, login, submit fields, acks, keep-alive, how MOs and
 receipts look) sits behind `TextProtocol`; windowing, the rate limit, reconnect with backoff,
-keep-alive timing and the submit outcome rule (see `smsc.link`) live here once.
+keep-alive timing live here once for both; the reconnect loop, close, link state and the rate
+limiter are `smsc.linkbase`'s, shared with SMPP, as is the submit outcome rule (see `smsc.link`).
 
 Windowing: both protocols number requests from a small space (UCP TRN 00-99, CIMD2 odd packet
 numbers 1-255), so a request holds its number until answered; a number whose answer timed out
@@ -23,22 +24,16 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import gsm
 from .concat import MOMessage, encode_message, parse_udh
 from .dlr import Receipt
-from .link import (
-    LinkStatus,
-    MoCallback,
-    OutboundSms,
-    ReceiptCallback,
-    StatusCallback,
-    SubmitResult,
-    TokenBucket,
-    _combine,
-    _PartResult,
-)
+from .link import OutboundSms, SubmitResult, _combine, _PartResult
+from .linkbase import LinkBase, LinkOptions, time_out, tls_context
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 from .pdu import Status
 
 log = logging.getLogger("smsc.textlink")
@@ -74,15 +69,7 @@ class TextLinkConfig:
     bind_mode: str = "transceiver"  # one connection both ways (reported like SMPP's)
 
     def tls_context(self) -> ssl.SSLContext | None:
-        if not self.tls:
-            return None
-        if self.ssl_context is not None:
-            return self.ssl_context
-        ctx = ssl.create_default_context()
-        if not self.tls_verify:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        return ctx
+        return tls_context(self)
 
 
 @dataclass(frozen=True)
@@ -313,86 +300,28 @@ class _MoSet:
     parts: dict[int, InboundPart] = field(default_factory=dict)
 
 
-class TextLink:
-    def __init__(
-        self,
-        protocol: TextProtocol,
-        config: TextLinkConfig,
-        *,
-        on_mo: MoCallback | None = None,
-        on_receipt: ReceiptCallback | None = None,
-        on_status: StatusCallback | None = None,
-        name: str | None = None,
-    ):
+class LoginRefused(Exception):
+    pass
+
+
+class TextLink(LinkBase):
+    log = log
+    connect_errors = (OSError, TimeoutError, LinkClosed)
+    refused_errors = (LoginRefused,)
+    config: TextLinkConfig
+
+    def __init__(self, protocol: TextProtocol, config: TextLinkConfig, **options: Unpack[LinkOptions]):
+        super().__init__(config, f"{protocol.name} {config.username}@{config.host}:{config.port}", options)
         self.protocol = protocol
-        self.config = config
-        self.name = name or f"{protocol.name} {config.username}@{config.host}:{config.port}"
-        self.on_mo, self.on_receipt, self.on_status = on_mo, on_receipt, on_status
-        self.status = LinkStatus()
-        self._bucket = TokenBucket(config.max_tps)
         refs = protocol.refs()
         start = random.randrange(len(refs))
         refs = refs[start:] + refs[:start]
         # Free transaction numbers; a waiter gets a released number handed over directly.
         self._free: collections.deque[int] = collections.deque(refs[: max(1, min(config.window, len(refs)))])
         self._ref_waiters: collections.deque[asyncio.Future[int]] = collections.deque()
-        self._bound = asyncio.Event()
-        self._closing = asyncio.Event()
         self._conn: _Connection | None = None
-        self._throttle_delay = config.throttle_pause
         self._concat_ref = random.randrange(256)
         self._mo_sets: dict[tuple[str, int, int], _MoSet] = {}
-        self._rate_samples: list[tuple[float, int]] = []
-
-    # ---- public API (the same as SmppLink's) ----
-
-    @property
-    def is_bound(self) -> bool:
-        return self._bound.is_set()
-
-    async def wait_bound(self, timeout: float | None = None) -> bool:
-        if self._bound.is_set():
-            return True
-        if self._closing.is_set():
-            return False
-        bound = asyncio.ensure_future(self._bound.wait())
-        closing = asyncio.ensure_future(self._closing.wait())
-        try:
-            await asyncio.wait({bound, closing}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            bound.cancel()
-            closing.cancel()
-        return self._bound.is_set() and not self._closing.is_set()
-
-    async def close(self) -> None:
-        self._closing.set()
-
-    async def run(self) -> None:
-        delay = self.config.reconnect_min
-        housekeeping = asyncio.ensure_future(self._housekeeping())
-        try:
-            while not self._closing.is_set():
-                self._set_state("connecting")
-                try:
-                    await self._connect()
-                except (OSError, TimeoutError, LinkClosed, LoginRefused) as e:
-                    self._drop(str(e) if isinstance(e, LoginRefused) else f"connect failed: {e!r}")
-                else:
-                    delay = self.config.reconnect_min
-                    reason = await self._wait_disconnect()
-                    if self._closing.is_set():
-                        break
-                    self.status.reconnects += 1
-                    self._drop(reason)
-                await self._sleep_unless_closing(delay * random.uniform(0.8, 1.2))
-                delay = min(self.config.reconnect_max, delay * 2)
-            await self._shutdown()
-        finally:
-            housekeeping.cancel()
-            if self._conn is not None:
-                self._conn.abort("link stopped")
-            self._bound.clear()
-            self._set_state("closed")
 
     async def submit(self, sms: OutboundSms) -> SubmitResult:
         if self._closing.is_set():
@@ -418,7 +347,7 @@ class TextLink:
         timed_out = False
         try:
             fut = conn.send_request(ref, build(ref))
-            timer = asyncio.get_running_loop().call_later(timeout, _time_out, fut)
+            timer = asyncio.get_running_loop().call_later(timeout, time_out, fut)
             try:
                 return await fut
             except TimeoutError:
@@ -495,9 +424,7 @@ class TextLink:
                 return _PartResult("accepted", message_id=answer.message_id)
             if answer.throttled and throttled < cfg.throttle_retries:
                 throttled += 1
-                self.status.throttled += 1
-                self._bucket.pause(self._throttle_delay)
-                self._throttle_delay = min(cfg.throttle_pause_max, self._throttle_delay * 2)
+                self._on_throttled(f"{self.protocol.name} {answer.error or 'throttled'}")
                 continue
             self.status.rejected += 1
             status = Status.ESME_RSYSERR if answer.transient else Status.ESME_RSUBMITFAIL
@@ -560,11 +487,7 @@ class TextLink:
         self._bound.clear()
         return conn.close_reason or "closed"
 
-    async def _shutdown(self) -> None:
-        deadline = time.monotonic() + self.config.close_timeout
-        while self.status.in_flight and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        self._bound.clear()
+    async def _close_connections(self) -> None:
         conn = self._conn
         if conn is not None and not conn.is_closed:
             with contextlib.suppress(TimeoutError, LinkClosed, OSError, asyncio.CancelledError):
@@ -573,39 +496,16 @@ class TextLink:
                     await self._request(conn, lambda ref: self.protocol.logout(ref, self.config) or b"", 2.0)
             conn.abort("logged out")
 
-    def _drop(self, reason: str) -> None:
-        self._bound.clear()
-        self.status.last_error = reason
-        self.status.bound_since = None
-        log.warning("%s: link down: %s", self.name, reason)
-        self._set_state("down")
+    def _abort_connections(self, reason: str) -> None:
+        if self._conn is not None:
+            self._conn.abort(reason)
 
-    async def _sleep_unless_closing(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), seconds)
-
-    def _set_state(self, state: Any) -> None:
-        if self.status.state != state:
-            self.status.state = state
-            if self.on_status:
-                try:
-                    self.on_status(self.status)
-                except Exception:
-                    log.exception("%s: on_status callback failed", self.name)
-
-    async def _housekeeping(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            now = time.monotonic()
-            self._rate_samples.append((now, self.status.accepted))
-            self._rate_samples = self._rate_samples[-6:]
-            (t0, a0), (t1, a1) = self._rate_samples[0], self._rate_samples[-1]
-            self.status.tps = (a1 - a0) / (t1 - t0) if t1 > t0 else 0.0
-            for key, mo_set in list(self._mo_sets.items()):
-                if now - mo_set.first_seen > self.config.mo_reassembly_timeout:
-                    del self._mo_sets[key]
-                    with contextlib.suppress(Exception):
-                        await self._deliver_mo(mo_set, complete=False)
+    async def _housekeep(self, now: float) -> None:
+        for key, mo_set in list(self._mo_sets.items()):
+            if now - mo_set.first_seen > self.config.mo_reassembly_timeout:
+                del self._mo_sets[key]
+                with contextlib.suppress(Exception):
+                    await self._deliver_mo(mo_set, complete=False)
 
     # ---- requests from the SMSC ----
 
@@ -652,12 +552,3 @@ class TextLink:
         self.status.mo_received += 1
         if self.on_mo:
             await self.on_mo(mo)
-
-
-class LoginRefused(Exception):
-    pass
-
-
-def _time_out(fut: asyncio.Future[Any]) -> None:
-    if not fut.done():
-        fut.set_exception(TimeoutError())
