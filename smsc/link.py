@@ -347,6 +347,8 @@ class SmppLink(LinkBase):
 
 
 def _combine(parts: list[_PartResult]) -> SubmitResult:
+    if len(parts) == 1 and parts[0].outcome == "accepted":  # the common case, once per submit
+        return SubmitResult("accepted", [parts[0].message_id], Status.ESME_ROK, 1)
     ids = [p.message_id for p in parts if p.outcome == "accepted"]
     n = len(parts)
     for outcome in ("unacknowledged", "rejected", "not_sent"):

@@ -157,12 +157,20 @@ class TextProtocol(ABC):
         """Our response to a request from the SMSC."""
 
 
+_GSM7_SINGLE = gsm.part_capacity("gsm7")
+
+
 def split_parts(text: str, encoding: gsm.EncodingChoice, reference: int) -> list[Part]:
     """The text as SMS parts: GSM 7-bit text, or UCS-2/Latin-1 octets with their DCS, UDH-joined."""
-    if encoding in ("auto", "gsm7") and gsm.is_gsm7(text):
-        septets = gsm.gsm7_encode(text)
-        if len(septets) <= gsm.part_capacity("gsm7"):  # the common case, without the general path
-            return [Part(data=septets)]
+    if encoding in ("auto", "gsm7"):
+        # The common case (one GSM part) without the general path; one alphabet check, not two.
+        try:
+            septets = gsm.gsm7_encode(text)
+        except gsm.EncodeError:
+            pass  # "auto" picks UCS-2 below; "gsm7" raises there with the offending character
+        else:
+            if len(septets) <= _GSM7_SINGLE:
+                return [Part(data=septets)]
     message = encode_message(text, encoding=encoding, mode="udh", reference=reference)
     parts = []
     last = len(message.parts) - 1
@@ -192,7 +200,9 @@ class _Connection:
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self.buffer = bytearray()
         self.out: list[bytes] = []
-        self.closed = asyncio.get_running_loop().create_future()
+        # Cached: asked for twice per request on the submit hot path otherwise.
+        self.loop = asyncio.get_running_loop()
+        self.closed = self.loop.create_future()
         self.close_reason = ""
         self.last_rx = time.monotonic()
         self.tasks: set[asyncio.Future[None]] = set()
@@ -209,7 +219,7 @@ class _Connection:
         if self.is_closed:
             raise LinkClosed(self.close_reason or "connection closed")
         if not self.out:  # one write per event-loop pass for a window's worth of frames
-            asyncio.get_running_loop().call_soon(self._flush)
+            self.loop.call_soon(self._flush)
         self.out.append(data)
 
     def _flush(self) -> None:
@@ -220,7 +230,7 @@ class _Connection:
     def send_request(self, ref: int, data: bytes) -> asyncio.Future[Any]:
         if self.is_closed:
             raise LinkClosed(self.close_reason or "connection closed")
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        fut: asyncio.Future[Any] = self.loop.create_future()
         self.pending[ref] = fut
         self.write(data)
         return fut
@@ -347,7 +357,7 @@ class TextLink(LinkBase):
         timed_out = False
         try:
             fut = conn.send_request(ref, build(ref))
-            timer = asyncio.get_running_loop().call_later(timeout, time_out, fut)
+            timer = conn.loop.call_later(timeout, time_out, fut)
             try:
                 return await fut
             except TimeoutError:
@@ -358,7 +368,7 @@ class TextLink(LinkBase):
                 timer.cancel()
         finally:
             if timed_out:  # a late answer must not be taken for the next request's
-                asyncio.get_running_loop().call_later(timeout, self._release_ref, ref)
+                conn.loop.call_later(timeout, self._release_ref, ref)
             else:
                 self._release_ref(ref)
 
