@@ -333,10 +333,3 @@ def incoming(op: Operation) -> Incoming:
         rsn=f.get("Rsn", ""),
         dscts=f.get("DSCTS", ""),
     )
-
-
-def split_udh(short_message: bytes, has_udh: bool) -> tuple[bytes, bytes]:
-    if not has_udh or not short_message:
-        return b"", short_message
-    size = short_message[0] + 1
-    return short_message[:size], short_message[size:]
