@@ -176,6 +176,7 @@ class TextSmsc:
         port: int = 0,
         record: bool = True,
         auto_receipts: bool = False,
+        hold_after: int | None = None,
     ) -> None:
         self.kind = kind
         self.username, self.password = username, password
@@ -188,7 +189,7 @@ class TextSmsc:
         self.reject_next = 0
         # Submits after this many are recorded but never answered (an SMSC that stopped
         # responding mid-window); None answers every one.
-        self.hold_after: int | None = None
+        self.hold_after = hold_after
         self.reject_code = "24" if kind == "ucp" else "300"
         self.close_after_logout = False
         self._server: asyncio.Server | None = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import random
 import ssl
@@ -190,6 +191,10 @@ class LinkClosed(ConnectionError):
     pass
 
 
+class NotWritten(LinkClosed):
+    """The connection was gone before the request was written: sending it again cannot duplicate."""
+
+
 class _Connection:
     """One TCP connection: frames in and out, requests matched to answers by number."""
 
@@ -228,8 +233,8 @@ class _Connection:
             self.writer.write(data)
 
     def send_request(self, ref: int, data: bytes) -> asyncio.Future[Any]:
-        if self.is_closed:
-            raise LinkClosed(self.close_reason or "connection closed")
+        if self.closed.done():
+            raise NotWritten(self.close_reason or "connection closed")
         fut: asyncio.Future[Any] = self.loop.create_future()
         self.pending[ref] = fut
         self.write(data)
@@ -351,12 +356,20 @@ class TextLink(LinkBase):
 
     # ---- requests ----
 
-    async def _request(self, conn: _Connection, build: Callable[[int], bytes], timeout: float) -> Any:
-        """Send one request under a free transaction number and wait for its answer."""
+    async def _request(
+        self, conn: _Connection, build: Callable[[int], bytes], timeout: float, *, submit: bool = False
+    ) -> Any:
+        """Send one request under a free transaction number and wait for its answer.
+
+        NotWritten: nothing went out (the connection closed first, perhaps while this request
+        waited for a free number); any other LinkClosed or a TimeoutError: written, unanswered.
+        """
         ref = self._free.popleft() if self._free and not self._ref_waiters else await self._wait_ref()
         timed_out = False
         try:
             fut = conn.send_request(ref, build(ref))
+            if submit:
+                self.status.submitted += 1
             timer = conn.loop.call_later(timeout, time_out, fut)
             try:
                 return await fut
@@ -405,28 +418,19 @@ class TextLink(LinkBase):
                 await asyncio.sleep(0)
                 continue
             self.status.in_flight += 1
-            written = False
-
-            def build(ref: int) -> bytes:
-                nonlocal written
-                data = self.protocol.submit(ref, cfg, to=to, sender=sender, part=part)
-                written = True
-                return data
-
+            build = functools.partial(self.protocol.submit, cfg=cfg, to=to, sender=sender, part=part)
             try:
-                resp = await self._request(conn, build, cfg.response_timeout)
+                resp = await self._request(conn, build, cfg.response_timeout, submit=True)
             except TimeoutError:
                 self.status.unacknowledged += 1
                 return _PartResult("unacknowledged", error=f"no answer in {cfg.response_timeout}s")
+            except NotWritten:
+                continue  # nothing went out: try again on the next login
             except LinkClosed as e:
-                if not written:
-                    continue  # nothing went out: try again on the next login
                 self.status.unacknowledged += 1
                 return _PartResult("unacknowledged", error=f"connection lost before the answer: {e}")
             finally:
                 self.status.in_flight -= 1
-                if written:
-                    self.status.submitted += 1
             answer = self.protocol.answer(resp, to=to)
             if answer.ok:
                 self.status.accepted += 1
