@@ -19,18 +19,17 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 
 from benchmarks.kit import figure, write_json
-
-from .cimd import codec as cimd
-from .link import OutboundSms
-from .textlink import TextLink, TextLinkConfig, TextProtocol
-from .ucp import codec as ucp
+from smsc.cimd import codec as cimd
+from smsc.link import OutboundSms
+from smsc.textlink import TextLink, TextLinkConfig, TextProtocol
+from smsc.ucp import codec as ucp
 
 TARGET = 10_000.0
 
 
 def protocol(kind: str) -> TextProtocol:
-    from .cimd.protocol import CimdProtocol
-    from .ucp.protocol import UcpProtocol
+    from smsc.cimd.protocol import CimdProtocol
+    from smsc.ucp.protocol import UcpProtocol
 
     return UcpProtocol() if kind == "ucp" else CimdProtocol()
 

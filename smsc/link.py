@@ -34,20 +34,22 @@ import logging
 import random
 import ssl
 import time
-from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Literal
 
 from . import gsm
 from .concat import ConcatMode, MOMessage, Reassembler, build_submits, encode_message
-from .dlr import Receipt, parse_receipt
+from .dlr import parse_receipt
+from .linkbase import LinkBase, LinkOptions, time_out, tls_context
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 from .pdu import MAX_PDU_LENGTH, CommandId, Pdu, Status, bind, status_name
 from .session import BindRejected, SessionClosed, SmppSession
 
 log = logging.getLogger("smsc.link")
 
 BindMode = Literal["transceiver", "transmitter", "receiver", "pair"]
-LinkState = Literal["down", "connecting", "bound", "closed"]
 Outcome = Literal["accepted", "rejected", "not_sent", "unacknowledged"]
 
 THROTTLE_STATUSES = frozenset({Status.ESME_RTHROTTLED, Status.ESME_RMSGQFUL})
@@ -93,15 +95,7 @@ class LinkConfig:
     max_pdu_length: int = MAX_PDU_LENGTH
 
     def tls_context(self) -> ssl.SSLContext | None:
-        if not self.tls:
-            return None
-        if self.ssl_context is not None:
-            return self.ssl_context
-        ctx = ssl.create_default_context()
-        if not self.tls_verify:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        return ctx
+        return tls_context(self)
 
 
 @dataclass
@@ -135,55 +129,6 @@ class SubmitResult:
 
 
 @dataclass
-class LinkStatus:
-    state: LinkState = "down"
-    bound_since: float | None = None
-    last_error: str = ""
-    reconnects: int = 0
-    submitted: int = 0  # submit_sm PDUs written
-    accepted: int = 0
-    rejected: int = 0
-    unacknowledged: int = 0
-    throttled: int = 0
-    mo_received: int = 0
-    receipts_received: int = 0
-    malformed: int = 0
-    in_flight: int = 0
-    tps: float = 0.0  # accepted submit_sm per second over the last few seconds
-
-    def as_dict(self) -> dict[str, object]:
-        return asdict(self)
-
-
-class TokenBucket:
-    """Rate limiter that hands out send slots in arrival order, plus a pause for back-off."""
-
-    def __init__(self, rate: float, burst: float | None = None, clock: Callable[[], float] = time.monotonic):
-        self.rate = rate
-        self.burst = burst if burst is not None else max(1.0, rate / 10)
-        self.clock = clock
-        self._tokens = self.burst
-        self._stamp = clock()
-        self.paused_until = 0.0
-
-    def pause(self, seconds: float) -> None:
-        self.paused_until = max(self.paused_until, self.clock() + seconds)
-
-    async def acquire(self) -> None:
-        while (wait := self.paused_until - self.clock()) > 0:
-            await asyncio.sleep(wait)
-        if self.rate <= 0:
-            return
-        now = self.clock()
-        self._tokens = min(self.burst, self._tokens + (now - self._stamp) * self.rate)
-        self._stamp = now
-        # Reserve a token even if it is not there yet; going negative queues callers fairly.
-        self._tokens -= 1
-        if self._tokens < 0:
-            await asyncio.sleep(-self._tokens / self.rate)
-
-
-@dataclass
 class _PartResult:
     outcome: Outcome
     status: int = Status.ESME_ROK
@@ -191,96 +136,25 @@ class _PartResult:
     error: str = ""
 
 
-MoCallback = Callable[[MOMessage], Awaitable[None]]
-ReceiptCallback = Callable[[Receipt], Awaitable[None]]
-StatusCallback = Callable[[LinkStatus], None]
+class SmppLink(LinkBase):
+    log = log
+    connect_errors = (OSError, TimeoutError, SessionClosed)
+    refused_errors = (BindRejected,)
+    config: LinkConfig
 
-
-class SmppLink:
-    def __init__(
-        self,
-        config: LinkConfig,
-        *,
-        on_mo: MoCallback | None = None,
-        on_receipt: ReceiptCallback | None = None,
-        on_status: StatusCallback | None = None,
-        name: str | None = None,
-    ):
-        self.config = config
-        self.name = name or f"{config.system_id}@{config.host}:{config.port}"
-        self.on_mo = on_mo
-        self.on_receipt = on_receipt
-        self.on_status = on_status
-        self.status = LinkStatus()
-        self._bucket = TokenBucket(config.max_tps)
+    def __init__(self, config: LinkConfig, **options: Unpack[LinkOptions]):
+        super().__init__(config, f"{config.system_id}@{config.host}:{config.port}", options)
         self._window = asyncio.Semaphore(max(1, config.window))
-        self._bound = asyncio.Event()
-        self._closing = asyncio.Event()
         self._sessions: list[SmppSession] = []
         self._tx: SmppSession | None = None
         self._refs = itertools.count(random.randrange(1 << 16))
-        self._throttle_delay = config.throttle_pause
         self._reassembler = Reassembler(
             config.mo_reassembly_timeout,
             gsm7_packed=config.gsm7_packed,
             default_encoding=config.mo_default_encoding,
         )
-        self._rate_samples: list[tuple[float, int]] = []
 
     # ---- public API ----
-
-    @property
-    def is_bound(self) -> bool:
-        return self._bound.is_set()
-
-    async def wait_bound(self, timeout: float | None = None) -> bool:
-        if self._bound.is_set():
-            return True
-        if self._closing.is_set():
-            return False
-        bound = asyncio.ensure_future(self._bound.wait())
-        closing = asyncio.ensure_future(self._closing.wait())
-        try:
-            await asyncio.wait({bound, closing}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            bound.cancel()
-            closing.cancel()
-        return self._bound.is_set() and not self._closing.is_set()
-
-    async def run(self) -> None:
-        """Connect, bind and stay bound until close(); reconnects with exponential backoff."""
-        delay = self.config.reconnect_min
-        housekeeping = asyncio.ensure_future(self._housekeeping())
-        try:
-            while not self._closing.is_set():
-                self._set_state("connecting")
-                try:
-                    await self._connect()
-                except BindRejected as e:
-                    self._drop(str(e))
-                except (OSError, TimeoutError, SessionClosed) as e:
-                    self._drop(f"connect failed: {e!r}")
-                else:
-                    delay = self.config.reconnect_min
-                    reason = await self._wait_disconnect()
-                    if self._closing.is_set():
-                        break
-                    self.status.reconnects += 1
-                    self._drop(reason)
-                # Jitter keeps a fleet of links from reconnecting in lockstep after an SMSC restart.
-                await self._sleep_unless_closing(delay * random.uniform(0.8, 1.2))
-                delay = min(self.config.reconnect_max, delay * 2)
-            await self._shutdown()
-        finally:
-            housekeeping.cancel()
-            for s in self._sessions:
-                s.abort("link stopped")
-            self._bound.clear()
-            self._set_state("closed")
-
-    async def close(self) -> None:
-        """Stop taking submits, let in-flight ones finish, unbind; run() then returns."""
-        self._closing.set()
 
     async def submit(self, sms: OutboundSms) -> SubmitResult:
         cfg = self.config
@@ -343,7 +217,7 @@ class SmppLink:
                 self.status.submitted += 1
                 self.status.in_flight += 1
                 # A bare timer is much cheaper than wait_for() on this hot path.
-                timer = asyncio.get_running_loop().call_later(cfg.response_timeout, _time_out, fut)
+                timer = asyncio.get_running_loop().call_later(cfg.response_timeout, time_out, fut)
                 try:
                     resp = await fut
                 except TimeoutError:
@@ -364,17 +238,11 @@ class SmppLink:
                 return _PartResult("accepted", message_id=str(resp.get("message_id")))
             if resp.status in THROTTLE_STATUSES and throttled < cfg.throttle_retries:
                 throttled += 1
-                self._on_throttled(resp.status)
+                self._on_throttled(status_name(resp.status))
                 continue  # the SMSC refused it, so sending again cannot duplicate
             self.status.rejected += 1
             status = resp.status or Status.ESME_RUNKNOWNERR  # generic_nack with 0: still a refusal
             return _PartResult("rejected", status=status, error=f"{resp.command} {status_name(status)}")
-
-    def _on_throttled(self, status: int) -> None:
-        self.status.throttled += 1
-        self._bucket.pause(self._throttle_delay)
-        log.info("%s: %s, pausing %.2fs", self.name, status_name(status), self._throttle_delay)
-        self._throttle_delay = min(self.config.throttle_pause_max, self._throttle_delay * 2)
 
     # ---- connection management ----
 
@@ -435,48 +303,23 @@ class SmppLink:
                 s.abort("peer session closed")
         return "; ".join(reasons) or "closed"
 
-    async def _shutdown(self) -> None:
-        """Clean unbind: wait (bounded) for in-flight submits, then unbind every session."""
-        deadline = time.monotonic() + self.config.close_timeout
-        while self.status.in_flight and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        self._bound.clear()
+    async def _close_connections(self) -> None:
         await asyncio.gather(*(s.unbind() for s in self._sessions if not s.is_closed))
 
+    def _abort_connections(self, reason: str) -> None:
+        for s in self._sessions:
+            s.abort(reason)
+
     def _drop(self, reason: str) -> None:
-        self._bound.clear()
         self._tx = None
-        self.status.last_error = reason
-        self.status.bound_since = None
-        log.warning("%s: link down: %s", self.name, reason)
-        self._set_state("down")
+        super()._drop(reason)
 
-    async def _sleep_unless_closing(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), seconds)
-
-    def _set_state(self, state: LinkState) -> None:
-        if self.status.state != state:
-            self.status.state = state
-            if self.on_status:
-                try:
-                    self.on_status(self.status)
-                except Exception:
-                    log.exception("%s: on_status callback failed", self.name)
-
-    async def _housekeeping(self) -> None:
-        """Once a second: hand over MO sets that timed out, refresh the throughput figure."""
-        while True:
-            await asyncio.sleep(1.0)
-            now = time.monotonic()
-            self._rate_samples.append((now, self.status.accepted))
-            self._rate_samples = self._rate_samples[-6:]
-            (t0, a0), (t1, a1) = self._rate_samples[0], self._rate_samples[-1]
-            self.status.tps = (a1 - a0) / (t1 - t0) if t1 > t0 else 0.0
-            self.status.malformed = sum(s.malformed for s in self._sessions)
-            for mo in self._reassembler.expire():
-                with contextlib.suppress(Exception):
-                    await self._deliver_mo(mo)
+    async def _housekeep(self, now: float) -> None:
+        """Hand over MO sets that timed out; refresh the malformed count."""
+        self.status.malformed = sum(s.malformed for s in self._sessions)
+        for mo in self._reassembler.expire():
+            with contextlib.suppress(Exception):
+                await self._deliver_mo(mo)
 
     # ---- requests from the SMSC ----
 
@@ -503,12 +346,9 @@ class SmppLink:
             await self.on_mo(mo)
 
 
-def _time_out(fut: asyncio.Future[Pdu]) -> None:
-    if not fut.done():
-        fut.set_exception(TimeoutError())
-
-
 def _combine(parts: list[_PartResult]) -> SubmitResult:
+    if len(parts) == 1 and parts[0].outcome == "accepted":  # the common case, once per submit
+        return SubmitResult("accepted", [parts[0].message_id], Status.ESME_ROK, 1)
     ids = [p.message_id for p in parts if p.outcome == "accepted"]
     n = len(parts)
     for outcome in ("unacknowledged", "rejected", "not_sent"):

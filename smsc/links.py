@@ -12,7 +12,8 @@ from typing import Any
 
 from channels_app.models import Channel
 
-from .link import MoCallback, ReceiptCallback, SmppLink, StatusCallback
+from .link import SmppLink
+from .linkbase import MoCallback, ReceiptCallback, StatusCallback
 from .textlink import TextLink, TextLinkConfig, TextProtocol
 
 # Every channel type `manage.py smsc` runs.

@@ -109,6 +109,8 @@ class _Conn(asyncio.Protocol):
             seen.submit_count += 1
             if srv.record:
                 seen.submits.append(op)
+            if srv.hold_after is not None and seen.submit_count > srv.hold_after:
+                return None, None  # taken, never answered: the client cannot know
             if srv.reject_next:
                 srv.reject_next -= 1
                 return ucp.frame(ucp.result(op, ok=False, error=srv.reject_code, sm="refused")), None
@@ -147,6 +149,8 @@ class _Conn(asyncio.Protocol):
             seen.submit_count += 1
             if srv.record:
                 seen.submits.append(p)
+            if srv.hold_after is not None and seen.submit_count > srv.hold_after:
+                return None, None
             if srv.reject_next:
                 srv.reject_next -= 1
                 return cimd.encode(cimd.response(p, error=int(srv.reject_code))), None
@@ -172,6 +176,7 @@ class TextSmsc:
         port: int = 0,
         record: bool = True,
         auto_receipts: bool = False,
+        hold_after: int | None = None,
     ) -> None:
         self.kind = kind
         self.username, self.password = username, password
@@ -182,6 +187,9 @@ class TextSmsc:
         self.conns: list[_Conn] = []
         self.malformed = 0
         self.reject_next = 0
+        # Submits after this many are recorded but never answered (an SMSC that stopped
+        # responding mid-window); None answers every one.
+        self.hold_after = hold_after
         self.reject_code = "24" if kind == "ucp" else "300"
         self.close_after_logout = False
         self._server: asyncio.Server | None = None

@@ -4,7 +4,8 @@ The supervisor drives every link the same way (`run()`, `submit()`, `close()`, `
 `is_bound`, `wait_bound()`), so a `TextLink` plugs into `manage.py smsc` beside `SmppLink`.
 What differs per protocol (framing, login, submit fields, acks, keep-alive, how MOs and
 receipts look) sits behind `TextProtocol`; windowing, the rate limit, reconnect with backoff,
-keep-alive timing and the submit outcome rule (see `smsc.link`) live here once.
+keep-alive timing live here once for both; the reconnect loop, close, link state and the rate
+limiter are `smsc.linkbase`'s, shared with SMPP, as is the submit outcome rule (see `smsc.link`).
 
 Windowing: both protocols number requests from a small space (UCP TRN 00-99, CIMD2 odd packet
 numbers 1-255), so a request holds its number until answered; a number whose answer timed out
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import functools
 import logging
 import random
 import ssl
@@ -23,22 +25,16 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from . import gsm
 from .concat import MOMessage, encode_message, parse_udh
 from .dlr import Receipt
-from .link import (
-    LinkStatus,
-    MoCallback,
-    OutboundSms,
-    ReceiptCallback,
-    StatusCallback,
-    SubmitResult,
-    TokenBucket,
-    _combine,
-    _PartResult,
-)
+from .link import OutboundSms, SubmitResult, _combine, _PartResult
+from .linkbase import LinkBase, LinkOptions, time_out, tls_context
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 from .pdu import Status
 
 log = logging.getLogger("smsc.textlink")
@@ -74,15 +70,7 @@ class TextLinkConfig:
     bind_mode: str = "transceiver"  # one connection both ways (reported like SMPP's)
 
     def tls_context(self) -> ssl.SSLContext | None:
-        if not self.tls:
-            return None
-        if self.ssl_context is not None:
-            return self.ssl_context
-        ctx = ssl.create_default_context()
-        if not self.tls_verify:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
-        return ctx
+        return tls_context(self)
 
 
 @dataclass(frozen=True)
@@ -170,12 +158,20 @@ class TextProtocol(ABC):
         """Our response to a request from the SMSC."""
 
 
+_GSM7_SINGLE = gsm.part_capacity("gsm7")
+
+
 def split_parts(text: str, encoding: gsm.EncodingChoice, reference: int) -> list[Part]:
     """The text as SMS parts: GSM 7-bit text, or UCS-2/Latin-1 octets with their DCS, UDH-joined."""
-    if encoding in ("auto", "gsm7") and gsm.is_gsm7(text):
-        septets = gsm.gsm7_encode(text)
-        if len(septets) <= gsm.part_capacity("gsm7"):  # the common case, without the general path
-            return [Part(data=septets)]
+    if encoding in ("auto", "gsm7"):
+        # The common case (one GSM part) without the general path; one alphabet check, not two.
+        try:
+            septets = gsm.gsm7_encode(text)
+        except gsm.EncodeError:
+            pass  # "auto" picks UCS-2 below; "gsm7" raises there with the offending character
+        else:
+            if len(septets) <= _GSM7_SINGLE:
+                return [Part(data=septets)]
     message = encode_message(text, encoding=encoding, mode="udh", reference=reference)
     parts = []
     last = len(message.parts) - 1
@@ -195,6 +191,10 @@ class LinkClosed(ConnectionError):
     pass
 
 
+class NotWritten(LinkClosed):
+    """The connection was gone before the request was written: sending it again cannot duplicate."""
+
+
 class _Connection:
     """One TCP connection: frames in and out, requests matched to answers by number."""
 
@@ -205,11 +205,17 @@ class _Connection:
         self.pending: dict[int, asyncio.Future[Any]] = {}
         self.buffer = bytearray()
         self.out: list[bytes] = []
-        self.closed = asyncio.get_running_loop().create_future()
+        # Cached: asked for twice per request on the submit hot path otherwise.
+        self.loop = asyncio.get_running_loop()
+        self.closed = self.loop.create_future()
         self.close_reason = ""
         self.last_rx = time.monotonic()
         self.tasks: set[asyncio.Future[None]] = set()
         self.loops: list[asyncio.Future[None]] = []
+        # Answer deadlines in send order, watched by one timer: a timer per request, created and
+        # then cancelled when the answer came, cost a tenth of the submit path's CPU.
+        self._deadlines: collections.deque[tuple[float, asyncio.Future[Any]]] = collections.deque()
+        self._deadline_timer: asyncio.TimerHandle | None = None
 
     @property
     def is_closed(self) -> bool:
@@ -222,7 +228,7 @@ class _Connection:
         if self.is_closed:
             raise LinkClosed(self.close_reason or "connection closed")
         if not self.out:  # one write per event-loop pass for a window's worth of frames
-            asyncio.get_running_loop().call_soon(self._flush)
+            self.loop.call_soon(self._flush)
         self.out.append(data)
 
     def _flush(self) -> None:
@@ -231,16 +237,48 @@ class _Connection:
             self.writer.write(data)
 
     def send_request(self, ref: int, data: bytes) -> asyncio.Future[Any]:
-        if self.is_closed:
-            raise LinkClosed(self.close_reason or "connection closed")
-        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        if self.closed.done():
+            raise NotWritten(self.close_reason or "connection closed")
+        fut: asyncio.Future[Any] = self.loop.create_future()
         self.pending[ref] = fut
         self.write(data)
         return fut
 
+    def expire(self, fut: asyncio.Future[Any], timeout: float) -> asyncio.TimerHandle | None:
+        """Fail `fut` with TimeoutError unless it is answered within `timeout` seconds.
+
+        Returns a timer to cancel only for a deadline earlier than one already queued (a
+        shorter timeout than the requests before it: rare), which gets a timer of its own."""
+        when = self.loop.time() + timeout
+        queue = self._deadlines
+        while queue and queue[0][1].done():  # answered: mostly in order, so the queue stays short
+            queue.popleft()
+        if queue and when < queue[-1][0]:
+            return self.loop.call_at(when, time_out, fut)
+        queue.append((when, fut))
+        if self._deadline_timer is None:
+            self._deadline_timer = self.loop.call_at(when, self._expire_due)
+        return None
+
+    def _expire_due(self) -> None:
+        self._deadline_timer = None
+        now = self.loop.time()
+        queue = self._deadlines
+        while queue:
+            when, fut = queue[0]
+            if not fut.done():
+                if when > now:
+                    self._deadline_timer = self.loop.call_at(when, self._expire_due)
+                    return
+                time_out(fut)
+            queue.popleft()
+
     def abort(self, reason: str) -> None:
         if self.closed.done():
             return
+        if self._deadline_timer is not None:
+            self._deadline_timer.cancel()
+            self._deadline_timer = None
         self.close_reason = reason
         self._flush()
         self.closed.set_result(reason)
@@ -313,86 +351,28 @@ class _MoSet:
     parts: dict[int, InboundPart] = field(default_factory=dict)
 
 
-class TextLink:
-    def __init__(
-        self,
-        protocol: TextProtocol,
-        config: TextLinkConfig,
-        *,
-        on_mo: MoCallback | None = None,
-        on_receipt: ReceiptCallback | None = None,
-        on_status: StatusCallback | None = None,
-        name: str | None = None,
-    ):
+class LoginRefused(Exception):
+    pass
+
+
+class TextLink(LinkBase):
+    log = log
+    connect_errors = (OSError, TimeoutError, LinkClosed)
+    refused_errors = (LoginRefused,)
+    config: TextLinkConfig
+
+    def __init__(self, protocol: TextProtocol, config: TextLinkConfig, **options: Unpack[LinkOptions]):
+        super().__init__(config, f"{protocol.name} {config.username}@{config.host}:{config.port}", options)
         self.protocol = protocol
-        self.config = config
-        self.name = name or f"{protocol.name} {config.username}@{config.host}:{config.port}"
-        self.on_mo, self.on_receipt, self.on_status = on_mo, on_receipt, on_status
-        self.status = LinkStatus()
-        self._bucket = TokenBucket(config.max_tps)
         refs = protocol.refs()
         start = random.randrange(len(refs))
         refs = refs[start:] + refs[:start]
         # Free transaction numbers; a waiter gets a released number handed over directly.
         self._free: collections.deque[int] = collections.deque(refs[: max(1, min(config.window, len(refs)))])
         self._ref_waiters: collections.deque[asyncio.Future[int]] = collections.deque()
-        self._bound = asyncio.Event()
-        self._closing = asyncio.Event()
         self._conn: _Connection | None = None
-        self._throttle_delay = config.throttle_pause
         self._concat_ref = random.randrange(256)
         self._mo_sets: dict[tuple[str, int, int], _MoSet] = {}
-        self._rate_samples: list[tuple[float, int]] = []
-
-    # ---- public API (the same as SmppLink's) ----
-
-    @property
-    def is_bound(self) -> bool:
-        return self._bound.is_set()
-
-    async def wait_bound(self, timeout: float | None = None) -> bool:
-        if self._bound.is_set():
-            return True
-        if self._closing.is_set():
-            return False
-        bound = asyncio.ensure_future(self._bound.wait())
-        closing = asyncio.ensure_future(self._closing.wait())
-        try:
-            await asyncio.wait({bound, closing}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            bound.cancel()
-            closing.cancel()
-        return self._bound.is_set() and not self._closing.is_set()
-
-    async def close(self) -> None:
-        self._closing.set()
-
-    async def run(self) -> None:
-        delay = self.config.reconnect_min
-        housekeeping = asyncio.ensure_future(self._housekeeping())
-        try:
-            while not self._closing.is_set():
-                self._set_state("connecting")
-                try:
-                    await self._connect()
-                except (OSError, TimeoutError, LinkClosed, LoginRefused) as e:
-                    self._drop(str(e) if isinstance(e, LoginRefused) else f"connect failed: {e!r}")
-                else:
-                    delay = self.config.reconnect_min
-                    reason = await self._wait_disconnect()
-                    if self._closing.is_set():
-                        break
-                    self.status.reconnects += 1
-                    self._drop(reason)
-                await self._sleep_unless_closing(delay * random.uniform(0.8, 1.2))
-                delay = min(self.config.reconnect_max, delay * 2)
-            await self._shutdown()
-        finally:
-            housekeeping.cancel()
-            if self._conn is not None:
-                self._conn.abort("link stopped")
-            self._bound.clear()
-            self._set_state("closed")
 
     async def submit(self, sms: OutboundSms) -> SubmitResult:
         if self._closing.is_set():
@@ -412,13 +392,21 @@ class TextLink:
 
     # ---- requests ----
 
-    async def _request(self, conn: _Connection, build: Callable[[int], bytes], timeout: float) -> Any:
-        """Send one request under a free transaction number and wait for its answer."""
+    async def _request(
+        self, conn: _Connection, build: Callable[[int], bytes], timeout: float, *, submit: bool = False
+    ) -> Any:
+        """Send one request under a free transaction number and wait for its answer.
+
+        NotWritten: nothing went out (the connection closed first, perhaps while this request
+        waited for a free number); any other LinkClosed or a TimeoutError: written, unanswered.
+        """
         ref = self._free.popleft() if self._free and not self._ref_waiters else await self._wait_ref()
         timed_out = False
         try:
             fut = conn.send_request(ref, build(ref))
-            timer = asyncio.get_running_loop().call_later(timeout, _time_out, fut)
+            if submit:
+                self.status.submitted += 1
+            timer = conn.expire(fut, timeout)
             try:
                 return await fut
             except TimeoutError:
@@ -426,10 +414,11 @@ class TextLink:
                 conn.pending.pop(ref, None)
                 raise
             finally:
-                timer.cancel()
+                if timer is not None:
+                    timer.cancel()
         finally:
             if timed_out:  # a late answer must not be taken for the next request's
-                asyncio.get_running_loop().call_later(timeout, self._release_ref, ref)
+                conn.loop.call_later(timeout, self._release_ref, ref)
             else:
                 self._release_ref(ref)
 
@@ -466,28 +455,19 @@ class TextLink:
                 await asyncio.sleep(0)
                 continue
             self.status.in_flight += 1
-            written = False
-
-            def build(ref: int) -> bytes:
-                nonlocal written
-                data = self.protocol.submit(ref, cfg, to=to, sender=sender, part=part)
-                written = True
-                return data
-
+            build = functools.partial(self.protocol.submit, cfg=cfg, to=to, sender=sender, part=part)
             try:
-                resp = await self._request(conn, build, cfg.response_timeout)
+                resp = await self._request(conn, build, cfg.response_timeout, submit=True)
             except TimeoutError:
                 self.status.unacknowledged += 1
                 return _PartResult("unacknowledged", error=f"no answer in {cfg.response_timeout}s")
+            except NotWritten:
+                continue  # nothing went out: try again on the next login
             except LinkClosed as e:
-                if not written:
-                    continue  # nothing went out: try again on the next login
                 self.status.unacknowledged += 1
                 return _PartResult("unacknowledged", error=f"connection lost before the answer: {e}")
             finally:
                 self.status.in_flight -= 1
-                if written:
-                    self.status.submitted += 1
             answer = self.protocol.answer(resp, to=to)
             if answer.ok:
                 self.status.accepted += 1
@@ -495,9 +475,7 @@ class TextLink:
                 return _PartResult("accepted", message_id=answer.message_id)
             if answer.throttled and throttled < cfg.throttle_retries:
                 throttled += 1
-                self.status.throttled += 1
-                self._bucket.pause(self._throttle_delay)
-                self._throttle_delay = min(cfg.throttle_pause_max, self._throttle_delay * 2)
+                self._on_throttled(f"{self.protocol.name} {answer.error or 'throttled'}")
                 continue
             self.status.rejected += 1
             status = Status.ESME_RSYSERR if answer.transient else Status.ESME_RSUBMITFAIL
@@ -560,11 +538,7 @@ class TextLink:
         self._bound.clear()
         return conn.close_reason or "closed"
 
-    async def _shutdown(self) -> None:
-        deadline = time.monotonic() + self.config.close_timeout
-        while self.status.in_flight and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
-        self._bound.clear()
+    async def _close_connections(self) -> None:
         conn = self._conn
         if conn is not None and not conn.is_closed:
             with contextlib.suppress(TimeoutError, LinkClosed, OSError, asyncio.CancelledError):
@@ -573,39 +547,16 @@ class TextLink:
                     await self._request(conn, lambda ref: self.protocol.logout(ref, self.config) or b"", 2.0)
             conn.abort("logged out")
 
-    def _drop(self, reason: str) -> None:
-        self._bound.clear()
-        self.status.last_error = reason
-        self.status.bound_since = None
-        log.warning("%s: link down: %s", self.name, reason)
-        self._set_state("down")
+    def _abort_connections(self, reason: str) -> None:
+        if self._conn is not None:
+            self._conn.abort(reason)
 
-    async def _sleep_unless_closing(self, seconds: float) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._closing.wait(), seconds)
-
-    def _set_state(self, state: Any) -> None:
-        if self.status.state != state:
-            self.status.state = state
-            if self.on_status:
-                try:
-                    self.on_status(self.status)
-                except Exception:
-                    log.exception("%s: on_status callback failed", self.name)
-
-    async def _housekeeping(self) -> None:
-        while True:
-            await asyncio.sleep(1.0)
-            now = time.monotonic()
-            self._rate_samples.append((now, self.status.accepted))
-            self._rate_samples = self._rate_samples[-6:]
-            (t0, a0), (t1, a1) = self._rate_samples[0], self._rate_samples[-1]
-            self.status.tps = (a1 - a0) / (t1 - t0) if t1 > t0 else 0.0
-            for key, mo_set in list(self._mo_sets.items()):
-                if now - mo_set.first_seen > self.config.mo_reassembly_timeout:
-                    del self._mo_sets[key]
-                    with contextlib.suppress(Exception):
-                        await self._deliver_mo(mo_set, complete=False)
+    async def _housekeep(self, now: float) -> None:
+        for key, mo_set in list(self._mo_sets.items()):
+            if now - mo_set.first_seen > self.config.mo_reassembly_timeout:
+                del self._mo_sets[key]
+                with contextlib.suppress(Exception):
+                    await self._deliver_mo(mo_set, complete=False)
 
     # ---- requests from the SMSC ----
 
@@ -652,12 +603,3 @@ class TextLink:
         self.status.mo_received += 1
         if self.on_mo:
             await self.on_mo(mo)
-
-
-class LoginRefused(Exception):
-    pass
-
-
-def _time_out(fut: asyncio.Future[Any]) -> None:
-    if not fut.done():
-        fut.set_exception(TimeoutError())

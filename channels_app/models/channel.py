@@ -38,7 +38,3 @@ class Channel(models.Model):
 
         seal_channel_config(self)
         super().save(*args, **kwargs)
-
-    def config_value(self, key: str, default: Any = None) -> Any:
-        value = self.config.get(key)
-        return default if value in (None, "") else value

@@ -236,28 +236,6 @@ def to_q(*, workspace: Workspace, query: str) -> Q:
     return _translate(node, ctx)
 
 
-def filter_contacts(*, workspace: Workspace, query: str) -> Any:
-    """Contacts of the workspace matching the query (a QuerySet); QueryError when invalid."""
-    return Contact.objects.filter(workspace=workspace).filter(to_q(workspace=workspace, query=query))
-
-
-def referenced_fields(query: str) -> set[str]:
-    """Attribute names a (valid) query mentions: which changes can alter its result."""
-    found: set[str] = set()
-
-    def walk(node: Node) -> None:
-        if isinstance(node, Condition):
-            found.add(node.attribute or "name")
-        elif isinstance(node, Not):
-            walk(node.child)
-        else:
-            for child in node.children:
-                walk(child)
-
-    walk(parse(query))
-    return found
-
-
 def _translate(node: Node, ctx: _Ctx) -> Q:
     if isinstance(node, Not):
         return ~_translate(node.child, ctx)

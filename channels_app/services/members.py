@@ -108,7 +108,3 @@ def accept(*, token: str, user: Any = None, email: str = "", password: str = "")
     invitation.accepted_on, invitation.accepted_by = timezone.now(), user
     invitation.save(update_fields=["accepted_on", "accepted_by"])
     return membership
-
-
-def member_payload(m: Membership) -> dict[str, Any]:
-    return {"id": m.id, "email": m.user.email or m.user.username, "role": m.role}

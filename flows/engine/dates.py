@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from .environment import UTC, Environment, load_zone
-from .values import XError, XObject, deref, describe, to_number
+from .values import XError, deref, describe, to_number
 
 # ----------------------------------------------------------------------------------- layouts
 
@@ -424,7 +424,3 @@ def add_months(d: dt.datetime, months: int) -> dt.datetime:
     year, month = divmod(total, 12)
     nd = normalized_date(year, month + 1, d.day)
     return d.replace(year=nd.year, month=nd.month, day=nd.day)
-
-
-def is_location_object(v: Any) -> bool:
-    return isinstance(v, XObject) and v.get("path") is not None

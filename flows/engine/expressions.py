@@ -21,7 +21,6 @@ from .values import (
     XFunction,
     XObject,
     deref,
-    to_boolean,
     to_integer,
     to_number,
     to_text,
@@ -481,8 +480,3 @@ def evaluate_expression(src: str, scope: Scope) -> Any:
         return ev(scope)
     except RecursionError:
         return XError("expression recursion too deep")
-
-
-def as_bool_result(v: Any) -> Any:
-    """Used by logic functions: converts while keeping errors as values."""
-    return to_boolean(v)

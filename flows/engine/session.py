@@ -132,12 +132,6 @@ class Session:
             "results": jsonable(run.results),
         }
 
-    def all_results(self) -> dict[str, dict[str, Any]]:
-        out: dict[str, dict[str, Any]] = {}
-        for r in self.runs:
-            out.update(r.results)
-        return out
-
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "uuid": self.uuid,

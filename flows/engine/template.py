@@ -39,11 +39,6 @@ def _find_close(text: str, start: int) -> int:
     return -1
 
 
-def split_template(text: str, top_levels: frozenset[str] | set[str]) -> list[tuple[bool, str]]:
-    """Splits into (is_expression, chunk) parts; used for evaluation and to list expressions."""
-    return [(is_expr, chunk) for is_expr, chunk, _ in _split(text, top_levels)]
-
-
 def _split(text: str, top_levels: frozenset[str] | set[str]) -> list[tuple[bool, str, str]]:
     parts: list[tuple[bool, str, str]] = []
     buf: list[str] = []

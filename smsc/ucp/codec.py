@@ -12,6 +12,7 @@ character from TRN up to and including the '/' before it, in two upper-case hex 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -171,6 +172,7 @@ def ira_unhex(value: str) -> str:
     return gsm.gsm7_decode(bytes.fromhex(value))
 
 
+@functools.lru_cache(maxsize=256)  # a channel's sender, packed again for every submit otherwise
 def encode_alphanumeric_oadc(sender: str) -> str:
     """OAdC for OTOA 5039: a length octet (useful semi-octets) then the 7-bit packed GSM text."""
     septets = gsm.gsm7_encode(sender)
@@ -331,10 +333,3 @@ def incoming(op: Operation) -> Incoming:
         rsn=f.get("Rsn", ""),
         dscts=f.get("DSCTS", ""),
     )
-
-
-def split_udh(short_message: bytes, has_udh: bool) -> tuple[bytes, bytes]:
-    if not has_udh or not short_message:
-        return b"", short_message
-    size = short_message[0] + 1
-    return short_message[:size], short_message[size:]

@@ -5,11 +5,9 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ..context import webhook_context
 from ..definition import Action, Flow, Node
 from ..session import jsonable
 from ..urns import parse_urn
-from ..values import XError, to_text
 from .base import (
     truncate,
 )
@@ -158,13 +156,3 @@ def _pick_resthook_call(calls: list[dict[str, Any]]) -> dict[str, Any] | None:
         else:
             failure = call
     return failure or success or gone
-
-
-def webhook_value(run: Run) -> Any:
-    """@webhook for callers that want it outside an expression."""
-    return webhook_context(run.webhook)
-
-
-def render_text(value: Any) -> str:
-    t = to_text(value)
-    return t.message if isinstance(t, XError) else t

@@ -25,7 +25,9 @@ def test_bind_right_and_wrong_credentials(node_smsc: NodeSmsc) -> None:
         bad = SmppLink(config(node_smsc.port, password="nope"))
         task = asyncio.create_task(bad.run())
         await eventually(lambda: len(node_smsc.of("bind")) >= 2)
-        assert not bad.is_bound and "ESME_RINVPASWD" in bad.status.last_error
+        # The peer logs the bind before its refusal reaches us: wait for the link to read it.
+        await eventually(lambda: "ESME_RINVPASWD" in bad.status.last_error)
+        assert not bad.is_bound
         await bad.close()
         await task
 

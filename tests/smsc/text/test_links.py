@@ -169,6 +169,49 @@ async def test_rejection_and_reconnect_after_drop(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", KINDS)
 @async_test()
+async def test_drop_with_a_full_window_fails_only_what_was_written(kind: str) -> None:
+    """Written and unanswered at the drop: in doubt, never resent. Still waiting for a free
+    transaction number at the drop: nothing went out, so it is sent after the next login."""
+    async with Served(kind, window=2, smsc={"hold_after": 0}) as (smsc, link):
+        sends = [
+            asyncio.ensure_future(link.submit(OutboundSms(to="250788123123", text=f"m{i}"))) for i in range(5)
+        ]
+        await eventually(lambda: smsc.seen.submit_count == 2)
+        await asyncio.sleep(0.05)  # the other three are queued for a number, not written
+        assert smsc.seen.submit_count == 2
+        smsc.hold_after = None
+        smsc.drop_connections()
+        results = await asyncio.gather(*sends)
+    outcomes = [r.outcome for r in results]
+    assert outcomes.count("unacknowledged") == 2 and outcomes.count("accepted") == 3, outcomes
+    texts = [p[2] for p in payloads(kind, smsc.seen.submits)]
+    assert len(texts) == len(set(texts)) == 5  # each submitted once: none of the two resent
+    assert link.status.submitted == 5 and link.status.unacknowledged == 2
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@async_test()
+async def test_unanswered_submits_time_out_as_in_doubt_and_the_link_goes_on(kind: str) -> None:
+    async with Served(kind, window=5, response_timeout=0.3, smsc={"hold_after": 1}) as (smsc, link):
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        results = await asyncio.gather(
+            *(link.submit(OutboundSms(to="250788123123", text=f"t{i}")) for i in range(4))
+        )
+        waited = loop.time() - started
+        outcomes = sorted(r.outcome for r in results)
+        assert outcomes == ["accepted", "unacknowledged", "unacknowledged", "unacknowledged"]
+        assert all("no answer in 0.3s" in r.error for r in results if not r.ok)
+        assert 0.25 <= waited < 2.0  # the deadline fired, not much later
+        smsc.hold_after = None
+        assert (await link.submit(OutboundSms(to="250788123123", text="after"))).ok
+        assert link.is_bound and link.status.unacknowledged == 3
+    texts = [p[2] for p in payloads(kind, smsc.seen.submits)]
+    assert len(texts) == len(set(texts)) == 5  # nothing resent after its timeout
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@async_test()
 async def test_keepalive_sent_when_idle_and_logout_on_close(kind: str) -> None:
     async with Served(kind, keepalive_interval=0.2) as (smsc, link):
         await eventually(lambda: smsc.seen.alives >= 2)
