@@ -34,7 +34,10 @@ MAX_BATCH = 500
 
 class Writer:
     def __init__(self) -> None:
-        self.pool = AsyncConnectionPool(os.environ["RAW_DATABASE_URL"], min_size=2, max_size=4, open=False)
+        # Autocommit: one INSERT statement per batch is its own transaction (no BEGIN/COMMIT trips).
+        self.pool = AsyncConnectionPool(
+            os.environ["RAW_DATABASE_URL"], min_size=2, max_size=4, open=False, kwargs={"autocommit": True}
+        )
         self.queue: asyncio.Queue[tuple[tuple[Any, ...], asyncio.Future[None]]] = asyncio.Queue()
         self.channel: tuple[int, int] | None = None
 
@@ -57,7 +60,7 @@ class Writer:
             while len(batch) < MAX_BATCH and not self.queue.empty():
                 batch.append(self.queue.get_nowait())
             try:
-                async with self.pool.connection() as conn, conn.transaction():
+                async with self.pool.connection() as conn:
                     await conn.execute(
                         f"INSERT INTO channels_app_msg ({COLUMNS}) VALUES "
                         + ", ".join([ROW] * len(batch))
