@@ -270,11 +270,8 @@ def wrk_cases(channel_uuid: str, args: argparse.Namespace) -> list[dict[str, flo
     ]
     raw_r, fast = results
     ratio = float(fast["per_second"]) / max(1.0, float(raw_r["per_second"]))
-    verdict = (
-        "PASS"
-        if ratio >= RATIO_TARGET and float(fast["p99_ms"]) < P99_TARGET_MS and not fast["lost"]
-        else "MISS"
-    )
+    rate_ok = ratio >= RATIO_TARGET and not fast["lost"]
+    p99_ok = float(fast["p99_ms"]) < P99_TARGET_MS
     print(
         f"\nUnder wrk -t{args.wrk_threads} -c{args.connections} -d{args.wrk_seconds}s, "
         f"{args.workers} server processes each, same machine, {args.wrk_rounds} alternating rounds "
@@ -289,8 +286,9 @@ def wrk_cases(channel_uuid: str, args: argparse.Namespace) -> list[dict[str, flo
             f"{r['committed']:>8} {r['lost']:>5} {r['failures']:>7}   rounds: {r['rates']}"
         )
     print(
-        f"Flowgate / raw group commit: {ratio:.2f} (target >= {RATIO_TARGET}), p99 {fast['p99_ms']} ms "
-        f"(target < {P99_TARGET_MS:.0f}), lost {fast['lost']}: {verdict}"
+        f"Flowgate / raw group commit: {ratio:.2f} (target >= {RATIO_TARGET}), lost {fast['lost']}: "
+        f"{'PASS' if rate_ok else 'MISS'}; p99 {fast['p99_ms']} ms (target < {P99_TARGET_MS:.0f}; "
+        f"the raw ceiling's own p99 in this run: {raw_r['p99_ms']} ms): {'PASS' if p99_ok else 'MISS'}"
     )
     return results
 
