@@ -1,11 +1,17 @@
-"""Inbound receive throughput: real server processes on PostgreSQL, a raw asyncio load generator.
+"""Inbound receive throughput: real server processes on PostgreSQL, two load generators.
 
     python -m benchmarks.receive [--requests 20000] [--connections 32] [--workers 2] [--quick]
-                                         [--json PATH]
+                                 [--wrk-seconds 8] [--wrk-rounds 3] [--only-wrk] [--json PATH]
 
 Prints messages accepted *and committed* per second and p50/p99 latency for the fast ASGI path
 and, as a baseline measured in the same run, the plain Django view path (FLOWGATE_FAST_INGEST=0),
 and the peak RSS of the busiest server process after the load (VmHWM from /proc).
+
+Then the same path under `wrk` (a standard load generator, installed by scripts/ensure_wrk.sh when
+missing) beside its ceiling, measured in the same run under the same wrk load: a raw ASGI app with
+a psycopg pool and group commit (benchmarks/raw_receive.py) inserting the same rows. The ratio
+Flowgate / raw is the figure (target >= 0.5, p99 < 30 ms). After each wrk run the rows are counted:
+every request answered 200 must be in the database.
 It creates a scratch database `flowgate_bench` (dropped and recreated each run).
 """
 
@@ -16,6 +22,7 @@ import asyncio
 import json
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -153,18 +160,160 @@ def run_case(label: str, channel_uuid: str, args: argparse.Namespace, **env: str
         stop(server)
 
 
+WRK_SCRIPT = ROOT / "benchmarks" / "receive_wrk.lua"
+RATIO_TARGET = 0.5
+P99_TARGET_MS = 30.0
+
+
+def _wrk_binary() -> str | None:
+    """wrk's path, installing the Debian package when missing; None (with the reason printed) if not."""
+    if shutil.which("wrk") is None:
+        done = subprocess.run(
+            ["bash", str(ROOT / "scripts" / "ensure_wrk.sh")], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            print(f"wrk figures skipped: wrk is not installed and could not be: {done.stderr.strip()[-300:]}")
+            return None
+    return shutil.which("wrk")
+
+
+def _wrk(
+    wrk: str, port: int, path: str, seconds: int, args: argparse.Namespace, tag: str
+) -> dict[str, float]:
+    out = subprocess.run(
+        [wrk, f"-t{args.wrk_threads}", f"-c{args.connections}", f"-d{seconds}s", "--timeout", "5s",
+         "-s", str(WRK_SCRIPT), f"http://127.0.0.1:{port}{path}", "--", tag],
+        capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    line = next(x for x in out.splitlines() if x.startswith("WRKJSON "))
+    raw = json.loads(line.removeprefix("WRKJSON "))
+    errors = raw["connect_errors"] + raw["read_errors"] + raw["write_errors"] + raw["timeouts"]
+    accepted = raw["requests"] - raw["status_errors"]
+    return {
+        "requests": raw["requests"],
+        "accepted": accepted,
+        "failures": raw["status_errors"] + errors,
+        "seconds": round(raw["duration_us"] / 1e6, 2),
+        "per_second": round(accepted / (raw["duration_us"] / 1e6)),
+        "p50_ms": round(raw["p50_us"] / 1000, 1),
+        "p99_ms": round(raw["p99_us"] / 1000, 1),
+    }
+
+
+def _committed_tagged(tag: str) -> int:
+    import psycopg
+
+    with psycopg.connect(BENCH_DB_URL) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM channels_app_msg WHERE direction = 'in' AND text LIKE %s", [f"wrk {tag} %"]
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _start_server(
+    command: list[str], channel_uuid: str, args: argparse.Namespace
+) -> tuple[subprocess.Popen[bytes], int]:
+    port = free_port()
+    server = subprocess.Popen(
+        [*command, "--port", str(port), "--workers", str(args.workers)],
+        cwd=ROOT,
+        env=_env(FLOWGATE_INBOUND_DEDUPE_SECONDS=os.environ.get("FLOWGATE_INBOUND_DEDUPE_SECONDS", "5"),
+                 RAW_DATABASE_URL=BENCH_DB_URL, RAW_CHANNEL_UUID=channel_uuid),
+        stdout=subprocess.DEVNULL,
+    )  # fmt: skip
+    wait_for_port(port, process=server)
+    return server, port
+
+
+def _wrk_round(wrk: str, port: int, path: str, args: argparse.Namespace) -> dict[str, float]:
+    """One measured wrk run, then every request it saw answered 200 looked up in the database."""
+    tag = secrets.token_hex(6)
+    result = _wrk(wrk, port, path, args.wrk_seconds, args, tag)
+    # Requests still in flight when wrk stops may commit without being counted: never fewer.
+    result["committed"] = _committed_tagged(tag)
+    result["lost"] = max(0, int(result["accepted"]) - int(result["committed"]))
+    return result
+
+
+def _median_round(label: str, rounds: list[dict[str, float]]) -> dict[str, float | str]:
+    """The round of median rate (its own p99), with losses and errors summed over every round."""
+    middle = sorted(rounds, key=lambda r: r["per_second"])[len(rounds) // 2]
+    summed = {k: sum(r[k] for r in rounds) for k in ("accepted", "committed", "lost", "failures")}
+    return {"case": label, **middle, **summed, "rates": " ".join(str(int(r["per_second"])) for r in rounds)}
+
+
+def wrk_cases(channel_uuid: str, args: argparse.Namespace) -> list[dict[str, float | str]]:
+    """The raw ceiling and Flowgate, both serving at once (the idle one costs nothing), measured in
+    alternating wrk runs so a neighbour's burst on this shared machine hits both alike."""
+    wrk = _wrk_binary()
+    if wrk is None:
+        return []
+    serve = [sys.executable, "manage.py", "serve"]
+    raw = [sys.executable, "-m", "uvicorn", "benchmarks.raw_receive:app", "--log-level", "warning",
+           "--no-access-log"]  # fmt: skip
+    path = f"/c/ex/{channel_uuid}/receive"
+    servers = []
+    try:
+        servers = [_start_server(raw, channel_uuid, args), _start_server(serve, channel_uuid, args)]
+        for _, port in servers:
+            _wrk(wrk, port, path, 2, args, f"warm{secrets.token_hex(4)}")
+        rounds: list[list[dict[str, float]]] = [[], []]
+        for _ in range(args.wrk_rounds):
+            for case, (_, port) in enumerate(servers):
+                rounds[case].append(_wrk_round(wrk, port, path, args))
+    finally:
+        for server, _ in servers:
+            stop(server)
+    results = [
+        _median_round("wrk: raw ASGI + group commit (ceiling)", rounds[0]),
+        _median_round("wrk: Flowgate fast path, serve", rounds[1]),
+    ]
+    raw_r, fast = results
+    ratio = float(fast["per_second"]) / max(1.0, float(raw_r["per_second"]))
+    rate_ok = ratio >= RATIO_TARGET and not fast["lost"]
+    p99_ok = float(fast["p99_ms"]) < P99_TARGET_MS
+    print(
+        f"\nUnder wrk -t{args.wrk_threads} -c{args.connections} -d{args.wrk_seconds}s, "
+        f"{args.workers} server processes each, same machine, {args.wrk_rounds} alternating rounds "
+        "(median round shown; 200s, rows and losses summed over all rounds)"
+    )
+    print(
+        f"{'case':42} {'msgs/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'200s':>8} {'in DB':>8} {'lost':>5} {'errors':>7}"
+    )
+    for r in results:
+        print(
+            f"{r['case']:42} {r['per_second']:>8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['accepted']:>8} "
+            f"{r['committed']:>8} {r['lost']:>5} {r['failures']:>7}   rounds: {r['rates']}"
+        )
+    print(
+        f"Flowgate / raw group commit: {ratio:.2f} (target >= {RATIO_TARGET}), lost {fast['lost']}: "
+        f"{'PASS' if rate_ok else 'MISS'}; p99 {fast['p99_ms']} ms (target < {P99_TARGET_MS:.0f}; "
+        f"the raw ceiling's own p99 in this run: {raw_r['p99_ms']} ms): {'PASS' if p99_ok else 'MISS'}"
+    )
+    return results
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=20000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke test, not a figure")
+    parser.add_argument("--wrk-seconds", type=int, default=8, help="length of each measured wrk run")
+    parser.add_argument("--wrk-threads", type=int, default=2)
+    parser.add_argument("--wrk-rounds", type=int, default=3, help="alternating raw/Flowgate wrk runs")
+    parser.add_argument("--only-wrk", action="store_true", help="skip the cases of the built-in generator")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
     args = parser.parse_args()
     if args.quick:
         args.requests, args.connections = min(args.requests, 1500), min(args.connections, 16)
+        args.wrk_seconds, args.wrk_rounds = min(args.wrk_seconds, 3), 1
     _reset_database()
     channel_uuid = _setup_channel()
+    wrk_results = wrk_cases(channel_uuid, args)
+    if args.only_wrk:
+        write_json(args.json, "benchmarks.receive", _wrk_figures(wrk_results), _wrk_notes(wrk_results))
+        return
     results = [
         run_case("receive, fast ASGI path (group commit)", channel_uuid, args),
         run_case("receive, Django view (baseline)", channel_uuid, args, FLOWGATE_FAST_INGEST="0"),
@@ -180,7 +329,40 @@ def main() -> None:
             f"{r['failures']:>7}"
         )
     print(f"peak RSS of a server process after the fast-path load: {results[0]['peak_rss_mb']} MB")
-    write_json(args.json, "benchmarks.receive", _figures(*results), _notes(args, results))
+    write_json(
+        args.json,
+        "benchmarks.receive",
+        _figures(*results) + _wrk_figures(wrk_results),
+        _notes(args, results) + _wrk_notes(wrk_results),
+    )
+
+
+def _wrk_figures(results: list[dict[str, float | str]]) -> list[dict[str, object]]:
+    if not results:
+        return []
+    raw, fast = results
+    ceiling = ("raw ASGI + group commit, same wrk load", float(raw["per_second"]))
+    return [
+        figure("receive.wrk.rate", "Inbound receive under wrk, fast path", float(fast["per_second"]), "msg/s",
+               baseline=ceiling),
+        figure("receive.wrk.ratio", "Inbound receive under wrk / raw group-commit ceiling",
+               float(fast["per_second"]) / max(1.0, float(raw["per_second"])), "x", target=(">=", RATIO_TARGET)),
+        figure("receive.wrk.p99", "Inbound receive p99 under wrk, fast path", float(fast["p99_ms"]), "ms",
+               higher_is_better=False, baseline=("raw ASGI + group commit", float(raw["p99_ms"])),
+               target=("<=", P99_TARGET_MS)),
+        figure("receive.wrk.lost", "Accepted (200) under wrk but not in the database", float(fast["lost"]),
+               "msgs", higher_is_better=False, target=("<=", 0)),
+    ]  # fmt: skip
+
+
+def _wrk_notes(results: list[dict[str, float | str]]) -> list[str]:
+    if not results:
+        return ["wrk figures skipped: wrk is not installed and could not be installed"]
+    return [
+        f"{r['case']}: {r['accepted']} answered 200, {r['committed']} in the database, "
+        f"{r['failures']} errors, p50 {r['p50_ms']} ms"
+        for r in results
+    ]
 
 
 def _figures(fast: dict[str, float | str], django: dict[str, float | str]) -> list[dict[str, object]]:

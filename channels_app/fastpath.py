@@ -9,8 +9,11 @@ hands the row to the group-commit writer (channels_app.inbound.group_commit). Ev
 still gets its 200 only after its row is committed, so an accepted message is never lost.
 Refusals come from the same table as the Django view's (channels_app.inbound.errors).
 
-Nothing blocking runs on the event loop: parsing and `ingest.prepare` (a Redis round trip for
-the dedupe window) run in a worker thread, the channel row is read on the async pool.
+Nothing blocking runs on the event loop. Parsing and validation (`ingest.validate`) are pure CPU:
+a webhook of a few hundred bytes is parsed on the loop, since a thread hop costs more than the
+parse itself (and contends for the GIL); a large body goes to a worker thread so it cannot stall
+the other requests. The dedupe window (a Redis SET NX per message) is claimed by the group-commit
+writer, one pipelined round trip per batch on the loop; the channel row is read on the async pool.
 
 Anything this path does not handle (another action, a multipart body, SQLite) goes to Django.
 """
@@ -18,7 +21,7 @@ Anything this path does not handle (another action, a multipart body, SQLite) go
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import functools
 import json
 import logging
 import re
@@ -49,22 +52,43 @@ Send = Callable[[Any], Awaitable[None]]
 ROUTE = re.compile(r"^/c/(?P<slug>[a-z0-9-]+)/(?P<uuid>[0-9a-fA-F-]{36})/receive/?$")
 
 
+# Bodies up to this size are parsed on the event loop (tens of microseconds); larger ones in a thread.
+INLINE_PARSE_BYTES = 16 * 1024
+
+
 def enabled() -> bool:
-    return getattr(settings, "FLOWGATE_FAST_INGEST", True) and connections["default"].vendor == "postgresql"
+    return getattr(settings, "FLOWGATE_FAST_INGEST", True) and _on_postgresql()
 
 
-def _parse_and_prepare(
+@functools.cache
+def _on_postgresql() -> bool:
+    # The vendor of a process's default database never changes; looking it up goes through
+    # Django's per-context connection handler on every request otherwise.
+    return connections["default"].vendor == "postgresql"
+
+
+def _parse(
     channel_type: ChannelType, channel: Channel, request: InboundRequest
 ) -> tuple[InboundFields, ingest.Prepared] | None:
-    """In a worker thread: the type's parser, then validation and the Redis dedupe claim."""
+    """The type's parser, then validation (no I/O: the dedupe claim is the writer's)."""
     fields = channel_type.parse_inbound(channel, request)
     if fields is None:
         return None
-    prepared = ingest.prepare(
+    prepared = ingest.validate(
         channel=channel, sender=fields.sender, text=fields.text, external_id=fields.external_id,
         received_on=fields.received_on, attachments=fields.attachments,
     )  # fmt: skip
     return fields, prepared
+
+
+def _claim_and_spool(prepared: ingest.Prepared) -> ingest.Received:
+    """In a thread, while PostgreSQL is down: the dedupe claim, then the disk spool."""
+    ingest.claim(prepared)
+    own = str(prepared.msg.uuid)
+    if prepared.duplicate_of and prepared.duplicate_of != own:  # own: the writer claimed it already
+        return ingest.Received(uuid=prepared.duplicate_of, urn=prepared.msg.urn, duplicate=True)
+    prepared.duplicate_of = None
+    return ingest.spool_prepared(prepared)
 
 
 class FastIngest:
@@ -119,48 +143,46 @@ class FastIngest:
             body=body,
         )
         try:
-            parsed = await asyncio.to_thread(_parse_and_prepare, channel_type, channel, request)
+            if len(body) <= INLINE_PARSE_BYTES:
+                parsed = _parse(channel_type, channel, request)
+            else:
+                parsed = await asyncio.to_thread(_parse, channel_type, channel, request)
         except Exception as exc:
             return await _refuse(send, exc)
         if parsed is None:
             return await self.app(scope, _replay(body), send)
         fields, prepared = parsed
 
-        if prepared.duplicate_of:
-            received = ingest.Received(uuid=prepared.duplicate_of, urn=prepared.msg.urn, duplicate=True)
-        else:
-            try:
-                received = await self._store(prepared)
-            except psycopg.DataError as exc:  # this row can never be stored: retrying will not help
-                await _release(prepared)
-                return await _json(send, 400, {"error": f"the message cannot be stored: {exc}".strip()})
-            except Exception as exc:
-                await _release(prepared)
-                logger.warning("inbound message not stored: %s", exc)
-                return await _json(
-                    send,
-                    503,
-                    {"error": "temporarily unable to store the message, retry"},
-                    retry_after=spool.RETRY_AFTER_SECONDS,
-                )
+        try:
+            received = await self._store(prepared)
+        except psycopg.DataError as exc:  # this row can never be stored: retrying will not help
+            return await _json(send, 400, {"error": f"the message cannot be stored: {exc}".strip()})
+        except Exception as exc:  # the writer gave the dedupe claim back (a retry is accepted)
+            logger.warning("inbound message not stored: %s", exc)
+            return await _json(
+                send,
+                503,
+                {"error": "temporarily unable to store the message, retry"},
+                retry_after=spool.RETRY_AFTER_SECONDS,
+            )
         status, response_type, payload = channel_type.inbound_response(channel, received, fields)
         await _respond(send, status, response_type, payload)
 
     async def _store(self, prepared: ingest.Prepared) -> ingest.Received:
-        """Insert through the group-commit writer, or spool to disk while PostgreSQL is down."""
+        """Claim and insert through the group-commit writer, or spool to disk while PostgreSQL is down."""
         if not spool.db_recently_down():
+            window = settings.FLOWGATE_INBOUND_DEDUPE_SECONDS
             try:
-                msg_uuid, duplicate = await (await self._writer()).insert(prepared.msg)
+                writer = await self._writer()
+                msg_uuid, duplicate = await writer.insert(prepared.msg, prepared.dedupe_key, window)
             except Exception as exc:
                 if not spool.is_outage(exc):
                     raise
                 spool.mark_db_down()
             else:
-                if duplicate:
-                    await _release(prepared)
                 return ingest.Received(uuid=msg_uuid, urn=prepared.msg.urn, duplicate=duplicate)
-        # fsync blocks: off the event loop. Raises SpoolUnavailable (full, disk error) -> 503.
-        return await asyncio.to_thread(ingest.spool_prepared, prepared)
+        # Redis and fsync block: off the event loop. Raises SpoolUnavailable (full, disk error) -> 503.
+        return await asyncio.to_thread(_claim_and_spool, prepared)
 
     async def _writer(self) -> GroupCommitWriter:
         loop = asyncio.get_running_loop()
@@ -192,12 +214,6 @@ class FastIngest:
                 asyncio.run_coroutine_threadsafe(writer.close(), loop).result(timeout)
         self.writers.clear()
         resolver.forget_all()
-
-
-async def _release(prepared: ingest.Prepared) -> None:
-    """Give back the dedupe claim of a message not stored (a Redis call: off the event loop)."""
-    with contextlib.suppress(Exception):
-        await asyncio.to_thread(ingest.release, prepared)
 
 
 async def _refuse(send: Send, exc: Exception) -> None:

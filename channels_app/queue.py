@@ -32,6 +32,20 @@ def connection() -> Redis:
     return fakeredis.FakeRedis(server=_fake_server())
 
 
+def async_connection() -> Any:
+    """An asyncio Redis client (one per event loop: its connections belong to that loop).
+
+    Short timeouts: callers on the receive path treat a slow Redis like a down one (the dedupe
+    window is skipped, the sweeper re-wakes) rather than hold a provider's request."""
+    if settings.REDIS_URL:
+        from redis.asyncio import Redis as AsyncRedis
+
+        return AsyncRedis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+    import fakeredis
+
+    return fakeredis.FakeAsyncRedis(server=_fake_server())
+
+
 @functools.cache
 def _fake_server() -> Any:
     import fakeredis
@@ -60,19 +74,35 @@ def wake(queue_name: str, func: Job, *args: Any, key: str) -> None:
     transaction.on_commit(lambda: wake_now(queue_name, func, *args, key=key))
 
 
+# A wake marker outlives a lost job by this long at most (the sweeper re-wakes after it).
+WAKE_MARKER_SECONDS = 300
+
+
+def wake_marker(key: str) -> str:
+    return f"flowgate:wake:{key}"
+
+
 def wake_now(queue_name: str, func: Job, *args: Any, key: str) -> None:
-    path = job_path(func)
-    marker = f"flowgate:wake:{key}"
     try:
-        if not connection().set(marker, 1, nx=True, ex=300):
+        if not connection().set(wake_marker(key), 1, nx=True, ex=WAKE_MARKER_SECONDS):
             return
+    except Exception:
+        logger.exception("could not enqueue %s", job_path(func))
+        return
+    enqueue_woken(queue_name, func, *args, key=key)
+
+
+def enqueue_woken(queue_name: str, func: Job, *args: Any, key: str) -> None:
+    """The second half of `wake_now`, for a caller that set the marker itself (e.g. on asyncio)."""
+    path = job_path(func)
+    try:
         get_queue(queue_name).enqueue(path, *args, job_timeout=600, result_ttl=0, failure_ttl=86400)
     except Exception:
         # Redis being down must not fail the request that stored the message: the sweeper
         # re-enqueues whatever is still waiting once Redis is back.
         logger.exception("could not enqueue %s", path)
         with contextlib.suppress(Exception):
-            connection().delete(marker)
+            connection().delete(wake_marker(key))
 
 
 def enqueue(queue_name: str, func: Job, *args: Any) -> None:
@@ -84,7 +114,7 @@ def enqueue(queue_name: str, func: Job, *args: Any) -> None:
 
 
 def clear_wake(key: str) -> None:
-    connection().delete(f"flowgate:wake:{key}")
+    connection().delete(wake_marker(key))
 
 
 def try_lock(name: str, seconds: int) -> bool:

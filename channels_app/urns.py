@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -13,6 +14,9 @@ class InvalidURN(ValueError):
     pass
 
 
+# A contact in a conversation sends again and again: phonenumbers' parse is the costliest step
+# of validating an inbound message, and its answer for (number, country) never changes.
+@functools.lru_cache(maxsize=16_384)
 def normalize_tel(number: str, country: str = "") -> str:
     raw = number.strip()
     if not raw:

@@ -7,7 +7,13 @@ these helpers; the jobs clear their key (`clear_*`) before they claim work.
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from typing import Any
+
 from channels_app import queue
+
+logger = logging.getLogger(__name__)
 
 # Dotted paths the worker imports; tests/channels_app/test_wakes.py checks each one resolves.
 HANDLE_INBOUND = "channels_app.jobs.handle_inbound"
@@ -37,6 +43,19 @@ def wake_handler(workspace_id: int) -> None:
 def wake_handler_now(workspace_id: int) -> None:
     """`wake_handler` outside a transaction (e.g. the group-commit writer has committed already)."""
     queue.wake_now("handle", HANDLE_INBOUND, workspace_id, key=handler_key(workspace_id))
+
+
+async def awake_handler_now(workspace_id: int, redis: Any) -> None:
+    """`wake_handler_now` on an event loop with its asyncio Redis client: the marker check (a
+    set marker is the common case under load) costs no thread hop; only a real enqueue does."""
+    key = handler_key(workspace_id)
+    try:
+        if not await redis.set(queue.wake_marker(key), 1, nx=True, ex=queue.WAKE_MARKER_SECONDS):
+            return
+    except Exception:  # Redis down or slow: the sweeper re-wakes handlers for anything pending
+        logger.warning("could not wake the inbound handler", exc_info=True)
+        return
+    await asyncio.to_thread(queue.enqueue_woken, "handle", HANDLE_INBOUND, workspace_id, key=key)
 
 
 def clear_handler(workspace_id: int) -> None:

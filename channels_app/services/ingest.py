@@ -72,7 +72,7 @@ class Prepared:
     duplicate_of: str | None = None
 
 
-def prepare(
+def validate(
     *,
     channel: Channel,
     sender: str,
@@ -84,8 +84,10 @@ def prepare(
 ) -> Prepared:
     """Validate and normalise one inbound message; raises urns.InvalidURN or InvalidInbound.
 
-    No database access. Everything that would make the row fail to insert is settled here, so
-    a message shares a group commit (channels_app.inbound.group_commit) only once it is known to fit.
+    No database and no Redis access (pure CPU, safe on an event loop). Everything that would make
+    the row fail to insert is settled here, so a message shares a group commit
+    (channels_app.inbound.group_commit) only once it is known to fit. `claim` then checks it
+    against the dedupe window (the fast path batches that step, see group_commit).
     """
     scheme = channel.type.default_scheme(channel)
     identity = urns.normalize(_without_nul(sender), channel.country, default_scheme=scheme)
@@ -107,16 +109,23 @@ def prepare(
         metadata=metadata,
         created_on=received_on or timezone.now(),
     )
-    # Aggregators resend when our 200 is slow: the same text from the same URN within a few
-    # seconds is one message. SET NX is atomic in Redis, so two racing posts agree on a winner.
-    dedupe_key = "flowgate:in:" + hashlib.sha1(f"{channel.uuid}|{identity}|{text}".encode()).hexdigest()
-    prepared = Prepared(msg=msg, dedupe_key=dedupe_key)
+    return Prepared(msg=msg, dedupe_key=dedupe_key(channel, identity, text))
+
+
+def dedupe_key(channel: Channel, identity: str, text: str) -> str:
+    """Aggregators resend when our 200 is slow: the same text from the same URN within a few
+    seconds is one message. The key is claimed with SET NX (atomic), so two racing posts agree."""
+    return "flowgate:in:" + hashlib.sha1(f"{channel.uuid}|{identity}|{text}".encode()).hexdigest()
+
+
+def claim(prepared: Prepared) -> Prepared:
+    """Claim the message's dedupe key for the window, or note the message it repeats."""
     window = settings.FLOWGATE_INBOUND_DEDUPE_SECONDS
     if window:
         try:
             redis = queue.connection()
-            if not redis.set(dedupe_key, str(msg.uuid), nx=True, ex=window):
-                existing = redis.get(dedupe_key)
+            if not redis.set(prepared.dedupe_key, str(prepared.msg.uuid), nx=True, ex=window):
+                existing = redis.get(prepared.dedupe_key)
                 if existing:
                     prepared.duplicate_of = (
                         existing.decode() if isinstance(existing, bytes) else str(existing)
@@ -126,6 +135,25 @@ def prepare(
             # rather than refuse the message.
             logger.warning("inbound dedupe window unavailable (Redis down)", exc_info=True)
     return prepared
+
+
+def prepare(
+    *,
+    channel: Channel,
+    sender: str,
+    text: str,
+    external_id: str | None = None,
+    received_on: datetime | None = None,
+    attachments: list[str] | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> Prepared:
+    """`validate`, then `claim` (a Redis round trip): the message as the Django view stores it."""
+    return claim(
+        validate(
+            channel=channel, sender=sender, text=text, external_id=external_id, received_on=received_on,
+            attachments=attachments, metadata=metadata,
+        )
+    )  # fmt: skip
 
 
 def release(prepared: Prepared) -> None:

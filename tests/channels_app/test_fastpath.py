@@ -122,3 +122,74 @@ def test_fast_path_writes_every_required_column(transactional_db) -> None:
         if not f.null and not f.primary_key and f.db_default is NOT_PROVIDED
     }
     assert required <= set(group_commit.MSG_COLUMNS), required - set(group_commit.MSG_COLUMNS)
+
+
+def test_the_dedupe_window_holds_under_concurrent_resends(live_asgi, ex_channel, path_mode, settings) -> None:
+    """The fast path claims the window in batches (one Redis pipeline per group commit): ten
+    racing copies of one message still store one row and all answer with its uuid."""
+    settings.FLOWGATE_INBOUND_DEDUPE_SECONDS = 5
+
+    def post(_: int) -> dict:
+        with live_asgi.client() as web:
+            response = web.post(
+                f"/c/ex/{ex_channel.uuid}/receive", data={"from": "+250788123123", "text": "again"}
+            )
+            assert response.status_code == 200, response.text
+            return response.json()
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=10) as pool:
+        answers = list(pool.map(post, range(10)))
+    assert len({a["uuid"] for a in answers}) == 1
+    assert sorted(a["data"][0]["duplicate"] for a in answers) == [False] + [True] * 9
+    assert Msg.objects.filter(direction="in").count() == 1
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="the group commit is the PostgreSQL fast path"
+)
+def test_the_writer_keeps_the_claim_of_a_stored_row_and_gives_back_the_others(live_asgi, ex_channel) -> None:
+    """A row stored keeps its dedupe claim (a resend is a duplicate); a row the database refuses
+    and a provider-id duplicate give theirs back, so the provider's retry is not swallowed."""
+    import asyncio
+
+    from django.utils import timezone
+
+    from channels_app import queue
+    from channels_app.models import Direction, MsgStatus
+
+    def row(text: str, external_id: str | None) -> Msg:
+        return Msg(uuid=uuid.uuid4(), workspace_id=ex_channel.workspace_id, channel_id=ex_channel.id,
+                   urn="tel:+250788123123", direction=Direction.IN, status=MsgStatus.PENDING, text=text,
+                   attachments=[], external_id=external_id, metadata={}, created_on=timezone.now())  # fmt: skip
+
+    stored, refused, first, again = (
+        row("kept", None),
+        row("bad\x00row", None),
+        row("a", "p-1"),
+        row("b", "p-1"),
+    )
+    keys = {id(m): f"flowgate:test:claim:{m.text}" for m in (stored, refused, first, again)}
+
+    async def run() -> list:
+        writer = group_commit.GroupCommitWriter(group_commit.conninfo(), writers=1)
+        await writer.start()
+        try:
+            results = await asyncio.gather(
+                *(writer.insert(m, keys[id(m)], 5) for m in (stored, refused, first)), return_exceptions=True
+            )
+            results.append(await writer.insert(again, keys[id(again)], 5))  # after `first` is committed
+            results.append(await writer.insert(row("kept", None), keys[id(stored)], 5))  # a resend
+            return results
+        finally:
+            await writer.close()
+
+    results = asyncio.run(run())
+    assert results[0] == (str(stored.uuid), False) and isinstance(results[1], Exception)
+    assert results[2] == (str(first.uuid), False)
+    assert results[3] == (str(first.uuid), True)  # the provider id dedupes in the database
+    assert results[4] == (str(stored.uuid), True)  # the window dedupes before the database
+    redis = queue.connection()
+    assert redis.get(keys[id(stored)]) == str(stored.uuid).encode()
+    assert redis.get(keys[id(first)]) == str(first.uuid).encode()
+    assert redis.get(keys[id(refused)]) is None and redis.get(keys[id(again)]) is None
+    assert sorted(Msg.objects.values_list("text", flat=True)) == ["a", "kept"]

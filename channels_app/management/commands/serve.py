@@ -47,6 +47,8 @@ class Command(BaseCommand):
             port=port,
             workers=workers if workers > 1 else None,
             log_level="warning",
+            # Filtered out at "warning" anyway, but each request still built its log record.
+            access_log=False,
             lifespan="off",
             ws="websockets-sansio",
         )
