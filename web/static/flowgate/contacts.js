@@ -36,4 +36,19 @@
     text.addEventListener("input", update);
     update();
   }
+
+  // The "add field" picker: hint the value's format for the chosen field's type (the server
+  // checks it either way).
+  const addField = document.getElementById("add-field");
+  const addValue = document.getElementById("add-field-value");
+  if (addField && addValue) {
+    const hints = { number: "a number, e.g. 36", datetime: "YYYY-MM-DD or YYYY-MM-DDTHH:MM" };
+    const hint = () => {
+      const type = addField.selectedOptions[0]?.dataset.type || "";
+      addValue.placeholder = hints[type] || "value";
+      addValue.inputMode = type === "number" ? "decimal" : "text";
+    };
+    addField.addEventListener("change", hint);
+    hint();
+  }
 })();
