@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -222,6 +223,37 @@ def group_list(request: HttpRequest) -> HttpResponse:
             return redirect("group_list")
     context = {"groups": group_service.list_groups(workspace=workspace), "error": error}
     return render(request, "contacts/groups.html", context, status=status)
+
+
+@login_required
+def group_edit(request: HttpRequest, group_uuid: Any) -> HttpResponse:
+    """A group's page: rename it and, for a smart group, edit its query. A changed query is
+    checked first (a bad one is a 400 naming the problem, nothing saved), then the members are
+    recomputed by the same background job the API uses; the page shows its progress."""
+    group = _group(request, group_uuid)
+    error, status = "", 200
+    if request.method == "POST":
+        name = request.POST.get("name", group.name)
+        query = request.POST.get("query")
+        try:
+            with transaction.atomic():
+                if name != group.name:
+                    group_service.rename_group(group=group, name=name)
+                if query is not None and group.query and " ".join(query.split()) != group.query:
+                    group_service.set_query(group=group, query=query)
+                    flash.success(request, "Query saved: recomputing the members.")
+        except group_service.GroupError as exc:
+            error, status = str(exc), 400
+        else:
+            return redirect("group_edit", group_uuid=group.uuid)
+    group = group_service.list_groups(workspace=group.workspace).get(id=group.id)
+    context = {
+        "group": group,
+        "payload": group_service.group_payload(group),
+        "error": error,
+        "posted": request.POST if error else None,
+    }
+    return render(request, "contacts/group_edit.html", context, status=status)
 
 
 @login_required

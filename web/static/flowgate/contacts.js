@@ -51,4 +51,21 @@
     addField.addEventListener("change", hint);
     hint();
   }
+  // A smart group being recomputed: poll its status until it is ready, updating the count.
+  const progress = document.getElementById("group-progress");
+  if (progress && progress.dataset.status === "evaluating") {
+    const poll = () => {
+      fetch(progress.dataset.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then((r) => r.json())
+        .then((data) => {
+          document.getElementById("group-count").textContent = data.count;
+          progress.dataset.status = data.status;
+          if (data.status === "evaluating") { window.setTimeout(poll, 1000); return; }
+          document.getElementById("group-status").textContent = "up to date";
+          document.getElementById("group-bar")?.remove();
+        })
+        .catch(() => window.setTimeout(poll, 3000));
+    };
+    window.setTimeout(poll, 500);
+  }
 })();
