@@ -23,6 +23,7 @@ GRANTS: dict[str, set[str]] = {
     "tickets": {Role.ADMIN, Role.EDITOR, Role.AGENT},  # open, answer, note, assign, close
     "edit": {Role.ADMIN, Role.EDITOR},  # channels, flows, contacts, campaigns, everything else
     "members": {Role.ADMIN},  # members, roles, invitations
+    "settings": {Role.ADMIN},  # the workspace's own name and time zone
 }
 
 # (path pattern, permission) for unsafe methods; None = not a member action (own auth or public)
@@ -35,6 +36,8 @@ RULES: list[tuple[re.Pattern[str], str | None]] = [
         (r"^/tickets/", "tickets"),
         (r"^/contacts/[0-9a-f-]+/tickets$", "tickets"),
         (r"^/settings/members/", "members"),
+        (r"^/settings/workspace/", "settings"),
+        (r"^/api/v1/workspace(/|$)", "settings"),
         (r"^/api/v1/(tickets|ticket_actions)(/|$)", "tickets"),
         (r"^/api/v1/(members|invitations)(/|$)", "members"),
     ]

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from campaigns import clock
 from campaigns.models import CampaignEvent, EventFire
-from channels_app.models import Contact, ContactGroup
+from channels_app.models import Contact, ContactGroup, Workspace
 
 CHUNK = 1000
 _UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 60 * 24, "weeks": 60 * 24 * 7}
@@ -170,3 +170,13 @@ def contacts_changed_listener(
         return
     contacts = list(Contact.objects.filter(workspace_id=workspace_id, id__in=contact_ids))
     contact_changed(contact=contacts, fields=sorted(field_keys), groups=groups_changed)
+
+
+def timezone_changed_listener(workspace: Workspace) -> None:
+    """The workspace's zone changed: every live event's pending fires are recomputed by the
+    background job that an event edit uses (dates without an offset and delivery hours are
+    read in the zone)."""
+    from campaigns.services.editing import reschedule_later
+
+    for event in live_events(workspace.id):
+        reschedule_later(event)
