@@ -8,14 +8,31 @@ from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from channels_app.models import APIToken, Membership, Workspace
 
 
-def workspace_for_user(user: Any) -> Workspace | None:
-    membership = Membership.objects.filter(user=user).select_related("workspace").order_by("id").first()
+def workspace_for_user(user: Any, chosen: Any = None) -> Workspace | None:
+    """The workspace a user acts in: `chosen` (a workspace uuid, e.g. from their session) when
+    they are a member of it, else their first membership's. Membership is checked on each call,
+    so a removed member loses a chosen workspace at their next request."""
+    memberships = Membership.objects.filter(user=user).select_related("workspace")
+    if chosen:
+        try:
+            picked = memberships.filter(workspace__uuid=chosen).first()
+        except ValidationError:  # not a uuid: a stale or forged session value
+            picked = None
+        if picked is not None:
+            return picked.workspace
+    membership = memberships.order_by("id").first()
     return membership.workspace if membership else None
+
+
+def workspaces_of(user: Any) -> list[Workspace]:
+    """Every workspace the user is a member of, by name (the header's switcher)."""
+    return list(Workspace.objects.filter(memberships__user=user).order_by("name", "id"))
 
 
 @transaction.atomic

@@ -33,6 +33,7 @@ RULES: list[tuple[re.Pattern[str], str | None]] = [
         (r"^/(c|rest|oauth|demo)/", None),  # aggregators, handler apps: authenticated their own way
         (r"^/(login|logout)/", None),
         (r"^/invitations/", None),  # accepting an invitation: the token is the permission
+        (r"^/workspaces/switch$", "read"),  # membership of the target is checked by the view
         (r"^/tickets/", "tickets"),
         (r"^/contacts/[0-9a-f-]+/tickets$", "tickets"),
         (r"^/settings/members/", "members"),
@@ -85,9 +86,9 @@ def check(*, role: str | None, method: str, path: str) -> str | None:
 def request_role(request: Any) -> str | None:
     """The role the UI request acts with (cached on the request)."""
     if not hasattr(request, "_flowgate_role"):
-        from channels_app.workspaces import workspace_for_user
+        from web.requests import current_workspace
 
-        workspace = workspace_for_user(request.user) if request.user.is_authenticated else None
+        workspace = current_workspace(request)
         request._flowgate_role = role_of(user=request.user, workspace=workspace) if workspace else None
     return request._flowgate_role
 

@@ -30,5 +30,6 @@ urlpatterns = [
     path("settings/members/<int:membership_id>/remove", views_members.member_remove, name="member_remove"),
     path("settings/members/invite", views_members.invite, name="member_invite"),
     path("settings/workspace/", views_workspace.workspace_settings, name="workspace_settings"),
+    path("workspaces/switch", views_workspace.switch_workspace, name="workspace_switch"),
     path("invitations/<str:token>/", views_members.accept, name="invitation_accept"),
 ]
