@@ -103,12 +103,12 @@ def reevaluate(*, workspace_id: int, contact_ids: list[int]) -> list[int]:
         for start in range(0, len(contact_ids), CHUNK):
             chunk = contact_ids[start : start + CHUNK]
             matching = set(
-                Contact.objects.filter(workspace_id=workspace_id, id__in=chunk, status=Contact.Status.ACTIVE)
+                Contact.objects.filter(workspace_id=workspace_id, id__any=chunk, status=Contact.Status.ACTIVE)
                 .filter(condition)
                 .values_list("id", flat=True)
             )
             members = set(
-                through.objects.filter(contactgroup_id=group.id, contact_id__in=chunk).values_list(
+                through.objects.filter(contactgroup_id=group.id, contact_id__any=chunk).values_list(
                     "contact_id", flat=True
                 )
             )
