@@ -17,7 +17,7 @@ from django.db.models import Field, Lookup
 class AnyOf(Lookup):
     lookup_name = "any"
 
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
+    def as_sql(self, compiler: Any, connection: Any) -> Any:  # (sql, params)
         lhs, lhs_params = self.process_lhs(compiler, connection)
         values = list(self.rhs)
         if not values:
