@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Field, Lookup
+from django.db.models import Field, ForeignObject, Lookup
 
 
-@Field.register_lookup
 class AnyOf(Lookup):
     lookup_name = "any"
 
@@ -32,3 +31,9 @@ class AnyOf(Lookup):
 
     def get_prep_lookup(self) -> Any:
         return list(self.rhs)
+
+
+# Related fields keep a lookup table of their own (a plain Field lookup doesn't reach
+# `contact_id__any`), so it is registered on both.
+Field.register_lookup(AnyOf)
+ForeignObject.register_lookup(AnyOf)
