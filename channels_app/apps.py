@@ -8,6 +8,7 @@ class ChannelsAppConfig(AppConfig):
 
     def ready(self) -> None:
         # Importing the registry loads every channel type folder so their codes are known.
+        from channels_app import lookups  # noqa: F401  (registers `__any`)
         from channels_app.types import registry
 
         registry.autodiscover()

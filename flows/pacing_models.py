@@ -21,7 +21,8 @@ class WorkspacePacing(models.Model):
     replies to an inbound message never do."""
 
     workspace = models.OneToOneField(Workspace, on_delete=models.CASCADE, related_name="pacing")
-    timezone = models.CharField(max_length=64, default="UTC")
+    # empty: the workspace's time zone (and it follows when the workspace changes it)
+    timezone = models.CharField(max_length=64, blank=True, default="")
     quiet_start = models.TimeField(null=True, blank=True)
     quiet_end = models.TimeField(null=True, blank=True)
 

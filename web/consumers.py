@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from channels_app import realtime
-from channels_app.workspaces import workspace_for_user
+from web.requests import scope_workspace
 
 
 class WorkspaceEventsConsumer(AsyncJsonWebsocketConsumer):
@@ -20,7 +20,7 @@ class WorkspaceEventsConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
-        workspace = await database_sync_to_async(workspace_for_user)(user)
+        workspace = await database_sync_to_async(scope_workspace)(self.scope)
         if workspace is None:
             await self.close(code=4403)
             return

@@ -19,9 +19,9 @@ from django.core.serializers.json import DjangoJSONEncoder
 
 from channels_app import jsonlimits
 from channels_app.models import Workspace
-from channels_app.workspaces import workspace_for_user
 from flows.models import Flow
 from flows.services import simulate as simulator
+from web.requests import scope_workspace
 
 MAX_MESSAGE_BYTES = 64 * 1024
 MAX_INPUT_CHARS = 4096
@@ -76,7 +76,7 @@ class SimulatorConsumer(AsyncJsonWebsocketConsumer):
         if user is None or not user.is_authenticated:
             await self.close(code=4401)
             return
-        self.workspace = await database_sync_to_async(workspace_for_user)(user)
+        self.workspace = await database_sync_to_async(scope_workspace)(self.scope)
         if self.workspace is None:
             await self.close(code=4403)
             return

@@ -23,6 +23,7 @@ GRANTS: dict[str, set[str]] = {
     "tickets": {Role.ADMIN, Role.EDITOR, Role.AGENT},  # open, answer, note, assign, close
     "edit": {Role.ADMIN, Role.EDITOR},  # channels, flows, contacts, campaigns, everything else
     "members": {Role.ADMIN},  # members, roles, invitations
+    "settings": {Role.ADMIN},  # the workspace's own name and time zone
 }
 
 # (path pattern, permission) for unsafe methods; None = not a member action (own auth or public)
@@ -32,9 +33,12 @@ RULES: list[tuple[re.Pattern[str], str | None]] = [
         (r"^/(c|rest|oauth|demo)/", None),  # aggregators, handler apps: authenticated their own way
         (r"^/(login|logout)/", None),
         (r"^/invitations/", None),  # accepting an invitation: the token is the permission
+        (r"^/workspaces/switch$", "read"),  # membership of the target is checked by the view
         (r"^/tickets/", "tickets"),
         (r"^/contacts/[0-9a-f-]+/tickets$", "tickets"),
         (r"^/settings/members/", "members"),
+        (r"^/settings/workspace/", "settings"),
+        (r"^/api/v1/workspace(/|$)", "settings"),
         (r"^/api/v1/(tickets|ticket_actions)(/|$)", "tickets"),
         (r"^/api/v1/(members|invitations)(/|$)", "members"),
     ]
@@ -82,9 +86,9 @@ def check(*, role: str | None, method: str, path: str) -> str | None:
 def request_role(request: Any) -> str | None:
     """The role the UI request acts with (cached on the request)."""
     if not hasattr(request, "_flowgate_role"):
-        from channels_app.workspaces import workspace_for_user
+        from web.requests import current_workspace
 
-        workspace = workspace_for_user(request.user) if request.user.is_authenticated else None
+        workspace = current_workspace(request)
         request._flowgate_role = role_of(user=request.user, workspace=workspace) if workspace else None
     return request._flowgate_role
 

@@ -95,6 +95,7 @@ urlpatterns = [
     ),
     path("messages/labels/", views_people.label_list, name="label_list"),
     path("messages/label-action", views_people.message_label_action, name="message_label_action"),
+    path("contacts/groups/<uuid:group_uuid>/", views_contacts.group_edit, name="group_edit"),
     path("contacts/groups/<uuid:group_uuid>/rename", views_contacts.group_rename, name="group_rename"),
     path("contacts/groups/<uuid:group_uuid>/delete", views_contacts.group_delete, name="group_delete"),
     path("contacts/<uuid:contact_uuid>/", views_contacts.contact_detail, name="contact_detail"),

@@ -5,6 +5,7 @@ from django.urls import path
 from web.views import campaigns as views_campaigns
 from web.views import members as views_members
 from web.views import tickets as views_tickets
+from web.views import workspace_settings as views_workspace
 
 urlpatterns = [
     path("campaigns/", views_campaigns.campaign_list, name="campaign_list"),
@@ -28,5 +29,7 @@ urlpatterns = [
     path("settings/members/<int:membership_id>/role", views_members.member_role, name="member_role"),
     path("settings/members/<int:membership_id>/remove", views_members.member_remove, name="member_remove"),
     path("settings/members/invite", views_members.invite, name="member_invite"),
+    path("settings/workspace/", views_workspace.workspace_settings, name="workspace_settings"),
+    path("workspaces/switch", views_workspace.switch_workspace, name="workspace_switch"),
     path("invitations/<str:token>/", views_members.accept, name="invitation_accept"),
 ]

@@ -18,7 +18,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from campaigns import clock
 from campaigns.models import CampaignEvent, EventFire
-from channels_app.models import Contact, ContactGroup
+from channels_app.models import Contact, ContactGroup, Workspace
 
 CHUNK = 1000
 _UNIT_MINUTES = {"minutes": 1, "hours": 60, "days": 60 * 24, "weeks": 60 * 24 * 7}
@@ -168,5 +168,24 @@ def contacts_changed_listener(
     """The smart-groups hook's listener: reschedule what the changed fields or groups touch."""
     if not field_keys and not groups_changed:
         return
-    contacts = list(Contact.objects.filter(workspace_id=workspace_id, id__in=contact_ids))
-    contact_changed(contact=contacts, fields=sorted(field_keys), groups=groups_changed)
+    # Most workspaces have no live event the change touches (an import of 100,000 contacts
+    # with no campaign): then nothing is loaded at all.
+    if not any(groups_changed or e.relative_to.key in field_keys for e in live_events(workspace_id)):
+        return
+    for start in range(0, len(contact_ids), CHUNK):
+        contacts = list(
+            Contact.objects.filter(workspace_id=workspace_id, id__in=contact_ids[start : start + CHUNK]).only(
+                "id", "fields", "workspace_id"
+            )
+        )
+        contact_changed(contact=contacts, fields=sorted(field_keys), groups=groups_changed)
+
+
+def timezone_changed_listener(workspace: Workspace) -> None:
+    """The workspace's zone changed: every live event's pending fires are recomputed by the
+    background job that an event edit uses (dates without an offset and delivery hours are
+    read in the zone)."""
+    from campaigns.services.editing import reschedule_later
+
+    for event in live_events(workspace.id):
+        reschedule_later(event)

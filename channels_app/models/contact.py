@@ -63,6 +63,12 @@ class ContactGroup(models.Model):
     name = models.CharField(max_length=128)
     query = models.TextField(blank=True, default="")
     contacts = models.ManyToManyField(Contact, related_name="groups", blank=True)
+
+    class Status(models.TextChoices):
+        READY = "ready"
+        EVALUATING = "evaluating"  # a smart group whose members a background job is recomputing
+
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.READY)
     created_on = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -532,7 +532,7 @@ def _run(imp: ContactImport) -> dict[str, Any]:
             known |= {
                 str(u)
                 for u in Contact.objects.filter(
-                    workspace=workspace, uuid__in=uuids[start : start + 5000]
+                    workspace=workspace, uuid__any=uuids[start : start + 5000]
                 ).values_list("uuid", flat=True)
             }
         for missing in [u for u in uuids if u not in known][:MAX_ERRORS]:
@@ -633,12 +633,14 @@ def _write_chunk(
     urn_rows = {
         identity: (urn_id, contact_id)
         for identity, urn_id, contact_id in ContactURN.objects.filter(
-            workspace=workspace, identity__in=identities
+            workspace=workspace, identity__any=identities
         ).values_list("identity", "id", "contact_id")
     }
     by_uuid = {
         str(c.uuid): c
-        for c in Contact.objects.filter(workspace=workspace, uuid__in=[r.uuid for r in rows if r.uuid])
+        for c in Contact.objects.filter(workspace=workspace, uuid__any=[r.uuid for r in rows if r.uuid]).only(
+            "id", "uuid"
+        )
     }
     # which existing contact each row updates: its UUID, else the contact owning one of its URNs
     target: dict[int, int] = {}
@@ -653,7 +655,14 @@ def _write_chunk(
             raise _RowError("the row's URNs belong to different contacts", r.number)
         elif owners:
             target[r.number] = owners.pop()
-    existing = {c.id: c for c in Contact.objects.filter(id__in=set(target.values()))}
+    # only what an update writes: loading every column (three timestamps to parse per contact)
+    # was a fifth of the update path
+    existing = {
+        c.id: c
+        for c in Contact.objects.filter(id__any=sorted(set(target.values()))).only(
+            "id", "name", "language", "status", "fields"
+        )
+    }
     updated: list[Contact] = []
     new_rows = [r for r in rows if r.number not in target]
     new_ids = contact_bulk.insert_contacts(
@@ -722,7 +731,7 @@ def _write_chunk(
     contact_bulk.add_members(pairs=add)
     through = ContactGroup.contacts.through
     for group_id, ids in remove.items():
-        through.objects.filter(contactgroup_id=group_id, contact_id__in=ids).delete()
+        through.objects.filter(contactgroup_id=group_id, contact_id__any=ids).delete()
     return list(contact_of.values())
 
 

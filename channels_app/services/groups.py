@@ -81,7 +81,8 @@ def create_group(*, workspace: Workspace, name: str, query: str = "") -> Contact
     query = _clean_query(workspace, query)
     try:
         with transaction.atomic():
-            group = ContactGroup.objects.create(workspace=workspace, name=name, query=query)
+            status = ContactGroup.Status.EVALUATING if query else ContactGroup.Status.READY
+            group = ContactGroup.objects.create(workspace=workspace, name=name, query=query, status=status)
             if query:
                 smart_groups.schedule_refresh(group=group)
             return group
@@ -100,7 +101,8 @@ def set_query(*, group: ContactGroup, query: str) -> ContactGroup:
         raise GroupError("a smart group needs a query")
     with transaction.atomic():
         group.query = query
-        save_existing(group, ["query"])
+        group.status = ContactGroup.Status.EVALUATING
+        save_existing(group, ["query", "status"])
         smart_groups.schedule_refresh(group=group)
     return group
 
@@ -226,5 +228,6 @@ def group_payload(group: ContactGroup) -> dict[str, Any]:
         "name": group.name,
         "query": group.query or None,
         "count": member_count(group),
+        "status": group.status,
         "created_on": group.created_on,
     }

@@ -103,12 +103,12 @@ def reevaluate(*, workspace_id: int, contact_ids: list[int]) -> list[int]:
         for start in range(0, len(contact_ids), CHUNK):
             chunk = contact_ids[start : start + CHUNK]
             matching = set(
-                Contact.objects.filter(workspace_id=workspace_id, id__in=chunk, status=Contact.Status.ACTIVE)
+                Contact.objects.filter(workspace_id=workspace_id, id__any=chunk, status=Contact.Status.ACTIVE)
                 .filter(condition)
                 .values_list("id", flat=True)
             )
             members = set(
-                through.objects.filter(contactgroup_id=group.id, contact_id__in=chunk).values_list(
+                through.objects.filter(contactgroup_id=group.id, contact_id__any=chunk).values_list(
                     "contact_id", flat=True
                 )
             )
@@ -139,7 +139,9 @@ def refresh_group(group_id: int) -> dict[str, Any]:
     try:
         condition = contact_query.to_q(workspace=group.workspace, query=group.query)
     except contact_query.QueryError as exc:
+        # a field or group the query names was deleted since: the group keeps its members
         logger.warning("smart group %s not refreshed: %s", group.id, exc)
+        _ready(group)
         return {"error": str(exc)}
     through = ContactGroup.contacts.through
     with transaction.atomic():
@@ -158,7 +160,14 @@ def refresh_group(group_id: int) -> dict[str, Any]:
             field_keys=set(),
             groups_changed=True,
         )
+        _ready(group)
     return {"added": len(add), "removed": len(remove)}
+
+
+def _ready(group: ContactGroup) -> None:
+    """Done evaluating, unless the query was edited again meanwhile: then the job the edit
+    enqueued is still to run and the group stays "evaluating" until it has."""
+    ContactGroup.objects.filter(id=group.id, query=group.query).update(status=ContactGroup.Status.READY)
 
 
 def schedule_refresh(*, group: ContactGroup) -> None:

@@ -99,7 +99,8 @@ def build_assets(*, workspace: Workspace, overrides: dict[str, dict[str, Any]] |
 
 def environment_for(*, workspace: Workspace) -> dict[str, Any]:
     channel = Channel.objects.filter(workspace=workspace, is_active=True).exclude(country="").first()
-    return {"timezone": "UTC", "default_country": channel.country if channel else ""}
+    # RapidPro's environment zone is the workspace's: flows' dates and "today" are read in it
+    return {"timezone": workspace.timezone or "UTC", "default_country": channel.country if channel else ""}
 
 
 class _GuardedTransport(httpx.BaseTransport):

@@ -72,8 +72,13 @@ class Quiet:
 
 
 def quiet_hours(workspace_id: int) -> Quiet | None:
-    config = WorkspacePacing.objects.filter(workspace_id=workspace_id).first()
+    config = WorkspacePacing.objects.filter(workspace_id=workspace_id).select_related("workspace").first()
     return _quiet_of(config)
+
+
+def quiet_zone_name(config: WorkspacePacing) -> str:
+    """The zone quiet hours are read in: their own when one was set, else the workspace's."""
+    return config.timezone or config.workspace.timezone or "UTC"
 
 
 def _quiet_of(config: WorkspacePacing | None) -> Quiet | None:
@@ -82,7 +87,7 @@ def _quiet_of(config: WorkspacePacing | None) -> Quiet | None:
     if config.quiet_start == config.quiet_end:
         return None
     try:
-        tz: dt.tzinfo = zoneinfo.ZoneInfo(config.timezone or "UTC")
+        tz: dt.tzinfo = zoneinfo.ZoneInfo(quiet_zone_name(config))
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         tz = dt.UTC
     return Quiet(tz=tz, start=config.quiet_start, end=config.quiet_end)
@@ -91,10 +96,12 @@ def _quiet_of(config: WorkspacePacing | None) -> Quiet | None:
 def set_quiet_hours(
     *, workspace_id: int, timezone_name: str, start: dt.time | None, end: dt.time | None
 ) -> WorkspacePacing:
-    try:
-        zoneinfo.ZoneInfo(timezone_name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValueError(f"unknown time zone {timezone_name!r}") from None
+    """`timezone_name` "" makes the quiet hours follow the workspace's time zone."""
+    if timezone_name:
+        try:
+            zoneinfo.ZoneInfo(timezone_name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {timezone_name!r}") from None
     if (start is None) != (end is None):
         raise ValueError("give both the start and the end of the quiet hours, or neither")
     config, _ = WorkspacePacing.objects.update_or_create(
@@ -106,7 +113,9 @@ def set_quiet_hours(
 
 def quiet_workspaces(now: dt.datetime) -> list[int]:
     """Workspaces inside their quiet hours at `now`: their paced rows wait."""
-    configs = WorkspacePacing.objects.filter(quiet_start__isnull=False, quiet_end__isnull=False)
+    configs = WorkspacePacing.objects.filter(
+        quiet_start__isnull=False, quiet_end__isnull=False
+    ).select_related("workspace")
     return [c.workspace_id for c in configs if (q := _quiet_of(c)) is not None and q.contains(now)]
 
 

@@ -64,9 +64,9 @@ class SessionOrToken(TokenAuth):
                 raise HttpError(
                     403, "CSRF check failed: send the X-CSRFToken header from the csrftoken cookie"
                 )
-            from channels_app.workspaces import workspace_for_user
+            from web.requests import current_workspace
 
-            workspace = workspace_for_user(user)
+            workspace = current_workspace(request)
             if workspace is not None:
                 admit(request, workspace)
                 _check_role(request, permissions.role_of(user=user, workspace=workspace))

@@ -9,6 +9,7 @@ from typing import Any
 
 from ninja import Router, Schema
 
+from channels_app.models import Workspace
 from flows.models import Broadcast, FlowStart, WorkspacePacing
 from flows.services import compose, pacing
 from web.api.common import get_or_404
@@ -102,7 +103,7 @@ def control_broadcast(request: WorkspaceRequest, broadcast_uuid: str, action: st
 
 
 class QuietHoursIn(Schema):
-    timezone: str = "UTC"
+    timezone: str = ""  # empty: the workspace's time zone (PATCH /api/v1/workspace sets it)
     start: str | None = None  # "21:00"
     end: str | None = None  # "07:00"
 
@@ -116,9 +117,10 @@ def _clock_time(value: str | None, name: str) -> dt.time | None:
         raise ValueError(f"{name} is a local time as HH:MM, e.g. 21:00") from None
 
 
-def _quiet_payload(config: WorkspacePacing | None) -> dict[str, Any]:
+def _quiet_payload(config: WorkspacePacing | None, workspace: Workspace) -> dict[str, Any]:
     return {
-        "timezone": config.timezone if config else "UTC",
+        "timezone": pacing.quiet_zone_name(config) if config else workspace.timezone,
+        "follows_workspace": not (config and config.timezone),  # True: the workspace's zone
         "start": config.quiet_start.strftime("%H:%M") if config and config.quiet_start else None,
         "end": config.quiet_end.strftime("%H:%M") if config and config.quiet_end else None,
     }
@@ -126,13 +128,14 @@ def _quiet_payload(config: WorkspacePacing | None) -> dict[str, Any]:
 
 @quiet_router.get("", response=dict[str, Any])
 def get_quiet_hours(request: WorkspaceRequest) -> dict[str, Any]:
-    return _quiet_payload(WorkspacePacing.objects.filter(workspace=request.workspace).first())
+    config = WorkspacePacing.objects.filter(workspace=request.workspace).select_related("workspace").first()
+    return _quiet_payload(config, request.workspace)
 
 
 @quiet_router.put("", response={200: Any, 400: ErrorOut})
 def put_quiet_hours(request: WorkspaceRequest, payload: QuietHoursIn) -> Any:
     """Paced broadcasts and flow starts wait between `start` and `end` (local "HH:MM" in
-    `timezone`, e.g. 21:00-07:00); replies to inbound messages never wait. null: no quiet hours."""
+    `timezone`, e.g. 21:00-07:00; empty: the workspace's zone); replies to inbound messages never wait. null: no quiet hours."""
     try:
         config = pacing.set_quiet_hours(
             workspace_id=request.workspace.id,
@@ -142,4 +145,4 @@ def put_quiet_hours(request: WorkspaceRequest, payload: QuietHoursIn) -> Any:
         )
     except ValueError as exc:
         return 400, {"error": str(exc)}
-    return 200, _quiet_payload(config)
+    return 200, _quiet_payload(config, request.workspace)

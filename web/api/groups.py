@@ -31,6 +31,7 @@ class GroupOut(Schema):
     name: str
     query: str | None  # set on computed (smart) groups, whose members can't be changed by hand
     count: int  # how many contacts are members
+    status: str  # "ready", or "evaluating" while a smart group's members are being recomputed
     created_on: datetime
 
 

@@ -30,6 +30,7 @@ from web.api import (
     tokens,
     triggers,
     webhooks,
+    workspace,
 )
 from web.api.auth import SessionOrToken
 from web.api.throttle import TokenRateThrottle
@@ -60,6 +61,7 @@ api = NinjaAPI(
     throttle=[TokenRateThrottle()],
     urls_namespace="api",
 )
+api.add_router("/workspace", workspace.router)
 api.add_router("/channels", channels.router)
 api.add_router("/contacts/imports", people.imports_router)
 api.add_router("/contacts", contacts.router)

@@ -158,7 +158,7 @@ def quiet_hours(request: HttpRequest) -> HttpResponse:
         end = dt.time.fromisoformat(request.POST["end"]) if request.POST.get("end") else None
         pacing.set_quiet_hours(
             workspace_id=workspace.id,
-            timezone_name=request.POST.get("timezone", "UTC").strip() or "UTC",
+            timezone_name=request.POST.get("timezone", "").strip(),  # empty: the workspace's
             start=start,
             end=end,
         )

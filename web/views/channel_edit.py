@@ -15,12 +15,12 @@ from django.views.decorators.http import require_POST
 from channels_app.models import Channel
 from channels_app.services import channels as channel_service
 from channels_app.types.base import ConfigError
-from channels_app.workspaces import workspace_for_user
 from web.forms.channels import channel_form, config_from_form
+from web.requests import current_workspace
 
 
 def _active_channel(request: HttpRequest, channel_uuid: Any) -> Channel:
-    workspace = workspace_for_user(request.user)
+    workspace = current_workspace(request)
     channel = Channel.objects.filter(workspace=workspace, uuid=channel_uuid, is_active=True).first()
     if workspace is None or channel is None:
         raise Http404("no such channel")

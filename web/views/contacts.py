@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -92,14 +93,16 @@ def _detail_context(request: HttpRequest, contact: Contact) -> dict[str, Any]:
     values = contact.fields or {}
     member_of = list(contact.groups.order_by("name"))
     member_ids = {g.id for g in member_of}
+    # RapidPro's way: only the fields this contact has a value for are inputs; any other one is
+    # set through the "add field" picker, so a workspace with 40 fields isn't a 40-input form.
+    all_fields = list(field_service.list_fields(workspace=contact.workspace))
     return {
         "contact": contact,
         "urns": contact.urns.all(),
         "tel_urns": [u.identity for u in contact.urns.all() if u.scheme == "tel"],
-        "fields": [
-            {"field": f, "value": values.get(f.key, "")}
-            for f in field_service.list_fields(workspace=contact.workspace)
-        ],
+        "fields": [{"field": f, "value": values[f.key]} for f in all_fields if values.get(f.key)],
+        "unset_fields": [f for f in all_fields if not values.get(f.key)],
+        "has_fields": bool(all_fields),
         "member_of": member_of,
         "other_groups": [
             g for g in group_service.list_groups(workspace=contact.workspace) if g.id not in member_ids
@@ -120,19 +123,33 @@ def contact_detail(request: HttpRequest, contact_uuid: Any) -> HttpResponse:
     return render(request, "contacts/detail.html", _detail_context(request, contact))
 
 
+def _posted_fields(request: HttpRequest, contact: Contact) -> dict[str, str]:
+    """The shown field inputs (`field_<key>`, empty clears) plus the one the "add field" picker
+    sets (`add_field` + `add_value`); the service checks every value against its field's type."""
+    keys = {f.key: f for f in field_service.list_fields(workspace=contact.workspace)}
+    values = {k: request.POST.get(f"field_{k}", "") for k in keys if f"field_{k}" in request.POST}
+    add_key = request.POST.get("add_field", "").strip()
+    if add_key:
+        if add_key not in keys:
+            raise contact_service.ContactError(f"{add_key!r} is not a field of this workspace")
+        add_value = request.POST.get("add_value", "").strip()
+        if not add_value:
+            raise contact_service.ContactError(f"give a value for {keys[add_key].name}")
+        values[add_key] = add_value
+    return values
+
+
 @login_required
 @require_POST
 def contact_update(request: HttpRequest, contact_uuid: Any) -> HttpResponse:
-    """Name, language and every field at once; one bad value saves nothing."""
+    """Name, language, the shown fields and one added field at once; one bad value saves nothing."""
     contact = _contact(request, contact_uuid)
-    keys = [f.key for f in field_service.list_fields(workspace=contact.workspace)]
-    values = {k: request.POST.get(f"field_{k}", "") for k in keys if f"field_{k}" in request.POST}
     try:
         contact_service.update_contact(
             contact=contact,
             name=request.POST.get("name", contact.name),
             language=request.POST.get("language", contact.language),
-            fields=values,
+            fields=_posted_fields(request, contact),
         )
     except contact_service.ContactError as exc:
         context = _detail_context(request, contact)
@@ -141,6 +158,8 @@ def contact_update(request: HttpRequest, contact_uuid: Any) -> HttpResponse:
         # show what was typed, so the user fixes one value instead of retyping all
         for row in context["fields"]:
             row["value"] = request.POST.get(f"field_{row['field'].key}", row["value"])
+        context["add_field"] = request.POST.get("add_field", "")
+        context["add_value"] = request.POST.get("add_value", "")
         return render(request, "contacts/detail.html", context, status=400)
     flash.success(request, "Contact saved.")
     return redirect("contact_detail", contact_uuid=contact.uuid)
@@ -204,6 +223,37 @@ def group_list(request: HttpRequest) -> HttpResponse:
             return redirect("group_list")
     context = {"groups": group_service.list_groups(workspace=workspace), "error": error}
     return render(request, "contacts/groups.html", context, status=status)
+
+
+@login_required
+def group_edit(request: HttpRequest, group_uuid: Any) -> HttpResponse:
+    """A group's page: rename it and, for a smart group, edit its query. A changed query is
+    checked first (a bad one is a 400 naming the problem, nothing saved), then the members are
+    recomputed by the same background job the API uses; the page shows its progress."""
+    group = _group(request, group_uuid)
+    error, status = "", 200
+    if request.method == "POST":
+        name = request.POST.get("name", group.name)
+        query = request.POST.get("query")
+        try:
+            with transaction.atomic():
+                if name != group.name:
+                    group_service.rename_group(group=group, name=name)
+                if query is not None and group.query and " ".join(query.split()) != group.query:
+                    group_service.set_query(group=group, query=query)
+                    flash.success(request, "Query saved: recomputing the members.")
+        except group_service.GroupError as exc:
+            error, status = str(exc), 400
+        else:
+            return redirect("group_edit", group_uuid=group.uuid)
+    group = group_service.list_groups(workspace=group.workspace).get(id=group.id)
+    context = {
+        "group": group,
+        "payload": group_service.group_payload(group),
+        "error": error,
+        "posted": request.POST if error else None,
+    }
+    return render(request, "contacts/group_edit.html", context, status=status)
 
 
 @login_required

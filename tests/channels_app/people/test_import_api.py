@@ -117,6 +117,25 @@ def test_second_import_updates_by_urn_and_clears_with_dashes(
     assert (ada.name, ada.fields, ada.status) == ("Ada L.", {}, "blocked")
 
 
+def test_group_column_false_takes_existing_contacts_out_of_the_group(
+    api: Any, workspace: Any, rw_channel: Any
+) -> None:
+    from channels_app.models import ContactGroup
+
+    rows = [
+        ["URN:Tel", "Name", "Group:Mothers"],
+        ["+250788111111", "Ada", "true"],
+        ["+250788222222", "Bea", "yes"],
+    ]
+    _upload(api, _csv(rows))
+    run_jobs()
+    group = ContactGroup.objects.get(workspace=workspace, name="Mothers")
+    assert set(group.contacts.values_list("name", flat=True)) == {"Ada", "Bea"}
+    _upload(api, _csv([["URN:Tel", "Group:Mothers"], ["+250788111111", "false"], ["+250788222222", ""]]))
+    run_jobs()
+    assert set(group.contacts.values_list("name", flat=True)) == {"Bea"}  # empty leaves it alone
+
+
 def test_a_bad_file_imports_nothing_and_names_the_rows(api: Any, workspace: Any, rw_channel: Any) -> None:
     from channels_app.models import Contact, ContactField, ContactGroup
 

@@ -187,12 +187,18 @@ def test_api_broadcast_with_translations_and_flow_start_paced(api, workspace, ag
 def test_quiet_hours_api(api) -> None:
     from .helpers import put_json
 
-    assert api.get("/api/v1/quiet_hours").json() == {"timezone": "UTC", "start": None, "end": None}
+    assert api.get("/api/v1/quiet_hours").json() == {
+        "timezone": "UTC",  # the workspace's
+        "follows_workspace": True,
+        "start": None,
+        "end": None,
+    }
     saved = put_json(
         api, "/api/v1/quiet_hours", {"timezone": "Africa/Kigali", "start": "21:00", "end": "07:00"}
     )
     assert saved.status_code == 200 and saved.json() == {
         "timezone": "Africa/Kigali",
+        "follows_workspace": False,
         "start": "21:00",
         "end": "07:00",
     }

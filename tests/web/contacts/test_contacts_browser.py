@@ -43,13 +43,18 @@ def test_search_edit_field_add_group_history_desktop_and_phone(
     assert "JOIN please" in rows.nth(1).inner_text()
 
     # a bad number is refused (a 400 the console reports, on purpose), then a good one saved
+    # she has no age yet: it is set through the "add field" picker, not an empty input
+    assert page.locator("#field_age").count() == 0
     browser.expected_http_errors.append(f"/contacts/{ada.uuid}/edit")
-    page.fill("#field_age", "thirty")
-    page.click("#save-contact")
+    page.select_option("#add-field", "age")
+    assert page.get_attribute("#add-field-value", "placeholder") == "a number, e.g. 36"
+    page.fill("#add-field-value", "thirty")
+    page.click("#add-field-button")
     page.wait_for_selector("#edit-error")
     assert "is not a number" in page.inner_text("#edit-error")
-    page.fill("#field_age", "36")
-    page.click("#save-contact")
+    assert page.input_value("#add-field") == "age" and page.input_value("#add-field-value") == "thirty"
+    page.fill("#add-field-value", "36")
+    page.click("#add-field-button")
     page.wait_for_selector(".flash.success")
     assert page.input_value("#field_age") == "36"
     ada.refresh_from_db()

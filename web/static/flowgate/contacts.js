@@ -36,4 +36,36 @@
     text.addEventListener("input", update);
     update();
   }
+
+  // The "add field" picker: hint the value's format for the chosen field's type (the server
+  // checks it either way).
+  const addField = document.getElementById("add-field");
+  const addValue = document.getElementById("add-field-value");
+  if (addField && addValue) {
+    const hints = { number: "a number, e.g. 36", datetime: "YYYY-MM-DD or YYYY-MM-DDTHH:MM" };
+    const hint = () => {
+      const type = addField.selectedOptions[0]?.dataset.type || "";
+      addValue.placeholder = hints[type] || "value";
+      addValue.inputMode = type === "number" ? "decimal" : "text";
+    };
+    addField.addEventListener("change", hint);
+    hint();
+  }
+  // A smart group being recomputed: poll its status until it is ready, updating the count.
+  const progress = document.getElementById("group-progress");
+  if (progress && progress.dataset.status === "evaluating") {
+    const poll = () => {
+      fetch(progress.dataset.statusUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+        .then((r) => r.json())
+        .then((data) => {
+          document.getElementById("group-count").textContent = data.count;
+          progress.dataset.status = data.status;
+          if (data.status === "evaluating") { window.setTimeout(poll, 1000); return; }
+          document.getElementById("group-status").textContent = "up to date";
+          document.getElementById("group-bar")?.remove();
+        })
+        .catch(() => window.setTimeout(poll, 3000));
+    };
+    window.setTimeout(poll, 500);
+  }
 })();

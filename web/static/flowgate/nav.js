@@ -15,3 +15,14 @@
     }
   });
 })();
+
+// The workspace switcher: choosing a workspace switches at once (the button stays for
+// keyboard users moving through the options, and without this script).
+(() => {
+  const select = document.getElementById("workspace-select");
+  if (!select) return;
+  let pointer = false;
+  select.addEventListener("pointerdown", () => { pointer = true; });
+  select.addEventListener("keydown", () => { pointer = false; });
+  select.addEventListener("change", () => { if (pointer) select.form.requestSubmit(); });
+})();
