@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -52,6 +53,10 @@ class Package:
     # switches mutants on per call after the import, so their mutants are never active. They
     # are shown apart ("import-time") and left out of the score; they are not equivalent.
     import_time: tuple[str, ...] = ()
+    # Tests on the database: mutants run one at a time (two pytest runs would share the test
+    # database and the Redis db, and one's flush would fail the other: a false "killed"), and
+    # the test database is kept between mutants instead of migrated afresh for each.
+    database: bool = False
 
 
 PACKAGES = (
@@ -84,11 +89,17 @@ PACKAGES = (
         "external-receive-send",
         ("aggregators/external/receive.py", "aggregators/external/sender.py"),
         (
+            # The DB-free tests first: a mutant they kill never sets up the database.
+            "tests/aggregators/external/test_receive_parsing.py",
+            "tests/aggregators/external/test_sender_requests.py",
+            "tests/aggregators/external",
             "tests/channels_app/test_external_config.py",
             "tests/channels_app/test_external_e2e.py",
             "tests/channels_app/test_bad_input.py",
             "tests/channels_app/test_send_faults.py",
         ),
+        import_time=("aggregators.external.receive.x__status_handler__",),
+        database=True,
     ),
     Package(
         "claim-send-service",
@@ -98,6 +109,7 @@ PACKAGES = (
             "tests/channels_app/test_send_keepalive.py",
             "tests/channels_app/test_worker_kill.py",
         ),
+        database=True,
     ),
 )
 
@@ -121,6 +133,8 @@ def _env() -> dict[str, str]:
         env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/flowgate_mutation"
     if "REDIS_URL" not in env and _reachable("127.0.0.1", 6379):
         env["REDIS_URL"] = "redis://127.0.0.1:6379/14"
+    # With REDIS_URL set the settings count as production and want a key (as scripts/test.sh).
+    env.setdefault("SECRET_KEY", "mutation-" + secrets.token_urlsafe(40))
     return env
 
 
@@ -130,6 +144,8 @@ def _config(package: Package) -> str:
     lines.append("only_mutate=" + "\n    ".join(["", *package.mutate]))
     lines.append("also_copy=" + "\n    ".join(["", *(p for p in TOP_LEVEL if p not in roots)]))
     lines.append("pytest_add_cli_args_test_selection=" + "\n    ".join(["", *package.tests]))
+    if package.database:
+        lines.append("pytest_add_cli_args=\n    --reuse-db")
     return "\n".join(lines) + "\n"
 
 
@@ -210,7 +226,7 @@ def main() -> int:
             work = prepare(package, args.keep)
             print(f"== {package.name}: mutating {', '.join(package.mutate)}", flush=True)
             subprocess.run(
-                [str(mutmut), "run", "--max-children", str(args.max_children)],
+                [str(mutmut), "run", "--max-children", "1" if package.database else str(args.max_children)],
                 cwd=work,
                 env=_env(),
                 stdout=subprocess.DEVNULL,
