@@ -41,7 +41,8 @@ COPY_EXCLUDES = (
     "*.egg-info",
     "__pycache__",
 )
-TOP_LEVEL = ("web", "channels_app", "aggregators", "flows", "smsc", "manage.py")
+# Copied beside the mutated code (docs: some tests check the docs tables they feed).
+TOP_LEVEL = ("web", "channels_app", "aggregators", "flows", "smsc", "infra", "docs", "manage.py")
 
 
 @dataclass(frozen=True)
@@ -105,6 +106,7 @@ PACKAGES = (
         "claim-send-service",
         ("channels_app/services/send.py",),
         (
+            "tests/channels_app/test_send_service.py",  # the step tests: fast, one transaction each
             "tests/channels_app/test_send_faults.py",
             "tests/channels_app/test_send_keepalive.py",
             "tests/channels_app/test_worker_kill.py",
@@ -225,13 +227,21 @@ def main() -> int:
         if not args.report_only:
             work = prepare(package, args.keep)
             print(f"== {package.name}: mutating {', '.join(package.mutate)}", flush=True)
-            subprocess.run(
-                [str(mutmut), "run", "--max-children", "1" if package.database else str(args.max_children)],
-                cwd=work,
-                env=_env(),
-                stdout=subprocess.DEVNULL,
-                check=False,
-            )
+            # mutmut's own output (why a run stopped, e.g. a test failing before any mutant) is kept.
+            with (WORK / f"{package.name}.log").open("w") as log:
+                subprocess.run(
+                    [
+                        str(mutmut),
+                        "run",
+                        "--max-children",
+                        "1" if package.database else str(args.max_children),
+                    ],
+                    cwd=work,
+                    env=_env(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    check=False,
+                )
         if (work / "mutants").exists():
             rows.append(score(package, work, skipped.get(package.name, set())))
     print(
