@@ -55,8 +55,9 @@ class Package:
     # are shown apart ("import-time") and left out of the score; they are not equivalent.
     import_time: tuple[str, ...] = ()
     # Tests on the database: mutants run one at a time (two pytest runs would share the test
-    # database and the Redis db, and one's flush would fail the other: a false "killed"), and
-    # the test database is kept between mutants instead of migrated afresh for each.
+    # database and the Redis db, and one's flush would fail the other: a false "killed"), the
+    # test database is kept between mutants instead of migrated afresh for each, and each
+    # pytest run gets a fresh process.
     database: bool = False
 
 
@@ -148,6 +149,10 @@ def _config(package: Package) -> str:
     lines.append("pytest_add_cli_args_test_selection=" + "\n    ".join(["", *package.tests]))
     if package.database:
         lines.append("pytest_add_cli_args=\n    --reuse-db")
+        # Every pytest run in a fresh child: mutmut's default runs the stats and clean runs one
+        # after the other in its own process, and the second session's live server (the
+        # inbound fast path) then wrote to the non-test database: 500s, "Failed to run clean test".
+        lines.append("process_isolation=forkserver")
     return "\n".join(lines) + "\n"
 
 
