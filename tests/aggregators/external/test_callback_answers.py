@@ -127,3 +127,16 @@ def test_stopped_needs_a_sender(channel: Any) -> None:
     for params in ({}, {"from": ""}, {"from": "  "}):
         status, body = _call(channel, "stopped", **params)
         assert status == 400 and body["error"] == "field 'from' required"
+
+
+def test_stopped_on_an_ext_channel_names_the_ext_urn(channel: Any) -> None:
+    ext = create_channel(
+        workspace=channel.workspace,
+        type_code="EX",
+        name="EXT",
+        address="bot",
+        config={"send_url": "http://127.0.0.1:9/send", "scheme": "ext"},
+    )
+    status, body = _call(ext, "stopped", sender="MTN")
+    assert status == 200 and body["data"][0]["urn"] == "ext:MTN"
+    assert Contact.objects.get(uuid=body["contact"]).status == Contact.Status.STOPPED
