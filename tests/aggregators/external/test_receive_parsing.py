@@ -225,6 +225,14 @@ def test_unsafe_or_broken_xml_and_bad_xpaths_are_400s() -> None:
         _xml("<m><from>1</from><text>x</text></m>"),
     )
     assert message.startswith("the channel's XPath for id is invalid: ")
+    # Each field names itself, so the admin knows which of the four XPaths to fix.
+    for field in ("text", "date"):
+        message = _error(
+            _raw_fields,
+            _channel(mo_from_xpath="//from", **{f"mo_{field}_xpath": "//["}),
+            _xml("<m><from>1</from><text>x</text></m>"),
+        )
+        assert message.startswith(f"the channel's XPath for {field} is invalid: ")
 
 
 # --- the fields the message is made of ------------------------------------------------------

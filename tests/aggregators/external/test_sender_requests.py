@@ -107,6 +107,11 @@ def test_default_request_is_a_form_post_of_every_variable() -> None:
     assert "authorization" not in request.headers
 
 
+def test_the_log_of_a_get_has_an_empty_request_body() -> None:
+    result, _ = _send(_channel(send_url=SEND_URL + "?text={{text}}", method="GET"), _msg("hi"), _ok)
+    assert result.log[0]["method"] == "GET" and result.log[0]["request_body"] == ""
+
+
 def test_get_requests_carry_no_body_but_still_name_the_content_type() -> None:
     request = build_request(_channel(send_url=SEND_URL + "?text={{text}}", method="get"), _msg(), "a b")
     assert request.method == "GET"
