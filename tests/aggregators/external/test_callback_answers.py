@@ -43,6 +43,7 @@ def wired(channel: Any) -> Msg:
 
 def _call(channel: Any, action: str, **params: str) -> tuple[int, dict[str, Any]]:
     response = Client().post(f"/c/ex/{channel.uuid}/{action}", params)
+    assert response["Content-Type"] == "application/json"  # aggregators parse the answer
     return response.status_code, json.loads(response.content)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -216,6 +217,34 @@ def test_a_retry_resumes_after_the_parts_already_sent() -> None:
     )
     assert [parse_qs(r.content.decode())["text"] for r in seen] == [["bbbbbbbbbb"], ["cccccccccc"]]
     assert (result.ok, result.parts, result.parts_sent) == (True, 3, 3)
+
+
+def test_a_retry_that_resumes_still_puts_quick_replies_on_the_last_part() -> None:
+    channel = _channel(
+        send_url=SEND_URL, max_length=5, content_type="json", body='{"t": {{text}}, "qr": {{quick_replies}}}'
+    )
+    _, seen = _send(channel, _msg("aaaaa bbbbb ccccc", quick_replies=["Yes"], parts_sent=1), _ok)
+    assert [json.loads(r.content) for r in seen] == [{"t": "bbbbb", "qr": []}, {"t": "ccccc", "qr": ["Yes"]}]
+
+
+def test_attachments_go_as_urls_after_the_text() -> None:
+    _, seen = _send(
+        _channel(send_url=SEND_URL, max_length=0),
+        _msg("see", attachments=["image/jpeg:https://x.org/a.jpg"]),
+        _ok,
+    )
+    assert parse_qs(seen[0].content.decode())["text"] == ["see\nhttps://x.org/a.jpg"]
+
+
+def test_a_refused_later_part_keeps_the_earlier_parts_log_and_progress(settings: Any) -> None:
+    # The host comes from the text here, so part two goes to a private address the guard refuses.
+    settings.FLOWGATE_ALLOW_PRIVATE_URLS = False
+    channel = _channel(send_url="http://{{text}}/send", max_length=13)
+    result, seen = _send(channel, _msg("93.184.216.34 10.0.0.1"), _ok)
+    assert len(seen) == 1 and str(seen[0].url) == "http://93.184.216.34/send"
+    assert result.ok is False and result.retryable is False and result.parts_sent == 1
+    assert result.error.startswith("'http://10.0.0.1/send' is not allowed")
+    assert [entry["url"] for entry in result.log] == ["http://93.184.216.34/send"]
 
 
 def test_smart_encoding_replaces_curly_quotes_only_when_asked() -> None:
