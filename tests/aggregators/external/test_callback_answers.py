@@ -141,3 +141,24 @@ def test_stopped_on_an_ext_channel_names_the_ext_urn(channel: Any) -> None:
     status, body = _call(ext, "stopped", sender="MTN")
     assert status == 200 and body["data"][0]["urn"] == "ext:MTN"
     assert Contact.objects.get(uuid=body["contact"]).status == Contact.Status.STOPPED
+
+
+def test_receive_stores_the_message_and_names_it_in_the_answer(channel: Any) -> None:
+    status, body = _call(
+        channel, "receive", sender="+250788123123", text="hello", id="ext-7", date="2012-04-23T18:25:43Z"
+    )
+    msg = Msg.objects.get(channel=channel, direction="in")
+    assert status == 200 and body["message"] == "Message Accepted" and body["uuid"] == str(msg.uuid)
+    assert body["data"] == [
+        {
+            "type": "msg",
+            "channel_uuid": str(channel.uuid),
+            "msg_uuid": str(msg.uuid),
+            "text": "hello",
+            "urn": "tel:+250788123123",
+            "external_id": "ext-7",
+            "received_on": "2012-04-23T18:25:43Z",
+            "duplicate": False,
+        }
+    ]
+    assert (msg.text, msg.urn, msg.external_id) == ("hello", "tel:+250788123123", "ext-7")
