@@ -28,10 +28,8 @@ def _channel(address: str = "+250788000000", country: str = "RW", **config: obje
     return Channel(channel_type="EX", name="EX", address=address, country=country, config=config)
 
 
-def _msg(text: str = "hi", **kw: object) -> OutgoingMessage:
-    return OutgoingMessage(
-        id=42, uuid="0199a5e0-0000-7000-8000-00000000002a", text=text, urn="tel:+250788383383", **kw
-    )  # type: ignore[arg-type]
+def _msg(text: str = "hi", urn: str = "tel:+250788383383", **kw: object) -> OutgoingMessage:
+    return OutgoingMessage(id=42, uuid="0199a5e0-0000-7000-8000-00000000002a", text=text, urn=urn, **kw)  # type: ignore[arg-type]
 
 
 def _send(
@@ -94,6 +92,19 @@ def test_a_channel_without_an_address_sends_an_empty_from() -> None:
     assert (values["from"], values["from_no_plus"]) == ("", "")
 
 
+def test_ext_recipients_and_senders_are_sent_as_they_are() -> None:
+    # Only a leading plus is dropped for the *_no_plus variables: ids like "Xena" stay whole.
+    channel = _channel(address="X-Bot", country="", scheme="ext")
+    values = template_values(channel, _msg(urn="ext:Xena"), "x")
+    assert (values["to"], values["to_no_plus"], values["to_national"]) == ("Xena", "Xena", "Xena")
+    assert (values["from"], values["from_no_plus"]) == ("X-Bot", "X-Bot")
+
+
+def test_a_stored_number_without_plus_is_read_in_the_channels_country() -> None:
+    values = template_values(_channel(), _msg(urn="tel:0788383383"), "x")
+    assert values["to_national"] == "788383383"
+
+
 # --- one part's request -----------------------------------------------------------------------
 
 
@@ -138,6 +149,20 @@ def test_json_default_body() -> None:
     request = build_request(_channel(send_url=SEND_URL, content_type="json"), _msg(), "hi")
     body = json.loads(request.content)
     assert body["text"] == "hi" and body["to"] == "+250788383383" and body["from"] == "+250788000000"
+
+
+def test_quick_replies_can_ride_in_the_url() -> None:
+    # courier's way: `{{quick_replies}}` in the URL becomes repeated quick_reply parameters.
+    channel = _channel(send_url=SEND_URL + "?to={{to}}{{quick_replies}}")
+    request = build_request(channel, _msg(), "hi", ["Yes", "No"])
+    assert parse_qs(urlsplit(str(request.url)).query)["quick_reply"] == ["Yes", "No"]
+
+
+def test_a_content_type_the_sender_does_not_know_posts_an_empty_body() -> None:
+    # A config saved by an older version: no crash, no made-up body, no content type header.
+    request = build_request(_channel(send_url=SEND_URL, content_type="form"), _msg(), "hi")
+    assert request.method == "POST" and request.content == b""
+    assert "content-type" not in request.headers
 
 
 def test_custom_content_type_headers_and_authorization() -> None:
@@ -289,6 +314,9 @@ def test_other_non_2xx_answers_are_retried_with_the_providers_reason(status: int
     result, _ = _send(_channel(send_url=SEND_URL), _msg(), lambda r: httpx.Response(status, text=long_reason))
     assert (result.ok, result.retryable) == (False, True)
     assert result.error == f"provider answered HTTP {status}: " + "r" * 200
+    assert [entry["status_code"] for entry in result.log] == [status]  # the answer is kept for the log
+    result, _ = _send(_channel(send_url=SEND_URL), _msg(), lambda r: httpx.Response(status, text="code: X"))
+    assert result.error == f"provider answered HTTP {status}: code: X"
     result, _ = _send(_channel(send_url=SEND_URL), _msg(), lambda r: httpx.Response(status, text=" "))
     assert result.error == f"provider answered HTTP {status}"
 
@@ -306,6 +334,7 @@ def test_the_response_check_must_be_in_the_answer() -> None:
     result, seen = _send(channel, _msg("aaaaa bbbbb"), lambda r: httpx.Response(200, text="status: REJECTED"))
     assert (result.ok, result.retryable, result.parts_sent) == (False, True, 0)
     assert result.error == "provider response does not contain 'QUEUED'" and len(seen) == 1
+    assert [entry["response_body"] for entry in result.log] == ["status: REJECTED"]
 
 
 def test_a_failed_second_part_reports_the_first_as_sent() -> None:
