@@ -340,3 +340,45 @@ def test_send_channel_drains_the_queue_through_the_channels_type(channel: Any) -
     channel.save(update_fields=["is_active"])
     assert send.send_channel(channel_id=channel.id, transport=httpx.MockTransport(provider)) == 0
     assert len(seen) == 3
+
+
+def test_sweep_wakes_each_due_sender_and_pending_handler_after_commit(
+    channel: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from channels_app.queue import get_queue
+
+    _queued(channel, 2)
+    [inbound] = _queued(channel, 1)
+    Msg.objects.filter(id=inbound.id).update(direction="in", status=MsgStatus.PENDING)
+    sends, handles = get_queue("send"), get_queue("handle")  # emptied before each test (conftest)
+    with django_capture_on_commit_callbacks(execute=True):
+        sweep()
+        assert sends.count == 0 and handles.count == 0  # not before the sweep's writes are visible
+    assert [job.args for job in sends.jobs] == [(channel.id,)]  # one wake-up per channel
+    assert [job.args for job in handles.jobs] == [(channel.workspace_id,)]
+
+
+def test_sweep_flags_only_wired_messages(channel: Any, settings: Any) -> None:
+    settings.FLOWGATE_WIRED_STALE_SECONDS = 60
+    old = timezone.now() - timedelta(seconds=120)
+    wired, sent = _queued(channel, 2)
+    Msg.objects.filter(id=wired.id).update(status=MsgStatus.WIRED, modified_on=old)
+    Msg.objects.filter(id=sent.id).update(status=MsgStatus.SENT, modified_on=old)
+    assert sweep()["stale_wired"] == 1
+    assert (
+        _fresh(sent).metadata == {}
+        and not MsgEvent.objects.filter(msg=sent, event_type="outcome_unknown").exists()
+    )
+    event = MsgEvent.objects.get(msg=wired, event_type="outcome_unknown")
+    assert event.description == (
+        "the worker stopped after writing to the provider; not resent to avoid a duplicate"
+    )
+
+
+def test_renew_lease_extends_only_the_messages_named(channel: Any, settings: Any) -> None:
+    settings.FLOWGATE_SEND_LEASE_SECONDS = 600
+    named, other = _queued(channel, 2)
+    soon = timezone.now() + timedelta(seconds=5)
+    Msg.objects.filter(id__in=[named.id, other.id]).update(claimed_by=TOKEN, lease_until=soon)
+    renew_lease([named.id], token=TOKEN)
+    assert _fresh(named).lease_until > soon and _fresh(other).lease_until == soon
