@@ -382,3 +382,50 @@ def test_renew_lease_extends_only_the_messages_named(channel: Any, settings: Any
     Msg.objects.filter(id__in=[named.id, other.id]).update(claimed_by=TOKEN, lease_until=soon)
     renew_lease([named.id], token=TOKEN)
     assert _fresh(named).lease_until > soon and _fresh(other).lease_until == soon
+
+
+def test_one_sender_per_channel_under_its_lock(channel: Any, settings: Any) -> None:
+    from channels_app import queue
+
+    settings.FLOWGATE_SEND_LOCK_SECONDS = 7
+    lock_ttls: list[int] = []
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        # While a sender runs, its channel's lock is held with the configured lifetime.
+        lock_ttls.append(int(queue.connection().ttl(f"flowgate:lock:send:{channel.id}")))
+        return httpx.Response(200)
+
+    msgs = _queued(channel, 2)
+    assert queue.try_lock(f"send:{channel.id}", seconds=60)  # another sender holds the channel
+    assert send.send_channel(channel_id=channel.id, transport=httpx.MockTransport(provider)) == 0
+    assert [_fresh(m).status for m in msgs] == [MsgStatus.QUEUED] * 2 and lock_ttls == []
+    queue.release_lock(f"send:{channel.id}")
+    assert send.send_channel(channel_id=channel.id, transport=httpx.MockTransport(provider)) == 2
+    assert len(lock_ttls) == 2 and all(0 < ttl <= 7 for ttl in lock_ttls)
+    assert queue.try_lock(f"send:{channel.id}", seconds=1)  # released when done
+
+
+def test_send_channel_drains_in_batches_and_only_its_own_channel(
+    channel: Any, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.FLOWGATE_BATCH_SIZE = 2
+    monkeypatch.setattr(send, "JOB_SECONDS", 600.0)  # a slow machine must not cut the drain short
+    other = create_channel(
+        workspace=channel.workspace,
+        type_code="EX",
+        name="Other",
+        address="+250788000001",
+        country="RW",
+        config={"send_url": "http://127.0.0.1:9/other"},
+    )
+    paths: list[str] = []
+
+    def provider(request: httpx.Request) -> httpx.Response:
+        paths.append(request.url.path)
+        return httpx.Response(200)
+
+    theirs = queue_message(channel=other, to="+250788999999", text="theirs")
+    mine = _queued(channel, 5)
+    assert send.send_channel(channel_id=channel.id, transport=httpx.MockTransport(provider)) == 5
+    assert paths == ["/send"] * 5
+    assert all(_fresh(m).status == MsgStatus.SENT for m in mine) and _fresh(theirs).status == MsgStatus.QUEUED
