@@ -63,7 +63,11 @@ def test_a_status_by_our_id_is_applied_and_named_in_the_answer(channel: Any, wir
     assert _call(channel, "sent", id=str(wired.id)) == (200, _status_answer(channel, wired, "S"))
     assert Msg.objects.get(id=wired.id).status == MsgStatus.SENT
     assert _call(channel, "delivered", id=str(wired.id)) == (200, _status_answer(channel, wired, "D"))
-    assert Msg.objects.get(id=wired.id).status == MsgStatus.DELIVERED
+    delivered = Msg.objects.get(id=wired.id)
+    assert delivered.status == MsgStatus.DELIVERED and delivered.error == ""
+    # The message's log keeps what the provider posted, as a callback without an error.
+    event = delivered.events.filter(event_type="callback").order_by("-id").first()
+    assert event is not None and event.description == "" and event.data == {"id": str(wired.id)}
 
 
 def test_our_uuid_is_taken_as_id_or_as_uuid(channel: Any, wired: Msg) -> None:
