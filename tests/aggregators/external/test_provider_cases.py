@@ -20,6 +20,7 @@ from channels_app.models import Msg
 from tests import TESTS
 from tests.aggregators.external import provider_cases as cases
 from tests.aggregators.external.conftest import record
+from tests.aggregators.external.cases_batch_b import BATCH_B_FIELDS, BATCH_B_PROVIDERS
 from tests.aggregators.external.more_provider_cases import MORE_PROVIDERS
 from tests.aggregators.xc.conftest import case as fixture_case
 from tests.aggregators.xc.conftest import provider_server  # noqa: F401  (the fake provider fixture)
@@ -27,6 +28,7 @@ from tests.aggregators.xc.helpers import make_channel
 from tests.conftest import run_jobs
 
 PROVIDERS = {**cases.PROVIDERS, **MORE_PROVIDERS}
+PROVIDERS.update(BATCH_B_PROVIDERS)
 
 FLOORS = TESTS / "floors.json"
 
@@ -171,7 +173,7 @@ def _send_case(api: Any, server: Any, channel: dict[str, Any], case: dict[str, A
     server.polls = list(server.sends)  # providers sending by GET (Yo!, M3Tech) are answered from here
     response = api.post(
         "/api/v1/messages",
-        {"channel": channel["uuid"], "to": "+250788383383", "text": case["text"],
+        {"channel": channel["uuid"], "to": case.get("to", "+250788383383"), "text": case["text"],
          "attachments": case.get("attachments", [])},
         content_type="application/json",
     )  # fmt: skip
@@ -185,6 +187,7 @@ def _send_case(api: Any, server: Any, channel: dict[str, Any], case: dict[str, A
     parts = [{"form": p} for p in case.get("part_forms") or []] + [
         {"json": p} for p in case.get("part_jsons") or []
     ]
+    parts += case.get("part_requests") or []  # each request in full (a token fetch, then the send)
     for i, part in enumerate(parts):  # a split message: each request's part
         problem = _request_problem(server.requests[i], part, channel, response.json()["uuid"])
         if problem:
@@ -206,7 +209,7 @@ def test_courier_provider_cases(provider, live_asgi, api, provider_server, token
     from channels_app.models import Contact
 
     web = live_asgi.client()
-    channel = make_channel(api, provider, provider_server, fields=cases.CHANNEL_FIELDS.get(provider))
+    channel = make_channel(api, provider, provider_server, fields=cases.CHANNEL_FIELDS.get(provider) or BATCH_B_FIELDS.get(provider))
     results: list[tuple[str, str | None, str | None]] = []
     for case in PROVIDERS[provider]:
         # Each case stands alone, as in courier's harness: no earlier inbound message to dedupe
