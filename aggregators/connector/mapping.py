@@ -17,7 +17,7 @@ import httpx
 from lxml import etree
 
 from .errors import PayloadError
-from .model import Connector, ErrorCodes, Param, ResponseMap, SendResponse, Statuses
+from .model import Connector, ErrorCodes, Param, ResponseMap, SendResponse, Statuses, Token
 from .payload import MISSING, Payload, load, scalar
 from .values import as_text
 
@@ -142,6 +142,16 @@ def map_answer(
         ref = mapping.fields[missing[0]]
         result.status, result.retryable = "failed", True
         result.error = f"answer has no {missing[0]} at '{ref.use}': {_snippet(body)}"
+    elif (
+        group is None
+        and statuses.unknown == "retry"
+        and "message_status" in mapping.fields
+        and meaning is None
+    ):
+        # <statuses unknown="retry">: only listed statuses are an acceptance; anything else in a
+        # 2xx answer is unreadable (courier's "invalid response content"), errored and retried.
+        result.status, result.retryable = "failed", True
+        result.error = error or f"unexpected answer: {_snippet(body)}"
     elif group == "retry" or meaning == "retry":
         # Refused for now inside an HTTP 200 (throttling): errored and retried, not failed for good.
         result.status, result.retryable = "failed", True
@@ -190,6 +200,43 @@ def map_status_response(connector: Connector, response: httpx.Response) -> SendR
         response.content,
         poll.errors,
     )
+
+
+@dataclass
+class TokenAnswer:
+    """The provider's answer to a `<token>` request: the token and how long it lives, or why not."""
+
+    token: str | None
+    expires_in: int
+    error: str | None = None
+    retryable: bool = False
+
+
+def map_token_response(token: Token, response: httpx.Response) -> TokenAnswer:
+    """Read `access_token` (and `expires_in`, else the `ttl`) from a token answer.
+
+    A 4xx answer fails the message like a refused send; 429, 5xx and a 2xx answer without a
+    token are retried (the credentials may be fine, the provider not).
+    """
+    status = response.status_code
+    if status >= 400:
+        retry = status == 429 or status >= 500
+        return TokenAnswer(
+            None, 0, f"token request answered HTTP {status}: {_snippet(response.content)}", retry
+        )
+    try:
+        payload = load(response.content, response.headers.get("content-type", ""), token.response.format)
+    except PayloadError as exc:
+        return TokenAnswer(None, 0, f"unreadable token answer: {exc}", True)
+    values = map_item(token.response, payload, payload.data)
+    found = values.get("access_token")
+    if not found:
+        path = token.response.fields["access_token"].use
+        return TokenAnswer(
+            None, 0, f"token answer has no access_token at '{path}': {_snippet(response.content)}", True
+        )
+    lifetime = str(values.get("expires_in") or "").strip()
+    return TokenAnswer(found, int(lifetime) if lifetime.isdigit() and int(lifetime) > 0 else token.ttl)
 
 
 # --- SMS callbacks and inbound ---------------------------------------------------------------

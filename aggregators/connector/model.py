@@ -83,6 +83,7 @@ class Signature:
 class Provider:
     url: Template
     auth: Auth | None = None
+    token: Token | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,19 @@ class Request:
             if h.name.lower() == "content-type":
                 return h.value.source.strip()
         return ""
+
+
+@dataclass(frozen=True)
+class Token:
+    """``<provider><token>``: the request fetching an access token before sending (``@token``).
+
+    ``response`` maps ``access_token`` (required) and ``expires_in`` (seconds); ``ttl`` is the
+    lifetime when the answer gives none.
+    """
+
+    request: Request
+    response: ResponseMap
+    ttl: int = 3600
 
 
 @dataclass(frozen=True)

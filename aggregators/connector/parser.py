@@ -40,6 +40,7 @@ from .model import (
     StatusBranch,
     StatusCallback,
     Statuses,
+    Token,
 )
 from .schema import KEY_ALIASES, LIST_KEYS
 from .validator import elements, validate_tree
@@ -157,7 +158,16 @@ class _Builder:
                 )
             elif bearer is not None:
                 auth = Auth("bearer", token=compile_template(bearer.get("token", "")))
-        return Provider(url=self.url(el.find("url")) or compile_template(""), auth=auth)
+        token_el = el.find("token")
+        token = None
+        if token_el is not None:
+            ttl = (token_el.get("ttl") or "").strip()
+            token = Token(
+                request=self.request(token_el.find("request")),
+                response=self.mapping(token_el.find("response")),
+                ttl=int(ttl) if ttl else 3600,
+            )
+        return Provider(url=self.url(el.find("url")) or compile_template(""), auth=auth, token=token)
 
     @staticmethod
     def url(el: etree._Element | None):

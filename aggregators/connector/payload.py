@@ -34,6 +34,8 @@ class Payload:
         found = resolve(data, path)
         if found is MISSING and self.root_tag and base is MISSING and path.startswith(self.root_tag + "."):
             found = resolve(data, path[len(self.root_tag) + 1 :])
+        elif found is MISSING and self.root_tag and base is MISSING and path == self.root_tag:
+            found = data  # the document element itself: `<return>Success</return>` read as "return"
         return found
 
 

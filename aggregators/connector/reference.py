@@ -39,6 +39,21 @@ ELEMENTS: dict[str, tuple[str, str]] = {
     "provider": ("The provider's base URL and how to authenticate to it.", "both"),
     "auth": ("Authentication added to every request unless the request sets `Authorization` itself.", "both"),
     "basic": ("HTTP basic authentication.", "both"),
+    "token": (
+        "A request made before sending that fetches an access token (OAuth client credentials, a "
+        "login endpoint): its answer's `access_token` is the `@token` variable of the send (and poll) "
+        'templates, e.g. `<bearer token="@token"/>`. The token is cached per channel until '
+        "`expires_in` (or `ttl`) runs out, a minute early; a send answered 401 drops it, so the retry "
+        "fetches a new one. The provider's `<auth>` is added to this request too, unless that auth "
+        "reads `@token`. A 4xx answer fails the message, 429, 5xx and an answer without a token are "
+        "retried.",
+        "sms",
+    ),
+    "token_response": (
+        "How to read the token answer: `<access_token use=...>` (required) and `<expires_in use=...>` "
+        "(seconds).",
+        "sms",
+    ),
     "bearer": ("An `Authorization: Bearer <token>` header.", "both"),
     "text": (
         "A URL template (`<url>`). Whitespace and line breaks inside it are removed, so a long URL "
@@ -186,6 +201,8 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
     ("basic", "username"): "Template, required.",
     ("basic", "password"): "Template.",
     ("bearer", "token"): "Template, required.",
+    ("token", "ttl"): "Seconds a token lives when the answer has no `expires_in`.",
+    ("token_response", "format"): "Payload format of the token answer; the `Content-Type` wins.",
     ("message_receive", "format"): "Payload format of inbound posts; sniffed from the content type first.",
     ("request", "method"): "HTTP method.",
     ("header", "name"): "Header name. Required.",
@@ -224,8 +241,10 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
         "`true` in a send or poll `<response>`: a 2xx answer without this value is not an acceptance; "
         "the message is errored and retried (an answer without the provider's id is unreadable)."
     ),
-    ("statuses", "unknown"): "`ignore` (default: a status in no group is logged and changes nothing) "
-    "or `reject` (the callback is answered 400).",
+    ("statuses", "unknown"): "`ignore` (default: a status in no group is logged and changes nothing), "
+    "`reject` (the callback is answered 400) or `retry` (in a send or poll answer only a listed status "
+    "is an acceptance: a missing or unlisted one is an unreadable answer, errored and retried, as for "
+    "providers that answer 200 with a word such as `Success`; callbacks ignore it).",
     ("message_send", "split"): (
         "Characters a part: a longer message is sent as several requests (cut as courier cuts: at the "
         "first space within 6 characters of the limit, else at the limit), for providers "
@@ -243,7 +262,9 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
 }
 
 # What Flowgate adds to the connector language published with the seeds (Vtiger's).
-EXTENSION_ELEMENTS = frozenset({"message_receive", "signature", "bearer", "errors", "error_meaning"})
+EXTENSION_ELEMENTS = frozenset(
+    {"message_receive", "signature", "bearer", "errors", "error_meaning", "token", "token_response"}
+)
 EXTENSION_ATTRIBUTES = frozenset(
     {
         ("connector", "name"),
@@ -262,7 +283,9 @@ EXTENSION_ATTRIBUTES = frozenset(
     }
 )
 EXTENSION_FORMATS = frozenset({"form"})
-EXTENSION_SMS_VARIABLES = frozenset({"to", "from", "text", "messageid"})
+EXTENSION_SMS_VARIABLES = frozenset(
+    {"to", "from", "text", "messageid", "to_local", "day", "month", "year", "token"}
+)
 EXTENSION_PHONE_VARIABLES = frozenset({"incoming_callback", "call_id", "user_number"})
 EXTENSION_FILTERS = frozenset(values.FILTERS) - {"urlappend"}
 EXTENSION_KEYS = frozenset({"error_code", "date", "from", "to", "text"})
@@ -276,6 +299,9 @@ RULES: dict[str, str] = {
     "attr": "needs a `name` that is a valid XML name.",
     "basic": "needs `username`.",
     "bearer": "needs `token`.",
+    "token": "needs `<request>` and `<response>` with `<access_token>`; `ttl` is 1 to 31536000 seconds; "
+    "its request may not use `@token`, and `@token` anywhere needs a `<token>`; SMS connectors only.",
+    "token_response": "`format` must be one of the formats below.",
     "signature": "needs `header` and `key`; at most one per connector; the header must be a valid HTTP header name; the key must name a config field and no `@variable`.",
     "request": "`method` must be one of the methods below.",
     "sms_response": "`format` must be one of the formats below.",
@@ -439,6 +465,8 @@ def _outline(kind: str) -> Iterator[str]:
         assert isinstance(children, dict)
         for child_tag, child in children.items():
             if depth == 0 and child_tag in skip:
+                continue
+            if kind == "phone" and node == "provider" and child_tag in schema.SMS_ONLY_PROVIDER:
                 continue
             if child == "mapping" and node in ("sms_response", "message_receive"):
                 continue  # listed once below
@@ -617,10 +645,13 @@ def render_reference() -> str:
         "`default`). `$config.fields.NAME` is accepted too, as in the published examples. Naming a field "
         "that `<config>` does not declare is an error.",
         "- `@name`: a runtime variable (tables below). An unknown variable is an error. `@@` is a "
-        "literal `@`.",
+        "literal `@`, and `@|` a literal `|` that never starts a filter.",
         "- `|filter` or `|filter:argument` after the value: filters apply, left to right, to the whole "
         "rendered text. A `|` that does not start a known filter shape is literal text (so URLs with "
-        "`|` keep working); an unknown filter name is an error.",
+        "`|` keep working); an unknown filter name is an error. Once a literal `|` appears no filter "
+        "follows, so values joined with pipes before a filter use `@|`: a signature such as "
+        "`$config.$fields.username@|@to@|@message@|@day/@month/@year|md5|upper` hashes "
+        "`user|250788383383|Hi|11/04/2018`.",
         "",
         "Inside a `<url>`, variable values are percent-escaped (except the callback URLs Flowgate "
         "generates). A template that is a single variable keeps a list as a list, so "

@@ -16,6 +16,7 @@ SMS_RESPONSE_KEYS = ("message_id", "message_status", "message_to", "error_messag
 # trailing `*` (Twilio's MediaUrl0, MediaUrl1...). `attachment_types` pairs their content types.
 RECEIVE_KEYS = ("from", "to", "text", "message_id", "date", "attachments", "attachment_types")
 LIST_KEYS = ("messages", "message_responses")
+TOKEN_KEYS = ("access_token", "expires_in")
 
 # Aliases the seeds use, normalised to one name in the model.
 KEY_ALIASES = {"error": "error_message", "callid": "call_id", "status": "call_status"}
@@ -44,7 +45,11 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
     ),
     "options": (frozenset(), {"option": "option"}),
     "option": (frozenset({"value"}), {}),
-    "provider": (frozenset(), {"url": "text", "auth": "auth"}),
+    "provider": (frozenset(), {"url": "text", "auth": "auth", "token": "token"}),
+    # <token>: a request made before sending whose answer holds an access token (OAuth client
+    # credentials and the like), cached per channel until it expires; templates read it as @token.
+    "token": (frozenset({"ttl"}), {"request": "request", "response": "token_response"}),
+    "token_response": (frozenset({"format"}), {k: "mapping" for k in TOKEN_KEYS}),
     "auth": (frozenset(), {"basic": "basic", "bearer": "bearer"}),
     "basic": (frozenset({"username", "password"}), {}),
     "bearer": (frozenset({"token"}), {}),
@@ -105,6 +110,8 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
 }
 
 SMS_ONLY = frozenset({"message_send", "message_status", "message_receive"})
+# Fetched by the SMS sender (and poller) only; a phone connector's calls cannot read @token.
+SMS_ONLY_PROVIDER = frozenset({"token"})
 PHONE_ONLY = frozenset({"outgoing_call", "incoming_call", "callbacks"})
 
 # Attributes whose values are templates ($config.$fields.X, @vars, |filters).

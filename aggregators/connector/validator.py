@@ -33,6 +33,7 @@ from .schema import (
     PHONE_ONLY,
     SCHEMA,
     SMS_ONLY,
+    SMS_ONLY_PROVIDER,
     TEMPLATE_ATTRS,
     TEMPLATE_TEXT,
 )
@@ -57,6 +58,7 @@ class Validator:
         self.kind = KIND_BY_ROOT.get(root.get("for", ""), "")
         self.variables = variables_for(self.kind)
         self.field_names = {f.get("name") for f in root.iterfind("config/fields/field") if f.get("name")}
+        self.in_token = False
 
     def error(self, pos: Pos, message: str) -> None:
         self.errors.append(ConnectorError(pos.line, pos.column, message))
@@ -76,6 +78,16 @@ class Validator:
     # --- structure --------------------------------------------------------------------------
 
     def walk(self, el: etree._Element, node_type: str) -> None:
+        if node_type == "token":  # templates inside the token request may not read @token
+            self.in_token = True
+            try:
+                self._walk(el, node_type)
+            finally:
+                self.in_token = False
+            return
+        self._walk(el, node_type)
+
+    def _walk(self, el: etree._Element, node_type: str) -> None:
         attrs, children = SCHEMA[node_type]
         for name in el.attrib:
             if name not in attrs:
@@ -99,6 +111,11 @@ class Validator:
             if self.kind == "sms" and tag in PHONE_ONLY and node_type == "connector":
                 self.error(
                     self.loc.element(child), f"<{tag}> belongs to PhoneCalls connectors, not SMSNotifier"
+                )
+                continue
+            if self.kind == "phone" and tag in SMS_ONLY_PROVIDER and node_type == "provider":
+                self.error(
+                    self.loc.element(child), f"<{tag}> belongs to SMSNotifier connectors, not PhoneCalls"
                 )
                 continue
             if self.kind == "phone" and tag in SMS_ONLY and node_type == "connector":
@@ -132,6 +149,10 @@ class Validator:
             if name not in self.variables:
                 known = ", ".join("@" + v for v in self.variables)
                 self.error(where(off), f"unknown variable @{name} (known: {known})")
+            elif name == "token" and self.root.find("provider/token") is None:
+                self.error(where(off), "@token needs a <token> request in <provider> to fetch it")
+            elif name == "token" and self.in_token:
+                self.error(where(off), "the <token> request cannot use @token: it is what fetches it")
 
     # --- per element checks -----------------------------------------------------------------
 
@@ -291,8 +312,10 @@ class Validator:
 
     def check_statuses(self, el: etree._Element) -> None:
         unknown = el.get("unknown")
-        if unknown is not None and unknown.strip().lower() not in ("ignore", "reject"):
-            self.error(self.loc.attribute(el, "unknown"), f"unknown='{unknown}' must be ignore or reject")
+        if unknown is not None and unknown.strip().lower() not in ("ignore", "reject", "retry"):
+            self.error(
+                self.loc.attribute(el, "unknown"), f"unknown='{unknown}' must be ignore, reject or retry"
+            )
         seen: dict[str, str] = {}
         for status in el.iterfind("status"):
             for group in STATUS_GROUPS:
@@ -323,6 +346,17 @@ class Validator:
         self.need(el, "for")
         if el.find("response") is None:
             self.error(self.loc.element(el), '<status for="..."> needs a <response> mapping')
+
+    def check_token(self, el: etree._Element) -> None:
+        ttl = el.get("ttl")
+        if ttl is not None and not (ttl.strip().isdigit() and 0 < int(ttl) <= 31_536_000):
+            self.error(self.loc.attribute(el, "ttl"), f"ttl '{ttl}' is not a number of seconds (1-31536000)")
+        self.require(el, "request", "<request>")
+        response = self.require(el, "response", "<response>")
+        self.require(response, "access_token", "<access_token use=...>")
+
+    def check_token_response(self, el: etree._Element) -> None:
+        self._format(el)
 
     # --- required parts ---------------------------------------------------------------------
 

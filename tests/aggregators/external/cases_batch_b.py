@@ -9,6 +9,7 @@ then the message).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from tests.aggregators.external.provider_cases import rx, st, tx
@@ -63,9 +64,100 @@ KALEYRA: list[dict[str, Any]] = [
        requests=2, gap=KW_MEDIA),
 ]  # fmt: skip
 
+TS_RECEIVE = "mobile=%2B2349067554729&msg=Join"
+TS_FORM = {"to": "0788383383", "from": "2020"}
+TS_HEADERS = {"Content-Type": "application/x-www-form-urlencoded"}
+TS_URL_CHECK = "a GET without parameters is a URL check for us (answered 200, nothing stored)"
+# Courier pins the clock at 2018-04-11 (`TELESOM_CLOCK`): the key is an MD5 of the values and the date.
+TELESOM: list[dict[str, Any]] = [
+    rx("Receive Valid Message", None, 200, "Accepted", query=TS_RECEIVE, text="Join", urn="tel:+2349067554729"),
+    rx("Invalid URN", None, 400, "not a possible number", query="mobile=MTN&msg=Join"),
+    rx("Receive No Params", None, 400, "field 'mobile' required", ours="no sender", gap=TS_URL_CHECK),
+    rx("Receive No Sender", None, 400, "field 'mobile' required", query="msg=Join", ours="no sender"),
+    rx("Receive Valid Message", TS_RECEIVE, 200, "Accepted", text="Join", urn="tel:+2349067554729"),
+    rx("Invalid URN", "mobile=MTN&msg=Join", 400, "not a possible number"),
+    rx("Receive No Params", "empty", 400, "field 'mobile' required", ours="no sender"),
+    rx("Receive No Sender", "msg=Join", 400, "field 'mobile' required", ours="no sender"),
+    tx("Plain Send", "Simple Message", [(200, "<return>Success</return>")], "sent", to="+252788383383",
+       headers=TS_HEADERS, form={**TS_FORM, "msg": "Simple Message", "key": "D69BB824F88F20482B94ECF3822EBD84"}),
+    tx("Unicode Send", "☺", [(200, "<return>Success</return>")], "sent", to="+252788383383", headers=TS_HEADERS,
+       form={**TS_FORM, "msg": "☺", "key": "60421A7D99BD79FE02697D567315AD0E"}),
+    tx("Error Sending", "Error Message", [(401, "<return>error</return>")], "failed", to="+252788383383",
+       headers=TS_HEADERS, form={**TS_FORM, "msg": "Error Message", "key": "3F1E492B2186551570F24C2F07D5D7E2"}),
+    tx("Throttled", "Error Message", [(429, "<return>error</return>")], "errored", to="+252788383383",
+       headers=TS_HEADERS, form={**TS_FORM, "msg": "Error Message", "key": "3F1E492B2186551570F24C2F07D5D7E2"}),
+    tx("Send Attachment", "My pic!", [(200, "<return>Success</return>")], "sent", to="+252788383383",
+       attachments=["image/jpeg:https://foo.bar/image.jpg"], headers=TS_HEADERS,
+       form={**TS_FORM, "msg": "My pic!\nhttps://foo.bar/image.jpg", "key": "DBE569579FD899628C17254ECCE15DB7"}),
+    tx("Connection Error", "Error Message", [(500, "<return>error</return>")], "errored", to="+252788383383",
+       headers=TS_HEADERS, form={**TS_FORM, "msg": "Error Message", "key": "3F1E492B2186551570F24C2F07D5D7E2"}),
+    tx("Response Unexpected", "Simple Message", [(200, "<return>Missing</return>")], "errored", to="+252788383383",
+       headers=TS_HEADERS, form={**TS_FORM, "msg": "Simple Message", "key": "D69BB824F88F20482B94ECF3822EBD84"}),
+]  # fmt: skip
+TELESOM_CLOCK = datetime(2018, 4, 11, 18, 24, 30, 123456, tzinfo=UTC)
+
+HM_RECEIVE = "/receive?Sender=%2B2349067554729&MessageText=Join&TimeSent=20230418&&ShortCode=2020"
+HM_OK = '{"ResCode": "res", "ResMsg": "msg", "Data": { "MessageID": "msg1", "Description": "accepted" } }'
+HM_TOKEN = '{"access_token": "ghK_Wt4lshZhN"}'
+HM_TOKEN_FORM = {"Username": "foo@bar.com", "Password": "sesame", "grant_type": "password"}
+HM_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json",
+    "Authorization": "Bearer ghK_Wt4lshZhN",
+}
+
+
+def _hm_body(text: str) -> dict[str, Any]:
+    return {
+        "mobile": "250788383383",
+        "message": text,
+        "senderid": "2020",
+        "mType": -1,
+        "eType": -1,
+        "UDH": "",
+    }
+
+
+# Courier fetches the token once and caches it: only the first send case (and the one run after
+# the cache is cleared, `fresh_token`) asks for it.
+HORMUUD: list[dict[str, Any]] = [
+    rx("Receive Valid Message", "empty", 200, "Accepted", query=HM_RECEIVE.split("?")[1], text="Join",
+       urn="tel:+2349067554729"),
+    rx("Receive Empty Message", "empty", 200, "Accepted",
+       query=HM_RECEIVE.split("?")[1].replace("MessageText=Join", "MessageText="), text="", urn="tel:+2349067554729"),
+    rx("Receive No Params", "empty", 400, "field 'sender' required", ours="no sender"),
+    rx("Invalid URN", "empty", 400, "not a possible number",
+       query=HM_RECEIVE.split("?")[1].replace("%2B2349067554729", "bad")),
+    tx("Plain Send", "Simple Message", [(200, HM_TOKEN), (200, HM_OK)], "sent", requests=2,
+       part_requests=[{"form": HM_TOKEN_FORM, "path": "/token"},
+                      {"json": _hm_body("Simple Message"), "headers": HM_HEADERS, "path": "/api/SendSMS"}],
+       external_id="msg1"),
+    tx("Unicode Send", "☺", [(200, HM_OK)], "sent", headers=HM_HEADERS, json=_hm_body("☺"), external_id="msg1"),
+    tx("Send Attachment", "My pic!", [(200, HM_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       headers=HM_HEADERS, json=_hm_body("My pic!\nhttps://foo.bar/image.jpg"), external_id="msg1"),
+    tx("Error Sending", "Error Sending", [(403, '[{"Response": "101"}]')], "failed", headers=HM_HEADERS,
+       json=_hm_body("Error Sending")),
+    tx("Throttled", "Error Sending", [(429, '[{"Response": "101"}]')], "errored", headers=HM_HEADERS,
+       json=_hm_body("Error Sending")),
+    tx("Connection Error", "Error", [(500, '[{"Response": "101"}]')], "errored", headers=HM_HEADERS,
+       json=_hm_body("Error")),
+    tx("Null MessageID", "Hello", [(200, HM_OK.replace('"msg1"', '"null"'))], "sent", headers=HM_HEADERS,
+       json=_hm_body("Hello")),
+    tx("Error getting token", "Simple Message", [(400, '{"error": "invalid password"}')], "failed", fresh_token=True,
+       form=HM_TOKEN_FORM, path="/token"),
+]  # fmt: skip
+
 # Channel config courier's tests set (the keys of `provider_cases.CHANNEL_FIELDS`).
-BATCH_B_FIELDS: dict[str, dict[str, str]] = {}
+BATCH_B_FIELDS: dict[str, dict[str, str]] = {
+    # courier's Telesom channel: its address 2020, send_url pointed at the fake provider by the harness
+    "telesom": {"username": "Username", "password": "Password", "secret": "secret"},
+    "hormuud": {"username": "foo@bar.com", "password": "sesame"},
+}
+# The clock a provider's cases run at (courier pins it where a request signs the date).
+BATCH_B_CLOCKS: dict[str, datetime] = {"telesom": TELESOM_CLOCK}
 
 BATCH_B_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "kaleyra": KALEYRA,
+    "telesom": TELESOM,
+    "hormuud": HORMUUD,
 }

@@ -19,8 +19,8 @@ from channels_app.attachments import attachment_url
 from channels_app.models import Msg
 from tests import TESTS
 from tests.aggregators.external import provider_cases as cases
+from tests.aggregators.external.cases_batch_b import BATCH_B_CLOCKS, BATCH_B_FIELDS, BATCH_B_PROVIDERS
 from tests.aggregators.external.conftest import record
-from tests.aggregators.external.cases_batch_b import BATCH_B_FIELDS, BATCH_B_PROVIDERS
 from tests.aggregators.external.more_provider_cases import MORE_PROVIDERS
 from tests.aggregators.xc.conftest import case as fixture_case
 from tests.aggregators.xc.conftest import provider_server  # noqa: F401  (the fake provider fixture)
@@ -45,6 +45,16 @@ def _forget_recent_inbound() -> None:
 
     redis = queue.connection()
     for key in redis.scan_iter("flowgate:in:*"):
+        redis.delete(key)
+
+
+def _forget_tokens() -> None:
+    """Courier's "clear the cached token" step: the next send fetches a fresh one."""
+    from aggregators.xc.token import KEY_PREFIX
+    from channels_app import queue
+
+    redis = queue.connection()
+    for key in redis.scan_iter(f"{KEY_PREFIX}*"):
         redis.delete(key)
 
 
@@ -205,11 +215,20 @@ def _send_case(api: Any, server: Any, channel: dict[str, Any], case: dict[str, A
 
 
 @pytest.mark.parametrize("provider", list(PROVIDERS))
-def test_courier_provider_cases(provider, live_asgi, api, provider_server, token) -> None:  # noqa: F811
+def test_courier_provider_cases(provider, live_asgi, api, provider_server, token, monkeypatch) -> None:  # noqa: F811
+    from aggregators.connector import request as connector_request
     from channels_app.models import Contact
 
+    if provider in BATCH_B_CLOCKS:  # courier pins the clock where a request signs the date
+        monkeypatch.setattr(connector_request, "clock", lambda: BATCH_B_CLOCKS[provider])
+
     web = live_asgi.client()
-    channel = make_channel(api, provider, provider_server, fields=cases.CHANNEL_FIELDS.get(provider) or BATCH_B_FIELDS.get(provider))
+    channel = make_channel(
+        api,
+        provider,
+        provider_server,
+        fields=cases.CHANNEL_FIELDS.get(provider) or BATCH_B_FIELDS.get(provider),
+    )
     results: list[tuple[str, str | None, str | None]] = []
     for case in PROVIDERS[provider]:
         # Each case stands alone, as in courier's harness: no earlier inbound message to dedupe
@@ -218,6 +237,8 @@ def test_courier_provider_cases(provider, live_asgi, api, provider_server, token
         Msg.objects.filter(direction="in").delete()
         Msg.objects.filter(direction="out").update(external_id=None)
         Contact.objects.filter(status="stopped").update(status="active")
+        if case.get("fresh_token"):
+            _forget_tokens()
         if case["kind"] == "receive":
             problem = _receive_case(web, api, channel, case)
         elif case["kind"] == "status":
