@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 from lxml import etree
 
 from .errors import PayloadError
-from .model import Connector, ErrorCodes, Param, ResponseMap, SendResponse, Statuses, Token
+from .model import Connector, ErrorCodes, Param, PathRef, ResponseMap, SendResponse, Statuses, Token
 from .payload import MISSING, Payload, load, scalar
 from .values import as_text
 
@@ -345,6 +347,17 @@ def _attachments(mapping: ResponseMap, payload: Payload, item: Any) -> list[str]
     return [f"{types[i]}:{url}" if i < len(types) and "/" in types[i] else url for i, url in enumerate(urls)]
 
 
+def _formatted_date(text: str, ref: PathRef) -> str:
+    """A provider date in its own format (`<date format=... timezone=...>`), as ISO 8601."""
+    try:
+        parsed = datetime.strptime(text.strip(), ref.format or "")
+    except ValueError:
+        raise PayloadError(f"invalid date {text!r}: expected the format {ref.format!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(ref.timezone) if ref.timezone else UTC)
+    return parsed.isoformat()
+
+
 def parse_receive(
     connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = ""
 ) -> list[InboundMessage]:
@@ -362,6 +375,12 @@ def parse_receive(
         attachments = _attachments(mapping, payload, item)
         if "text" in mapping.fields and values.get("text") is None and not attachments:
             raise PayloadError(f"inbound message has no text at '{mapping.fields['text'].use}'")
+        for key, ref in mapping.fields.items():  # required="true": a message without it is refused
+            if ref.required and not values.get(key):
+                path = ref.use + (f"' or '{ref.fallback}" if ref.fallback else "")
+                raise PayloadError(f"inbound message has no {key} at '{path}'")
+        if values.get("date") and mapping.fields["date"].format:
+            values["date"] = _formatted_date(values["date"] or "", mapping.fields["date"])
         out.append(
             InboundMessage(
                 sender=values["from"] or "",
@@ -577,6 +596,9 @@ def render_send_response(
     send_response: SendResponse, fields: Mapping[str, Any], ctx: Mapping[str, Any]
 ) -> tuple[bytes, str]:
     """The reply body and its content type, e.g. TwiML ``<Response><Dial ...>``."""
+    if send_response.format == "text":  # a bare answer some providers wait for (Macrokiosk's "-1")
+        text = "".join(as_text(p.value.render(fields, ctx)) for p in send_response.params if p.value)
+        return text.encode(), send_response.content_type()
     if send_response.format == "json":
         body = {p.name: _json_value(p, fields, ctx) for p in send_response.params}
         return json.dumps(

@@ -153,6 +153,10 @@ class PathRef:
     # required="true" on a send/poll answer: a 2xx answer without the value is not an acceptance
     # (courier's "unreadable answer"): errored and retried, since the provider may have sent it.
     required: bool = False
+    # <message_receive><date format="%Y-%m-%d%H:%M:%S" timezone="Asia/Kuala_Lumpur">: a date that
+    # is not ISO 8601, read with strptime directives, in that zone when it names none.
+    format: str | None = None
+    timezone: str | None = None
 
 
 @dataclass(frozen=True)
@@ -204,7 +208,7 @@ class SendResponse:
         for h in self.headers:
             if h.name.lower() == "content-type":
                 return h.value.source.strip()
-        return "application/json" if self.format == "json" else "text/xml"
+        return {"json": "application/json", "text": "text/plain"}.get(self.format, "text/xml")
 
 
 ERROR_MEANINGS = ("opted_out", "retry", "failed")

@@ -224,6 +224,8 @@ class _Builder:
                 default=child.get("default"),
                 fallback=child.get("fallback"),
                 required=(child.get("required") or "").strip().lower() in ("true", "1", "yes"),
+                format=child.get("format"),
+                timezone=(child.get("timezone") or "").strip() or None,
             )
         return ResponseMap(
             format=(el.get("format") or default_format).lower(), fields=fields, messages=messages

@@ -227,7 +227,8 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
         "for",
     ): "Comma-separated call statuses this branch handles (case-insensitive). Required.",
     ("call_response", "format"): "Payload format; sniffed from the content type first.",
-    ("send_response", "format"): "`xml` or `json`.",
+    ("send_response", "format"): "`xml`, `json` or `text` (the values of the top-level parameters, "
+    "as plain text: an answer such as `-1` a provider waits for).",
     ("send_response", "agentdialing"): "Kept from the published language; informational only.",
     ("send_response", "root"): "Name of the XML document element.",
     ("reply_parameter", "name"): "Element or key name; must be a valid XML name. Required.",
@@ -239,7 +240,17 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
     ("mapping", "fallback"): "A second dotted path, read when the first is missing or empty.",
     ("mapping", "required"): (
         "`true` in a send or poll `<response>`: a 2xx answer without this value is not an acceptance; "
-        "the message is errored and retried (an answer without the provider's id is unreadable)."
+        "the message is errored and retried (an answer without the provider's id is unreadable). In "
+        "`<message_receive>`: an inbound message without this value is refused with 400."
+    ),
+    ("mapping", "format"): (
+        "Only on `<message_receive><date>`: the provider's date format in strptime directives, for "
+        "dates that are not ISO 8601 (`%Y-%m-%d%H:%M:%S`, `%a %b %d %Y %H:%M:%S GMT%z`). A date "
+        "that does not match is refused with 400."
+    ),
+    ("mapping", "timezone"): (
+        "Only on `<message_receive><date>`: the IANA zone of a date that names none "
+        "(`Asia/Kuala_Lumpur`); UTC by default."
     ),
     ("statuses", "unknown"): "`ignore` (default: a status in no group is logged and changes nothing), "
     "`reject` (the callback is answered 400) or `retry` (in a send or poll answer only a listed status "
@@ -276,6 +287,8 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("send_response", "root"),
         ("mapping", "fallback"),
         ("mapping", "required"),
+        ("mapping", "format"),
+        ("mapping", "timezone"),
         ("statuses", "unknown"),
         ("status", "Retry"),
         ("message_send", "split"),
@@ -307,8 +320,9 @@ RULES: dict[str, str] = {
     "sms_response": "`format` must be one of the formats below.",
     "call_response": "`format` must be one of the formats below.",
     "message_receive": "`format` must be one of the formats below.",
-    "send_response": "`format` must be `xml` or `json`.",
-    "mapping": "needs `use` or `default`; cannot contain elements; `required` is true or false.",
+    "send_response": "`format` must be `xml`, `json` or `text`.",
+    "mapping": "needs `use` or `default`; cannot contain elements; `required` is true or false; "
+    "`format` (with a %-directive) and `timezone` (an IANA name) only on `<message_receive><date>`.",
     "message_send": "`split`, when not a template, must be a number of characters from 1 to 10000.",
     "status": "needs exactly one of `Processing`, `Delivered`, `Failed`.",
     "statuses": "a value may not be in two groups.",
@@ -345,7 +359,7 @@ ENUMS: dict[tuple[str, str], tuple[str, ...]] = {
     ("sms_response", "format"): model.RESPONSE_FORMATS,
     ("call_response", "format"): model.RESPONSE_FORMATS,
     ("message_receive", "format"): model.RESPONSE_FORMATS,
-    ("send_response", "format"): ("xml", "json"),
+    ("send_response", "format"): ("xml", "json", "text"),
     ("signature", "algorithm"): model.SIGNATURE_ALGORITHMS,
     ("signature", "encoding"): model.SIGNATURE_ENCODINGS,
     ("signature", "payload"): model.SIGNATURE_PAYLOADS,

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 ANY_MAPPING = "*"
 
-MAPPING_ATTRS = frozenset({"use", "default", "fallback", "required"})
+# format/timezone: how an inbound <date> is written when it is not ISO 8601 (strptime directives).
+MAPPING_ATTRS = frozenset({"use", "default", "fallback", "required", "format", "timezone"})
 
 SMS_RESPONSE_KEYS = ("message_id", "message_status", "message_to", "error_message", "error_code", "error")
 # `attachments`: media URLs of an MMS; `use` names a list, one field, or numbered fields with a

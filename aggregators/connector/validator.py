@@ -9,6 +9,7 @@ groups (or two call-status branches), bad enumerations and missing required part
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
@@ -244,7 +245,7 @@ class Validator:
     check_sms_response = check_call_response = check_message_receive = _format
 
     def check_send_response(self, el: etree._Element) -> None:
-        self.enum(el, "format", ("xml", "json"))
+        self.enum(el, "format", ("xml", "json", "text"))
 
     def check_mapping(self, el: etree._Element) -> None:
         for attr in ("use", "fallback"):
@@ -259,6 +260,23 @@ class Validator:
             self.error(self.loc.attribute(el, "required"), f"required '{required}' is not true or false")
         if el.get("use") is None and el.get("default") is None:
             self.error(self.loc.element(el), f"<{el.tag}> needs a 'use' (path) or a 'default' attribute")
+        for attr in ("format", "timezone"):
+            parent = el.getparent()
+            if el.get(attr) is not None and (
+                el.tag != "date" or parent is None or parent.tag != "message_receive"
+            ):
+                self.error(self.loc.attribute(el, attr), f"'{attr}' is only read on <message_receive><date>")
+        date_format = el.get("format")
+        if date_format is not None and el.tag == "date" and "%" not in date_format:
+            self.error(
+                self.loc.attribute(el, "format"), f"format '{date_format}' has no %-directive (strptime)"
+            )
+        zone = el.get("timezone")
+        if zone is not None and el.tag == "date":
+            try:
+                ZoneInfo(zone.strip())
+            except (ZoneInfoNotFoundError, ValueError):
+                self.error(self.loc.attribute(el, "timezone"), f"timezone '{zone}' is not an IANA zone name")
         if elements(el):
             self.error(
                 self.loc.element(elements(el)[0]), f"<{el.tag}> is a mapping and cannot contain elements"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.aggregators.external.provider_cases import rx, st, tx
+from tests.aggregators.external.provider_cases import LONG_PARTS, LONG_TEXT, rx, st, tx
 
 KW_ID = "58f86fab-85c5-4f7c-9b68-9c323248afc4:0"
 KW_FORM = {"api-key": "123456", "callback_url": "{callback}", "channel": "WhatsApp", "from": "250788383383",
@@ -147,11 +147,64 @@ HORMUUD: list[dict[str, Any]] = [
        form=HM_TOKEN_FORM, path="/token"),
 ]  # fmt: skip
 
+MK_RECEIVE = "shortcode=2020&from=%2B60124361111&text=Hello&msgid=abc1234&time=2016-03-3019:33:06"
+MK_LONGCODE = "longcode=2020&msisdn=%2B60124361111&text=Hello&msgid=abc1234&time=2016-03-3019:33:06"
+MK_DATE = "2016-03-30T11:33:06+00:00"  # 19:33:06 in Kuala Lumpur
+MK_HEADERS = {"Content-Type": "application/json", "Accept": "application/json"}
+MK_OK = '{ "MsgID":"abc123" }'
+
+
+def _mk_body(text: str, kind: str = "0") -> dict[str, Any]:
+    return {"user": "Username", "pass": "Password", "to": "250788383383", "text": text, "from": "macro",
+            "servid": "service-id", "type": kind}  # fmt: skip
+
+
+MACROKIOSK: list[dict[str, Any]] = [
+    rx("Receive Valid", MK_RECEIVE, 200, "-1", text="Hello", urn="tel:+60124361111", date=MK_DATE,
+       external_id="abc1234"),
+    rx("Receive Valid via GET", None, 200, "-1", query=MK_RECEIVE, text="Hello", urn="tel:+60124361111",
+       date=MK_DATE, external_id="abc1234"),
+    rx("Receive Valid", MK_LONGCODE, 200, "-1", text="Hello", urn="tel:+60124361111", date=MK_DATE,
+       external_id="abc1234"),
+    rx("Invalid URN", MK_RECEIVE.replace("from=%2B60124361111", "from=MTN"), 400, "not a possible number"),
+    rx("Missing Params", MK_RECEIVE.replace("shortcode=2020&", ""), 400,
+       "missing shortcode, longcode, from or msisdn parameters", ours="no to at 'shortcode' or 'longcode'"),
+    rx("Invalid Params", MK_LONGCODE.replace("msisdn=", "from="), 400,
+       "missing shortcode, longcode, from or msisdn parameters",
+       gap="courier pairs longcode with msisdn only; the connector reads from, else msisdn, for either code"),
+    rx("Invalid Address Params", MK_RECEIVE.replace("shortcode=2020", "shortcode=1515"), 400,
+       "invalid to number [1515], expecting [2020]",
+       gap="the language cannot yet say 'refuse when the code is not the channel's address'"),
+    st("Valid Status", "msgid=12345&status=ACCEPTED", 200, '"status":"S"', external_id="12345", msg_status="sent"),
+    st("Wired Status", "msgid=12345&status=PROCESSING", 200, '"status":"W"', external_id="12345", msg_status="sent",
+       gap="Flowgate has no 'wired' status for a report: PROCESSING counts as sent"),
+    st("Unknown Status", "msgid=12345&status=UNKNOWN", 200, "ignoring unknown status 'UNKNOWN'", external_id="12345",
+       msg_status="sent"),
+    tx("Plain Send", "Simple Message ☺", [(200, MK_OK)], "sent", headers=MK_HEADERS,
+       json=_mk_body("Simple Message ☺", "5"), external_id="abc123"),
+    tx("Long Send", LONG_TEXT, [(200, MK_OK), (200, MK_OK)], "sent", requests=2, headers=MK_HEADERS,
+       part_jsons=[_mk_body(LONG_PARTS[0]), _mk_body(LONG_PARTS[1])], external_id="abc123"),
+    tx("Send Attachment", "My pic!", [(200, MK_OK)], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       headers=MK_HEADERS, json=_mk_body("My pic!\nhttps://foo.bar/image.jpg"), external_id="abc123"),
+    tx("No External Id", "No External ID", [(200, '{ "missing":"missing" }')], "sent", headers=MK_HEADERS,
+       json=_mk_body("No External ID")),
+    tx("Error Sending", "Error Message", [(401, '{ "error": "failed" }')], "failed", json=_mk_body("Error Message")),
+    tx("Throttled", "Error Message", [(429, '{ "error": "failed" }')], "errored", json=_mk_body("Error Message")),
+]  # fmt: skip
+
 # Channel config courier's tests set (the keys of `provider_cases.CHANNEL_FIELDS`).
 BATCH_B_FIELDS: dict[str, dict[str, str]] = {
     # courier's Telesom channel: its address 2020, send_url pointed at the fake provider by the harness
     "telesom": {"username": "Username", "password": "Password", "secret": "secret"},
     "hormuud": {"username": "foo@bar.com", "password": "sesame"},
+    # courier's Macrokiosk tests lower the part length from 1,600 to 160
+    "macrokiosk": {
+        "username": "Username",
+        "password": "Password",
+        "sender_id": "macro",
+        "service_id": "service-id",
+        "max_length": "160",
+    },
 }
 # The clock a provider's cases run at (courier pins it where a request signs the date).
 BATCH_B_CLOCKS: dict[str, datetime] = {"telesom": TELESOM_CLOCK}
@@ -160,4 +213,5 @@ BATCH_B_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "kaleyra": KALEYRA,
     "telesom": TELESOM,
     "hormuud": HORMUUD,
+    "macrokiosk": MACROKIOSK,
 }
