@@ -366,9 +366,19 @@ def parse_receive(
         raise PayloadError("this connector does not receive messages")
     mapping = receive.mapping
     payload = load(body, content_type, mapping.format, query)
+    if mapping.messages and payload.get(mapping.messages) == []:
+        return []  # an empty batch: nothing to store (the view answers it as ignored)
     out = []
     for item in items_of(mapping, payload):
         values = map_item(mapping, payload, item)
+        for key, ref in mapping.fields.items():  # prefix="tel:": required on the value, then removed
+            value = values.get(key)
+            if ref.prefix and value:
+                if not value.lower().startswith(ref.prefix.lower()):
+                    raise PayloadError(
+                        f"inbound {key} {value!r} at '{ref.use}' does not start with '{ref.prefix}'"
+                    )
+                values[key] = value[len(ref.prefix) :]
         if not values.get("from"):
             path = mapping.fields["from"].use if "from" in mapping.fields else "(unmapped)"
             raise PayloadError(f"inbound message has no sender at '{path}'")

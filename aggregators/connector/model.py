@@ -157,6 +157,8 @@ class PathRef:
     # is not ISO 8601, read with strptime directives, in that zone when it names none.
     format: str | None = None
     timezone: str | None = None
+    # <message_receive><from prefix="tel:">: the value must start with it; it is removed.
+    prefix: str | None = None
 
 
 @dataclass(frozen=True)

@@ -226,6 +226,7 @@ class _Builder:
                 required=(child.get("required") or "").strip().lower() in ("true", "1", "yes"),
                 format=child.get("format"),
                 timezone=(child.get("timezone") or "").strip() or None,
+                prefix=child.get("prefix") or None,
             )
         return ResponseMap(
             format=(el.get("format") or default_format).lower(), fields=fields, messages=messages

@@ -248,6 +248,10 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
         "dates that are not ISO 8601 (`%Y-%m-%d%H:%M:%S`, `%a %b %d %Y %H:%M:%S GMT%z`). A date "
         "that does not match is refused with 400."
     ),
+    ("mapping", "prefix"): (
+        "Only in `<message_receive>`: text the value must start with, removed before use "
+        '(`<from use="senderAddress" prefix="tel:"/>`); a value without it is refused with 400.'
+    ),
     ("mapping", "timezone"): (
         "Only on `<message_receive><date>`: the IANA zone of a date that names none "
         "(`Asia/Kuala_Lumpur`); UTC by default."
@@ -289,6 +293,7 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("mapping", "required"),
         ("mapping", "format"),
         ("mapping", "timezone"),
+        ("mapping", "prefix"),
         ("statuses", "unknown"),
         ("status", "Retry"),
         ("message_send", "split"),
@@ -322,7 +327,8 @@ RULES: dict[str, str] = {
     "message_receive": "`format` must be one of the formats below.",
     "send_response": "`format` must be `xml`, `json` or `text`.",
     "mapping": "needs `use` or `default`; cannot contain elements; `required` is true or false; "
-    "`format` (with a %-directive) and `timezone` (an IANA name) only on `<message_receive><date>`.",
+    "`format` (with a %-directive) and `timezone` (an IANA name) only on `<message_receive><date>`; "
+    "`prefix` only in `<message_receive>`.",
     "message_send": "`split`, when not a template, must be a number of characters from 1 to 10000.",
     "status": "needs exactly one of `Processing`, `Delivered`, `Failed`.",
     "statuses": "a value may not be in two groups.",

@@ -10,7 +10,8 @@ from __future__ import annotations
 ANY_MAPPING = "*"
 
 # format/timezone: how an inbound <date> is written when it is not ISO 8601 (strptime directives).
-MAPPING_ATTRS = frozenset({"use", "default", "fallback", "required", "format", "timezone"})
+# prefix: on an inbound value, text it must start with and that is removed (Globe's "tel:").
+MAPPING_ATTRS = frozenset({"use", "default", "fallback", "required", "format", "timezone", "prefix"})
 
 SMS_RESPONSE_KEYS = ("message_id", "message_status", "message_to", "error_message", "error_code", "error")
 # `attachments`: media URLs of an MMS; `use` names a list, one field, or numbered fields with a

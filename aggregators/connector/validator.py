@@ -266,6 +266,9 @@ class Validator:
                 el.tag != "date" or parent is None or parent.tag != "message_receive"
             ):
                 self.error(self.loc.attribute(el, attr), f"'{attr}' is only read on <message_receive><date>")
+        parent = el.getparent()
+        if el.get("prefix") is not None and (parent is None or parent.tag != "message_receive"):
+            self.error(self.loc.attribute(el, "prefix"), "'prefix' is only read in <message_receive>")
         date_format = el.get("format")
         if date_format is not None and el.tag == "date" and "%" not in date_format:
             self.error(

@@ -175,6 +175,8 @@ def receive(request: HttpRequest, channel: Channel) -> HttpResponse:
         messages = parse_receive(resolved.parsed, **args)
     except PayloadError as exc:
         raise BadRequest(str(exc)) from None
+    if not messages:  # a batch of none (Globe Labs sends them): a 200 so the provider does not resend
+        return _ignored("no messages, ignored")
     stored: list[dict[str, Any]] = []
     data: list[dict[str, Any]] = []
     for message in messages:  # the whole batch is checked before any of it is stored

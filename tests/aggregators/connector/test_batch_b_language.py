@@ -207,3 +207,18 @@ def test_a_refused_token_request_says_whether_to_retry(settings, status: int, re
 
     outcome = async_to_sync(get)()
     assert outcome.token is None and outcome.retryable is retryable and outcome.error
+
+
+def test_receive_prefix_is_required_and_removed_and_an_empty_batch_is_nothing() -> None:
+    xml = TOKEN_XML.replace('<from use="from"/>', '<from use="from" prefix="tel:"/>')
+    connector = load_connector(xml)
+    (message,) = parse_receive(connector, query="from=tel:%2B60124361111&shortcode=1&text=Hi")
+    assert message.sender == "+60124361111"
+    with pytest.raises(PayloadError, match="does not start with 'tel:'"):
+        parse_receive(connector, query="from=%2B60124361111&shortcode=1&text=Hi")
+    bad = TOKEN_XML.replace('<message_id use="id"/>', '<message_id use="id" prefix="x"/>')
+    assert any("'prefix' is only read in <message_receive>" in m for _l, _c, m in _errors(bad))
+    batch = load_connector(
+        TOKEN_XML.replace('<from use="from"/>', '<messages use="list"/><from use="from"/>')
+    )
+    assert parse_receive(batch, body=b'{"list": []}', content_type="application/json") == []

@@ -38,7 +38,7 @@ SMS_PROVIDERS += [
     "mblox",
     "arabiacell",
 ]  # courier parity (issue 25)
-SMS_PROVIDERS += ["kaleyra", "telesom", "hormuud", "macrokiosk"]  # courier parity, second batch
+SMS_PROVIDERS += ["kaleyra", "telesom", "hormuud", "macrokiosk", "globe"]  # courier parity, second batch
 
 
 def test_every_builtin_sms_connector_has_fixtures():
