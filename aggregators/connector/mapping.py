@@ -102,6 +102,10 @@ def map_answer(
     """Shared by send and poll answers."""
     http_failed = status_code >= 400
     retryable = status_code == 429 or status_code >= 500
+    if not http_failed and not mapping.fields and not mapping.messages:
+        # A response that maps nothing: any 2xx is an acceptance, whatever its body says
+        # (Play Mobile answers "Request is received" as plain text).
+        return SendResult("processing", http_status=status_code)
     if not body.strip():
         if http_failed:
             return SendResult(
@@ -366,8 +370,10 @@ def parse_receive(
         raise PayloadError("this connector does not receive messages")
     mapping = receive.mapping
     payload = load(body, content_type, mapping.format, query)
-    if mapping.messages and payload.get(mapping.messages) == []:
-        return []  # an empty batch: nothing to store (the view answers it as ignored)
+    if mapping.messages and (payload.get(mapping.messages) == [] or payload.data in ("", None)):
+        # An empty batch (`[]`, or an XML document element with nothing inside): nothing to store,
+        # the view answers it as ignored. A batch under another name stays a 400 (no sender).
+        return []
     out = []
     for item in items_of(mapping, payload):
         values = map_item(mapping, payload, item)

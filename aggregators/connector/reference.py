@@ -302,7 +302,7 @@ EXTENSION_ATTRIBUTES = frozenset(
 )
 EXTENSION_FORMATS = frozenset({"form"})
 EXTENSION_SMS_VARIABLES = frozenset(
-    {"to", "from", "text", "messageid", "to_local", "day", "month", "year", "token"}
+    {"to", "from", "text", "messageid", "to_local", "day", "month", "year", "token", "part_id"}
 )
 EXTENSION_PHONE_VARIABLES = frozenset({"incoming_callback", "call_id", "user_number"})
 EXTENSION_FILTERS = frozenset(values.FILTERS) - {"urlappend"}

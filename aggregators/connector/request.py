@@ -166,6 +166,7 @@ def sms_context(ctx: Mapping[str, Any]) -> dict[str, Any]:
     out.setdefault("body", out.get("message", ""))  # no attachments given: the text is the body
     out.setdefault("media", [])
     out.setdefault("to_local", national_number(str(out.get("to") or "")))
+    out.setdefault("part_id", out.get("messageid", ""))
     today = clock()
     out.setdefault("day", f"{today.day:02d}")
     out.setdefault("month", f"{today.month:02d}")

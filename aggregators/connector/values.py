@@ -42,6 +42,8 @@ SMS_VARIABLES: dict[str, str] = {
     "body": "the text alone, without attachment URLs (for providers that take media separately)",
     "media": "the attachment URLs (a list: an array parameter repeats it; only on the first part)",
     "text": "inbound text (message_receive send_response only)",
+    "part_id": "an id for each part of a split message: our message uuid, then `<uuid>.2`, `<uuid>.3`… "
+    "(for providers that refuse a repeated id)",
     "to_local": "the first recipient as dialled inside its country: the national number, no trunk 0 "
     "(`0@to_local` for providers that want it)",
     "day": "today's day of the month in UTC, two digits (with `@month` and `@year`, for providers that "

@@ -92,6 +92,8 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
             "recipients": [split(msg.urn)[1]],
             "callback": channel.type.urls(channel).get("callback", ""),
             "messageid": msg.uuid,
+            # An id per part for providers that refuse a repeated one: our uuid, then uuid.2, uuid.3…
+            "part_id": msg.uuid if i == 0 else f"{msg.uuid}.{i + 1}",
             "from": channel.address or "",
             "token": access_token,
         }

@@ -222,3 +222,19 @@ def test_receive_prefix_is_required_and_removed_and_an_empty_batch_is_nothing() 
         TOKEN_XML.replace('<from use="from"/>', '<messages use="list"/><from use="from"/>')
     )
     assert parse_receive(batch, body=b'{"list": []}', content_type="application/json") == []
+
+
+def test_a_response_that_maps_nothing_accepts_any_2xx_and_parts_have_their_own_id() -> None:
+    xml = TOKEN_XML.replace(
+        '<response format="json"><message_id use="id"/><message_status use="status"/></response>',
+        '<response format="json"/>',
+    ).replace('value="@to"', 'value="@part_id"')
+    connector = load_connector(xml)
+    request = httpx.Request("POST", "https://sms.example.com/send")
+    assert map_send_response(connector, httpx.Response(200, text="Request is received", request=request)).ok
+    refused = map_send_response(connector, httpx.Response(400, text="not json", request=request))
+    assert (refused.status, refused.retryable) == ("failed", False)
+    ctx = {"message": "Hi", "recipients": ["+1"], "token": "t", "messageid": "u-1"}
+    assert json.loads(build_send_request(connector, FIELDS, ctx).content)["to"] == "u-1"  # the first part
+    ctx["part_id"] = "u-1.2"
+    assert json.loads(build_send_request(connector, FIELDS, ctx).content)["to"] == "u-1.2"

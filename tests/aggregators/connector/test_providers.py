@@ -38,7 +38,14 @@ SMS_PROVIDERS += [
     "mblox",
     "arabiacell",
 ]  # courier parity (issue 25)
-SMS_PROVIDERS += ["kaleyra", "telesom", "hormuud", "macrokiosk", "globe"]  # courier parity, second batch
+SMS_PROVIDERS += [
+    "kaleyra",
+    "telesom",
+    "hormuud",
+    "macrokiosk",
+    "globe",
+    "playmobile",
+]  # courier parity, second batch
 
 
 def test_every_builtin_sms_connector_has_fixtures():

@@ -234,6 +234,52 @@ GLOBE: list[dict[str, Any]] = [
     tx("Connection Error", "Error", [(500, '[{"Response": "101"}]')], "errored", json=_gl_body("Error")),
 ]  # fmt: skip
 
+PM_RECEIVE = """<sms-request><message id="1107962" msisdn="998999999999" submit-date="2016-11-22 15:10:32">
+	<content type="text/plain">SMS Response Accepted</content>
+	</message></sms-request>"""
+PM_PREFIXED = PM_RECEIVE.replace(
+    '<content type="text/plain">SMS Response Accepted</content>',
+    "\n\t".join(f'<content type="text/plain">{t}</content>' for t in (
+        "abc SMS Response Accepted", "aBc SMS Response Accepted", "ABCSMS Response Accepted",
+        "de SMS Response Accepted", "DESMS Response Accepted")),
+)  # fmt: skip
+PM_PREFIXES = "courier strips the channel's keyword prefixes (abc, DE) from inbound text; the language cannot say that yet"
+PM_SENTENCE = ("This is a longer message than 640 characters and will cause us to split it into two separate parts, "
+               "isn't that right but it is even longer than before I say, ")  # fmt: skip
+PM_LONG = PM_SENTENCE * 4 + "now, I need to keep adding more things to make it work"
+PM_AUTH = {"Authorization": "Basic VXNlcm5hbWU6UGFzc3dvcmQ="}
+
+
+def _pm_body(text: str, part_id: str = "{uuid}", to: str = "99999999999") -> dict[str, Any]:
+    return {
+        "messages": [
+            {"recipient": to, "message-id": part_id, "sms": {"originator": "1122", "content": {"text": text}}}
+        ]
+    }
+
+
+PLAYMOBILE: list[dict[str, Any]] = [
+    rx("Receive Valid", PM_RECEIVE, 200, "Accepted", text="SMS Response Accepted", urn="tel:+998999999999"),
+    rx("Receive Missing MSISDN", PM_RECEIVE.replace('id="1107962" msisdn="998999999999"', 'id="" msisdn=""'), 400,
+       "missing required fields msidsn or id", ours="no sender"),
+    rx("No Messages", "<sms-request></sms-request>", 200, "no messages, ignored"),
+    rx("Invalid XML", "<>", 400, ""),
+    rx("Receive With Prefix", PM_PREFIXED, 200, "Accepted", text="SMS Response Accepted", urn="tel:+998999999999",
+       gap=PM_PREFIXES),
+    rx("Receive With Prefix Only", PM_RECEIVE.replace(">SMS Response Accepted<", ">abc <"), 400, "no text",
+       gap=PM_PREFIXES),
+    tx("Plain Send", "Simple Message", [(200, "Request is received")], "sent", to="+99999999999", headers=PM_AUTH,
+       json=_pm_body("Simple Message")),
+    tx("Long Send", PM_LONG, [(200, "Request is received"), (200, "Request is received")], "sent",
+       to="+99999999999", requests=2,
+       part_jsons=[_pm_body(PM_SENTENCE * 3 + PM_SENTENCE + "now,"),
+                   _pm_body("I need to keep adding more things to make it work", "{uuid}.2")]),
+    tx("Send Attachment", "My pic!", [(200, json.dumps({"messages": [{"recipient": "1122"}]}))], "sent",
+       to="+18686846481", attachments=["image/jpeg:https://foo.bar/image.jpg"]),
+    tx("Error sending", "Error Sending", [(400, "not json")], "failed"),
+    tx("Throttled", "Error Sending", [(429, "not json")], "errored"),
+]  # fmt: skip
+
 # Channel config courier's tests set (the keys of `provider_cases.CHANNEL_FIELDS`).
 BATCH_B_FIELDS: dict[str, dict[str, str]] = {
     # courier's Telesom channel: its address 2020, send_url pointed at the fake provider by the harness
@@ -257,4 +303,5 @@ BATCH_B_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "hormuud": HORMUUD,
     "macrokiosk": MACROKIOSK,
     "globe": GLOBE,
+    "playmobile": PLAYMOBILE,
 }
