@@ -150,13 +150,14 @@ def map_answer(
         result.error = f"answer has no {missing[0]} at '{ref.use}': {_snippet(body)}"
     elif (
         group is None
-        and statuses.unknown == "retry"
+        and statuses.unknown in ("retry", "fail")
         and "message_status" in mapping.fields
         and meaning is None
     ):
-        # <statuses unknown="retry">: only listed statuses are an acceptance; anything else in a
-        # 2xx answer is unreadable (courier's "invalid response content"), errored and retried.
-        result.status, result.retryable = "failed", True
+        # <statuses unknown="retry|fail">: only listed statuses are an acceptance; anything else in
+        # a 2xx answer is unreadable (courier's "invalid response content", errored and retried) or
+        # a refusal the provider has no list of (failed for good).
+        result.status, result.retryable = "failed", statuses.unknown == "retry"
         result.error = error or f"unexpected answer: {_snippet(body)}"
     elif group == "retry" or meaning == "retry":
         # Refused for now inside an HTTP 200 (throttling): errored and retried, not failed for good.
@@ -279,7 +280,7 @@ def parse_callback(
             raise PayloadError(f"callback has no status at '{mapping.fields['message_status'].use}'")
         group = send.statuses.lookup(raw_status)
         if group is None and send.statuses and raw_status is not None:
-            if send.statuses.unknown == "reject":
+            if send.statuses.unknown in ("reject", "fail"):  # "fail": the list is complete
                 raise PayloadError(f"unknown status '{raw_status}'")
             status = "unknown"
         else:

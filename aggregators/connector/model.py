@@ -7,6 +7,7 @@ the nodes that are useful to point at later (test console, runtime errors).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .values import Template
@@ -14,7 +15,7 @@ from .values import Template
 KIND_BY_ROOT = {"SMSNotifier": "sms", "PhoneCalls": "phone"}
 FIELD_TYPES = ("text", "password", "url", "picklist")
 METHODS = ("get", "post", "put", "patch", "delete")
-RESPONSE_FORMATS = ("json", "xml", "form")
+RESPONSE_FORMATS = ("json", "xml", "form", "text")
 STATUS_GROUPS = ("processing", "delivered", "failed")
 SIGNATURE_ALGORITHMS = ("hmac-sha1", "hmac-sha256", "hmac-sha512")
 SIGNATURE_ENCODINGS = ("base64", "hex")
@@ -174,26 +175,35 @@ class ResponseMap:
     messages: str | None = None
 
 
+# A numeric range in a status group: Failed="21-999" (Dart reports every code above 20 as failed).
+STATUS_RANGE = re.compile(r"^(?P<low>\d+)-(?P<high>\d+)$")
+
+
 @dataclass(frozen=True)
 class Statuses:
     """Provider status value (lower-cased) -> processing|delivered|failed."""
 
     groups: dict[str, str] = field(default_factory=dict)
-    unknown: str = "ignore"  # a status in no group: "ignore" (log it) or "reject" (answer 400)
+    # a status in no group: "ignore" (log it), "reject" (answer 400), in send/poll answers
+    # "retry" (errored) or "fail" (failed); a callback treats "retry" as "ignore", "fail" as "reject".
+    unknown: str = "ignore"
+    ranges: tuple[tuple[int, int, str], ...] = ()
 
     def normalise(self, raw: str | None) -> str:
-        if raw is None:
-            return "processing"
-        return self.groups.get(str(raw).strip().lower(), "processing")
+        return self.lookup(raw) or "processing"
 
     def lookup(self, raw: str | None) -> str | None:
         """The group of a provider status (processing|delivered|failed|retry), None if in none."""
         if raw is None:
             return None
-        return self.groups.get(str(raw).strip().lower())
+        key = str(raw).strip().lower()
+        found = self.groups.get(key)
+        if found is None and key.isdigit() and key == str(int(key)):  # "001" is a code, not 1
+            found = next((group for low, high, group in self.ranges if low <= int(key) <= high), None)
+        return found
 
     def __bool__(self) -> bool:
-        return bool(self.groups)
+        return bool(self.groups or self.ranges)
 
 
 @dataclass(frozen=True)
@@ -242,6 +252,8 @@ class MessageSend:
     errors: ErrorCodes = field(default_factory=ErrorCodes)
     # Characters a part (a template: a number or a config field); None: one request per message.
     split: Template | None = None
+    # <callback_response>: what a delivery report is answered with (else our JSON receipt).
+    callback_response: SendResponse | None = None
 
 
 @dataclass(frozen=True)

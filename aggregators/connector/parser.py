@@ -17,6 +17,7 @@ from .lenient import accept_typos
 from .locator import Locator
 from .model import (
     KIND_BY_ROOT,
+    STATUS_RANGE,
     AnswerCallback,
     Attr,
     Auth,
@@ -235,6 +236,7 @@ class _Builder:
     @staticmethod
     def statuses(el: etree._Element | None) -> Statuses:
         groups: dict[str, str] = {}
+        ranges: list[tuple[int, int, str]] = []
         if el is not None:
             for status in el.iterfind("status"):
                 for attr, group in (
@@ -244,10 +246,13 @@ class _Builder:
                     ("Retry", "retry"),
                 ):
                     for value in (status.get(attr) or "").split(","):
-                        if value.strip():
+                        bounds = STATUS_RANGE.match(value.strip())
+                        if bounds:
+                            ranges.append((int(bounds["low"]), int(bounds["high"]), group))
+                        elif value.strip():
                             groups.setdefault(value.strip().lower(), group)
         unknown = (el.get("unknown") or "ignore").strip().lower() if el is not None else "ignore"
-        return Statuses(groups, unknown)
+        return Statuses(groups, unknown, tuple(ranges))
 
     @staticmethod
     def errors(el: etree._Element | None) -> ErrorCodes:
@@ -276,6 +281,7 @@ class _Builder:
             # Callbacks without a format are sniffed from the content type; "form" is the common case.
             callback=self.mapping(callback, "form") if callback is not None else None,
             split=compile_template(el.get("split", "")) if el.get("split") else None,
+            callback_response=self.send_response(el.find("callback_response")),
         )
 
     def message_status(self, el: etree._Element | None, send: etree._Element | None) -> MessageStatus | None:

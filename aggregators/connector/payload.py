@@ -31,6 +31,8 @@ class Payload:
 
     def get(self, path: str, base: Any = MISSING) -> Any:
         data = self.data if base is MISSING else base
+        if path == ".":  # the whole payload: a plain-text answer, or a JSON/XML scalar
+            return data
         found = resolve(data, path)
         if found is MISSING and self.root_tag and base is MISSING and path.startswith(self.root_tag + "."):
             found = resolve(data, path[len(self.root_tag) + 1 :])
@@ -186,7 +188,9 @@ def load(body: bytes, content_type: str = "", declared: str | None = None, query
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise PayloadError("form body is not UTF-8") from None
+        raise PayloadError(f"{fmt} body is not UTF-8") from None
+    if fmt == "text":  # a bare answer such as "000": the whole body, read with use="."
+        return Payload(text.strip())
     data = _form(query)
     data.update(_form(text))  # body wins over query parameters
     return Payload(data)

@@ -99,7 +99,9 @@ ELEMENTS: dict[str, tuple[str, str]] = {
         "sms",
     ),
     "status": (
-        "One status group: exactly one of the attributes, with comma-separated values. `Retry` marks "
+        "One status group: exactly one of the attributes, with comma-separated values; a value "
+        '`LOW-HIGH` of two whole numbers is a range (`Failed="21-999"`) matching numbers written '
+        "without leading zeros (`001` is a code of its own). `Retry` marks "
         "a temporary refusal inside a 2xx answer (throttling): the message is errored and retried.",
         "sms",
     ),
@@ -138,8 +140,9 @@ ELEMENTS: dict[str, tuple[str, str]] = {
         "phone",
     ),
     "send_response": (
-        "The body Flowgate answers a provider webhook with (TwiML-like XML, or JSON). Without it the "
-        "answer is a JSON receipt.",
+        "The body Flowgate answers a provider webhook with (TwiML-like XML, JSON or text). Without it the "
+        "answer is a JSON receipt. As `<callback_response>` in `<message_send>` it answers a delivery "
+        "report that changed a message (Dart waits for `000`).",
         "both",
     ),
     "reply_parameters": ("The elements (XML) or keys (JSON) of the reply body.", "both"),
@@ -257,9 +260,11 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
         "(`Asia/Kuala_Lumpur`); UTC by default."
     ),
     ("statuses", "unknown"): "`ignore` (default: a status in no group is logged and changes nothing), "
-    "`reject` (the callback is answered 400) or `retry` (in a send or poll answer only a listed status "
+    "`reject` (the callback is answered 400), `retry` (in a send or poll answer only a listed status "
     "is an acceptance: a missing or unlisted one is an unreadable answer, errored and retried, as for "
-    "providers that answer 200 with a word such as `Success`; callbacks ignore it).",
+    "providers that answer 200 with a word such as `Success`) or `fail` (the same, but the message "
+    "fails for good: providers that answer `000` for success and any other code for a refusal). "
+    "A callback treats `retry` as `ignore` and `fail` as `reject`.",
     ("message_send", "split"): (
         "Characters a part: a longer message is sent as several requests (cut as courier cuts: at the "
         "first space within 6 characters of the limit, else at the limit), for providers "
@@ -331,7 +336,7 @@ RULES: dict[str, str] = {
     "`prefix` only in `<message_receive>`.",
     "message_send": "`split`, when not a template, must be a number of characters from 1 to 10000.",
     "status": "needs exactly one of `Processing`, `Delivered`, `Failed`.",
-    "statuses": "a value may not be in two groups.",
+    "statuses": "a value may not be in two groups; a range `LOW-HIGH` may not be empty.",
     "errors": "an error code may not have two meanings.",
     "error_meaning": "needs `codes` or `contains`, and a `means` that is one of the known meanings.",
     "status_callback": "needs `use`; a call status may not have two branches.",
@@ -702,6 +707,8 @@ def render_reference() -> str:
         "paths start below the document element (naming the root first works too) |",
         "| `form` ★ | `application/x-www-form-urlencoded` body (or the query string of a GET); the first "
         "value of a repeated key wins |",
+        '| `text` ★ | the whole body as one value, read with `use="."` (answers such as `000` or '
+        "`Request is received`) |",
         "",
         "The payload's `Content-Type` wins when it names JSON, XML or a form; otherwise the body is "
         "sniffed (`{`/`[` → JSON, `<` → XML) and then the declared `format` is used.",
@@ -712,7 +719,7 @@ def render_reference() -> str:
         "list looks in its first item; a form field whose value is a JSON document is looked into. With "
         "`<messages use=...>` (or `<message_responses>`) each mapping is read per item of that list, "
         "falling back to the whole payload for paths an item lacks; a list of plain values is a list of "
-        "message ids.",
+        'message ids. `use="."` is the whole payload (a `text` answer, or a JSON or XML scalar).',
         "",
         "A selector picks items of a list: `message[contentType=text/plain].value` reads the first part "
         "whose `contentType` is `text/plain` (case-insensitive), `message[url]` keeps the parts that have "

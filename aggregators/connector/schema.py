@@ -64,6 +64,8 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
             "request": "request",
             "response": "sms_response",
             "callback": "sms_response",
+            # the body answering a delivery report (Dart waits for "000"); a JSON receipt without it
+            "callback_response": "send_response",
             "statuses": "statuses",
             "errors": "errors",
         },

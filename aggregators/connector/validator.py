@@ -26,6 +26,7 @@ from .model import (
     SIGNATURE_PAYLOADS,
     Pos,
 )
+from .model import STATUS_RANGE as RANGE
 from .payload import SELECTOR, path_segments
 from .schema import (
     ANY_MAPPING,
@@ -333,10 +334,17 @@ class Validator:
 
     def check_statuses(self, el: etree._Element) -> None:
         unknown = el.get("unknown")
-        if unknown is not None and unknown.strip().lower() not in ("ignore", "reject", "retry"):
+        if unknown is not None and unknown.strip().lower() not in ("ignore", "reject", "retry", "fail"):
             self.error(
-                self.loc.attribute(el, "unknown"), f"unknown='{unknown}' must be ignore, reject or retry"
+                self.loc.attribute(el, "unknown"),
+                f"unknown='{unknown}' must be ignore, reject, retry or fail",
             )
+        for status in el.iterfind("status"):  # ranges such as Failed="21-999"
+            for group in STATUS_GROUPS:
+                for value in (status.get(group) or "").split(","):
+                    bounds = RANGE.match(value.strip())
+                    if bounds and int(bounds["low"]) > int(bounds["high"]):
+                        self.error(self.loc.attribute(status, group), f"range '{value.strip()}' is empty")
         seen: dict[str, str] = {}
         for status in el.iterfind("status"):
             for group in STATUS_GROUPS:

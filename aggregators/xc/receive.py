@@ -59,7 +59,14 @@ def _find(channel: Channel, message_id: str) -> Msg | None:
     try:  # connectors that pass our @messageid may get our uuid back
         return status.find_outbound(channel=channel, msg_uuid=message_id)
     except status.MsgNotFound:
-        return None
+        pass
+    head, dot, part = message_id.rpartition(".")
+    if dot and part.isdigit():  # a part's own id (@part_id: <uuid>.2): the report is the message's
+        try:
+            return status.find_outbound(channel=channel, msg_uuid=str(uuid.UUID(head)))
+        except (ValueError, status.MsgNotFound):
+            return None
+    return None
 
 
 def _is_ping(args: dict[str, Any]) -> bool:
@@ -141,6 +148,13 @@ def callback(request: HttpRequest, channel: Channel) -> HttpResponse:
         for r in results
         if r.get("applied") is not None
     ]  # fmt: skip
+    send = resolved.parsed.message_send
+    if send is not None and send.callback_response is not None and any(r.get("applied") for r in results):
+        # the provider's own acknowledgement (Dart's "000"), for a report that changed something
+        body, content_type = render_send_response(
+            send.callback_response, reveal(channel.config.get("fields") or {}), {}
+        )
+        return HttpResponse(body, content_type=content_type)
     message = "Status Update Accepted"
     if results and all(r.get("unknown_status") for r in results):
         message = f"Ignored: ignoring unknown status '{results[0]['unknown_status']}'"

@@ -24,7 +24,7 @@ from aggregators.connector import (
     parse_connector,
     render_send_response,
 )
-from aggregators.connector.mapping import map_send_response, parse_receive
+from aggregators.connector.mapping import map_send_response, parse_callback, parse_receive
 from aggregators.connector.values import compile_template
 from aggregators.xc import token as tokens
 
@@ -93,7 +93,12 @@ def test_the_token_request_and_the_bearer_that_reads_it() -> None:
         ('<token ttl="600">', '<token ttl="0">', 9, "ttl '0' is not a number of seconds"),
         ("<url>/oauth</url>", "<url>/oauth?t=@token</url>", 11, "the <token> request cannot use @token"),
         ('<access_token use="access_token"/>', "", 17, "<response> is missing <access_token use=...>"),
-        ('<statuses unknown="retry">', '<statuses unknown="later">', 26, "must be ignore, reject or retry"),
+        (
+            '<statuses unknown="retry">',
+            '<statuses unknown="later">',
+            26,
+            "must be ignore, reject, retry or fail",
+        ),
         ('format="%Y-%m-%d%H:%M:%S"', 'format="Y-m-d"', 32, "has no %-directive"),
         ('timezone="Asia/Kuala_Lumpur"', 'timezone="Mars/Olympus"', 32, "is not an IANA zone name"),
         ('<text use="text"/>', '<text use="text" format="%d"/>', 31, "only read on <message_receive><date>"),
@@ -238,3 +243,35 @@ def test_a_response_that_maps_nothing_accepts_any_2xx_and_parts_have_their_own_i
     assert json.loads(build_send_request(connector, FIELDS, ctx).content)["to"] == "u-1"  # the first part
     ctx["part_id"] = "u-1.2"
     assert json.loads(build_send_request(connector, FIELDS, ctx).content)["to"] == "u-1.2"
+
+
+def test_text_answers_status_ranges_and_unknown_fail() -> None:
+    xml = TOKEN_XML.replace(
+        '<response format="json"><message_id use="id"/><message_status use="status"/></response>',
+        '<response format="text"><message_status use="."/></response>'
+        '<callback format="form"><message_id use="id"/><message_status use="status"/></callback>'
+        '<callback_response format="text"><parameters><parameter name="a" value="000"/></parameters></callback_response>',
+    ).replace(
+        '<statuses unknown="retry"><status Processing="Success"/></statuses>',
+        '<statuses unknown="fail"><status Processing="000,0-9"/><status Delivered="10-12"/>'
+        '<status Failed="21-999"/></statuses>',
+    )
+    connector = load_connector(xml)
+    request = httpx.Request("GET", "https://sms.example.com/send")
+    assert map_send_response(connector, httpx.Response(200, text="000\n", request=request)).ok
+    refused = map_send_response(connector, httpx.Response(200, text="001", request=request))
+    assert (refused.status, refused.retryable, refused.raw_status) == ("failed", False, "001")
+    statuses = connector.message_send.statuses if connector.message_send else None
+    assert statuses is not None
+    assert [statuses.lookup(v) for v in ("5", "11", "30", "15", "007")] == [
+        "processing",
+        "delivered",
+        "failed",
+        None,
+        None,
+    ]
+    with pytest.raises(PayloadError, match="unknown status 'foo'"):  # fail: the list is complete
+        parse_callback(connector, query="id=1&status=foo")
+    assert connector.message_send is not None and connector.message_send.callback_response is not None
+    empty = xml.replace('<status Failed="21-999"/>', '<status Failed="30-21"/>')
+    assert any("range '30-21' is empty" in m for _l, _c, m in _errors(empty))

@@ -45,6 +45,8 @@ SMS_PROVIDERS += [
     "macrokiosk",
     "globe",
     "playmobile",
+    "dart",
+    "hub9",
 ]  # courier parity, second batch
 
 

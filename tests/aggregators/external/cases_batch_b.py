@@ -13,7 +13,7 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.aggregators.external.provider_cases import LONG_PARTS, LONG_TEXT, rx, st, tx
+from tests.aggregators.external.provider_cases import COURIER_MSG, LONG_PARTS, LONG_TEXT, rx, st, tx
 
 KW_ID = "58f86fab-85c5-4f7c-9b68-9c323248afc4:0"
 KW_FORM = {"api-key": "123456", "callback_url": "{callback}", "channel": "WhatsApp", "from": "250788383383",
@@ -280,6 +280,41 @@ PLAYMOBILE: list[dict[str, Any]] = [
     tx("Throttled", "Error Sending", [(429, "not json")], "errored"),
 ]  # fmt: skip
 
+DA_PARAMS = {"sendto": "250788383383", "original": "2020", "userid": "Username", "password": "Password", "dcs": "0",
+             "udhl": "0", "messageid": "{uuid}"}  # fmt: skip
+DA_RECEIVE = "userid=testusr&password=test&original=6289881134560&sendto=2020&message=Msg&messageid=foo"
+DART: list[dict[str, Any]] = [
+    rx("Receive Valid", None, 200, "000", query=DA_RECEIVE, text="Msg", urn="tel:+6289881134560", external_id="foo"),
+    rx("Receive Valid", None, 200, "000", query=DA_RECEIVE.replace("6289881134560", "cmp-oodddqddwdwdcd").replace(
+        "messageid=foo", "messageid=bar"), text="Msg", urn="ext:cmp-oodddqddwdwdcd", external_id="bar",
+       gap="an XC channel is a phone channel: a sender that is not a number is refused, courier keeps it as ext:"),
+    rx("Receive Invalid", None, 400, "missing required parameters original and sendto",
+       gap="a GET without parameters is a URL check for us (answered 200, nothing stored)"),
+    st("Valid Status", None, 200, "000", query=f"status=10&messageid={COURIER_MSG}",
+       msg_status="delivered"),
+    st("Valid Status", None, 200, "000", query=f"status=10&messageid={COURIER_MSG}.2",
+       msg_status="delivered"),
+    st("Failed Status", None, 200, "000", query=f"status=30&messageid={COURIER_MSG}",
+       msg_status="failed"),
+    st("Missing Status", None, 400, "parameters messageid and status should not be empty",
+       query=f"messageid={COURIER_MSG}", ours="no status"),
+    st("Missing Status", None, 400, "parsing failed: status 'foo' is not an integer",
+       query=f"status=foo&messageid={COURIER_MSG}", ours="unknown status 'foo'"),
+    st("Missing Status", None, 400, "parsing failed: messageid 'abc' is not a UUID", query="status=10&messageid=abc",
+       gap="a report for an id we do not know is answered 200 and logged (the provider cannot fix it)"),
+    tx("Plain Send", "Simple Message", [(200, "000")], "sent", params={**DA_PARAMS, "message": "Simple Message"}),
+    tx("Long Send", LONG_TEXT, [(200, "000"), (200, "000")], "sent", requests=2,
+       part_requests=[{"params": {**DA_PARAMS, "message": LONG_PARTS[0]}},
+                      {"params": {**DA_PARAMS, "message": LONG_PARTS[1], "messageid": "{uuid}.2"}}]),
+    tx("Send Attachment", "My pic!", [(200, "000")], "sent", attachments=["image/jpeg:https://foo.bar/image.jpg"],
+       params={**DA_PARAMS, "message": "My pic!\nhttps://foo.bar/image.jpg"}),
+    tx("Error Sending", "Error Message", [(400, "Error")], "failed", params={**DA_PARAMS, "message": "Error Message"}),
+    tx("Throttled", "Error Message", [(429, "Error")], "errored", params={**DA_PARAMS, "message": "Error Message"}),
+    tx("Authentication Error", "Simple Message", [(200, "001")], "failed",
+       params={**DA_PARAMS, "message": "Simple Message"}),
+    tx("Account Expired", "Simple Message", [(200, "101")], "failed", params={**DA_PARAMS, "message": "Simple Message"}),
+]  # fmt: skip
+
 # Channel config courier's tests set (the keys of `provider_cases.CHANNEL_FIELDS`).
 BATCH_B_FIELDS: dict[str, dict[str, str]] = {
     # courier's Telesom channel: its address 2020, send_url pointed at the fake provider by the harness
@@ -293,6 +328,11 @@ BATCH_B_FIELDS: dict[str, dict[str, str]] = {
         "service_id": "service-id",
         "max_length": "160",
     },
+    "globe": {"app_id": "12345", "app_secret": "mysecret", "passphrase": "opensesame"},
+    "playmobile": {"username": "Username", "password": "Password"},
+    "dart": {"username": "Username", "password": "Password"},
+    # Hub9 is courier's Dart handler at another address (1,600 characters a part): Dart's cases
+    "hub9": {"username": "Username", "password": "Password", "max_length": "160"},
 }
 # The clock a provider's cases run at (courier pins it where a request signs the date).
 BATCH_B_CLOCKS: dict[str, datetime] = {"telesom": TELESOM_CLOCK}
@@ -304,4 +344,6 @@ BATCH_B_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "macrokiosk": MACROKIOSK,
     "globe": GLOBE,
     "playmobile": PLAYMOBILE,
+    "dart": DART,
+    "hub9": DART,
 }
