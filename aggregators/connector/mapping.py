@@ -12,14 +12,16 @@ import codecs
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_to_bytes
+from zoneinfo import ZoneInfo
 
 import httpx
 from lxml import etree
 
 from .errors import PayloadError
-from .model import Connector, ErrorCodes, Param, ResponseMap, SendResponse, Statuses
+from .model import Connector, ErrorCodes, Param, PathRef, ResponseMap, SendResponse, Statuses, Token
 from .payload import MISSING, Payload, load, scalar
 from .values import as_text, known_charset
 
@@ -131,6 +133,10 @@ def map_answer(
     """Shared by send and poll answers."""
     http_failed = status_code >= 400
     retryable = status_code == 429 or status_code >= 500
+    if not http_failed and not mapping.fields and not mapping.messages:
+        # A response that maps nothing: any 2xx is an acceptance, whatever its body says
+        # (Play Mobile answers "Request is received" as plain text).
+        return SendResult("processing", http_status=status_code)
     if not body.strip():
         if http_failed:
             return SendResult(
@@ -173,6 +179,17 @@ def map_answer(
         ref = mapping.fields[missing[0]]
         result.status, result.retryable = "failed", True
         result.error = f"answer has no {missing[0]} at '{ref.use}': {_snippet(body)}"
+    elif (
+        group is None
+        and statuses.unknown in ("retry", "fail")
+        and "message_status" in mapping.fields
+        and meaning is None
+    ):
+        # <statuses unknown="retry|fail">: only listed statuses are an acceptance; anything else in
+        # a 2xx answer is unreadable (courier's "invalid response content", errored and retried) or
+        # a refusal the provider has no list of (failed for good).
+        result.status, result.retryable = "failed", statuses.unknown == "retry"
+        result.error = error or f"unexpected answer: {_snippet(body)}"
     elif group == "retry" or meaning == "retry":
         # Refused for now inside an HTTP 200 (throttling): errored and retried, not failed for good.
         result.status, result.retryable = "failed", True
@@ -223,6 +240,43 @@ def map_status_response(connector: Connector, response: httpx.Response) -> SendR
     )
 
 
+@dataclass
+class TokenAnswer:
+    """The provider's answer to a `<token>` request: the token and how long it lives, or why not."""
+
+    token: str | None
+    expires_in: int
+    error: str | None = None
+    retryable: bool = False
+
+
+def map_token_response(token: Token, response: httpx.Response) -> TokenAnswer:
+    """Read `access_token` (and `expires_in`, else the `ttl`) from a token answer.
+
+    A 4xx answer fails the message like a refused send; 429, 5xx and a 2xx answer without a
+    token are retried (the credentials may be fine, the provider not).
+    """
+    status = response.status_code
+    if status >= 400:
+        retry = status == 429 or status >= 500
+        return TokenAnswer(
+            None, 0, f"token request answered HTTP {status}: {_snippet(response.content)}", retry
+        )
+    try:
+        payload = load(response.content, response.headers.get("content-type", ""), token.response.format)
+    except PayloadError as exc:
+        return TokenAnswer(None, 0, f"unreadable token answer: {exc}", True)
+    values = map_item(token.response, payload, payload.data)
+    found = values.get("access_token")
+    if not found:
+        path = token.response.fields["access_token"].use
+        return TokenAnswer(
+            None, 0, f"token answer has no access_token at '{path}': {_snippet(response.content)}", True
+        )
+    lifetime = str(values.get("expires_in") or "").strip()
+    return TokenAnswer(found, int(lifetime) if lifetime.isdigit() and int(lifetime) > 0 else token.ttl)
+
+
 # --- SMS callbacks and inbound ---------------------------------------------------------------
 
 
@@ -257,7 +311,7 @@ def parse_callback(
             raise PayloadError(f"callback has no status at '{mapping.fields['message_status'].use}'")
         group = send.statuses.lookup(raw_status)
         if group is None and send.statuses and raw_status is not None:
-            if send.statuses.unknown == "reject":
+            if send.statuses.unknown in ("reject", "fail"):  # "fail": the list is complete
                 raise PayloadError(f"unknown status '{raw_status}'")
             status = "unknown"
         else:
@@ -331,6 +385,17 @@ def _attachments(mapping: ResponseMap, payload: Payload, item: Any) -> list[str]
     return [f"{types[i]}:{url}" if i < len(types) and "/" in types[i] else url for i, url in enumerate(urls)]
 
 
+def _formatted_date(text: str, ref: PathRef) -> str:
+    """A provider date in its own format (`<date format=... timezone=...>`), as ISO 8601."""
+    try:
+        parsed = datetime.strptime(text.strip(), ref.format or "")
+    except ValueError:
+        raise PayloadError(f"invalid date {text!r}: expected the format {ref.format!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(ref.timezone) if ref.timezone else UTC)
+    return parsed.isoformat()
+
+
 def parse_receive(
     connector: Connector, *, body: bytes = b"", content_type: str = "", query: str = ""
 ) -> list[InboundMessage]:
@@ -339,18 +404,33 @@ def parse_receive(
         raise PayloadError("this connector does not receive messages")
     mapping = receive.mapping
     payload = load(body, content_type, mapping.format, query)
+    if mapping.messages and (payload.get(mapping.messages) == [] or payload.data in ("", None)):
+        # An empty batch (`[]`, or an XML document element with nothing inside): nothing to store,
+        # the view answers it as ignored. A batch under another name stays a 400 (no sender).
+        return []
     out = []
     for item in items_of(mapping, payload):
         values = map_item(mapping, payload, item)
+        for key, ref in mapping.fields.items():  # prefix="tel:": required on the value, then removed
+            value = values.get(key)
+            if ref.prefix and value:
+                if not value.lower().startswith(ref.prefix.lower()):
+                    raise PayloadError(
+                        f"inbound {key} {value!r} at '{ref.use}' does not start with '{ref.prefix}'"
+                    )
+                values[key] = value[len(ref.prefix) :]
         if not values.get("from"):
             path = mapping.fields["from"].use if "from" in mapping.fields else "(unmapped)"
             raise PayloadError(f"inbound message has no sender at '{path}'")
-        for key, ref in mapping.fields.items():
+        for key, ref in mapping.fields.items():  # required="true": a message without it is refused
             if ref.required and not values.get(key):
-                raise PayloadError(f"inbound message has no {key} at '{ref.use}'")
+                path = ref.use + (f"' or '{ref.fallback}" if ref.fallback else "")
+                raise PayloadError(f"inbound message has no {key} at '{path}'")
         attachments = _attachments(mapping, payload, item)
         if "text" in mapping.fields and values.get("text") is None and not attachments:
             raise PayloadError(f"inbound message has no text at '{mapping.fields['text'].use}'")
+        if values.get("date") and mapping.fields["date"].format:
+            values["date"] = _formatted_date(values["date"] or "", mapping.fields["date"])
         out.append(
             InboundMessage(
                 sender=values["from"] or "",

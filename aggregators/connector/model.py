@@ -7,6 +7,7 @@ the nodes that are useful to point at later (test console, runtime errors).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from .values import Template
@@ -87,6 +88,7 @@ class Signature:
 class Provider:
     url: Template
     auth: Auth | None = None
+    token: Token | None = None
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,19 @@ class Request:
 
 
 @dataclass(frozen=True)
+class Token:
+    """``<provider><token>``: the request fetching an access token before sending (``@token``).
+
+    ``response`` maps ``access_token`` (required) and ``expires_in`` (seconds); ``ttl`` is the
+    lifetime when the answer gives none.
+    """
+
+    request: Request
+    response: ResponseMap
+    ttl: int = 3600
+
+
+@dataclass(frozen=True)
 class PathRef:
     """``<message_id use="a.b.0.c" default="x"/>``: where to read one value."""
 
@@ -152,6 +167,12 @@ class PathRef:
     # charset="charset": the path of a charset name sent beside the value; when it names another
     # charset than UTF-8, the value is that charset's bytes percent-encoded (Clickatell) and is decoded.
     charset: str | None = None
+    # <message_receive><date format="%Y-%m-%d%H:%M:%S" timezone="Asia/Kuala_Lumpur">: a date that
+    # is not ISO 8601, read with strptime directives, in that zone when it names none.
+    format: str | None = None
+    timezone: str | None = None
+    # <message_receive><from prefix="tel:">: the value must start with it; it is removed.
+    prefix: str | None = None
 
 
 @dataclass(frozen=True)
@@ -167,26 +188,35 @@ class ResponseMap:
     messages: str | None = None
 
 
+# A numeric range in a status group: Failed="21-999" (Dart reports every code above 20 as failed).
+STATUS_RANGE = re.compile(r"^(?P<low>\d+)-(?P<high>\d+)$")
+
+
 @dataclass(frozen=True)
 class Statuses:
     """Provider status value (lower-cased) -> processing|delivered|failed."""
 
     groups: dict[str, str] = field(default_factory=dict)
-    unknown: str = "ignore"  # a status in no group: "ignore" (log it) or "reject" (answer 400)
+    # a status in no group: "ignore" (log it), "reject" (answer 400), in send/poll answers
+    # "retry" (errored) or "fail" (failed); a callback treats "retry" as "ignore", "fail" as "reject".
+    unknown: str = "ignore"
+    ranges: tuple[tuple[int, int, str], ...] = ()
 
     def normalise(self, raw: str | None) -> str:
-        if raw is None:
-            return "processing"
-        return self.groups.get(str(raw).strip().lower(), "processing")
+        return self.lookup(raw) or "processing"
 
     def lookup(self, raw: str | None) -> str | None:
         """The group of a provider status (processing|delivered|failed|retry), None if in none."""
         if raw is None:
             return None
-        return self.groups.get(str(raw).strip().lower())
+        key = str(raw).strip().lower()
+        found = self.groups.get(key)
+        if found is None and key.isdigit() and key == str(int(key)):  # "001" is a code, not 1
+            found = next((group for low, high, group in self.ranges if low <= int(key) <= high), None)
+        return found
 
     def __bool__(self) -> bool:
-        return bool(self.groups)
+        return bool(self.groups or self.ranges)
 
 
 @dataclass(frozen=True)
@@ -235,8 +265,8 @@ class MessageSend:
     errors: ErrorCodes = field(default_factory=ErrorCodes)
     # Characters a part (a template: a number or a config field); None: one request per message.
     split: Template | None = None
-    # The body answered to the provider's delivery callbacks (Jasmin waits for "ACK/Jasmin").
-    send_response: SendResponse | None = None
+    # <callback_response>: what an accepted delivery report is answered with (else our JSON receipt).
+    callback_response: SendResponse | None = None
 
 
 @dataclass(frozen=True)

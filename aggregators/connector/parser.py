@@ -17,6 +17,7 @@ from .lenient import accept_typos
 from .locator import Locator
 from .model import (
     KIND_BY_ROOT,
+    STATUS_RANGE,
     AnswerCallback,
     Attr,
     Auth,
@@ -40,6 +41,7 @@ from .model import (
     StatusBranch,
     StatusCallback,
     Statuses,
+    Token,
 )
 from .schema import KEY_ALIASES, LIST_KEYS
 from .validator import elements, validate_tree
@@ -157,7 +159,16 @@ class _Builder:
                 )
             elif bearer is not None:
                 auth = Auth("bearer", token=compile_template(bearer.get("token", "")))
-        return Provider(url=self.url(el.find("url")) or compile_template(""), auth=auth)
+        token_el = el.find("token")
+        token = None
+        if token_el is not None:
+            ttl = (token_el.get("ttl") or "").strip()
+            token = Token(
+                request=self.request(token_el.find("request")),
+                response=self.mapping(token_el.find("response")),
+                ttl=int(ttl) if ttl else 3600,
+            )
+        return Provider(url=self.url(el.find("url")) or compile_template(""), auth=auth, token=token)
 
     @staticmethod
     def url(el: etree._Element | None):
@@ -217,6 +228,9 @@ class _Builder:
                 fallback=child.get("fallback"),
                 required=(child.get("required") or "").strip().lower() in ("true", "1", "yes"),
                 charset=child.get("charset") or None,
+                format=child.get("format"),
+                timezone=(child.get("timezone") or "").strip() or None,
+                prefix=child.get("prefix") or None,
             )
         return ResponseMap(
             format=(el.get("format") or default_format).lower(), fields=fields, messages=messages
@@ -225,6 +239,7 @@ class _Builder:
     @staticmethod
     def statuses(el: etree._Element | None) -> Statuses:
         groups: dict[str, str] = {}
+        ranges: list[tuple[int, int, str]] = []
         if el is not None:
             for status in el.iterfind("status"):
                 for attr, group in (
@@ -234,10 +249,13 @@ class _Builder:
                     ("Retry", "retry"),
                 ):
                     for value in (status.get(attr) or "").split(","):
-                        if value.strip():
+                        bounds = STATUS_RANGE.match(value.strip())
+                        if bounds:
+                            ranges.append((int(bounds["low"]), int(bounds["high"]), group))
+                        elif value.strip():
                             groups.setdefault(value.strip().lower(), group)
         unknown = (el.get("unknown") or "ignore").strip().lower() if el is not None else "ignore"
-        return Statuses(groups, unknown)
+        return Statuses(groups, unknown, tuple(ranges))
 
     @staticmethod
     def errors(el: etree._Element | None) -> ErrorCodes:
@@ -266,7 +284,7 @@ class _Builder:
             # Callbacks without a format are sniffed from the content type; "form" is the common case.
             callback=self.mapping(callback, "form") if callback is not None else None,
             split=compile_template(el.get("split", "")) if el.get("split") else None,
-            send_response=self.send_response(el.find("send_response")),
+            callback_response=self.send_response(el.find("callback_response")),
         )
 
     def message_status(self, el: etree._Element | None, send: etree._Element | None) -> MessageStatus | None:

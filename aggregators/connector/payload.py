@@ -34,15 +34,19 @@ class Payload:
     form: bool = False
 
     def get(self, path: str, base: Any = MISSING) -> Any:
-        if self.text:
-            return _match(str(self.data), path)
+        if self.text:  # "." is the whole answer ("000"); anything else a regular expression
+            return str(self.data).strip() if path == "." else _match(str(self.data), path)
         data = self.data if base is MISSING else base
+        if path == ".":  # the whole payload: a plain-text answer, or a JSON/XML scalar
+            return data
         found = resolve(data, path)
         if found is MISSING and self.form and isinstance(data, dict) and path and "." not in path:
             wanted = path.lower()
             found = next((v for k, v in data.items() if k.lower() == wanted), MISSING)
         if found is MISSING and self.root_tag and base is MISSING and path.startswith(self.root_tag + "."):
             found = resolve(data, path[len(self.root_tag) + 1 :])
+        elif found is MISSING and self.root_tag and base is MISSING and path == self.root_tag:
+            found = data  # the document element itself: `<return>Success</return>` read as "return"
         return found
 
 
@@ -211,7 +215,7 @@ def load(body: bytes, content_type: str = "", declared: str | None = None, query
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        raise PayloadError("form body is not UTF-8") from None
+        raise PayloadError(f"{fmt} body is not UTF-8") from None
     data = _form(query)
     data.update(_form(text))  # body wins over query parameters
     return Payload(data, form=True)

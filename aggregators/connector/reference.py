@@ -39,6 +39,21 @@ ELEMENTS: dict[str, tuple[str, str]] = {
     "provider": ("The provider's base URL and how to authenticate to it.", "both"),
     "auth": ("Authentication added to every request unless the request sets `Authorization` itself.", "both"),
     "basic": ("HTTP basic authentication.", "both"),
+    "token": (
+        "A request made before sending that fetches an access token (OAuth client credentials, a "
+        "login endpoint): its answer's `access_token` is the `@token` variable of the send (and poll) "
+        'templates, e.g. `<bearer token="@token"/>`. The token is cached per channel until '
+        "`expires_in` (or `ttl`) runs out, a minute early; a send answered 401 drops it, so the retry "
+        "fetches a new one. The provider's `<auth>` is added to this request too, unless that auth "
+        "reads `@token`. A 4xx answer fails the message, 429, 5xx and an answer without a token are "
+        "retried.",
+        "sms",
+    ),
+    "token_response": (
+        "How to read the token answer: `<access_token use=...>` (required) and `<expires_in use=...>` "
+        "(seconds).",
+        "sms",
+    ),
     "bearer": ("An `Authorization: Bearer <token>` header.", "both"),
     "text": (
         "A URL template (`<url>`). Whitespace and line breaks inside it are removed, so a long URL "
@@ -84,7 +99,9 @@ ELEMENTS: dict[str, tuple[str, str]] = {
         "sms",
     ),
     "status": (
-        "One status group: exactly one of the attributes, with comma-separated values. `Retry` marks "
+        "One status group: exactly one of the attributes, with comma-separated values; a value "
+        '`LOW-HIGH` of two whole numbers is a range (`Failed="21-999"`) matching numbers written '
+        "without leading zeros (`001` is a code of its own). `Retry` marks "
         "a temporary refusal inside a 2xx answer (throttling): the message is errored and retried.",
         "sms",
     ),
@@ -124,7 +141,8 @@ ELEMENTS: dict[str, tuple[str, str]] = {
     ),
     "send_response": (
         "The body Flowgate answers a provider webhook with (TwiML-like XML, JSON or plain text). Without "
-        "it the answer is a JSON receipt. Inside `<message_send>` it is the answer to delivery callbacks.",
+        "it the answer is a JSON receipt. As `<callback_response>` in `<message_send>` it answers a "
+        "delivery report it accepted (Dart waits for `000`, Jasmin for `ACK/Jasmin`).",
         "both",
     ),
     "reply_parameters": ("The elements (XML) or keys (JSON) of the reply body.", "both"),
@@ -186,6 +204,8 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
     ("basic", "username"): "Template, required.",
     ("basic", "password"): "Template.",
     ("bearer", "token"): "Template, required.",
+    ("token", "ttl"): "Seconds a token lives when the answer has no `expires_in`.",
+    ("token_response", "format"): "Payload format of the token answer; the `Content-Type` wins.",
     ("message_receive", "format"): "Payload format of inbound posts; sniffed from the content type first.",
     ("request", "method"): "HTTP method.",
     ("header", "name"): "Header name. Required.",
@@ -221,8 +241,8 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
     ): "Comma-separated call statuses this branch handles (case-insensitive). Required.",
     ("call_response", "format"): "Payload format; sniffed from the content type first.",
     ("send_response", "format"): (
-        "`xml`, `json` or `text` (the parameters' values one after the other, as `text/plain`: "
-        "Jasmin expects `ACK/Jasmin`)."
+        "`xml`, `json` or `text` (the values of the top-level parameters one after the other, as "
+        "`text/plain`: an answer such as `-1` or `ACK/Jasmin` that a provider waits for)."
     ),
     ("send_response", "agentdialing"): "Kept from the published language; informational only.",
     ("send_response", "root"): "Name of the XML document element.",
@@ -245,8 +265,25 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
         "the message is errored and retried (an answer without the provider's id is unreadable). In "
         "`<message_receive>`: an inbound message without this value is refused with 400."
     ),
-    ("statuses", "unknown"): "`ignore` (default: a status in no group is logged and changes nothing) "
-    "or `reject` (the callback is answered 400).",
+    ("mapping", "format"): (
+        "Only on `<message_receive><date>`: the provider's date format in strptime directives, for "
+        "dates that are not ISO 8601 (`%Y-%m-%d%H:%M:%S`, `%a %b %d %Y %H:%M:%S GMT%z`). A date "
+        "that does not match is refused with 400."
+    ),
+    ("mapping", "prefix"): (
+        "Only in `<message_receive>`: text the value must start with, removed before use "
+        '(`<from use="senderAddress" prefix="tel:"/>`); a value without it is refused with 400.'
+    ),
+    ("mapping", "timezone"): (
+        "Only on `<message_receive><date>`: the IANA zone of a date that names none "
+        "(`Asia/Kuala_Lumpur`); UTC by default."
+    ),
+    ("statuses", "unknown"): "`ignore` (default: a status in no group is logged and changes nothing), "
+    "`reject` (the callback is answered 400), `retry` (in a send or poll answer only a listed status "
+    "is an acceptance: a missing or unlisted one is an unreadable answer, errored and retried, as for "
+    "providers that answer 200 with a word such as `Success`) or `fail` (the same, but the message "
+    "fails for good: providers that answer `000` for success and any other code for a refusal). "
+    "A callback treats `retry` as `ignore` and `fail` as `reject`.",
     ("message_send", "split"): (
         "Characters a part: a longer message is sent as several requests (cut as courier cuts: at the "
         "first space within 6 characters of the limit, else at the limit), for providers "
@@ -264,7 +301,9 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
 }
 
 # What Flowgate adds to the connector language published with the seeds (Vtiger's).
-EXTENSION_ELEMENTS = frozenset({"message_receive", "signature", "bearer", "errors", "error_meaning"})
+EXTENSION_ELEMENTS = frozenset(
+    {"message_receive", "signature", "bearer", "errors", "error_meaning", "token", "token_response"}
+)
 EXTENSION_ATTRIBUTES = frozenset(
     {
         ("connector", "name"),
@@ -279,6 +318,9 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("parameter", "omit_empty"),
         ("parameter", "charset"),
         ("mapping", "required"),
+        ("mapping", "format"),
+        ("mapping", "timezone"),
+        ("mapping", "prefix"),
         ("statuses", "unknown"),
         ("status", "Retry"),
         ("message_send", "split"),
@@ -286,7 +328,9 @@ EXTENSION_ATTRIBUTES = frozenset(
     }
 )
 EXTENSION_FORMATS = frozenset({"form", "text"})
-EXTENSION_SMS_VARIABLES = frozenset({"to", "from", "text", "messageid"})
+EXTENSION_SMS_VARIABLES = frozenset(
+    {"to", "from", "text", "messageid", "to_local", "day", "month", "year", "token", "part_id"}
+)
 EXTENSION_PHONE_VARIABLES = frozenset({"incoming_callback", "call_id", "user_number"})
 EXTENSION_FILTERS = frozenset(values.FILTERS) - {"urlappend"}
 EXTENSION_KEYS = frozenset({"error_code", "date", "from", "to", "text"})
@@ -303,16 +347,21 @@ RULES: dict[str, str] = {
     "attr": "needs a `name` that is a valid XML name.",
     "basic": "needs `username`.",
     "bearer": "needs `token`.",
+    "token": "needs `<request>` and `<response>` with `<access_token>`; `ttl` is 1 to 31536000 seconds; "
+    "its request may not use `@token`, and `@token` anywhere needs a `<token>`; SMS connectors only.",
+    "token_response": "`format` must be one of the formats below.",
     "signature": "needs `header` and `key`; at most one per connector; the header must be a valid HTTP header name; the key must name a config field and no `@variable`.",
     "request": "`method` must be one of the methods below.",
     "sms_response": "`format` must be one of the formats below.",
     "call_response": "`format` must be one of the formats below.",
     "message_receive": "`format` must be one of the formats below.",
     "send_response": "`format` must be `xml`, `json` or `text`.",
-    "mapping": "needs `use` or `default`; cannot contain elements; `required` is true or false.",
+    "mapping": "needs `use` or `default`; cannot contain elements; `required` is true or false; "
+    "`format` (with a %-directive) and `timezone` (an IANA name) only on `<message_receive><date>`; "
+    "`prefix` only in `<message_receive>`.",
     "message_send": "`split`, when not a template, must be a number of characters from 1 to 10000.",
     "status": "needs exactly one of `Processing`, `Delivered`, `Failed`.",
-    "statuses": "a value may not be in two groups.",
+    "statuses": "a value may not be in two groups; a range `LOW-HIGH` may not be empty.",
     "errors": "an error code may not have two meanings.",
     "error_meaning": "needs `codes` or `contains`, and a `means` that is one of the known meanings.",
     "status_callback": "needs `use`; a call status may not have two branches.",
@@ -466,6 +515,8 @@ def _outline(kind: str) -> Iterator[str]:
         assert isinstance(children, dict)
         for child_tag, child in children.items():
             if depth == 0 and child_tag in skip:
+                continue
+            if kind == "phone" and node == "provider" and child_tag in schema.SMS_ONLY_PROVIDER:
                 continue
             if child == "mapping" and node in ("sms_response", "message_receive"):
                 continue  # listed once below
@@ -644,10 +695,13 @@ def render_reference() -> str:
         "`default`). `$config.fields.NAME` is accepted too, as in the published examples. Naming a field "
         "that `<config>` does not declare is an error.",
         "- `@name`: a runtime variable (tables below). An unknown variable is an error. `@@` is a "
-        "literal `@`.",
+        "literal `@`, and `@|` a literal `|` that never starts a filter.",
         "- `|filter` or `|filter:argument` after the value: filters apply, left to right, to the whole "
         "rendered text. A `|` that does not start a known filter shape is literal text (so URLs with "
-        "`|` keep working); an unknown filter name is an error.",
+        "`|` keep working); an unknown filter name is an error. Once a literal `|` appears no filter "
+        "follows, so values joined with pipes before a filter use `@|`: a signature such as "
+        "`$config.$fields.username@|@to@|@message@|@day/@month/@year|md5|upper` hashes "
+        "`user|250788383383|Hi|11/04/2018`.",
         "",
         "Inside a `<url>`, variable values are percent-escaped (except the callback URLs Flowgate "
         "generates). A template that is a single variable keeps a list as a list, so "
@@ -682,7 +736,8 @@ def render_reference() -> str:
         "| `text` ★ | send and poll answers and delivery callbacks only: the body as plain text, whatever "
         "its `Content-Type`; each `use` (and `fallback`) is a regular expression searched in its first "
         "4,096 characters, the value its first group (the whole match without a group): "
-        '`<message_id use=\'Success "([^"]+)"\'/>`. An invalid expression is an error at its attribute |',
+        '`<message_id use=\'Success "([^"]+)"\'/>`. `use="."` is the whole body, trimmed (answers such '
+        "as `000` or `Request is received`). An invalid expression is an error at its attribute |",
         "",
         "The payload's `Content-Type` wins when it names JSON, XML or a form; otherwise the body is "
         "sniffed (`{`/`[` → JSON, `<` → XML) and then the declared `format` is used.",
@@ -693,7 +748,7 @@ def render_reference() -> str:
         "list looks in its first item; a form field whose value is a JSON document is looked into. With "
         "`<messages use=...>` (or `<message_responses>`) each mapping is read per item of that list, "
         "falling back to the whole payload for paths an item lacks; a list of plain values is a list of "
-        "message ids.",
+        'message ids. `use="."` is the whole payload (a `text` answer, or a JSON or XML scalar).',
         "",
         "A selector picks items of a list: `message[contentType=text/plain].value` reads the first part "
         "whose `contentType` is `text/plain` (case-insensitive), `message[url]` keeps the parts that have "

@@ -12,10 +12,12 @@ import base64
 import codecs
 import json
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
+import phonenumbers
 from lxml import etree
 
 from .errors import BuildError
@@ -154,7 +156,12 @@ def auth_header(connector: Connector, fields: Mapping[str, Any], ctx: Mapping[st
 
 
 def build_request(
-    connector: Connector, request: Request, fields: Mapping[str, Any], ctx: Mapping[str, Any]
+    connector: Connector,
+    request: Request,
+    fields: Mapping[str, Any],
+    ctx: Mapping[str, Any],
+    *,
+    with_auth: bool = True,
 ) -> httpx.Request:
     """Build any connector request (send, poll, outgoing call)."""
     fields = connector.effective_fields(dict(fields))
@@ -177,7 +184,7 @@ def build_request(
         if not content_type:
             headers.append(("Content-Type", FORM_TYPE))
         body = urlencode(_encoded(flatten("", values), request.params, fields, ctx)).encode("ascii")
-    authorization = auth_header(connector, fields, ctx)
+    authorization = auth_header(connector, fields, ctx) if with_auth else None
     if authorization and not any(k.lower() == "authorization" for k, _v in headers):
         headers.append(("Authorization", authorization))
     try:
@@ -194,7 +201,30 @@ def sms_context(ctx: Mapping[str, Any]) -> dict[str, Any]:
         out["to"] = recipients[0] if isinstance(recipients, list | tuple) else str(recipients).split(",")[0]
     out.setdefault("body", out.get("message", ""))  # no attachments given: the text is the body
     out.setdefault("media", [])
+    out.setdefault("to_local", national_number(str(out.get("to") or "")))
+    out.setdefault("part_id", out.get("messageid", ""))
+    today = clock()
+    out.setdefault("day", f"{today.day:02d}")
+    out.setdefault("month", f"{today.month:02d}")
+    out.setdefault("year", f"{today.year:04d}")
     return out
+
+
+def clock() -> datetime:
+    """Now in UTC; one place, so a test can pin the date a signed request depends on."""
+    return datetime.now(UTC)
+
+
+def national_number(number: str) -> str:
+    """The national significant number of an E.164 number (`+252788383383` -> `788383383`).
+
+    A value that is not a phone number (an alphanumeric id) is given back without its `+`.
+    """
+    try:
+        parsed = phonenumbers.parse(number if number.startswith("+") else "+" + number)
+    except phonenumbers.NumberParseException:
+        return number.lstrip("+")
+    return phonenumbers.national_significant_number(parsed) or number.lstrip("+")
 
 
 def send_uses(connector: Connector, variable: str) -> bool:
@@ -232,6 +262,24 @@ def build_send_request(
     if connector.message_send is None:
         raise BuildError("this connector cannot send messages")
     return build_request(connector, connector.message_send.request, fields, sms_context(ctx))
+
+
+def auth_uses_token(connector: Connector) -> bool:
+    auth = connector.provider.auth
+    if auth is None:
+        return False
+    templates = [t for t in (auth.username, auth.password, auth.token) if t is not None]
+    return any(name == "token" for t in templates for name, _ in t.refs("var"))
+
+
+def build_token_request(connector: Connector, fields: Mapping[str, Any]) -> httpx.Request:
+    """The `<provider><token>` request. The provider's `<auth>` applies to it too (client
+    credentials as basic auth), unless that auth is the bearer token this request fetches."""
+    token = connector.provider.token
+    if token is None:
+        raise BuildError("this connector fetches no token")
+    ctx = sms_context({})
+    return build_request(connector, token.request, fields, ctx, with_auth=not auth_uses_token(connector))
 
 
 def build_status_request(

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 ANY_MAPPING = "*"
 
-MAPPING_ATTRS = frozenset({"use", "default", "fallback", "required", "charset"})
+# format/timezone: how an inbound <date> is written when it is not ISO 8601 (strptime directives).
+# prefix: on an inbound value, text it must start with and that is removed (Globe's "tel:").
+MAPPING_ATTRS = frozenset(
+    {"use", "default", "fallback", "required", "charset", "format", "timezone", "prefix"}
+)
 
 SMS_RESPONSE_KEYS = ("message_id", "message_status", "message_to", "error_message", "error_code", "error")
 # `attachments`: media URLs of an MMS; `use` names a list, one field, or numbered fields with a
 # trailing `*` (Twilio's MediaUrl0, MediaUrl1...). `attachment_types` pairs their content types.
 RECEIVE_KEYS = ("from", "to", "text", "message_id", "date", "attachments", "attachment_types")
 LIST_KEYS = ("messages", "message_responses")
+TOKEN_KEYS = ("access_token", "expires_in")
 
 # Aliases the seeds use, normalised to one name in the model.
 KEY_ALIASES = {"error": "error_message", "callid": "call_id", "status": "call_status"}
@@ -44,7 +49,11 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
     ),
     "options": (frozenset(), {"option": "option"}),
     "option": (frozenset({"value"}), {}),
-    "provider": (frozenset(), {"url": "text", "auth": "auth"}),
+    "provider": (frozenset(), {"url": "text", "auth": "auth", "token": "token"}),
+    # <token>: a request made before sending whose answer holds an access token (OAuth client
+    # credentials and the like), cached per channel until it expires; templates read it as @token.
+    "token": (frozenset({"ttl"}), {"request": "request", "response": "token_response"}),
+    "token_response": (frozenset({"format"}), {k: "mapping" for k in TOKEN_KEYS}),
     "auth": (frozenset(), {"basic": "basic", "bearer": "bearer"}),
     "basic": (frozenset({"username", "password"}), {}),
     "bearer": (frozenset({"token"}), {}),
@@ -57,9 +66,10 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
             "request": "request",
             "response": "sms_response",
             "callback": "sms_response",
+            # the body answering a delivery report (Dart waits for "000"); a JSON receipt without it
+            "callback_response": "send_response",
             "statuses": "statuses",
             "errors": "errors",
-            "send_response": "send_response",
         },
     ),
     "message_status": (
@@ -106,6 +116,8 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
 }
 
 SMS_ONLY = frozenset({"message_send", "message_status", "message_receive"})
+# Fetched by the SMS sender (and poller) only; a phone connector's calls cannot read @token.
+SMS_ONLY_PROVIDER = frozenset({"token"})
 PHONE_ONLY = frozenset({"outgoing_call", "incoming_call", "callbacks"})
 
 # Attributes whose values are templates ($config.$fields.X, @vars, |filters).

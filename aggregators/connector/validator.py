@@ -9,6 +9,7 @@ groups (or two call-status branches), bad enumerations and missing required part
 from __future__ import annotations
 
 import re
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
@@ -27,6 +28,7 @@ from .model import (
     SMS_RESPONSE_FORMATS,
     Pos,
 )
+from .model import STATUS_RANGE as RANGE
 from .payload import SELECTOR, path_segments
 from .schema import (
     ANY_MAPPING,
@@ -35,6 +37,7 @@ from .schema import (
     PHONE_ONLY,
     SCHEMA,
     SMS_ONLY,
+    SMS_ONLY_PROVIDER,
     TEMPLATE_ATTRS,
     TEMPLATE_TEXT,
 )
@@ -59,6 +62,7 @@ class Validator:
         self.kind = KIND_BY_ROOT.get(root.get("for", ""), "")
         self.variables = variables_for(self.kind)
         self.field_names = {f.get("name") for f in root.iterfind("config/fields/field") if f.get("name")}
+        self.in_token = False
 
     def error(self, pos: Pos, message: str) -> None:
         self.errors.append(ConnectorError(pos.line, pos.column, message))
@@ -78,6 +82,16 @@ class Validator:
     # --- structure --------------------------------------------------------------------------
 
     def walk(self, el: etree._Element, node_type: str) -> None:
+        if node_type == "token":  # templates inside the token request may not read @token
+            self.in_token = True
+            try:
+                self._walk(el, node_type)
+            finally:
+                self.in_token = False
+            return
+        self._walk(el, node_type)
+
+    def _walk(self, el: etree._Element, node_type: str) -> None:
         attrs, children = SCHEMA[node_type]
         for name in el.attrib:
             if name not in attrs:
@@ -101,6 +115,11 @@ class Validator:
             if self.kind == "sms" and tag in PHONE_ONLY and node_type == "connector":
                 self.error(
                     self.loc.element(child), f"<{tag}> belongs to PhoneCalls connectors, not SMSNotifier"
+                )
+                continue
+            if self.kind == "phone" and tag in SMS_ONLY_PROVIDER and node_type == "provider":
+                self.error(
+                    self.loc.element(child), f"<{tag}> belongs to SMSNotifier connectors, not PhoneCalls"
                 )
                 continue
             if self.kind == "phone" and tag in SMS_ONLY and node_type == "connector":
@@ -134,6 +153,10 @@ class Validator:
             if name not in self.variables:
                 known = ", ".join("@" + v for v in self.variables)
                 self.error(where(off), f"unknown variable @{name} (known: {known})")
+            elif name == "token" and self.root.find("provider/token") is None:
+                self.error(where(off), "@token needs a <token> request in <provider> to fetch it")
+            elif name == "token" and self.in_token:
+                self.error(where(off), "the <token> request cannot use @token: it is what fetches it")
 
     # --- per element checks -----------------------------------------------------------------
 
@@ -267,6 +290,26 @@ class Validator:
             self.error(self.loc.attribute(el, "required"), f"required '{required}' is not true or false")
         if el.get("use") is None and el.get("default") is None:
             self.error(self.loc.element(el), f"<{el.tag}> needs a 'use' (path) or a 'default' attribute")
+        for attr in ("format", "timezone"):
+            parent = el.getparent()
+            if el.get(attr) is not None and (
+                el.tag != "date" or parent is None or parent.tag != "message_receive"
+            ):
+                self.error(self.loc.attribute(el, attr), f"'{attr}' is only read on <message_receive><date>")
+        parent = el.getparent()
+        if el.get("prefix") is not None and (parent is None or parent.tag != "message_receive"):
+            self.error(self.loc.attribute(el, "prefix"), "'prefix' is only read in <message_receive>")
+        date_format = el.get("format")
+        if date_format is not None and el.tag == "date" and "%" not in date_format:
+            self.error(
+                self.loc.attribute(el, "format"), f"format '{date_format}' has no %-directive (strptime)"
+            )
+        zone = el.get("timezone")
+        if zone is not None and el.tag == "date":
+            try:
+                ZoneInfo(zone.strip())
+            except (ZoneInfoNotFoundError, ValueError):
+                self.error(self.loc.attribute(el, "timezone"), f"timezone '{zone}' is not an IANA zone name")
         if elements(el):
             self.error(
                 self.loc.element(elements(el)[0]), f"<{el.tag}> is a mapping and cannot contain elements"
@@ -320,8 +363,17 @@ class Validator:
 
     def check_statuses(self, el: etree._Element) -> None:
         unknown = el.get("unknown")
-        if unknown is not None and unknown.strip().lower() not in ("ignore", "reject"):
-            self.error(self.loc.attribute(el, "unknown"), f"unknown='{unknown}' must be ignore or reject")
+        if unknown is not None and unknown.strip().lower() not in ("ignore", "reject", "retry", "fail"):
+            self.error(
+                self.loc.attribute(el, "unknown"),
+                f"unknown='{unknown}' must be ignore, reject, retry or fail",
+            )
+        for status in el.iterfind("status"):  # ranges such as Failed="21-999"
+            for group in STATUS_GROUPS:
+                for value in (status.get(group) or "").split(","):
+                    bounds = RANGE.match(value.strip())
+                    if bounds and int(bounds["low"]) > int(bounds["high"]):
+                        self.error(self.loc.attribute(status, group), f"range '{value.strip()}' is empty")
         seen: dict[str, str] = {}
         for status in el.iterfind("status"):
             for group in STATUS_GROUPS:
@@ -352,6 +404,17 @@ class Validator:
         self.need(el, "for")
         if el.find("response") is None:
             self.error(self.loc.element(el), '<status for="..."> needs a <response> mapping')
+
+    def check_token(self, el: etree._Element) -> None:
+        ttl = el.get("ttl")
+        if ttl is not None and not (ttl.strip().isdigit() and 0 < int(ttl) <= 31_536_000):
+            self.error(self.loc.attribute(el, "ttl"), f"ttl '{ttl}' is not a number of seconds (1-31536000)")
+        self.require(el, "request", "<request>")
+        response = self.require(el, "response", "<response>")
+        self.require(response, "access_token", "<access_token use=...>")
+
+    def check_token_response(self, el: etree._Element) -> None:
+        self._format(el)
 
     # --- required parts ---------------------------------------------------------------------
 

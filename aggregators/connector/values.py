@@ -11,7 +11,9 @@ Tokens:
   ``$config.$fields.NAME``  a config field of the channel (``$config.fields.NAME`` accepted too:
                             the published Vtiger examples use that typo);
   ``@name``                 a runtime variable (see ``SMS_VARIABLES`` / ``PHONE_VARIABLES``);
-  ``@@``                    a literal ``@``.
+  ``@@``                    a literal ``@``;
+  ``@|``                    a literal ``|`` that never starts a filter (values joined with pipes
+                            before a hash filter: ``@to@|@message|md5``).
 
 Templates are compiled once when the connector is loaded (``compile_template`` is cached), so
 rendering a message is a loop over a handful of parts.
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import codecs
+import hashlib
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -40,6 +43,15 @@ SMS_VARIABLES: dict[str, str] = {
     "body": "the text alone, without attachment URLs (for providers that take media separately)",
     "media": "the attachment URLs (a list: an array parameter repeats it; only on the first part)",
     "text": "inbound text (message_receive send_response only)",
+    "part_id": "an id for each part of a split message: our message uuid, then `<uuid>.2`, `<uuid>.3`… "
+    "(for providers that refuse a repeated id)",
+    "to_local": "the first recipient as dialled inside its country: the national number, no trunk 0 "
+    "(`0@to_local` for providers that want it)",
+    "day": "today's day of the month in UTC, two digits (with `@month` and `@year`, for providers that "
+    "sign the date)",
+    "month": "the current month in UTC, two digits",
+    "year": "the current year in UTC, four digits",
+    "token": "the access token fetched with the provider's `<token>` request (cached until it expires)",
 }
 
 PHONE_VARIABLES: dict[str, str] = {
@@ -62,7 +74,7 @@ URL_VARIABLES = frozenset(
     {"callback", "answer_callback", "status_callback", "answer_status_callback", "incoming_callback"}
 )
 
-_TOKEN_RE = re.compile(r"@@|@([A-Za-z_][A-Za-z0-9_]*)|\$config\b[A-Za-z0-9_.$-]*")
+_TOKEN_RE = re.compile(r"@@|@\||@([A-Za-z_][A-Za-z0-9_]*)|\$config\b[A-Za-z0-9_.$-]*")
 _FIELD_RE = re.compile(r"\$config\.\$?fields\.([A-Za-z_][A-Za-z0-9_-]*)$")
 _FILTER_RE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*(?::(.*))?\Z", re.DOTALL)  # no space after the pipe
 
@@ -255,7 +267,16 @@ GSM7_FOLDS = str.maketrans(
      "\u2013": "-", "\u2014": "-", "\u2026": "...", "\u00a0": " ", "\u02bc": "'"}
 )  # fmt: skip
 
+
+def _digest(algorithm: str) -> Callable[..., Value]:
+    """Hex digest of the UTF-8 text, for providers that sign a request with a hash of its values."""
+    return _each(lambda v, _a: hashlib.new(algorithm, v.encode("utf-8")).hexdigest())
+
+
 FILTERS: dict[str, Filter] = {
+    "md5": Filter("the MD5 hex digest (lower-case; add |upper for upper-case)", "none", _digest("md5")),
+    "sha1": Filter("the SHA-1 hex digest (lower-case)", "none", _digest("sha1")),
+    "sha256": Filter("the SHA-256 hex digest (lower-case)", "none", _digest("sha256")),
     "if_gsm7": Filter(
         "by the value's alphabet: if_gsm7:{'then': 'text', 'else': 'unicode'} (GSM-7 or not)",
         "dict",
@@ -324,11 +345,17 @@ def _split_pipes(source: str) -> list[tuple[int, str]]:
             depth += 1
         elif ch in "}]":
             depth = max(0, depth - 1)
-        elif ch == "|" and depth == 0:
+        elif ch == "|" and depth == 0 and not _escaped_pipe(source, i):
             segments.append((start, source[start:i]))
             start = i + 1
     segments.append((start, source[start:]))
     return segments
+
+
+def _escaped_pipe(source: str, i: int) -> bool:
+    """`@|` is a literal '|' (an odd run of '@' before it: `@@|` is a literal '@' then a pipe)."""
+    run = len(source[:i]) - len(source[:i].rstrip("@"))
+    return run % 2 == 1
 
 
 def _parse_parts(text: str, base: int) -> tuple[Part, ...]:
@@ -340,6 +367,8 @@ def _parse_parts(text: str, base: int) -> tuple[Part, ...]:
         token = m.group(0)
         if token == "@@":
             parts.append(Part("text", "@", base + m.start()))
+        elif token == "@|":
+            parts.append(Part("text", "|", base + m.start()))
         elif token.startswith("@"):
             parts.append(Part("var", m.group(1), base + m.start()))
         else:

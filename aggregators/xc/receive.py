@@ -59,7 +59,14 @@ def _find(channel: Channel, message_id: str) -> Msg | None:
     try:  # connectors that pass our @messageid may get our uuid back
         return status.find_outbound(channel=channel, msg_uuid=message_id)
     except status.MsgNotFound:
-        return None
+        pass
+    head, dot, part = message_id.rpartition(".")
+    if dot and part.isdigit():  # a part's own id (@part_id: <uuid>.2): the report is the message's
+        try:
+            return status.find_outbound(channel=channel, msg_uuid=str(uuid.UUID(head)))
+        except (ValueError, status.MsgNotFound):
+            return None
+    return None
 
 
 def _is_ping(args: dict[str, Any]) -> bool:
@@ -141,15 +148,17 @@ def callback(request: HttpRequest, channel: Channel) -> HttpResponse:
         for r in results
         if r.get("applied") is not None
     ]  # fmt: skip
+    send = resolved.parsed.message_send
+    if send is not None and send.callback_response is not None:
+        # the provider's own acknowledgement of an accepted report (Dart's "000", Jasmin's
+        # "ACK/Jasmin": Jasmin resends a report until it gets it, even one that changed nothing)
+        body, content_type = render_send_response(
+            send.callback_response, reveal(channel.config.get("fields") or {}), {}
+        )
+        return HttpResponse(body, content_type=content_type)
     message = "Status Update Accepted"
     if results and all(r.get("unknown_status") for r in results):
         message = f"Ignored: ignoring unknown status '{results[0]['unknown_status']}'"
-    send = resolved.parsed.message_send
-    if send is not None and send.send_response is not None:  # the acknowledgement the provider waits for
-        body, content_type = render_send_response(
-            send.send_response, reveal(channel.config.get("fields") or {}), {}
-        )
-        return HttpResponse(body, content_type=content_type)
     return _courier_response({"message": message, "data": answered, "results": results})
 
 
@@ -186,6 +195,8 @@ def receive(request: HttpRequest, channel: Channel) -> HttpResponse:
         messages = parse_receive(resolved.parsed, **args)
     except PayloadError as exc:
         raise BadRequest(str(exc)) from None
+    if not messages:  # a batch of none (Globe Labs sends them): a 200 so the provider does not resend
+        return _ignored("no messages, ignored")
     stored: list[dict[str, Any]] = []
     data: list[dict[str, Any]] = []
     for message in messages:  # the whole batch is checked before any of it is stored

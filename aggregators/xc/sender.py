@@ -21,6 +21,7 @@ from aggregators.connector import (
 )
 from aggregators.connector.split import split_parts
 from aggregators.exchange import log_entry
+from aggregators.xc import token
 from channels_app.attachments import attachment_url, text_with_attachments
 from channels_app.crypto import reveal
 from channels_app.models import Channel
@@ -73,6 +74,16 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
     media = [attachment_url(a) for a in msg.attachments or []]
     logs: list[dict[str, Any]] = []
     external_id: str | None = None
+    access_token = ""
+    if connector.provider.token is not None:  # <provider><token>: fetched (or cached) first
+        outcome = await token.token_for(channel, connector, fields, client, secrets)
+        logs += outcome.log
+        if outcome.token is None:
+            return SendResult(
+                ok=False, retryable=outcome.retryable, error=outcome.error or "no token", log=logs
+            )
+        access_token = outcome.token
+        secrets = [*secrets, access_token]
     for i, part in enumerate(parts):
         ctx = {
             "message": part if not apart else text,
@@ -81,10 +92,15 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
             "recipients": [split(msg.urn)[1]],
             "callback": channel.type.urls(channel).get("callback", ""),
             "messageid": msg.uuid,
+            # An id per part for providers that refuse a repeated one: our uuid, then uuid.2, uuid.3…
+            "part_id": msg.uuid if i == 0 else f"{msg.uuid}.{i + 1}",
             "from": channel.address or "",
+            "token": access_token,
         }
-        result = await _send_part(connector, fields, ctx, secrets, client, logs)
+        result, http_status = await _send_part(connector, fields, ctx, secrets, client, logs)
         if not result.ok:
+            if access_token and http_status == 401:
+                await asyncio.to_thread(token.forget, channel)  # the retry fetches a fresh token
             return result
         external_id = external_id or result.external_id
     return SendResult(ok=True, external_id=external_id, log=logs)
@@ -97,21 +113,22 @@ async def _send_part(
     secrets: list[str],
     client: httpx.AsyncClient,
     logs: list[dict[str, Any]],
-) -> SendResult:
-    """One request; a failure carries every exchange so far (earlier parts included) in its log."""
+) -> tuple[SendResult, int]:
+    """One request and the HTTP status of its answer (0: none); a failure carries every exchange
+    so far (earlier parts included) in its log."""
     try:
         request = build_send_request(connector, fields, ctx)
     except BuildError as exc:
-        return SendResult(ok=False, error=f"cannot build the request: {exc}", log=logs)
+        return SendResult(ok=False, error=f"cannot build the request: {exc}", log=logs), 0
     refusal = await refusal_of(str(request.url))
     if refusal:
-        return SendResult(ok=False, error=f"request refused: {refusal}", log=logs)
+        return SendResult(ok=False, error=f"request refused: {refusal}", log=logs), 0
     started = time.monotonic()
     try:
         response = await client.send(request)
     except httpx.TransportError as exc:
         logs.append(log_entry(request, None, secrets, time.monotonic() - started, error=repr(exc)))
-        return SendResult(ok=False, retryable=True, error=f"transport error: {exc!r}", log=logs)
+        return SendResult(ok=False, retryable=True, error=f"transport error: {exc!r}", log=logs), 0
     result = map_send_response(connector, response)
     logs.append(
         log_entry(
@@ -130,5 +147,5 @@ async def _send_part(
             error=result.error or f"provider answered HTTP {response.status_code}",
             log=logs,
             opted_out=result.opted_out,
-        )
-    return SendResult(ok=True, external_id=result.external_id, log=logs)
+        ), response.status_code
+    return SendResult(ok=True, external_id=result.external_id, log=logs), response.status_code

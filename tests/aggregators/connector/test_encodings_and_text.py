@@ -45,9 +45,9 @@ BASE = """<?xml version='1.0'?>
       <message_status use="status"/>
     </callback>
     <statuses><status Delivered="1"/></statuses>
-    <send_response format="text">
+    <callback_response format="text">
       <parameters><parameter name="ack" value="ACK/"/><parameter name="who" value="Gateway"/></parameters>
-    </send_response>
+    </callback_response>
   </message_send>
   <message_receive format="json">
     <from use="from"/>
@@ -109,7 +109,7 @@ def test_plain_text_answers_are_read_with_the_regular_expression() -> None:
 
 def test_replies_in_text_and_the_callback_acknowledgement() -> None:
     connector = load_connector(BASE)
-    reply = connector.message_send.send_response
+    reply = connector.message_send.callback_response
     assert render_send_response(reply, {}, {}) == (b"ACK/Gateway", "text/plain")
     (item,) = parse_callback(connector, query="id=m1&status=1")
     assert item.message_id == "m1" and item.status == "delivered"
@@ -146,8 +146,8 @@ def test_inbound_charset_decoding_and_required_fields() -> None:
         ("""use='Success "([^"]+)"' """, """use='Success "([^"]+"' """, 16, "not a regular expression"),
         ('<response format="text">', '<response format="csv">', 15, "format='csv' must be one of"),
         (
-            '<send_response format="text">',
-            '<send_response format="yaml">',
+            '<callback_response format="text">',
+            '<callback_response format="yaml">',
             23,
             "format='yaml' must be one of",
         ),

@@ -47,7 +47,15 @@ SMS_PROVIDERS += [
     "zenvia",
     "wavy",
     "thinq",
-]  # courier parity, batch A (issue 25)
+    "kaleyra",
+    "telesom",
+    "hormuud",
+    "macrokiosk",
+    "globe",
+    "playmobile",
+    "dart",
+    "hub9",
+]  # courier parity (issue 25)
 
 
 def test_every_builtin_sms_connector_has_fixtures():

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from tests.aggregators.external.cases_batch_a import BATCH_A_PROVIDERS
+from tests.aggregators.external.cases_batch_b import BATCH_B_PROVIDERS
 from tests.aggregators.external.more_provider_cases import MORE_PROVIDERS
 from tests.aggregators.external.provider_cases import PROVIDERS
 
@@ -20,6 +21,7 @@ def test_docs_table_lists_every_ported_provider_with_its_floor_and_case_count() 
     floors = json.loads((ROOT / "tests" / "floors.json").read_text())["courier"]
     cases = {**PROVIDERS, **MORE_PROVIDERS}
     cases.update(BATCH_A_PROVIDERS)
+    cases.update(BATCH_B_PROVIDERS)
     assert set(rows) == set(cases) == set(floors)
     for slug, (passed, total) in rows.items():
         # the table shows what the floor guarantees: a count that went up raises both

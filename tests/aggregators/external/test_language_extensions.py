@@ -78,7 +78,12 @@ def test_the_extended_connector_is_valid_and_parses() -> None:
         ('means="opted_out"', 'means="unsubscribed"', 32, "means 'unsubscribed' is not one of"),
         ('<error codes="63018" means="retry"/>', '<error codes="21610" means="retry"/>', 33, "means both"),
         ('<error codes="63018" means="retry"/>', '<error means="retry"/>', 33, "needs codes="),
-        ('<statuses unknown="ignore">', '<statuses unknown="maybe">', 25, "must be ignore or reject"),
+        (
+            '<statuses unknown="ignore">',
+            '<statuses unknown="maybe">',
+            25,
+            "must be ignore, reject, retry or fail",
+        ),
         ('<status Retry="throttled"/>', '<status Retry="throttled" Failed="x"/>', 29, "exactly one of"),
         ("{'then': 'text', 'else': 'unicode'}", "{'yes': 'text', 'no': 'unicode'}", 11, "if_gsm7"),
         ('fallback="id"', 'fallbak="id"', 21, "fallbak"),

@@ -20,6 +20,7 @@ from channels_app.models import Msg
 from tests import TESTS
 from tests.aggregators.external import provider_cases as cases
 from tests.aggregators.external.cases_batch_a import BATCH_A_PROVIDERS
+from tests.aggregators.external.cases_batch_b import BATCH_B_CLOCKS, BATCH_B_FIELDS, BATCH_B_PROVIDERS
 from tests.aggregators.external.conftest import record
 from tests.aggregators.external.more_provider_cases import MORE_PROVIDERS
 from tests.aggregators.xc.conftest import case as fixture_case
@@ -29,6 +30,7 @@ from tests.conftest import run_jobs
 
 PROVIDERS = {**cases.PROVIDERS, **MORE_PROVIDERS}
 PROVIDERS.update(BATCH_A_PROVIDERS)
+PROVIDERS.update(BATCH_B_PROVIDERS)
 
 FLOORS = TESTS / "floors.json"
 
@@ -45,6 +47,16 @@ def _forget_recent_inbound() -> None:
 
     redis = queue.connection()
     for key in redis.scan_iter("flowgate:in:*"):
+        redis.delete(key)
+
+
+def _forget_tokens() -> None:
+    """Courier's "clear the cached token" step: the next send fetches a fresh one."""
+    from aggregators.xc.token import KEY_PREFIX
+    from channels_app import queue
+
+    redis = queue.connection()
+    for key in redis.scan_iter(f"{KEY_PREFIX}*"):
         redis.delete(key)
 
 
@@ -173,7 +185,7 @@ def _send_case(api: Any, server: Any, channel: dict[str, Any], case: dict[str, A
     server.polls = list(server.sends)  # providers sending by GET (Yo!, M3Tech) are answered from here
     response = api.post(
         "/api/v1/messages",
-        {"channel": channel["uuid"], "to": "+250788383383", "text": case["text"],
+        {"channel": channel["uuid"], "to": case.get("to", "+250788383383"), "text": case["text"],
          "attachments": case.get("attachments", [])},
         content_type="application/json",
     )  # fmt: skip
@@ -187,6 +199,7 @@ def _send_case(api: Any, server: Any, channel: dict[str, Any], case: dict[str, A
     parts = [{"form": p} for p in case.get("part_forms") or []] + [
         {"json": p} for p in case.get("part_jsons") or []
     ]
+    parts += case.get("part_requests") or []  # each request in full (a token fetch, then the send)
     for i, part in enumerate(parts):  # a split message: each request's part
         problem = _request_problem(server.requests[i], part, channel, response.json()["uuid"])
         if problem:
@@ -204,11 +217,20 @@ def _send_case(api: Any, server: Any, channel: dict[str, Any], case: dict[str, A
 
 
 @pytest.mark.parametrize("provider", list(PROVIDERS))
-def test_courier_provider_cases(provider, live_asgi, api, provider_server, token) -> None:  # noqa: F811
+def test_courier_provider_cases(provider, live_asgi, api, provider_server, token, monkeypatch) -> None:  # noqa: F811
+    from aggregators.connector import request as connector_request
     from channels_app.models import Contact
 
+    if provider in BATCH_B_CLOCKS:  # courier pins the clock where a request signs the date
+        monkeypatch.setattr(connector_request, "clock", lambda: BATCH_B_CLOCKS[provider])
+
     web = live_asgi.client()
-    channel = make_channel(api, provider, provider_server, fields=cases.CHANNEL_FIELDS.get(provider))
+    channel = make_channel(
+        api,
+        provider,
+        provider_server,
+        fields=cases.CHANNEL_FIELDS.get(provider) or BATCH_B_FIELDS.get(provider),
+    )
     results: list[tuple[str, str | None, str | None]] = []
     for case in PROVIDERS[provider]:
         # Each case stands alone, as in courier's harness: no earlier inbound message to dedupe
@@ -217,6 +239,8 @@ def test_courier_provider_cases(provider, live_asgi, api, provider_server, token
         Msg.objects.filter(direction="in").delete()
         Msg.objects.filter(direction="out").update(external_id=None)
         Contact.objects.filter(status="stopped").update(status="active")
+        if case.get("fresh_token"):
+            _forget_tokens()
         if case["kind"] == "receive":
             problem = _receive_case(web, api, channel, case)
         elif case["kind"] == "status":
