@@ -3,7 +3,6 @@ from django.db import models
 from channels_app.ids import uuid7
 from channels_app.models.channel import Channel
 from channels_app.models.contact import Contact, ContactURN
-from channels_app.models.fields import DocumentJSONField
 from channels_app.models.workspace import Workspace
 
 
@@ -145,7 +144,7 @@ class MsgEvent(models.Model):
     event_type = models.CharField(max_length=32)
     status = models.CharField(max_length=10, blank=True, default="")
     description = models.TextField(blank=True, default="")
-    data = DocumentJSONField(default=dict, blank=True)
+    data = models.JSONField(default=dict, blank=True)
     created_on = models.DateTimeField(auto_now_add=True)
 
     class Meta:
