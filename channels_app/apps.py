@@ -12,3 +12,5 @@ class ChannelsAppConfig(AppConfig):
         from channels_app.types import registry
 
         registry.autodiscover()
+        # connects the signals that keep each process's list of webhook subscriptions current
+        from channels_app.services import webhook_cache  # noqa: F401

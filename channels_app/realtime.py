@@ -14,6 +14,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from channels_app.services import send_clients
+
 logger = logging.getLogger(__name__)
 
 # The event loop of the ASGI server in this process, registered by the first websocket
@@ -24,6 +26,24 @@ _server_loop: asyncio.AbstractEventLoop | None = None
 def register_server_loop(loop: asyncio.AbstractEventLoop) -> None:
     global _server_loop
     _server_loop = loop
+
+
+# Set by the worker command: publish on each thread's long-lived loop (send_clients).
+_thread_loops = False
+
+
+def publish_on_thread_loops() -> None:
+    """For a worker process: events go out on the thread's long-lived loop (see _publish_now)."""
+    global _thread_loops
+    _thread_loops = True
+
+
+def _loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def group_name(workspace_id: int) -> str:
@@ -58,6 +78,11 @@ def _publish_now(workspace_id: int, event: dict[str, Any]) -> None:
                 loop.create_task(layer.group_send(group_name(workspace_id), message))
             else:
                 asyncio.run_coroutine_threadsafe(layer.group_send(group_name(workspace_id), message), loop)
+            return
+        if _thread_loops and not _loop_running():
+            # async_to_sync would start a new loop in another thread per event, and the Redis
+            # channel layer a new connection per loop: a worker reuses its thread's loop.
+            send_clients.run(layer.group_send(group_name(workspace_id), message))
             return
         async_to_sync(layer.group_send)(group_name(workspace_id), message)
     except Exception:

@@ -12,6 +12,7 @@ import uuid
 from django.db import models
 
 from channels_app.models import Channel, Contact, ContactGroup, Workspace
+from channels_app.models.fields import DocumentJSONField
 
 
 class Flow(models.Model):
@@ -69,7 +70,7 @@ class FlowSession(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="flow_sessions")
     status = models.CharField(max_length=12, choices=SessionStatus.choices)
     current_flow = models.ForeignKey(Flow, on_delete=models.SET_NULL, null=True, blank=True)
-    output = models.JSONField(default=dict, help_text="the engine's session JSON")
+    output = DocumentJSONField(default=dict, help_text="the engine's session JSON")
     timeout_on = models.DateTimeField(null=True, blank=True)
     expires_on = models.DateTimeField(null=True, blank=True)
     created_on = models.DateTimeField(auto_now_add=True)
@@ -97,7 +98,7 @@ class FlowRun(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="flow_runs")
     session = models.ForeignKey(FlowSession, on_delete=models.CASCADE, related_name="runs")
     status = models.CharField(max_length=12)
-    results = models.JSONField(default=dict)
+    results = DocumentJSONField(default=dict)
     responded = models.BooleanField(default=False)
     created_on = models.DateTimeField()
     modified_on = models.DateTimeField()

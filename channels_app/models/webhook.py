@@ -3,6 +3,7 @@ from typing import Any
 
 from django.db import models
 
+from channels_app.models.fields import DocumentJSONField
 from channels_app.models.workspace import Workspace
 
 
@@ -49,7 +50,7 @@ class WebhookDelivery(models.Model):
     workspace = models.ForeignKey(Workspace, on_delete=models.CASCADE, related_name="webhook_deliveries")
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
     event = models.CharField(max_length=32)
-    payload = models.JSONField(default=dict)
+    payload = DocumentJSONField(default=dict)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_on = models.DateTimeField(db_index=True)

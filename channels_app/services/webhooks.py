@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from channels_app import queue, wakes
 from channels_app.models import Msg, WebhookAttempt, WebhookDelivery, WebhookSubscription, Workspace
+from channels_app.services import webhook_cache
 from channels_app.urlguard import URLNotAllowed, check_url_sync, config_url_refusal, outbound_client
 
 logger = logging.getLogger(__name__)
@@ -160,11 +161,10 @@ def emit_many(*, workspace_id: int, event: str, items: Iterable[dict[str, Any]])
 
 
 def _subscriptions(workspace_id: int, event: str) -> list[WebhookSubscription]:
-    return [
-        s
-        for s in WebhookSubscription.objects.filter(workspace_id=workspace_id, is_active=True)
-        if event in s.events
-    ]
+    def load() -> list[WebhookSubscription]:
+        return list(WebhookSubscription.objects.filter(workspace_id=workspace_id, is_active=True))
+
+    return [s for s in webhook_cache.active(workspace_id, load) if event in s.events]
 
 
 def _create(

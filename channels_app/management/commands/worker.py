@@ -6,6 +6,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from channels_app import realtime
 from channels_app.services import send_clients
 from channels_app.worker import make_worker, run_scheduler
 
@@ -21,6 +22,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
+        realtime.publish_on_thread_loops()
         if not options["no_scheduler"] and not options["burst"]:
             threading.Thread(target=run_scheduler, args=(stop,), daemon=True).start()
         delay = 1.0
