@@ -17,6 +17,7 @@ import Simulator from "./components/Simulator.jsx";
 import Revisions from "./components/Revisions.jsx";
 import NodePicker from "./components/NodePicker.jsx";
 import IssuesPanel from "./components/IssuesPanel.jsx";
+import { ConfirmDialog, LanguageDialog } from "./components/Dialog.jsx";
 import { OverflowMenu, ToolButton, useNarrow } from "./components/Toolbar.jsx";
 import { flowIssues } from "./lib/issues.js";
 import { boxesOf, freeSpot } from "./lib/place.js";
@@ -129,6 +130,8 @@ function Editor({ flowUuid }) {
   const [selEdges, setSelEdges] = useState(() => new Set());
   const [hoverEdge, setHoverEdge] = useState(null);
   const [knownFields, setKnownFields] = useState(null);
+  const [ask, setAsk] = useState(null); // "flow tests fail, save anyway?": {failing, resolve}
+  const [addingLang, setAddingLang] = useState(false);
   const def = hist ? hist.present : null;
 
   const load = useCallback(async () => {
@@ -325,7 +328,7 @@ function Editor({ flowUuid }) {
     if (!def) return false;
     // publishing over failing flow tests asks first (the tests run on the unsaved definition)
     const failing = await testsFailing(flowUuid, def);
-    if (failing && !window.confirm(`${failing} flow test${failing > 1 ? "s fail" : " fails"} with these changes. Save anyway?`)) {
+    if (failing && !(await new Promise((resolve) => setAsk({ failing, resolve })))) {
       setStatus("Not saved: flow tests fail");
       return false;
     }
@@ -400,13 +403,8 @@ function Editor({ flowUuid }) {
         value={lang}
         onChange={(e) => {
           const v = e.target.value;
-          if (v === "__add") {
-            const code = (window.prompt("Language code (ISO 639-3, e.g. fra)") || "").trim().toLowerCase();
-            if (/^[a-z]{3}$/.test(code)) {
-              commit((d) => addLanguage(d, code));
-              setLang(code);
-            }
-          } else setLang(v);
+          if (v === "__add") setAddingLang(true);
+          else setLang(v);
         }}
       >
         <option value="">{`Language: ${def.language || "eng"}`}</option>
@@ -565,6 +563,31 @@ function Editor({ flowUuid }) {
         )}
         {showSim && <Simulator flowUuid={flowUuid} beforeStart={beforeSim} onPath={setPath} onInputs={setSimInputs} onClose={() => { setShowSim(false); setPath(NO_PATH); }} />}
         {showTests && <TestsPanel flowUuid={flowUuid} definition={def} simInputs={simInputs} onClose={() => setShowTests(false)} />}
+        {ask && (
+          <ConfirmDialog
+            id="save-failing"
+            title="Save with failing flow tests?"
+            message={`${ask.failing} flow test${ask.failing > 1 ? "s fail" : " fails"} with these changes. Save anyway?`}
+            confirmLabel="Save anyway"
+            cancelLabel="Don’t save"
+            onAnswer={(yes) => {
+              ask.resolve(yes);
+              setAsk(null);
+            }}
+          />
+        )}
+        {addingLang && (
+          <LanguageDialog
+            base={def.language || "eng"}
+            existing={langs}
+            onCancel={() => setAddingLang(false)}
+            onAdd={(code) => {
+              commit((d) => addLanguage(d, code));
+              setLang(code);
+              setAddingLang(false);
+            }}
+          />
+        )}
       </div>
     </div>
   );

@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { api, listOf } from "../lib/api.js";
+import { ConfirmDialog } from "./Dialog.jsx";
 
 function revNumber(r) {
   return r.revision ?? r.number ?? r.n;
@@ -14,8 +15,9 @@ export default function Revisions({ flowUuid, onReverted, onClose }) {
       .then((d) => setRevs(listOf(d, "revisions")))
       .catch((e) => setError(e.message));
   }, [flowUuid]);
+  const [asking, setAsking] = useState(null); // the revision a revert is asked for
   const revert = async (n) => {
-    if (!window.confirm(`Revert the flow to revision ${n}? Unsaved changes are lost.`)) return;
+    setAsking(null);
     try {
       await api(`/flows/${flowUuid}/revisions/${n}/revert`, { method: "POST" });
       onReverted(n);
@@ -42,12 +44,23 @@ export default function Revisions({ flowUuid, onReverted, onClose }) {
               {r.created_on && <small> · {new Date(r.created_on).toLocaleString()}</small>}
               {r.comment && <small> · {r.comment}</small>}
             </span>
-            <button type="button" onClick={() => revert(revNumber(r))}>
+            <button type="button" onClick={() => setAsking(revNumber(r))}>
               Revert
             </button>
           </li>
         ))}
       </ol>
+      {asking !== null && (
+        <ConfirmDialog
+          id="revert"
+          title={`Revert to revision ${asking}?`}
+          message={`The flow goes back to revision ${asking}. Unsaved changes are lost.`}
+          confirmLabel="Revert"
+          cancelLabel="Keep editing"
+          danger
+          onAnswer={(yes) => (yes ? revert(asking) : setAsking(null))}
+        />
+      )}
     </section>
   );
 }
