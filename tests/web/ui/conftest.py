@@ -47,6 +47,21 @@ class Browser:
         self.page.click("button[type=submit]")
         self.page.wait_for_url(self.base + "/")
 
+    def refuse_native_dialogs(self) -> list[str]:
+        """Dismiss and record every native alert/confirm/prompt: the flow screens ask in-page,
+        so a test asserts the returned list stays empty."""
+        seen: list[str] = []
+        self.page.on("dialog", lambda d: (seen.append(f"{d.type}: {d.message}"), d.dismiss()))
+        return seen
+
+    def focus_stays_in(self, selector: str, presses: int = 6) -> bool:
+        """Tab and Shift+Tab never take the focus out of the element (a trapped dialog)."""
+        for key in ["Tab"] * presses + ["Shift+Tab"] * presses:
+            self.page.keyboard.press(key)
+            if not self.page.evaluate("(s) => !!document.activeElement.closest(s)", selector):
+                return False
+        return True
+
     def screenshot(self, name: str) -> Path:
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         path = ARTIFACTS / name

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from flows.models import Flow
 from tests import ROOT
 from tests.web.ui.conftest import Browser
 
@@ -231,7 +232,7 @@ def test_import_real_rapidpro_export_shows_every_node(browser: Browser, export_p
 def test_revert_to_an_earlier_revision(browser: Browser) -> None:
     b = browser
     b.login()
-    _create_flow(b, "Revert Me")
+    flow_uuid = _create_flow(b, "Revert Me")
     _add_node(b, "send_msg")
     b.page.fill("aside[aria-label='Edit node'] textarea[role=combobox]", "first version")
     b.page.locator("aside[aria-label='Edit node'] button[type=submit]").click()
@@ -244,11 +245,31 @@ def test_revert_to_an_earlier_revision(browser: Browser) -> None:
     b.page.wait_for_selector(".fg-status >> text=Saved revision 3")
     assert b.page.locator("[data-node-uuid]").count() == 2
 
-    b.page.on("dialog", lambda d: d.accept())
+    native = b.refuse_native_dialogs()
     b.page.click("text=Revisions")
-    b.page.locator("[data-revision='2'] >> text=Revert").click()
+    dialog = b.page.locator("dialog[data-dialog=revert]")
+    revert = b.page.locator("[data-revision='2'] >> text=Revert")
+    # the in-page question: the safe answer has the focus, Tab stays inside, Escape cancels
+    revert.click()
+    expect(dialog).to_be_visible()
+    expect(dialog.locator("h2")).to_have_text("Revert to revision 2?")
+    assert b.page.evaluate("() => document.activeElement.dataset.answer") == "no"
+    assert b.focus_stays_in("dialog[data-dialog=revert]")
+    b.page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    # "Keep editing" keeps the flow as it is
+    revert.click()
+    dialog.locator("[data-answer=no]").click()
+    expect(dialog).to_have_count(0)
+    assert b.page.locator("[data-node-uuid]").count() == 2
+    assert Flow.objects.get(uuid=flow_uuid).revision == 3
+    # "Revert" reverts
+    revert.click()
+    expect(dialog.locator("[data-answer=yes]")).to_have_text("Revert")
+    dialog.locator("[data-answer=yes]").click()
     b.page.wait_for_function("() => document.querySelectorAll('[data-node-uuid]').length === 1")
     expect(b.page.locator("[data-node-uuid]")).to_contain_text("first version")
+    assert native == []
 
 
 def test_keyboard_and_phone_screen(browser: Browser) -> None:
@@ -279,3 +300,88 @@ def test_keyboard_and_phone_screen(browser: Browser) -> None:
     overflow = b.page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
     assert overflow <= 0, f"the page scrolls sideways by {overflow}px on a phone"
     b.screenshot("editor-phone.png")
+
+
+def test_add_a_language_from_the_iso_list_on_a_phone(browser: Browser) -> None:
+    """ "Add a language" is an in-page dialog with a searchable ISO 639-3 list, not a prompt():
+    it fits a 390x844 phone, keeps the focus, refuses an unknown code in words, and each of its
+    choices does what it says."""
+    b = browser
+    b.login()
+    native = b.refuse_native_dialogs()
+    flow_uuid = _create_flow(b, "Languages")
+    _add_node(b, "send_msg")
+    b.page.fill("aside[aria-label='Edit node'] textarea[role=combobox]", "Hello")
+    b.page.locator("aside[aria-label='Edit node'] button[type=submit]").click()
+    b.page.set_viewport_size({"width": 390, "height": 844})
+    dialog = b.page.locator("dialog[data-dialog=lang-dialog]")
+    search = dialog.locator("#lang-search")
+
+    def language_menu() -> Any:
+        more = b.page.locator("[data-action=more]")  # on a phone the language menu is under More
+        if more.get_attribute("aria-expanded") != "true":
+            more.click()
+        expect(b.page.locator("#lang")).to_be_visible()
+        return b.page.locator("#lang")
+
+    def open_dialog() -> None:
+        language_menu().select_option("__add")
+        expect(dialog).to_be_visible()
+        expect(search).to_be_focused()  # typing is safe: nothing is added without a choice
+
+    def translations() -> list[str]:
+        language_menu()
+        return b.page.eval_on_selector_all(
+            "#lang option", "os => os.map(o => o.value).filter(v => v && v !== '__add')"
+        )
+
+    open_dialog()
+    box = dialog.bounding_box()
+    assert box and box["x"] >= 0 and box["y"] >= 0, box
+    assert box["x"] + box["width"] <= 390 and box["y"] + box["height"] <= 844, box
+    assert (
+        dialog.locator("[data-answer=yes]").is_visible() and dialog.locator("[data-answer=no]").is_visible()
+    )
+    assert b.focus_stays_in("dialog[data-dialog=lang-dialog]")
+    b.screenshot("editor-add-language-390.png")
+    # Escape cancels, and so does Cancel: no language is added
+    b.page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    open_dialog()
+    search.fill("spa")
+    dialog.locator("[data-answer=no]").click()
+    expect(dialog).to_have_count(0)
+    assert translations() == []
+
+    # an unknown code is refused in words and the dialog stays open
+    open_dialog()
+    search.fill("xqz")
+    search.press("Enter")
+    expect(dialog.locator("[role=alert]")).to_have_text("“xqz” is not an ISO 639-3 language code.")
+    expect(dialog).to_be_visible()
+    # the flow's own language cannot be added as a translation
+    search.fill("eng")
+    search.press("Enter")
+    expect(dialog.locator("[role=alert]")).to_contain_text("own language")
+    # searching by name: the first match is chosen and Enter adds it
+    search.fill("French")
+    expect(dialog.locator("[role=option][aria-selected=true]")).to_have_attribute("data-code", "fra")
+    expect(dialog.locator("[data-answer=yes]")).to_have_text("Add French")
+    search.press("ArrowDown")  # arrow keys move the choice
+    expect(dialog.locator("[role=option][aria-selected=true]")).not_to_have_attribute("data-code", "fra")
+    search.press("ArrowUp")
+    expect(dialog.locator("[role=option][aria-selected=true]")).to_have_attribute("data-code", "fra")
+    search.press("Enter")
+    expect(dialog).to_have_count(0)
+    expect(language_menu()).to_have_value("fra")
+    # a click on a language adds that one
+    open_dialog()
+    search.fill("kinya")
+    dialog.locator("[role=option][data-code=kin]").click()
+    expect(dialog).to_have_count(0)
+    assert translations() == ["fra", "kin"]
+
+    b.page.keyboard.press("Control+s")
+    b.page.wait_for_selector(".fg-status >> text=Saved revision 2")
+    assert set(_definition(b, flow_uuid)["localization"]) == {"fra", "kin"}
+    assert native == []

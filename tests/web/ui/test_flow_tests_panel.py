@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 from flows.models import Flow
 from tests.web.ui.conftest import Browser
 
@@ -64,13 +66,32 @@ def test_record_from_simulator_passes_then_fails_with_a_diff_after_an_edit(brows
     assert "Contact: I like red" in transcript and "Flow: Blue it is" in transcript
     b.screenshot("editor-tests-failing.png")
 
-    # saving over failing tests asks first: declining keeps the revision unsaved
+    # saving over failing tests asks first, in the page (no native confirm()): the safe answer
+    # has the focus; "Don't save" and Escape keep the revision, "Save anyway" saves
     b.page.click("[data-action=tests]")  # close the panel
+    native = b.refuse_native_dialogs()
     revision = Flow.objects.get(id=flow.id).revision
-    asked: list[str] = []
-    b.page.once("dialog", lambda d: (asked.append(d.message), d.dismiss()))
+    dialog = b.page.locator("dialog[data-dialog=save-failing]")
     b.page.click("text=Auto-layout")  # any change makes the flow savable
     b.page.click("[data-action=save]")
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("1 flow test fails with these changes. Save anyway?")
+    assert b.page.evaluate("() => document.activeElement.dataset.answer") == "no"
+    assert b.focus_stays_in("dialog[data-dialog=save-failing]")
+    b.screenshot("editor-save-failing-dialog.png")
+    dialog.locator("[data-answer=no]").click()
+    expect(dialog).to_have_count(0)
     b.page.wait_for_selector("text=Not saved: flow tests fail")
-    assert asked and "1 flow test fails" in asked[0]
     assert Flow.objects.get(id=flow.id).revision == revision
+
+    b.page.keyboard.press("Control+s")
+    expect(dialog).to_be_visible()
+    b.page.keyboard.press("Escape")
+    expect(dialog).to_have_count(0)
+    assert Flow.objects.get(id=flow.id).revision == revision
+
+    b.page.click("[data-action=save]")
+    dialog.locator("[data-answer=yes]").click()
+    b.page.wait_for_selector(f".fg-status >> text=Saved revision {revision + 1}")
+    assert Flow.objects.get(id=flow.id).revision == revision + 1
+    assert native == []

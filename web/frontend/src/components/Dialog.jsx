@@ -24,6 +24,23 @@ export default function Dialog({ id, title, describedBy, initialFocus, onCancel,
       data-dialog={id}
       aria-labelledby={`${id}-title`}
       aria-describedby={describedBy}
+      onKeyDown={(e) => {
+        // the modal dialog makes the page inert; this also keeps Tab from leaving for the
+        // browser's own controls: it wraps from the last control to the first and back
+        if (e.key !== "Tab") return;
+        const f = [...ref.current.querySelectorAll("button, input, select, textarea, [href], [tabindex]:not([tabindex='-1'])")].filter(
+          (el) => !el.disabled && el.offsetParent !== null,
+        );
+        if (!f.length) return;
+        const [first, last] = [f[0], f[f.length - 1]];
+        if (e.shiftKey && document.activeElement === first) {
+          e.preventDefault();
+          last.focus();
+        } else if (!e.shiftKey && document.activeElement === last) {
+          e.preventDefault();
+          first.focus();
+        }
+      }}
       onCancel={(e) => {
         // Escape: answer "no" ourselves so the dialog closes through React, not under it
         e.preventDefault();
