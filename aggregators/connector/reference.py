@@ -43,8 +43,9 @@ ELEMENTS: dict[str, tuple[str, str]] = {
         "A request made before sending that fetches an access token (OAuth client credentials, a "
         "login endpoint): its answer's `access_token` is the `@token` variable of the send (and poll) "
         'templates, e.g. `<bearer token="@token"/>`. The token is cached per channel until '
-        "`expires_in` (or `ttl`) runs out, a minute early; a send answered 401 drops it, so the retry "
-        "fetches a new one. The provider's `<auth>` is added to this request too, unless that auth "
+        "`expires_in` (or `ttl`) runs out, a minute early. A send answered 401 drops it: if the token "
+        "came from the cache the message is errored and retried, and the retry fetches a new one; a "
+        "token fetched for that very send and refused fails the message (wrong credentials). The provider's `<auth>` is added to this request too, unless that auth "
         "reads `@token`. A 4xx answer fails the message, 429, 5xx and an answer without a token are "
         "retried.",
         "sms",
