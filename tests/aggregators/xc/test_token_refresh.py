@@ -49,7 +49,10 @@ def test_a_refused_cached_token_is_dropped_refetched_and_the_message_sent(api, p
     stale, fetch, resend = provider_server.requests
     assert stale.headers["Authorization"] == "Bearer STALE_TOKEN"
     assert urlsplit(fetch.path).query == "grant_type=client_credentials"
-    assert dict(parse_qsl(fetch.body.decode())) == {"client_id": "customer-key", "client_secret": "customer-secret123"}
+    assert dict(parse_qsl(fetch.body.decode())) == {
+        "client_id": "customer-key",
+        "client_secret": "customer-secret123",
+    }
     assert resend.headers["Authorization"] == "Bearer FRESH_TOKEN"
     assert resend.json()["clientCorrelator"] == msg["uuid"]
 
