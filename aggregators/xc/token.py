@@ -33,9 +33,9 @@ class TokenOutcome:
     token: str | None
     error: str | None = None
     retryable: bool = False
+    log: list[dict[str, Any]] = field(default_factory=list)
     # Taken from the cache rather than fetched for this send: a 401 may mean it went stale.
     cached: bool = False
-    log: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _key(channel: Channel, request: httpx.Request) -> str:

@@ -8,6 +8,7 @@ fails at once. Both paths run through the API, the worker and the HTTP fake prov
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from aggregators.xc.token import KEY_PREFIX
@@ -27,7 +28,7 @@ FRESH = Answer(200, b'{"access_token": "FRESH_TOKEN", "expires_in": "3600"}', "a
 SENT = Answer(201, b'{ "transactionId":"OzYDlvf3SQVc" }', "application/json")
 
 
-def _cached_tokens(channel: dict) -> list[bytes]:
+def _cached_tokens(channel: dict) -> list[Any]:
     redis = queue.connection()
     return [redis.get(key) for key in redis.scan_iter(f"{KEY_PREFIX}{channel['uuid']}:*")]
 
