@@ -283,7 +283,9 @@ def map_token_response(token: Token, response: httpx.Response) -> TokenAnswer:
 @dataclass
 class CallbackItem:
     message_id: str
-    status: str  # processing | delivered | failed | unknown (in no group: log it, change nothing)
+    # processing | delivered | failed | unknown (in no group: log it, change nothing) | ignored
+    # (listed as changing nothing: <status Ignore>)
+    status: str
     raw_status: str | None
     error: str | None
     raw: Any
@@ -314,6 +316,8 @@ def parse_callback(
             if send.statuses.unknown in ("reject", "fail"):  # "fail": the list is complete
                 raise PayloadError(f"unknown status '{raw_status}'")
             status = "unknown"
+        elif group == "ignore":  # listed as changing nothing: ignored without a warning
+            status = "ignored"
         else:
             status = "failed" if group == "retry" else send.statuses.normalise(raw_status)
         meaning = send.errors.meaning(values.get("error_code"), values.get("error_message"))

@@ -203,10 +203,12 @@ class Statuses:
     ranges: tuple[tuple[int, int, str], ...] = ()
 
     def normalise(self, raw: str | None) -> str:
-        return self.lookup(raw) or "processing"
+        # an Ignore status in a send or poll answer: the provider has the message, nothing more
+        found = self.lookup(raw)
+        return "processing" if found in (None, "ignore") else found
 
     def lookup(self, raw: str | None) -> str | None:
-        """The group of a provider status (processing|delivered|failed|retry), None if in none."""
+        """The group of a provider status (processing|delivered|failed|retry|ignore), None if in none."""
         if raw is None:
             return None
         key = str(raw).strip().lower()

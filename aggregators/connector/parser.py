@@ -247,6 +247,7 @@ class _Builder:
                     ("Delivered", "delivered"),
                     ("Failed", "failed"),
                     ("Retry", "retry"),
+                    ("Ignore", "ignore"),
                 ):
                     for value in (status.get(attr) or "").split(","):
                         bounds = STATUS_RANGE.match(value.strip())

@@ -43,8 +43,9 @@ ELEMENTS: dict[str, tuple[str, str]] = {
         "A request made before sending that fetches an access token (OAuth client credentials, a "
         "login endpoint): its answer's `access_token` is the `@token` variable of the send (and poll) "
         'templates, e.g. `<bearer token="@token"/>`. The token is cached per channel until '
-        "`expires_in` (or `ttl`) runs out, a minute early; a send answered 401 drops it, so the retry "
-        "fetches a new one. The provider's `<auth>` is added to this request too, unless that auth "
+        "`expires_in` (or `ttl`) runs out, a minute early. A send answered 401 drops it: if the token "
+        "came from the cache the message is errored and retried, and the retry fetches a new one; a "
+        "token fetched for that very send and refused fails the message (wrong credentials). The provider's `<auth>` is added to this request too, unless that auth "
         "reads `@token`. A 4xx answer fails the message, 429, 5xx and an answer without a token are "
         "retried.",
         "sms",
@@ -292,6 +293,10 @@ ATTRIBUTES: dict[tuple[str, str], str] = {
         "first part's id is the message's. Without it a message is one request whatever its length."
     ),
     ("status", "Retry"): "Comma-separated values meaning a temporary refusal: errored and retried.",
+    ("status", "Ignore"): (
+        "Comma-separated values that change nothing (`MessageWaiting`): a callback with one is answered "
+        '200 and ignored, even with `unknown="reject"`; in a send or poll answer it counts as Processing.'
+    ),
     ("error_meaning", "codes"): "Comma-separated provider error codes. Required unless `contains` is given.",
     ("error_meaning", "contains"): (
         "Comma-separated phrases looked for in the mapped `error_message` (case-insensitive), for "
@@ -323,6 +328,7 @@ EXTENSION_ATTRIBUTES = frozenset(
         ("mapping", "prefix"),
         ("statuses", "unknown"),
         ("status", "Retry"),
+        ("status", "Ignore"),
         ("message_send", "split"),
         ("error_meaning", "contains"),
     }
@@ -360,7 +366,7 @@ RULES: dict[str, str] = {
     "`format` (with a %-directive) and `timezone` (an IANA name) only on `<message_receive><date>`; "
     "`prefix` only in `<message_receive>`.",
     "message_send": "`split`, when not a template, must be a number of characters from 1 to 10000.",
-    "status": "needs exactly one of `Processing`, `Delivered`, `Failed`.",
+    "status": "needs exactly one of `Processing`, `Delivered`, `Failed`, `Retry`, `Ignore`.",
     "statuses": "a value may not be in two groups; a range `LOW-HIGH` may not be empty.",
     "errors": "an error code may not have two meanings.",
     "error_meaning": "needs `codes` or `contains`, and a `means` that is one of the known meanings.",

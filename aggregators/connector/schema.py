@@ -90,7 +90,9 @@ SCHEMA: dict[str, tuple[frozenset[str], dict[str, str] | str]] = {
     # "reject" (the callback is answered 400, as some providers' own tooling expects).
     "statuses": (frozenset({"unknown"}), {"status": "status"}),
     # Retry: the provider refused for now (throttling inside an HTTP 200): errored and retried.
-    "status": (frozenset({"Processing", "Delivered", "Failed", "Retry"}), {}),
+    # Ignore: known statuses that change nothing (MTN's MessageWaiting), kept apart from the
+    # unknown ones that unknown="reject" refuses.
+    "status": (frozenset({"Processing", "Delivered", "Failed", "Retry", "Ignore"}), {}),
     # What a provider error code means: <error codes="21610" means="opted_out"/>.
     "errors": (frozenset(), {"error": "error_meaning"}),
     "error_meaning": (frozenset({"codes", "contains", "means"}), {}),

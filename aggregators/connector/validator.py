@@ -45,8 +45,14 @@ from .values import TemplateError, compile_template, known_charset, variables_fo
 
 _XML_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]*$")
 
-GROUP_ATTRS = {"processing": "Processing", "delivered": "Delivered", "failed": "Failed", "retry": "Retry"}
-STATUS_GROUPS = ("Processing", "Delivered", "Failed", "Retry")
+GROUP_ATTRS = {
+    "processing": "Processing",
+    "delivered": "Delivered",
+    "failed": "Failed",
+    "retry": "Retry",
+    "ignore": "Ignore",
+}
+STATUS_GROUPS = ("Processing", "Delivered", "Failed", "Retry", "Ignore")
 
 
 def elements(el: etree._Element) -> list[etree._Element]:
@@ -319,7 +325,8 @@ class Validator:
         groups = [a for a in el.attrib if a in STATUS_GROUPS]
         if len(groups) != 1:
             self.error(
-                self.loc.element(el), "<status> needs exactly one of Processing=, Delivered=, Failed=, Retry="
+                self.loc.element(el),
+                "<status> needs exactly one of Processing=, Delivered=, Failed=, Retry=, Ignore=",
             )
 
     def check_error_meaning(self, el: etree._Element) -> None:

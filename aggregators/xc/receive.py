@@ -115,16 +115,18 @@ def callback(request: HttpRequest, channel: Channel) -> HttpResponse:
             results.append({"id": item.message_id, "result": "unknown message id, ignored"})
             continue
         data = {"raw_status": item.raw_status, "payload": jsonable(item.raw)}
-        if item.status == "unknown":
+        if item.status in ("unknown", "ignored"):
             # A status in none of the connector's groups: logged on the message, nothing changes
-            # (guessing "sent" would hide a failure the connector author never mapped).
-            logger.warning("XC callback on channel %s: unknown status %r", channel.uuid, item.raw_status)
-            status.note_ignored(
-                msg=msg, description=f"ignored: unknown provider status {item.raw_status!r}", data=data
-            )
+            # (guessing "sent" would hide a failure the connector author never mapped). One the
+            # connector lists as <status Ignore> is expected: noted without a warning.
+            known = item.status == "ignored"
+            if not known:
+                logger.warning("XC callback on channel %s: unknown status %r", channel.uuid, item.raw_status)
+            kind = "provider status that changes nothing" if known else "unknown provider status"
+            status.note_ignored(msg=msg, description=f"ignored: {kind} {item.raw_status!r}", data=data)
             results.append(
                 {"id": item.message_id, "uuid": str(msg.uuid), "status": msg.status, "applied": False,
-                 "unknown_status": item.raw_status}
+                 "unknown_status": item.raw_status, "known": known}
             )  # fmt: skip
             continue
         error = item.error or (f"provider status {item.raw_status}" if item.status == "failed" else "")
@@ -158,7 +160,12 @@ def callback(request: HttpRequest, channel: Channel) -> HttpResponse:
         return HttpResponse(body, content_type=content_type)
     message = "Status Update Accepted"
     if results and all(r.get("unknown_status") for r in results):
-        message = f"Ignored: ignoring unknown status '{results[0]['unknown_status']}'"
+        raw = results[0]["unknown_status"]
+        message = (
+            f"Ignored: status '{raw}' changes nothing"
+            if results[0].get("known")
+            else (f"Ignored: ignoring unknown status '{raw}'")
+        )
     return _courier_response({"message": message, "data": answered, "results": results})
 
 

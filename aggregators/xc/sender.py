@@ -75,6 +75,7 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
     logs: list[dict[str, Any]] = []
     external_id: str | None = None
     access_token = ""
+    token_was_cached = False
     if connector.provider.token is not None:  # <provider><token>: fetched (or cached) first
         outcome = await token.token_for(channel, connector, fields, client, secrets)
         logs += outcome.log
@@ -82,7 +83,7 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
             return SendResult(
                 ok=False, retryable=outcome.retryable, error=outcome.error or "no token", log=logs
             )
-        access_token = outcome.token
+        access_token, token_was_cached = outcome.token, outcome.cached
         secrets = [*secrets, access_token]
     for i, part in enumerate(parts):
         ctx = {
@@ -101,6 +102,10 @@ async def send(channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient
         if not result.ok:
             if access_token and http_status == 401:
                 await asyncio.to_thread(token.forget, channel)  # the retry fetches a fresh token
+                # A cached token may have been revoked or expired early: the message is errored
+                # and retried with a new one. A token fetched for this very send that is refused
+                # means the credentials are wrong: the message fails like any other 4xx.
+                result.retryable = result.retryable or token_was_cached
             return result
         external_id = external_id or result.external_id
     return SendResult(ok=True, external_id=external_id, log=logs)

@@ -34,6 +34,8 @@ class TokenOutcome:
     error: str | None = None
     retryable: bool = False
     log: list[dict[str, Any]] = field(default_factory=list)
+    # Taken from the cache rather than fetched for this send: a 401 may mean it went stale.
+    cached: bool = False
 
 
 def _key(channel: Channel, request: httpx.Request) -> str:
@@ -76,7 +78,7 @@ async def token_for(
     key = _key(channel, request)
     cached = await asyncio.to_thread(_read, key)
     if cached:
-        return TokenOutcome(cached)
+        return TokenOutcome(cached, cached=True)
     refusal = await refusal_of(str(request.url))
     if refusal:
         return TokenOutcome(None, f"token request refused: {refusal}")

@@ -275,3 +275,47 @@ def test_text_answers_status_ranges_and_unknown_fail() -> None:
     assert connector.message_send is not None and connector.message_send.callback_response is not None
     empty = xml.replace('<status Failed="21-999"/>', '<status Failed="30-21"/>')
     assert any("range '30-21' is empty" in m for _l, _c, m in _errors(empty))
+
+
+IGNORE_XML = """<connector for="SMSNotifier">
+  <provider><url>https://sms.example.com</url></provider>
+  <message_send>
+    <request method="post"><url>/send</url>
+      <parameters><parameter name="to" value="@to"/></parameters>
+    </request>
+    <response format="json"><message_id use="id"/><message_status use="status"/></response>
+    <callback format="form"><message_id use="id"/><message_status use="status"/></callback>
+    <statuses unknown="reject">
+      <status Delivered="DELIVRD"/>
+      <status Ignore="MessageWaiting,DeliveryNotificationNotSupported"/>
+    </statuses>
+  </message_send>
+</connector>"""
+
+
+def test_ignore_statuses_change_nothing_even_when_unknown_ones_are_rejected() -> None:
+    connector = load_connector(IGNORE_XML)
+    (waiting,) = parse_callback(connector, query="id=1&status=messagewaiting")  # case-insensitive
+    assert (waiting.status, waiting.raw_status) == ("ignored", "messagewaiting")
+    (delivered,) = parse_callback(connector, query="id=1&status=DELIVRD")
+    assert delivered.status == "delivered"
+    with pytest.raises(PayloadError, match="unknown status 'blabla'"):
+        parse_callback(connector, query="id=1&status=blabla")
+    request = httpx.Request("POST", "https://sms.example.com/send")
+    answer = httpx.Response(200, json={"id": "7", "status": "MessageWaiting"}, request=request)
+    result = map_send_response(connector, answer)  # in a send answer: taken, nothing more
+    assert (result.ok, result.status, result.external_id) == (True, "processing", "7")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "needle"),
+    [
+        ('<status Delivered="DELIVRD"/>', '<status Delivered="DELIVRD" Ignore="X"/>', "exactly one of"),
+        ('<status Delivered="DELIVRD"/>', '<status Delivered="MessageWaiting"/>', "MessageWaiting"),
+        ('<status Ignore="', '<status Ignored="', "Ignored"),
+    ],
+)
+def test_ignore_is_validated_with_line_and_column(old: str, new: str, needle: str) -> None:
+    errors = _errors(IGNORE_XML.replace(old, new))
+    assert [(line, message) for line, col, message in errors if needle in message and col > 0], errors
+    assert {line for line, _c, message in errors if needle in message} <= {10, 11}

@@ -55,6 +55,7 @@ SMS_PROVIDERS += [
     "playmobile",
     "dart",
     "hub9",
+    "mtn",
 ]  # courier parity (issue 25)
 
 

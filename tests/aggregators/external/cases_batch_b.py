@@ -315,6 +315,68 @@ DART: list[dict[str, Any]] = [
     tx("Account Expired", "Simple Message", [(200, "101")], "failed", params={**DA_PARAMS, "message": "Simple Message"}),
 ]  # fmt: skip
 
+
+def _mt_inbound(sender: str = "242064661201") -> str:
+    return json.dumps({"id": None, "senderAddress": sender, "receiverAddress": "2020", "message": "Hello there",
+                       "created": 1678794364855, "submittedDate": None})  # fmt: skip
+
+
+def _mt_status(status: str, transaction: str | None = "rrt-58503") -> str:
+    return json.dumps({"TransactionID": transaction, "clientCorrelator": "string", "deliveryStatus": status})
+
+
+MT_PATH = "/v2/messages/sms/outbound"
+MT_HEADERS = {
+    "Content-Type": "application/json",
+    "Accept": "application/json",
+    "Authorization": "Bearer ACCESS_TOKEN",
+}
+MT_OK = '{ "transactionId":"OzYDlvf3SQVc" }'
+
+
+def _mt_body(text: str) -> dict[str, Any]:
+    return {"senderAddress": "2020", "receiverAddress": ["250788383383"], "message": text,
+            "clientCorrelator": "{uuid}"}  # fmt: skip
+
+
+# Courier's MTN tests start with an access token in the cache (`cached_token`, seeded by the
+# harness before each case, as courier's setupBackend does).
+MTN: list[dict[str, Any]] = [
+    rx("Receive Valid Message", _mt_inbound(), 200, "Accepted", text="Hello there", urn="tel:+242064661201",
+       date="2023-03-14T11:46:04.855+00:00"),
+    rx("Receive invalid URN Message", _mt_inbound("foobar"), 400, "not a possible number"),
+    st("Receive Valid Status", _mt_status("DeliveredToTerminal"), 200, '"status":"D"', external_id="rrt-58503",
+       msg_status="delivered"),
+    st("Receive Valid delivered Status", _mt_status("DELIVRD"), 200, '"status":"D"', external_id="rrt-58503",
+       msg_status="delivered"),
+    st("Receive ignored Status", _mt_status("MessageWaiting"), 200, "Ignored", external_id="rrt-58503",
+       msg_status="sent"),
+    st("Receive ignored Status, missing transaction ID", _mt_status("EXPIRED", None), 200, "Ignored",
+       external_id="rrt-58503", msg_status="sent",
+       gap="a report naming no message is refused (400) by every connector; courier ignores it (200)"),
+    st("Receive expired Status", _mt_status("EXPIRED"), 200, '"status":"F"', external_id="rrt-58503",
+       msg_status="failed"),
+    st("Receive uknown Status", _mt_status("blabla"), 400, "unknown status", external_id="rrt-58503",
+       msg_status="sent"),
+    tx("Plain Send", "Simple Message ☺", [(201, MT_OK)], "sent", to="+250788383383", headers=MT_HEADERS,
+       json=_mt_body("Simple Message ☺"), path=MT_PATH, external_id="OzYDlvf3SQVc", cached_token="ACCESS_TOKEN"),
+    tx("Send Attachment", "My pic!", [(201, MT_OK)], "sent", to="+250788383383",
+       attachments=["image/jpeg:https://foo.bar/image.jpg"], headers=MT_HEADERS,
+       json=_mt_body("My pic!\nhttps://foo.bar/image.jpg"), external_id="OzYDlvf3SQVc", cached_token="ACCESS_TOKEN"),
+    tx("No External Id", "No External ID", [(200, '{"statusCode":"0000"}')], "sent", to="+250788383383",
+       headers=MT_HEADERS, json=_mt_body("No External ID"), cached_token="ACCESS_TOKEN"),
+    # courier: ErrResponseStatus, which courier retries too; a 401 on a cached token drops it and
+    # the message is retried with a fresh one (errored), see test_token_refresh.py
+    tx("Error Sending", "Error Message", [(401, '{ "error": "failed" }')], "errored", to="+250788383383",
+       json=_mt_body("Error Message"), cached_token="ACCESS_TOKEN"),
+    tx("Throttled", "Error Message", [(429, '{ "error": "failed" }')], "errored", to="+250788383383",
+       json=_mt_body("Error Message"), cached_token="ACCESS_TOKEN"),
+    # courier's cpAddressOutgoingCases: the same channel with cp_address FOO
+    tx("Plain Send", "Simple Message ☺", [(201, MT_OK)], "sent", to="+250788383383", headers=MT_HEADERS,
+       json={**_mt_body("Simple Message ☺"), "cpAddress": "FOO"}, external_id="OzYDlvf3SQVc",
+       cached_token="ACCESS_TOKEN", fields={"cp_address": "FOO"}),
+]  # fmt: skip
+
 # Channel config courier's tests set (the keys of `provider_cases.CHANNEL_FIELDS`).
 BATCH_B_FIELDS: dict[str, dict[str, str]] = {
     # courier's Telesom channel: its address 2020, send_url pointed at the fake provider by the harness
@@ -333,6 +395,7 @@ BATCH_B_FIELDS: dict[str, dict[str, str]] = {
     "dart": {"username": "Username", "password": "Password"},
     # Hub9 is courier's Dart handler at another address (1,600 characters a part): Dart's cases
     "hub9": {"username": "Username", "password": "Password", "max_length": "160"},
+    "mtn": {"api_key": "customer-key", "secret": "customer-secret123"},
 }
 # The clock a provider's cases run at (courier pins it where a request signs the date).
 BATCH_B_CLOCKS: dict[str, datetime] = {"telesom": TELESOM_CLOCK}
@@ -346,4 +409,5 @@ BATCH_B_PROVIDERS: dict[str, list[dict[str, Any]]] = {
     "playmobile": PLAYMOBILE,
     "dart": DART,
     "hub9": DART,
+    "mtn": MTN,
 }

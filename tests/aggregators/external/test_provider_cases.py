@@ -60,6 +60,21 @@ def _forget_tokens() -> None:
         redis.delete(key)
 
 
+def _seed_token(channel: dict[str, Any], value: str) -> None:
+    """Courier's setupBackend: the channel's access token is already cached when the case starts,
+    stored where the sender looks for it (the key of the connector's own token request)."""
+    from aggregators import services
+    from aggregators.connector import build_token_request
+    from aggregators.xc import token as tokens
+    from channels_app.crypto import reveal
+    from channels_app.models import Channel
+
+    found = Channel.objects.get(uuid=channel["uuid"])
+    resolved = services.resolve_cached(workspace_id=found.workspace_id, ref=str(found.config["connector"]))
+    request = build_token_request(resolved.parsed, reveal(found.config.get("fields") or {}))
+    tokens._write(tokens._key(found, request), value, 3600)
+
+
 def _post(web: Any, url: str, data: str | None) -> Any:
     if data is None:
         return web.get(url)
@@ -225,12 +240,17 @@ def test_courier_provider_cases(provider, live_asgi, api, provider_server, token
         monkeypatch.setattr(connector_request, "clock", lambda: BATCH_B_CLOCKS[provider])
 
     web = live_asgi.client()
-    channel = make_channel(
-        api,
-        provider,
-        provider_server,
-        fields=cases.CHANNEL_FIELDS.get(provider) or BATCH_B_FIELDS.get(provider),
-    )
+    fields = cases.CHANNEL_FIELDS.get(provider) or BATCH_B_FIELDS.get(provider) or {}
+    channels: dict[str, dict[str, Any]] = {}
+
+    def channel_for(extra: dict[str, str]) -> dict[str, Any]:
+        """The provider's channel; a case with its own `fields` (courier's second channel with
+        other config) gets a channel of its own."""
+        key = json.dumps(extra, sort_keys=True)
+        if key not in channels:
+            channels[key] = make_channel(api, provider, provider_server, fields={**fields, **extra})
+        return channels[key]
+
     results: list[tuple[str, str | None, str | None]] = []
     for case in PROVIDERS[provider]:
         # Each case stands alone, as in courier's harness: no earlier inbound message to dedupe
@@ -239,8 +259,12 @@ def test_courier_provider_cases(provider, live_asgi, api, provider_server, token
         Msg.objects.filter(direction="in").delete()
         Msg.objects.filter(direction="out").update(external_id=None)
         Contact.objects.filter(status="stopped").update(status="active")
+        channel = channel_for(case.get("fields") or {})
         if case.get("fresh_token"):
             _forget_tokens()
+        if case.get("cached_token"):  # courier starts these cases with a token in the cache
+            _forget_tokens()
+            _seed_token(channel, case["cached_token"])
         if case["kind"] == "receive":
             problem = _receive_case(web, api, channel, case)
         elif case["kind"] == "status":
