@@ -63,6 +63,16 @@ def ceiling(row: dict[str, Any], cores: int) -> float:
     return cores * 1000 / ms if ms > 0 else 0.0
 
 
+def run_cores(row: dict[str, Any]) -> float:
+    """Cores this run kept busy: its CPU ms per message x its rate."""
+    return cpu_ms(row) * row["per_second"] / 1000
+
+
+def others(row: dict[str, Any]) -> float:
+    """Cores other tenants kept busy meanwhile (the machine is shared): machine busy - this run."""
+    return max(0.0, row["machine_busy_cores"] - run_cores(row))
+
+
 def bend(series: Sequence[dict[str, Any]], cores: int) -> str:
     """One sentence: where this series (ordered by process count) bends and why."""
     if len(series) < 2:
@@ -78,14 +88,14 @@ def bend(series: Sequence[dict[str, Any]], cores: int) -> str:
             f"({gain:.2f}x for an ideal {ideal:.1f}x)"
         )
         busy = max(prev["machine_busy_cores"], row["machine_busy_cores"])
-        demand = cpu_ms(row) * row["per_second"] / 1000
         if busy >= SATURATED * cores:
+            left = max(0.0, cores - others(row))
             return (
                 f"{head}: CPU bound. The machine had {prev['machine_busy_cores']:.1f} then "
-                f"{row['machine_busy_cores']:.1f} of {cores} cores busy ({demand:.1f} of them this run: "
-                f"{cpu_ms(row):.2f} CPU ms per message x {row['per_second']:,.0f} msg/s, the rest other "
-                f"tenants), so another process only shares the same cores; CPU ceiling "
-                f"~{ceiling(row, cores):,.0f} msg/s"
+                f"{row['machine_busy_cores']:.1f} of {cores} cores busy ({run_cores(row):.1f} of them this run: "
+                f"{cpu_ms(row):.2f} CPU ms per message x {row['per_second']:,.0f} msg/s; {others(row):.1f} other "
+                f"tenants), so another process only shares the same cores. CPU ceiling ~{ceiling(row, cores):,.0f} "
+                f"msg/s on all {cores} cores, ~{left * 1000 / cpu_ms(row):,.0f} on the {left:.1f} the others left"
             )
         return (
             f"{head} with {cores - busy:.1f} of {cores} cores idle: not CPU; the processes wait "
@@ -106,7 +116,7 @@ def render(rows: Sequence[dict[str, Any]], cores: int) -> str:
         return "-" if value is None else f"{value:,.{digits}f}"
 
     header = ("configuration", "msg/s", "vs 1", "p95 ms", "web ms", "workers ms", "PG ms", "harness ms",
-              "run cores", "machine busy", "CPU ceiling")  # fmt: skip
+              "run cores", "others", "machine busy", "CPU ceiling")  # fmt: skip
     table = [header]
     firsts: dict[str, float] = {}
     for r in rows:
@@ -115,7 +125,7 @@ def render(rows: Sequence[dict[str, Any]], cores: int) -> str:
             r["config"], f"{r['per_second']:,.0f}", f"{r['per_second'] / first:.2f}x" if first else "-",
             num(r["p95_ms"]), num(r["web_cpu_ms_per_msg"], 2), num(r["worker_cpu_ms_per_msg"], 2),
             num(r.get("db_cpu_ms_per_msg"), 2), num(r["harness_cpu_ms_per_msg"], 2),
-            f"{cpu_ms(r) * r['per_second'] / 1000:.2f}",
+            f"{run_cores(r):.2f}", f"{others(r):.2f}",
             f"{r['machine_busy_cores']:.2f}/{cores} ({r['machine_busy_cores'] / cores:.0%})",
             f"{ceiling(r, cores):,.0f}",
         ))  # fmt: skip
@@ -130,7 +140,7 @@ def render(rows: Sequence[dict[str, Any]], cores: int) -> str:
     lines.append(
         "ms = CPU milliseconds per message: web, workers, PostgreSQL backends of the bench database, harness "
         "(load generator + aggregator, or wrk); run cores = all of them x rate; machine busy from /proc/stat, "
-        "other tenants included; CPU ceiling = cores x 1000 / (all ms per message)"
+        "other tenants included (others = machine busy - run cores); CPU ceiling = cores x 1000 / (all ms per message)"
     )
     for name in dict.fromkeys(r["series"] for r in rows):
         lines.append(bend([r for r in rows if r["series"] == name], cores))
