@@ -155,10 +155,10 @@ def figures(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         key = f"scaling.{r['series']}.{r['processes']}"
         base = (first["config"], first["per_second"]) if first is not r else None
         out += [
-            figure(f"{key}.rate", f"Scaling: {r['series']}, {r['config']}", r["per_second"], "msg/s", baseline=base),
-            figure(f"{key}.p95", f"Scaling: {r['series']} p95, {r['config']}", r["p95_ms"] or 0, "ms",
+            figure(f"{key}.rate", f"Scaling: {r['config']}", r["per_second"], "msg/s", baseline=base),
+            figure(f"{key}.p95", f"Scaling: p95, {r['config']}", r["p95_ms"] or 0, "ms",
                    higher_is_better=False),
-            figure(f"{key}.busy", f"Scaling: machine cores busy, {r['series']}, {r['config']}",
+            figure(f"{key}.busy", f"Scaling: machine cores busy, {r['config']}",
                    r["machine_busy_cores"], "cores", higher_is_better=False),
         ]  # fmt: skip
     return out
