@@ -38,10 +38,15 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from benchmarks.kit import (
+    busy_cores,
+    cpu_seconds,
     figure,
     free_port,
+    machine_cpu,
     peak_rss_mb,
     post_form,
+    postgres_cpu,
+    postgres_cpu_used,
     process_tree,
     stop,
     wait_for_port,
@@ -121,6 +126,8 @@ def aggregator_process(conn: Connection) -> None:
             command = await loop.run_in_executor(None, conn.recv)
             if command == "count":
                 conn.send(len(arrivals))
+            elif command == "cpu":  # the harness's own cost, so a CPU budget can be drawn up
+                conn.send(time.process_time())
             elif command == "dump":
                 conn.send(arrivals[:])
                 arrivals.clear()
@@ -246,13 +253,10 @@ def _order_violations(channel_uuid: str, prefix: int) -> int:
     return len(bad)
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a live process (from /proc, in clock ticks)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+def _harness_cpu(agg: Connection) -> float:
+    """CPU seconds used so far by this process (the load generator) and the aggregator."""
+    agg.send("cpu")
+    return time.process_time() + float(agg.recv())
 
 
 def run_case(
@@ -285,8 +289,9 @@ def run_case(
         wait_for_port(port, seconds=120, process=procs[0])  # a loaded machine starts slowly
         time.sleep(1.0)  # let the workers connect to Redis
         # CPU used from here on: process start-up (imports, Django setup) is not the pipeline's
-        web_cpu0 = sum(_cpu_seconds(pid) for pid in process_tree(procs[0].pid))
-        worker_cpu0 = sum(_cpu_seconds(p.pid) for p in worker_procs)
+        web_cpu0 = sum(cpu_seconds(pid) for pid in process_tree(procs[0].pid))
+        worker_cpu0 = sum(cpu_seconds(p.pid) for p in worker_procs)
+        harness_cpu0, machine0, db_cpu0 = _harness_cpu(agg), machine_cpu(), postgres_cpu(BENCH_DB_URL)
         path = f"/c/ex/{channel_uuid}/receive"
         plan = [(_sender(prefix, n % args.contacts), n) for n in range(messages)]
         started: dict[int, float] = {}
@@ -315,8 +320,10 @@ def run_case(
             time.sleep(0.05)
         time.sleep(0.5)  # a duplicate reply would arrive now
         rss = [peak_rss_mb(p.pid) for p in worker_procs]
-        web_cpu = sum(_cpu_seconds(pid) for pid in process_tree(procs[0].pid)) - web_cpu0
-        worker_cpu = sum(_cpu_seconds(p.pid) for p in worker_procs) - worker_cpu0
+        web_cpu = sum(cpu_seconds(pid) for pid in process_tree(procs[0].pid)) - web_cpu0
+        worker_cpu = sum(cpu_seconds(p.pid) for p in worker_procs) - worker_cpu0
+        harness_cpu, machine_busy = _harness_cpu(agg) - harness_cpu0, busy_cores(machine0, machine_cpu())
+        db_cpu = postgres_cpu_used(db_cpu0, postgres_cpu(BENCH_DB_URL))
         agg.send("dump")
         arrivals: list[tuple[str, str, float]] = agg.recv()
     finally:
@@ -352,6 +359,10 @@ def run_case(
         # CPU per message shows where the time goes on a machine shared with other work
         "web_cpu_ms_per_msg": round(web_cpu / messages * 1000, 2),
         "worker_cpu_ms_per_msg": round(worker_cpu / messages * 1000, 2),
+        # the load generator (this process) and the aggregator share the same cores
+        "harness_cpu_ms_per_msg": round(harness_cpu / messages * 1000, 2),
+        "db_cpu_ms_per_msg": round(db_cpu / messages * 1000, 2),  # this database's backends
+        "machine_busy_cores": round(machine_busy, 2),
     }
 
 

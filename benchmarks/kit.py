@@ -136,3 +136,44 @@ async def post_form(
             length = int(line.split(b":", 1)[1])
     await reader.readexactly(length)
     return int(head.split(b" ", 2)[1])
+
+
+def machine_cpu() -> tuple[int, int]:
+    """(busy, total) clock ticks of all cores since boot, from the first line of /proc/stat.
+
+    Busy is everything but idle and iowait: a shared machine's other tenants count too, which is
+    the point (a run on 2 cores cannot go faster once the machine is busy, whoever uses it)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    total = sum(fields)  # user nice system idle iowait irq softirq steal (guest is inside user)
+    return total - fields[3] - fields[4], total
+
+
+def busy_cores(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """How many of the machine's cores were busy on average between two `machine_cpu()` samples."""
+    busy, total = after[0] - before[0], after[1] - before[1]
+    return (os.cpu_count() or 1) * busy / total if total > 0 else 0.0
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a live process (from /proc, in clock ticks); 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def postgres_cpu(url: str) -> dict[int, float]:
+    """CPU seconds so far of each backend connected to `url`'s database, by pid. PostgreSQL runs on
+    this machine in the benches, so its share of the cores belongs in a CPU budget per message."""
+    import psycopg
+
+    server, name = url.rsplit("/", 1)
+    with psycopg.connect(f"{server}/postgres", autocommit=True, connect_timeout=3) as conn:
+        pids = [row[0] for row in conn.execute("SELECT pid FROM pg_stat_activity WHERE datname = %s", [name])]
+    return {pid: cpu_seconds(pid) for pid in pids}
+
+
+def postgres_cpu_used(before: dict[int, float], after: dict[int, float]) -> float:
+    """CPU seconds the backends used between two samples (a backend opened meanwhile counts whole)."""
+    return sum(max(0.0, cpu - before.get(pid, 0.0)) for pid, cpu in after.items())

@@ -196,6 +196,7 @@ def _wrk(
         "seconds": round(raw["duration_us"] / 1e6, 2),
         "per_second": round(accepted / (raw["duration_us"] / 1e6)),
         "p50_ms": round(raw["p50_us"] / 1000, 1),
+        "p95_ms": round(raw["p95_us"] / 1000, 1),
         "p99_ms": round(raw["p99_us"] / 1000, 1),
     }
 
