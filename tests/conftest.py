@@ -89,6 +89,12 @@ class Aggregator:
         return self.script.pop(0) if self.script else self.default
 
 
+class _Listener(ThreadingHTTPServer):
+    # A sender opens up to 20 connections at once; the standard backlog of 5 drops some of them
+    # on a busy machine (a reset: "transport error", retried later), which no real aggregator does.
+    request_queue_size = 128
+
+
 @pytest.fixture
 def aggregator() -> Iterator[Aggregator]:
     state = Aggregator(url="")
@@ -116,7 +122,7 @@ def aggregator() -> Iterator[Aggregator]:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server = _Listener(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     state.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)

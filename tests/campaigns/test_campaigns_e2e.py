@@ -10,6 +10,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from campaigns.models import EventFire
 from channels_app.models import Contact, Msg
@@ -41,7 +42,10 @@ def _send_all(seconds: float = 120) -> None:
         run_jobs(30)
         if not Msg.objects.filter(direction="out").exclude(status__in=["sent", "delivered"]).exists():
             return
-        Msg.objects.filter(direction="out", status="errored").update(next_attempt_on=None)
+        # due now (a retry's backoff would outlast the test); None would never be due
+        Msg.objects.filter(direction="out", status="errored").update(
+            next_attempt_on=timezone.now() - dt.timedelta(seconds=1)
+        )
         run_periodic_jobs()
         time.sleep(0.5)
     left = Counter(Msg.objects.filter(direction="out").values_list("status", flat=True))
