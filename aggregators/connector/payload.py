@@ -17,6 +17,7 @@ from urllib.parse import parse_qsl
 from lxml import etree
 
 from channels_app import jsonlimits
+from infra import safe_regex
 
 from .errors import PayloadError
 from .xmlsafe import PAYLOAD_MAX_BYTES, parse_payload
@@ -50,16 +51,16 @@ class Payload:
         return found
 
 
-# Plain-text answers are short ("Success \"id\""); searching only their start bounds what a
-# connector's regular expression can cost on a large or hostile body.
+# Plain-text answers are short ("Success \"id\""): only their start is searched. The pattern
+# runs on RE2 (linear time), so neither a hostile body nor a careless pattern can hold the sender.
 TEXT_SEARCH_CHARS = 4096
 
 
 def _match(text: str, pattern: str) -> Any:
     """The first group of the pattern's first match (the whole match without groups), else MISSING."""
     try:
-        found = re.search(pattern, text[:TEXT_SEARCH_CHARS])
-    except re.error:
+        found = safe_regex.compile_pattern(pattern).search(text[:TEXT_SEARCH_CHARS])
+    except safe_regex.error:
         return MISSING  # refused by the validator; a stored connector never gets here
     if found is None:
         return MISSING

@@ -743,7 +743,9 @@ def render_reference() -> str:
         "its `Content-Type`; each `use` (and `fallback`) is a regular expression searched in its first "
         "4,096 characters, the value its first group (the whole match without a group): "
         '`<message_id use=\'Success "([^"]+)"\'/>`. `use="."` is the whole body, trimmed (answers such '
-        "as `000` or `Request is received`). An invalid expression is an error at its attribute |",
+        "as `000` or `Request is received`). Expressions run on RE2, in time linear in the body "
+        "(no lookaround or backreferences, ASCII `\\d` and `\\w`), so no answer can hold the sender; "
+        "an expression RE2 refuses is an error at its attribute |",
         "",
         "The payload's `Content-Type` wins when it names JSON, XML or a form; otherwise the body is "
         "sniffed (`{`/`[` → JSON, `<` → XML) and then the declared `format` is used.",

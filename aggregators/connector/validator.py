@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from lxml import etree
 
+from infra import safe_regex
+
 from .errors import ConnectorError
 from .locator import Locator
 from .model import (
@@ -272,12 +274,19 @@ class Validator:
     def check_mapping(self, el: etree._Element) -> None:
         parent = el.getparent()
         if parent is not None and (parent.get("format") or "").strip().lower() == "text":
-            # a plain-text answer: `use` and `fallback` are regular expressions
+            # a plain-text answer: `use` and `fallback` are regular expressions, run on RE2
+            # (linear time: no backreferences or lookaround), so refused here if RE2 refuses them
             for attr in ("use", "fallback"):
+                pattern = el.get(attr) or ""
+                if pattern == ".":
+                    continue  # the whole answer, not a pattern
                 try:
-                    re.compile(el.get(attr) or "")
-                except re.error as exc:
-                    self.error(self.loc.attribute(el, attr), f"{attr} is not a regular expression: {exc}")
+                    safe_regex.compile_pattern(pattern)
+                except safe_regex.error as exc:
+                    self.error(
+                        self.loc.attribute(el, attr),
+                        f"{attr} is not a regular expression this engine runs (RE2): {safe_regex.describe(exc)}",
+                    )
         for attr in ("use", "fallback", "charset"):
             if (
                 parent is not None

@@ -107,6 +107,17 @@ def test_plain_text_answers_are_read_with_the_regular_expression() -> None:
     assert not refused.ok and refused.retryable and "no message_id" in refused.error
 
 
+def test_a_pattern_that_backtracks_forever_in_python_answers_at_once() -> None:
+    """`(a+)+$` on 3,000 a's and a "!" takes Python's `re` longer than the universe has left; on
+    RE2 it is one linear pass. The provider controls the body, the admin the pattern: neither may
+    hold the channel's sender (the test would hang here on a backtracking engine)."""
+    connector = load_connector(BASE.replace("""use='Success "([^"]+)"'""", "use='^(a+)+$'"))
+    hostile = map_send_response(connector, httpx.Response(200, content=b"a" * 3000 + b"!"))
+    assert not hostile.ok and "no message_id" in hostile.error
+    fine = map_send_response(connector, httpx.Response(200, content=b"a" * 10))
+    assert fine.ok and fine.external_id == "a" * 10  # greedy: one repetition takes all, as in `re`
+
+
 def test_replies_in_text_and_the_callback_acknowledgement() -> None:
     connector = load_connector(BASE)
     reply = connector.message_send.callback_response
@@ -144,6 +155,14 @@ def test_inbound_charset_decoding_and_required_fields() -> None:
         ),
         ("hex:'utf-16be'", "hex:'klingon'", 11, "'klingon' is not a known charset"),
         ("""use='Success "([^"]+)"' """, """use='Success "([^"]+"' """, 16, "not a regular expression"),
+        # lookaround and backreferences need a backtracking engine: refused when saved, in words
+        (
+            """use='Success "([^"]+)"' """,
+            """use='(?&lt;=Success ")[^"]+' """,
+            16,
+            "invalid perl operator: (?<=",
+        ),
+        ("""use='Success "([^"]+)"' """, """use='(["])(\\w+)\\1' """, 16, "(RE2)"),
         ('<response format="text">', '<response format="csv">', 15, "format='csv' must be one of"),
         (
             '<callback_response format="text">',
