@@ -260,15 +260,16 @@ def test_api_key_shown_once_then_revoked(browser: Any, workspace: Any) -> None:
 
     revokes: list[str] = []
     page.on("request", lambda r: revokes.append(r.url) if r.method == "POST" and "/revoke" in r.url else None)
-    with page.expect_event("dialog") as asked:
-        page.once("dialog", lambda d: d.dismiss())  # changing one's mind keeps the key
-        page.click(f"{row} button.danger")
-    assert "revoke" in asked.value.message.lower()
-    # The positive signal: the accepted second try arrives; only then is it safe to say the
-    # dismissed first one sent nothing (one revoke request in all, not two).
-    page.once("dialog", lambda d: d.accept())
-    page.click(f"{row} button.danger")
+    native = browser.refuse_native_dialogs()
+    dialog = browser.confirm_in_page(
+        f"{row} button.danger", answer=False
+    )  # changing one's mind keeps the key
+    assert "revoke" in dialog.inner_text().lower()
+    # The positive signal: the confirmed second try arrives; only then is it safe to say the
+    # cancelled first one sent nothing (one revoke request in all, not two).
+    browser.confirm_in_page(f"{row} button.danger", answer=True)
     page.wait_for_selector("text=revoked.")
+    assert native == []
     assert len(revokes) == 1, revokes
     token.refresh_from_db()
     assert not token.is_active
