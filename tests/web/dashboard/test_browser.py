@@ -226,7 +226,13 @@ def test_triggers_by_keyboard_and_delete(browser: Any, workspace: Any) -> None:
     assert sched.repeat == "daily" and sched.next_fire.isoformat().startswith("2031-02-03T08:15")
     assert page.locator("#triggers tbody tr[data-trigger-uuid]").count() == 2
 
-    page.click(f"tr[data-trigger-uuid='{keyword.uuid}'] button.danger")
+    delete = f"tr[data-trigger-uuid='{keyword.uuid}'] button.danger"
+    dialog = browser.confirm_in_page(delete, answer=False)  # asked in the page; "Cancel" keeps it
+    assert dialog.locator("#confirm-message").inner_text() == (
+        "Messages that are only join or register no longer start the flow “Registration”. The flow itself stays."
+    )
+    assert Trigger.objects.filter(id=keyword.id, archived=False).exists()
+    browser.confirm_in_page(delete, answer=True)
     page.wait_for_selector("text=Trigger deleted.")
     assert page.locator("#triggers tbody tr[data-trigger-uuid]").count() == 1
     keyword.refresh_from_db()

@@ -234,3 +234,61 @@ def test_broadcast_cancel_asks_in_page(browser: Browser, workspace: Any, ex_chan
     assert len(_posts(b, "/cancel")) == 1
     assert native == []
     assert Broadcast.objects.count() == 1
+
+
+def test_member_remove_and_campaign_event_delete_ask_in_page(browser: Browser, workspace: Any) -> None:
+    from django.contrib.auth import get_user_model
+
+    from campaigns.models import CampaignEvent
+    from campaigns.services import editing
+    from channels_app.models import ContactField, Membership
+
+    b = browser
+    native = b.refuse_native_dialogs()
+    nurse = get_user_model().objects.create_user(
+        username="nurse@test.org", email="nurse@test.org", password="x"
+    )
+    member = Membership.objects.create(workspace=workspace, user=nurse, role=Membership.Role.AGENT)
+    b.login()
+    b.goto("/settings/members/")
+    remove = f"tr[data-member='{member.id}'] button.danger"
+    dialog = _open(b, remove)
+    expect(dialog.locator("#confirm-title")).to_have_text("Remove this member?")
+    expect(dialog.locator("#confirm-message")).to_have_text(
+        "nurse@test.org (agent) loses access to Test NGO at once. What they made stays."
+    )
+    expect(dialog.locator("#confirm-yes")).to_have_text("Remove member")
+    b.page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert Membership.objects.filter(id=member.id).exists()
+    b.confirm_in_page(remove, answer=True)
+    expect(b.page.locator(".flash")).to_have_text("Member removed.")
+    assert not Membership.objects.filter(id=member.id).exists()
+
+    ContactField.objects.create(workspace=workspace, key="edd", name="Due date", value_type="datetime")
+    ContactGroup.objects.create(workspace=workspace, name="Mothers")
+    campaign = editing.create_campaign(workspace=workspace, name="Pregnancy", group="Mothers")
+    event = editing.create_event(
+        workspace=workspace,
+        campaign=campaign,
+        data={
+            "relative_to": "edd",
+            "offset": -3,
+            "unit": "days",
+            "message": {"eng": "Your due date is near"},
+        },
+    )
+    b.goto(f"/campaigns/{campaign.uuid}/")
+    section = b.page.locator(f"section[data-event='{event.uuid}']")
+    section.locator("summary", has_text="Edit event").click()
+    delete = section.get_by_role("button", name="Delete event")
+    dialog = _open(b, delete)
+    expect(dialog.locator("#confirm-title")).to_have_text("Delete this event?")
+    expect(dialog.locator("#confirm-message")).to_contain_text("The event “3 days before Due date” stops")
+    dialog.locator("#confirm-no").click()
+    expect(dialog).to_be_hidden()
+    assert CampaignEvent.objects.get(id=event.id).is_active
+    b.confirm_in_page(delete, answer=True)
+    expect(b.page.locator(".flash")).to_contain_text("Event deleted")
+    assert not CampaignEvent.objects.get(id=event.id).is_active
+    assert native == []
