@@ -292,3 +292,28 @@ def test_member_remove_and_campaign_event_delete_ask_in_page(browser: Browser, w
     expect(b.page.locator(".flash")).to_contain_text("Event deleted")
     assert not CampaignEvent.objects.get(id=event.id).is_active
     assert native == []
+
+
+def test_without_javascript_the_forms_post_as_before(browser: Browser, workspace: Any) -> None:
+    """Progressive enhancement: with scripts off there is no question, and the plain POST still
+    does the action (the server checks it on its own, as before)."""
+    from tests.web.ui.conftest import EMAIL, PASSWORD
+
+    token, _ = APIToken.issue(workspace=workspace, name="Old laptop")
+    context = browser.page.context.browser.new_context(java_script_enabled=False)
+    try:
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.goto(browser.base + "/login/")
+        page.fill("#id_username", EMAIL)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(browser.base + "/")
+        page.goto(browser.base + "/settings/api-keys/")
+        page.click(f"tr[data-token-id='{token.id}'] button.danger")
+        expect(page.locator(".flash")).to_contain_text("revoked")
+        expect(page.locator("#confirm-dialog")).to_have_count(0)
+    finally:
+        context.close()
+    token.refresh_from_db()
+    assert not token.is_active
