@@ -1,7 +1,7 @@
 // Destructive actions of the server-rendered screens (delete, revoke, cancel) ask in the page,
-// not with the browser's confirm(): a modal <dialog>, so the browser keeps the focus inside it
-// and makes the page behind inert; the safe answer has the focus, so a reflex Enter or Space
-// changes nothing; Escape and a click on the backdrop cancel.
+// not in the browser's native confirm box: a modal <dialog>, so the browser keeps the focus
+// inside it and makes the page behind inert; the safe answer has the focus, so a reflex Enter or
+// Space changes nothing; Escape and a click on the backdrop cancel.
 //
 //   <form method="post" action="…/delete" data-confirm-title="Delete this webhook?"
 //         data-confirm="The webhook to https://… and its delivery log are deleted."
