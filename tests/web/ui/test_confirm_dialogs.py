@@ -317,3 +317,48 @@ def test_without_javascript_the_forms_post_as_before(browser: Browser, workspace
         context.close()
     token.refresh_from_db()
     assert not token.is_active
+
+
+def test_webhook_and_template_delete_ask_in_page(browser: Browser, workspace: Any) -> None:
+    from channels_app.models import MessageTemplate, WebhookSubscription
+    from flows.services import templates
+
+    b = browser
+    native = b.refuse_native_dialogs()
+    url = "https://hooks.partner-clinics.example.org/flowgate/v2/receive?account=kigali-east-district&key=0123456789abcdef"
+    hook = WebhookSubscription.objects.create(
+        workspace=workspace, url=url, events=["message.received"], secret="s" * 48
+    )
+    b.login()
+    b.goto("/settings/webhooks/")
+    delete = f"tr[data-webhook-uuid='{hook.uuid}'] button.danger"
+    dialog = _open(b, delete)
+    expect(dialog.locator("#confirm-title")).to_have_text("Delete this webhook?")
+    expect(dialog.locator("#confirm-message")).to_contain_text(f"The webhook to “{url}” and its delivery log")
+    expect(dialog.locator("#confirm-yes")).to_have_text("Delete webhook")
+    b.page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    assert WebhookSubscription.objects.filter(id=hook.id).exists()
+    _screenshots(b, delete, "webhook")  # the long URL wraps inside the card on a phone (_fits)
+    b.confirm_in_page(delete, answer=True)
+    expect(b.page.locator(".flash")).to_contain_text("deleted")
+    assert not WebhookSubscription.objects.filter(id=hook.id).exists()
+
+    templates.create_template(
+        workspace=workspace, code="reminder", name="Clinic reminder", translations={"eng": "Hi"}
+    )
+    b.goto("/templates/")
+    dialog = _open(b, "tr[data-template-code=reminder] button.danger")
+    expect(dialog.locator("#confirm-message")).to_have_text(
+        "The template “reminder” (Clinic reminder) is deleted. Sends that use it will be refused."
+    )
+    expect(dialog.locator("#confirm-yes")).to_have_text("Delete template")
+    dialog.locator("#confirm-no").click()
+    expect(dialog).to_be_hidden()
+    assert MessageTemplate.objects.filter(code="reminder").exists()
+    # the same question on the template's own page
+    b.page.click("tr[data-template-code=reminder] a:has-text('Edit')")
+    b.confirm_in_page("button:has-text('Delete this template')", answer=True)
+    expect(b.page.locator(".flash")).to_contain_text("Template reminder deleted.")
+    assert not MessageTemplate.objects.filter(code="reminder").exists()
+    assert native == []
