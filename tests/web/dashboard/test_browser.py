@@ -267,9 +267,8 @@ def test_api_key_shown_once_then_revoked(browser: Any, workspace: Any) -> None:
     revokes: list[str] = []
     page.on("request", lambda r: revokes.append(r.url) if r.method == "POST" and "/revoke" in r.url else None)
     native = browser.refuse_native_dialogs()
-    dialog = browser.confirm_in_page(
-        f"{row} button.danger", answer=False
-    )  # changing one's mind keeps the key
+    # changing one's mind keeps the key
+    dialog = browser.confirm_in_page(f"{row} button.danger", answer=False)
     assert "revoke" in dialog.inner_text().lower()
     # The positive signal: the confirmed second try arrives; only then is it safe to say the
     # cancelled first one sent nothing (one revoke request in all, not two).
