@@ -226,7 +226,13 @@ def test_triggers_by_keyboard_and_delete(browser: Any, workspace: Any) -> None:
     assert sched.repeat == "daily" and sched.next_fire.isoformat().startswith("2031-02-03T08:15")
     assert page.locator("#triggers tbody tr[data-trigger-uuid]").count() == 2
 
-    page.click(f"tr[data-trigger-uuid='{keyword.uuid}'] button.danger")
+    delete = f"tr[data-trigger-uuid='{keyword.uuid}'] button.danger"
+    dialog = browser.confirm_in_page(delete, answer=False)  # asked in the page; "Cancel" keeps it
+    assert dialog.locator("#confirm-message").inner_text() == (
+        "Messages that are only join or register no longer start the flow “Registration”. The flow itself stays."
+    )
+    assert Trigger.objects.filter(id=keyword.id, archived=False).exists()
+    browser.confirm_in_page(delete, answer=True)
     page.wait_for_selector("text=Trigger deleted.")
     assert page.locator("#triggers tbody tr[data-trigger-uuid]").count() == 1
     keyword.refresh_from_db()
@@ -260,15 +266,15 @@ def test_api_key_shown_once_then_revoked(browser: Any, workspace: Any) -> None:
 
     revokes: list[str] = []
     page.on("request", lambda r: revokes.append(r.url) if r.method == "POST" and "/revoke" in r.url else None)
-    with page.expect_event("dialog") as asked:
-        page.once("dialog", lambda d: d.dismiss())  # changing one's mind keeps the key
-        page.click(f"{row} button.danger")
-    assert "revoke" in asked.value.message.lower()
-    # The positive signal: the accepted second try arrives; only then is it safe to say the
-    # dismissed first one sent nothing (one revoke request in all, not two).
-    page.once("dialog", lambda d: d.accept())
-    page.click(f"{row} button.danger")
+    native = browser.refuse_native_dialogs()
+    # changing one's mind keeps the key
+    dialog = browser.confirm_in_page(f"{row} button.danger", answer=False)
+    assert "revoke" in dialog.inner_text().lower()
+    # The positive signal: the confirmed second try arrives; only then is it safe to say the
+    # cancelled first one sent nothing (one revoke request in all, not two).
+    browser.confirm_in_page(f"{row} button.danger", answer=True)
     page.wait_for_selector("text=revoked.")
+    assert native == []
     assert len(revokes) == 1, revokes
     token.refresh_from_db()
     assert not token.is_active

@@ -87,8 +87,7 @@ def test_templates_create_preview_edit_delete_on_a_phone(browser: Any, workspace
     page.click("nav >> text=Templates")
     row = page.locator("tr[data-template-code=reminder]")
     expect(row).to_contain_text("day=Friday")
-    page.once("dialog", lambda d: d.accept())
-    row.locator("button.danger").click()
+    browser.confirm_in_page(row.locator("button.danger"), answer=True)
     expect(page.locator(".flash")).to_contain_text("Template reminder deleted.")
     assert not MessageTemplate.objects.exists()
 
@@ -143,8 +142,7 @@ def test_webhooks_subscribe_see_failures_and_replay(browser: Any, workspace: Any
     browser.screenshot("webhooks-phone.png")
     browser.goto("/settings/webhooks/")
     _no_horizontal_scroll(page)
-    page.once("dialog", lambda d: d.accept())
-    page.locator(f"tr[data-webhook-uuid='{subscription.uuid}'] button.danger").click()
+    browser.confirm_in_page(f"tr[data-webhook-uuid='{subscription.uuid}'] button.danger", answer=True)
     expect(page.locator(".flash")).to_contain_text("deleted")
     assert not WebhookSubscription.objects.exists()
 

@@ -54,6 +54,20 @@ class Browser:
         self.page.on("dialog", lambda d: (seen.append(f"{d.type}: {d.message}"), d.dismiss()))
         return seen
 
+    def confirm_in_page(self, trigger: Any, *, answer: bool) -> Any:
+        """Click `trigger` (a selector or locator) of a destructive form, which asks through the
+        in-page confirmation (web/static/flowgate/confirm.js); the safe answer must have the focus.
+        Then answer yes or no; returns the dialog's locator."""
+        from playwright.sync_api import expect
+
+        (self.page.locator(trigger) if isinstance(trigger, str) else trigger).click()
+        dialog = self.page.locator("#confirm-dialog")
+        expect(dialog).to_be_visible()
+        expect(dialog.locator("#confirm-no")).to_be_focused()
+        dialog.locator("#confirm-yes" if answer else "#confirm-no").click()
+        expect(dialog).to_be_hidden()
+        return dialog
+
     def focus_stays_in(self, selector: str, presses: int = 6) -> bool:
         """Tab and Shift+Tab never take the focus out of the element (a trapped dialog)."""
         for key in ["Tab"] * presses + ["Shift+Tab"] * presses:

@@ -50,8 +50,7 @@ def test_compose_preview_schedule_pause_resume_cancel(browser, ex_channel) -> No
     b.page.click("#resume")
     b.page.wait_for_selector("#pause")
     assert b.page.inner_text("#status") == "sending"
-    b.page.on("dialog", lambda d: d.accept())
-    b.page.click("#cancel")
+    b.confirm_in_page("#cancel", answer=True)
     b.page.wait_for_selector("text=Cancelled.")
     assert b.page.inner_text("#status") == "cancelled"
     assert int(b.page.inner_text("#count-cancelled")) >= 12

@@ -1,13 +1,7 @@
-// Contacts screens: confirm before deleting, pick a group filter without a second click, count what
-// a message will cost. Every form works without this script (plain posts and gets).
+// Contacts screens: pick a group filter without a second click, count what a message will cost
+// (deletes ask through confirm.js). Every form works without this script (plain posts and gets).
 (function () {
   "use strict";
-
-  document.querySelectorAll("form[data-confirm]").forEach((form) => {
-    form.addEventListener("submit", (event) => {
-      if (!window.confirm(form.dataset.confirm)) event.preventDefault();
-    });
-  });
 
   // Choosing a group filters at once; keyboard users moving through the options with arrow keys
   // would trigger a load per option, so only a mouse/touch "change" after a pointer event submits.

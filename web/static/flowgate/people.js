@@ -18,11 +18,39 @@
       });
     });
   }
-  document.querySelectorAll("button[data-confirm-action]").forEach((button) => {
-    button.addEventListener("click", (event) => {
-      if (!window.confirm(button.dataset.confirmAction)) event.preventDefault();
+  // The delete button's question (asked by confirm.js) names what goes: the ticked contacts, or
+  // everything the "all matching" box covers. The click comes before the form's submit event.
+  const bulkDelete = document.getElementById("bulk-delete");
+  if (bulkDelete) {
+    bulkDelete.addEventListener("click", () => {
+      const form = bulkDelete.form;
+      const stays = "Their messages stay.";
+      let title, message, button;
+      if (allMatching && allMatching.checked) {
+        const query = form.elements.query.value.trim();
+        title = "Delete every matching contact?";
+        button = "Delete all matching";
+        // the action bar sends the search only (not the group shown): say so rather than surprise
+        message = query
+          ? `Every contact matching “${query}” is deleted, not only this page. ${stays}`
+          : `Every contact of the workspace is deleted, not only this page or group. ${stays}`;
+      } else {
+        const names = Array.from(document.querySelectorAll("input.pick:checked"), (box) => {
+          const link = box.closest("tr").querySelector("td[data-label='Name'] a");
+          return link ? link.textContent.trim() : box.value;
+        });
+        const n = names.length;
+        if (n === 1) {
+          [title, button, message] = ["Delete this contact?", "Delete contact", `${names[0]} is deleted. ${stays}`];
+        } else {
+          const listed = names.slice(0, 3).join(", ") + (n > 3 ? ` and ${n - 3} more` : "");
+          [title, button, message] = [`Delete ${n} contacts?`, `Delete ${n} contacts`, `${listed} are deleted. ${stays}`];
+        }
+        if (n === 0) message = ""; // nothing ticked: nothing to ask (the server deletes nothing)
+      }
+      Object.assign(bulkDelete.dataset, { confirmTitle: title, confirmButton: button, confirm: message });
     });
-  });
+  }
 
   const panel = document.getElementById("import-progress");
   if (!panel) return;

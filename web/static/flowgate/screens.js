@@ -1,4 +1,4 @@
-// Channel and API-key pages: copy buttons, confirmations, the test-message form, live message statuses and the
+// Channel and API-key pages: copy buttons, the test-message form, live message statuses and the
 // link status of types that have one. Every part works without JavaScript too (plain form post,
 // selectable read-only fields); this only makes it quicker.
 (function () {
@@ -29,13 +29,6 @@
       button.textContent = ok ? "Copied" : "Copy";
       if (copyStatus) copyStatus.textContent = ok ? `Copied ${input.value}` : "Select the URL and copy it";
       setTimeout(() => { button.textContent = "Copy"; }, 2000);
-    });
-  });
-
-  // ---- destructive buttons ask first --------------------------------------------------------
-  document.querySelectorAll("form[data-confirm]").forEach((f) => {
-    f.addEventListener("submit", (event) => {
-      if (!window.confirm(f.dataset.confirm)) event.preventDefault();
     });
   });
 
