@@ -54,6 +54,20 @@ def search_contacts(
     optionally in one group; archived contacts only when `status` asks for them. A bad query
     raises contact_query.QueryError."""
     last_msg = Msg.objects.filter(contact=OuterRef("pk")).order_by("-id")
+    qs = matching_contacts(workspace=workspace, query=query, group=group, status=status)
+    qs = qs.annotate(
+        last_msg_text=Subquery(last_msg.values("text")[:1]),
+        last_msg_uuid=Subquery(last_msg.values("uuid")[:1]),
+        last_msg_on=Subquery(last_msg.values("created_on")[:1]),
+    ).prefetch_related("urns", "groups")
+    return _page(qs, before=before, size=CONTACTS_PER_PAGE)
+
+
+def matching_contacts(
+    *, workspace: Workspace, query: str = "", group: ContactGroup | None = None, status: str = ""
+) -> QuerySet[Contact]:
+    """Every contact the list shows for this search, group and status, on all its pages: what
+    the list's "all matching" actions apply to, so an action never reaches past what was shown."""
     qs = Contact.objects.filter(workspace=workspace)
     qs = qs.filter(status=status) if status else qs.exclude(status=Contact.Status.ARCHIVED)
     query = query.strip()
@@ -64,12 +78,7 @@ def search_contacts(
         qs = qs.filter(id__in=match_contacts(workspace_id=workspace.id, query=query).contacts)
     if group is not None:
         qs = qs.filter(groups=group)
-    qs = qs.annotate(
-        last_msg_text=Subquery(last_msg.values("text")[:1]),
-        last_msg_uuid=Subquery(last_msg.values("uuid")[:1]),
-        last_msg_on=Subquery(last_msg.values("created_on")[:1]),
-    ).prefetch_related("urns", "groups")
-    return _page(qs, before=before, size=CONTACTS_PER_PAGE)
+    return qs
 
 
 def find_group(*, workspace: Workspace, group_uuid: str) -> ContactGroup | None:

@@ -9,18 +9,20 @@ from typing import Any
 
 from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from channels_app.models import ContactImport
+from channels_app.models import Contact, ContactImport
 from channels_app.services import contact_import as import_service
+from channels_app.services import contact_screens
 from channels_app.services import contacts as contact_service
 from channels_app.services import fields as field_service
 from channels_app.services import groups as group_service
 from channels_app.services import labels as label_service
-from channels_app.services.contact_query import workspace_country
+from channels_app.services.contact_query import QueryError, workspace_country
 from flows.services import contact_actions
 from web.requests import user_workspace
 
@@ -78,11 +80,7 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
     back = _back(request, "/contacts/")
     try:
         if request.POST.get("all_matching") == "1":
-            query = request.POST.get("query", "").strip()
-            if not query:
-                selected = contact_actions.Contact.objects.filter(workspace=workspace)
-            else:
-                selected = contact_actions.select(workspace=workspace, query=query)
+            selected = _all_matching(request, workspace)
         else:
             selected = contact_actions.select(
                 workspace=workspace, contact_uuids=request.POST.getlist("contacts")
@@ -98,6 +96,25 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
     else:
         flash.success(request, f"{result['action'].capitalize()}: {result['affected']} contacts.")
     return redirect(back)
+
+
+def _all_matching(request: HttpRequest, workspace: Any) -> QuerySet[Contact]:
+    """What the list showed (its search, group and status), on every page; never more."""
+    group = None
+    group_uuid = request.POST.get("list_group", "")
+    if group_uuid:
+        group = contact_screens.find_group(workspace=workspace, group_uuid=group_uuid)
+        if group is None:
+            raise contact_actions.ActionError("no such group")
+    status = request.POST.get("list_status", "")
+    if status and status not in Contact.Status.values:
+        raise contact_actions.ActionError(f"no such contact status: {status}")
+    try:
+        return contact_screens.matching_contacts(
+            workspace=workspace, query=request.POST.get("query", "")[:200], group=group, status=status
+        )
+    except QueryError as exc:
+        raise contact_actions.ActionError(f"invalid query: {exc}") from None
 
 
 # ------------------------------------------------------------------------------ import

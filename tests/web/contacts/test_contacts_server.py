@@ -156,3 +156,57 @@ def test_other_workspace_contacts_and_groups_are_404(
     assert not their_group.contacts.exists()
     assert client_in.get("/contacts/", {"group": "not-a-uuid"}).status_code == 404
     assert client_in.get("/contacts/", {"before": "abc"}).status_code == 200
+
+
+def test_all_matching_acts_on_the_list_shown_never_past_its_group_or_status(
+    client_in: Any, workspace: Any, other_workspace: Any
+) -> None:
+    """ "All matching" with an empty search inside a group used to archive every contact of the
+    workspace: the action bar sent the search text only. It now covers what the list showed —
+    search, group and status — on every page, and nothing of another tenant."""
+    mothers = ContactGroup.objects.create(workspace=workspace, name="Mothers")
+    ada = create_contact(workspace=workspace, name="Ada", urn_list=["tel:+250788111111"])
+    bea = create_contact(workspace=workspace, name="Bea", urn_list=["tel:+250788222222"])
+    cy = create_contact(workspace=workspace, name="Cy", urn_list=["tel:+250788333333"])
+    mothers.contacts.add(ada, bea)
+    theirs = create_contact(workspace=other_workspace, name="Ada", urn_list=["tel:+250788444444"])
+
+    def bulk(**fields: str) -> Any:
+        return client_in.post("/contacts/bulk", {"all_matching": "1", "action": "archive", **fields})
+
+    # the form carries the list's group and status; the page renders them
+    page = client_in.get("/contacts/", {"group": str(mothers.uuid)}).content.decode()
+    assert f'name="list_group" value="{mothers.uuid}"' in page
+
+    assert bulk(query="", list_group=str(mothers.uuid)).status_code == 302
+    archived = set(Contact.objects.filter(status=Contact.Status.ARCHIVED).values_list("id", flat=True))
+    assert archived == {ada.id, bea.id}  # Cy is not in the group: untouched
+
+    # a name fragment, as the list reads it (not as a contact query), in the whole list
+    Contact.objects.filter(id__in=archived).update(status=Contact.Status.ACTIVE)
+    assert bulk(query="bea").status_code == 302
+    assert set(Contact.objects.filter(status=Contact.Status.ARCHIVED).values_list("id", flat=True)) == {
+        bea.id
+    }
+
+    # the default list hides archived contacts, so "all matching" leaves them as they are
+    assert (
+        client_in.post("/contacts/bulk", {"all_matching": "1", "action": "block", "query": ""}).status_code
+        == 302
+    )
+    assert dict(Contact.objects.filter(workspace=workspace).values_list("id", "status")) == {
+        ada.id: Contact.Status.BLOCKED,
+        bea.id: Contact.Status.ARCHIVED,
+        cy.id: Contact.Status.BLOCKED,
+    }
+    assert Contact.objects.get(id=theirs.id).status == Contact.Status.ACTIVE
+
+    # a group of another workspace or a made-up status is refused in words and changes nothing
+    before = dict(Contact.objects.values_list("id", "status"))
+    other_group = ContactGroup.objects.create(workspace=other_workspace, name="Theirs")
+    answer = bulk(query="", list_group=str(other_group.uuid))
+    assert answer.status_code == 302
+    assert "no such group" in client_in.get("/contacts/").content.decode()
+    bulk(query="", list_status="deleted")
+    assert "no such contact status: deleted" in client_in.get("/contacts/").content.decode()
+    assert dict(Contact.objects.values_list("id", "status")) == before

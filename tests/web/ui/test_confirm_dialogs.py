@@ -144,10 +144,10 @@ def test_contact_and_group_delete_ask_in_page(browser: Browser, workspace: Any) 
     expect(dialog).to_be_hidden()
     assert Contact.objects.filter(workspace=workspace).count() == 3
 
-    # "all matching" with no search covers the whole workspace, and the question says so
+    # "all matching" with no search covers the whole list (every page), and the question says so
     b.page.check("#all-matching")
     dialog = _open(b, "#bulk-delete")
-    expect(dialog.locator("#confirm-message")).to_contain_text("Every contact of the workspace is deleted")
+    expect(dialog.locator("#confirm-message")).to_contain_text("Every contact in this list is deleted, not only this page")
     b.page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     b.page.uncheck("#all-matching")

@@ -28,12 +28,14 @@
       let title, message, button;
       if (allMatching && allMatching.checked) {
         const query = form.elements.query.value.trim();
+        const group = form.elements.list_group.dataset.name;
         title = "Delete every matching contact?";
         button = "Delete all matching";
-        // the action bar sends the search only (not the group shown): say so rather than surprise
-        message = query
-          ? `Every contact matching “${query}” is deleted, not only this page. ${stays}`
-          : `Every contact of the workspace is deleted, not only this page or group. ${stays}`;
+        // the server acts on what the list shows (search, group, status), on every page: say which
+        const scope = [query && `matching “${query}”`, group && `in “${group}”`].filter(Boolean).join(" ");
+        message = scope
+          ? `Every contact ${scope} is deleted, not only this page. ${stays}`
+          : `Every contact in this list is deleted, not only this page. ${stays}`;
       } else {
         const names = Array.from(document.querySelectorAll("input.pick:checked"), (box) => {
           const link = box.closest("tr").querySelector("td[data-label='Name'] a");
