@@ -11,9 +11,16 @@
   }
   const allMatching = document.getElementById("all-matching");
   if (allMatching) {
+    // Ticking "all matching" ticks every row; unticking it gives back the rows ticked before.
+    const before = new Map();
     allMatching.addEventListener("change", () => {
       document.querySelectorAll("input.pick").forEach((box) => {
-        box.checked = allMatching.checked || box.checked;
+        if (allMatching.checked) {
+          before.set(box, box.checked);
+          box.checked = true;
+        } else {
+          box.checked = before.get(box) || false;
+        }
         box.disabled = allMatching.checked;
       });
     });
