@@ -34,7 +34,7 @@ from django.utils import timezone
 from channels_app import queue, realtime, urns, wakes
 from channels_app.crypto import SecretDecryptionError
 from channels_app.models import Channel, Contact, ContactURN, Direction, Msg, MsgEvent, MsgStatus
-from channels_app.services import routing, send_clients, webhooks
+from channels_app.services import append_rows, routing, send_clients, webhooks
 from channels_app.services.ingest import get_or_create_contact
 from channels_app.types.base import OutgoingMessage, SendResult
 
@@ -193,7 +193,7 @@ def queue_messages(msgs: list[Msg]) -> None:
                     MsgEvent(msg=m, event_type="channel", description=route.why, data=route.event_data())
                 )
             events.append(MsgEvent(msg=m, event_type="status", status=m.status, description=m.error))
-        MsgEvent.objects.bulk_create(events)
+        append_rows.insert(events)
         workspaces: dict[int, list[Msg]] = {}
         for msg in msgs:
             workspaces.setdefault(msg.workspace_id, []).append(msg)
@@ -555,7 +555,7 @@ def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]
             wired.filter(id__in=ids).update(status=MsgStatus.FAILED, error=error, modified_on=now)
         if progress:
             Msg.objects.bulk_update(progress, ["metadata"])
-        MsgEvent.objects.bulk_create(events)
+        append_rows.insert(events)
         realtime.publish_many(channel.workspace_id, [realtime.msg_event(msg) for msg in batch])
         webhooks.emit_msg_status(batch)
     opted_out = [msg for msg, result in zip(batch, results, strict=True) if result.opted_out]

@@ -15,6 +15,7 @@ from typing import Any
 from django.utils import timezone
 
 from channels_app.models import Contact, ContactURN, Msg, Workspace
+from channels_app.services import append_rows
 from channels_app.services.routing import ChannelPool
 from channels_app.services.send import SendError, build_message, queue_messages
 from flows.engine import Engine, ResumeError, Sprint
@@ -80,7 +81,8 @@ class FlowRunner:
         if self._new_sessions:
             FlowSession.objects.bulk_create(self._new_sessions)
         if self._new_runs:
-            FlowRun.objects.bulk_create(self._new_runs)
+            # runs are not read back by id in this batch: COPY, no ids returned (append_rows)
+            append_rows.insert(self._new_runs)
         queue_messages(self._outbox)
         if self._completed:
             emit_completed_many(workspace=self.workspace, completed=self._completed)
