@@ -397,13 +397,20 @@ def _mark_handled(msgs: list[Msg], now: datetime) -> None:
     if connection.vendor != "postgresql":
         Msg.objects.bulk_update(msgs, ["contact", "contact_urn", "status", "modified_on"])
         return
-    rows = ", ".join(["(%s::bigint, %s::bigint, %s::bigint)"] * len(msgs))
-    params: list[Any] = [v for m in msgs for v in (m.id, m.contact_id, m.contact_urn_id)]
+    # Three arrays, not three parameters per row: psycopg parses a statement of more than 50
+    # parameters in Python on every call (no cache) and quotes each value one by one.
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {Msg._meta.db_table} AS m SET contact_id = v.contact_id, contact_urn_id = v.urn_id, "
-            f"status = %s, modified_on = %s FROM (VALUES {rows}) AS v(id, contact_id, urn_id) WHERE m.id = v.id",
-            [MsgStatus.HANDLED, now, *params],
+            "status = %s, modified_on = %s "
+            "FROM unnest(%s::bigint[], %s::bigint[], %s::bigint[]) AS v(id, contact_id, urn_id) WHERE m.id = v.id",
+            [
+                MsgStatus.HANDLED,
+                now,
+                [m.id for m in msgs],
+                [m.contact_id for m in msgs],
+                [m.contact_urn_id for m in msgs],
+            ],
         )
 
 

@@ -244,6 +244,32 @@ def test_record_results_sends_retries_and_fails(channel: Any, settings: Any) -> 
     ]
 
 
+def test_a_recorded_group_gives_each_message_its_own_provider_id_and_parts(channel: Any) -> None:
+    # one UPDATE from arrays for the whole group: each row must get its own values, awkward ids
+    # (array syntax characters, none at all) included
+    msgs = _wired(channel, 4)
+    msgs[1].metadata = {**msgs[1].metadata, "parts_sent": 1}  # a retry that resumes after part 1
+    ids = ['a,b{"c"}\\d', None, "plain", "NULL"]
+    record_results(
+        channel,
+        msgs,
+        [
+            SendResult(ok=True, external_id=ids[0], parts=1, parts_sent=1),
+            SendResult(ok=True, external_id=ids[1], parts=3, parts_sent=3),
+            SendResult(ok=True, external_id=ids[2], parts=2, parts_sent=0),
+            SendResult(ok=True, external_id=ids[3], parts=1, parts_sent=1),
+        ],
+    )
+    fresh = [_fresh(m) for m in msgs]
+    assert [(m.status, m.external_id, m.parts) for m in fresh] == [
+        (MsgStatus.SENT, ids[0], 1),
+        (MsgStatus.SENT, None, 3),
+        (MsgStatus.SENT, "plain", 2),
+        (MsgStatus.SENT, "NULL", 1),
+    ]
+    assert [m.metadata.get("parts_sent") for m in fresh] == [1, 3, None, 1]
+
+
 def test_a_partial_send_keeps_its_parts_for_the_retry(channel: Any) -> None:
     [msg] = _wired(channel)
     record_results(channel, [msg], [SendResult(ok=False, retryable=True, error="x", parts_sent=1)])
