@@ -184,7 +184,7 @@ def queue_messages(msgs: list[Msg]) -> None:
     if not msgs:
         return
     with transaction.atomic():
-        Msg.objects.bulk_create(msgs)
+        append_rows.insert(msgs, with_ids=True)  # their events refer to them
         events = []
         for m in msgs:
             route: routing.Route | None = getattr(m, "_route", None)

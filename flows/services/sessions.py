@@ -79,7 +79,7 @@ class FlowRunner:
     def flush(self) -> None:
         """Write what buffered sprints produced: a few bulk INSERTs for the whole batch."""
         if self._new_sessions:
-            FlowSession.objects.bulk_create(self._new_sessions)
+            append_rows.insert(self._new_sessions, with_ids=True)  # runs refer to them
         if self._new_runs:
             # runs are not read back by id in this batch: COPY, no ids returned (append_rows)
             append_rows.insert(self._new_runs)

@@ -102,3 +102,34 @@ def test_saved_instances_and_mixed_models_are_refused(msg: Msg) -> None:
         append_rows.insert([MsgEvent(msg=msg, event_type="status"), msg])  # type: ignore[list-item]
     append_rows.insert([])  # nothing to do
     assert MsgEvent.objects.count() == 1
+
+
+def test_with_ids_gives_each_row_its_new_id_in_list_order(msg: Msg) -> None:
+    made = [
+        Msg(workspace_id=msg.workspace_id, channel=msg.channel, urn=msg.urn, direction="out", text=f"n{i}",
+            metadata={"i": i, "s": AWKWARD}, created_on=timezone.now())
+        for i in range(5)
+    ]  # fmt: skip
+    append_rows.insert(made, with_ids=True)
+    ids = [m.id for m in made]
+    assert ids == sorted(ids) and ids[0] > msg.id
+    assert not made[0]._state.adding
+    for m in made:  # the id on the instance is the row with that instance's values
+        stored = Msg.objects.get(id=m.id)
+        assert (stored.text, stored.metadata, stored.visibility, stored.uuid) == (
+            m.text, {"i": int(m.text[1:]), "s": AWKWARD}, "visible", m.uuid,
+        )  # fmt: skip
+    # rows referring to them can be written right away (what queue_messages does next)
+    append_rows.insert([MsgEvent(msg=m, event_type="status") for m in made])
+    assert sorted(MsgEvent.objects.values_list("msg_id", flat=True)) == ids
+    # a later insert through the ORM continues after them (the same sequence)
+    assert Msg.objects.create(**{k: getattr(msg, k) for k in ("workspace_id", "channel_id", "urn")},
+                              direction="out", created_on=timezone.now()).id > ids[-1]  # fmt: skip
+
+
+def test_a_constraint_violation_is_djangos_integrity_error(msg: Msg) -> None:
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        append_rows.insert([MsgEvent(msg=msg, event_type=None)])  # type: ignore[misc]  # NOT NULL (foreign keys are deferred)
+    assert not MsgEvent.objects.exists()
