@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from django.db import connection, models
+from django.db import DEFAULT_DB_ALIAS, connections, models
 
 
 def insert(objs: Sequence[models.Model], *, with_ids: bool = False) -> None:
@@ -27,6 +27,9 @@ def insert(objs: Sequence[models.Model], *, with_ids: bool = False) -> None:
     if not objs:
         return
     model = type(objs[0])
+    # The wrapper itself, not the `connection` proxy: every attribute read through the proxy is
+    # a thread-local lookup, and get_db_prep_save reads several per value.
+    connection = connections[DEFAULT_DB_ALIAS]
     if connection.vendor != "postgresql":
         model._default_manager.bulk_create(objs)
         return
