@@ -147,7 +147,9 @@ def test_contact_and_group_delete_ask_in_page(browser: Browser, workspace: Any) 
     # "all matching" with no search covers the whole list (every page), and the question says so
     b.page.check("#all-matching")
     dialog = _open(b, "#bulk-delete")
-    expect(dialog.locator("#confirm-message")).to_contain_text("Every contact in this list is deleted, not only this page")
+    expect(dialog.locator("#confirm-message")).to_contain_text(
+        "Every contact in this list is deleted, not only this page"
+    )
     b.page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     b.page.uncheck("#all-matching")
