@@ -8,21 +8,37 @@ the first tests `make mutation` runs over channels_app/services/send.py (issue 2
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from collections.abc import Callable
+from datetime import timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
 import pytest
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from channels_app import realtime
-from channels_app.models import Channel, Contact, ContactURN, Msg, MsgStatus
+from channels_app.crypto import SecretDecryptionError
+from channels_app.models import (
+    Channel,
+    Contact,
+    ContactURN,
+    Msg,
+    MsgStatus,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from channels_app.queue import get_queue
-from channels_app.services import send
+from channels_app.services import send, send_clients
 from channels_app.services.ingest import get_or_create_contact
 from channels_app.services.send import build_message, queue_message
+from channels_app.services.webhooks import MESSAGE_STATUS
 from channels_app.types import registry
 from channels_app.types.base import ChannelType, OutgoingMessage, SendResult
 from channels_app.workspaces import create_workspace
@@ -309,3 +325,341 @@ def test_reply_problem_allows_only_the_same_contact(channel: Channel) -> None:
     # The same number in another workspace does not count.
     assert send.reply_problem(workspace_id=ws + 1000, response_to=inbound, to="+250788000111") == same
     assert send.reply_problem(workspace_id=ws, response_to=inbound, to="tel:") == "the phone number is empty"
+
+
+# --- sending one message ----------------------------------------------------------------------
+
+
+def test_send_one_turns_exceptions_into_outcomes(
+    channel: Channel, probe: Probe, settings: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.FLOWGATE_SEND_MAX_ATTEMPTS = 3
+    probe.answers = {
+        "net": httpx.ConnectError("refused"),
+        "key": SecretDecryptionError("no key opens it"),
+        "bug": ZeroDivisionError("boom"),
+    }
+    net, key, bug = _queue(channel, "net", "key", "bug")
+    with caplog.at_level(logging.ERROR, logger="channels_app.services.send"):
+        assert _drain(channel) == 3
+    assert [(_fresh(m).status, _fresh(m).error) for m in (net, key, bug)] == [
+        (MsgStatus.ERRORED, "transport error: ConnectError('refused')"),
+        (MsgStatus.ERRORED, "no key opens it"),
+        (MsgStatus.FAILED, "internal error: boom"),
+    ]
+    [record] = [r for r in caplog.records if r.name == "channels_app.services.send"]
+    assert record.getMessage() == f"channel type ZP failed to send {bug.uuid}"
+    assert record.exc_info is not None and record.exc_info[0] is ZeroDivisionError
+
+
+def test_the_retry_tells_the_type_its_attempt_and_a_fresh_message_no_parts(
+    channel: Channel, probe: Probe, settings: Any
+) -> None:
+    settings.FLOWGATE_SEND_BACKOFF_SECONDS = 0
+    probe.answers = {"again": SendResult(ok=False, retryable=True, error="busy")}
+    [msg] = _queue(channel, "again")
+    _drain(channel)
+    probe.answers = {}
+    _drain(channel)
+    assert [(o.attempt, o.parts_sent, o.quick_replies) for o in probe.seen] == [(1, 0, []), (2, 0, [])]
+    assert (_fresh(msg).status, _fresh(msg).attempts) == (MsgStatus.SENT, 2)
+
+
+def test_clients_carry_the_send_settings_and_are_kept_per_channel(channel: Channel, settings: Any) -> None:
+    settings.FLOWGATE_SEND_TIMEOUT_SECONDS = 7
+    sender = send._Sender(channel, None, token="t", lock="l", lock_seconds=15)
+    clients = send_clients.run(sender._clients(3, 4))
+    try:
+        assert len(clients) == 3 and len({id(c) for c in clients}) == 3
+        for client in clients:
+            assert client.timeout == httpx.Timeout(7) and client.follow_redirects is False
+            pool = client._transport._pool  # type: ignore[attr-defined]
+            assert (pool._max_connections, pool._max_keepalive_connections) == (4, 4)
+            assert pool._ssl_context is send._ssl_context()
+        assert send_clients.run(sender._clients(3, 4)) == clients  # the next batch reuses them
+    finally:
+        send_clients.close_all()
+    transport = httpx.MockTransport(lambda r: httpx.Response(200))
+    own = send._Sender(channel, transport, token="t", lock="l", lock_seconds=15)
+    mine = send_clients.run(own._clients(2, 20))
+    assert len(mine) == 2 and all(c._transport is transport for c in mine)  # type: ignore[attr-defined]
+    send_clients.run(send_clients.close(mine))
+
+
+def test_a_batch_is_spread_over_shards_and_a_callers_clients_are_closed(
+    channel: Channel, probe: Probe
+) -> None:
+    _queue(channel, *[f"m{i}" for i in range(10)])
+    try:
+        assert send.send_channel(channel_id=channel.id) == 10
+        # Own clients: SEND_CONCURRENCY // SHARD_CONNECTIONS shards, used evenly, kept open.
+        used = [id(c) for c in probe.clients]
+        assert len(set(used)) == 5 and all(used.count(u) == 2 for u in set(used))
+        assert not any(c.is_closed for c in probe.clients)
+        probe.clients.clear()
+        _queue(channel, "a", "b")
+        assert send.send_channel(channel_id=channel.id) == 2
+        assert len({id(c) for c in probe.clients}) == 2  # no more shards than messages
+    finally:
+        send_clients.close_all()
+    probe.clients.clear()
+    _queue(channel, "c", "d", "e")
+    assert _drain(channel) == 3
+    # A caller's transport: one client for the batch, closed after it.
+    assert len({id(c) for c in probe.clients}) == 1 and probe.clients[0].is_closed
+
+
+# --- the sender loop --------------------------------------------------------------------------
+
+
+def test_at_most_send_concurrency_requests_are_in_flight(channel: Channel, probe: Probe) -> None:
+    in_flight, peak = 0, 0
+
+    async def slow_send(ch: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
+        nonlocal in_flight, peak
+        in_flight += 1
+        peak = max(peak, in_flight)
+        await asyncio.sleep(0.05)
+        in_flight -= 1
+        return SendResult(ok=True, external_id=f"x-{msg.id}")
+
+    probe.send = slow_send  # type: ignore[method-assign]
+    msgs = _queue(channel, *[f"m{i}" for i in range(send.SEND_CONCURRENCY + 5)])
+    assert _drain(channel) == len(msgs)
+    assert peak == send.SEND_CONCURRENCY
+    assert {_fresh(m).external_id for m in msgs} == {f"x-{m.id}" for m in msgs}
+
+
+def test_a_paced_channel_starts_requests_at_its_rate(channel: Channel, probe: Probe) -> None:
+    probe.tps = 20  # one start every 50 ms
+    starts: list[float] = []
+    probe.default = lambda msg: starts.append(time.monotonic()) or SendResult(ok=True)  # type: ignore[func-returns-value]
+    _queue(channel, "a", "b", "c", "d")
+    assert _drain(channel) == 4
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert len(gaps) == 3 and all(gap >= 0.045 for gap in gaps)
+
+
+def test_a_long_batch_renews_the_leases_of_its_unstarted_messages_and_its_lock(
+    channel: Channel, probe: Probe, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from channels_app import queue
+
+    settings.FLOWGATE_SEND_LEASE_SECONDS = 3  # renewed every max(1 s, 3 s / 3)
+    settings.FLOWGATE_SEND_LOCK_SECONDS = 3
+    monkeypatch.setattr(send, "SEND_CONCURRENCY", 1)
+    renewals: list[tuple[list[int], str]] = []
+    renew = send.renew_lease
+    monkeypatch.setattr(
+        send, "renew_lease", lambda ids, token: (renewals.append((ids, token)), renew(ids, token=token))
+    )
+    refreshed: list[tuple[str, int]] = []
+    refresh = queue.refresh_lock
+    monkeypatch.setattr(
+        queue,
+        "refresh_lock",
+        lambda name, seconds: (refreshed.append((name, seconds)), refresh(name, seconds)),
+    )
+
+    def answer(msg: OutgoingMessage) -> SendResult:
+        time.sleep(0.6)
+        return SendResult(ok=True)
+
+    probe.default = answer
+    msgs = _queue(channel, "a", "b", "c", "d")
+    claimed = send.claim_batch(channel, 10, token="t" * 32)
+    sender = send._Sender(
+        channel,
+        httpx.MockTransport(lambda r: httpx.Response(200)),
+        token="t" * 32,
+        lock=f"send:{channel.id}",
+        lock_seconds=3,
+    )
+    queue.try_lock(f"send:{channel.id}", seconds=3)
+    assert sender.run(claimed) == 4
+    # After a second of sending, the unstarted messages' leases were renewed (only theirs).
+    assert renewals and all(token == "t" * 32 for _, token in renewals)
+    pending = renewals[0][0]
+    assert pending and set(pending) < {m.id for m in msgs[1:]} and msgs[0].id not in pending
+    assert all(_fresh(m).status == MsgStatus.SENT for m in msgs)
+    # ... and the channel's lock with them, to its full lifetime.
+    assert refreshed and set(refreshed) == {(f"send:{channel.id}", 3)}
+    assert len(refreshed) == len(renewals)
+
+
+# --- recording outcomes -----------------------------------------------------------------------
+
+
+def test_record_results_logs_publishes_and_emits_every_outcome(
+    channel: Channel, probe: Probe, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings.FLOWGATE_SEND_MAX_ATTEMPTS = 3
+    settings.FLOWGATE_SEND_BACKOFF_SECONDS = 10
+    published: list[dict[str, Any]] = []
+    monkeypatch.setattr(realtime, "_publish_now", lambda ws, event: published.append(event))
+    WebhookSubscription.objects.create(
+        workspace_id=channel.workspace_id, url="https://h.example/x", secret="a" * 48, events=[MESSAGE_STATUS]
+    )
+    log = [{"url": "http://p/1", "status_code": 503}, {"url": "http://p/2", "status_code": 503}]
+    probe.answers = {
+        "first": SendResult(ok=False, retryable=True, error="HTTP 503", log=log),
+        "second": SendResult(ok=False, retryable=True, error="HTTP 503"),
+        "gone": SendResult(ok=False, error="21610", opted_out=True),
+    }
+    first, second, gone = _queue(channel, "first", "second", "gone")
+    Msg.objects.filter(id=second.id).update(attempts=1)  # its second attempt: twice the backoff
+    before = timezone.now()
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        assert _drain(channel) == 3
+    first, second, gone = (_fresh(m) for m in (first, second, gone))
+    assert list(first.events.filter(event_type="http").order_by("id").values_list("data", flat=True)) == log
+    assert (first.status, second.status, gone.status) == (
+        MsgStatus.ERRORED,
+        MsgStatus.ERRORED,
+        MsgStatus.FAILED,
+    )
+    assert first.modified_on >= before and gone.modified_on >= before and gone.error == "21610"
+    assert 9 <= (first.next_attempt_on - before).total_seconds() < 11
+    assert 19 <= (second.next_attempt_on - before).total_seconds() < 21
+    [batch] = [e for e in published if e.get("kind") == "batch" and e["events"][0]["status"] != "queued"]
+    assert sorted((e["uuid"], e["status"]) for e in batch["events"]) == sorted(
+        [(str(first.uuid), "errored"), (str(second.uuid), "errored"), (str(gone.uuid), "failed")]
+    )
+    deliveries = WebhookDelivery.objects.filter(event=MESSAGE_STATUS)
+    assert sorted(d.payload["uuid"] for d in deliveries) == sorted(str(m.uuid) for m in (first, second, gone))
+    assert Contact.objects.get(id=gone.contact_id).status == Contact.Status.STOPPED
+    assert Contact.objects.get(id=first.contact_id).status == Contact.Status.ACTIVE
+    assert gone.events.filter(description="the provider reports the recipient opted out").count() == 1
+
+
+def test_sent_messages_keep_their_progress_and_others_metadata_untouched(
+    channel: Channel, probe: Probe
+) -> None:
+    probe.answers = {
+        "two": SendResult(ok=True, external_id="e2", parts=2, parts_sent=2),
+        "one": SendResult(ok=True, external_id="e1"),
+        "half": SendResult(ok=False, error="cut", parts_sent=1),
+    }
+    two, one, half = _queue(channel, "two", "one", "half", metadata={"topic": "t"})
+    _drain(channel)
+    two, one, half = (_fresh(m) for m in (two, one, half))
+    assert (two.metadata, two.parts, two.external_id) == ({"topic": "t", "parts_sent": 2}, 2, "e2")
+    assert (one.metadata, one.parts, one.external_id) == ({"topic": "t"}, 1, "e1")
+    assert (half.metadata, half.status) == ({"topic": "t", "parts_sent": 1}, MsgStatus.FAILED)
+
+
+def test_mark_sent_without_postgresql_gives_the_same_rows(
+    channel: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(send, "connection", SimpleNamespace(vendor="sqlite"))
+    _queue(channel, "two", "one", "late", metadata={"topic": "t"})
+    two, one, late = send.wire(send.claim_batch(channel, 3, token="t"), token="t")
+    Msg.objects.filter(id=late.id).update(status=MsgStatus.DELIVERED, error="x")
+    before = timezone.now()
+    send.record_results(
+        channel,
+        [two, one, late],
+        [
+            SendResult(ok=True, external_id="e2", parts=2, parts_sent=2),
+            SendResult(ok=True, external_id="e1"),
+            SendResult(ok=True, external_id="e3"),
+        ],
+    )
+    two, one, late = (_fresh(m) for m in (two, one, late))
+    assert (two.status, two.metadata, two.parts, two.external_id) == (
+        MsgStatus.SENT,
+        {"topic": "t", "parts_sent": 2},
+        2,
+        "e2",
+    )
+    assert (one.status, one.metadata, one.parts, one.external_id, one.error) == (
+        MsgStatus.SENT,
+        {"topic": "t"},
+        1,
+        "e1",
+        "",
+    )
+    assert two.sent_on is not None and two.sent_on >= before and two.modified_on >= before
+    assert (late.status, late.sent_on, late.external_id, late.error) == (MsgStatus.DELIVERED, None, "e3", "x")
+
+
+# --- the drain --------------------------------------------------------------------------------
+
+
+def test_a_drain_past_job_seconds_yields_and_wakes_itself_again(
+    channel: Channel, settings: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.FLOWGATE_BATCH_SIZE = 2
+    monkeypatch.setattr(send, "JOB_SECONDS", 0.0)
+    msgs = _queue(channel, "a", "b", "c")
+    sends = get_queue("send")
+    sends.empty()
+    with django_capture_on_commit_callbacks(execute=True):  # (rq enqueues on commit)
+        assert _drain(channel) == 2  # one full batch, then the worker is given back
+    assert [_fresh(m).status for m in msgs] == [MsgStatus.SENT, MsgStatus.SENT, MsgStatus.QUEUED]
+    assert [job.args for job in sends.jobs] == [(channel.id,)]
+    assert _fresh(msgs[2]).claimed_by is None and _fresh(msgs[2]).lease_until is None
+    sends.empty()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _drain(channel) == 1
+    assert sends.count == 0  # nothing left: no wake-up
+
+
+def test_a_partial_batch_ends_the_drain_even_with_a_retry_due_at_once(
+    channel: Channel, probe: Probe, settings: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    settings.FLOWGATE_SEND_BACKOFF_SECONDS = 0
+    probe.answers = {"again": SendResult(ok=False, retryable=True, error="busy")}
+    [msg] = _queue(channel, "again")
+    sends = get_queue("send")
+    sends.empty()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _drain(channel) == 1
+    assert _fresh(msg).status == MsgStatus.ERRORED and len(probe.seen) == 1
+    assert [job.args for job in sends.jobs] == [(channel.id,)]  # the retry is a new job
+
+
+def test_a_stopping_worker_finishes_in_flight_and_gives_back_the_rest(
+    channel: Channel, probe: Probe, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    monkeypatch.setattr(send, "SEND_CONCURRENCY", 1)
+
+    def stop(msg: OutgoingMessage) -> SendResult:
+        send.stopping.set()
+        return SendResult(ok=True)
+
+    probe.default = stop
+    first, second = _queue(channel, "a", "b")
+    sends = get_queue("send")
+    sends.empty()
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert _drain(channel) == 1
+            assert _drain(channel) == 0  # a stopping worker starts nothing
+    finally:
+        send.stopping.clear()
+    assert _fresh(first).status == MsgStatus.SENT
+    second = _fresh(second)
+    assert (second.status, second.claimed_by, second.lease_until) == (MsgStatus.QUEUED, None, None)
+    assert sends.count == 0  # and wakes nothing: the next worker's sweep does
+    from channels_app import queue
+
+    assert queue.try_lock(f"send:{channel.id}", seconds=1)  # the lock was let go
+
+
+# --- the sweeper ------------------------------------------------------------------------------
+
+
+def test_sweep_measures_staleness_from_the_time_it_is_given(channel: Channel, settings: Any) -> None:
+    settings.FLOWGATE_WIRED_STALE_SECONDS = 60
+    [msg] = _queue(channel, "a")
+    Msg.objects.filter(id=msg.id).update(status=MsgStatus.WIRED, modified_on=timezone.now())
+    assert send.sweep()["stale_wired"] == 0
+    later = timezone.now() + timedelta(seconds=120)
+    assert send.sweep(now=later)["stale_wired"] == 1
+    assert _fresh(msg).metadata == {"outcome_unknown": True}
+    # Errored messages due by the given time wake their sender.
+    Msg.objects.filter(id=msg.id).update(
+        status=MsgStatus.ERRORED, next_attempt_on=later - timedelta(seconds=1)
+    )
+    assert send.sweep()["send_wakeups"] == 0 and send.sweep(now=later)["send_wakeups"] == 1
