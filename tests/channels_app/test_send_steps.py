@@ -744,3 +744,26 @@ def test_sweep_measures_staleness_from_the_time_it_is_given(channel: Channel, se
         status=MsgStatus.ERRORED, next_attempt_on=later - timedelta(seconds=1)
     )
     assert send.sweep()["send_wakeups"] == 0 and send.sweep(now=later)["send_wakeups"] == 1
+
+
+def test_sweep_flags_at_most_a_thousand_messages_a_run(channel: Channel, settings: Any) -> None:
+    settings.FLOWGATE_WIRED_STALE_SECONDS = 60
+    old = timezone.now() - timedelta(seconds=120)
+    [template] = _queue(channel, "x")
+    Msg.objects.bulk_create(
+        Msg(
+            workspace_id=channel.workspace_id,
+            channel=channel,
+            contact_id=template.contact_id,
+            urn=template.urn,
+            direction="out",
+            status=MsgStatus.WIRED,
+            text=f"w{i}",
+            created_on=old,
+        )
+        for i in range(1000)
+    )
+    Msg.objects.filter(channel=channel).update(status=MsgStatus.WIRED, modified_on=old)  # 1,001 stale
+    assert send.sweep()["stale_wired"] == 1000
+    assert send.sweep()["stale_wired"] == 1  # the rest on the next run
+    assert send.sweep()["stale_wired"] == 0
