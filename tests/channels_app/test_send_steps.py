@@ -167,11 +167,12 @@ def test_send_one_hands_the_type_every_field_of_the_message(channel: Channel, pr
     [msg] = _queue(channel, "hello", metadata={"quick_replies": ["Yes", {"text": "No"}], "parts_sent": 2})
     assert _drain(channel) == 1
     [out] = probe.seen
+    assert msg.urn.startswith("tel:+25078855")
     assert out == OutgoingMessage(
         id=msg.id,
         uuid=str(msg.uuid),
         text="hello",
-        urn="tel:+250788550000",
+        urn=msg.urn,
         attachments=[],
         quick_replies=["Yes", "No"],
         attempt=1,
@@ -605,7 +606,7 @@ def test_record_results_logs_publishes_and_emits_every_outcome(
     assert sorted((e["uuid"], e["status"]) for e in batch["events"]) == sorted(
         [(str(first.uuid), "errored"), (str(second.uuid), "errored"), (str(gone.uuid), "failed")]
     )
-    deliveries = WebhookDelivery.objects.filter(event=MESSAGE_STATUS)
+    deliveries = WebhookDelivery.objects.filter(workspace_id=channel.workspace_id, event=MESSAGE_STATUS)
     assert sorted(d.payload["uuid"] for d in deliveries) == sorted(str(m.uuid) for m in (first, second, gone))
     assert Contact.objects.get(id=gone.contact_id).status == Contact.Status.STOPPED
     assert Contact.objects.get(id=first.contact_id).status == Contact.Status.ACTIVE
