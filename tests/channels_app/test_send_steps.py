@@ -396,6 +396,8 @@ def test_a_batch_is_spread_over_shards_and_a_callers_clients_are_closed(
         used = [id(c) for c in probe.clients]
         assert len(set(used)) == 5 and all(used.count(u) == 2 for u in set(used))
         assert not any(c.is_closed for c in probe.clients)
+        pools = [c._transport._pool for c in probe.clients]  # type: ignore[attr-defined]
+        assert {(p._max_connections, p._max_keepalive_connections) for p in pools} == {(4, 4)}
         probe.clients.clear()
         _queue(channel, "a", "b")
         assert send.send_channel(channel_id=channel.id) == 2
