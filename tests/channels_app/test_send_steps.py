@@ -765,3 +765,21 @@ def test_sweep_flags_at_most_a_thousand_messages_a_run(channel: Channel, setting
     assert send.sweep()["stale_wired"] == 1000
     assert send.sweep()["stale_wired"] == 1  # the rest on the next run
     assert send.sweep()["stale_wired"] == 0
+
+
+def test_results_that_do_not_match_the_batch_record_nothing(channel: Channel) -> None:
+    _queue(channel, "a", "b")
+    a, b = send.wire(send.claim_batch(channel, 2, token="t"), token="t")
+    with pytest.raises(ValueError):
+        send.record_results(channel, [a, b], [SendResult(ok=True, external_id="e")])
+    assert {_fresh(m).status for m in (a, b)} == {MsgStatus.WIRED} and _fresh(a).external_id is None
+
+
+def test_sent_messages_are_marked_in_one_statement_on_postgresql(channel: Channel) -> None:
+    _queue(channel, "a", "b", "c")
+    batch = send.wire(send.claim_batch(channel, 3, token="t"), token="t")
+    with CaptureQueriesContext(connection) as queries:
+        send.record_results(channel, batch, [SendResult(ok=True, external_id=f"e{i}") for i in range(3)])
+    updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
+    assert len(updates) == 1 and "FROM (VALUES" in updates[0]
+    assert [_fresh(m).external_id for m in batch] == ["e0", "e1", "e2"]
