@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -18,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -783,3 +784,74 @@ def test_sent_messages_are_marked_in_one_statement_on_postgresql(channel: Channe
     updates = [q["sql"] for q in queries.captured_queries if q["sql"].startswith("UPDATE")]
     assert len(updates) == 1 and "FROM (VALUES" in updates[0]
     assert [_fresh(m).external_id for m in batch] == ["e0", "e1", "e2"]
+
+
+def test_wire_skips_messages_lost_to_another_sender_or_failed_while_leased(channel: Channel) -> None:
+    mine, stolen, cancelled = _queue(channel, "mine", "stolen", "cancelled")
+    batch = send.claim_batch(channel, 3, token="t" * 32)
+    # The lease ran out and another sender wired one; a user failed another meanwhile.
+    Msg.objects.filter(id=stolen.id).update(claimed_by="o" * 32, status=MsgStatus.WIRED, attempts=1)
+    Msg.objects.filter(id=cancelled.id).update(status=MsgStatus.FAILED)
+    started = send.wire(batch, token="t" * 32)
+    assert [m.id for m in started] == [mine.id]
+    assert (_fresh(stolen).attempts, _fresh(cancelled).status) == (1, MsgStatus.FAILED)
+    # A stopping sender gives back only what may still be sent.
+    again = _queue(channel, "again")[0]
+    send.claim_batch(channel, 1, token="t" * 32)
+    assert send.release_claims(token="t" * 32) == 1
+    assert _fresh(again).claimed_by is None and _fresh(cancelled).claimed_by == "t" * 32
+
+
+def test_the_lease_and_lock_lifetimes_default_without_settings(
+    channel: Channel, probe: Probe, settings: Any
+) -> None:
+    from channels_app import queue
+
+    del settings.FLOWGATE_SEND_LEASE_SECONDS
+    del settings.FLOWGATE_SEND_LOCK_SECONDS
+    ttls: list[int] = []
+    probe.default = lambda msg: (
+        ttls.append(queue.connection().ttl(f"flowgate:lock:send:{channel.id}"))
+        or SendResult(  # type: ignore[func-returns-value]
+            ok=True
+        )
+    )
+    [msg] = _queue(channel, "a")
+    before = timezone.now()
+    send.claim_batch(channel, 1, token="t")
+    lease = _fresh(msg).lease_until
+    assert lease is not None and 29 <= (lease - before).total_seconds() <= 30.5
+    Msg.objects.filter(id=msg.id).update(claimed_by=None, lease_until=None)
+    assert _drain(channel) == 1 and ttls and 10 < ttls[0] <= send.SEND_LOCK_SECONDS == 15
+
+
+def test_sequential_requests_reuse_the_first_shards_connection(channel: Channel, probe: Probe) -> None:
+    probe.tps = 20  # each request is answered before the next may start
+    _queue(channel, "a", "b", "c", "d")
+    try:
+        assert send.send_channel(channel_id=channel.id) == 4
+    finally:
+        send_clients.close_all()
+    assert len(probe.clients) == 4 and len({id(c) for c in probe.clients}) == 1
+
+
+def test_a_claim_skips_rows_another_sender_is_claiming(transactional_db: None, probe: Probe) -> None:
+    workspace, _ = create_workspace(name="Skip NGO")
+    channel = Channel.objects.create(workspace=workspace, channel_type=Probe.code, name="P", country="RW")
+    first, second = _queue(channel, "a", "b")
+    claimed: list[list[int]] = []
+
+    def other_sender() -> None:
+        try:
+            claimed.append([m.id for m in send.claim_batch(channel, 10, token="o" * 32)])
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        Msg.objects.select_for_update().filter(id=first.id).get()  # a claim in progress
+        thread = threading.Thread(target=other_sender)
+        thread.start()
+        thread.join(5)
+        alive = thread.is_alive()
+    thread.join(10)
+    assert not alive and claimed == [[second.id]]  # not blocked: the locked row is skipped
