@@ -580,7 +580,11 @@ def test_record_results_logs_publishes_and_emits_every_outcome(
     settings.FLOWGATE_SEND_MAX_ATTEMPTS = 3
     settings.FLOWGATE_SEND_BACKOFF_SECONDS = 10
     published: list[dict[str, Any]] = []
-    monkeypatch.setattr(realtime, "_publish_now", lambda ws, event: published.append(event))
+    monkeypatch.setattr(
+        realtime,
+        "_publish_now",
+        lambda ws, event: published.append(event) if ws == channel.workspace_id else None,
+    )
     WebhookSubscription.objects.create(
         workspace_id=channel.workspace_id, url="https://h.example/x", secret="a" * 48, events=[MESSAGE_STATUS]
     )
@@ -855,3 +859,21 @@ def test_a_claim_skips_rows_another_sender_is_claiming(transactional_db: None, p
         alive = thread.is_alive()
     thread.join(10)
     assert not alive and claimed == [[second.id]]  # not blocked: the locked row is skipped
+
+
+def test_sweep_wakes_senders_and_handlers_only_once_its_transaction_commits(
+    channel: Channel, django_capture_on_commit_callbacks: Any
+) -> None:
+    from channels_app import queue, wakes
+
+    _queue(channel, "a")
+    [inbound] = _queue(channel, "b")
+    Msg.objects.filter(id=inbound.id).update(direction="in", status=MsgStatus.PENDING)
+    markers = [
+        queue.wake_marker(wakes.sender_key(channel.id)),
+        queue.wake_marker(wakes.handler_key(channel.workspace_id)),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        assert send.sweep()["send_wakeups"] == 1
+        assert queue.connection().exists(*markers) == 0  # nothing marked woken before the commit
+    assert queue.connection().exists(*markers) == 2
