@@ -877,3 +877,13 @@ def test_sweep_wakes_senders_and_handlers_only_once_its_transaction_commits(
         assert send.sweep()["send_wakeups"] == 1
         assert queue.connection().exists(*markers) == 0  # nothing marked woken before the commit
     assert queue.connection().exists(*markers) == 2
+
+
+def test_due_work_is_counted_per_channel_and_outbound_only(channel: Channel) -> None:
+    other = Channel.objects.create(
+        workspace=channel.workspace, channel_type=Probe.code, name="B", country="RW"
+    )
+    queue_message(channel=other, to="+250788550001", text="theirs")
+    [inbound] = _queue(channel, "in")
+    Msg.objects.filter(id=inbound.id).update(direction="in")  # (an inbound is never queued; if it were)
+    assert send._has_due(channel) is False and send._has_due(other) is True
