@@ -898,3 +898,22 @@ def test_due_work_is_counted_per_channel_and_outbound_only(channel: Channel) -> 
     [inbound] = _queue(channel, "in")
     Msg.objects.filter(id=inbound.id).update(direction="in")  # (an inbound is never queued; if it were)
     assert send._has_due(channel) is False and send._has_due(other) is True
+
+
+def test_a_new_request_goes_to_a_shard_with_nothing_in_flight(channel: Channel, probe: Probe) -> None:
+    probe.tps = 10  # starts 100 ms apart: the first has finished when the second starts
+    used: dict[str, httpx.AsyncClient] = {}
+
+    async def send_one(ch: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
+        used[msg.text] = client
+        await asyncio.sleep(0.5 if msg.text == "slow" else 0)
+        return SendResult(ok=True)
+
+    probe.send = send_one  # type: ignore[method-assign,assignment]
+    _queue(channel, "quick", "slow", "third")
+    try:
+        assert send.send_channel(channel_id=channel.id) == 3
+    finally:
+        send_clients.close_all()
+    # The finished request's shard is free again; the slow one's is busy when the third starts.
+    assert used["quick"] is used["slow"] and used["third"] is not used["slow"]
