@@ -917,3 +917,14 @@ def test_a_new_request_goes_to_a_shard_with_nothing_in_flight(channel: Channel, 
         send_clients.close_all()
     # The finished request's shard is free again; the slow one's is busy when the third starts.
     assert used["quick"] is used["slow"] and used["third"] is not used["slow"]
+
+
+def test_sweep_wakes_handlers_only_for_pending_inbound(channel: Channel) -> None:
+    handled, outbound = _queue(channel, "handled", "outbound")
+    Msg.objects.filter(id=handled.id).update(direction="in", status=MsgStatus.HANDLED)
+    Msg.objects.filter(id=outbound.id).update(
+        status=MsgStatus.PENDING
+    )  # (outbound is never pending; if it were)
+    assert send.sweep()["handle_wakeups"] == 0
+    Msg.objects.filter(id=handled.id).update(status=MsgStatus.PENDING)
+    assert send.sweep()["handle_wakeups"] == 1
