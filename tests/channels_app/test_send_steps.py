@@ -507,11 +507,11 @@ def test_the_renewal_interval_is_a_third_of_the_shorter_of_lease_and_lock(
 
     monkeypatch.setattr(send, "renew_lease", spy_renew)
 
-    def answer(msg: OutgoingMessage) -> SendResult:
-        time.sleep(2.3 if msg.text == "slow" else 0)
+    async def send_one(ch: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
+        await asyncio.sleep(2.3 if msg.text == "slow" else 0)  # the sender's loop turns meanwhile
         return SendResult(ok=True)
 
-    probe.default = answer
+    probe.send = send_one  # type: ignore[method-assign,assignment]
     _queue(channel, "slow", "next")
     started = time.monotonic()
     assert _drain(channel) == 2
