@@ -928,3 +928,20 @@ def test_sweep_wakes_handlers_only_for_pending_inbound(channel: Channel) -> None
     assert send.sweep()["handle_wakeups"] == 0
     Msg.objects.filter(id=handled.id).update(status=MsgStatus.PENDING)
     assert send.sweep()["handle_wakeups"] == 1
+
+
+def test_recorded_retries_and_failures_are_stamped_modified(channel: Channel, settings: Any) -> None:
+    settings.FLOWGATE_SEND_MAX_ATTEMPTS = 3
+    _queue(channel, "retry", "fail")
+    retry, fail = send.wire(send.claim_batch(channel, 2, token="t"), token="t")
+    wired_on = _fresh(retry).modified_on
+    time.sleep(0.01)
+    before = timezone.now()
+    assert before > wired_on
+    send.record_results(
+        channel,
+        [retry, fail],
+        [SendResult(ok=False, retryable=True, error="busy"), SendResult(ok=False, error="bad")],
+    )
+    assert _fresh(retry).modified_on >= before and _fresh(fail).modified_on >= before
+    assert (_fresh(retry).status, _fresh(fail).status) == (MsgStatus.ERRORED, MsgStatus.FAILED)
