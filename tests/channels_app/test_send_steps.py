@@ -945,3 +945,35 @@ def test_recorded_retries_and_failures_are_stamped_modified(channel: Channel, se
     )
     assert _fresh(retry).modified_on >= before and _fresh(fail).modified_on >= before
     assert (_fresh(retry).status, _fresh(fail).status) == (MsgStatus.ERRORED, MsgStatus.FAILED)
+
+
+def test_send_channel_drains_the_channel_it_is_given(channel: Channel) -> None:
+    second = Channel.objects.create(
+        workspace=channel.workspace, channel_type=Probe.code, name="B", country="RW"
+    )
+    [first_msg] = _queue(channel, "first")
+    second_msg = queue_message(channel=second, to="+250788550009", text="second")
+    assert (
+        send.send_channel(channel_id=second.id, transport=httpx.MockTransport(lambda r: httpx.Response(200)))
+        == 1
+    )
+    assert (_fresh(second_msg).status, _fresh(first_msg).status) == (MsgStatus.SENT, MsgStatus.QUEUED)
+
+
+def test_a_round_lost_to_another_sender_does_not_stall_the_rest(
+    channel: Channel, probe: Probe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    msgs = _queue(channel, *[f"m{i}" for i in range(send.SEND_CONCURRENCY + 5)])
+    batch = send.claim_batch(channel, len(msgs), token="t" * 32)
+    # The first round's messages were taken (and wired) by another sender meanwhile.
+    Msg.objects.filter(id__in=[m.id for m in msgs[: send.SEND_CONCURRENCY]]).update(
+        claimed_by="o" * 32, status=MsgStatus.WIRED
+    )
+    sleeps: list[float] = []
+    monkeypatch.setattr(send, "time", SimpleNamespace(monotonic=time.monotonic, sleep=sleeps.append))
+    sender = send._Sender(
+        channel, httpx.MockTransport(lambda r: httpx.Response(200)), token="t" * 32, lock="l", lock_seconds=15
+    )
+    assert sender.run(batch) == 5
+    assert sleeps == [0.001]  # an unpaced channel waits a millisecond, not a second, for its next round
+    assert [m.text for m in probe.seen] == [m.text for m in msgs[send.SEND_CONCURRENCY :]]
