@@ -977,3 +977,26 @@ def test_a_round_lost_to_another_sender_does_not_stall_the_rest(
     assert sender.run(batch) == 5
     assert sleeps == [0.001]  # an unpaced channel waits a millisecond, not a second, for its next round
     assert [m.text for m in probe.seen] == [m.text for m in msgs[send.SEND_CONCURRENCY :]]
+
+
+def test_wiring_an_old_message_does_not_make_it_look_stale(channel: Channel, settings: Any) -> None:
+    settings.FLOWGATE_WIRED_STALE_SECONDS = 60
+    [msg] = _queue(channel, "old")
+    Msg.objects.filter(id=msg.id).update(modified_on=timezone.now() - timedelta(minutes=10))
+    before = timezone.now()
+    [wired] = send.wire(send.claim_batch(channel, 1, token="t"), token="t")
+    assert _fresh(wired).modified_on >= before
+    assert send.sweep()["stale_wired"] == 0 and "outcome_unknown" not in _fresh(wired).metadata
+
+
+def test_release_gives_back_only_unstarted_claims_not_started_retries(
+    channel: Channel, settings: Any
+) -> None:
+    settings.FLOWGATE_SEND_MAX_ATTEMPTS = 3
+    started, unstarted = _queue(channel, "started", "unstarted")
+    batch = send.claim_batch(channel, 2, token="t")
+    [wired] = send.wire([m for m in batch if m.id == started.id], token="t")
+    send.record_results(channel, [wired], [SendResult(ok=False, retryable=True, error="busy")])
+    assert _fresh(started).status == MsgStatus.ERRORED and _fresh(started).lease_until is None
+    assert send.release_claims(token="t") == 1  # the unstarted one only
+    assert (_fresh(unstarted).claimed_by, _fresh(started).claimed_by) == (None, "t")
