@@ -107,7 +107,9 @@ PACKAGES = (
         "claim-send-service",
         ("channels_app/services/send.py",),
         (
-            "tests/channels_app/test_send_service.py",  # the step tests: fast, one transaction each
+            # The step tests first: fast, one transaction each, no servers.
+            "tests/channels_app/test_send_steps.py",
+            "tests/channels_app/test_send_service.py",
             "tests/channels_app/test_send_faults.py",
             "tests/channels_app/test_send_keepalive.py",
             "tests/channels_app/test_worker_kill.py",

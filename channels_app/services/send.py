@@ -517,14 +517,14 @@ def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]
     retry: dict[tuple[str, Any], list[int]] = {}  # (error, next attempt) -> ids
     failed: dict[str, list[int]] = {}  # error -> ids
     progress: list[Msg] = []
+    moved_ids: set[int] = set()  # whose parts_sent this batch changed
     for msg, result in zip(batch, results, strict=True):
         events.extend(MsgEvent(msg=msg, event_type="http", data=entry) for entry in result.log)
-        moved = result.parts_sent != int(msg.metadata.get("parts_sent", 0))
-        if moved:
+        if result.parts_sent != int(msg.metadata.get("parts_sent", 0)):
             msg.metadata = {**msg.metadata, "parts_sent": result.parts_sent}
+            moved_ids.add(msg.id)
             if not result.ok:  # a sent message's progress is stored by _mark_sent's UPDATE
                 progress.append(msg)
-        msg._parts_moved = moved  # type: ignore[attr-defined]
         if result.ok:
             msg.status, msg.external_id, msg.error, msg.parts = (
                 MsgStatus.SENT,
@@ -546,7 +546,7 @@ def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]
     with transaction.atomic():
         wired = Msg.objects.filter(status=MsgStatus.WIRED)
         if sent:
-            _mark_sent(sent, now)
+            _mark_sent(sent, now, moved=moved_ids)
         for (error, next_attempt), ids in retry.items():
             wired.filter(id__in=ids).update(
                 status=MsgStatus.ERRORED, error=error, next_attempt_on=next_attempt, modified_on=now
@@ -566,9 +566,10 @@ def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]
             stop_recipient(msg=msg, reason="the provider reports the recipient opted out")
 
 
-def _mark_sent(sent: list[Msg], now: Any) -> None:
+def _mark_sent(sent: list[Msg], now: Any, *, moved: set[int]) -> None:
     """Set `sent` (only where still `wired`: a fast "delivered" callback must not be undone) and
-    each message's provider id. On PostgreSQL one UPDATE … FROM (VALUES …) does the whole batch;
+    each message's provider id; `moved` names the messages whose metadata parts_sent changed and
+    is stored with them. On PostgreSQL one UPDATE … FROM (VALUES …) does the whole batch;
     per-row updates were the bottleneck of high-rate links."""
     if connection.vendor == "postgresql":
         # parts_sent rides along (NULL: unchanged) instead of a bulk_update of every metadata,
@@ -579,7 +580,7 @@ def _mark_sent(sent: list[Msg], now: Any) -> None:
             [m.id for m in sent],
             [m.external_id for m in sent],
             [m.parts for m in sent],
-            [m.metadata["parts_sent"] if getattr(m, "_parts_moved", False) else None for m in sent],
+            [m.metadata["parts_sent"] if m.id in moved else None for m in sent],
         ]
         with connection.cursor() as cursor:
             cursor.execute(
@@ -597,10 +598,9 @@ def _mark_sent(sent: list[Msg], now: Any) -> None:
     Msg.objects.filter(id__in=[m.id for m in sent], status=MsgStatus.WIRED).update(
         status=MsgStatus.SENT, sent_on=now, error="", modified_on=now
     )
-    moved = [m for m in sent if getattr(m, "_parts_moved", False)]
     Msg.objects.bulk_update(sent, ["external_id", "parts"])
-    if moved:
-        Msg.objects.bulk_update(moved, ["metadata"])
+    if progressed := [m for m in sent if m.id in moved]:
+        Msg.objects.bulk_update(progressed, ["metadata"])
 
 
 def sweep(*, now: Any = None) -> dict[str, int]:
