@@ -218,6 +218,8 @@ class _Builder:
         fields: dict[str, PathRef] = {}
         messages = None
         for child in elements(el):
+            if child.tag == "send_response":
+                continue  # <message_receive> holds its reply beside the mapped values: not a value
             if child.tag in LIST_KEYS:
                 messages = child.get("use") or None
                 continue
