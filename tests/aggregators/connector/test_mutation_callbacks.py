@@ -41,6 +41,7 @@ SEND = """<connector for="SMSNotifier">
     </statuses>
     <errors>
       <error codes="21610" means="opted_out"/><error codes="9" means="failed"/><error codes="7" means="retry"/>
+      <error contains="blacklist" means="opted_out"/>
     </errors>
   </message_send>
 </connector>
@@ -81,6 +82,9 @@ def item(
         ("id=m1&status=sent&code=9&err=Barred", "failed", "Barred (code 9)", False),
         ("id=m1&status=sent&code=7", "processing", None, False),
         ("id=m1&status=undeliv&code=7", "failed", "error code 7", False),
+        # a phrase of the error text can carry the meaning
+        ("id=m1&status=sent&err=Number+BLACKLISTED", "failed", "Number BLACKLISTED", True),
+        ("id=m1&status=dlv&err=blacklisted&code=4", "failed", "blacklisted (code 4)", True),
     ],
 )
 def test_delivery_reports(query: str, status: str, error: str | None, opted_out: bool) -> None:

@@ -592,6 +592,19 @@ def test_token_answers(status: int, body: bytes, expected: TokenAnswer) -> None:
     assert _token(status, body) == expected
 
 
+def test_token_answers_are_read_by_their_content_type_first() -> None:
+    # a JSON document sent as a form is a form: no token in it
+    assert _token(200, b'{"data": {"token": "T4"}}', "application/x-www-form-urlencoded") == TokenAnswer(
+        None, 0, 'token answer has no access_token at \'data.token\': {"data": {"token": "T4"}}', True
+    )
+    declared_json = load_connector(TOKEN.replace('<response format="form">', '<response format="json">'))
+    token = declared_json.provider.token
+    assert token is not None
+    assert map_token_response(token, httpx.Response(200, content=b"data.token=T5")) == TokenAnswer(
+        None, 0, "unreadable token answer: invalid JSON: Expecting value: line 1 column 1 (char 0)", True
+    )
+
+
 def test_token_answers_without_a_content_type_are_read_as_declared() -> None:
     assert _token(200, b"data.token=T2", None) == TokenAnswer(
         None, 0, "token answer has no access_token at 'data.token': data.token=T2", True
