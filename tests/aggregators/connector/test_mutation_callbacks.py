@@ -240,6 +240,20 @@ def test_an_inbound_message_in_a_form_body_with_attachments() -> None:
     assert (got.sender, got.to, got.text, got.external_id, got.date) == ("1", "99", "", None, None)
     # numbered fields in number order (10 after 2), empty ones skipped; a type without "/" is no type
     assert got.attachments == ["image/jpeg:u0", "u1", "u10"]
+    assert got.raw == dict(p.split("=") for p in body.decode().split("&"))  # the body alone
+
+
+def test_an_inbound_json_message_is_read_as_declared() -> None:
+    # declared JSON: a form body without a content type is refused, not read as a form
+    with pytest.raises(PayloadError) as info:
+        parse_receive(receiver(JSON_RECEIVE, "json"), body=b"from=1&text=x")
+    assert str(info.value) == "invalid JSON: Expecting value: line 1 column 1 (char 0)"
+    got = parse_receive(
+        receiver(JSON_RECEIVE, "json"),
+        body=b"from=1&text=x",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert got == [inbound("1", "x", raw=None)]  # no batch in a form: the whole is the message
 
 
 @pytest.mark.parametrize(
