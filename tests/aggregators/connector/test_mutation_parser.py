@@ -394,7 +394,7 @@ PHONE_FULL = """<connector for="PhoneCalls" name="Calls">
           <headers><header name="Content-Type" value="application/json"/></headers>
           <parameters>
             <parameter name="Dial">
-              <attrs><attr name="action" value="@status_callback"/><attr name="x" value=""/></attrs>
+              <attrs><attr name="action" value="@status_callback"/><attr name="x"/></attrs>
               <parameter name="Number" value="@to_number"/>
             </parameter>
           </parameters>
@@ -447,6 +447,7 @@ PHONE_FULL_MODEL: dict[str, Any] = {
                 param(
                     "Dial",
                     type="object",
+                    # an attr without a value is empty
                     attrs=[{"name": "action", "value": "@status_callback"}, {"name": "x", "value": ""}],
                     children=[param("Number", "@to_number")],
                 )
@@ -471,7 +472,7 @@ PHONE_FULL_MODEL: dict[str, Any] = {
 
 # <callbacks> beside <outgoing_call> (not inside it), no send_response anywhere.
 PHONE_ROOT_CALLBACKS = """<connector for="PhoneCalls">
-  <provider><url>https://voice.example.com</url></provider>
+  <provider><url>https://voice.example.com</url><auth><basic username="u"/></auth></provider>
   <outgoing_call><request><url>Calls</url></request></outgoing_call>
   <callbacks>
     <answer_callback><response format="json"><call_id use="id"/></response></answer_callback>
@@ -485,7 +486,12 @@ PHONE_ROOT_CALLBACKS_MODEL: dict[str, Any] = {
     **NOTHING,
     "kind": "phone",
     "fields": [],
-    "provider": {"url": "https://voice.example.com", "auth": None, "token": None},
+    "provider": {
+        "url": "https://voice.example.com",
+        # no password: an empty one
+        "auth": {"kind": "basic", "username": "u", "password": "", "token": None},
+        "token": None,
+    },
     "name": "file-stem",
     "outgoing_call": {"request": request("POST", "Calls", 3), "response": response()},
     "answer_callback": {"response": response("json", call_id=ref("id")), "send_response": None},
