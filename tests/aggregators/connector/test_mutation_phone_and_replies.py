@@ -36,13 +36,13 @@ PHONE = """<connector for="PhoneCalls">
     </response>
     <callbacks>
       <answer_callback>
-        <response format="form">
+        <response format="json">
           <call_id use="CallSid"/><call_status use="CallStatus"/><direction use="Direction" default="outbound"/>
           <campaign use="Camp"/>
         </response>
       </answer_callback>
       <status_callback use="CallStatus">
-        <status for="completed,busy"><response><call_id use="CallSid"/><duration use="Dur" default="0"/></response></status>
+        <status for="completed,busy"><response format="json"><call_id use="CallSid"/><duration use="Dur" default="0"/></response></status>
         <status for="ringing"><response><call_id use="RingSid"/><call_status use="Detail"/></response></status>
       </status_callback>
     </callbacks>
@@ -67,9 +67,12 @@ def test_answer_callback_from_a_query_or_a_form(phone: Connector) -> None:
         {"CallSid": "C1", "CallStatus": "In Progress", "Camp": "x"},
     )
     assert map_answer_callback(phone, query=query) == expected
-    assert map_answer_callback(phone, body=query.encode()) == expected
     event = map_answer_callback(phone, body=query.encode(), content_type="application/x-www-form-urlencoded")
     assert event == expected
+    # declared JSON: an untyped form body is not read as a form
+    with pytest.raises(PayloadError) as info:
+        map_answer_callback(phone, body=query.encode())
+    assert str(info.value) == "invalid JSON: Expecting value: line 1 column 1 (char 0)"
     assert event.get("campaign") == "x" and event.get("nope") is None
     assert event.data == {"campaign": "x"}  # named call fields are not extra data
     assert event.context() == expected.values
@@ -93,6 +96,8 @@ def test_incoming_call_reads_its_declared_format(phone: Connector) -> None:
         map_incoming_call(phone, body=b"id=I1")
     assert str(info.value).startswith("invalid JSON: ")
     assert map_incoming_call(phone, query="id=I2").call_id == "I2"
+    form = map_incoming_call(phone, body=b"id=I3", content_type="application/x-www-form-urlencoded")
+    assert (form.call_id, form.raw) == ("I3", {"id": "I3"})
 
 
 @pytest.mark.parametrize(
@@ -130,8 +135,17 @@ def test_status_callbacks_pick_their_branch(
 
 
 def test_status_callback_in_a_form_body(phone: Connector) -> None:
-    event = map_status_callback(phone, body=b"CallStatus=busy&CallSid=C9")
-    assert (event.call_id, event.call_status) == ("C9", "busy")
+    form = "application/x-www-form-urlencoded"
+    event = map_status_callback(phone, body=b"CallStatus=busy&CallSid=C9", content_type=form)
+    assert (event.call_id, event.call_status, event.raw) == (
+        "C9",
+        "busy",
+        {"CallStatus": "busy", "CallSid": "C9"},
+    )
+    # the first branch's declared format (JSON) reads an untyped body
+    with pytest.raises(PayloadError) as info:
+        map_status_callback(phone, body=b"CallStatus=ringing&RingSid=R1")
+    assert str(info.value) == "invalid JSON: Expecting value: line 1 column 1 (char 0)"
 
 
 @pytest.mark.parametrize(
@@ -332,10 +346,11 @@ REPLIES = """<connector for="PhoneCalls">
     <response><call_id use="id"/></response>
     <send_response%s>
       <parameters>
-        <parameter name="Say" value="Hi @to_number"/>
+        <parameter name="Say" value="Hi @to_number from $config.$fields.caller"/>
         <parameter name="Dial">
           <attrs><attr name="callerId" value="$config.$fields.caller"/><attr name="n" value="@to_number|digits"/></attrs>
           <parameter name="Number" value="@to_number"/>
+          <parameter name="From" value="$config.$fields.caller"/>
           <parameter name="Empty"/>
         </parameter>
         <parameter name="Pause"><attrs><attr name="length" value="2"/></attrs></parameter>
@@ -360,8 +375,8 @@ def test_an_xml_reply() -> None:
     body, content_type = _reply("")
     assert content_type == "text/xml"
     assert body == (
-        b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Say>Hi +250 788</Say>'
-        b'<Dial callerId="+1000" n="250788"><Number>+250 788</Number><Empty/></Dial>'
+        b'<?xml version="1.0" encoding="UTF-8"?>\n<Response><Say>Hi +250 788 from +1000</Say>'
+        b'<Dial callerId="+1000" n="250788"><Number>+250 788</Number><From>+1000</From><Empty/></Dial>'
         b'<Pause length="2"/><Note>\xc3\xa9 &amp; \xc3\xbc</Note><Hangup/></Response>'
     )
     body, _ = _reply(' root="Twiml"')
@@ -374,7 +389,8 @@ def test_a_json_reply() -> None:
     assert (
         body
         == (
-            '{"Say":"Hi +250 788","Dial":{"callerId":"+1000","n":"250788","Number":"+250 788","Empty":""},'
+            '{"Say":"Hi +250 788 from +1000","Dial":{"callerId":"+1000","n":"250788","Number":"+250 788",'
+            '"From":"+1000","Empty":""},'
             '"Pause":{"length":"2"},"Note":"é & ü","Hangup":""}'
         ).encode()
     )
@@ -383,18 +399,21 @@ def test_a_json_reply() -> None:
 
 def test_a_text_reply() -> None:
     body, content_type = _reply(' format="text"')
-    assert (body, content_type) == ("Hi +250 788é & ü".encode(), "text/plain")
+    assert (body, content_type) == (
+        "Hi +250 788 from +1000é & ü".encode(),
+        "text/plain",
+    )  # top-level values only
 
 
 def test_a_json_value_beside_attributes() -> None:
     connector = load_connector(
         (REPLIES % ' format="json"').replace(
             '<parameter name="Hangup"/>',
-            '<parameter name="Play" value="@to_number"><attrs><attr name="loop" value="2"/></attrs></parameter>',
+            '<parameter name="Play" value="@to_number $config.$fields.caller"><attrs><attr name="loop" value="2"/></attrs></parameter>',
         )
     )
     section = connector.incoming_call
     assert section is not None and section.send_response is not None
     body, _ = render_send_response(section.send_response, FIELDS, {"to_number": ["a", "b"]})
-    assert json.loads(body)["Play"] == {"loop": "2", "value": "a,b"}
-    assert json.loads(body)["Say"] == "Hi a,b"
+    assert json.loads(body)["Play"] == {"loop": "2", "value": "a,b +1000"}
+    assert json.loads(body)["Say"] == "Hi a,b from +1000"
