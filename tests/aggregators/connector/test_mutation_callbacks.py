@@ -450,6 +450,8 @@ def test_charset_beside_each_item_or_the_whole() -> None:
             {"message_id": "id7", "message_status": "ok"},
         ),
         (ResponseMap("json", {"call_id": PathRef("id")}), {}, 7, {"call_id": "7", "message_id": "7"}),
+        # an empty plain id takes the default, and stays it
+        (ResponseMap("json", {"message_id": PathRef("id", default="d")}), {}, "", {"message_id": "d"}),
         (
             ResponseMap("json", {"message_status": PathRef("s")}),
             {"s": "ok"},

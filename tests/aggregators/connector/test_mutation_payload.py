@@ -100,6 +100,15 @@ def test_resolve_follows_paths(path: str, expected: Any) -> None:
     assert resolve(DATA, path) == expected
 
 
+def test_resolve_on_a_list_document() -> None:
+    # a name on a list reads its first item; only after a selector does it read every item
+    assert resolve([{"id": "a"}, {"id": "b"}], "id") == "a"
+    assert resolve([{"id": "a"}, {"id": "b"}], "[id].id") == ["a", "b"]
+    # after a selector a negative number indexes the kept items, a name is read in each
+    assert resolve(DATA, "parts[type=image].-1.url") == "http://i/2"
+    assert resolve({"l": [{"k": "v", "X1": "y"}, {"k": "w", "X1": "z"}]}, "l[k].X1") == ["y", "z"]
+
+
 def test_resolve_a_selector_on_the_whole_document() -> None:
     assert resolve([{"a": "1"}, {"b": "2"}], "[a]") == [{"a": "1"}]
     assert resolve([{"a": "1"}, {"b": "2"}], "[a=1].a") == ["1"]
