@@ -107,6 +107,7 @@ def test_resolve_on_a_list_document() -> None:
     # after a selector a negative number indexes the kept items, a name is read in each
     assert resolve(DATA, "parts[type=image].-1.url") == "http://i/2"
     assert resolve({"l": [{"k": "v", "X1": "y"}, {"k": "w", "X1": "z"}]}, "l[k].X1") == ["y", "z"]
+    assert resolve({"l": [{"X1": "y"}]}, "l.X1") == "y"  # a name that is not a number
 
 
 def test_resolve_a_selector_on_the_whole_document() -> None:
