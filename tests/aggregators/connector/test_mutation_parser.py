@@ -306,7 +306,7 @@ SMS_DEFAULTS = """<connector for="SMSNotifier">
     <response format="text"><message_status use="s"/></response>
     <statuses unknown="fail"><status Failed="no"/></statuses>
   </message_status>
-  <message_receive><from use="f"/></message_receive>
+  <message_receive><send_response format="json"/><from use="f"/></message_receive>
   <signature header="X-Sig" key="$config.$fields.key"/>
 </connector>
 """
@@ -340,7 +340,11 @@ SMS_DEFAULTS_MODEL: dict[str, Any] = {
         "statuses": {"groups": {"no": "failed"}, "unknown": "fail", "ranges": []},
         "errors": {"meanings": {"1": "failed"}, "phrases": {}},
     },
-    "message_receive": {"mapping": response("form", None, **{"from": ref("f")}), "send_response": None},
+    # the reply first: the values after it are still read
+    "message_receive": {
+        "mapping": response("form", None, **{"from": ref("f")}),
+        "send_response": reply("json"),
+    },
     "signature": {
         "header": "X-Sig",
         "key": "$config.$fields.key",
