@@ -592,6 +592,8 @@ def test_load_connector_raises_with_every_error() -> None:
     ]
     assert load_connector(SMS_MINIMAL, name="x").name == "x"
     assert load_connector(SMS_MINIMAL).name == ""
+    result = parse_connector(SMS_MINIMAL)
+    assert result.connector is not None and result.connector.name == ""  # no name given, none in the file
 
 
 def test_errors_of_an_uploaded_file_count_characters_not_bytes() -> None:
