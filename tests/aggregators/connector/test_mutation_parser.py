@@ -607,6 +607,20 @@ def test_errors_of_an_uploaded_file_count_characters_not_bytes() -> None:
         ]
 
 
+def test_errors_of_a_utf16_upload_are_placed_as_in_utf8() -> None:
+    # libxml2 reads a UTF-16 document with a BOM; its positions were once counted in its bytes
+    # read as UTF-8 (garbage), and a strict decode would raise instead of reporting
+    source = SMS_MINIMAL.replace("<request>", '<request method="fetch">')
+    for encoding in ("utf-16", "utf-32"):
+        result = parse_connector(source.encode(encoding))
+        assert [(e.line, e.column, e.message) for e in result.errors] == [
+            (3, 26, "method='fetch' must be one of get, post, put, patch, delete")
+        ]
+    assert parse_connector(SMS_MINIMAL.encode("utf-16"), name="u16").connector == load_connector(
+        SMS_MINIMAL, name="u16"
+    )
+
+
 def test_the_size_limit_is_the_callers() -> None:
     result = parse_connector(SMS_MINIMAL, max_bytes=50)
     size = len(SMS_MINIMAL.encode())
