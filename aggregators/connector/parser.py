@@ -7,6 +7,7 @@ free of error handling.
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -67,13 +68,28 @@ def parse_connector(
     root, errors = parse_document(source, max_bytes)
     if root is None:
         return ParseResult(None, errors)
-    text = source if isinstance(source, str) else source.decode("utf-8", errors="replace")
+    text = source if isinstance(source, str) else _decoded(source)
     locator = Locator(text, root)
     warnings = accept_typos(root, locator)
     errors = validate_tree(root, locator)
     if errors:
         return ParseResult(None, errors, warnings)
     return ParseResult(_Builder(name).connector(root), [], warnings)
+
+
+# libxml2 reads UTF-16 and UTF-32 uploads by their byte order mark; positions are counted in
+# the text it read (UTF-32 first: its little-endian mark starts with UTF-16's).
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def _decoded(source: bytes) -> str:
+    codec = next((name for bom, name in _BOMS if source.startswith(bom)), "utf-8")
+    return source.decode(codec, errors="replace")
 
 
 def load_connector(source: str | bytes, *, name: str = "") -> Connector:
@@ -218,6 +234,8 @@ class _Builder:
         fields: dict[str, PathRef] = {}
         messages = None
         for child in elements(el):
+            if child.tag == "send_response":
+                continue  # <message_receive> holds its reply beside the mapped values: not a value
             if child.tag in LIST_KEYS:
                 messages = child.get("use") or None
                 continue
