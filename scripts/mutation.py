@@ -77,7 +77,88 @@ PACKAGES = (
         ("tests/flows/engine/test_router_tests.py",),
         import_time=("flows.engine.routertests.x__number_test__", "flows.engine.routertests.x__date_test__"),
     ),
-    Package("flows-engine", ("flows/engine/*",), ("tests/flows/engine",)),
+    # The flow engine (routertests.py is flows-routertests above), in module groups small enough
+    # to score one at a time on two cores; the order is the order of importance. All DB-free.
+    Package(
+        "flows-engine-functions",
+        ("flows/engine/functions.py",),
+        (
+            "tests/flows/engine/test_mutation_expressions.py",
+            "tests/flows/engine/test_expressions.py",
+            "tests/flows/engine/test_router_tests.py",
+        ),
+        import_time=("flows.engine.functions.x_register__",),
+    ),
+    Package(
+        "flows-engine-expressions",
+        (
+            "flows/engine/expressions.py",
+            "flows/engine/template.py",
+            "flows/engine/values.py",
+            "flows/engine/dates.py",
+            "flows/engine/evaluate.py",
+            "flows/engine/regex.py",
+            "flows/engine/environment.py",
+            "flows/engine/urns.py",
+        ),
+        (
+            "tests/flows/engine/test_mutation_expressions.py",
+            "tests/flows/engine/test_expressions.py",
+            "tests/flows/engine/test_router_tests.py",
+        ),
+    ),
+    Package(
+        "flows-engine-runner",
+        (
+            "flows/engine/runner.py",
+            "flows/engine/session.py",
+            "flows/engine/context.py",
+            "flows/engine/contact.py",
+            "flows/engine/assets.py",
+            "flows/engine/contactql.py",
+            "flows/engine/locations.py",
+            "flows/engine/services.py",
+        ),
+        (
+            "tests/flows/engine/test_runner.py",
+            "tests/flows/engine/test_contactql.py",
+            "tests/flows/engine/test_mutation_expressions.py",
+            "tests/flows/engine/test_actions.py",
+            "tests/flows/engine/test_conformance_cli.py",
+            "tests/flows/engine/test_conformance_floors.py",
+        ),
+    ),
+    Package(
+        "flows-engine-actions",
+        ("flows/engine/actions/*",),
+        (
+            "tests/flows/engine/test_actions.py",
+            "tests/flows/engine/test_action_registry.py",
+            "tests/flows/engine/test_runner.py",
+            "tests/flows/engine/test_conformance_cli.py",
+        ),
+    ),
+    Package(
+        "flows-engine-definition",
+        ("flows/engine/definition.py", "flows/engine/export.py", "flows/engine/legacy/*"),
+        (
+            "tests/flows/engine/test_legacy_migration.py",
+            "tests/flows/engine/test_exports.py",
+            "tests/flows/engine/test_runner.py",
+            "tests/flows/engine/test_actions.py",
+        ),
+    ),
+    # The harness around the engine (goflow conformance runner, flow tests): scored last.
+    Package(
+        "flows-engine-harness",
+        ("flows/engine/conformance.py", "flows/engine/conformance_legacy.py", "flows/engine/flowtests.py"),
+        (
+            "tests/flows/engine/test_conformance_cli.py",
+            "tests/flows/engine/test_conformance_floors.py",
+            "tests/flows/engine/test_legacy_migration.py",
+            "tests/flows/flowtests/test_engine_flowtests.py",
+        ),
+    ),
     Package(
         "connector-parser-mapping",
         (
