@@ -137,6 +137,7 @@ PACKAGES = (
             "tests/flows/engine/test_runner.py",
             "tests/flows/engine/test_conformance_cli.py",
         ),
+        import_time=("flows.engine.actions.registry.x_handler__",),
     ),
     Package(
         "flows-engine-definition",
