@@ -84,6 +84,7 @@ PACKAGES = (
         ("flows/engine/functions.py",),
         (
             "tests/flows/engine/test_mutation_expressions.py",
+            "tests/flows/engine/test_mutation_functions.py",
             "tests/flows/engine/test_expressions.py",
             "tests/flows/engine/test_router_tests.py",
         ),
@@ -103,6 +104,7 @@ PACKAGES = (
         ),
         (
             "tests/flows/engine/test_mutation_expressions.py",
+            "tests/flows/engine/test_mutation_functions.py",
             "tests/flows/engine/test_expressions.py",
             "tests/flows/engine/test_router_tests.py",
         ),

@@ -65,6 +65,8 @@ def _checked_call(
     if len(args) < min_args or (maximum >= 0 and len(args) > maximum):
         if min_args == maximum:
             return XError(f"need {min_args} argument(s), got {len(args)}")
+        if maximum < 0:  # variadic: only a minimum (goflow's wording)
+            return XError(f"need at least {min_args} argument(s), got {len(args)}")
         return XError(f"need {min_args} to {maximum} argument(s), got {len(args)}")
     if name not in _ACCEPTS_ERRORS:
         for a in args:
