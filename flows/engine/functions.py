@@ -802,7 +802,10 @@ def f_datetime_add(s: Scope, v: Any, offset: Any, unit: Any) -> Any:
     if u in ("W", "D"):
         # calendar arithmetic in local time so days stay days across DST changes
         return (d.replace(tzinfo=None) + delta).replace(tzinfo=d.tzinfo)
-    return d + delta
+    # hours, minutes and seconds are elapsed time (goflow adds a duration): on the UTC timeline,
+    # since Python adds a timedelta to an aware datetime on the wall clock (24h across the
+    # spring DST change would be 23 real hours)
+    return (d.astimezone(dt.UTC) + delta).astimezone(d.tzinfo)
 
 
 register("datetime_add", 3)(f_datetime_add)

@@ -17,11 +17,17 @@ ENV = Environment(
     date_format="DD-MM-YYYY",
     now=FixedClock(dt.datetime(2024, 3, 1, 10, 0, tzinfo=dt.UTC)),
 )
+# New York moves its clocks forward on 2024-03-10 at 02:00: a day there is 23 hours long
+NEW_YORK = Environment(
+    timezone=load_zone("America/New_York"),
+    date_format="MM-DD-YYYY",
+    now=FixedClock(dt.datetime(2024, 3, 9, 17, 0, tzinfo=dt.UTC)),
+)
 CTX = {"words": ["a", "b"], "obj": {"x": 1}}
 
 
-def show(expression: str) -> str:
-    value = evaluate(expression, CTX, ENV)
+def show(expression: str, env: Environment = ENV) -> str:
+    value = evaluate(expression, CTX, env)
     if isinstance(value, XError):
         return "!" + value.message
     text = to_text(value)
@@ -29,8 +35,8 @@ def show(expression: str) -> str:
     return text
 
 
-def check(rows: list[tuple[str, str]]) -> None:
-    assert [(e, show(e)) for e, _ in rows] == rows
+def check(rows: list[tuple[str, str]], env: Environment = ENV) -> None:
+    assert [(e, show(e, env)) for e, _ in rows] == rows
 
 
 ARG_COUNTS = [
@@ -77,3 +83,219 @@ ERROR_ARGUMENTS = [
 
 def test_error_arguments() -> None:
     check(ERROR_ARGUMENTS)
+
+
+DATES = [
+    # Y and M are calendar months (the day is kept, or the month's last day when it is shorter)
+    ('datetime_add("2024-01-31", 1, "Y")', "2025-01-31T00:00:00.000000+02:00"),
+    ('datetime_add("2024-02-29", 1, "Y")', "2025-03-01T00:00:00.000000+02:00"),
+    ('datetime_add("2024-01-31", 2, "M")', "2024-03-31T00:00:00.000000+02:00"),
+    ('datetime_add("2024-01-31", -1, "M")', "2023-12-31T00:00:00.000000+02:00"),
+    ('datetime_add("2024-01-31", 2, "W")', "2024-02-14T00:00:00.000000+02:00"),
+    ('datetime_add("2024-01-31", 2, "D")', "2024-02-02T00:00:00.000000+02:00"),
+    ('datetime_add("2024-01-31T10:00:00", 25, "h")', "2024-02-01T11:00:00.000000+02:00"),
+    ('datetime_add("2024-01-31T10:00:00", 61, "m")', "2024-01-31T11:01:00.000000+02:00"),
+    ('datetime_add("2024-01-31T10:00:00", 61, "s")', "2024-01-31T10:01:01.000000+02:00"),
+    ('datetime_add("2024-01-31T10:00:00+05:30", 25, "h")', "2024-02-01T11:00:00.000000+05:30"),
+    ('datetime_add("2024-01-31T10:00:00Z", 25, "h")', "2024-02-01T11:00:00.000000Z"),
+    # units are case-sensitive: m is minutes, M months
+    ('datetime_add("2024-01-31", 1, "y")', "!error calling datetime_add(...): unknown unit: y"),
+    ('datetime_add("2024-01-31", 1, "d")', "!error calling datetime_add(...): unknown unit: d"),
+    ('datetime_add("2024-01-31", 1, "w")', "!error calling datetime_add(...): unknown unit: w"),
+    ('datetime_add("2024-01-31", 1, "H")', "!error calling datetime_add(...): unknown unit: H"),
+    ('datetime_add("2024-01-31", 1, "S")', "!error calling datetime_add(...): unknown unit: S"),
+    ('datetime_add("2024-01-31", 1, "x")', "!error calling datetime_add(...): unknown unit: x"),
+    (
+        'datetime_add("2024-01-31", "x", "D")',
+        '!error calling datetime_add(...): unable to convert "x" to a number',
+    ),
+    ("date_from_parts(2024, 2, 29)", "2024-02-29"),
+    ("date_from_parts(2023, 2, 29)", "2023-03-01"),  # days overflow into the next month
+    ("date_from_parts(2024, 1, 0)", "2023-12-31"),
+    ("date_from_parts(2024, 1, 1)", "2024-01-01"),
+    ("date_from_parts(2024, 12, 31)", "2024-12-31"),
+    (
+        "date_from_parts(2024, 0, 1)",
+        "!error calling date_from_parts(...): invalid value for month, must be 1-12",
+    ),
+    (
+        "date_from_parts(2024, 13, 1)",
+        "!error calling date_from_parts(...): invalid value for month, must be 1-12",
+    ),
+    ("date_from_parts(0, 1, 1)", "!error calling date_from_parts(...): invalid date"),
+    ("date_from_parts(10000, 1, 1)", "!error calling date_from_parts(...): invalid date"),
+    ('date_from_parts("x", 1, 1)', '!error calling date_from_parts(...): unable to convert "x" to a number'),
+    ('tz_offset("2024-01-31T10:00:00Z")', "+0000"),
+    ('tz_offset("2024-01-31T10:00:00+05:30")', "+0530"),
+    ('tz_offset("2024-01-31")', "+0200"),
+    ('replace_time("2024-01-31T10:00:00Z", "15:30")', "2024-01-31T15:30:00.000000Z"),
+    (
+        'replace_time("2024-01-31T10:00:00Z", "x")',
+        '!error calling replace_time(...): unable to convert "x" to a time',
+    ),
+    ('replace_time("x", "15:30")', '!error calling replace_time(...): unable to convert "x" to a datetime'),
+    ('parse_time("15:30", "tt:mm")', "15:30:00.000000"),
+    ('parse_time("3:30 pm", "h:mm aa")', "15:30:00.000000"),
+]
+
+
+def test_dates() -> None:
+    check(DATES)
+
+
+ACROSS_DST = [
+    # days and weeks keep the wall-clock time...
+    ('datetime_add("2024-03-09T12:00:00", 1, "D")', "2024-03-10T12:00:00.000000-04:00"),
+    ('datetime_add("2024-03-09T12:00:00", 1, "W")', "2024-03-16T12:00:00.000000-04:00"),
+    # ...hours, minutes and seconds are elapsed time (goflow adds a duration)
+    ('datetime_add("2024-03-09T12:00:00", 24, "h")', "2024-03-10T13:00:00.000000-04:00"),
+    ('datetime_add("2024-03-09T12:00:00", 1440, "m")', "2024-03-10T13:00:00.000000-04:00"),
+    ('datetime_add("2024-03-09T12:00:00", 86400, "s")', "2024-03-10T13:00:00.000000-04:00"),
+    ('datetime_add("2024-03-10T12:00:00", -24, "h")', "2024-03-09T11:00:00.000000-05:00"),
+    ('tz_offset("2024-07-01T10:00:00")', "-0400"),
+]
+
+
+def test_date_arithmetic_across_a_dst_change() -> None:
+    check(ACROSS_DST, NEW_YORK)
+
+
+TEXT = [
+    ('word_slice("one two three four", 1, 3)', "two three"),
+    ('word_slice("one two three four", 2)', "three four"),
+    ('word_slice("one two three four", 0, -1)', "one two three four"),
+    ('word_slice("one two three four", 0, -2)', "one two three"),
+    (
+        'word_slice("one two three four", -1)',
+        "!error calling word_slice(...): must start with a positive index",
+    ),
+    ('word_slice("one,two three,four", 1, 3, ",")', "two three four"),
+    ('word_slice("one two", "x")', '!error calling word_slice(...): unable to convert "x" to a number'),
+    ('word_slice("one two", 0, "x")', '!error calling word_slice(...): unable to convert "x" to a number'),
+    ('field("a,b,c", 0, ",")', "a"),
+    ('field("a,b,c", 2, ",")', "c"),
+    ('field("a,b,c", 3, ",")', ""),
+    ('field("a,b,c", -1, ",")', "!error calling field(...): cannot use a negative index"),
+    ('field("a   b  c", 1, " ")', "b"),  # runs of spaces are one separator
+    ('field("a,,b", 1, ",")', ""),  # other separators are not collapsed
+    ('field("a, b ,c", 1, ",")', "b"),
+    ('field("abc", 0, "")', "abc"),
+    ('field("abc", 1, "")', ""),
+    ('field("a b", "x", " ")', '!error calling field(...): unable to convert "x" to a number'),
+    ('remove_first_word("one two three")', "two three"),
+    ('remove_first_word("one")', ""),
+    ('remove_first_word("")', ""),
+    ('remove_first_word("  one,  two three")', "two three"),
+    ('remove_first_word("ab ab cd")', "ab cd"),
+    ('remove_first_word("a b a b")', "b a b"),
+    ('remove_first_word("abab ab")', "ab"),
+    ('repeat("ab", 5000) = repeat("ababababab", 1000)', "true"),
+    ('text_length(repeat("ab", 5000))', "10000"),  # 10,000 characters is the limit...
+    ('repeat("ab", 5001)', "!error calling repeat(...): output would be too long"),  # ...and no more
+    ('repeat("ab", 0)', ""),
+    ('repeat("ab", -1)', "!error calling repeat(...): must be called with a positive integer"),
+    ('repeat("", 20000)', ""),
+    ('repeat("a", "x")', '!error calling repeat(...): unable to convert "x" to a number'),
+    ('code("")', "!error calling code(...): requires a string of at least one character"),
+    ('code("€")', "8364"),
+    ("char(65)", "A"),
+    ("char(-1)", "!error calling char(...): -1 is not a valid character code"),
+    ("char(1114112)", "!error calling char(...): 1114112 is not a valid character code"),
+    ('url_encode("a b/c?d=é&")', "a%20b%2Fc%3Fd%3D%C3%A9%26"),
+    ('format_location("Rwanda > Kigali > Gasabo")', "Gasabo"),
+    ('format_location("Gasabo")', "Gasabo"),
+    ('attachment_parts("image/jpeg:http://x/y.jpg")', "{content_type: image/jpeg, url: http://x/y.jpg}"),
+    (
+        'attachment_parts("http://x/y.jpg")',
+        '!error calling attachment_parts(...): "http://x/y.jpg" is not a valid attachment',
+    ),
+    (
+        'attachment_parts("image:http://x")',
+        '!error calling attachment_parts(...): "image:http://x" is not a valid attachment',
+    ),
+    ('attachment_parts("jpeg")', '!error calling attachment_parts(...): "jpeg" is not a valid attachment'),
+    ('parse_json("{\\"a\\": [1, 2]}")', "{a: [1, 2]}"),
+    ('parse_json("[1")', "!error calling parse_json(...): unable to parse '[1' as JSON"),
+    ('prompt("categorize", "a", "b")', "Categorize the following text into one of the following: a"),
+    ('prompt("CATEGORIZE", "a")', "Categorize the following text into one of the following: a"),
+    ('prompt("nope")', "!error calling prompt(...): no prompt named 'nope'"),
+    ('prompt("categorize", 1/0)', "!error calling prompt(...): division by zero"),
+]
+
+
+def test_text() -> None:
+    check(TEXT)
+
+
+ARRAYS = [
+    ("sort(array(10, 9, 100))", "[9, 10, 100]"),  # numbers by value
+    ('sort(array("b", "a", "C"))', "[C, a, b]"),  # text by code point
+    ('sort(array("10", "9", 100))', "[10, 100, 9]"),  # any text: all as text
+    ('sort(array(3, "a", 1))', "[1, 3, a]"),
+    ("sort(array())", "[]"),
+    ('sort("abc")', "!error calling sort(...): requires an array"),
+    ('sum(array(1, 2.5, "3"))', "6.5"),
+    ("sum(array())", "0"),
+    ('sum("x")', "!error calling sum(...): requires an array"),
+    ('sum(array(1, "x"))', '!error calling sum(...): unable to convert "x" to a number'),
+    ('unique(array(1, "1", 1, "a", "a"))', "[1, 1, a]"),  # the number 1 and the text "1" differ
+    ("unique(array(array(1), array(1)))", "[[1]]"),
+    ('unique("x")', "!error calling unique(...): requires an array"),
+    ("slice(array(1, 2, 3), 1)", "[2, 3]"),
+    ("slice(array(1, 2, 3), -1)", "[3]"),
+    ("slice(array(1, 2, 3), 0, -1)", "[1, 2]"),
+    ("slice(array(1, 2, 3), 1, 2)", "[2]"),
+    ('slice("abc", 1)', "!error calling slice(...): requires an array"),
+    ('slice(array(1), "x")', '!error calling slice(...): unable to convert "x" to a number'),
+    ('slice(array(1, 2), 0, "x")', '!error calling slice(...): unable to convert "x" to a number'),
+    ("reverse(array(1, 2, 3))", "[3, 2, 1]"),
+    ("reverse(array())", "[]"),
+    ('reverse("abc")', "!error calling reverse(...): requires an array"),
+    ("concat(array(1), array(2))", "[1, 2]"),
+    ('concat(array(1), "x")', "!error calling concat(...): requires two arrays"),
+    ('concat("x", array(1))', "!error calling concat(...): requires two arrays"),
+    ("contains(array(1, 2), 2)", "true"),
+    ("contains(array(1, 2), 3)", "false"),
+    ('contains("x", 2)', "!error calling contains(...): requires an array"),
+    ("keys(obj)", "[x]"),
+    ("keys(null)", "[]"),
+    ('keys(object("b", 1, "a", 2))', "[a, b]"),
+    ('keys("x")', "!error calling keys(...): requires an object"),
+    ('count("x")', "!error calling count(...): value isn't countable"),
+    ("count(array())", "0"),
+    ("count(obj)", "1"),
+    ("or(false, false)", "false"),
+    ('or(false, 0, "")', "false"),
+    ('or(false, "x")', "true"),
+]
+
+
+def test_arrays_and_logic() -> None:
+    check(ARRAYS)
+
+
+def test_legacy_add() -> None:
+    """The `+` of migrated legacy flows: a date plus a number of days, either way round."""
+    check(
+        [
+            ("legacy_add(1, 2)", "3"),
+            ('legacy_add("2024-01-31", 1)', "2024-02-01T00:00:00.000000+02:00"),
+            ('legacy_add(1, "2024-01-31")', "2024-02-01T00:00:00.000000+02:00"),
+            ('legacy_add("2024-01-31T23:00:00Z", 1)', "2024-02-01T23:00:00.000000Z"),
+            (
+                'legacy_add("2024-01-31", "2024-01-31")',
+                "!error calling legacy_add(...): cannot operate on two dates",
+            ),
+            ('legacy_add("x", 1)', '!error calling legacy_add(...): unable to convert "x" to a number'),
+            ('legacy_add(1, "x")', '!error calling legacy_add(...): unable to convert "x" to a number'),
+        ]
+    )
+
+
+def test_rand_between_stays_within_both_bounds_and_reaches_them() -> None:
+    draws = {show("rand_between(1, 3)") for _ in range(200)}
+    assert draws == {"1", "2", "3"}
+    assert {show("rand_between(-2, -2)") for _ in range(20)} == {"-2"}
+    assert (
+        show('rand_between(1, "x")') == '!error calling rand_between(...): unable to convert "x" to a number'
+    )
