@@ -7,19 +7,19 @@ for an error value (the message as a flow's error event would carry it)."""
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from flows.engine import Environment, FixedClock, evaluate
-from flows.engine.environment import load_zone
 from flows.engine.values import XError, to_text
 
 ENV = Environment(
-    timezone=load_zone("Africa/Kigali"),
+    timezone=ZoneInfo("Africa/Kigali"),
     date_format="DD-MM-YYYY",
     now=FixedClock(dt.datetime(2024, 3, 1, 10, 0, tzinfo=dt.UTC)),
 )
 # New York moves its clocks forward on 2024-03-10 at 02:00: a day there is 23 hours long
 NEW_YORK = Environment(
-    timezone=load_zone("America/New_York"),
+    timezone=ZoneInfo("America/New_York"),
     date_format="MM-DD-YYYY",
     now=FixedClock(dt.datetime(2024, 3, 9, 17, 0, tzinfo=dt.UTC)),
 )
