@@ -395,3 +395,57 @@ MORE = [
 
 def test_more_functions() -> None:
     check(MORE)
+
+
+LAYOUTS = [
+    ('parse_datetime("2024-03-05 14:07:09", "YYYY-MM-DD tt:mm:ss")', "2024-03-05T14:07:09.000000+02:00"),
+    ('parse_datetime(" 05/03/24 ", "DD/MM/YY")', "2024-03-05T00:00:00.000000+02:00"),
+    ('parse_datetime("5 Mar 2024", "D MMM YYYY")', "2024-03-05T00:00:00.000000+02:00"),
+    ('parse_datetime("5 March 2024", "D MMMM YYYY")', "2024-03-05T00:00:00.000000+02:00"),
+    (
+        'parse_datetime("5 Foo 2024", "D MMM YYYY")',
+        "!error calling parse_datetime(...): unable to parse \"5 Foo 2024\" with layout 'D MMM YYYY'",
+    ),
+    ('parse_datetime("2024", "YYYY")', "2024-01-01T00:00:00.000000+02:00"),
+    ('parse_datetime("03-2024", "MM-YYYY")', "2024-03-01T00:00:00.000000+02:00"),
+    ('parse_datetime("2024-1-2", "YYYY-M-D")', "2024-01-02T00:00:00.000000+02:00"),
+    ('parse_datetime("2024.01.02", "YYYY.MM.DD")', "2024-01-02T00:00:00.000000+02:00"),
+    ('parse_datetime("Tue 2024-01-02", "EEE YYYY-MM-DD")', "2024-01-02T00:00:00.000000+02:00"),
+    ('parse_datetime("Tuesday 2024-01-02", "EEEE YYYY-MM-DD")', "2024-01-02T00:00:00.000000+02:00"),
+    ('parse_datetime("2024-01-01 10:00 +05:30", "YYYY-MM-DD tt:mm Z")', "2024-01-01T10:00:00.000000+05:30"),
+    ('parse_datetime("2024-01-01 10:00 -0530", "YYYY-MM-DD tt:mm ZZZ")', "2024-01-01T10:00:00.000000-05:30"),
+    ('parse_datetime("2024-01-01 10:00 Z", "YYYY-MM-DD tt:mm Z")', "2024-01-01T10:00:00.000000Z"),
+    (
+        'parse_datetime("2024-13-01", "YYYY-MM-DD")',
+        "!error calling parse_datetime(...): unable to parse \"2024-13-01\" with layout 'YYYY-MM-DD'",
+    ),
+    (
+        'parse_datetime("2024-01-32", "YYYY-MM-DD")',
+        "!error calling parse_datetime(...): unable to parse \"2024-01-32\" with layout 'YYYY-MM-DD'",
+    ),
+    (
+        'parse_datetime("x", "YYYY")',
+        "!error calling parse_datetime(...): unable to parse \"x\" with layout 'YYYY'",
+    ),
+    (
+        'parse_datetime("2024", "YYYYX")',
+        "!error calling parse_datetime(...): 'YYYYX' is not a valid datetime format",
+    ),
+    ('parse_time("12:30 am", "h:mm aa")', "00:30:00.000000"),
+    ('parse_time("12:30 pm", "h:mm aa")', "12:30:00.000000"),
+    ('parse_time("1:30 PM", "h:mm AA")', "13:30:00.000000"),
+    ('parse_time("13:30 pm", "tt:mm aa")', "13:30:00.000000"),
+    ('parse_time("9:15 pm", "h:mm aa")', "21:15:00.000000"),
+    ('parse_time("09:15:30", "tt:mm:ss")', "09:15:30.000000"),
+    ('parse_time("1:02:03.5", "t:mm:ss.fff")', "01:02:03.500000"),
+    ('parse_time("1:02:03.1234567", "t:mm:ss.ffffff")', "01:02:03.123456"),  # microseconds: truncated
+    (
+        'parse_time("25:00", "tt:mm")',
+        "!error calling parse_time(...): unable to parse \"25:00\" with layout 'tt:mm'",
+    ),
+    ('parse_time("x", "tt:mm")', "!error calling parse_time(...): unable to parse \"x\" with layout 'tt:mm'"),
+]
+
+
+def test_parsing_with_a_layout() -> None:
+    check(LAYOUTS)
