@@ -86,7 +86,7 @@ def test_error_arguments() -> None:
 
 
 DATES = [
-    # Y and M are calendar months (the day is kept, or the month's last day when it is shorter)
+    # Y and M are calendar months; a day the month lacks overflows into the next (as Go's AddDate)
     ('datetime_add("2024-01-31", 1, "Y")', "2025-01-31T00:00:00.000000+02:00"),
     ('datetime_add("2024-02-29", 1, "Y")', "2025-03-01T00:00:00.000000+02:00"),
     ('datetime_add("2024-01-31", 2, "M")', "2024-03-31T00:00:00.000000+02:00"),
@@ -449,3 +449,24 @@ LAYOUTS = [
 
 def test_parsing_with_a_layout() -> None:
     check(LAYOUTS)
+
+
+CALENDAR = [
+    ('datetime_add("2024-05-31", 1, "M")', "2024-07-01T00:00:00.000000+02:00"),  # no June 31st
+    ('datetime_add("2024-05-15", 13, "M")', "2025-06-15T00:00:00.000000+02:00"),
+    ('datetime_add("2024-05-15", -5, "M")', "2023-12-15T00:00:00.000000+02:00"),
+    ("datetime_from_epoch(0)", "1970-01-01T02:00:00.000000+02:00"),
+    ("datetime_from_epoch(1.999999)", "1970-01-01T02:00:01.999999+02:00"),
+    ("datetime_from_epoch(1704067200.5)", "2024-01-01T02:00:00.500000+02:00"),
+    (
+        'datetime_from_epoch("x")',
+        '!error calling datetime_from_epoch(...): unable to convert "x" to a number',
+    ),
+    ('tz("2024-01-01T10:00:00Z")', "UTC"),
+    ('tz("2024-01-01T10:00:00")', "Africa/Kigali"),
+    ('tz("2024-01-01T10:00:00+05:30")', "+0530"),  # a bare offset has no zone name: the offset
+]
+
+
+def test_calendar() -> None:
+    check(CALENDAR)
