@@ -470,3 +470,51 @@ CALENDAR = [
 
 def test_calendar() -> None:
     check(CALENDAR)
+
+
+WORDS = [
+    ('word_slice("a b c", 0, 0)', ""),
+    ('word_slice("a b c", 1, 1)', ""),
+    ('word_slice("a b c", 0, -3)', "a"),  # a negative end counts back from the last word
+    ('word_slice("a b c", 0, -4)', ""),
+    ('word_slice("a b,c", 0, 1, ",")', "a b"),
+    ('word_slice("a b c", -1, 2)', "!error calling word_slice(...): must start with a positive index"),
+    ('word("a b c", 2)', "c"),
+    ('word("a b c", -3)', "a"),
+    ('word("a b c", 3)', "!error calling word(...): index 3 is out of range for the number of words 3"),
+    ('word("a b c", -4)', "!error calling word(...): index -4 is out of range for the number of words 3"),
+    # words are runs of letters, digits and underscores; a symbol above U+2000 (emoji, currency
+    # signs like €) is a word of its own, punctuation and older symbols ($, ©, ^) are not
+    ('word_count("_")', "1"),
+    ('word_count("a_ b")', "2"),
+    ('word_count("$ a")', "1"),
+    ('word_count("© a")', "1"),
+    ('word_count("^ a")', "1"),
+    ('word_count("a — b")', "2"),
+    ('word_count("€ a")', "2"),
+    ('word_count("😀 a 😀")', "3"),
+    ("foreach(array(1), 5)", "!error calling foreach(...): 5 is not a function"),
+    ('filter(array(1), "x")', '!error calling filter(...): "x" is not a function'),
+]
+
+
+ROUNDING = [
+    ("round(2.5)", "3"),
+    ("round(1.2345, 2)", "1.23"),
+    # negative places round to tens, hundreds...: half up, whole numbers in the output
+    ("round(1234, -2)", "1200"),
+    ("round(1250, -2)", "1300"),
+    ("round(-1250, -2)", "-1300"),
+    ("round_down(1299, -2)", "1200"),
+    ("round_up(1201, -2)", "1300"),
+    ('object("a")', "!error calling object(...): requires an even number of arguments"),
+    ('object("a", 1, "b")', "!error calling object(...): requires an even number of arguments"),
+]
+
+
+def test_rounding() -> None:
+    check(ROUNDING)
+
+
+def test_words() -> None:
+    check(WORDS)
