@@ -518,3 +518,62 @@ def test_rounding() -> None:
 
 def test_words() -> None:
     check(WORDS)
+
+
+FORMATS_AND_TIMES = [
+    ('format_date("2024-03-05", "MMM MMMM EEE EEEE")', "Mar March Tue Tuesday"),
+    (
+        'format_datetime("2024-03-05T14:07:09.123456Z", "t:m:ss fff ffffff fffffffff aa AA", "UTC")',
+        "14:7:09 123 123456 123456000 pm PM",
+    ),
+    ('format_datetime("2024-03-05T09:07:05.000001Z", "t:m:s aa AA", "UTC")', "9:7:5 am AM"),
+    ('format_datetime("2024-03-05T12:00:00Z", "aa AA", "UTC")', "pm PM"),  # noon is pm
+    ('format_datetime("2024-03-05T11:59:00Z", "aa AA", "UTC")', "am AM"),
+    ('format_datetime("2024-03-05T12:00:00Z", "tt:mm", "Asia/Kolkata")', "17:30"),
+    ('format_datetime("2024-03-05T12:00:00Z", "tt:mm", "")', "14:00"),  # no zone: the environment's
+    (
+        'format_datetime("2024-03-05T12:00:00Z", "tt:mm", "Nowhere/City")',
+        "!error calling format_datetime(...): unable to load timezone 'Nowhere/City'",
+    ),
+    # a time found in free text: the first plausible one
+    ('time("10 pm")', "22:00:00.000000"),
+    ('time("12 am")', "00:00:00.000000"),
+    ('time("12 pm")', "12:00:00.000000"),
+    ('time("13 pm and 9 am")', "09:00:00.000000"),
+    ('time("at 10:30")', "10:30:00.000000"),
+    ('time("23:59:59")', "23:59:59.000000"),
+    ('time("24:00 or 10:15")', "10:15:00.000000"),
+    ('time("10:60 or 10:15")', "10:15:00.000000"),
+    ('time("10:15:60 or 10:15")', "10:15:00.000000"),
+    ('time("10:15:59.5")', "10:15:59.500000"),
+    ('time("10:15:59.1234567")', "10:15:59.123456"),
+    ('time("nothing 5 here 7:05")', "07:05:00.000000"),  # a bare number is no time
+    # a whole number of hours
+    ("time(0)", "00:00:00.000000"),
+    ("time(23)", "23:00:00.000000"),
+    ("time(24)", "!error calling time(...): unable to convert 24 to a time"),
+    ("time(5.5)", "!error calling time(...): unable to convert 5.5 to a time"),
+    ("time(-1)", "!error calling time(...): unable to convert -1 to a time"),
+    ('date("x")', '!error calling date(...): unable to convert "x" to a date'),
+]
+
+
+def test_formats_and_times() -> None:
+    check(FORMATS_AND_TIMES)
+
+
+ARITHMETIC = [
+    ("1 / 0", "!division by zero"),
+    ('"a" / 2', '!unable to convert "a" to a number'),
+    ("10 / 4", "2.5"),
+    ("1 / 3", "0.3333333333333333"),  # 16 places
+    ("2 ^ -1", "0.5"),
+    ("0 ^ -1", "!number value out of range"),
+    ("99999999999999999999999999999999 * 99999999999999999999999999999999", "!number value out of range"),
+    ("1 != 1", "false"),
+    ("1 != 2", "true"),
+]
+
+
+def test_arithmetic() -> None:
+    check(ARITHMETIC)
