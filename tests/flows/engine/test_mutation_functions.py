@@ -570,6 +570,25 @@ ARITHMETIC = [
     ("2 ^ -1", "0.5"),
     ("0 ^ -1", "!number value out of range"),
     ("99999999999999999999999999999999 * 99999999999999999999999999999999", "!number value out of range"),
+    ("2 / 3", "0.6666666666666667"),
+    ("1 ^ 1000", "1"),
+    ("1 ^ 1001", "!invalid arithmetic"),  # whole exponents stop at 1000
+    ("(-1) ^ 1001", "!invalid arithmetic"),
+    ("2 ^ 1000.5", "!number value out of range"),
+    ("(1", "!syntax error: expected ')' but found 'end of expression'"),
+    ("foreach(array(1), (x, y) => x)", "!error calling foreach(...): lambda takes 2 arguments but got 1"),
+    ('foreach(array("2024-01-31"), (d) => format_date(d))', "[31-01-2024]"),  # lambdas see the environment
+    ('obj[lower("X")]', "1"),
+    # empty: null, "", an empty array or object; 0 and false are values
+    ('default(array(), "x")', "x"),
+    ('default(array(1), "x")', "[1]"),
+    ('default(object(), "x")', "x"),
+    ('default(obj, "x")', "{x: 1}"),
+    ('default(null, "x")', "x"),
+    ('default("", "x")', "x"),
+    ('default(0, "x")', "0"),
+    ('json("é")', '"é"'),  # JSON keeps non-ASCII text as it is
+    ('json(object("é", "é"))', '{"é":"é"}'),
     ("1 != 1", "false"),
     ("1 != 2", "true"),
 ]
