@@ -535,6 +535,20 @@ FORMATS_AND_TIMES = [
         'format_datetime("2024-03-05T12:00:00Z", "tt:mm", "Nowhere/City")',
         "!error calling format_datetime(...): unable to load timezone 'Nowhere/City'",
     ),
+    ('format_datetime("2024-03-05T12:00:00Z", "Z ZZZ", "Asia/Kolkata")', "+05:30 +0530"),
+    ('format_datetime("2024-03-05T12:00:00Z", "Z ZZZ", "America/St_Johns")', "-03:30 -0330"),
+    ('format_datetime("2024-03-05T12:00:00Z", "Z ZZZ", "UTC")', "+00:00 +0000"),
+    ('format_datetime("2024-03-05T12:00:00Z", "YYYY-MM-DDTtt:mm")', "2024-03-05T14:00"),  # T is literal
+    ('format_date("2024-03-05", "MMMM MMM EEEE EEE")', "March Mar Tuesday Tue"),
+    (
+        'format_date("2024-03-05", "tt:mm")',
+        "!error calling format_date(...): 'tt:mm' is not a valid date format",
+    ),
+    ('format_time("10:00", "YYYY")', "!error calling format_time(...): 'YYYY' is not a valid time format"),
+    (
+        'format_datetime("2024-03-05T12:00:00Z", "YYYY-MM-DD hh:mm x")',
+        "!error calling format_datetime(...): 'YYYY-MM-DD hh:mm x' is not a valid datetime format",
+    ),
     # a time found in free text: the first plausible one
     ('time("10 pm")', "22:00:00.000000"),
     ('time("12 am")', "00:00:00.000000"),
