@@ -610,3 +610,41 @@ ARITHMETIC = [
 
 def test_arithmetic() -> None:
     check(ARITHMETIC)
+
+
+CONVERSIONS = [
+    # truthiness: empty text, "false" (any case), 0, null and empty arrays/objects are false
+    ("boolean(array())", "false"),
+    ("boolean(array(0))", "true"),
+    ("boolean(object())", "false"),
+    ("boolean(obj)", "true"),
+    ('boolean("FALSE")', "false"),
+    ('boolean("")', "false"),
+    ('boolean("no")', "true"),
+    ("boolean(0)", "false"),
+    ("boolean(0.0)", "false"),
+    ("boolean(2)", "true"),
+    ("boolean(null)", "false"),
+    # numbers: decimal text only (no NaN or infinities under any spelling)
+    ('number("NaN")', '!error calling number(...): unable to convert "NaN" to a number'),
+    ('number("nan")', '!error calling number(...): unable to convert "nan" to a number'),
+    ('number("Infinity")', '!error calling number(...): unable to convert "Infinity" to a number'),
+    ('number("inf")', '!error calling number(...): unable to convert "inf" to a number'),
+    ('number("sNaN")', '!error calling number(...): unable to convert "sNaN" to a number'),
+    ('number(" 5 ")', "5"),
+    ('number("-5.50")', "-5.5"),
+    ('number("1e3")', "1000"),
+    ('number("é")', '!error calling number(...): unable to convert "é" to a number'),
+    ("number(array(1))", "!error calling number(...): unable to convert [1] to a number"),
+    # numbers render without trailing zeros or exponents
+    ("1.50 + 0", "1.5"),
+    ("100 + 0", "100"),
+    ("0.10 + 0", "0.1"),
+    ("10.0 + 0", "10"),
+    ("-0.5 + 0", "-0.5"),
+    ("datetime(date_from_parts(2024, 1, 31))", "2024-01-31T00:00:00.000000+02:00"),  # midnight, local
+]
+
+
+def test_conversions() -> None:
+    check(CONVERSIONS)
