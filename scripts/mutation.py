@@ -262,6 +262,21 @@ def equivalents() -> dict[str, set[str]]:
     return out
 
 
+def rerun_patterns(package: Package, work: Path, equivalent: set[str]) -> list[str]:
+    """mutmut name patterns for every function with a survivor or an unchecked mutant.
+
+    Whole functions, not just the survivors' names: a function edited since the last run has
+    its mutants renumbered, and its new mutants have no result yet."""
+    functions = set()
+    for meta in (work / "mutants").rglob("*.meta"):
+        for name, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
+            if name in equivalent or (package.import_time and name.startswith(package.import_time)):
+                continue
+            if code not in KILLED:
+                functions.add(name.rsplit("__mutmut_", 1)[0])
+    return [f"{f}__mutmut_*" for f in sorted(functions)]
+
+
 def score(package: Package, work: Path, equivalent: set[str]) -> dict[str, object]:
     killed, survived, other, import_time = 0, [], 0, 0
     for meta in (work / "mutants").rglob("*.meta"):
@@ -303,6 +318,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="reuse earlier results where mutmut can")
     parser.add_argument("--survivors", action="store_true", help="list the surviving mutants")
     parser.add_argument("--report-only", action="store_true", help="score the last runs, run nothing")
+    parser.add_argument(
+        "--rerun-survivors",
+        action="store_true",
+        help="after new tests: test again every mutant of each function that had a survivor (or an"
+        " unchecked mutant) in the last run, against the current tests and sources",
+    )
     args = parser.parse_args()
     chosen = [p for p in PACKAGES if not args.only or p.name in args.only.split(",")]
     unknown = set(filter(None, args.only.split(","))) - {p.name for p in PACKAGES}
@@ -313,7 +334,32 @@ def main() -> int:
     rows = []
     for package in chosen:
         work = WORK / package.name
-        if not args.report_only:
+        rerun: list[str] = []
+        if args.rerun_survivors and (work / "mutants").exists():
+            rerun = rerun_patterns(package, work, skipped.get(package.name, set()))
+            if not rerun:
+                print(f"== {package.name}: nothing left to test again", flush=True)
+        if args.rerun_survivors and rerun:
+            work = prepare(package, keep=True)
+            # the test-to-function map is rebuilt: new tests must be run against the mutants
+            (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+            print(f"== {package.name}: testing again {', '.join(rerun)}", flush=True)
+            with (WORK / f"{package.name}.rerun.log").open("w") as log:
+                subprocess.run(
+                    [
+                        str(mutmut),
+                        "run",
+                        "--max-children",
+                        "1" if package.database else str(args.max_children),
+                        *rerun,
+                    ],
+                    cwd=work,
+                    env=_env(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    check=False,
+                )
+        elif not args.report_only and not args.rerun_survivors:
             work = prepare(package, args.keep)
             print(f"== {package.name}: mutating {', '.join(package.mutate)}", flush=True)
             # mutmut's own output (why a run stopped, e.g. a test failing before any mutant) is kept.
