@@ -192,6 +192,7 @@ TEXT = [
     ('repeat("ab", 5000) = repeat("ababababab", 1000)', "true"),
     ('text_length(repeat("ab", 5000))', "10000"),  # 10,000 characters is the limit...
     ('repeat("ab", 5001)', "!error calling repeat(...): output would be too long"),  # ...and no more
+    ('repeat("a", 10001)', "!error calling repeat(...): output would be too long"),
     ('repeat("ab", 0)', ""),
     ('repeat("ab", -1)', "!error calling repeat(...): must be called with a positive integer"),
     ('repeat("", 20000)', ""),
@@ -204,6 +205,7 @@ TEXT = [
     ('url_encode("a b/c?d=é&")', "a%20b%2Fc%3Fd%3D%C3%A9%26"),
     ('format_location("Rwanda > Kigali > Gasabo")', "Gasabo"),
     ('format_location("Gasabo")', "Gasabo"),
+    ('format_location("Kigali > Gasabo Sector")', "Gasabo Sector"),
     ('attachment_parts("image/jpeg:http://x/y.jpg")', "{content_type: image/jpeg, url: http://x/y.jpg}"),
     (
         'attachment_parts("http://x/y.jpg")',
@@ -313,6 +315,8 @@ MORE = [
     ('datetime_diff("2024-01-01T10:00:00", "2024-01-01T10:02:59", "m")', "2"),
     ('datetime_diff("2024-01-01T10:00:00", "2024-01-01T10:02:59", "s")', "179"),
     ('datetime_diff("2024-01-01T10:00:00", "2024-01-01T09:58:01", "m")', "-1"),  # truncated
+    ('datetime_diff("2024-01-01T10:00:00", "2024-01-01T13:00:00", "h")', "3"),
+    ('datetime_diff("2024-01-01T10:00:00", "2024-01-01T10:03:00", "m")', "3"),
     ('datetime_diff("2024-01-01", "2024-01-02", "d")', "!error calling datetime_diff(...): unknown unit: d"),
     ('datetime_diff("2024-01-01", "2024-01-02", "x")', "!error calling datetime_diff(...): unknown unit: x"),
     # groups of 3 (then 4) only for more than one group
@@ -493,6 +497,9 @@ WORDS = [
     ('word_count("a — b")', "2"),
     ('word_count("€ a")', "2"),
     ('word_count("😀 a 😀")', "3"),
+    # a function by its name works as a lambda does, with the environment
+    ('foreach(array("2024-01-31"), format_date)', "[31-01-2024]"),
+    ('foreach_value(object("a", "2024-01-31"), format_date)', "{a: 31-01-2024}"),
     ("foreach(array(1), 5)", "!error calling foreach(...): 5 is not a function"),
     ('filter(array(1), "x")', '!error calling filter(...): "x" is not a function'),
 ]
@@ -648,3 +655,12 @@ CONVERSIONS = [
 
 def test_conversions() -> None:
     check(CONVERSIONS)
+
+
+def test_workspace_prompts_come_first_by_name_in_any_case() -> None:
+    env = Environment(
+        timezone=ZoneInfo("UTC"), llm_prompts={"categorize": "mine: {0}", "pair": "{0}|{1}|{2}|{3}"}
+    )
+    assert show('prompt("CATEGORIZE", "a")', env) == "mine: a"
+    assert show('prompt("pair", "a")', env) == "a|||"  # missing arguments are empty
+    assert show('prompt("categorize", "a")') == "Categorize the following text into one of the following: a"
