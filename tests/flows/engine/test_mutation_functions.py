@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flows.engine import Environment, FixedClock, evaluate
+from flows.engine import Environment, FixedClock, evaluate, evaluate_template_with
+from flows.engine.environment import SeededRandom
 from flows.engine.values import XError, to_text
 
 ENV = Environment(
@@ -670,3 +671,21 @@ def test_workspace_prompts_come_first_by_name_in_any_case() -> None:
     assert show('prompt("CATEGORIZE", "a")', env) == "mine: a"
     assert show('prompt("pair", "a")', env) == "a|||"  # missing arguments are empty
     assert show('prompt("categorize", "a")') == "Categorize the following text into one of the following: a"
+
+
+def test_a_seeded_random_source_repeats_its_sequence_after_the_replayed_values() -> None:
+    first = SeededRandom(7, prefix=[0.25])
+    second = SeededRandom(7)
+    assert first() == 0.25
+    drawn = [first() for _ in range(3)]
+    assert drawn == [second() for _ in range(3)]
+    assert all(0 <= v < 1 for v in drawn)
+    assert drawn != [SeededRandom(8)() for _ in range(3)]
+
+
+def test_template_previews_resolve_the_context_s_own_top_levels() -> None:
+    """Keys of the preview context are top levels too, whatever their case; others stay text."""
+    text, errors = evaluate_template_with("@Custom.x and @other", {"custom": {"x": "v"}}, ENV)
+    assert (text, errors) == ("v and @other", [])
+    text, errors = evaluate_template_with("@custom.x", {"Custom": {"x": "v"}}, ENV)
+    assert (text, errors) == ("v", [])
