@@ -1,11 +1,16 @@
 """Mutation testing of the core with mutmut, package by package, each against its own tests.
 
     .venv/bin/python scripts/mutation.py [--only smsc-pdu,flows-routertests] [--max-children 2] [--keep]
+    .venv/bin/python scripts/mutation.py --only flows-engine-functions --rerun-survivors
 
 For each package: copy the project to var/mutation/<package>/ (sources, tests, settings; no
 .venv, var or .git), write a mutmut config naming the files to mutate and the test subset that
 covers them, run `mutmut run`, and count the outcome of every mutant from mutmut's result files.
 Prints one table (package, killed/total, %, survived, other) and writes var/mutation/report.json.
+After tests are added, `--rerun-survivors` tests again only the functions that had survivors
+(all their mutants, against the current tests and sources) and rescores the package.
+The flow engine is split by module group (functions, expressions, runner, actions, definition,
+harness) so that each can be scored on its own on two cores.
 Survivors are listed per package with `--survivors`; show one with
 `cd var/mutation/<package> && ../../../.venv/bin/mutmut show <name>`.
 
