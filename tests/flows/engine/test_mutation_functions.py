@@ -54,6 +54,8 @@ ARG_COUNTS = [
     ('word_slice("a b c", 1)', "b c"),
     ('word_slice("a b c", 0, 2, " ")', "a b"),
     ('word_slice("a b c", 0, 2, " ", 5)', "!error calling word_slice(...): need 2 to 4 argument(s), got 5"),
+    ("rand(1)", "!error calling rand(...): need 0 argument(s), got 1"),
+    ("today(1)", "!error calling today(...): need 0 argument(s), got 1"),
     # variadic: only a minimum (goflow: "need at least")
     ("or()", "!error calling or(...): need at least 1 argument(s), got 0"),
     ("and()", "!error calling and(...): need at least 1 argument(s), got 0"),
@@ -236,6 +238,8 @@ ARRAYS = [
     ('sort(array("10", "9", 100))', "[10, 100, 9]"),  # any text: all as text
     ('sort(array(3, "a", 1))', "[1, 3, a]"),
     ("sort(array())", "[]"),
+    ('sort(array(1, "1"))', "[1, 1]"),  # equal texts keep their order (a number and a text never compare)
+    ('sort(array("b", 2, "a"))', "[2, a, b]"),
     ('sort("abc")', "!error calling sort(...): requires an array"),
     ('sum(array(1, 2.5, "3"))', "6.5"),
     ("sum(array())", "0"),
@@ -365,6 +369,7 @@ MORE = [
     ('split("a  b")', "[a, b]"),  # the default delimiter is a space; empty parts are dropped
     ('split("a,b;c", ",;")', "[a, b, c]"),  # each character is a delimiter
     ('split("a b,c", ",")', "[a b, c]"),
+    ('split("aXb c")', "[aXb, c]"),
     ("filter(array(1, 2, 3), (x) => x > 1)", "[2, 3]"),
     ('filter("x", (x) => true)', "!error calling filter(...): requires an array"),
     ("foreach(array(1, 2), (x, y) => x + y, 10)", "[11, 12]"),
@@ -381,6 +386,7 @@ MORE = [
     ("time_from_parts(24, 0, 0)", "!error calling time_from_parts(...): invalid time"),
     ('time_from_parts("x", 0, 0)', '!error calling time_from_parts(...): unable to convert "x" to a number'),
     ('urn_parts("tel:+250788123123")', "{display: , path: +250788123123, scheme: tel}"),
+    ('format_urn("nope")', '!error calling format_urn(...): "nope" is not a valid URN'),
     ('urn_parts("nope")', '!error calling urn_parts(...): "nope" is not a valid URN'),
     ('format_time("10:05")', "10:05"),
     ('format_time("10:05", "h:mm aa")', "10:05 am"),
@@ -497,10 +503,13 @@ WORDS = [
     ('word_count("^ a")', "1"),
     ('word_count("a — b")', "2"),
     ('word_count("€ a")', "2"),
+    ('word_count("＾ a")', "1"),  # modifier symbols (Sk) are not words, even above U+2000
+    ('word_count("゛ a")', "1"),
     ('word_count("😀 a 😀")', "3"),
     # a function by its name works as a lambda does, with the environment
     ('foreach(array("2024-01-31"), format_date)', "[31-01-2024]"),
     ('foreach_value(object("a", "2024-01-31"), format_date)', "{a: 31-01-2024}"),
+    ('filter(array("2024-01-31"), date)', "[2024-01-31]"),
     ("foreach(array(1), 5)", "!error calling foreach(...): 5 is not a function"),
     ('filter(array(1), "x")', '!error calling filter(...): "x" is not a function'),
 ]
