@@ -1209,7 +1209,12 @@ def f_prompt(s: Scope, name: Any, *args: Any) -> Any:
     ts = _texts(*args)
     if isinstance(ts, XError):
         return ts
-    return tpl.format(*ts, *[""] * 3)
+    try:
+        return tpl.format(*ts, *[""] * 3)
+    except (IndexError, KeyError, ValueError):
+        # a workspace's own prompt with a placeholder past the arguments, a named one or a
+        # stray brace: an error value, not an exception out of the whole session
+        return XError(f"prompt '{n}' is not a valid template")
 
 
 register("prompt", 1, VARIADIC)(f_prompt)

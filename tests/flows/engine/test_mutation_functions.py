@@ -679,6 +679,19 @@ def test_workspace_prompts_come_first_by_name_in_any_case() -> None:
     )
     assert show('prompt("CATEGORIZE", "a")', env) == "mine: a"
     assert show('prompt("pair", "a")', env) == "a|||"  # missing arguments are empty
+    broken = Environment(timezone=ZoneInfo("UTC"), llm_prompts={"far": "{4}", "named": "{x}", "brace": "a {"})
+    assert (
+        show('prompt("far", "a")', broken)
+        == "!error calling prompt(...): prompt 'far' is not a valid template"
+    )
+    assert (
+        show('prompt("named")', broken)
+        == "!error calling prompt(...): prompt 'named' is not a valid template"
+    )
+    assert (
+        show('prompt("brace")', broken)
+        == "!error calling prompt(...): prompt 'brace' is not a valid template"
+    )
     assert show('prompt("categorize", "a")') == "Categorize the following text into one of the following: a"
 
 
