@@ -711,3 +711,34 @@ def test_template_previews_resolve_the_context_s_own_top_levels() -> None:
     assert (text, errors) == ("v and @other", [])
     text, errors = evaluate_template_with("@custom.x", {"Custom": {"x": "v"}}, ENV)
     assert (text, errors) == ("v", [])
+
+
+LOOKUPS = [
+    ("words[1]", "b"),
+    ("words[-2]", "a"),  # negative indexes count from the end...
+    ("words[2]", "!index 2 out of range for 2 items"),
+    ("words[-3]", "!index -3 out of range for 2 items"),  # ...down to minus the length
+    ('words["x"]', "!x is not a valid array index"),
+    ("obj.missing", "!object has no property 'missing'"),
+    ('obj["missing"]', "!object has no property 'missing'"),
+    ("null.x", "!null doesn't support lookups"),
+    ('"abc".x', "!abc has no property 'x'"),
+    ('"abc"[0]', "!abc has no property '0'"),
+    ("array(1)(2)", "![1] is not a function"),
+    ('"x"(1)', "!x is not a function"),
+]
+
+
+def test_lookups_and_calls() -> None:
+    check(LOOKUPS)
+
+
+def test_templates_find_the_end_of_an_expression_past_strings_and_escapes() -> None:
+    rows = [
+        ('@(")")x', (")x", [])),
+        ('@("a\\"b")', ('a"b', [])),
+        ('@(upper("("))y', ("(y", [])),
+        ("@(obj.x)", ("1", [])),
+        ("@(1", ("", [XError("syntax error: expected ')' but found 'end of expression'")])),
+    ]
+    assert [(t, evaluate_template_with(t, CTX, ENV)) for t, _ in rows] == rows
