@@ -1,11 +1,16 @@
 """Mutation testing of the core with mutmut, package by package, each against its own tests.
 
     .venv/bin/python scripts/mutation.py [--only smsc-pdu,flows-routertests] [--max-children 2] [--keep]
+    .venv/bin/python scripts/mutation.py --only flows-engine-functions --rerun-survivors
 
 For each package: copy the project to var/mutation/<package>/ (sources, tests, settings; no
 .venv, var or .git), write a mutmut config naming the files to mutate and the test subset that
 covers them, run `mutmut run`, and count the outcome of every mutant from mutmut's result files.
 Prints one table (package, killed/total, %, survived, other) and writes var/mutation/report.json.
+After tests are added, `--rerun-survivors` tests again only the functions that had survivors
+(all their mutants, against the current tests and sources) and rescores the package.
+The flow engine is split by module group (functions, expressions, runner, actions, definition,
+harness) so that each can be scored on its own on two cores.
 Survivors are listed per package with `--survivors`; show one with
 `cd var/mutation/<package> && ../../../.venv/bin/mutmut show <name>`.
 
@@ -77,7 +82,91 @@ PACKAGES = (
         ("tests/flows/engine/test_router_tests.py",),
         import_time=("flows.engine.routertests.x__number_test__", "flows.engine.routertests.x__date_test__"),
     ),
-    Package("flows-engine", ("flows/engine/*",), ("tests/flows/engine",)),
+    # The flow engine (routertests.py is flows-routertests above), in module groups small enough
+    # to score one at a time on two cores; the order is the order of importance. All DB-free.
+    Package(
+        "flows-engine-functions",
+        ("flows/engine/functions.py",),
+        (
+            "tests/flows/engine/test_mutation_expressions.py",
+            "tests/flows/engine/test_mutation_functions.py",
+            "tests/flows/engine/test_expressions.py",
+            "tests/flows/engine/test_router_tests.py",
+        ),
+        import_time=("flows.engine.functions.x_register__",),
+    ),
+    Package(
+        "flows-engine-expressions",
+        (
+            "flows/engine/expressions.py",
+            "flows/engine/template.py",
+            "flows/engine/values.py",
+            "flows/engine/dates.py",
+            "flows/engine/evaluate.py",
+            "flows/engine/regex.py",
+            "flows/engine/environment.py",
+            "flows/engine/urns.py",
+        ),
+        (
+            "tests/flows/engine/test_mutation_expressions.py",
+            "tests/flows/engine/test_mutation_functions.py",
+            "tests/flows/engine/test_expressions.py",
+            "tests/flows/engine/test_router_tests.py",
+        ),
+    ),
+    Package(
+        "flows-engine-runner",
+        (
+            "flows/engine/runner.py",
+            "flows/engine/session.py",
+            "flows/engine/context.py",
+            "flows/engine/contact.py",
+            "flows/engine/assets.py",
+            "flows/engine/contactql.py",
+            "flows/engine/locations.py",
+            "flows/engine/services.py",
+        ),
+        (
+            "tests/flows/engine/test_runner.py",
+            "tests/flows/engine/test_contactql.py",
+            "tests/flows/engine/test_mutation_expressions.py",
+            "tests/flows/engine/test_actions.py",
+            "tests/flows/engine/test_conformance_cli.py",
+            "tests/flows/engine/test_conformance_floors.py",
+        ),
+    ),
+    Package(
+        "flows-engine-actions",
+        ("flows/engine/actions/*",),
+        (
+            "tests/flows/engine/test_actions.py",
+            "tests/flows/engine/test_action_registry.py",
+            "tests/flows/engine/test_runner.py",
+            "tests/flows/engine/test_conformance_cli.py",
+        ),
+        import_time=("flows.engine.actions.registry.x_handler__",),
+    ),
+    Package(
+        "flows-engine-definition",
+        ("flows/engine/definition.py", "flows/engine/export.py", "flows/engine/legacy/*"),
+        (
+            "tests/flows/engine/test_legacy_migration.py",
+            "tests/flows/engine/test_exports.py",
+            "tests/flows/engine/test_runner.py",
+            "tests/flows/engine/test_actions.py",
+        ),
+    ),
+    # The harness around the engine (goflow conformance runner, flow tests): scored last.
+    Package(
+        "flows-engine-harness",
+        ("flows/engine/conformance.py", "flows/engine/conformance_legacy.py", "flows/engine/flowtests.py"),
+        (
+            "tests/flows/engine/test_conformance_cli.py",
+            "tests/flows/engine/test_conformance_floors.py",
+            "tests/flows/engine/test_legacy_migration.py",
+            "tests/flows/flowtests/test_engine_flowtests.py",
+        ),
+    ),
     Package(
         "connector-parser-mapping",
         (
@@ -180,6 +269,21 @@ def equivalents() -> dict[str, set[str]]:
     return out
 
 
+def rerun_patterns(package: Package, work: Path, equivalent: set[str]) -> list[str]:
+    """mutmut name patterns for every function with a survivor or an unchecked mutant.
+
+    Whole functions, not just the survivors' names: a function edited since the last run has
+    its mutants renumbered, and its new mutants have no result yet."""
+    functions = set()
+    for meta in (work / "mutants").rglob("*.meta"):
+        for name, code in json.loads(meta.read_text()).get("exit_code_by_key", {}).items():
+            if name in equivalent or (package.import_time and name.startswith(package.import_time)):
+                continue
+            if code not in KILLED:
+                functions.add(name.rsplit("__mutmut_", 1)[0])
+    return [f"{f}__mutmut_*" for f in sorted(functions)]
+
+
 def score(package: Package, work: Path, equivalent: set[str]) -> dict[str, object]:
     killed, survived, other, import_time = 0, [], 0, 0
     for meta in (work / "mutants").rglob("*.meta"):
@@ -221,6 +325,12 @@ def main() -> int:
     parser.add_argument("--keep", action="store_true", help="reuse earlier results where mutmut can")
     parser.add_argument("--survivors", action="store_true", help="list the surviving mutants")
     parser.add_argument("--report-only", action="store_true", help="score the last runs, run nothing")
+    parser.add_argument(
+        "--rerun-survivors",
+        action="store_true",
+        help="after new tests: test again every mutant of each function that had a survivor (or an"
+        " unchecked mutant) in the last run, against the current tests and sources",
+    )
     args = parser.parse_args()
     chosen = [p for p in PACKAGES if not args.only or p.name in args.only.split(",")]
     unknown = set(filter(None, args.only.split(","))) - {p.name for p in PACKAGES}
@@ -231,7 +341,32 @@ def main() -> int:
     rows = []
     for package in chosen:
         work = WORK / package.name
-        if not args.report_only:
+        rerun: list[str] = []
+        if args.rerun_survivors and (work / "mutants").exists():
+            rerun = rerun_patterns(package, work, skipped.get(package.name, set()))
+            if not rerun:
+                print(f"== {package.name}: nothing left to test again", flush=True)
+        if args.rerun_survivors and rerun:
+            work = prepare(package, keep=True)
+            # the test-to-function map is rebuilt: new tests must be run against the mutants
+            (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+            print(f"== {package.name}: testing again {', '.join(rerun)}", flush=True)
+            with (WORK / f"{package.name}.rerun.log").open("w") as log:
+                subprocess.run(
+                    [
+                        str(mutmut),
+                        "run",
+                        "--max-children",
+                        "1" if package.database else str(args.max_children),
+                        *rerun,
+                    ],
+                    cwd=work,
+                    env=_env(),
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    check=False,
+                )
+        elif not args.report_only and not args.rerun_survivors:
             work = prepare(package, args.keep)
             print(f"== {package.name}: mutating {', '.join(package.mutate)}", flush=True)
             # mutmut's own output (why a run stopped, e.g. a test failing before any mutant) is kept.

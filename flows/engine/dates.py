@@ -202,6 +202,8 @@ def parse_with_layout(
             return t
         year = int(g["year"]) if g.get("year") else 2000 + int(g.get("year2") or 0)
         month = int(g.get("month") or 0) or _month_from_name(g.get("monthname")) or 1
+        if g.get("monthname") and not _month_from_name(g["monthname"]):
+            raise ValueError("not a month name")  # "5 Foo 2024" is no date (was January 5th)
         d = dt.date(year, month, int(g.get("day") or 1))
     except ValueError:
         return XError(f"unable to parse {describe(text)} with layout '{layout}'")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow
+from decimal import Decimal, DivisionByZero, InvalidOperation, Overflow, localcontext
 from typing import Any
 
 from .values import (
@@ -374,8 +374,13 @@ def _arith(a: Any, b: Any, op: Callable[[Decimal, Decimal], Decimal]) -> Any:
 def _div(x: Decimal, y: Decimal) -> Decimal:
     if y == 0:
         raise ZeroDivisionError
-    # 16 decimal places of precision, like goflow's division
-    return (x / y).quantize(Decimal("1e-16")) if abs(x / y) < NUMBER_MAX else x / y
+    # 16 decimal places, like goflow's division, however large the whole part: in a context wide
+    # enough for NUMBER_MAX's 64 digits and those 16 (at the default 28 digits, quantize failed
+    # for every quotient from 10^12 up: "invalid arithmetic")
+    with localcontext() as wide:
+        wide.prec = 96
+        q = x / y
+        return q.quantize(Decimal("1e-16")) if abs(q) < NUMBER_MAX else q
 
 
 def _pow(x: Decimal, y: Decimal) -> Decimal:

@@ -14,7 +14,7 @@ import unicodedata
 import urllib.parse
 from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from . import dates, regex
@@ -49,21 +49,30 @@ def register(
     maximum = min_args if max_args == -1 else max_args
 
     def deco(fn: Callable[..., Any]) -> Callable[..., Any]:
-        def wrapper(scope: Scope, *args: Any) -> Any:
-            if len(args) < min_args or (maximum >= 0 and len(args) > maximum):
-                if min_args == maximum:
-                    return XError(f"need {min_args} argument(s), got {len(args)}")
-                return XError(f"need {min_args} to {maximum} argument(s), got {len(args)}")
-            if name not in _ACCEPTS_ERRORS:
-                for a in args:
-                    if isinstance(a, XError):
-                        return a
-            return fn(scope, *args)
-
-        FUNCTIONS[name] = XFunction(name, wrapper)
+        FUNCTIONS[name] = XFunction(name, partial(_checked_call, name, min_args, maximum, fn))
         return fn
 
     return deco
+
+
+def _checked_call(
+    name: str, min_args: int, maximum: int, fn: Callable[..., Any], scope: Scope, *args: Any
+) -> Any:
+    """Checks the argument count and passes on an error argument (as goflow) before calling fn.
+
+    A module-level function rather than a closure in register(): closures built at import
+    time can't be mutated by the mutation tests (scripts/mutation.py)."""
+    if len(args) < min_args or (maximum >= 0 and len(args) > maximum):
+        if min_args == maximum:
+            return XError(f"need {min_args} argument(s), got {len(args)}")
+        if maximum < 0:  # variadic: only a minimum (goflow's wording)
+            return XError(f"need at least {min_args} argument(s), got {len(args)}")
+        return XError(f"need {min_args} to {maximum} argument(s), got {len(args)}")
+    if name not in _ACCEPTS_ERRORS:
+        for a in args:
+            if isinstance(a, XError):
+                return a
+    return fn(scope, *args)
 
 
 VARIADIC = -2
@@ -102,42 +111,55 @@ def _ints(*vals: Any) -> list[int] | XError:
 # ----------------------------------------------------------------------------------- conversion
 
 
-@register("text", 1)
 def f_text(s: Scope, v: Any) -> Any:
     return to_text(v)
 
 
-@register("boolean", 1)
+register("text", 1)(f_text)
+
+
 def f_boolean(s: Scope, v: Any) -> Any:
     return to_boolean(v)
 
 
-@register("number", 1)
+register("boolean", 1)(f_boolean)
+
+
 def f_number(s: Scope, v: Any) -> Any:
     return to_number(v)
 
 
-@register("date", 1)
+register("number", 1)(f_number)
+
+
 def f_date(s: Scope, v: Any) -> Any:
     return dates.to_date(v, s.env)
 
 
-@register("datetime", 1)
+register("date", 1)(f_date)
+
+
 def f_datetime(s: Scope, v: Any) -> Any:
     return dates.to_datetime(v, s.env)
 
 
-@register("time", 1)
+register("datetime", 1)(f_datetime)
+
+
 def f_time(s: Scope, v: Any) -> Any:
     return dates.to_time(v, s.env)
 
 
-@register("array", 0, VARIADIC)
+register("time", 1)(f_time)
+
+
 def f_array(s: Scope, *vals: Any) -> Any:
     return list(vals)
 
 
-@register("object", 0, VARIADIC)
+register("array", 0, VARIADIC)(f_array)
+
+
 def f_object(s: Scope, *vals: Any) -> Any:
     if len(vals) % 2:
         return XError("requires an even number of arguments")
@@ -150,10 +172,12 @@ def f_object(s: Scope, *vals: Any) -> Any:
     return XObject(props)
 
 
+register("object", 0, VARIADIC)(f_object)
+
+
 # ----------------------------------------------------------------------------------- logic
 
 
-@register("and", 1, VARIADIC)
 def f_and(s: Scope, *vals: Any) -> Any:
     for v in vals:
         b = to_boolean(v)
@@ -162,7 +186,9 @@ def f_and(s: Scope, *vals: Any) -> Any:
     return True
 
 
-@register("or", 1, VARIADIC)
+register("and", 1, VARIADIC)(f_and)
+
+
 def f_or(s: Scope, *vals: Any) -> Any:
     for v in vals:
         b = to_boolean(v)
@@ -171,7 +197,9 @@ def f_or(s: Scope, *vals: Any) -> Any:
     return False
 
 
-@register("if", 3)
+register("or", 1, VARIADIC)(f_or)
+
+
 def f_if(s: Scope, test: Any, a: Any, b: Any) -> Any:
     t = to_boolean(test)
     if isinstance(t, XError):
@@ -179,12 +207,16 @@ def f_if(s: Scope, test: Any, a: Any, b: Any) -> Any:
     return a if t else b
 
 
-@register("is_error", 1)
+register("if", 3)(f_if)
+
+
 def f_is_error(s: Scope, v: Any) -> Any:
     return isinstance(v, XError)
 
 
-@register("count", 1)
+register("is_error", 1)(f_is_error)
+
+
 def f_count(s: Scope, v: Any) -> Any:
     if isinstance(v, XError):
         return v
@@ -195,17 +227,21 @@ def f_count(s: Scope, v: Any) -> Any:
     return XError("value isn't countable")
 
 
-@register("default", 2)
+register("count", 1)(f_count)
+
+
 def f_default(s: Scope, v: Any, fallback: Any) -> Any:
     if isinstance(v, XError) or is_empty(v):
         return fallback
     return v
 
 
+register("default", 2)(f_default)
+
+
 # ----------------------------------------------------------------------------------- text
 
 
-@register("code", 1)
 def f_code(s: Scope, v: Any) -> Any:
     t = _text(v)
     if isinstance(t, XError):
@@ -215,7 +251,9 @@ def f_code(s: Scope, v: Any) -> Any:
     return Decimal(ord(t[0]))
 
 
-@register("char", 1)
+register("code", 1)(f_code)
+
+
 def f_char(s: Scope, v: Any) -> Any:
     n = to_integer(v)
     if isinstance(n, XError):
@@ -224,6 +262,9 @@ def f_char(s: Scope, v: Any) -> Any:
         return chr(n)
     except (ValueError, OverflowError):
         return XError(f"{n} is not a valid character code")
+
+
+register("char", 1)(f_char)
 
 
 _WORD_RE = re.compile(r"\w+(?:['’]\w+)*|[^\w\s]", re.UNICODE)
@@ -252,7 +293,6 @@ def _split_delims(text: str, delims: str | None) -> list[str]:
     return [w for w in re.split("[" + re.escape(delims) + "]", text) if w]
 
 
-@register("split", 1, 2)
 def f_split(s: Scope, v: Any, delims: Any = " ") -> Any:
     ts = _texts(v, delims)
     if isinstance(ts, XError):
@@ -260,7 +300,9 @@ def f_split(s: Scope, v: Any, delims: Any = " ") -> Any:
     return _split_delims(ts[0], ts[1])
 
 
-@register("join", 2)
+register("split", 1, 2)(f_split)
+
+
 def f_join(s: Scope, arr: Any, sep: Any) -> Any:
     if not isinstance(arr, list):
         return XError("requires an array as its first argument")
@@ -270,28 +312,28 @@ def f_join(s: Scope, arr: Any, sep: Any) -> Any:
     return ts[0].join(ts[1:])
 
 
-def _trim_fn(side: str) -> Callable[..., Any]:
-    def fn(s: Scope, v: Any, chars: Any = None) -> Any:
-        t = _text(v)
-        if isinstance(t, XError):
-            return t
-        cs: str | None = None
-        if chars is not None:
-            text = _text(chars)
-            if isinstance(text, XError):
-                return text
-            cs = text
-        return {"both": t.strip, "left": t.lstrip, "right": t.rstrip}[side](cs)
-
-    return fn
+register("join", 2)(f_join)
 
 
-register("trim", 1, 2)(_trim_fn("both"))
-register("trim_left", 1, 2)(_trim_fn("left"))
-register("trim_right", 1, 2)(_trim_fn("right"))
+def _trim(side: str, s: Scope, v: Any, chars: Any = None) -> Any:
+    t = _text(v)
+    if isinstance(t, XError):
+        return t
+    cs: str | None = None
+    if chars is not None:
+        text = _text(chars)
+        if isinstance(text, XError):
+            return text
+        cs = text
+    return {"both": t.strip, "left": t.lstrip, "right": t.rstrip}[side](cs)
 
 
-@register("title", 1)
+# partials of module-level functions, not closures: see _checked_call
+register("trim", 1, 2)(partial(_trim, "both"))
+register("trim_left", 1, 2)(partial(_trim, "left"))
+register("trim_right", 1, 2)(partial(_trim, "right"))
+
+
 def f_title(s: Scope, v: Any) -> Any:
     t = _text(v)
     if isinstance(t, XError):
@@ -299,19 +341,25 @@ def f_title(s: Scope, v: Any) -> Any:
     return re.sub(r"\w+(?:'\w+)*", lambda m: m.group()[0].upper() + m.group()[1:].lower(), t)
 
 
-@register("upper", 1)
+register("title", 1)(f_title)
+
+
 def f_upper(s: Scope, v: Any) -> Any:
     t = _text(v)
     return t if isinstance(t, XError) else t.upper()
 
 
-@register("lower", 1)
+register("upper", 1)(f_upper)
+
+
 def f_lower(s: Scope, v: Any) -> Any:
     t = _text(v)
     return t if isinstance(t, XError) else t.lower()
 
 
-@register("word", 2, 3)
+register("lower", 1)(f_lower)
+
+
 def f_word(s: Scope, v: Any, index: Any, delims: Any = None) -> Any:
     t = _text(v)
     if isinstance(t, XError):
@@ -328,7 +376,9 @@ def f_word(s: Scope, v: Any, index: Any, delims: Any = None) -> Any:
     return XError(f"index {idx} is out of range for the number of words {len(words)}")
 
 
-@register("remove_first_word", 1)
+register("word", 2, 3)(f_word)
+
+
 def f_remove_first_word(s: Scope, v: Any) -> Any:
     t = _text(v)
     if isinstance(t, XError):
@@ -341,7 +391,9 @@ def f_remove_first_word(s: Scope, v: Any) -> Any:
     return t[second:]
 
 
-@register("word_slice", 2, 4)
+register("remove_first_word", 1)(f_remove_first_word)
+
+
 def f_word_slice(s: Scope, v: Any, start: Any, end: Any = None, delims: Any = None) -> Any:
     t = _text(v)
     if isinstance(t, XError):
@@ -361,7 +413,9 @@ def f_word_slice(s: Scope, v: Any, start: Any, end: Any = None, delims: Any = No
     return " ".join(words[a:b])
 
 
-@register("word_count", 1, 2)
+register("word_slice", 2, 4)(f_word_slice)
+
+
 def f_word_count(s: Scope, v: Any, delims: Any = None) -> Any:
     t = _text(v)
     if isinstance(t, XError):
@@ -372,7 +426,9 @@ def f_word_count(s: Scope, v: Any, delims: Any = None) -> Any:
     return Decimal(len(_split_delims(t, d)))
 
 
-@register("field", 3)
+register("word_count", 1, 2)(f_word_count)
+
+
 def f_field(s: Scope, v: Any, index: Any, delim: Any) -> Any:
     ts = _texts(v, delim)
     if isinstance(ts, XError):
@@ -391,7 +447,9 @@ def f_field(s: Scope, v: Any, index: Any, delim: Any) -> Any:
     return fields[idx].strip()
 
 
-@register("clean", 1)
+register("field", 3)(f_field)
+
+
 def f_clean(s: Scope, v: Any) -> Any:
     t = _text(v)
     if isinstance(t, XError):
@@ -399,7 +457,9 @@ def f_clean(s: Scope, v: Any) -> Any:
     return "".join(c for c in t if unicodedata.category(c)[0] != "C")
 
 
-@register("text_slice", 2, 3)
+register("clean", 1)(f_clean)
+
+
 def f_text_slice(s: Scope, v: Any, start: Any, end: Any = None) -> Any:
     t = _text(v)
     if isinstance(t, XError):
@@ -415,7 +475,9 @@ def f_text_slice(s: Scope, v: Any, start: Any, end: Any = None) -> Any:
     return t[a:b]
 
 
-@register("regex_match", 2, 3)
+register("text_slice", 2, 3)(f_text_slice)
+
+
 def f_regex_match(s: Scope, v: Any, pattern: Any, group: Any = None) -> Any:
     ts = _texts(v, pattern)
     if isinstance(ts, XError):
@@ -435,13 +497,17 @@ def f_regex_match(s: Scope, v: Any, pattern: Any, group: Any = None) -> Any:
     return m.group(g) or ""
 
 
-@register("text_length", 1)
+register("regex_match", 2, 3)(f_regex_match)
+
+
 def f_text_length(s: Scope, v: Any) -> Any:
     t = _text(v)
     return t if isinstance(t, XError) else Decimal(len(t))
 
 
-@register("text_compare", 2)
+register("text_length", 1)(f_text_length)
+
+
 def f_text_compare(s: Scope, a: Any, b: Any) -> Any:
     ts = _texts(a, b)
     if isinstance(ts, XError):
@@ -449,7 +515,9 @@ def f_text_compare(s: Scope, a: Any, b: Any) -> Any:
     return Decimal((ts[0] > ts[1]) - (ts[0] < ts[1]))
 
 
-@register("repeat", 2)
+register("text_compare", 2)(f_text_compare)
+
+
 def f_repeat(s: Scope, v: Any, count: Any) -> Any:
     t = _text(v)
     if isinstance(t, XError):
@@ -464,7 +532,9 @@ def f_repeat(s: Scope, v: Any, count: Any) -> Any:
     return t * n
 
 
-@register("replace", 3, 4)
+register("repeat", 2)(f_repeat)
+
+
 def f_replace(s: Scope, v: Any, needle: Any, repl: Any, count: Any = None) -> Any:
     ts = _texts(v, needle, repl)
     if isinstance(ts, XError):
@@ -475,7 +545,9 @@ def f_replace(s: Scope, v: Any, needle: Any, repl: Any, count: Any = None) -> An
     return ts[0].replace(ts[1], ts[2], n)
 
 
-@register("percent", 1)
+register("replace", 3, 4)(f_replace)
+
+
 def f_percent(s: Scope, v: Any) -> Any:
     n = to_number(v)
     if isinstance(n, XError):
@@ -483,19 +555,25 @@ def f_percent(s: Scope, v: Any) -> Any:
     return f"{(n * 100).quantize(Decimal(1), ROUND_HALF_UP)}%"
 
 
-@register("url_encode", 1)
+register("percent", 1)(f_percent)
+
+
 def f_url_encode(s: Scope, v: Any) -> Any:
     t = _text(v)
     return t if isinstance(t, XError) else urllib.parse.quote(t, safe="")
 
 
-@register("html_decode", 1)
+register("url_encode", 1)(f_url_encode)
+
+
 def f_html_decode(s: Scope, v: Any) -> Any:
     t = _text(v)
     return t if isinstance(t, XError) else html.unescape(t)
 
 
-@register("read_chars", 1)
+register("html_decode", 1)(f_html_decode)
+
+
 def f_read_chars(s: Scope, v: Any) -> Any:
     # spells out codes for text-to-speech: groups of 3 (or 4) digits separated by commas
     t = _text(v)
@@ -507,37 +585,34 @@ def f_read_chars(s: Scope, v: Any) -> Any:
     return " , ".join(" ".join(t[i : i + size]) for i in range(0, len(t), size))
 
 
+register("read_chars", 1)(f_read_chars)
+
+
 # ----------------------------------------------------------------------------------- numbers
 
 
-def _num_fn(name: str, fn: Callable[[Decimal], Any]) -> None:
-    def wrapped(s: Scope, v: Any) -> Any:
-        n = to_number(v)
-        return n if isinstance(n, XError) else fn(n)
-
-    register(name, 1)(wrapped)
+def f_abs(s: Scope, v: Any) -> Any:
+    n = to_number(v)
+    return n if isinstance(n, XError) else abs(n)
 
 
-_num_fn("abs", abs)
+register("abs", 1)(f_abs)
 
 
-def _round_fn(name: str, mode: str) -> None:
-    def wrapped(s: Scope, v: Any, places: Any = None) -> Any:
-        n = to_number(v)
-        if isinstance(n, XError):
-            return n
-        p = 0 if places is None else to_integer(places)
-        if isinstance(p, XError):
-            return p
-        exp = Decimal(1).scaleb(-p)
-        return n.quantize(exp, rounding=mode) if p >= 0 else (n / exp).quantize(1, mode) * exp
-
-    register(name, 1, 2)(wrapped)
+def _round(mode: str, s: Scope, v: Any, places: Any = None) -> Any:
+    n = to_number(v)
+    if isinstance(n, XError):
+        return n
+    p = 0 if places is None else to_integer(places)
+    if isinstance(p, XError):
+        return p
+    exp = Decimal(1).scaleb(-p)
+    return n.quantize(exp, rounding=mode) if p >= 0 else (n / exp).quantize(1, mode) * exp
 
 
-_round_fn("round", ROUND_HALF_UP)
-_round_fn("round_up", ROUND_CEILING)
-_round_fn("round_down", ROUND_FLOOR)
+register("round", 1, 2)(partial(_round, ROUND_HALF_UP))
+register("round_up", 1, 2)(partial(_round, ROUND_CEILING))
+register("round_down", 1, 2)(partial(_round, ROUND_FLOOR))
 
 
 def _numbers(vals: tuple[Any, ...]) -> list[Decimal] | XError:
@@ -550,25 +625,30 @@ def _numbers(vals: tuple[Any, ...]) -> list[Decimal] | XError:
     return out
 
 
-@register("max", 1, VARIADIC)
 def f_max(s: Scope, *vals: Any) -> Any:
     ns = _numbers(vals)
     return ns if isinstance(ns, XError) else max(ns)
 
 
-@register("min", 1, VARIADIC)
+register("max", 1, VARIADIC)(f_max)
+
+
 def f_min(s: Scope, *vals: Any) -> Any:
     ns = _numbers(vals)
     return ns if isinstance(ns, XError) else min(ns)
 
 
-@register("mean", 1, VARIADIC)
+register("min", 1, VARIADIC)(f_min)
+
+
 def f_mean(s: Scope, *vals: Any) -> Any:
     ns = _numbers(vals)
     return ns if isinstance(ns, XError) else sum(ns) / len(ns)
 
 
-@register("mod", 2)
+register("mean", 1, VARIADIC)(f_mean)
+
+
 def f_mod(s: Scope, a: Any, b: Any) -> Any:
     ns = _numbers((a, b))
     if isinstance(ns, XError):
@@ -578,12 +658,16 @@ def f_mod(s: Scope, a: Any, b: Any) -> Any:
     return ns[0] - ns[1] * (ns[0] / ns[1]).to_integral_value(ROUND_FLOOR)
 
 
-@register("rand", 0)
+register("mod", 2)(f_mod)
+
+
 def f_rand(s: Scope) -> Any:
     return Decimal(repr(s.env.random()))
 
 
-@register("rand_between", 2)
+register("rand", 0)(f_rand)
+
+
 def f_rand_between(s: Scope, a: Any, b: Any) -> Any:
     ns = _numbers((a, b))
     if isinstance(ns, XError):
@@ -592,7 +676,9 @@ def f_rand_between(s: Scope, a: Any, b: Any) -> Any:
     return Decimal(lo + math.floor(s.env.random() * (hi - lo + 1)))
 
 
-@register("sum", 1)
+register("rand_between", 2)(f_rand_between)
+
+
 def f_sum(s: Scope, arr: Any) -> Any:
     if not isinstance(arr, list):
         return XError("requires an array")
@@ -600,7 +686,9 @@ def f_sum(s: Scope, arr: Any) -> Any:
     return ns if isinstance(ns, XError) else sum(ns, Decimal(0))
 
 
-@register("format_number", 1, 3)
+register("sum", 1)(f_sum)
+
+
 def f_format_number(s: Scope, v: Any, places: Any = None, humanize: Any = True) -> Any:
     n = to_number(v)
     if isinstance(n, XError):
@@ -627,10 +715,12 @@ def f_format_number(s: Scope, v: Any, places: Any = None, humanize: Any = True) 
     return ("-" if neg else "") + whole + ("." + frac if frac else "")
 
 
+register("format_number", 1, 3)(f_format_number)
+
+
 # ----------------------------------------------------------------------------------- dates
 
 
-@register("parse_datetime", 2, 3)
 def f_parse_datetime(s: Scope, v: Any, layout: Any, tz: Any = None) -> Any:
     ts = _texts(v, layout)
     if isinstance(ts, XError):
@@ -641,7 +731,9 @@ def f_parse_datetime(s: Scope, v: Any, layout: Any, tz: Any = None) -> Any:
     return dates.parse_with_layout(ts[0], ts[1], zone)
 
 
-@register("parse_time", 2)
+register("parse_datetime", 2, 3)(f_parse_datetime)
+
+
 def f_parse_time(s: Scope, v: Any, layout: Any) -> Any:
     ts = _texts(v, layout)
     if isinstance(ts, XError):
@@ -649,15 +741,19 @@ def f_parse_time(s: Scope, v: Any, layout: Any) -> Any:
     return dates.parse_with_layout(ts[0], ts[1], s.env.timezone, want="time")
 
 
-@register("datetime_from_epoch", 1)
+register("parse_time", 2)(f_parse_time)
+
+
 def f_datetime_from_epoch(s: Scope, v: Any) -> Any:
     return dates.from_epoch(v, s.env)
+
+
+register("datetime_from_epoch", 1)(f_datetime_from_epoch)
 
 
 _UNITS = {"Y", "M", "W", "D", "h", "m", "s"}
 
 
-@register("datetime_diff", 3)
 def f_datetime_diff(s: Scope, a: Any, b: Any, unit: Any) -> Any:
     d1 = dates.to_datetime(a, s.env)
     if isinstance(d1, XError):
@@ -679,7 +775,9 @@ def f_datetime_diff(s: Scope, a: Any, b: Any, unit: Any) -> Any:
     return Decimal(int(secs / per))
 
 
-@register("datetime_add", 3)
+register("datetime_diff", 3)(f_datetime_diff)
+
+
 def f_datetime_add(s: Scope, v: Any, offset: Any, unit: Any) -> Any:
     d = dates.to_datetime(v, s.env)
     if isinstance(d, XError):
@@ -704,10 +802,15 @@ def f_datetime_add(s: Scope, v: Any, offset: Any, unit: Any) -> Any:
     if u in ("W", "D"):
         # calendar arithmetic in local time so days stay days across DST changes
         return (d.replace(tzinfo=None) + delta).replace(tzinfo=d.tzinfo)
-    return d + delta
+    # hours, minutes and seconds are elapsed time (goflow adds a duration): on the UTC timeline,
+    # since Python adds a timedelta to an aware datetime on the wall clock (24h across the
+    # spring DST change would be 23 real hours)
+    return (d.astimezone(dt.UTC) + delta).astimezone(d.tzinfo)
 
 
-@register("replace_time", 2)
+register("datetime_add", 3)(f_datetime_add)
+
+
 def f_replace_time(s: Scope, v: Any, t: Any) -> Any:
     d = dates.to_datetime(v, s.env)
     if isinstance(d, XError):
@@ -718,35 +821,47 @@ def f_replace_time(s: Scope, v: Any, t: Any) -> Any:
     return d.replace(hour=tm.hour, minute=tm.minute, second=tm.second, microsecond=tm.microsecond)
 
 
-@register("tz", 1)
+register("replace_time", 2)(f_replace_time)
+
+
 def f_tz(s: Scope, v: Any) -> Any:
     d = dates.to_datetime(v, s.env)
     return d if isinstance(d, XError) else dates.tz_name(d)
 
 
-@register("tz_offset", 1)
+register("tz", 1)(f_tz)
+
+
 def f_tz_offset(s: Scope, v: Any) -> Any:
     d = dates.to_datetime(v, s.env)
     return d if isinstance(d, XError) else d.strftime("%z") or "+0000"
 
 
-@register("epoch", 1)
+register("tz_offset", 1)(f_tz_offset)
+
+
 def f_epoch(s: Scope, v: Any) -> Any:
     d = dates.to_datetime(v, s.env)
     return d if isinstance(d, XError) else dates.epoch_of(d)
 
 
-@register("now", 0)
+register("epoch", 1)(f_epoch)
+
+
 def f_now(s: Scope) -> Any:
     return s.env.local_now()
 
 
-@register("today", 0)
+register("now", 0)(f_now)
+
+
 def f_today(s: Scope) -> Any:
     return s.env.local_now().date()
 
 
-@register("date_from_parts", 3)
+register("today", 0)(f_today)
+
+
 def f_date_from_parts(s: Scope, y: Any, m: Any, d: Any) -> Any:
     ns = _ints(y, m, d)
     if isinstance(ns, XError):
@@ -759,7 +874,9 @@ def f_date_from_parts(s: Scope, y: Any, m: Any, d: Any) -> Any:
         return XError("invalid date")
 
 
-@register("time_from_parts", 3)
+register("date_from_parts", 3)(f_date_from_parts)
+
+
 def f_time_from_parts(s: Scope, h: Any, m: Any, sec: Any) -> Any:
     ns = _ints(h, m, sec)
     if isinstance(ns, XError):
@@ -770,19 +887,25 @@ def f_time_from_parts(s: Scope, h: Any, m: Any, sec: Any) -> Any:
         return XError("invalid time")
 
 
-@register("weekday", 1)
+register("time_from_parts", 3)(f_time_from_parts)
+
+
 def f_weekday(s: Scope, v: Any) -> Any:
     d = dates.to_date(v, s.env)
     return d if isinstance(d, XError) else Decimal((d.weekday() + 1) % 7)
 
 
-@register("week_number", 1)
+register("weekday", 1)(f_weekday)
+
+
 def f_week_number(s: Scope, v: Any) -> Any:
     d = dates.to_date(v, s.env)
     return d if isinstance(d, XError) else Decimal(d.isocalendar()[1])
 
 
-@register("format_date", 1, 2)
+register("week_number", 1)(f_week_number)
+
+
 def f_format_date(s: Scope, v: Any, layout: Any = None) -> Any:
     d = dates.to_date(v, s.env)
     if isinstance(d, XError):
@@ -793,7 +916,9 @@ def f_format_date(s: Scope, v: Any, layout: Any = None) -> Any:
     return dates.format_with_layout(d, fmt)
 
 
-@register("format_datetime", 1, 3)
+register("format_date", 1, 2)(f_format_date)
+
+
 def f_format_datetime(s: Scope, v: Any, layout: Any = None, tz: Any = None) -> Any:
     d = dates.to_datetime(v, s.env)
     if isinstance(d, XError):
@@ -807,7 +932,9 @@ def f_format_datetime(s: Scope, v: Any, layout: Any = None, tz: Any = None) -> A
     return dates.format_with_layout(d.astimezone(zone), fmt)
 
 
-@register("format_time", 1, 2)
+register("format_datetime", 1, 3)(f_format_datetime)
+
+
 def f_format_time(s: Scope, v: Any, layout: Any = None) -> Any:
     t = dates.to_time(v, s.env)
     if isinstance(t, XError):
@@ -818,7 +945,9 @@ def f_format_time(s: Scope, v: Any, layout: Any = None) -> Any:
     return dates.format_with_layout(t, fmt)
 
 
-@register("format", 1)
+register("format_time", 1, 2)(f_format_time)
+
+
 def f_format(s: Scope, v: Any) -> Any:
     v = deref(v)
     if isinstance(v, Decimal):
@@ -832,10 +961,12 @@ def f_format(s: Scope, v: Any) -> Any:
     return to_text(v)
 
 
+register("format", 1)(f_format)
+
+
 # ----------------------------------------------------------------------------------- arrays
 
 
-@register("slice", 2, 3)
 def f_slice(s: Scope, arr: Any, start: Any, end: Any = None) -> Any:
     if not isinstance(arr, list):
         return XError("requires an array")
@@ -848,7 +979,9 @@ def f_slice(s: Scope, arr: Any, start: Any, end: Any = None) -> Any:
     return b if isinstance(b, XError) else arr[a:b]
 
 
-@register("contains", 2)
+register("slice", 2, 3)(f_slice)
+
+
 def f_contains(s: Scope, arr: Any, v: Any) -> Any:
     if not isinstance(arr, list):
         return XError("requires an array")
@@ -856,12 +989,16 @@ def f_contains(s: Scope, arr: Any, v: Any) -> Any:
     return any(to_text(deref(x)) == needle for x in arr)
 
 
-@register("reverse", 1)
+register("contains", 2)(f_contains)
+
+
 def f_reverse(s: Scope, arr: Any) -> Any:
     return list(reversed(arr)) if isinstance(arr, list) else XError("requires an array")
 
 
-@register("sort", 1)
+register("reverse", 1)(f_reverse)
+
+
 def f_sort(s: Scope, arr: Any) -> Any:
     if not isinstance(arr, list):
         return XError("requires an array")
@@ -873,7 +1010,9 @@ def f_sort(s: Scope, arr: Any) -> Any:
     return [x for _, x in sorted(zip(ts, arr, strict=True), key=lambda p: p[0])]
 
 
-@register("unique", 1)
+register("sort", 1)(f_sort)
+
+
 def f_unique(s: Scope, arr: Any) -> Any:
     if not isinstance(arr, list):
         return XError("requires an array")
@@ -888,14 +1027,18 @@ def f_unique(s: Scope, arr: Any) -> Any:
     return out
 
 
-@register("concat", 2)
+register("unique", 1)(f_unique)
+
+
 def f_concat(s: Scope, a: Any, b: Any) -> Any:
     if not isinstance(a, list) or not isinstance(b, list):
         return XError("requires two arrays")
     return a + b
 
 
-@register("filter", 2)
+register("concat", 2)(f_concat)
+
+
 def f_filter(s: Scope, arr: Any, fn: Any) -> Any:
     if not isinstance(arr, list):
         return XError("requires an array")
@@ -909,7 +1052,9 @@ def f_filter(s: Scope, arr: Any, fn: Any) -> Any:
     return out
 
 
-@register("foreach", 2, VARIADIC)
+register("filter", 2)(f_filter)
+
+
 def f_foreach(s: Scope, arr: Any, fn: Any, *extra: Any) -> Any:
     if not isinstance(arr, list):
         return XError("requires an array")
@@ -922,7 +1067,9 @@ def f_foreach(s: Scope, arr: Any, fn: Any, *extra: Any) -> Any:
     return out
 
 
-@register("foreach_value", 2, VARIADIC)
+register("foreach", 2, VARIADIC)(f_foreach)
+
+
 def f_foreach_value(s: Scope, obj: Any, fn: Any, *extra: Any) -> Any:
     if not isinstance(obj, XObject):
         return XError("requires an object")
@@ -935,10 +1082,12 @@ def f_foreach_value(s: Scope, obj: Any, fn: Any, *extra: Any) -> Any:
     return XObject(props)
 
 
+register("foreach_value", 2, VARIADIC)(f_foreach_value)
+
+
 # ----------------------------------------------------------------------------------- objects / json
 
 
-@register("extract", 2)
 def f_extract(s: Scope, obj: Any, prop: Any) -> Any:
     if not isinstance(obj, XObject):
         return XError("requires an object")
@@ -949,7 +1098,9 @@ def f_extract(s: Scope, obj: Any, prop: Any) -> Any:
     return None if v is MISSING else v
 
 
-@register("extract_object", 2, VARIADIC)
+register("extract", 2)(f_extract)
+
+
 def f_extract_object(s: Scope, obj: Any, *props: Any) -> Any:
     if not isinstance(obj, XObject):
         return XError("requires an object")
@@ -963,7 +1114,9 @@ def f_extract_object(s: Scope, obj: Any, *props: Any) -> Any:
     return XObject(out)
 
 
-@register("keys", 1)
+register("extract_object", 2, VARIADIC)(f_extract_object)
+
+
 def f_keys(s: Scope, obj: Any) -> Any:
     if obj is None:
         return []
@@ -972,21 +1125,27 @@ def f_keys(s: Scope, obj: Any) -> Any:
     return sorted(obj.keys())
 
 
-@register("json", 1)
+register("keys", 1)(f_keys)
+
+
 def f_json(s: Scope, v: Any) -> Any:
     return to_json(v)
 
 
-@register("parse_json", 1)
+register("json", 1)(f_json)
+
+
 def f_parse_json(s: Scope, v: Any) -> Any:
     t = _text(v)
     return t if isinstance(t, XError) else parse_json_text(t)
 
 
+register("parse_json", 1)(f_parse_json)
+
+
 # ----------------------------------------------------------------------------------- urns & misc
 
 
-@register("urn_parts", 1)
 def f_urn_parts(s: Scope, v: Any) -> Any:
     t = _text(v)
     if isinstance(t, XError):
@@ -997,7 +1156,9 @@ def f_urn_parts(s: Scope, v: Any) -> Any:
     return XObject({"scheme": urn.scheme, "path": urn.path, "display": urn.display})
 
 
-@register("attachment_parts", 1)
+register("urn_parts", 1)(f_urn_parts)
+
+
 def f_attachment_parts(s: Scope, v: Any) -> Any:
     t = _text(v)
     if isinstance(t, XError):
@@ -1008,7 +1169,9 @@ def f_attachment_parts(s: Scope, v: Any) -> Any:
     return XObject({"content_type": ctype, "url": url})
 
 
-@register("format_urn", 1)
+register("attachment_parts", 1)(f_attachment_parts)
+
+
 def f_format_urn(s: Scope, v: Any) -> Any:
     t = _text(v)
     if isinstance(t, XError):
@@ -1017,10 +1180,15 @@ def f_format_urn(s: Scope, v: Any) -> Any:
     return out if out is not None else XError(f"{describe(t)} is not a valid URN")
 
 
-@register("format_location", 1)
+register("format_urn", 1)(f_format_urn)
+
+
 def f_format_location(s: Scope, v: Any) -> Any:
     t = _text(v)
     return t if isinstance(t, XError) else t.split(">")[-1].strip()
+
+
+register("format_location", 1)(f_format_location)
 
 
 # prompt templates for LLM actions; the text is our own wording of each task
@@ -1031,7 +1199,6 @@ _PROMPTS = {
 }
 
 
-@register("prompt", 1, VARIADIC)
 def f_prompt(s: Scope, name: Any, *args: Any) -> Any:
     n = _text(name)
     if isinstance(n, XError):
@@ -1042,10 +1209,17 @@ def f_prompt(s: Scope, name: Any, *args: Any) -> Any:
     ts = _texts(*args)
     if isinstance(ts, XError):
         return ts
-    return tpl.format(*ts, *[""] * 3)
+    try:
+        return tpl.format(*ts, *[""] * 3)
+    except (IndexError, KeyError, ValueError):
+        # a workspace's own prompt with a placeholder past the arguments, a named one or a
+        # stray brace: an error value, not an exception out of the whole session
+        return XError(f"prompt '{n}' is not a valid template")
 
 
-@register("legacy_add", 2)
+register("prompt", 1, VARIADIC)(f_prompt)
+
+
 def f_legacy_add(s: Scope, a: Any, b: Any) -> Any:
     """The legacy `+` migrated flows use: numbers add, a date plus a number adds that many days."""
     n1, n2 = to_number(a), to_number(b)
@@ -1062,3 +1236,6 @@ def f_legacy_add(s: Scope, a: Any, b: Any) -> Any:
                 return days
             return (d.replace(tzinfo=None) + dt.timedelta(days=days)).replace(tzinfo=d.tzinfo)
     return n1 if isinstance(n1, XError) else n2
+
+
+register("legacy_add", 2)(f_legacy_add)

@@ -21,7 +21,6 @@ if TYPE_CHECKING:
     from ..session import Run
 
 
-@handler("set_contact_name")
 def set_contact_name(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     name = sc.render(run, action.get("name", "")).strip()[:128]
     if name != sc.session.contact.name:
@@ -30,7 +29,9 @@ def set_contact_name(sc: SprintContext, run: Run, flow: Flow, node: Node, action
         reevaluate_query_groups(sc, after_change=True)
 
 
-@handler("set_contact_language")
+handler("set_contact_name")(set_contact_name)
+
+
 def set_contact_language(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     lang = sc.render(run, action.get("language", "")).strip()
     if lang and len(lang) != 3:
@@ -42,7 +43,9 @@ def set_contact_language(sc: SprintContext, run: Run, flow: Flow, node: Node, ac
         reevaluate_query_groups(sc, after_change=True)
 
 
-@handler("set_contact_status")
+handler("set_contact_language")(set_contact_language)
+
+
 def set_contact_status(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     status = action.get("status", "")
     if status not in ("active", "blocked", "stopped", "archived"):
@@ -54,7 +57,9 @@ def set_contact_status(sc: SprintContext, run: Run, flow: Flow, node: Node, acti
         reevaluate_query_groups(sc, after_change=True)
 
 
-@handler("set_contact_timezone")
+handler("set_contact_status")(set_contact_status)
+
+
 def set_contact_timezone(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     tz = sc.render(run, action.get("timezone", "")).strip()
     if tz and load_zone(tz) is None:
@@ -65,7 +70,9 @@ def set_contact_timezone(sc: SprintContext, run: Run, flow: Flow, node: Node, ac
         sc.event("contact_timezone_changed", timezone=tz)
 
 
-@handler("set_contact_channel")
+handler("set_contact_timezone")(set_contact_timezone)
+
+
 def set_contact_channel(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     ref = action.get("channel") or {}
     channel = sc.engine.assets.channels.get(ref.get("uuid", ""))
@@ -87,7 +94,9 @@ def set_contact_channel(sc: SprintContext, run: Run, flow: Flow, node: Node, act
         sc.event("contact_urns_changed", urns=list(new_urns))
 
 
-@handler("add_contact_urn")
+handler("set_contact_channel")(set_contact_channel)
+
+
 def add_contact_urn(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     scheme = action.get("scheme", "")
     path = sc.render(run, action.get("path", "")).strip()
@@ -109,6 +118,9 @@ def add_contact_urn(sc: SprintContext, run: Run, flow: Flow, node: Node, action:
     reevaluate_query_groups(sc, after_change=True)
 
 
+handler("add_contact_urn")(add_contact_urn)
+
+
 def _resolve_groups(sc: SprintContext, run: Run, refs: list[dict[str, Any]]) -> list[dict[str, str]]:
     out = []
     for ref in refs:
@@ -125,7 +137,6 @@ def _resolve_groups(sc: SprintContext, run: Run, refs: list[dict[str, Any]]) -> 
     return out
 
 
-@handler("add_contact_groups")
 def add_contact_groups(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     contact = sc.session.contact
     added = []
@@ -137,7 +148,9 @@ def add_contact_groups(sc: SprintContext, run: Run, flow: Flow, node: Node, acti
         sc.event("contact_groups_changed", groups_added=added)
 
 
-@handler("remove_contact_groups")
+handler("add_contact_groups")(add_contact_groups)
+
+
 def remove_contact_groups(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     contact = sc.session.contact
     if action.get("all_groups"):
@@ -154,6 +167,9 @@ def remove_contact_groups(sc: SprintContext, run: Run, flow: Flow, node: Node, a
         gone = {g["uuid"] for g in removed}
         contact.groups = [g for g in contact.groups if g["uuid"] not in gone]
         sc.event("contact_groups_changed", groups_removed=removed)
+
+
+handler("remove_contact_groups")(remove_contact_groups)
 
 
 def reevaluate_query_groups(sc: SprintContext, *, after_change: bool = False) -> None:
@@ -196,7 +212,6 @@ class _NoQuery:
     query = ""
 
 
-@handler("set_contact_field")
 def set_contact_field(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     ref = action.get("field") or {}
     asset = sc.engine.assets.fields.get(ref.get("key", ""))
@@ -217,3 +232,6 @@ def set_contact_field(sc: SprintContext, run: Run, flow: Flow, node: Node, actio
         contact.fields[asset.key] = value
     sc.event("contact_field_changed", field=asset.ref(), value=jsonable(value))
     reevaluate_query_groups(sc, after_change=True)
+
+
+handler("set_contact_field")(set_contact_field)

@@ -18,7 +18,6 @@ if TYPE_CHECKING:
     from ..session import Run
 
 
-@handler("open_ticket")
 def open_ticket(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     """Opens a ticket (topic, optional assignee and note) unless the contact already has an open
     one; the new ticket's uuid (or "") goes in the `_new_ticket` local for the node to split on."""
@@ -50,7 +49,9 @@ def open_ticket(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Act
     sc.invalidate("locals")
 
 
-@handler("transfer_airtime")
+handler("open_ticket")(open_ticket)
+
+
 def transfer_airtime(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     """Sends airtime to the contact's first phone number through the workspace's airtime
     service; airtime_created on success, an error event otherwise. The event uuid (or "") goes in
@@ -99,11 +100,13 @@ def transfer_airtime(sc: SprintContext, run: Run, flow: Flow, node: Node, action
     sc.invalidate("locals")
 
 
+handler("transfer_airtime")(transfer_airtime)
+
+
 LLM_MAX_TOKENS = 2500
 LLM_ERROR_OUTPUT = "<ERROR>"
 
 
-@handler("call_llm")
 def call_llm(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     """Asks the workspace's LLM: llm_called with the output and token counts, the output in the
     action's output local ("<ERROR>" when the call couldn't be made)."""
@@ -146,3 +149,6 @@ def call_llm(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action
     finally:
         run.locals[local] = output
         sc.invalidate("locals")
+
+
+handler("call_llm")(call_llm)

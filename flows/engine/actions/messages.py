@@ -230,7 +230,6 @@ def _apply_template(
     return out, str(translation.get("locale", ""))
 
 
-@handler("send_msg")
 def send_msg(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     lang = _lang(sc, flow)
     content = _compose(sc, run, flow, action, lang)
@@ -263,7 +262,9 @@ def send_msg(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action
         sc.event("msg_created", msg=msg)
 
 
-@handler("say_msg")
+handler("send_msg")(send_msg)
+
+
 def say_msg(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     text = sc.render(run, _localized(sc, flow, action, "text", action.get("text", "")))
     msg: dict[str, Any] = {"text": text, "locale": _lang(sc, flow)}
@@ -273,13 +274,17 @@ def say_msg(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action)
     sc.event("ivr_created", msg=msg)
 
 
-@handler("play_audio")
+handler("say_msg")(say_msg)
+
+
 def play_audio(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     url = sc.render(run, _localized(sc, flow, action, "text", action.get("audio_url", "")))
     sc.event("ivr_created", msg={"text": "", "attachments": [f"audio:{url}"], "locale": _lang(sc, flow)})
 
 
-@handler("send_broadcast")
+handler("play_audio")(play_audio)
+
+
 def send_broadcast(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     translations: dict[str, Any] = {}
     languages = [flow.language] + [lang for lang in flow.localization if lang != flow.language]
@@ -296,7 +301,9 @@ def send_broadcast(sc: SprintContext, run: Run, flow: Flow, node: Node, action: 
     sc.event("broadcast_created", **data)
 
 
-@handler("send_email")
+handler("send_broadcast")(send_broadcast)
+
+
 def send_email(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     to = [sc.render(run, a) for a in action.get("addresses") or []]
     sc.event(
@@ -305,3 +312,6 @@ def send_email(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Acti
         subject=sc.render(run, action.get("subject", "")),
         body=sc.render(run, action.get("body", "")),
     )
+
+
+handler("send_email")(send_email)

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from ..session import Run
 
 
-@handler("set_run_result")
 def set_run_result(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     value, ok = sc.evaluate(run, action.get("value", ""))
     if not ok:
@@ -36,7 +35,9 @@ def set_run_result(sc: SprintContext, run: Run, flow: Flow, node: Node, action: 
     )
 
 
-@handler("set_run_local")
+handler("set_run_result")(set_run_result)
+
+
 def set_run_local(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     key = action.get("local", "")
     value = sc.render(run, action.get("value", ""))
@@ -55,7 +56,9 @@ def set_run_local(sc: SprintContext, run: Run, flow: Flow, node: Node, action: A
     sc.invalidate("locals")
 
 
-@handler("add_input_labels")
+handler("set_run_local")(set_run_local)
+
+
 def add_input_labels(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     inp = sc.session.input
     if not inp:
@@ -74,10 +77,12 @@ def add_input_labels(sc: SprintContext, run: Run, flow: Flow, node: Node, action
         sc.event("input_labels_added", input_uuid=inp.get("uuid", ""), labels=labels)
 
 
+handler("add_input_labels")(add_input_labels)
+
+
 # ----------------------------------------------------------------------------------- flows
 
 
-@handler("enter_flow")
 def enter_flow(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     ref = action.get("flow") or {}
     child = sc.engine.assets.get_flow(ref.get("uuid", ""))
@@ -90,7 +95,9 @@ def enter_flow(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Acti
         sc.child_to_start = (child, bool(action.get("terminal")))
 
 
-@handler("start_session")
+handler("enter_flow")(enter_flow)
+
+
 def start_session(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     ref = action.get("flow") or {}
     target = sc.engine.assets.get_flow(ref.get("uuid", ""))
@@ -112,3 +119,6 @@ def start_session(sc: SprintContext, run: Run, flow: Flow, node: Node, action: A
     data["run_summary"] = jsonable(sc.session.run_summary(run))
     data["history"] = {"parent_uuid": sc.session.uuid, "ancestors": 1, "ancestors_since_input": 0}
     sc.event("session_triggered", **data)
+
+
+handler("start_session")(start_session)

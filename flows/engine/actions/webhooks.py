@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from ..session import Run
 
 
-@handler("call_webhook")
 def call_webhook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     scope = sc.scope(run)
     url = sc.render(run, action.get("url", ""), scope).strip()
@@ -39,6 +38,9 @@ def call_webhook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Ac
         return
     method = (action.get("method") or "GET").upper()
     _do_webhook(sc, run, flow, node, method, url, headers, body, action.get("result_name"))
+
+
+handler("call_webhook")(call_webhook)
 
 
 def _resthook_payload(sc: SprintContext, run: Run, flow: Flow) -> dict[str, Any]:
@@ -101,7 +103,6 @@ def _resthook_payload(sc: SprintContext, run: Run, flow: Flow) -> dict[str, Any]
     }
 
 
-@handler("call_resthook")
 def call_resthook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
     """Posts the run's payload to every subscriber of the resthook (nothing when the workspace
     has no such resthook). The call that becomes @webhook and the result: the last failure,
@@ -144,6 +145,9 @@ def call_resthook(sc: SprintContext, run: Run, flow: Flow, node: Node, action: A
     _set_webhook(sc, run, picked)
     if action.get("result_name"):
         _save_webhook_result(sc, run, flow, node, action.get("result_name"), picked)
+
+
+handler("call_resthook")(call_resthook)
 
 
 def _pick_resthook_call(calls: list[dict[str, Any]]) -> dict[str, Any] | None:
