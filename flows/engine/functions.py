@@ -2,6 +2,10 @@
 
 Each function takes the evaluation scope then its arguments and returns a value or an XError;
 nothing raises. Arity is declared next to the function so errors name the function consistently.
+
+Each function is registered by a call right after its `def` (`register("text", 1)(f_text)`),
+not with a decorator: the mutation tests (scripts/mutation.py, mutmut) never mutate a decorated
+function, so decorated, none of the language's functions would be checked by them.
 """
 
 from __future__ import annotations
