@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
+from django.conf import settings
+
 from channels_app import queue, wakes
 from channels_app.services import ingest, send
 
@@ -16,8 +20,18 @@ def handle_inbound(workspace_id: int) -> int:
     return ingest.handle_pending(workspace_id=workspace_id)
 
 
+def sweep_lock_seconds() -> int:
+    """How long a sweep's lock outlives a holder that died mid-sweep (SIGKILL, OOM).
+
+    The sweep is what heals lost wake-ups, expired leases and due retries, and one run takes
+    milliseconds: its lock only keeps two schedulers from overlapping. A fixed 55 s stopped all
+    healing for a minute after a worker was killed mid-sweep; two scheduler intervals suffice.
+    """
+    return max(5, math.ceil(2 * float(settings.FLOWGATE_SWEEP_INTERVAL_SECONDS)))
+
+
 def sweep() -> dict[str, int]:
-    if not queue.try_lock("sweep", seconds=55):
+    if not queue.try_lock("sweep", seconds=sweep_lock_seconds()):
         return {}
     try:
         return send.sweep()

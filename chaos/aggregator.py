@@ -28,6 +28,14 @@ from chaos.servers import free_port
 REPORT_TRIES = 60  # about a minute of retrying one report (a real provider retries longer)
 
 
+class _Listener(ThreadingHTTPServer):
+    # Reuse the same port after "down" so the channel's send_url stays valid.
+    allow_reuse_address = True
+    # Two senders open up to 20 connections each at once; the standard backlog of 5 resets some
+    # on a busy machine (ReadError, retried later), which no real aggregator's listener does.
+    request_queue_size = 128
+
+
 class ChaosAggregator:
     def __init__(self) -> None:
         self.port = free_port()
@@ -92,9 +100,7 @@ class ChaosAggregator:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        # Reuse the same port after "down" so the channel's send_url stays valid.
-        ThreadingHTTPServer.allow_reuse_address = True
-        server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        server = _Listener(("127.0.0.1", self.port), Handler)
         server.daemon_threads = True
         self.server = server
         self.thread = threading.Thread(

@@ -1000,3 +1000,25 @@ def test_release_gives_back_only_unstarted_claims_not_started_retries(
     assert _fresh(started).status == MsgStatus.ERRORED and _fresh(started).lease_until is None
     assert send.release_claims(token="t") == 1  # the unstarted one only
     assert (_fresh(unstarted).claimed_by, _fresh(started).claimed_by) == (None, "t")
+
+
+def test_a_sweeper_killed_mid_sweep_blocks_the_next_sweep_for_two_intervals_only(
+    channel: Channel, settings: Any
+) -> None:
+    """A worker SIGKILLed during a sweep never releases the sweep's lock. With the old fixed 55 s
+    no sweep ran for a minute: expired leases and due retries were not woken (the chaos
+    scenario "worker SIGKILL mid-batch" then left messages queued and errored)."""
+    from channels_app import jobs, queue
+
+    settings.FLOWGATE_SWEEP_INTERVAL_SECONDS = 15
+    assert jobs.sweep_lock_seconds() == 30
+    settings.FLOWGATE_SWEEP_INTERVAL_SECONDS = 1
+    assert jobs.sweep_lock_seconds() == 5  # never shorter than a slow sweep might need
+    queue.release_lock("sweep")
+    assert queue.try_lock("sweep", seconds=jobs.sweep_lock_seconds())  # the holder, then killed
+    ttl = queue.connection().ttl("flowgate:lock:sweep")
+    assert 0 < ttl <= 5
+    assert jobs.sweep() == {}  # held: this scheduler skips
+    queue.release_lock("sweep")  # as the lapse of those seconds would
+    assert "stale_wired" in jobs.sweep()
+    assert not queue.connection().exists("flowgate:lock:sweep")  # a finished sweep lets go
