@@ -23,6 +23,7 @@ from redis.exceptions import RedisError
 
 from channels_app import queue, realtime, spool, urns, wakes
 from channels_app.models import Channel, Contact, ContactURN, Direction, Msg, MsgEvent, MsgStatus
+from channels_app.pgtext import without_nul
 from channels_app.services import webhooks
 
 logger = logging.getLogger(__name__)
@@ -36,20 +37,8 @@ class InvalidInbound(ValueError):
     """An inbound message the database could not hold as given (answered 400, never stored)."""
 
 
-def _without_nul(value: Any) -> Any:
-    # PostgreSQL text and jsonb cannot hold U+0000: one such byte would fail the shared INSERT
-    # of a whole group commit. It carries no meaning in an SMS, so it is dropped.
-    if isinstance(value, str):
-        return value.replace("\x00", "")
-    if isinstance(value, list):
-        return [_without_nul(v) for v in value]
-    if isinstance(value, dict):
-        return {_without_nul(k): _without_nul(v) for k, v in value.items()}
-    return value
-
-
 def _checked_external_id(external_id: Any) -> str | None:
-    value = _without_nul(str(external_id)).strip() if external_id is not None else ""
+    value = without_nul(str(external_id)).strip() if external_id is not None else ""
     limit = Msg._meta.get_field("external_id").max_length or 255
     if len(value) > limit:
         raise InvalidInbound(f"id is too long: {len(value)} characters, at most {limit}")
@@ -90,13 +79,13 @@ def validate(
     against the dedupe window (the fast path batches that step, see group_commit).
     """
     scheme = channel.type.default_scheme(channel)
-    identity = urns.normalize(_without_nul(sender), channel.country, default_scheme=scheme)
+    identity = urns.normalize(without_nul(sender), channel.country, default_scheme=scheme)
     if len(identity) > (Msg._meta.get_field("urn").max_length or 255):
         raise InvalidInbound(f"sender is too long: {len(identity)} characters")
     external_id = _checked_external_id(external_id)
-    text = _without_nul(text)
-    attachments = _without_nul(attachments or [])
-    metadata = _without_nul(metadata or {})
+    text = without_nul(text)
+    attachments = without_nul(attachments or [])
+    metadata = without_nul(metadata or {})
     msg = Msg(
         workspace_id=channel.workspace_id,
         channel=channel,

@@ -133,3 +133,18 @@ def test_a_constraint_violation_is_djangos_integrity_error(msg: Msg) -> None:
     with pytest.raises(IntegrityError), transaction.atomic():
         append_rows.insert([MsgEvent(msg=msg, event_type=None)])  # type: ignore[misc]  # NOT NULL (foreign keys are deferred)
     assert not MsgEvent.objects.exists()
+
+
+def test_a_nul_from_a_provider_is_dropped_not_the_whole_batch(msg: Msg) -> None:
+    """PostgreSQL text and jsonb cannot hold U+0000. A provider's error text carrying one used
+    to fail the batch's shared insert: every event of the group, and the recording of every
+    outcome with it. The character is dropped, as ingest drops it from inbound text."""
+    append_rows.insert(
+        [
+            MsgEvent(msg=msg, event_type="status", status="errored", description="bad\x00 gateway"),
+            MsgEvent(msg=msg, event_type="http", data={"body": "x\x00y", "k\x00": ["\x00z"]}),
+            MsgEvent(msg=msg, event_type="status", status="sent", description="fine"),
+        ]
+    )
+    stored = [(e.description, e.data) for e in MsgEvent.objects.filter(msg=msg).order_by("id")]
+    assert stored == [("bad gateway", {}), ("", {"body": "xy", "k": ["z"]}), ("fine", {})]
