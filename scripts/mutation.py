@@ -232,6 +232,23 @@ def _env() -> dict[str, str]:
     return env
 
 
+def _run_mutmut(
+    mutmut: Path, package: Package, work: Path, log_path: Path, max_children: int, names: list[str]
+) -> None:
+    """`mutmut run` in the package's copy (only `names` when given), its output kept in a log."""
+    # Database packages run one mutant at a time: two would share the test database and Redis.
+    children = "1" if package.database else str(max_children)
+    with log_path.open("w") as log:
+        subprocess.run(
+            [str(mutmut), "run", "--max-children", children, *names],
+            cwd=work,
+            env=_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=False,
+        )
+
+
 def _config(package: Package) -> str:
     roots = sorted({m.split("/", 1)[0] for m in package.mutate})
     lines = ["[mutmut]", "source_paths=" + "\n    ".join(["", *roots]).rstrip()]
@@ -351,39 +368,12 @@ def main() -> int:
             # the test-to-function map is rebuilt: new tests must be run against the mutants
             (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
             print(f"== {package.name}: testing again {', '.join(rerun)}", flush=True)
-            with (WORK / f"{package.name}.rerun.log").open("w") as log:
-                subprocess.run(
-                    [
-                        str(mutmut),
-                        "run",
-                        "--max-children",
-                        "1" if package.database else str(args.max_children),
-                        *rerun,
-                    ],
-                    cwd=work,
-                    env=_env(),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    check=False,
-                )
+            _run_mutmut(mutmut, package, work, WORK / f"{package.name}.rerun.log", args.max_children, rerun)
         elif not args.report_only and not args.rerun_survivors:
             work = prepare(package, args.keep)
             print(f"== {package.name}: mutating {', '.join(package.mutate)}", flush=True)
             # mutmut's own output (why a run stopped, e.g. a test failing before any mutant) is kept.
-            with (WORK / f"{package.name}.log").open("w") as log:
-                subprocess.run(
-                    [
-                        str(mutmut),
-                        "run",
-                        "--max-children",
-                        "1" if package.database else str(args.max_children),
-                    ],
-                    cwd=work,
-                    env=_env(),
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    check=False,
-                )
+            _run_mutmut(mutmut, package, work, WORK / f"{package.name}.log", args.max_children, [])
         if (work / "mutants").exists():
             rows.append(score(package, work, skipped.get(package.name, set())))
     print(
