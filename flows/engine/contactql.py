@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -168,6 +169,8 @@ def _compare(have: Any, op: str, want: str) -> bool:
         return op == "=" if want == "" else op == "!="
     if op in ("=", "!=") and want == "":
         return op == "!="  # the attribute is set
+    if isinstance(have, datetime) and op != "~":
+        return _compare_day(have.date(), op, want)
     if isinstance(have, Decimal) or op in (">", ">=", "<", "<="):
         a = have if isinstance(have, Decimal) else _number(have)
         b = _number(want)
@@ -193,6 +196,23 @@ def _compare(have: Any, op: str, want: str) -> bool:
     if op == "~":
         return w in text
     return False
+
+
+def _compare_day(have: date, op: str, want: str) -> bool:
+    """Dates compare by day, the query's value written YYYY-MM-DD, as the database's smart-group
+    query does (channels_app/services/contact_query.py): `created_on > 2024-01-31` is a day after."""
+    try:
+        day = date.fromisoformat(want.strip()[:10])
+    except ValueError:
+        return op == "!="  # not a date: no date equals it
+    return {
+        "=": have == day,
+        "!=": have != day,
+        ">": have > day,
+        ">=": have >= day,
+        "<": have < day,
+        "<=": have <= day,
+    }[op]
 
 
 def _condition(attr: str, op: str, value: str) -> Predicate:

@@ -59,3 +59,42 @@ def test_bad_queries_raise() -> None:
         compile_query("age >")
     with pytest.raises(QueryError):
         matches("shoe_size = 9", BEN, ASSETS)
+
+
+DATED = Contact.from_json(
+    {
+        "uuid": "c3",
+        "name": "Dee",
+        "created_on": "2024-01-02T03:04:05Z",
+        "fields": {"dob": {"text": "2 May 1990", "datetime": "1990-05-02T00:00:00.000000Z"}},
+    }
+)
+DATED_ASSETS = Assets.from_json({"fields": [{"key": "dob", "name": "Birth Date", "type": "datetime"}]})
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # dates compare by day (YYYY-MM-DD), as the database's smart groups do: a flow's
+        # "created after X" group and the workspace's agree
+        ("created_on = 2024-01-02", True),
+        ("created_on = 2024-01-03", False),
+        ("created_on != 2024-01-02", False),
+        ("created_on > 2024-01-01", True),
+        ("created_on > 2024-01-02", False),
+        ("created_on >= 2024-01-02", True),
+        ("created_on < 2024-01-03", True),
+        ("created_on < 2024-01-02", False),
+        ("created_on <= 2024-01-02", True),
+        ("dob < 2000-01-01", True),
+        ("dob > 2000-01-01", False),
+        ("dob = 1990-05-02", True),
+        ("dob >= 1990-05-03", False),
+        # a value that is no date equals no date
+        ("dob = may", False),
+        ("dob != may", True),
+        ("dob > may", False),
+    ],
+)
+def test_dates_compare_by_day(query: str, expected: bool) -> None:
+    assert matches(query, DATED, DATED_ASSETS) is expected
