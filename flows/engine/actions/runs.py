@@ -22,6 +22,9 @@ def set_run_result(sc: SprintContext, run: Run, flow: Flow, node: Node, action: 
     if not ok:
         return
     category = action.get("category", "") or ""
+    # No category uuid, so no category_localized: goflow saves this action's category as written.
+    # Its translations (localization[lang][action uuid]["category"]) are for the editor only,
+    # as goflow's set_run_result.json ("Category can be localized") shows.
     sc.engine.save_result(
         sc,
         run,
@@ -30,7 +33,7 @@ def set_run_result(sc: SprintContext, run: Run, flow: Flow, node: Node, action: 
         action.get("name", ""),
         value.strip()[:MAX_RESULT_VALUE],
         category,
-        action.uuid,
+        None,
         None,
     )
 
