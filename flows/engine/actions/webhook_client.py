@@ -50,9 +50,13 @@ def _request_dump(method: str, url: str, headers: dict[str, str], body: str, use
     lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}", f"User-Agent: {user_agent}"]
     if body or method in _BODY_METHODS:
         lines.append(f"Content-Length: {len(body.encode())}")
+    # as _do_webhook sends them: the engine's User-Agent replaces the flow's, and gzip is asked
+    # for only when the flow names no Accept-Encoding of its own
     for name in sorted(headers):
-        lines.append(f"{name}: {headers[name]}")
-    lines.append("Accept-Encoding: gzip")
+        if name.lower() != "user-agent":
+            lines.append(f"{name}: {headers[name]}")
+    if not any(name.lower() == "accept-encoding" for name in headers):
+        lines.append("Accept-Encoding: gzip")
     return "\r\n".join(lines) + "\r\n\r\n" + body
 
 

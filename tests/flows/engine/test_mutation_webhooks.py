@@ -162,10 +162,18 @@ def test_a_post_call_as_sent_logged_and_remembered() -> None:
 def test_the_engine_user_agent_replaces_the_flows_and_its_accept_encoding_is_kept() -> None:
     sent, handler = recorder(httpx.Response(200))
     headers = {"User-Agent": "Mine", "accept-encoding": "br"}
-    run(webhook(headers=headers), handler=handler, webhook_user_agent="Tester/1")
+    events, _ = run(
+        webhook(method="get", url="http://api.test", headers=headers),
+        handler=handler,
+        webhook_user_agent="Tester/1",
+    )
     assert sent[0].headers.get_list("user-agent") == ["Tester/1"]
     assert sent[0].headers.get_list("accept-encoding") == ["br"]
     assert "xxuser-agentxx" not in sent[0].headers and "xxaccept-encodingxx" not in sent[0].headers
+    # the logged request is what went out: no second User-Agent, no gzip the flow replaced
+    assert events[0]["request"] == (
+        "GET / HTTP/1.1\r\nHost: api.test\r\nUser-Agent: Tester/1\r\nAccept-Encoding: br\r\n\r\n"
+    )
 
 
 def test_a_get_without_a_body_sends_no_body() -> None:
