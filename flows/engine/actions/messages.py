@@ -278,7 +278,8 @@ handler("say_msg")(say_msg)
 
 
 def play_audio(sc: SprintContext, run: Run, flow: Flow, node: Node, action: Action) -> None:
-    url = sc.render(run, _localized(sc, flow, action, "text", action.get("audio_url", "")))
+    translated = _localized(sc, flow, action, "audio_url", None)  # goflow translates the URL
+    url = sc.render(run, translated[0] if translated else action.get("audio_url", ""))
     sc.event("ivr_created", msg={"text": "", "attachments": [f"audio:{url}"], "locale": _lang(sc, flow)})
 
 
