@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .contact import Contact, typed_field_value
 from .definition import snakify
+from .functions import tokenize_words
 from .urns import parse_urn
 from .values import Lazy, XObject, from_json
 
@@ -102,7 +103,10 @@ def contact_context(contact: Contact, assets: Assets, env: Environment) -> XObje
     def urns() -> list[str]:
         return [urn_text(u) for u in contact.urns]
 
-    first_name = contact.name.split(" ")[0] if contact.name else ""
+    # The first word as the word functions see words ("Dr. Amina" gives "Dr", " Amina" gives
+    # "Amina"), and nothing at all when the name has no word, as goflow resolves it.
+    words = tokenize_words(contact.name) if contact.name else []
+    first_name = words[0] if words else None
     props = {
         "uuid": contact.uuid,
         "id": str(contact.id) if contact.id is not None else "",

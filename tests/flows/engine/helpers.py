@@ -9,6 +9,8 @@ import httpx
 
 from flows.engine import Assets, Engine, SeededUUIDs, SequentialClock
 
+CONTACT_UUID = "a0000000-0000-4000-8000-00000000000a"
+QUESTION_UUID = "f1000000-0000-4000-8000-000000000001"
 START = dt.datetime(2024, 3, 1, 9, 0, tzinfo=dt.UTC)
 CHANNEL = {
     "uuid": "c1a00000-0000-4000-8000-000000000001",
@@ -39,9 +41,11 @@ LOCATIONS = [
 ]
 
 
-def contact(**over: Any) -> dict[str, Any]:
+def contact(*, without: tuple[str, ...] = (), **over: Any) -> dict[str, Any]:
+    """The test contact's JSON: Amina Uwase, English, one phone number, aged 31. `over` sets or
+    replaces keys; `without` leaves keys out."""
     c = {
-        "uuid": "a0000000-0000-4000-8000-00000000000a",
+        "uuid": CONTACT_UUID,
         "name": "Amina Uwase",
         "language": "eng",
         "created_on": "2024-01-01T00:00:00Z",
@@ -49,16 +53,17 @@ def contact(**over: Any) -> dict[str, Any]:
         "fields": {"age": {"text": "31", "number": 31}},
     }
     c.update(over)
+    for key in without:
+        del c[key]
     return c
 
 
 def exit_(n: str, dest: str | None = None) -> dict[str, Any]:
+    """The exit e`n`, leading to the node `dest` (None: the flow ends there)."""
     return {"uuid": f"e{n}", "destination_uuid": dest}
 
 
-def question_flow(
-    uuid: str = "f1000000-0000-4000-8000-000000000001", timeout: int | None = 300
-) -> dict[str, Any]:
+def question_flow(uuid: str = QUESTION_UUID, timeout: int | None = 300) -> dict[str, Any]:
     """Ask a yes/no question, then thank (or note the silence)."""
     wait: dict[str, Any] = {"type": "msg"}
     if timeout:
@@ -141,24 +146,50 @@ def question_flow(
     }
 
 
-def engine(flows: list[dict[str, Any]], handler: Any = None, **assets_extra: Any) -> Engine:
+def workspace(flows: list[dict[str, Any]], **kinds: Any) -> dict[str, Any]:
+    """The test workspace's assets JSON: `flows` with the test channel, fields, groups and
+    locations; `kinds` adds asset kinds or replaces these."""
     data = {"flows": flows, "channels": [CHANNEL], "fields": FIELDS, "groups": GROUPS, "locations": LOCATIONS}
-    data.update(assets_extra)
-    http = httpx.Client(transport=httpx.MockTransport(handler)) if handler else None
-    return Engine(Assets.from_json(data), http=http, clock=SequentialClock(START), new_uuid=SeededUUIDs(7))
+    data.update(kinds)
+    return data
+
+
+def mock_http(handler: Any) -> httpx.Client:
+    """An HTTP client whose every request `handler` answers: nothing goes to the network."""
+    return httpx.Client(transport=httpx.MockTransport(handler))
+
+
+def seeded_engine(assets: dict[str, Any], handler: Any = None, **engine_kw: Any) -> Engine:
+    """An engine on the assets JSON `assets` that does the same on every run: its clock starts at
+    START and advances a second per reading, its uuids come from SeededUUIDs(7) (`engine_kw` may
+    replace either, or set other Engine options), and `handler` answers its HTTP requests."""
+    engine_kw.setdefault("clock", SequentialClock(START))
+    engine_kw.setdefault("new_uuid", SeededUUIDs(7))
+    http = mock_http(handler) if handler else None
+    return Engine(Assets.from_json(assets), http=http, **engine_kw)
+
+
+def engine(flows: list[dict[str, Any]], handler: Any = None, **assets_extra: Any) -> Engine:
+    """A seeded engine on the test workspace with `flows` (`assets_extra` as for workspace())."""
+    return seeded_engine(workspace(flows, **assets_extra), handler)
+
+
+def msg_received(msg: dict[str, Any], created_on: str) -> dict[str, Any]:
+    """The msg_received event of `msg`, arrived at `created_on`."""
+    return {"type": "msg_received", "created_on": created_on, "msg": msg}
 
 
 def msg_resume(text: str) -> dict[str, Any]:
+    """A msg resume at 09:05: the contact's phone number sent `text` (message m1)."""
     return {
         "type": "msg",
         "resumed_on": "2024-03-01T09:05:00Z",
-        "event": {
-            "type": "msg_received",
-            "created_on": "2024-03-01T09:05:00Z",
-            "msg": {"uuid": "m1", "text": text, "urn": "tel:+250788123123"},
-        },
+        "event": msg_received(
+            {"uuid": "m1", "text": text, "urn": "tel:+250788123123"}, "2024-03-01T09:05:00Z"
+        ),
     }
 
 
 def types(events: list[dict[str, Any]]) -> list[str]:
+    """The events' types, in order."""
     return [e["type"] for e in events]

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from .builders import action_events, without_ids
 from .helpers import contact, engine
 from .test_actions import TRIGGER, one_node
 
@@ -29,12 +30,7 @@ def run(
     """Runs one action; the events (without run_started/run_ended, uuid or timestamp) and contact."""
     assets.setdefault("groups", GROUPS)
     sprint = engine([one_node(action)], **assets).start(who or contact(), TRIGGER)
-    events = [
-        {k: v for k, v in e.items() if k not in ("uuid", "created_on")}
-        for e in sprint.events
-        if e["type"] not in ("run_started", "run_ended")
-    ]
-    return events, sprint.session.contact
+    return [without_ids(e) for e in action_events(sprint)], sprint.session.contact
 
 
 def err(text: str) -> dict[str, Any]:

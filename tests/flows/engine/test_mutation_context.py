@@ -29,7 +29,7 @@ from flows.engine.context import (
 from flows.engine.session import Run, Session
 from flows.engine.values import XObject, to_text
 
-from .helpers import CHANNEL, FIELDS, GROUPS, question_flow
+from .helpers import CHANNEL, FIELDS, GROUPS, contact, question_flow
 
 UTC = dt.UTC
 ENV = Environment()
@@ -37,6 +37,13 @@ ASSETS = Assets.from_json(
     {"flows": [question_flow()], "channels": [CHANNEL], "fields": FIELDS, "groups": GROUPS}
 )
 FLOW_REF = {"uuid": "f1000000-0000-4000-8000-000000000001", "name": "Question"}
+
+
+def question_run(**over: Any) -> Run:
+    """A run (uuid 7a…01) of the question flow; `over` sets its other fields or replaces these."""
+    kwargs: dict[str, Any] = {"uuid": "7a000000-0000-4000-8000-000000000001", "flow": dict(FLOW_REF)}
+    kwargs.update(over)
+    return Run(**kwargs)
 
 
 def snap(v: Any) -> Any:
@@ -402,24 +409,13 @@ def test_webhook_context_of_older_sessions(call: Any, expected: Any) -> None:
 
 
 def _session(**over: Any) -> tuple[Session, Run]:
-    contact = Contact.from_json(
-        {
-            "uuid": "a0000000-0000-4000-8000-00000000000a",
-            "name": "Amina Uwase",
-            "created_on": "2024-01-01T00:00:00Z",
-            "urns": ["tel:+250788123123"],
-            "fields": {"age": {"text": "31", "number": 31}},
-        }
-    )
-    run = Run(
-        uuid="7a000000-0000-4000-8000-000000000001",
-        flow=dict(FLOW_REF),
+    run = question_run(
         created_on="2024-03-01T09:00:00Z",
         path=[{"node_uuid": "n-ask", "arrived_on": "2024-03-01T09:00:01Z"}],
     )
     kwargs: dict[str, Any] = {
         "uuid": "5e000000-0000-4000-8000-000000000001",
-        "contact": contact,
+        "contact": Contact.from_json(contact(without=("language",))),
         "environment": ENV,
         "trigger": {"type": "manual"},
         "runs": [run],
@@ -512,7 +508,7 @@ def test_parent_from_the_trigger_run_summary() -> None:
 
 def test_run_parent_in_session_wins_over_trigger_summary() -> None:
     session, parent = _session(trigger={"type": "flow_action", "run_summary": SUMMARY})
-    child = Run(uuid="7a000000-0000-4000-8000-000000000002", flow=dict(FLOW_REF), parent_uuid=parent.uuid)
+    child = question_run(uuid="7a000000-0000-4000-8000-000000000002", parent_uuid=parent.uuid)
     session.runs.append(child)
     got = snap(build_context(session, child, ASSETS, ENV))
     assert got["parent"]["uuid"] == parent.uuid

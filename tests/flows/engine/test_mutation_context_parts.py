@@ -26,16 +26,11 @@ from flows.engine.context import (
 from flows.engine.session import Run, Session
 from flows.engine.values import to_text
 
-from .helpers import CHANNEL, FIELDS, GROUPS
+from .helpers import CHANNEL, CONTACT_UUID, FIELDS, GROUPS
 from .test_mutation_context import ASSETS, ENV, FLOW_REF, kind, snap
+from .test_mutation_context import question_run as _run
 
 UTC = dt.UTC
-
-
-def _run(**over: Any) -> Run:
-    kwargs: dict[str, Any] = {"uuid": "7a000000-0000-4000-8000-000000000001", "flow": dict(FLOW_REF)}
-    kwargs.update(over)
-    return Run(**kwargs)
 
 
 # --- @legacy_extra -------------------------------------------------------------------------------
@@ -154,10 +149,9 @@ def test_compact_json(value: Any, text: str) -> None:
 
 
 def _session(run: Run) -> Session:
-    contact = Contact.from_json({"uuid": "a0000000-0000-4000-8000-00000000000a", "name": "Amina Uwase"})
     return Session(
         uuid="5e000000-0000-4000-8000-000000000001",
-        contact=contact,
+        contact=_contact(),
         environment=ENV,
         trigger={},
         runs=[run],
@@ -234,7 +228,8 @@ CH_ASSETS = Assets.from_json({"channels": [CHANNEL, OTHER_CHANNEL], "fields": FI
 
 
 def _contact(**over: Any) -> Contact:
-    data: dict[str, Any] = {"uuid": "a0000000-0000-4000-8000-00000000000a", "name": "Amina Uwase"}
+    """The test contact with only its uuid and name (and `over`): the rest is the reader's defaults."""
+    data: dict[str, Any] = {"uuid": CONTACT_UUID, "name": "Amina Uwase"}
     data.update(over)
     return Contact.from_json(data)
 
@@ -280,12 +275,13 @@ def test_contact_channel_properties() -> None:
     ("data", "rendered", "first_name", "id_"),
     [
         ({"name": "Amina Uwase", "id": 12}, "Amina Uwase", "Amina", "12"),
-        ({"name": "", "urns": ["tel:+250788000111?channel=x", "tel:+2"]}, "tel:+250788000111", "", ""),
-        ({"name": ""}, "", "", ""),
+        # no name, no first name (goflow resolves it to nothing, not to "")
+        ({"name": "", "urns": ["tel:+250788000111?channel=x", "tel:+2"]}, "tel:+250788000111", None, ""),
+        ({"name": ""}, "", None, ""),
         ({"name": "Solo"}, "Solo", "Solo", ""),
     ],
 )
-def test_contact_renders_and_names(data: dict[str, Any], rendered: str, first_name: str, id_: str) -> None:
+def test_contact_renders_and_names(data: dict[str, Any], rendered: str, first_name: str | None, id_: str) -> None:
     ctx = contact_context(_contact(**data), CH_ASSETS, ENV)
     assert ctx.default == rendered
     assert ctx.get("first_name") == first_name

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
-from flows.engine import Assets, Engine, SeededUUIDs, SequentialClock
 from flows.engine.actions import integrations
 from flows.engine.services import AirtimeTransfer, LLMResponse, ServiceError
 
-from .helpers import CHANNEL, FIELDS, GROUPS, START, contact
+from .builders import action_events
+from .helpers import CHANNEL, FIELDS, GROUPS, contact, seeded_engine
 from .test_actions import TRIGGER, one_node
 
 # the ids SeededUUIDs(7) hands out in order: the run takes U[0] and U[1]
@@ -69,23 +69,17 @@ def run(
     llm: Any = None,
     **assets: Any,
 ) -> tuple[list[dict[str, Any]], Any]:
-    data: dict[str, Any] = {
+    """Starts a one-node flow of `actions` with these services; its events (without run start
+    and end) and the sprint."""
+    data = {
         "flows": [one_node(*actions)],
         "channels": [CHANNEL],
         "fields": FIELDS,
         "groups": GROUPS,
+        **assets,
     }
-    data.update(assets)
-    eng = Engine(
-        Assets.from_json(data),
-        clock=SequentialClock(START),
-        new_uuid=SeededUUIDs(7),
-        airtime=airtime,
-        llm=llm,
-    )
-    sprint = eng.start(who or contact(), TRIGGER)
-    events = [e for e in sprint.events if e["type"] not in ("run_started", "run_ended")]
-    return events, sprint
+    sprint = seeded_engine(data, airtime=airtime, llm=llm).start(who or contact(), TRIGGER)
+    return action_events(sprint), sprint
 
 
 def locals_of(sprint: Any) -> dict[str, Any]:

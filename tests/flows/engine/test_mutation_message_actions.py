@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from .builders import action_events, without_ids
 from .helpers import CHANNEL, contact, engine
 from .test_actions import TRIGGER, one_node
 
@@ -29,16 +30,13 @@ def run(
     env: dict[str, Any] | None = None,
     **assets: Any,
 ) -> list[dict[str, Any]]:
+    """Starts a one-node flow of `actions`; its events without ids or run start and end."""
     flow = one_node(*actions)
     flow["type"] = flow_type
     if localization:
         flow["localization"] = localization
     sprint = engine([flow], **assets).start(who or contact(), TRIGGER, ENV if env is None else env)
-    return [
-        {k: v for k, v in e.items() if k not in ("uuid", "created_on")}
-        for e in sprint.events
-        if e["type"] not in ("run_started", "run_ended")
-    ]
+    return [without_ids(e) for e in action_events(sprint)]
 
 
 def sent(msg: dict[str, Any]) -> dict[str, Any]:

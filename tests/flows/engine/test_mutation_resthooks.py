@@ -10,65 +10,42 @@ from typing import Any
 import httpx
 import pytest
 
-from flows.engine import Assets, Engine, SeededUUIDs, SequentialClock
-
-from .helpers import CHANNEL, START, contact, exit_
+from .builders import action_events, flow_def, node, numbered, trigger, without_ids
+from .helpers import CHANNEL, CONTACT_UUID, contact, exit_, msg_received, seeded_engine
 
 FLOW_UUID = "f9000000-0000-4000-8000-000000000029"
-CONTACT_UUID = "a0000000-0000-4000-8000-00000000000a"
 
 
 def hook_flow(*actions: dict[str, Any]) -> dict[str, Any]:
     """A switch on the input (saving the result Answer, localized in French), then `actions`."""
-    return {
-        "uuid": FLOW_UUID,
-        "name": "Hooks",
-        "spec_version": "14.4.1",
-        "language": "eng",
-        "type": "messaging",
-        "revision": 12,
-        "localization": {"fra": {"cat-yes": {"name": ["Oui"]}}},
-        "nodes": [
-            {
-                "uuid": "n1",
-                "actions": [],
-                "router": {
-                    "type": "switch",
-                    "operand": "@input.text",
-                    "result_name": "Answer",
-                    "cases": [
-                        {
-                            "uuid": "c1",
-                            "type": "has_any_word",
-                            "arguments": ["yes"],
-                            "category_uuid": "cat-yes",
-                        }
-                    ],
-                    "categories": [
-                        {"uuid": "cat-yes", "name": "Yes", "exit_uuid": "e1"},
-                        {"uuid": "cat-other", "name": "Other", "exit_uuid": "e2"},
-                    ],
-                    "default_category_uuid": "cat-other",
-                },
-                "exits": [exit_("1", "n2"), exit_("2", "n2")],
-            },
-            {
-                "uuid": "n2",
-                "actions": [dict(a, uuid=f"a{i}") for i, a in enumerate(actions)],
-                "exits": [exit_("3")],
-            },
+    router = {
+        "type": "switch",
+        "operand": "@input.text",
+        "result_name": "Answer",
+        "cases": [{"uuid": "c1", "type": "has_any_word", "arguments": ["yes"], "category_uuid": "cat-yes"}],
+        "categories": [
+            {"uuid": "cat-yes", "name": "Yes", "exit_uuid": "e1"},
+            {"uuid": "cat-other", "name": "Other", "exit_uuid": "e2"},
         ],
+        "default_category_uuid": "cat-other",
     }
+    return flow_def(
+        FLOW_UUID,
+        "Hooks",
+        [
+            node("n1", [], [exit_("1", "n2"), exit_("2", "n2")], router),
+            node("n2", numbered(actions), [exit_("3")]),
+        ],
+        revision=12,
+        localization={"fra": {"cat-yes": {"name": ["Oui"]}}},
+    )
 
 
 def msg_trigger(msg: dict[str, Any] | None) -> dict[str, Any]:
+    """A manual trigger without `msg`, else a msg trigger of it (received a minute before the start)."""
     if msg is None:
-        return {"type": "manual", "flow": {"uuid": FLOW_UUID}}
-    return {
-        "type": "msg",
-        "flow": {"uuid": FLOW_UUID},
-        "event": {"type": "msg_received", "created_on": "2024-03-01T08:59:00Z", "msg": msg},
-    }
+        return trigger(FLOW_UUID)
+    return trigger(FLOW_UUID, type="msg", event=msg_received(msg, "2024-03-01T08:59:00Z"))
 
 
 def start(
@@ -78,19 +55,16 @@ def start(
     msg: dict[str, Any] | None = None,
     who: dict[str, Any] | None = None,
 ) -> tuple[list[dict[str, Any]], Any]:
+    """Starts the Hooks flow with `actions`, the resthooks' `subscribers` answered by `handler`;
+    its events (without ids, run start/end or the switch's noise) and its run."""
     data = {
         "flows": [hook_flow(*actions)],
         "channels": [CHANNEL],
         "resthooks": [{"slug": slug, "subscribers": urls} for slug, urls in subscribers.items()],
     }
-    http = httpx.Client(transport=httpx.MockTransport(handler or (lambda r: httpx.Response(200))))
-    eng = Engine(Assets.from_json(data), http=http, clock=SequentialClock(START), new_uuid=SeededUUIDs(7))
+    eng = seeded_engine(data, handler or (lambda r: httpx.Response(200)))
     sprint = eng.start(who or contact(), msg_trigger(msg), {"allowed_languages": ["eng", "fra"]})
-    events = [
-        {k: v for k, v in e.items() if k not in ("uuid", "created_on")}
-        for e in sprint.events
-        if e["type"] not in ("run_started", "run_ended") and not _switch_noise(e)
-    ]
+    events = [without_ids(e) for e in action_events(sprint) if not _switch_noise(e)]
     return events, sprint.session.runs[0]
 
 

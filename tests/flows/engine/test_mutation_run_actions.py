@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from .builders import action_events, flow_def, node
 from .helpers import contact, engine, exit_, msg_resume
 from .test_actions import FLOW_UUID, TRIGGER, one_node, run_actions
 
@@ -36,7 +37,7 @@ def texts(events: list[dict[str, Any]]) -> list[str]:
 def run_with_child(action: dict[str, Any], child_uuid: str = CHILD_UUID) -> tuple[list[dict[str, Any]], Any]:
     """Runs one action in a flow whose workspace also has a child flow."""
     sprint = engine([one_node(action), child_flow(child_uuid)]).start(contact(), TRIGGER)
-    return [e for e in sprint.events if e["type"] not in ("run_started", "run_ended")], sprint
+    return action_events(sprint), sprint
 
 
 def child_flow(uuid: str = CHILD_UUID) -> dict[str, Any]:
@@ -169,33 +170,21 @@ LABELS = [
 
 def labelled(*refs: dict[str, Any], msg_uuid: str | None = "m1") -> list[dict[str, Any]]:
     """Waits for a message, then labels it with `refs`; the events after the resume."""
-    flow = {
-        "uuid": FLOW_UUID,
-        "name": "Labels",
-        "spec_version": "14.4.1",
-        "language": "eng",
-        "type": "messaging",
-        "nodes": [
-            {
-                "uuid": "n-wait",
-                "actions": [{"uuid": "a-kind", "type": "set_run_result", "name": "Kind", "value": "urgent"}],
-                "router": {
-                    "type": "switch",
-                    "operand": "@input.text",
-                    "wait": {"type": "msg"},
-                    "cases": [],
-                    "categories": [{"uuid": "cat-all", "name": "All", "exit_uuid": "e1"}],
-                    "default_category_uuid": "cat-all",
-                },
-                "exits": [exit_("1", "n-label")],
-            },
-            {
-                "uuid": "n-label",
-                "actions": [{"uuid": "a-label", "type": "add_input_labels", "labels": list(refs)}],
-                "exits": [exit_("2")],
-            },
-        ],
+    kind = {"uuid": "a-kind", "type": "set_run_result", "name": "Kind", "value": "urgent"}
+    wait = {
+        "type": "switch",
+        "operand": "@input.text",
+        "wait": {"type": "msg"},
+        "cases": [],
+        "categories": [{"uuid": "cat-all", "name": "All", "exit_uuid": "e1"}],
+        "default_category_uuid": "cat-all",
     }
+    label = {"uuid": "a-label", "type": "add_input_labels", "labels": list(refs)}
+    flow = flow_def(
+        FLOW_UUID,
+        "Labels",
+        [node("n-wait", [kind], [exit_("1", "n-label")], wait), node("n-label", [label], [exit_("2")])],
+    )
     eng = engine([flow], labels=LABELS)
     resume = msg_resume("buy now")
     if msg_uuid is None:

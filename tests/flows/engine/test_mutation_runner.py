@@ -21,11 +21,32 @@ import pytest
 
 from flows.engine import Assets, Engine, ResumeError, SequentialClock, Sprint
 
-from .helpers import CHANNEL, FIELDS, GROUPS, LOCATIONS, START, contact, exit_, msg_resume, question_flow
+from .builders import PARENT_UUID as PARENT
+from .builders import (
+    Json,
+    child_router,
+    enter,
+    flow_def,
+    node,
+    parent_def,
+    recorder,
+    send,
+    trigger,
+    without_ids,
+)
+from .helpers import (
+    GROUPS,
+    START,
+    contact,
+    exit_,
+    msg_received,
+    msg_resume,
+    question_flow,
+    seeded_engine,
+    workspace,
+)
+from .helpers import QUESTION_UUID as QUESTION
 
-Json = dict[str, Any]
-QUESTION = "f1000000-0000-4000-8000-000000000001"
-PARENT = "f2000000-0000-4000-8000-000000000002"
 OTHER = "f3000000-0000-4000-8000-000000000003"
 
 
@@ -41,6 +62,7 @@ class CountingUUIDs:
 
 
 def uid(n: int) -> str:
+    """The `n`th uuid CountingUUIDs hands out."""
     return f"00000000-0000-4000-8000-{n:012d}"
 
 
@@ -49,24 +71,27 @@ def ts(seconds: int) -> str:
     return (START + dt.timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%S.000000Z")
 
 
-def make_engine(flows: list[Json], **kwargs: Any) -> Engine:
-    groups = kwargs.pop("groups", GROUPS)
-    data = {"flows": flows, "channels": [CHANNEL], "fields": FIELDS, "groups": groups, "locations": LOCATIONS}
-    kwargs.setdefault("clock", SequentialClock(START))
-    return Engine(Assets.from_json(data), new_uuid=CountingUUIDs(), **kwargs)
-
-
-def trigger(flow_uuid: str = QUESTION, **over: Any) -> Json:
-    return {"type": "manual", "flow": {"uuid": flow_uuid}, **over}
+def make_engine(flows: list[Json], *, groups: list[Json] = GROUPS, **kwargs: Any) -> Engine:
+    """An engine on the test workspace with `flows` (and `groups`) whose uuids count up."""
+    return seeded_engine(workspace(flows, groups=groups), new_uuid=CountingUUIDs(), **kwargs)
 
 
 def outcome(sprint: Sprint) -> Json:
+    """All a sprint returns: its events, the session's JSON and the segments."""
     return {"events": sprint.events, "session": sprint.session.to_json(), "segments": sprint.segments}
 
 
 def stored(sprint: Sprint) -> Json:
     """The session as the Django side stores it."""
     return json.loads(json.dumps(sprint.session.to_json()))
+
+
+def resumed_outcome(flows: list[Json], resume: Json, *, flow_uuid: str = QUESTION) -> Json:
+    """Starts `flow_uuid` in an engine with `flows`, then resumes the stored session with
+    `resume`: the outcome of that resume."""
+    eng = make_engine(flows)
+    started = eng.start(contact(), trigger(flow_uuid))
+    return outcome(eng.resume(stored(started), resume))
 
 
 QUESTION_REF = {"name": "Question", "uuid": QUESTION}
@@ -94,55 +119,6 @@ ASK_MSG = {
 }
 
 
-def node(uuid: str, actions: list[Json], exits: list[Json], router: Json | None = None) -> Json:
-    out: Json = {"uuid": uuid, "actions": actions, "exits": exits}
-    if router is not None:
-        out["router"] = router
-    return out
-
-
-def flow_def(uuid: str, name: str, nodes: list[Json], **over: Any) -> Json:
-    return {
-        "uuid": uuid,
-        "name": name,
-        "spec_version": "14.4.1",
-        "language": "eng",
-        "type": "messaging",
-        "nodes": nodes,
-        **over,
-    }
-
-
-def send(uuid: str, text: str) -> Json:
-    return {"uuid": uuid, "type": "send_msg", "text": text}
-
-
-def enter(uuid: str, flow_uuid: str, name: str = "Question", terminal: bool = False) -> Json:
-    action: Json = {"uuid": uuid, "type": "enter_flow", "flow": {"uuid": flow_uuid, "name": name}}
-    if terminal:
-        action["terminal"] = True
-    return action
-
-
-def child_router(wait: bool = False) -> Json:
-    """Routes on how the subflow ended: Complete or Expired (an optional msg wait)."""
-    router: Json = {
-        "type": "switch",
-        "operand": "@child.status",
-        "cases": [
-            {"uuid": "pc1", "type": "has_only_text", "arguments": ["completed"], "category_uuid": "pk1"}
-        ],
-        "categories": [
-            {"uuid": "pk1", "name": "Complete", "exit_uuid": "ep1"},
-            {"uuid": "pk2", "name": "Expired", "exit_uuid": "ep2"},
-        ],
-        "default_category_uuid": "pk2",
-    }
-    if wait:
-        router["wait"] = {"type": "msg"}
-    return router
-
-
 # ----------------------------------------------------------------------------- a conversation
 
 
@@ -157,33 +133,15 @@ def conversation() -> list[Json]:
 
 def timeout() -> Json:
     """No reply before the timeout: the timeout category, with an empty input."""
-    eng = make_engine([question_flow()])
-    started = eng.start(contact(), trigger())
-    return outcome(eng.resume(stored(started), {"type": "wait_timeout", "resumed_on": ts(400)}))
+    return resumed_outcome([question_flow()], {"type": "wait_timeout", "resumed_on": ts(400)})
 
 
 def run_expiration() -> Json:
     """A run_expiration ends the waiting run as expired and the session as completed."""
-    eng = make_engine([question_flow()])
-    started = eng.start(contact(), trigger())
-    return outcome(eng.resume(stored(started), {"type": "run_expiration", "resumed_on": ts(400)}))
+    return resumed_outcome([question_flow()], {"type": "run_expiration", "resumed_on": ts(400)})
 
 
 # ----------------------------------------------------------------------------- subflows
-
-
-def parent_def(uuid: str = PARENT, child: str = QUESTION, *, wait: bool = False) -> Json:
-    """Enters `child`; when it ends routes on its status: Complete says so, Expired ends."""
-    return flow_def(
-        uuid,
-        "Parent",
-        [
-            node("p-enter", [enter("p-a1", child)], [exit_("p1", "p-done"), exit_("p2")], child_router(wait)),
-            node(
-                "p-done", [send("p-a2", "Child @child.status: @child.results.likes_tea.value")], [exit_("p3")]
-            ),
-        ],
-    )
 
 
 def two_children_def() -> Json:
@@ -213,23 +171,19 @@ def subflow_replied() -> list[Json]:
 
 def subflow_expired() -> Json:
     """The waiting child expires: the parent goes on by its Expired category."""
-    eng = make_engine([parent_def(), question_flow()])
-    started = eng.start(contact(), trigger(PARENT))
-    return outcome(eng.resume(stored(started), {"type": "wait_expiration"}))
+    return resumed_outcome([parent_def(), question_flow()], {"type": "wait_expiration"}, flow_uuid=PARENT)
 
 
 def second_child_after_reply() -> Json:
     """The parent, continued after its first child, enters a second one: it stays active."""
-    eng = make_engine([two_children_def(), question_flow()])
-    started = eng.start(contact(), trigger(PARENT))
-    return outcome(eng.resume(stored(started), msg_resume("yes")))
+    return resumed_outcome([two_children_def(), question_flow()], msg_resume("yes"), flow_uuid=PARENT)
 
 
 def second_child_after_expiration() -> Json:
     """As second_child_after_reply, the first child having expired."""
-    eng = make_engine([two_children_def(), question_flow()])
-    started = eng.start(contact(), trigger(PARENT))
-    return outcome(eng.resume(stored(started), {"type": "wait_expiration"}))
+    return resumed_outcome(
+        [two_children_def(), question_flow()], {"type": "wait_expiration"}, flow_uuid=PARENT
+    )
 
 
 def waiting_parent_router_after_child() -> Json:
@@ -240,9 +194,9 @@ def waiting_parent_router_after_child() -> Json:
 
 def waiting_parent_router_after_expired_child() -> Json:
     """As waiting_parent_router_after_child, the child having expired."""
-    eng = make_engine([parent_def(wait=True), question_flow()])
-    started = eng.start(contact(), trigger(PARENT))
-    return outcome(eng.resume(stored(started), {"type": "wait_expiration"}))
+    return resumed_outcome(
+        [parent_def(wait=True), question_flow()], {"type": "wait_expiration"}, flow_uuid=PARENT
+    )
 
 
 def terminal_child() -> Json:
@@ -365,7 +319,7 @@ def switch(operand: str, cases: list[Json], **kwargs: Any) -> Json:
     sprint = make_engine([switch_flow(operand, cases, **kwargs)]).start(contact(), trigger())
     runs = sprint.session.to_json()["runs"]
     return {
-        "events": [{k: v for k, v in e.items() if k not in ("uuid", "created_on")} for e in sprint.events],
+        "events": [without_ids(e) for e in sprint.events],
         "results": runs[0].get("results"),
         "status": sprint.status,
     }
@@ -404,9 +358,7 @@ def loop_flow(*, enter_self: bool = False) -> Json:
 def brief(sprint: Sprint, *, last: int = 3) -> Json:
     """The last events (without uuid/created_on), the run statuses and the session status."""
     return {
-        "events": [
-            {k: v for k, v in e.items() if k not in ("uuid", "created_on")} for e in sprint.events[-last:]
-        ],
+        "events": [without_ids(e) for e in sprint.events[-last:]],
         "runs": [r.status for r in sprint.session.runs],
         "status": sprint.status,
         "wait": sprint.session.wait,
@@ -464,7 +416,7 @@ def start_settings() -> list[Json]:
             make_engine([other_def()]).start(who, trigger(OTHER), env).session.to_json()["environment"]
         )
     msg = {"uuid": "m0", "text": "hi", "urn": "tel:+250788123123"}
-    event = {"type": "msg_received", "created_on": "2024-03-01T08:59:00Z", "msg": msg}
+    event = msg_received(msg, "2024-03-01T08:59:00Z")
     for trig in (
         trigger(OTHER, type="msg", event=event),
         trigger(OTHER, event=event),  # not a msg trigger: its event isn't input
@@ -640,12 +592,7 @@ def echoes() -> list[list[Any]]:
         sprint = eng.resume(session, msg_resume(text))
         session = stored(sprint)
         out.append(
-            [
-                e.get("msg", {}).get("text")
-                or {k: v for k, v in e.items() if k not in ("uuid", "created_on")}
-                for e in sprint.events
-                if e["type"] != "msg_wait"
-            ]
+            [e.get("msg", {}).get("text") or without_ids(e) for e in sprint.events if e["type"] != "msg_wait"]
         )
     return out
 
@@ -727,12 +674,7 @@ def test_engine_without_a_clock_uses_the_current_time() -> None:
 
 @pytest.mark.parametrize(("kwargs", "expected"), [({}, 10.0), ({"webhook_timeout": 2.5}, 2.5)])
 def test_webhook_timeout(kwargs: Json, expected: float) -> None:
-    seen: list[Any] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        seen.append(request.extensions["timeout"])
-        return httpx.Response(200, json={})
-
+    sent, handler = recorder(httpx.Response(200, json={}))
     hook = {
         "uuid": "w-1",
         "type": "call_webhook",
@@ -741,8 +683,8 @@ def test_webhook_timeout(kwargs: Json, expected: float) -> None:
         "result_name": "R",
     }
     flow = flow_def(QUESTION, "Hook", [node("w", [hook], [exit_("w")])])
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    make_engine([flow], http=http, **kwargs).start(contact(), trigger())
+    make_engine([flow], handler=handler, **kwargs).start(contact(), trigger())
+    seen = [request.extensions["timeout"] for request in sent]
     assert seen == [{"connect": expected, "read": expected, "write": expected, "pool": expected}]
 
 

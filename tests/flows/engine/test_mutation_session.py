@@ -14,16 +14,10 @@ import pytest
 from flows.engine import Contact, Environment, FixedClock, Run, Session
 from flows.engine.session import MAX_STORED_WEBHOOK, jsonable
 
+from .helpers import contact
+
 Json = dict[str, Any]
-CONTACT = {
-    "uuid": "a0000000-0000-4000-8000-00000000000a",
-    "name": "Amina Uwase",
-    "status": "active",
-    "language": "eng",
-    "created_on": "2024-01-01T00:00:00Z",
-    "urns": ["tel:+250788123123"],
-    "fields": {"age": {"text": "31", "number": 31}},
-}
+CONTACT = contact(status="active")  # the test contact as a session stores it: with its status
 FLOW = {"name": "Question", "uuid": "f1000000-0000-4000-8000-000000000001"}
 FULL_RUN: Json = {
     "uuid": "r1",

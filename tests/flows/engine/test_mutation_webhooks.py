@@ -5,20 +5,19 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from flows.engine import Assets, Engine, SeededUUIDs, SequentialClock
 from flows.engine.actions import webhook_client
 
-from .helpers import CHANNEL, START, contact, exit_
+from .builders import Handler, action_events, flow_def, node, numbered, recorder, trigger, without_ids
+from .helpers import CHANNEL, contact, exit_, seeded_engine
 
 FLOW_UUID = "f9000000-0000-4000-8000-000000000019"
-TRIGGER = {"type": "manual", "flow": {"uuid": FLOW_UUID}}
-Handler = Callable[[httpx.Request], httpx.Response]
+TRIGGER = trigger(FLOW_UUID)
 
 
 class _Clock:
@@ -37,53 +36,20 @@ def _steady_clock(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def flow(*actions: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "uuid": FLOW_UUID,
-        "name": "Hooks",
-        "spec_version": "14.4.1",
-        "language": "eng",
-        "type": "messaging",
-        "nodes": [
-            {
-                "uuid": "n1",
-                "actions": [dict(a, uuid=f"a{i}") for i, a in enumerate(actions)],
-                "exits": [exit_("1")],
-            }
-        ],
-    }
+    """The flow "Hooks": one node of `actions` (uuids a0, a1, …)."""
+    return flow_def(FLOW_UUID, "Hooks", [node("n1", numbered(actions), [exit_("1")])])
 
 
 def run(*actions: dict[str, Any], handler: Handler, **engine_kw: Any) -> tuple[list[dict[str, Any]], Any]:
     """Starts a one-node flow; returns its events (without uuid/created_on or run start/end)
     and the run."""
-    assets = Assets.from_json({"flows": [flow(*actions)], "channels": [CHANNEL]})
-    http = httpx.Client(transport=httpx.MockTransport(handler))
-    eng = Engine(assets, http=http, clock=SequentialClock(START), new_uuid=SeededUUIDs(7), **engine_kw)
+    eng = seeded_engine({"flows": [flow(*actions)], "channels": [CHANNEL]}, handler, **engine_kw)
     sprint = eng.start(contact(), TRIGGER)
-    events = [
-        {k: v for k, v in e.items() if k not in ("uuid", "created_on")}
-        for e in sprint.events
-        if e["type"] not in ("run_started", "run_ended")
-    ]
-    return events, sprint.session.runs[0]
-
-
-def recorder(response: httpx.Response | Callable[[], httpx.Response]) -> tuple[list[httpx.Request], Handler]:
-    sent: list[httpx.Request] = []
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        request.read()
-        sent.append(request)
-        return response() if callable(response) else response
-
-    return sent, handler
-
-
-def never_called(request: httpx.Request) -> httpx.Response:
-    raise AssertionError("must not be called")
+    return [without_ids(e) for e in action_events(sprint)], sprint.session.runs[0]
 
 
 def webhook(**over: Any) -> dict[str, Any]:
+    """A call_webhook action: GET http://api.test/ unless `over` says otherwise."""
     return {"type": "call_webhook", "method": "GET", "url": "http://api.test/", **over}
 
 

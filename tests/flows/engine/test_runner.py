@@ -6,9 +6,10 @@ import pytest
 
 from flows.engine import FlowReadError, ResumeError, Session, read_flow, validate_flow
 
-from .helpers import contact, engine, exit_, msg_resume, question_flow, types
+from .builders import PARENT_UUID, flow_def, node, parent_def, trigger
+from .helpers import QUESTION_UUID, contact, engine, exit_, msg_resume, question_flow, types
 
-TRIGGER = {"type": "manual", "flow": {"uuid": "f1000000-0000-4000-8000-000000000001"}}
+TRIGGER = trigger()
 
 
 def test_start_waits_then_resume_routes_and_saves_result() -> None:
@@ -72,57 +73,13 @@ def test_localized_message_for_contact_language() -> None:
 
 
 def parent_flow() -> dict:
-    return {
-        "uuid": "f2000000-0000-4000-8000-000000000002",
-        "name": "Parent",
-        "spec_version": "14.4.1",
-        "language": "eng",
-        "type": "messaging",
-        "nodes": [
-            {
-                "uuid": "p-enter",
-                "actions": [
-                    {
-                        "uuid": "p-a1",
-                        "type": "enter_flow",
-                        "flow": {"uuid": "f1000000-0000-4000-8000-000000000001", "name": "Question"},
-                    }
-                ],
-                "router": {
-                    "type": "switch",
-                    "operand": "@child.status",
-                    "cases": [
-                        {
-                            "uuid": "pc1",
-                            "type": "has_only_text",
-                            "arguments": ["completed"],
-                            "category_uuid": "pk1",
-                        }
-                    ],
-                    "categories": [
-                        {"uuid": "pk1", "name": "Complete", "exit_uuid": "ep1"},
-                        {"uuid": "pk2", "name": "Expired", "exit_uuid": "ep2"},
-                    ],
-                    "default_category_uuid": "pk2",
-                },
-                "exits": [exit_("p1", "p-done"), exit_("p2")],
-            },
-            {
-                "uuid": "p-done",
-                "actions": [
-                    {"uuid": "p-a2", "type": "send_msg", "text": "Child said @child.results.likes_tea.value"}
-                ],
-                "exits": [exit_("p3")],
-            },
-        ],
-    }
+    """The parent flow that enters the question flow and says what the child answered."""
+    return parent_def(says="Child said @child.results.likes_tea.value")
 
 
 def test_subflow_waits_and_returns_to_parent() -> None:
     eng = engine([parent_flow(), question_flow()])
-    sprint = eng.start(
-        contact(), {"type": "manual", "flow": {"uuid": "f2000000-0000-4000-8000-000000000002"}}
-    )
+    sprint = eng.start(contact(), trigger(PARENT_UUID))
     assert types(sprint.events) == ["run_started", "run_started", "msg_created", "msg_wait"]
     sprint = eng.resume(sprint.session.to_json(), msg_resume("no thanks"))
     assert types(sprint.events)[-3:] == ["run_ended", "msg_created", "run_ended"]
@@ -135,9 +92,7 @@ def test_sprint_segments_record_each_move_and_a_parents_move_leaves_the_childs_l
     """goflow's path segments: (flow, node, exit, destination) per move in a sprint; when a subflow
     ends, the parent's move is recorded as leaving the node the child stood on last."""
     eng = engine([parent_flow(), question_flow()])
-    sprint = eng.start(
-        contact(), {"type": "manual", "flow": {"uuid": "f2000000-0000-4000-8000-000000000002"}}
-    )
+    sprint = eng.start(contact(), trigger(PARENT_UUID))
     assert sprint.segments == []  # the parent entered the child, the child waits on its first node
     sprint = eng.resume(sprint.session.to_json(), msg_resume("no thanks"))
     moves = [
@@ -153,22 +108,8 @@ def test_sprint_segments_record_each_move_and_a_parents_move_leaves_the_childs_l
 
 
 def test_contact_urn_is_the_first_urn_a_channel_can_send_to() -> None:
-    flow = {
-        "uuid": "f1000000-0000-4000-8000-000000000001",
-        "name": "Urn",
-        "spec_version": "14.4.1",
-        "language": "eng",
-        "type": "messaging",
-        "nodes": [
-            {
-                "uuid": "n-1",
-                "actions": [
-                    {"uuid": "a-1", "type": "set_run_result", "name": "Urn", "value": "[@contact.urn]"}
-                ],
-                "exits": [exit_("1")],
-            }
-        ],
-    }
+    urn = {"uuid": "a-1", "type": "set_run_result", "name": "Urn", "value": "[@contact.urn]"}
+    flow = flow_def(QUESTION_UUID, "Urn", [node("n-1", [urn], [exit_("1")])])
 
     def urn_result(eng: Any, who: dict[str, Any]) -> str:
         [changed] = [e for e in eng.start(who, TRIGGER).events if e["type"] == "run_result_changed"]
@@ -185,9 +126,7 @@ def test_child_run_started_names_its_parent_run() -> None:
     """Kills the mutation `run_started.parent_uuid` set to the run's own uuid: the child's
     event (and its saved run) must point at the parent's run uuid; the parent's has none."""
     eng = engine([parent_flow(), question_flow()])
-    sprint = eng.start(
-        contact(), {"type": "manual", "flow": {"uuid": "f2000000-0000-4000-8000-000000000002"}}
-    )
+    sprint = eng.start(contact(), trigger(PARENT_UUID))
     parent_event, child_event = [e for e in sprint.events if e["type"] == "run_started"]
     parent_run, child_run = sprint.session.runs
     assert "parent_uuid" not in parent_event
@@ -204,34 +143,22 @@ def test_webhook_results_and_at_webhook() -> None:
         assert request.url.params["name"] == "Amina Uwase"
         return httpx.Response(200, json={"balance": 42})
 
-    flow = {
-        "uuid": "f3000000-0000-4000-8000-000000000003",
-        "name": "Hook",
-        "spec_version": "14.4.1",
-        "language": "eng",
-        "type": "messaging",
-        "nodes": [
-            {
-                "uuid": "h1",
-                "actions": [
-                    {
-                        "uuid": "h-a1",
-                        "type": "call_webhook",
-                        "method": "GET",
-                        "url": "http://example.test/api?name=@(url_encode(contact.name))",
-                        "result_name": "Balance",
-                    },
-                    {
-                        "uuid": "h-a2",
-                        "type": "send_msg",
-                        "text": "Balance @webhook.json.balance (@results.balance.category)",
-                    },
-                ],
-                "exits": [exit_("h")],
-            }
-        ],
-    }
-    sprint = engine([flow], handler).start(contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}})
+    actions = [
+        {
+            "uuid": "h-a1",
+            "type": "call_webhook",
+            "method": "GET",
+            "url": "http://example.test/api?name=@(url_encode(contact.name))",
+            "result_name": "Balance",
+        },
+        {
+            "uuid": "h-a2",
+            "type": "send_msg",
+            "text": "Balance @webhook.json.balance (@results.balance.category)",
+        },
+    ]
+    flow = flow_def("f3000000-0000-4000-8000-000000000003", "Hook", [node("h1", actions, [exit_("h")])])
+    sprint = engine([flow], handler).start(contact(), trigger(flow["uuid"]))
     assert types(sprint.events) == [
         "run_started",
         "webhook_called",
@@ -247,36 +174,22 @@ def test_webhook_connection_error_is_failure() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectTimeout("timed out", request=request)
 
-    flow = {
-        "uuid": "f4000000-0000-4000-8000-000000000004",
-        "name": "Hook",
-        "spec_version": "14.4.1",
-        "language": "eng",
-        "type": "messaging",
-        "nodes": [
-            {
-                "uuid": "h1",
-                "actions": [
-                    {
-                        "uuid": "x1",
-                        "type": "call_webhook",
-                        "method": "POST",
-                        "url": "http://example.test/",
-                        "body": "{}",
-                        "result_name": "R",
-                    }
-                ],
-                "exits": [exit_("h")],
-            }
-        ],
+    hook = {
+        "uuid": "x1",
+        "type": "call_webhook",
+        "method": "POST",
+        "url": "http://example.test/",
+        "body": "{}",
+        "result_name": "R",
     }
-    sprint = engine([flow], handler).start(contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}})
+    flow = flow_def("f4000000-0000-4000-8000-000000000004", "Hook", [node("h1", [hook], [exit_("h")])])
+    sprint = engine([flow], handler).start(contact(), trigger(flow["uuid"]))
     assert sprint.events[1]["status"] == "connection_error"
     assert sprint.events[2]["category"] == "Failure"
 
 
 def test_contact_actions() -> None:
-    actions = [
+    actions: list[dict[str, Any]] = [
         {"uuid": "c1", "type": "set_contact_name", "name": "@(upper(contact.first_name)) U."},
         {"uuid": "c2", "type": "set_contact_language", "language": "kin"},
         {
@@ -296,17 +209,8 @@ def test_contact_actions() -> None:
         {"uuid": "c8", "type": "set_contact_status", "status": "stopped"},
         {"uuid": "c9", "type": "set_contact_timezone", "timezone": "Africa/Kigali"},
     ]
-    flow = {
-        "uuid": "f5000000-0000-4000-8000-000000000005",
-        "name": "Contact",
-        "spec_version": "14.4.1",
-        "language": "eng",
-        "type": "messaging",
-        "nodes": [{"uuid": "k1", "actions": actions, "exits": [exit_("k")]}],
-    }
-    sprint = engine([flow]).start(
-        contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}}, {"default_country": "RW"}
-    )
+    flow = flow_def("f5000000-0000-4000-8000-000000000005", "Contact", [node("k1", actions, [exit_("k")])])
+    sprint = engine([flow]).start(contact(), trigger(flow["uuid"]), {"default_country": "RW"})
     assert types(sprint.events)[1:-1] == [
         "contact_name_changed",
         "contact_language_changed",
@@ -348,14 +252,7 @@ def test_validator_names_node_and_field() -> None:
 
 
 def test_infinite_loop_is_stopped() -> None:
-    flow = {
-        "uuid": "f6000000-0000-4000-8000-000000000006",
-        "name": "Loop",
-        "spec_version": "14.4.1",
-        "language": "eng",
-        "type": "messaging",
-        "nodes": [{"uuid": "l1", "actions": [], "exits": [exit_("l", "l1")]}],
-    }
-    sprint = engine([flow]).start(contact(), {"type": "manual", "flow": {"uuid": flow["uuid"]}})
+    flow = flow_def("f6000000-0000-4000-8000-000000000006", "Loop", [node("l1", [], [exit_("l", "l1")])])
+    sprint = engine([flow]).start(contact(), trigger(flow["uuid"]))
     assert sprint.status == "failed"
     assert any(e["type"] == "failure" for e in sprint.events)
