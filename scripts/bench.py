@@ -49,6 +49,7 @@ BENCHES = [
     ("contact_import", "benchmarks.contact_import", "100,000-row contact import: seconds, peak RSS"),
     ("scale", "benchmarks.scale", "2 web + 2 workers against 1 + 1, RSS"),
     ("scaling", "benchmarks.scaling", "e2e on 1-3 workers, receive on 1-2 web processes: where it bends"),
+    ("gc_pauses", "benchmarks.gc_pauses", "collector pauses of a web process, GC policy on and off"),
 ]
 TIMEOUT_SECONDS = 1200
 QUICK_TIMEOUT_SECONDS = 300

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import threading
 import time
@@ -15,6 +16,11 @@ import httpx
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+
+# The suite imports web.asgi (live servers) in this process: keep CPython's collector defaults
+# here, so one test's import does not change collection for every test after it. The policy is
+# tested on fresh processes (tests/infra/test_gc_policy.py); servers the tests start inherit this.
+os.environ.setdefault("FLOWGATE_GC_TUNING", "0")
 
 
 @pytest.fixture(autouse=True)

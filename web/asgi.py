@@ -21,3 +21,7 @@ application = ProtocolTypeRouter(
         "websocket": SameOriginWebsockets(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
     }
 )
+
+from infra.gc_policy import settle_after_startup  # noqa: E402
+
+settle_after_startup()  # every web process imports this module once, after the app is built

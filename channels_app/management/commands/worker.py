@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from channels_app import realtime
 from channels_app.services import send_clients
 from channels_app.worker import make_worker, run_scheduler
+from infra.gc_policy import settle_after_startup
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +24,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         stop = threading.Event()
         realtime.publish_on_thread_loops()
+        _import_job_modules()
+        settle_after_startup()
         if not options["no_scheduler"] and not options["burst"]:
             threading.Thread(target=run_scheduler, args=(stop,), daemon=True).start()
         delay = 1.0
@@ -47,3 +50,10 @@ class Command(BaseCommand):
         finally:
             stop.set()
             send_clients.close_all()  # say goodbye to providers instead of dropping connections
+
+
+def _import_job_modules() -> None:
+    """Import what the jobs run before start-up objects are frozen (rq imports a job's function
+    on its first run, which would leave those modules' objects to the collector)."""
+    from channels_app import jobs  # noqa: F401
+    from flows.engine import runner  # noqa: F401
