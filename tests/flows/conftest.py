@@ -6,8 +6,10 @@ from typing import Any
 
 import pytest
 
+from tests import SHARED as SHARED_ROOT
+
 FIXTURES = Path(__file__).parent / "fixtures"
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "anchor_data" / "rapidpro_flows"
+SHARED = SHARED_ROOT / "anchor_data" / "rapidpro_flows"
 SURVEY = "5f2b6e0a-1c55-4d4e-9a57-000000000001"
 CATCH_ALL = "5f2b6e0a-1c55-4d4e-9a57-000000000002"
 SURVEYED_GROUP = "8a1d2c3b-0000-4000-8000-000000000001"

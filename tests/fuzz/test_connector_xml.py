@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 from lxml import etree
 
 from aggregators.connector.parser import parse_connector
+from tests import SHARED
 from tests.fuzz.conftest import fuzz_settings, tried
 
 ROOT = Path(__file__).resolve().parents[2]
-SEEDS_DIR = ROOT.parent / "shared" / "seeds"
+SEEDS_DIR = SHARED / "seeds"
 
 
 def _corpus() -> list[str]:

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests import SHARED as SHARED_ROOT
 from tests.fuzz.conftest import fuzz_settings, tried
 from tests.fuzz.strategies import deep_json, json_trees
 from tests.security.world import World
@@ -23,7 +24,7 @@ from tests.security.world import World
 pytestmark = pytest.mark.django_db
 
 TESTS = Path(__file__).resolve().parents[1]
-SHARED = TESTS.parents[1] / "shared" / "anchor_data" / "rapidpro_flows"
+SHARED = SHARED_ROOT / "anchor_data" / "rapidpro_flows"
 EXPORTS = [json.loads(p.read_text()) for p in [TESTS / "flows" / "fixtures" / "two_questions.json"]]
 if SHARED.is_dir():
     EXPORTS += [json.loads(p.read_text()) for p in sorted(SHARED.glob("*.json"))]

@@ -5,15 +5,13 @@ a small runner vector of our own checks the runner section everywhere."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 
 from flows.engine import conformance
-from tests import ROOT
+from tests import ROOT, SHARED
 
-SHARED = Path(os.environ.get("FLOWGATE_SHARED") or ROOT.parent / "shared")
 GOFLOW = SHARED / "anchor_data" / "goflow"
 FLOORS = ROOT / "tests" / "floors.json"
 

@@ -1,11 +1,11 @@
 import pytest
 
 from flows.engine import read_export
-from tests import ROOT
+from tests import SHARED as SHARED_ROOT
 
 from .helpers import CHANNEL, contact, msg_resume, question_flow, types
 
-SHARED = ROOT.parent / "shared" / "anchor_data" / "rapidpro_flows"
+SHARED = SHARED_ROOT / "anchor_data" / "rapidpro_flows"
 
 
 def test_own_export_with_campaigns_reads_the_rest() -> None:

@@ -281,7 +281,9 @@ def test_contact_channel_properties() -> None:
         ({"name": "Solo"}, "Solo", "Solo", ""),
     ],
 )
-def test_contact_renders_and_names(data: dict[str, Any], rendered: str, first_name: str | None, id_: str) -> None:
+def test_contact_renders_and_names(
+    data: dict[str, Any], rendered: str, first_name: str | None, id_: str
+) -> None:
     ctx = contact_context(_contact(**data), CH_ASSETS, ENV)
     assert ctx.default == rendered
     assert ctx.get("first_name") == first_name

@@ -11,11 +11,11 @@ import pytest
 from playwright.sync_api import expect
 
 from flows.models import Flow
-from tests import ROOT
+from tests import SHARED
 from tests.web.ui.conftest import Browser
 
 FIXTURES = Path(__file__).parent / "fixtures"
-ANCHOR = ROOT.parent / "shared" / "anchor_data" / "rapidpro_flows"
+ANCHOR = SHARED / "anchor_data" / "rapidpro_flows"
 
 
 def _create_flow(b: Browser, name: str) -> str:
