@@ -177,8 +177,9 @@ def read_flow(data: dict[str, Any], *, validate: bool = True) -> Flow:
     return flow
 
 
-# flows older than this used @webhook for what is now @webhook.json (the parsed response body)
-WEBHOOK_JSON_SINCE = (13, 2)
+# flows older than this used @webhook for what is now @webhook.json (the parsed response body):
+# goflow's 13.3.0 migration rewrites it, so a 13.2.x flow still has the old meaning
+WEBHOOK_JSON_SINCE = (13, 3)
 _WEBHOOK_REF_RE = re.compile(r"(?<![\w.])webhook(?![\w(])", re.IGNORECASE)
 
 
@@ -193,7 +194,8 @@ def migrate_flow(data: dict[str, Any]) -> dict[str, Any]:
     """Brings the expressions of an older definition up to date (a changed copy; the input is
     left alone). Only the @webhook change affects how flows run here."""
     version = _version(str(data.get("spec_version") or SPEC_VERSION))
-    if not version or version >= WEBHOOK_JSON_SINCE or "webhook" not in json.dumps(data):
+    # references are case-insensitive: @WEBHOOK is @webhook
+    if not version or version >= WEBHOOK_JSON_SINCE or "webhook" not in json.dumps(data).lower():
         return data
     out = dict(data)
     for key in ("nodes", "localization"):
@@ -253,17 +255,21 @@ def _migrate_webhook_template(text: str) -> str:
     if "@" not in text or "webhook" not in text.lower():
         return text
     from .context import TOP_LEVELS
-    from .template import template_expressions
+    from .template import _sourced_split
 
+    # Walks the text along its split, copying literals as written: searching for each expression's
+    # source instead would match it inside an escaped `@@webhook` or a literal `@webhookx`.
     out, pos = [], 0
-    for _, source in template_expressions(text, TOP_LEVELS):
-        at = text.find(source, pos)
-        if at < 0:
+    for is_expr, chunk, source in _sourced_split(text, TOP_LEVELS):
+        if is_expr:
+            out.append(_WEBHOOK_REF_RE.sub("webhook.json", source))
+            pos += len(source)
             continue
-        out.append(text[pos:at])
-        out.append(_WEBHOOK_REF_RE.sub("webhook.json", source))
-        pos = at + len(source)
-    out.append(text[pos:])
+        # a literal's `@` was written `@@` when another `@` follows it (a bare `@` never does)
+        start = pos
+        for c in chunk:
+            pos += 2 if c == "@" and text.startswith("@@", pos) else 1
+        out.append(text[start:pos])
     return "".join(out)
 
 
