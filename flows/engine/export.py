@@ -257,7 +257,9 @@ def _collect_dependencies(result: ImportResult) -> None:
             if ref["uuid"] not in known_groups and (ref.get("name") or "").lower() not in group_names:
                 result.groups.append({"uuid": ref["uuid"], "name": ref.get("name", ""), "query": ""})
                 known_groups.add(ref["uuid"])
-                group_names.add((ref.get("name") or "").lower())
+                # an unnamed group must not stand for every other unnamed one
+                if ref.get("name"):
+                    group_names.add(ref["name"].lower())
             return
         name = ref.get("name_match") or ref.get("name") or ""
         if name and "@" not in name and name.lower() not in group_names:
