@@ -3,14 +3,16 @@
 A batch used to run in `asyncio.run` with fresh clients: every batch paid a new loop and new
 connections (a TCP handshake, a resolver thread hop and TLS where there is one) for each of its
 shards. A worker now keeps one loop per thread and, per channel, the shard clients of its last
-batches, so consecutive batches reuse kept-alive connections. httpcore drops connections the
-provider closed or that sat idle past their keep-alive expiry; clients of channels not sent on
-lately are closed once more than MAX_CHANNELS are kept.
+batches, so consecutive batches reuse kept-alive connections. The connection pool under each
+client (aiohttp's, see aiohttp_transport.py, or httpcore's) drops connections the provider closed
+or that sat idle past their keep-alive expiry; clients of channels not sent on lately are closed
+once more than MAX_CHANNELS are kept.
 """
 
 from __future__ import annotations
 
 import asyncio
+import atexit
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine
@@ -78,3 +80,8 @@ def close_all() -> None:
 
 async def _close(clients: list[httpx.AsyncClient]) -> None:
     await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
+
+
+# A process that ends without close_all (a test run, the embedded server) closes the main
+# thread's clients on its way out: aiohttp reports a session collected unclosed as an error.
+atexit.register(close_all)

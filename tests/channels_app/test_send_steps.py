@@ -374,9 +374,9 @@ def test_clients_carry_the_send_settings_and_are_kept_per_channel(channel: Chann
         assert len(clients) == 3 and len({id(c) for c in clients}) == 3
         for client in clients:
             assert client.timeout == httpx.Timeout(7) and client.follow_redirects is False
-            pool = client._transport._pool  # type: ignore[attr-defined]
-            assert (pool._max_connections, pool._max_keepalive_connections) == (4, 4)
-            assert pool._ssl_context is send._ssl_context()
+            transport = client._transport  # type: ignore[attr-defined]
+            assert transport.limits == httpx.Limits(max_connections=4, max_keepalive_connections=4)
+            assert transport.ssl_context is send._ssl_context()
         assert send_clients.run(sender._clients(3, 4)) == clients  # the next batch reuses them
     finally:
         send_clients.close_all()
@@ -397,8 +397,8 @@ def test_a_batch_is_spread_over_shards_and_a_callers_clients_are_closed(
         used = [id(c) for c in probe.clients]
         assert len(set(used)) == 5 and all(used.count(u) == 2 for u in set(used))
         assert not any(c.is_closed for c in probe.clients)
-        pools = [c._transport._pool for c in probe.clients]  # type: ignore[attr-defined]
-        assert {(p._max_connections, p._max_keepalive_connections) for p in pools} == {(4, 4)}
+        limits = [c._transport.limits for c in probe.clients]  # type: ignore[attr-defined]
+        assert limits == [httpx.Limits(max_connections=4, max_keepalive_connections=4)] * 10
         probe.clients.clear()
         _queue(channel, "a", "b")
         assert send.send_channel(channel_id=channel.id) == 2

@@ -56,4 +56,5 @@ def _import_job_modules() -> None:
     """Import what the jobs run before start-up objects are frozen (rq imports a job's function
     on its first run, which would leave those modules' objects to the collector)."""
     from channels_app import jobs  # noqa: F401
+    from channels_app.services import aiohttp_transport  # noqa: F401
     from flows.engine import runner  # noqa: F401
