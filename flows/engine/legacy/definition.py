@@ -381,7 +381,10 @@ def migrate_case(
         if kind != "regex":  # every test argument is a template, except regexes
             base = m.tpl(base, where=where)
         args = [base]
-        m.translate(case_uuid, "arguments", texts, where)
+        # only the other languages: the base text is done above (migrating it again here would
+        # warn twice, and warn about a regex that was never meant to be a template)
+        others = {lang: text for lang, text in texts.items() if lang not in (m.base_language, "base")}
+        m.translate(case_uuid, "arguments", others, where)
     elif kind in ("date_equal", "date_after", "date_before"):
         raw = str(test.get("test") or "")
         args = [m.tpl(raw, Options(raw_dates=True), where=where)]
