@@ -109,7 +109,9 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
         except httpx.RequestNotRead:  # a streamed body: aiohttp writes it chunked, as httpx would
             body = _body_chunks(request.stream)
             headers = [(k, v) for k, v in _headers(request.headers) if k.lower() != "transfer-encoding"]
-        url = URL(str(request.url), encoded=True)  # httpx has percent-encoded it already
+        # httpx has percent-encoded the URL already, and turned its user:password into an
+        # Authorization header: aiohttp refuses a request carrying both, so the URL goes bare.
+        url = URL(str(request.url), encoded=True).with_user(None)
         try:
             # aiohttp has no write timeout: a body stuck in a full socket buffer would start no
             # read timer and wait for ever. This bounds the whole exchange up to the answer's head.

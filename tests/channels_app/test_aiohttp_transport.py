@@ -190,6 +190,20 @@ def test_a_request_goes_out_byte_for_byte_as_httpcore_sends_it(servers) -> None:
     assert body == b'{"text": "h\xc3\xa9llo"}'
 
 
+def test_credentials_in_the_url_go_out_as_httpx_sends_them(servers) -> None:
+    """A provider URL with user:password@ (an External channel's): httpx turns them into Basic
+    auth; aiohttp would refuse a request carrying both, so nothing at all was sent."""
+    server = servers(answer_each(OK))
+    url = f"{server.url}/send?x=1".replace("http://", "http://ngo:s%40cret@")
+    run(_request("POST", url, content=b"x"))
+    run(_request("POST", url, content=b"x", transport=httpx.AsyncHTTPTransport()))
+    ours, httpcore = server.requests
+    assert ours == httpcore
+    lines, _ = head_and_body(ours)
+    assert lines[0] == b"POST /send?x=1 HTTP/1.1"
+    assert b"Authorization: Basic bmdvOnNAY3JldA==" in lines  # ngo:s@cret
+
+
 def test_aiohttp_adds_no_header_the_httpx_request_lacks(servers) -> None:
     server = servers(answer_each(OK))
 

@@ -57,4 +57,3 @@ def _import_job_modules() -> None:
     on its first run, which would leave those modules' objects to the collector)."""
     from channels_app import jobs  # noqa: F401
     from channels_app.services import aiohttp_transport  # noqa: F401
-    from flows.engine import runner  # noqa: F401

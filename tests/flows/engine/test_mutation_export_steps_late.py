@@ -132,7 +132,7 @@ def test_v11_4_text_of_a_non_waiting_result_is_the_operand() -> None:
     webhook, ...) meant its operand, which the new engine calls the router's input: it became
     @step.value. Only messages (reply, send, say, email `msg`) are rewritten; a waiting rule set's
     .text (the contact's reply) and other properties stay."""
-    rule_sets = [
+    rule_sets: list[Json] = [
         {"uuid": "rs1", "label": "Age", "ruleset_type": "expression"},
         {"uuid": "rs2", "label": "Lookup Result", "ruleset_type": "webhook"},
         {"uuid": "rs3", "label": "Name", "ruleset_type": "wait_message"},
@@ -182,7 +182,7 @@ def test_v11_5_webhook_results_became_extra() -> None:
     """11.5: @flow.x and @flow.x.value of a webhook or resthook rule set meant the webhook's
     response: they became @extra.x, in every template of the flow. A slug some other kind of rule
     set also uses is left alone (it can't be told apart), so are other properties (.category)."""
-    rule_sets = [
+    rule_sets: list[Json] = [
         {"uuid": "rs1", "label": "Lookup", "ruleset_type": "webhook", "operand": "@step.value"},
         {"uuid": "rs2", "label": "Notify", "ruleset_type": "resthook", "operand": "@flow.lookup"},
         {"uuid": "rs3", "label": "Shared", "ruleset_type": "webhook"},
