@@ -1133,6 +1133,15 @@ def test_migrate_export_without_version_runs_every_step() -> None:
     assert out == ({"flows": [expected], "version": "13"}, [])
 
 
+def test_migrate_export_flows_get_uuids_from_new_uuid() -> None:
+    """A flow without a uuid gets one from `new_uuid`, like everything the steps make."""
+    data = {"version": "11.12", "flows": [legacy_flow(metadata={"name": "One"})]}
+    assert migrate_export(data, new_uuid=counter()) == (
+        {"version": "13", "flows": [migrated_flow("11.12", uuid="u1")]},
+        [],
+    )
+
+
 def test_migrate_export_passes_new_format_flows_through() -> None:
     data = {"version": "11.12", "flows": [SPEC_FLOW]}
     assert migrate_export(data, new_uuid=counter()) == ({"version": "13", "flows": [SPEC_FLOW]}, [])
@@ -1163,6 +1172,16 @@ def test_migrate_export_from_version_7_unnests_definitions() -> None:
         expected["nodes"][0]["exits"] = [{"uuid": "u1"}]  # version 10.3 gave action sets new exit uuids
         assert out == {"version": "13", "flows": [expected]}, version
         assert warnings == []
+
+
+def test_migrate_export_unnests_a_definition_once() -> None:
+    """Before version 7 the unnesting runs once, at its turn: a definition nested twice is left
+    nested once, a flow without its base language."""
+    inner = {k: v for k, v in legacy_flow().items() if k != "metadata"}
+    data = {"version": "6", "flows": [{"name": "Twice", "definition": {"definition": inner}}]}
+    with pytest.raises(LegacyError) as e:
+        migrate_export(data, new_uuid=counter())
+    assert str(e.value) == "flow 0 (Twice) has no base language"
 
 
 def test_migrate_export_media_urls() -> None:

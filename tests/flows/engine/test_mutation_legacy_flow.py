@@ -34,6 +34,7 @@ from flows.engine.legacy.expressions import (
     Options,
     migrate,
     migrate_expression,
+    migrate_path,
     migrate_template,
     scan,
 )
@@ -1474,6 +1475,9 @@ def test_base_text(value: Any, text: str) -> None:
         ("https://myfiles.com/", "/bucket/a.jpg", "https://myfiles.com/bucket/a.jpg"),
         ("https://myfiles.com/media/", "b/", "https://myfiles.com/media/b/"),
         ("/media/", "/b", "/media/b"),
+        # only slashes are trimmed
+        ("https://cdn.org/BOX/", "Xray.jpg", "https://cdn.org/BOX/Xray.jpg"),
+        ("https://cdn.org/BOX", "/XX/", "https://cdn.org/BOX/XX/"),
         ("", "b", "/b"),
         ("https://myfiles.com", "http://other.org/a.jpg", "http://other.org/a.jpg"),
         ("https://myfiles.com", "https://other.org/a.jpg", "https://other.org/a.jpg"),
@@ -2147,6 +2151,23 @@ def test_expression_errors(expression: str, message: str) -> None:
     assert str(e.value) == message
 
 
+@pytest.mark.parametrize(
+    ("path", "migrated"),
+    [
+        ("contact.tel", "format_urn(urns.tel)"),
+        ("FLOW.Age.category", "results.age.category_localized"),
+        ("date.today", "format_date(today())"),
+        ("date.tomorrow", 'format_date(datetime_add(now(), 1, "D"))'),
+        ("nothing.known", "nothing.known"),
+    ],
+)
+def test_migrate_path(path: str, migrated: str) -> None:
+    """A legacy context path as a current one; date values are formatted unless raw ones are asked."""
+    assert migrate_path(path) == migrated
+    if "date." in path:
+        assert migrate_path(path, raw_dates=True) == migrated.removeprefix("format_date(")[:-1]
+
+
 def test_scan_tokens() -> None:
     """Bodies, legacy identifiers (known top levels only) and @(...) expressions; @@ stays escaped."""
     assert scan("Hi @contact.name, @(1 + 2) @@flow @x @") == [
@@ -2196,6 +2217,11 @@ def test_rapidpro_v7_templates(legacy: str, migrated: str) -> None:
         ('=LEN("(") x', '@(LEN("(")) x'),
         ('=LEN(")") x', '@(LEN(")")) x'),
         ('=CONCATENATE("a", "b")', '@(CONCATENATE("a", "b"))'),
+        ("=ABS(ABS(1), 2) x", "@(ABS(ABS(1), 2)) x"),
+        ("=(ABS(1) + (2)) x", "@(ABS(1) + (2)) x"),
+        # an = not followed by a word or a bracket is text
+        ("1 = 2", "1 = 2"),
+        ("a =", "a ="),
         # function names may hold underscores
         ('=WORD_COUNT("a b")', '@(WORD_COUNT("a b"))'),
         # an identifier that isn't a legacy top level is not an expression
