@@ -215,6 +215,10 @@ def run(
     try:
         port = parent.recv()
         workspace_id, channel_id = _setup(port, messages, window)
+        # as `manage.py smsc` does before its loop (FLOWGATE_GC_TUNING=0 measures without)
+        from infra.gc_policy import settle_after_startup
+
+        settle_after_startup()
         try:
             cpu = time.process_time()
             elapsed, stats = asyncio.run(_run(channel_id, messages, batch, timeout))

@@ -190,6 +190,9 @@ PACKAGES = (
         import_time=(
             "flows.engine.legacy.expressions.x__template__",
             "flows.engine.legacy.expressions.x__params__",
+            "flows.engine.legacy.expressions.x__rename__",
+            "flows.engine.legacy.expressions.x__join__",
+            "flows.engine.legacy.expressions.x__results__",
         ),
     ),
     # The harness around the engine (goflow conformance runner, flow tests): scored last.

@@ -11,6 +11,7 @@ an id may have elsewhere, so the caller can match exact first, then by variant.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from dataclasses import dataclass
@@ -57,6 +58,12 @@ _MESSAGE_STATE = {
 }
 
 _KEY = re.compile(r"(?i)(?<![A-Za-z])(id|sub|dlvrd|submit[ _]*date|done[ _]*date|stat|err|text)\s*:\s*")
+# The same keys for lower-cased ASCII text: without IGNORECASE (and the Unicode case folding it
+# brings) the scan is more than twice as fast, and ASCII is what receipts are written in.
+_KEY_ASCII = re.compile(r"(?<![a-z])(id|sub|dlvrd|submit[ _]*date|done[ _]*date|stat|err|text)\s*:\s*")
+_HEX = re.compile(r"[0-9a-f]+")
+_NOT_DIGIT = re.compile(r"\D")
+_LEADING_DIGITS = re.compile(r"\d+")
 
 
 @dataclass(slots=True)
@@ -85,7 +92,9 @@ def parse_fields(text: str) -> dict[str, str]:
     A value runs to the next key. `text:` is the exception: it is free text, so it runs on over
     keys already seen (a message body saying "id: 5" must not end it) up to a new key or the end.
     """
-    matches = [(m, _canon_key(m.group(1))) for m in _KEY.finditer(text)]
+    # lower() keeps an ASCII text's length, so the offsets found in it are the text's own
+    found = _KEY_ASCII.finditer(text.lower()) if text.isascii() else _KEY.finditer(text)
+    matches = [(m, _canon_key(m.group(1))) for m in found]
     fields: dict[str, str] = {}
     i = 0
     while i < len(matches):
@@ -101,6 +110,7 @@ def parse_fields(text: str) -> dict[str, str]:
     return fields
 
 
+@functools.lru_cache(maxsize=256)  # a handful of spellings per SMSC, one lookup per key per receipt
 def _canon_key(raw: str) -> str:
     key = re.sub(r"[ _]+", "", raw.lower())
     return {"submitdate": "submit date", "donedate": "done date"}.get(key, key)
@@ -109,18 +119,38 @@ def _canon_key(raw: str) -> str:
 def _int(value: str | None) -> int | None:
     if value is None:
         return None
-    digits = re.match(r"\d+", value)
+    digits = _LEADING_DIGITS.match(value)
     return int(digits.group()) if digits else None
 
 
 def _date(value: str | None) -> datetime | None:
-    """YYMMDDhhmm[ss] as the spec says; a few SMSCs add a century or separators."""
+    """YYMMDDhhmm[ss] as the spec says; a few SMSCs add a century or separators.
+
+    What strptime("%y%m%d%H%M[%S]" or "%Y%m%d%H%M%S") accepts, read field by field: two digits
+    per field (four for a century year), a two-digit year from 1969 to 2068, and datetime()
+    refuses what is out of range. strptime cost a tenth of the receipt path.
+    """
     if not value:
         return None
-    digits = re.sub(r"\D", "", value)
-    fmt = {10: "%y%m%d%H%M", 12: "%y%m%d%H%M%S", 14: "%Y%m%d%H%M%S"}.get(len(digits))
-    if fmt is None:
+    digits = _NOT_DIGIT.sub("", value)
+    n = len(digits)
+    if n not in (10, 12, 14):
         return None
+    if not digits.isascii():  # other scripts' digits: strptime's own (odd) rules, as before
+        return _strptime(digits, {10: "%y%m%d%H%M", 12: "%y%m%d%H%M%S", 14: "%Y%m%d%H%M%S"}[n])
+    try:
+        if n == 14:
+            year, rest = int(digits[:4]), digits[4:]
+        else:
+            year, rest = int(digits[:2]), digits[2:]
+            year += 2000 if year <= 68 else 1900  # strptime's %y pivot (POSIX)
+        second = int(rest[8:10]) if len(rest) == 10 else 0
+        return datetime(year, int(rest[0:2]), int(rest[2:4]), int(rest[4:6]), int(rest[6:8]), second)
+    except ValueError:
+        return None
+
+
+def _strptime(digits: str, fmt: str) -> datetime | None:
     try:
         return datetime.strptime(digits, fmt)
     except ValueError:
@@ -181,6 +211,8 @@ def parse_receipt(pdu: Pdu) -> Receipt | None:
     )
 
 
+# Both are pure and called a few times per id (submit, record, receipt): cached for the ids in flight.
+@functools.lru_cache(maxsize=8192)
 def normalize_id(message_id: str) -> str:
     """Canonical spelling: trimmed, lower-case, UUIDs hyphenated, numbers without leading zeros."""
     s = message_id.strip().lower()
@@ -189,11 +221,12 @@ def normalize_id(message_id: str) -> str:
             return str(uuid.UUID(s))
         except ValueError:
             pass
-    if re.fullmatch(r"[0-9a-f]+", s):
+    if _HEX.fullmatch(s):
         return s.lstrip("0") or "0"
     return s
 
 
+@functools.lru_cache(maxsize=8192)
 def id_variants(message_id: str) -> tuple[str, ...]:
     """Every spelling under which this id may appear on the other side, canonical first.
 
@@ -205,7 +238,7 @@ def id_variants(message_id: str) -> tuple[str, ...]:
     if "-" not in canon and len(canon) <= 40:
         if canon.isdigit():
             out.append(format(int(canon), "x"))
-        if re.fullmatch(r"[0-9a-f]+", canon):
+        if _HEX.fullmatch(canon):
             out.append(str(int(canon, 16)))
     return tuple(dict.fromkeys(out))
 

@@ -2,14 +2,16 @@
 
 Per channel a `ChannelRunner` owns an `SmppLink` and three loops:
 
-* pump: while bound, claim (lease) queued messages, then per window's worth mark them `wired`
-  (committed before any write), submit them through the link's window and record the outcomes.
-  Recording chunk N overlaps submitting chunk N+1, so at most two windows are ever in doubt;
-  the rest of a killed runner's batch stays queued and is sent after its lease. Wake-ups: the database is polled every `poll_interval` (0.5 s) while idle, so no
-  Redis is needed between the web process and this one; a full batch loops at once.
+* pump: while bound, claim one window's worth of queued messages and mark them `wired` in the
+  same committed statement (services.claim_wired), submit them through the link's window and
+  record the outcomes. Recording window N overlaps submitting window N+1, so at most two
+  windows are ever in doubt; nothing else is claimed. Wake-ups: the database is polled every
+  `poll_interval` (0.5 s) while idle, so no Redis is needed between the web process and this
+  one; a full window loops at once.
 * receipts: deliver_sm receipts are applied in batches; the deliver_sm_resp goes out only after
   the batch commits, so a crash makes the SMSC redeliver instead of losing a receipt. A receipt
-  for an id not stored yet (its submit is still being recorded) is retried for a few seconds.
+  for a part accepted but not recorded yet waits for that record (the runner knows which ids
+  those are); one for an id not stored at all is retried for a few seconds.
 * status: the link's state and counters are written to `LinkState` every second.
 
 The supervisor re-reads the channel list every `reconcile_interval` and starts, restarts (config
@@ -35,10 +37,9 @@ from typing import Any, TypeVar
 from django.db import OperationalError, connection
 
 from channels_app import realtime
-from channels_app.services import send
 from smsc import services
 from smsc.concat import MOMessage
-from smsc.dlr import Receipt
+from smsc.dlr import Receipt, id_variants, normalize_id
 from smsc.link import SmppLink, SubmitResult
 from smsc.links import build_link
 from smsc.textlink import TextLink
@@ -47,6 +48,8 @@ log = logging.getLogger("smsc.supervisor")
 
 T = TypeVar("T")
 LOCKED_RETRIES = 100
+# A receipt waiting to be applied: the future its deliver_sm_resp waits on; the time to give up.
+_ReceiptItem = tuple[Receipt, "asyncio.Future[bool]", float]
 
 
 @dataclass
@@ -54,7 +57,7 @@ class SupervisorOptions:
     poll_interval: float = 0.5
     reconcile_interval: float = 2.0
     status_interval: float = 1.0
-    batch_size: int = 500
+    batch_size: int = 500  # messages claimed at a time, at most one window (claim_wired)
     receipt_batch: int = 1000
     receipt_retry_seconds: float = 5.0
     receipt_retry_pause: float = 0.1
@@ -120,7 +123,13 @@ class ChannelRunner:
         self.stopping = False
         self.lost_ownership = False
         self.tasks: list[asyncio.Task[Any]] = []
-        self.receipts: asyncio.Queue[tuple[Receipt, asyncio.Future[bool], float]] = asyncio.Queue()
+        self.receipts: asyncio.Queue[_ReceiptItem] = asyncio.Queue()
+        # Canonical SMSC ids of parts accepted but not recorded yet, and the receipts waiting for
+        # them: a fast SMSC's receipt overtakes the recording of its own submit, and looking it
+        # up before that commit only misses (most receipts were looked up twice).
+        self.unrecorded: set[str] = set()
+        self.held: list[_ReceiptItem] = []
+        self.held_timer: asyncio.TimerHandle | None = None
         self.state_changed = asyncio.Event()
         self.unmatched_receipts = 0
         self.mo_dropped = 0
@@ -173,8 +182,10 @@ class ChannelRunner:
             with contextlib.suppress(Exception, asyncio.CancelledError):
                 await task
         # Receipts not applied never got their deliver_sm_resp: the SMSC sends them again.
+        waiting, self.held = self.held, []
         while not self.receipts.empty():
-            _, fut, _ = self.receipts.get_nowait()
+            waiting.append(self.receipts.get_nowait())
+        for _, fut, _ in waiting:
             if not fut.done():
                 fut.cancel()
         if not self.lost_ownership:
@@ -206,37 +217,26 @@ class ChannelRunner:
                     await link.wait_bound(self.opts.poll_interval)
                     continue
                 try:
-                    batch = await self.db(
-                        services.claim,
+                    # One window at a time, wired as it is claimed (services.claim_wired).
+                    chunk = await self.db(
+                        services.claim_wired,
                         channel_id=self.channel_id,
-                        limit=self.opts.batch_size,
+                        limit=max(1, min(self.opts.batch_size, link.config.window)),
                         token=self.token,
                     )
-                except Exception:
+                except services.ClaimFailed:
                     log.exception("channel %s: claiming messages failed", self.channel_id)
                     await asyncio.sleep(1.0)
                     continue
-                if not batch:
+                if not chunk:
                     await asyncio.sleep(self.opts.poll_interval)
                     continue
-                chunk_size, claimed = max(1, link.config.window), time.monotonic()
-                for start in range(0, len(batch), chunk_size):
-                    if self.stopping or not link.is_bound:
-                        break  # the rest is given back below (release_claims)
-                    chunk = await self.db(
-                        services.wire, msgs=batch[start : start + chunk_size], token=self.token
-                    )
-                    results = await asyncio.gather(*(self._submit(m) for m in chunk))
-                    # Chunks hold disjoint rows, so a few may be recorded side by side.
-                    recording = [t for t in recording if not t.done()]
-                    if len(recording) >= self.opts.concurrent_records:
-                        await recording.pop(0)
-                    recording.append(asyncio.create_task(self._record(chunk, list(results))))
-                    if time.monotonic() - claimed > send.lease_seconds() / 3:  # a slow SMSC
-                        rest = [m.id for m in batch[start + chunk_size :]]
-                        await self.db(services.renew_lease, ids=rest, token=self.token)
-                        claimed = time.monotonic()
-                await self.db(services.release_claims, token=self.token)
+                results = await asyncio.gather(*(self._submit(m) for m in chunk))
+                # Chunks hold disjoint rows, so a few may be recorded side by side.
+                recording = [t for t in recording if not t.done()]
+                if len(recording) >= self.opts.concurrent_records:
+                    await recording.pop(0)
+                recording.append(asyncio.create_task(self._record(chunk, list(results))))
         finally:
             for task in recording:
                 await task
@@ -246,10 +246,13 @@ class ChannelRunner:
     async def _submit(self, msg: Any) -> SubmitResult:
         assert self.link is not None
         try:
-            return await self.link.submit(services.to_sms(msg))
+            result = await self.link.submit(services.to_sms(msg))
         except Exception as exc:  # a bug for one message must not lose the batch's outcomes
             log.exception("channel %s: submit of message %s failed", self.channel_id, msg.id)
             return SubmitResult("not_sent", error=f"internal error: {exc}")
+        for mid in result.message_ids:
+            self.unrecorded.add(normalize_id(mid))  # until _record commits it (receipts wait)
+        return result
 
     async def _record(self, batch: list[Any], results: list[SubmitResult]) -> None:
         delay = 0.5
@@ -262,6 +265,11 @@ class ChannelRunner:
                     results=results,
                     resend_unacknowledged=self.resend_unacknowledged,
                 )
+                # Committed: receipts held for these ids find them now.
+                for result in results:
+                    for mid in result.message_ids:
+                        self.unrecorded.discard(normalize_id(mid))
+                self._release_held()
                 return
             except Exception:
                 # The database is down: keep the outcomes in memory and try again (they are
@@ -284,12 +292,38 @@ class ChannelRunner:
         self.receipts.put_nowait((receipt, fut, time.monotonic() + self.opts.receipt_retry_seconds))
         await fut  # deliver_sm_resp only once the receipt is committed (or given up on)
 
+    def _hold(self, item: _ReceiptItem) -> bool:
+        """Keep back a receipt whose part is accepted but not recorded yet (see `unrecorded`);
+        past its deadline it is looked up anyway, as any other."""
+        receipt, _, deadline = item
+        if not self.unrecorded or time.monotonic() >= deadline:
+            return False
+        if not any(v in self.unrecorded for v in id_variants(receipt.message_id)):
+            return False
+        self.held.append(item)
+        if self.held_timer is None:  # a record that never commits must not hold it for good
+            self.held_timer = asyncio.get_running_loop().call_later(
+                self.opts.receipt_retry_pause, self._release_held
+            )
+        return True
+
+    def _release_held(self) -> None:
+        if self.held_timer is not None:
+            self.held_timer.cancel()
+            self.held_timer = None
+        held, self.held = self.held, []
+        for item in held:
+            self.receipts.put_nowait(item)
+
     async def _apply_receipts(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
             items = [await self.receipts.get()]
             while len(items) < self.opts.receipt_batch and not self.receipts.empty():
                 items.append(self.receipts.get_nowait())
+            items = [item for item in items if not self._hold(item)]
+            if not items:
+                continue
             try:
                 matched = await self.db(
                     services.apply_receipts, channel_id=self.channel_id, receipts=[r for r, _, _ in items]

@@ -6,12 +6,12 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from channels_app import realtime
+from channels_app import bulk, realtime
 from channels_app.models import Channel, Direction, Msg, MsgEvent, MsgStatus
 from channels_app.models.msg import FINAL_STATUSES, STATUS_ORDER
 from channels_app.services import webhooks
@@ -64,17 +64,10 @@ def update_status(
         raise ValueError(f"unknown status {status!r}")
     with transaction.atomic():
         locked = Msg.objects.select_for_update().get(id=msg.id)
-        current = MsgStatus(locked.status)
         new = MsgStatus(status)
-        ignored = current in FINAL_STATUSES or STATUS_ORDER[new] < STATUS_ORDER.get(current, 0)
-        if current == new and not error:
-            ignored = True
+        ignored = _ignored(MsgStatus(locked.status), new, error)
         MsgEvent.objects.create(
-            msg=locked,
-            event_type=source,
-            status=new,
-            description=("ignored: message is already " + current) if ignored else error,
-            data=data or {},
+            msg=locked, event_type=source, status=new, description=ignored or error, data=data or {}
         )
         if ignored:
             return False
@@ -97,13 +90,6 @@ def update_status(
     return True
 
 
-# Msg fields update_statuses reads (itself, realtime.msg_event, webhooks' ids).
-_BATCH_FIELDS = (
-    "id", "workspace_id", "channel_id", "uuid", "direction", "status", "text", "urn", "error",
-    "created_on", "modified_on", "sent_on", "delivered_on",
-)  # fmt: skip
-
-
 @dataclass(frozen=True)
 class StatusUpdate:
     msg_id: int
@@ -112,68 +98,48 @@ class StatusUpdate:
     data: dict[str, Any] | None = None
 
 
-def update_statuses(*, updates: list[StatusUpdate], source: str = "callback") -> list[bool]:
+# A status event row as written by COPY (channels_app.bulk.copy_rows), in this order.
+EVENT_FIELDS = ("msg_id", "event_type", "status", "description", "data", "created_on")
+
+
+def update_statuses(
+    *, updates: list[StatusUpdate], source: str = "callback", events: list[tuple[Any, ...]] | None = None
+) -> list[bool]:
     """`update_status` for a batch (e.g. SMPP receipts): same forward-only rule, a few statements.
 
-    Returns, per update, whether it was applied; unknown message ids count as ignored.
+    `events` are more event rows (EVENT_FIELDS but created_on) the caller wants written with
+    these, in the same COPY. Returns, per update, whether it was applied; unknown message ids count as ignored.
+    On PostgreSQL the rows are locked, read and changed with one array parameter each: built by
+    the ORM, the IN lists and model instances were most of applying a batch of receipts.
     """
     for u in updates:
         if u.status not in SETTABLE:
             raise ValueError(f"unknown status {u.status!r}")
     applied: list[bool] = []
+    now = timezone.now()
+    rows = [(*e, now) for e in events or []]
     with transaction.atomic():
-        # Only what the events below read, and each channel once instead of joined per row:
-        # building a Channel (and decoding its config) per message dominated large batches.
-        locked = {
-            m.id: m
-            for m in Msg.objects.select_for_update()
-            .only(*_BATCH_FIELDS)
-            .filter(id__in={u.msg_id for u in updates})
-            .order_by("id")
-        }
-        channels = Channel.objects.in_bulk({m.channel_id for m in locked.values() if m.channel_id})
-        for m in locked.values():
-            if m.channel_id:
-                m.channel = channels[m.channel_id]
-        now = timezone.now()
-        events: list[MsgEvent] = []
+        locked = _lock_for_update([u.msg_id for u in updates])
         changed: dict[int, Msg] = {}
         for u in updates:
             msg = locked.get(u.msg_id)
             if msg is None:
                 applied.append(False)
                 continue
-            current, new = MsgStatus(msg.status), MsgStatus(u.status)
-            ignored = current in FINAL_STATUSES or STATUS_ORDER[new] < STATUS_ORDER.get(current, 0)
-            ignored = ignored or (current == new and not u.error)
-            description = ("ignored: message is already " + current) if ignored else u.error
-            events.append(
-                MsgEvent(msg=msg, event_type=source, status=new, description=description, data=u.data or {})
-            )
+            new = MsgStatus(u.status)
+            ignored = _ignored(MsgStatus(msg.status), new, u.error)
+            rows.append((msg.id, source, new.value, ignored or u.error, u.data or {}, now))
             applied.append(not ignored)
             if ignored:
                 continue
             msg.status, msg.modified_on = new, now
             if new in (MsgStatus.FAILED, MsgStatus.ERRORED):
                 msg.error = u.error or msg.error or "failed at the provider"
-            if new in (MsgStatus.SENT, MsgStatus.DELIVERED) and msg.sent_on is None:
-                msg.sent_on = now
-            if new == MsgStatus.DELIVERED:
-                msg.delivered_on = now
+            # (sent_on and delivered_on are set by _write_changes' UPDATE; nothing here reads them)
             changed[msg.id] = msg
-        MsgEvent.objects.bulk_create(events)
+        bulk.copy_rows(MsgEvent, EVENT_FIELDS, rows)
         if changed:
-            # One UPDATE per distinct outcome: bulk_update's CASE per row is far slower here.
-            groups: dict[tuple[str, str], list[int]] = {}
-            for msg in changed.values():
-                groups.setdefault((msg.status, msg.error), []).append(msg.id)
-            for (new_status, error), ids in groups.items():
-                values: dict[str, Any] = {"status": new_status, "error": error, "modified_on": now}
-                if new_status in (MsgStatus.SENT, MsgStatus.DELIVERED):
-                    values["sent_on"] = Coalesce("sent_on", Value(now))
-                if new_status == MsgStatus.DELIVERED:
-                    values["delivered_on"] = now
-                Msg.objects.filter(id__in=ids).update(**values)
+            _write_changes(list(changed.values()), now)
             by_workspace: dict[int, list[Msg]] = {}
             for msg in changed.values():
                 by_workspace.setdefault(msg.workspace_id, []).append(msg)
@@ -182,6 +148,89 @@ def update_statuses(*, updates: list[StatusUpdate], source: str = "callback") ->
             for msgs in by_workspace.values():
                 webhooks.emit_msg_status(msgs)
     return applied
+
+
+def _ignored(current: MsgStatus, new: MsgStatus, error: str) -> str:
+    """Why a status is not applied ("" when it is): statuses only move forward, a final one
+    stays, and the same status again changes nothing unless it brings an error."""
+    if current in FINAL_STATUSES or STATUS_ORDER[new] < STATUS_ORDER.get(current, 0):
+        return "ignored: message is already " + current
+    if current == new and not error:
+        return "ignored: message is already " + current
+    return ""
+
+
+# Msg fields update_statuses reads (itself, realtime.msg_event, webhooks' ids).
+_BATCH_FIELDS = (
+    "id", "workspace_id", "channel_id", "uuid", "direction", "status", "text", "urn", "error",
+    "created_on",
+)  # fmt: skip
+_MSG, _CHANNEL = Msg._meta.db_table, Channel._meta.db_table
+_LOCK_SQL = (
+    "SELECT " + ", ".join(f"m.{f}" for f in _BATCH_FIELDS) + f", c.uuid, c.name FROM {_MSG} m "
+    f"LEFT JOIN {_CHANNEL} c ON c.id = m.channel_id WHERE m.id = ANY(%s::bigint[]) ORDER BY m.id FOR UPDATE OF m"
+)
+
+
+def _lock_for_update(ids: list[int]) -> dict[int, Msg]:
+    """The messages, locked in id order, each with its channel (uuid and name, what the
+    realtime event shows): each channel built once, not joined per row."""
+    if connection.vendor != "postgresql":
+        locked = {
+            m.id: m
+            for m in Msg.objects.select_for_update()
+            .only(*_BATCH_FIELDS)
+            .filter(id__in=set(ids))
+            .order_by("id")
+        }
+        channels = Channel.objects.in_bulk({m.channel_id for m in locked.values() if m.channel_id})
+    else:
+        with connection.cursor() as cursor:
+            cursor.execute(_LOCK_SQL, [bulk.array_literal(sorted(set(ids)))])
+            found = cursor.fetchall()
+        n = len(_BATCH_FIELDS)
+        channel_rows = {(r[2], *r[n:]) for r in found if r[2]}
+        channels = {c.id: c for c in bulk.load(Channel, ("id", "uuid", "name"), channel_rows)}
+        locked = {m.id: m for m in bulk.load(Msg, _BATCH_FIELDS, [r[:n] for r in found], convert=False)}
+    for m in locked.values():
+        if m.channel_id:
+            m.channel = channels[m.channel_id]
+    return locked
+
+
+def _write_changes(changed: list[Msg], now: Any) -> None:
+    """Store each message's new status and error; sent_on (kept if set) and delivered_on too."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {_MSG} AS m SET status = v.status, error = v.error, modified_on = %s, "
+                "sent_on = CASE WHEN v.status IN (%s, %s) THEN COALESCE(m.sent_on, %s) ELSE m.sent_on END, "
+                "delivered_on = CASE WHEN v.status = %s THEN %s ELSE m.delivered_on END "
+                "FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS v(id, status, error) WHERE m.id = v.id",
+                [
+                    now,
+                    MsgStatus.SENT.value,
+                    MsgStatus.DELIVERED.value,
+                    now,
+                    MsgStatus.DELIVERED.value,
+                    now,
+                    bulk.array_literal([m.id for m in changed]),
+                    bulk.array_literal([m.status for m in changed]),
+                    bulk.array_literal([m.error for m in changed]),
+                ],
+            )
+        return
+    # One UPDATE per distinct outcome: bulk_update's CASE per row is far slower here.
+    groups: dict[tuple[str, str], list[int]] = {}
+    for msg in changed:
+        groups.setdefault((msg.status, msg.error), []).append(msg.id)
+    for (new_status, error), ids in groups.items():
+        values: dict[str, Any] = {"status": new_status, "error": error, "modified_on": now}
+        if new_status in (MsgStatus.SENT, MsgStatus.DELIVERED):
+            values["sent_on"] = Coalesce("sent_on", Value(now))
+        if new_status == MsgStatus.DELIVERED:
+            values["delivered_on"] = now
+        Msg.objects.filter(id__in=ids).update(**values)
 
 
 def stop_recipient(*, msg: Msg, reason: str) -> None:

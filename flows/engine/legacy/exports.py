@@ -390,8 +390,6 @@ def _export_v9(export: dict[str, Any], gen: Callable[[], str], _c: str, _w: list
             target = ele[nested] = {}
         if obj_id:
             target["uuid"] = ids.get(kind, obj_id)
-        elif ele.get("uuid") and nested is None:
-            pass
         if name:
             target["name"] = name
         return ele
@@ -418,8 +416,8 @@ def _export_v9(export: dict[str, Any], gen: Callable[[], str], _c: str, _w: list
                     remap(lb, "label")
         meta = d.get("metadata") or {}
         if meta.get("id"):
+            # (already in ids.maps: the first loop or ids.get recorded it)
             meta["uuid"] = meta.get("uuid") or ids.get("flow", meta["id"])
-            ids.maps.setdefault("flow", {})[str(meta["id"])] = meta["uuid"]
             meta.pop("id", None)
         else:
             meta.pop("id", None)
