@@ -672,6 +672,8 @@ def test_which_webhook_references_are_migrated(text: str, migrated: str) -> None
         ("@@webhook.x @webhook.x", "@@webhook.x @webhook.json.x"),
         ("@@@webhook.x", "@@@webhook.json.x"),
         ("@@ @webhook.x", "@@ @webhook.json.x"),
+        # the escape found where it is, not only at the start of the text
+        ("say @@webhook.x then @webhook.x", "say @@webhook.x then @webhook.json.x"),
         # not a top-level name: text, even where a reference follows
         ("@webhookx @webhook", "@webhookx @webhook.json"),
         # references are case-insensitive, even where the flow never spells it in lower case

@@ -1160,6 +1160,8 @@ def test_airtime_without_result_name() -> None:
     }
     node = run_ruleset(rs)[0]
     assert node["actions"] == [{"uuid": "gen-5", "type": "transfer_airtime", "amounts": {"USD": 3}}]
+    # a whole amount is written as an integer, as goflow writes it (3 == 3.0 in Python, not in the JSON)
+    assert json.dumps(node["actions"][0]["amounts"]) == '{"USD": 3}'
     assert node["router"]["operand"] == "@results."
 
 
