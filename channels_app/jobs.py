@@ -11,7 +11,7 @@ from channels_app.services import ingest, send
 
 
 def send_channel(channel_id: int) -> int:
-    wakes.clear_sender(channel_id)
+    # The wake marker stays set while the sender runs; send.send_channel clears it (see there).
     return send.send_channel(channel_id=channel_id)
 
 

@@ -299,17 +299,29 @@ stopping = threading.Event()
 
 
 def send_channel(*, channel_id: int, transport: httpx.AsyncBaseTransport | None = None) -> int:
-    """Drain the channel's queue; one sender per channel at a time so its rate limit holds."""
+    """Drain the channel's queue; one sender per channel at a time so its rate limit holds.
+
+    The channel's wake marker (wakes.sender_key) stays set while its sender runs, so the
+    wake-ups of replies queued meanwhile enqueue no job (it would only find the lock held and
+    return): the sender clears the marker once it has let go of the lock and then looks for due
+    messages, which covers every message committed before the clear; later ones wake a new job.
+    """
     channel = Channel.objects.filter(id=channel_id, is_active=True).first()
     if channel is None or not channel.type.sent_by_worker:
+        wakes.clear_sender(channel_id)
         return 0
     lock = f"send:{channel_id}"
     sent = 0
     # A short lock renewed while sending: a worker killed mid-batch blocks its channel for
     # seconds, and its unsent messages go out again once their lease runs out.
     lock_seconds = int(getattr(settings, "FLOWGATE_SEND_LOCK_SECONDS", SEND_LOCK_SECONDS))
-    if stopping.is_set() or not queue.try_lock(lock, seconds=lock_seconds):
-        return 0  # the holder looks for due messages once more before it lets go
+    if stopping.is_set():
+        wakes.clear_sender(channel_id)  # a later wake-up reaches a worker that is not stopping
+        return 0
+    if not queue.try_lock(lock, seconds=lock_seconds):
+        # The holder clears the marker and looks for due messages once more before it returns
+        # (a killed holder's lock expires and the sweeper's re-wake carries on).
+        return 0
     started, size = time.monotonic(), settings.FLOWGATE_BATCH_SIZE
     token = uuid.uuid4().hex
     try:
@@ -323,8 +335,9 @@ def send_channel(*, channel_id: int, transport: httpx.AsyncBaseTransport | None 
     finally:
         release_claims(token=token)
         queue.release_lock(lock)
-    # Due work left behind (a drain cut short, or messages whose wake-up found our lock held):
-    # a fresh wake-up carries on.
+        wakes.clear_sender(channel_id)
+    # Due work left behind (a drain cut short, or messages queued while we ran, whose wake-up
+    # found the marker set): a fresh wake-up carries on.
     if not stopping.is_set() and _has_due(channel):
         wakes.rewake_sender(channel_id)
     return sent
@@ -397,18 +410,33 @@ class _Sender:
         renew_every = max(1.0, min(lease_seconds(), self.lock_seconds) / 3)
         renewed = time.monotonic()
         done_count = 0
+        finished: list[Msg] = []  # answered, outcome not recorded yet
+        results: list[SendResult] = []
         try:
-            while pending or inflight:
+            while pending or inflight or finished:
                 if stopping.is_set():
                     pending.clear()  # given back by release_claims; in-flight ones finish
                 starting: list[Msg] = []
                 while pending and len(inflight) + len(starting) < SEND_CONCURRENCY and self.pacer.take():
                     starting.append(pending.popleft())
-                for msg in wire(starting, token=self.token):
+                opted_out: list[Msg] = []
+                wired: list[Msg] = []
+                if finished or starting:
+                    # One commit records the answered requests and wires the ones about to start
+                    # (they start after it): half the commits of recording and wiring apart, and
+                    # still only the requests in flight are wired without an outcome.
+                    with transaction.atomic():
+                        if finished:
+                            opted_out = _record(self.channel, finished, results)
+                        wired = wire(starting, token=self.token)
+                    done_count += len(finished)
+                    finished, results = [], []
+                for msg in wired:
                     shard = min(range(shards), key=load.__getitem__)
                     load[shard] += 1
                     task = loop.create_task(self._send_one(clients[shard], msg))
                     inflight[task] = (msg, shard)
+                _stop_opted_out(opted_out)
                 if time.monotonic() - renewed > renew_every:
                     renew_lease([m.id for m in pending], token=self.token)
                     queue.refresh_lock(self.lock, self.lock_seconds)
@@ -419,17 +447,11 @@ class _Sender:
                     continue
                 wait = renew_every if not pending else min(renew_every, max(self.pacer.delay(), 0.001))
                 done = loop.run_until_complete(_finished(set(inflight), wait))
-                if not done:
-                    continue
-                finished: list[Msg] = []
-                results: list[SendResult] = []
                 for task in done:
                     msg, shard = inflight.pop(task)
                     load[shard] -= 1
                     finished.append(msg)
                     results.append(task.result())
-                record_results(self.channel, finished, results)
-                done_count += len(finished)
         finally:
             if self.transport is not None:  # a caller's transport lives for this batch only
                 send_clients.run(send_clients.close(clients))
@@ -520,6 +542,14 @@ def retry_delay(attempts: int) -> timedelta:
 
 def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]) -> None:
     """Write a batch's outcomes in a few statements (one UPDATE per outcome, bulk events)."""
+    with transaction.atomic():
+        opted_out = _record(channel, batch, results)
+    _stop_opted_out(opted_out)
+
+
+def _record(channel: Channel, batch: list[Msg], results: list[SendResult]) -> list[Msg]:
+    """record_results' writes, in the caller's transaction; returns the messages whose provider
+    reports an opt-out (stopped by _stop_opted_out once that transaction has committed)."""
     now = timezone.now()
     events: list[MsgEvent] = []
     sent: list[Msg] = []
@@ -527,7 +557,10 @@ def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]
     failed: dict[str, list[int]] = {}  # error -> ids
     progress: list[Msg] = []
     moved_ids: set[int] = set()  # whose parts_sent this batch changed
+    opted_out: list[Msg] = []
     for msg, result in zip(batch, results, strict=True):
+        if result.opted_out:
+            opted_out.append(msg)
         events.extend(MsgEvent(msg=msg, event_type="http", data=entry) for entry in result.log)
         if result.parts_sent != int(msg.metadata.get("parts_sent", 0)):
             msg.metadata = {**msg.metadata, "parts_sent": result.parts_sent}
@@ -552,26 +585,28 @@ def record_results(channel: Channel, batch: list[Msg], results: list[SendResult]
             MsgEvent(msg=msg, event_type="status", status=msg.status, description=msg.error,
                      data={"attempt": msg.attempts})
         )  # fmt: skip
-    with transaction.atomic():
-        wired = Msg.objects.filter(status=MsgStatus.WIRED)
-        if sent:
-            _mark_sent(sent, now, moved=moved_ids)
-        for (error, next_attempt), ids in retry.items():
-            wired.filter(id__in=ids).update(
-                status=MsgStatus.ERRORED, error=error, next_attempt_on=next_attempt, modified_on=now
-            )
-        for error, ids in failed.items():
-            wired.filter(id__in=ids).update(status=MsgStatus.FAILED, error=error, modified_on=now)
-        if progress:
-            Msg.objects.bulk_update(progress, ["metadata"])
-        append_rows.insert(events)
-        realtime.publish_many(channel.workspace_id, [realtime.msg_event(msg) for msg in batch])
-        webhooks.emit_msg_status(batch)
-    opted_out = [msg for msg, result in zip(batch, results, strict=True) if result.opted_out]
-    if opted_out:
+    wired = Msg.objects.filter(status=MsgStatus.WIRED)
+    if sent:
+        _mark_sent(sent, now, moved=moved_ids)
+    for (error, next_attempt), ids in retry.items():
+        wired.filter(id__in=ids).update(
+            status=MsgStatus.ERRORED, error=error, next_attempt_on=next_attempt, modified_on=now
+        )
+    for error, ids in failed.items():
+        wired.filter(id__in=ids).update(status=MsgStatus.FAILED, error=error, modified_on=now)
+    if progress:
+        Msg.objects.bulk_update(progress, ["metadata"])
+    append_rows.insert(events)
+    realtime.publish_many(channel.workspace_id, [realtime.msg_event(msg) for msg in batch])
+    webhooks.emit_msg_status(batch)
+    return opted_out
+
+
+def _stop_opted_out(msgs: list[Msg]) -> None:
+    if msgs:
         from channels_app.services.status import stop_recipient
 
-        for msg in opted_out:
+        for msg in msgs:
             stop_recipient(msg=msg, reason="the provider reports the recipient opted out")
 
 

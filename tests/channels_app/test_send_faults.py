@@ -100,7 +100,7 @@ def test_worker_killed_between_http_call_and_status_write_never_sends_twice(
     def die(*args, **kwargs):
         raise SystemExit("worker killed")  # what a SIGKILL looks like from the database's side
 
-    monkeypatch.setattr(send, "record_results", die)
+    monkeypatch.setattr(send, "_record", die)  # the writes of an answered request
     with pytest.raises(SystemExit):
         send.send_channel(channel_id=ex_channel.id)
     assert len(aggregator.requests) == 1
