@@ -28,8 +28,11 @@ Screens are requested through Django's test client in this process (the full vie
 and ORM path, without the HTTP server, whose cost does not depend on the database size).
 Times are the median of `--runs` runs after one warm-up. "WAL per stored message" posts
 inbound messages from existing contacts to the receive endpoint, runs the handler jobs, and
-divides the WAL written (pg_current_wal_lsn) by the messages stored, starting right after a
-CHECKPOINT (the worst case: every page's first change writes a full-page image).
+divides this database's WAL (pg_walinspect, read every 200 messages) by the messages stored,
+per wal_compression setting (off, lz4, zstd): right after a CHECKPOINT (the worst case: every
+page's first change writes a full-page image) and over a stream of `--wal-stream-seconds` with
+no checkpoint inside (a page's image paid once per interval), each with the bytes without
+full-page images and a breakdown per relation and record type.
 """
 
 from __future__ import annotations
@@ -330,25 +333,35 @@ def screens(ctx: dict[str, Any]) -> list[tuple[str, str, Callable[[], Any]]]:
     ]  # fmt: skip
 
 
-def _wal_of_this_database(start: str, end: str) -> tuple[float, int, list[tuple[str, float]]]:
-    """WAL bytes, full-page images and the top relations of records touching this database's
-    blocks (pg_walinspect): the cluster is shared, so its LSN difference counts neighbours too.
-    Commit records carry no block and are left out (a few dozen bytes per transaction)."""
+WAL_MODES = ("off", "lz4", "zstd")
+
+
+def _wal_of_this_database(start: str, end: str) -> dict[str, Any]:
+    """WAL bytes, full-page image bytes and count, and the bytes per relation and record type,
+    of the records touching this database's blocks (pg_walinspect): the cluster is shared, so its
+    LSN difference counts the neighbours' WAL too. Commit records carry no block and are left
+    out (34 bytes per transaction)."""
     oid = _one("SELECT oid FROM pg_database WHERE datname = current_database()")
     rows = _sql(
         "SELECT COALESCE(c.relname, 'other') || ' ' || r.resource_manager || '/' || r.record_type, "
-        "sum(r.record_length), count(*) FILTER (WHERE r.fpi_length > 0) "
+        "sum(r.record_length), sum(r.fpi_length), count(*) FILTER (WHERE r.fpi_length > 0) "
         "FROM pg_get_wal_records_info(%s::pg_lsn, %s::pg_lsn) r "
         "LEFT JOIN pg_class c ON c.relfilenode = substring(r.block_ref from %s)::oid "
         "WHERE r.block_ref LIKE %s GROUP BY 1 ORDER BY 2 DESC",
         [start, end, rf"rel \d+/{oid}/(\d+)", f"%/{oid}/%"],
     )
-    total = sum(float(r[1]) for r in rows)
-    return total, sum(int(r[2]) for r in rows), [(str(r[0]), float(r[1])) for r in rows[:6]]
+    return {
+        "total": sum(float(r[1]) for r in rows),
+        "fpi_bytes": sum(float(r[2]) for r in rows),
+        "fpis": sum(int(r[3]) for r in rows),
+        # (relation and record, bytes, of which full-page images)
+        "by_record": [(str(r[0]), float(r[1]), float(r[2])) for r in rows],
+    }
 
 
-def _receive(ctx: dict[str, Any], count: int, offset: int) -> None:
-    """Post `count` inbound messages from existing contacts (scattered) and run the handler."""
+def _receive(ctx: dict[str, Any], count: int, offset: int, seconds: float | None = None) -> int:
+    """Post inbound messages from existing contacts (scattered) and run the handler: `count`
+    of them, or as many as fit in `seconds` when given. Returns how many were posted."""
     from django.test import Client
 
     from channels_app.worker import drain
@@ -356,29 +369,52 @@ def _receive(ctx: dict[str, Any], count: int, offset: int) -> None:
     client = Client()
     lo, hi = ctx["contacts_range"]
     path = f"/c/ex/{ctx['channel_uuid']}/receive"
+    deadline = time.monotonic() + seconds if seconds is not None else None
+    posted = 0
     for i in range(offset, offset + count):
+        if deadline is not None and time.monotonic() >= deadline:
+            break
         contact_id = lo + (i * 7919) % (hi - lo + 1)
         response = client.post(path, {"from": f"+25078{contact_id:07d}", "text": f"bench wal {i}"})
         if response.status_code != 200:
             raise RuntimeError(f"receive: {response.status_code} {response.content[:200]!r}")
+        posted += 1
         if i % 200 == 199:
             drain(max_seconds=120)
     drain(max_seconds=300)
+    return posted
 
 
-def wal_per_message(ctx: dict[str, Any], count: int) -> dict[str, Any]:
+def wal_per_message(ctx: dict[str, Any], count: int, stream_seconds: float) -> dict[str, Any]:
     """WAL bytes per inbound message stored and handled (received at the endpoint, handled by
-    the job), from right after a CHECKPOINT, with wal_compression off and lz4 (a superuser can set
-    it per session). Right after a checkpoint every page's first change writes a full-page
-    image: the worst case, which a longer checkpoint interval amortises (docs/operations.md)."""
+    the job), per wal_compression setting (a superuser can set it per database), two ways:
+
+    - "worst": `count` messages right after a CHECKPOINT. Every page's first change after a
+      checkpoint writes a full-page image, so nearly every message pays for a random leaf of
+      the (contact, id) index: the figure of a checkpoint falling in a burst.
+    - "stream": every message of a `stream_seconds` stream that starts at a CHECKPOINT, with no
+      checkpoint inside: a page touched twice in the stream pays its image once, as over a
+      checkpoint interval of that length at this rate.
+
+    Both also give the bytes without full-page images: what a message costs once its pages
+    are dirty, the floor that a longer checkpoint interval tends to (docs/operations/scale.md)."""
     _sql("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
     _receive(ctx, 100, offset=10**6)  # warm-up: the first inserts after a bulk load fill old pages' gaps
-    results = {}
-    for n, mode in enumerate(("off", "lz4")):
-        _database_setting(f"wal_compression = {mode}")
+    results: dict[str, Any] = {}
+    offset = 0
+    for mode in WAL_MODES:
+        try:
+            _database_setting(f"wal_compression = {mode}")
+        except Exception as exc:  # noqa: BLE001 (a server built without zstd refuses the value)
+            results[mode] = {"skipped": str(exc).splitlines()[0]}
+            continue
         if _one("SHOW wal_compression") != mode:
             raise RuntimeError(f"wal_compression={mode} did not apply")
-        results[mode] = _wal_window(ctx, count, offset=n * count)
+        results[mode] = {"worst": _wal_window(ctx, count, offset=offset)}
+        offset += count
+        if stream_seconds > 0:
+            results[mode]["stream"] = _wal_window(ctx, 10**6, offset=offset, seconds=stream_seconds)
+            offset += results[mode]["stream"]["window"]
     _database_setting(None)
     return results
 
@@ -396,27 +432,72 @@ def _database_setting(setting: str | None) -> None:
         close_pool()
 
 
-def _wal_window(ctx: dict[str, Any], count: int, offset: int) -> dict[str, Any]:
+def _checkpoints() -> str:
+    """The last checkpoint's redo position (pg_stat_bgwriter's counters lag behind the
+    checkpoint itself, the control file does not)."""
+    return str(_one("SELECT redo_lsn FROM pg_control_checkpoint()"))
+
+
+def _wal_window(ctx: dict[str, Any], count: int, offset: int, seconds: float | None = None) -> dict[str, Any]:
+    """Post `count` messages (or for `seconds`) from right after a CHECKPOINT, in chunks of 200,
+    reading each chunk's WAL as soon as it is written: the cluster is shared, and its
+    neighbours' WAL makes it recycle segments, and checkpoint, within a minute. A checkpoint
+    inside the window (timed, or forced by that WAL) restarts the full-page images, so the
+    window ends at the last chunk before it and reports that."""
     from django.db import DatabaseError
 
+    chunk = 200
     _sql("CHECKPOINT")
-    before_lsn = str(_one("SELECT pg_current_wal_lsn()"))
-    stored_before = _one("SELECT count(*) FROM channels_app_msg WHERE direction = 'in'")
-    _receive(ctx, count, offset=offset)
-    end_lsn = str(_one("SELECT pg_current_wal_lsn()"))
-    stored = max(1, _one("SELECT count(*) FROM channels_app_msg WHERE direction = 'in'") - stored_before)
+    checkpoints = _checkpoints()
+    last_id = _one("SELECT COALESCE(max(id), 0) FROM channels_app_msg")
+    lsn = str(_one("SELECT pg_current_wal_flush_lsn()"))
+    total = fpi_bytes = 0.0
+    fpis = posted = 0
+    by_record: dict[str, list[float]] = {}
+    interrupted = recycled = False
+    started = time.monotonic()
+    elapsed = 0.0
+    while posted < count and (seconds is None or elapsed < seconds):
+        sent = _receive(ctx, min(chunk, count - posted), offset=offset + posted)
+        end_lsn = str(_one("SELECT pg_current_wal_flush_lsn()"))
+        if _checkpoints() != checkpoints:
+            interrupted = True
+            break
+        try:
+            wal = _wal_of_this_database(lsn, end_lsn)
+        except DatabaseError:  # recycled before it could be read even so: the whole cluster's
+            recycled = True
+            size = float(_one("SELECT pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)", [end_lsn, lsn]))
+            wal = {"total": size, "fpi_bytes": 0.0, "fpis": 0,
+                   "by_record": [("whole cluster (segments recycled before they could be read)", size, 0.0)]}  # fmt: skip
+        total += wal["total"]
+        fpi_bytes += wal["fpi_bytes"]
+        fpis += wal["fpis"]
+        for name, size, fpi in wal["by_record"]:
+            kept = by_record.setdefault(name, [0.0, 0.0])
+            kept[0] += size
+            kept[1] += fpi
+        posted += sent
+        lsn = end_lsn
+        elapsed = time.monotonic() - started
+    # Every post stores one message (no dedupe window in this bench, and _receive stops on
+    # anything but a 200); the chunk cut off by a checkpoint is stored but not counted.
+    stored = max(1, posted)
+    in_database = _one("SELECT count(*) FROM channels_app_msg WHERE id > %s AND direction = 'in'", [last_id])
+    if in_database < posted:
+        raise RuntimeError(f"{posted} messages posted, {in_database} stored")
     pending = _one("SELECT count(*) FROM channels_app_msg WHERE status = 'pending'")
-    try:
-        total, fpis, top = _wal_of_this_database(before_lsn, end_lsn)
-    except DatabaseError:  # the shared cluster recycled the segments already: count them all
-        total = float(_one("SELECT pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)", [end_lsn, before_lsn]))
-        fpis, top = 0, [("whole cluster (segments recycled before they could be read)", total)]
+    ranked = sorted(by_record.items(), key=lambda item: -item[1][0])
     return {
         "wal_bytes_per_msg": total / stored,
+        "no_fpi_bytes_per_msg": (total - fpi_bytes) / stored,
         "fpi_per_msg": fpis / stored,
-        "top": [(name, size / stored) for name, size in top],
+        "by_record": [(name, size / stored, fpi / stored) for name, (size, fpi) in ranked],
         "stored": stored,
-        "window": count,
+        "window": posted,
+        "seconds": elapsed,
+        "checkpoint_inside": interrupted,
+        "recycled": recycled,
         "pending_left": pending,
     }
 
@@ -507,12 +588,12 @@ def _aggregator(*, enabled: bool) -> Iterator[tuple[Any, int | None]]:
             process.terminate()
 
 
-def measure(ctx: dict[str, Any], runs: int, wal_messages: int) -> dict[str, Any]:
+def measure(ctx: dict[str, Any], runs: int, wal_messages: int, stream_seconds: float) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for key, label, run in screens(ctx):
         ms, sql_ms, slowest = _timed(run, runs)
         results[key] = {"label": label, "ms": ms, "sql_ms": sql_ms, "slowest": slowest}
-    results["wal"] = wal_per_message(ctx, wal_messages)
+    results["wal"] = wal_per_message(ctx, wal_messages, stream_seconds)
     results["size_bytes"] = _one("SELECT pg_database_size(current_database())")
     results["msg_table_bytes"] = _one("SELECT pg_total_relation_size('channels_app_msg')")
     return results
@@ -540,29 +621,10 @@ def report(a: dict[str, Any], b: dict[str, Any], sizes: dict[str, Any]) -> tuple
         )
         figures.append(figure(key, value["label"], ms_b, "ms", higher_is_better=False,
                               baseline=("empty database", ms_a), target=("<=", BUDGET_MS)))  # fmt: skip
-    for mode in ("off", "lz4"):
-        wa, wb = a["wal"][mode], b["wal"][mode]
-        lines.append(
-            f"| WAL per stored message, wal_compression={mode} | {wa['wal_bytes_per_msg'] / 1024:.2f} KB "
-            f"| {wb['wal_bytes_per_msg'] / 1024:.2f} KB "
-            f"| {wb['wal_bytes_per_msg'] / max(wa['wal_bytes_per_msg'], 1):.1f}x "
-            f"| full-page images per message {wa['fpi_per_msg']:.2f} -> {wb['fpi_per_msg']:.2f} "
-            f"| {'yes' if wb['wal_bytes_per_msg'] <= 2048 else 'NO'} (2 KB) |"
-        )
-        figures.append(figure(f"wal_per_msg_{mode}", f"WAL per stored message, wal_compression={mode}",
-                              wb["wal_bytes_per_msg"] / 1024, "KB", higher_is_better=False,
-                              baseline=("empty database", wa["wal_bytes_per_msg"] / 1024),
-                              target=("<=", 2.0)))  # fmt: skip
+    lines += _wal_rows(a["wal"], b["wal"], figures)
     if "pipeline" in a and "pipeline" in b:
         lines += _pipeline_rows(a["pipeline"], b["pipeline"], figures)
-    for mode in ("off", "lz4"):
-        wb = b["wal"][mode]
-        lines += [
-            "",
-            f"WAL per stored message at B, wal_compression={mode}, by relation: "
-            + ", ".join(f"{name} {size / 1024:.2f} KB" for name, size in wb["top"])
-            + f" ({wb['stored']} messages from {wb['window']} after a CHECKPOINT, {wb['pending_left']} left pending)",
-        ]
+    lines += _wal_breakdown(b["wal"])
     for value in b.values():
         if isinstance(value, dict) and value.get("ms", 0) > BUDGET_MS and value["slowest"]:
             seconds, sql, params = value["slowest"][0]
@@ -572,6 +634,64 @@ def report(a: dict[str, Any], b: dict[str, Any], sizes: dict[str, Any]) -> tuple
             ]
             lines += ["```", _explain(sql, params), "```"]
     return "\n".join(lines), figures
+
+
+def _wal_rows(a: dict[str, Any], b: dict[str, Any], figures: list[dict[str, Any]]) -> list[str]:
+    """Rows for WAL per stored message, A against B, per wal_compression: the worst case (right
+    after a checkpoint) and the stream (one checkpoint interval of the stream's length)."""
+    from benchmarks.kit import figure
+
+    lines = []
+    for mode in WAL_MODES:
+        if "skipped" in b.get(mode, {"skipped": "not run"}):
+            lines.append(
+                f"| WAL per stored message, wal_compression={mode} | skipped: {b[mode]['skipped']} | | | | |"
+            )
+            continue
+        for kind in ("worst", "stream"):
+            if kind not in b[mode]:
+                continue
+            wa, wb = a[mode][kind], b[mode][kind]
+            label = (f"WAL per stored message, wal_compression={mode}, "
+                     + ("right after a CHECKPOINT" if kind == "worst"
+                        else f"{wb['seconds']:.0f} s stream from a CHECKPOINT ({wb['stored'] / wb['seconds']:.0f} msg/s)"))  # fmt: skip
+            note = " (cut short by a checkpoint of the shared cluster)" if wb["checkpoint_inside"] else ""
+            note += " (some WAL recycled before read: whole cluster counted)" if wb.get("recycled") else ""
+            lines.append(
+                f"| {label} | {wa['wal_bytes_per_msg'] / 1024:.2f} KB | {wb['wal_bytes_per_msg'] / 1024:.2f} KB "
+                f"| {wb['wal_bytes_per_msg'] / max(wa['wal_bytes_per_msg'], 1):.1f}x "
+                f"| full-page images per message {wa['fpi_per_msg']:.2f} -> {wb['fpi_per_msg']:.2f}; "
+                f"without them {wa['no_fpi_bytes_per_msg'] / 1024:.2f} -> {wb['no_fpi_bytes_per_msg'] / 1024:.2f} KB{note} "
+                f"| {'yes' if wb['wal_bytes_per_msg'] <= 2048 else 'NO'} (2 KB) |"
+            )
+            key = f"wal_per_msg_{mode}" + ("" if kind == "worst" else "_stream")
+            figures.append(figure(key, label.split(" (")[0], wb["wal_bytes_per_msg"] / 1024, "KB",
+                                  higher_is_better=False, baseline=("empty database", wa["wal_bytes_per_msg"] / 1024),
+                                  target=("<=", 2.0)))  # fmt: skip
+    return lines
+
+
+def _wal_breakdown(wal: dict[str, Any]) -> list[str]:
+    """Per relation and record type at B (bytes per message, of which full-page images)."""
+    lines = []
+    for mode in WAL_MODES:
+        for kind in ("worst", "stream"):
+            run = wal.get(mode, {}).get(kind)
+            if run is None:
+                continue
+            shown = [r for r in run["by_record"] if r[1] >= 8][:14]
+            lines += [
+                "",
+                f"WAL per stored message at B, wal_compression={mode}, {kind} "
+                f"({run['stored']} messages, {run['window']} posted, {run['pending_left']} left pending): "
+                f"{run['wal_bytes_per_msg']:.0f} B, of which full-page images "
+                f"{run['wal_bytes_per_msg'] - run['no_fpi_bytes_per_msg']:.0f} B",
+                "",
+                "| relation and record | B per message | of which full-page images |",
+                "| --- | --- | --- |",
+            ]
+            lines += [f"| {name} | {size:.0f} | {fpi:.0f} |" for name, size, fpi in shown]
+    return lines
 
 
 def _pipeline_rows(a: dict[str, Any], b: dict[str, Any], figures: list[dict[str, Any]]) -> list[str]:
@@ -605,7 +725,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--messages", type=int, default=10_000_000)
     parser.add_argument("--small", "--quick", action="store_true", help="20,000 contacts, 200,000 messages")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--wal-messages", type=int, default=1000)
+    parser.add_argument(
+        "--wal-messages", type=int, default=1000, help="messages after a CHECKPOINT (worst case)"
+    )
+    parser.add_argument("--wal-stream-seconds", type=float, default=60.0,
+                        help="length of the sustained WAL stream per wal_compression setting (0: skip)")  # fmt: skip
     parser.add_argument("--json", type=Path)
     parser.add_argument("--out", type=Path, default=ROOT / "var" / "bench-big.md")
     parser.add_argument("--no-pipeline", dest="pipeline", action="store_false",
@@ -630,7 +754,7 @@ def main(argv: list[str] | None = None) -> int:
         seed(ctx, contacts=BASE["contacts"], messages=BASE["messages"], log=lambda _: None)
         finish_load(log=lambda _: None)
         log(f"A: {BASE['contacts']:,} contacts, {BASE['messages']:,} messages; measuring")
-        a = measure(ctx, args.runs, min(args.wal_messages, 300))
+        a = measure(ctx, args.runs, min(args.wal_messages, 300), args.wal_stream_seconds)
         if args.pipeline:
             log("A: receive and end to end (serve + 2 workers)")
             a["pipeline"] = pipeline(ctx, aggregator, prefix=40, messages=args.pipeline_messages,
@@ -641,7 +765,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         load = finish_load(log=log)
         log("B: measuring")
-        b = measure(ctx, args.runs, args.wal_messages)
+        b = measure(ctx, args.runs, args.wal_messages, args.wal_stream_seconds)
         if args.pipeline:
             log("B: receive and end to end (serve + 2 workers)")
             b["pipeline"] = pipeline(ctx, aggregator, prefix=50, messages=args.pipeline_messages,
