@@ -203,7 +203,9 @@ PACKAGES = (
             "tests/flows/engine/test_conformance_cli.py",
             "tests/flows/engine/test_conformance_floors.py",
             "tests/flows/engine/test_legacy_migration.py",
+            "tests/flows/engine/test_mutation_conformance.py",
             "tests/flows/flowtests/test_engine_flowtests.py",
+            "tests/flows/flowtests/test_mutation_flowtests.py",
         ),
     ),
     Package(
