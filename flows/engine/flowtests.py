@@ -219,11 +219,9 @@ class _WebhookMocks:
 
     def __init__(self) -> None:
         self.queue: list[dict[str, Any]] = []
-        self.calls: list[str] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         url = str(request.url)
-        self.calls.append(url)
         for i, mock in enumerate(self.queue):
             if not mock.get("url") or matches(str(mock["url"]), url):
                 self.queue.pop(i)
@@ -289,7 +287,6 @@ class _Play:
         environment: dict[str, Any] | None,
         engine_options: dict[str, Any],
     ) -> None:
-        self.test = test
         self.flow_uuid = flow_uuid
         self.environment = environment or {}
         self.clock = TestClock()
@@ -309,7 +306,6 @@ class _Play:
         self.started = False
         self.replies: list[str] = []
         self.transcript: list[dict[str, Any]] = []
-        self.webhooks: list[dict[str, Any]] = []  # webhook_called events, for recording
 
     def _take(self, events: list[dict[str, Any]]) -> None:
         for ev in events:
@@ -317,8 +313,6 @@ class _Play:
                 text = str((ev.get("msg") or {}).get("text") or "")
                 self.replies.append(text)
                 self.transcript.append({"out": text})
-            elif ev.get("type") == "webhook_called":
-                self.webhooks.append(ev)
             elif ev.get("type") == "error":
                 self.transcript.append({"error": str(ev.get("text") or "")})
 
