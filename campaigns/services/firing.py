@@ -87,10 +87,14 @@ def _fire(rows: list[EventFire], now: dt.datetime) -> None:
             row.result, row.detail = EventFire.Result.SKIPPED, _why_skipped(event, contact)
             continue
         if event.kind == CampaignEvent.Kind.MESSAGE:
-            pool = pools.setdefault(event.workspace_id, ChannelPool(event.workspace_id))
+            pool = pools.get(event.workspace_id)
+            if pool is None:
+                pool = pools[event.workspace_id] = ChannelPool(event.workspace_id)
             _send(row, event, contact, pool, outbox)
         else:
-            runner = runners.setdefault(event.workspace_id, FlowRunner(workspace=event.workspace))
+            runner = runners.get(event.workspace_id)
+            if runner is None:  # (not setdefault: that would build a runner for every row)
+                runner = runners[event.workspace_id] = FlowRunner.for_workspace(event.workspace_id)
             _start(row, event, contact, runner, contact.id in waiting)
             waiting.add(contact.id) if row.result == EventFire.Result.STARTED else None
     queue_messages(outbox)

@@ -97,10 +97,21 @@ class Msg(models.Model):
         indexes = [
             # Message log, API list, dashboards: a workspace's messages newest first.
             models.Index(fields=["workspace", "-id"], name="msg_ws_id"),
-            # Contact page history and the contacts list's last message.
-            models.Index(fields=["contact", "-id"], name="msg_contact_id"),
-            # Status callbacks find a message by provider id; also serves the channel FK.
-            models.Index(fields=["channel", "external_id"], name="msg_channel_external_id"),
+            # Contact page history and the contacts list's last message. Every lookup names a
+            # contact, so messages without one (inbound ones until handled) need no entry.
+            models.Index(
+                fields=["contact", "-id"],
+                condition=models.Q(contact__isnull=False),
+                name="msg_contact_id_known",
+            ),
+            # Status callbacks find an outbound message by provider id. Inbound ids are found
+            # through `unique_inbound_external_id`, so inbound messages and outbound ones not yet
+            # sent (no id) write no entry here: one index entry fewer at receive and at handle.
+            models.Index(
+                fields=["channel", "external_id"],
+                condition=models.Q(direction="out", external_id__isnull=False),
+                name="msg_out_external_id",
+            ),
             # Replies are few: index only them (deleting a message nulls its replies' link).
             models.Index(
                 fields=["response_to"], condition=models.Q(response_to__isnull=False), name="msg_response_to"

@@ -13,7 +13,8 @@ from django.db import transaction
 
 from channels_app import crypto
 from channels_app.inbound import resolver
-from channels_app.models import AppToken, Channel, WebhookSubscription
+from channels_app.models import AppToken, Channel, WebhookSubscription, Workspace
+from channels_app.services import versioned_cache
 from channels_app.services.secret_store import _transform, channel_secret_keys, sealed_fields
 
 
@@ -60,7 +61,9 @@ def rotate_all() -> RotationCounts:
                 )
                 counts.app_tokens += 1
         counts.service_secrets = _rotate_registered_fields()
-    resolver.forget_all()  # cached channels hold the old ciphertexts
+        # cached channels, subscriptions and engine services hold the old ciphertexts
+        versioned_cache.changed_everywhere(list(Workspace.objects.values_list("id", flat=True)))
+    resolver.forget_all()
     return counts
 
 

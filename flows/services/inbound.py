@@ -13,9 +13,9 @@ from collections.abc import Callable
 from django.db.models import prefetch_related_objects
 from django.utils import timezone
 
-from channels_app.models import Channel, Contact, Direction, Msg, Workspace
+from channels_app.models import Channel, Contact, Direction, Msg
 from flows.models import FlowSession, SessionStatus, Trigger
-from flows.services import triggers
+from flows.services import triggers, workspace_snapshot
 from flows.services.sessions import FlowRunner, msg_resume
 
 logger = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ def handle_inbound(msg: Msg) -> None:
     a whole batch failed, so both paths must follow exactly the same rules (`_route`)."""
     if msg.contact is None:
         return
-    _handle_workspace_batch(msg.workspace, [msg])
+    _handle_workspace_batch(msg.workspace_id, [msg])
 
 
 def handle_inbound_batch(msgs: list[Msg], *, on_error: Callable[[Msg], None]) -> None:
@@ -46,7 +46,7 @@ def handle_inbound_batch(msgs: list[Msg], *, on_error: Callable[[Msg], None]) ->
         if msg.contact is not None:
             by_workspace.setdefault(msg.workspace_id, []).append(msg)
     for workspace_id, group in by_workspace.items():
-        _handle_workspace_batch(Workspace.objects.get(id=workspace_id), group)
+        _handle_workspace_batch(workspace_id, group)
 
 
 handle_inbound.batch = handle_inbound_batch  # type: ignore[attr-defined]
@@ -61,9 +61,10 @@ def _waiting_sessions(contact_ids: list[int]) -> dict[int, FlowSession]:
     }
 
 
-def _handle_workspace_batch(workspace: Workspace, msgs: list[Msg]) -> None:
-    runner = FlowRunner(workspace=workspace, buffered=True)
-    index = triggers.TriggerIndex(workspace_id=workspace.id)
+def _handle_workspace_batch(workspace_id: int, msgs: list[Msg]) -> None:
+    snap = workspace_snapshot.snapshot(workspace_id)
+    runner = FlowRunner(workspace=snap.workspace, buffered=True, snapshot=snap)
+    index = snap.triggers
     contacts = {m.contact.id: m.contact for m in msgs if m.contact is not None}
     prefetch_related_objects(list(contacts.values()), "urns", "groups")
     waiting = _waiting_sessions(list(contacts))
@@ -156,7 +157,9 @@ def fire_contact_trigger(*, contact: Contact, trigger_type: str, channel: Channe
     if trigger is None:
         return False
     kind = "channel" if trigger_type in ("missed_call", "incoming_call") else "optin"
-    FlowRunner(workspace=contact.workspace).start(contact=contact, flow=trigger.flow, trigger={"type": kind})
+    FlowRunner.for_workspace(contact.workspace_id).start(
+        contact=contact, flow=trigger.flow, trigger={"type": kind}
+    )
     return True
 
 

@@ -316,7 +316,9 @@ def _release_start_rows(rows: list[PacedSend], now: dt.datetime) -> None:
         if contact is None or contact.status != Contact.Status.ACTIVE:
             row.status, row.error = PacedSend.Status.FAILED, "the contact is gone or no longer active"
             continue
-        runner = runners.setdefault(start.workspace_id, FlowRunner(workspace=start.workspace))
+        runner = runners.get(start.workspace_id)
+        if runner is None:  # (not setdefault: that would build a runner for every row)
+            runner = runners[start.workspace_id] = FlowRunner.for_workspace(start.workspace_id)
         trigger: dict[str, Any] = {"type": "manual"}
         if start.params:
             trigger["params"] = start.params

@@ -20,11 +20,13 @@ from channels_app.services.routing import ChannelPool
 from channels_app.services.send import SendError, build_message, queue_messages
 from flows.engine import Engine, ResumeError, Sprint
 from flows.models import Flow, FlowRun, FlowSession, SessionStatus, Ticket, TicketStatus
+from flows.services import workspace_snapshot
 from flows.services.assets import build_assets, contact_json, environment_for, field_types, make_engine
 from flows.services.event_appliers import apply_events
 from flows.services.service_actions import (
     open_tickets_json,
 )
+from flows.services.workspace_snapshot import WorkspaceSnapshot
 
 logger = logging.getLogger(__name__)
 
@@ -56,16 +58,31 @@ def interrupt_waiting(*, contact: Contact) -> int:
 class FlowRunner:
     """One engine + assets per workspace for a batch of starts/resumes (assets loaded once)."""
 
-    def __init__(self, *, workspace: Workspace, engine: Engine | None = None, buffered: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        workspace: Workspace,
+        engine: Engine | None = None,
+        buffered: bool = False,
+        snapshot: WorkspaceSnapshot | None = None,
+    ) -> None:
+        """`snapshot`: the workspace's assets, engine and flows as this process keeps them
+        between batches (`for_workspace`); without it they are loaded for this runner."""
         self.workspace = workspace
-        self.engine = engine or make_engine(build_assets(workspace=workspace), workspace=workspace)
         # contacts' open tickets are looked up only in workspaces that have some (one open
         # ticket per contact: open_ticket needs to know)
         self._tickets = Ticket.objects.filter(workspace=workspace, status=TicketStatus.OPEN).exists()
-        self.environment = environment_for(workspace=workspace)
-        self.field_types = field_types(workspace_id=workspace.id)
-        self._flows: dict[str, Flow | None] = {}
         self._pool: ChannelPool | None = None
+        self._flows: dict[str, Flow | None] = {}
+        if snapshot is not None:
+            self.engine = engine or snapshot.engine
+            self.environment, self.field_types = snapshot.environment, snapshot.field_types
+            self._flows = snapshot.flows
+            self._pool = ChannelPool(workspace.id, channels=snapshot.channels)
+        else:
+            self.engine = engine or make_engine(build_assets(workspace=workspace), workspace=workspace)
+            self.environment = environment_for(workspace=workspace)
+            self.field_types = field_types(workspace_id=workspace.id)
         # URN identities whose channel a flow chose in the sprint being applied
         self._affinity_set: set[str] = set()
         # Buffered (batch handling): new sessions, their runs and outbound messages are kept
@@ -75,6 +92,13 @@ class FlowRunner:
         self._new_runs: list[FlowRun] = []
         self._outbox: list[Msg] = []
         self._completed: list[tuple[FlowSession, list[FlowRun]]] = []
+
+    @classmethod
+    def for_workspace(cls, workspace_id: int, *, buffered: bool = False) -> FlowRunner:
+        """A runner on the process's current snapshot of the workspace (no asset queries when
+        nothing changed since the last batch)."""
+        snap = workspace_snapshot.snapshot(workspace_id)
+        return cls(workspace=snap.workspace, buffered=buffered, snapshot=snap)
 
     def flush(self) -> None:
         """Write what buffered sprints produced: a few bulk INSERTs for the whole batch."""

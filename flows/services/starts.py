@@ -202,7 +202,7 @@ def _claim_batch(start_id: int) -> FlowStartBatch | None:
 def run_start_batches(*, start_id: int, max_batches: int | None = None) -> int:
     """Claim and run batches until none is left; returns the contacts started here."""
     start = FlowStart.objects.select_related("workspace", "flow").get(id=start_id)
-    runner = FlowRunner(workspace=start.workspace)
+    runner = FlowRunner.for_workspace(start.workspace_id)
     started = 0
     ran = 0
     while max_batches is None or ran < max_batches:

@@ -41,7 +41,9 @@ def fire_due_waits(*, now: dt.datetime | None = None, limit: int = 500) -> dict[
                     )
                     if row is None:
                         continue
-                    FlowRunner(workspace=row.workspace).resume(session_row=row, resume={"type": resume})
+                    FlowRunner.for_workspace(row.workspace_id).resume(
+                        session_row=row, resume={"type": resume}
+                    )
                     counts[kind] += 1
             except Exception:
                 logger.exception("could not fire %s for session %s", resume, session_id)

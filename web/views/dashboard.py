@@ -247,7 +247,8 @@ def _render_channel(
     request: HttpRequest, channel: Channel, form: TestMessageForm, status: int = 200
 ) -> HttpResponse:
     payload = channel_service.channel_payload(channel)
-    recent = Msg.objects.filter(channel=channel).order_by("-id")[:20]
+    # (by workspace too: the newest messages of the workspace's index, filtered by channel)
+    recent = Msg.objects.filter(workspace_id=channel.workspace_id, channel=channel).order_by("-id")[:20]
     config = _config_rows(channel, payload["config"])
     context = {"channel": channel, "payload": payload, "config": config, "recent": recent, "form": form,
                "live_status": payload.get("live_status")}  # fmt: skip
