@@ -45,6 +45,7 @@ BENCHES = [
     ("ucp_cimd_e2e", "benchmarks.ucp_cimd_e2e", "UCP/EMI and CIMD2 end to end with receipts"),
     ("engine", "benchmarks.engine", "flow engine steps"),
     ("flow_tests", "benchmarks.flow_tests", "100 flow tests of a 60-node flow"),
+    ("handle_batch", "benchmarks.handle_batch", "one small handle batch: snapshot kept vs reloaded"),
     ("flow_start", "benchmarks.flow_start", "queueing a large flow start"),
     ("contact_import", "benchmarks.contact_import", "100,000-row contact import: seconds, peak RSS"),
     ("scale", "benchmarks.scale", "2 web + 2 workers against 1 + 1, RSS"),
