@@ -41,7 +41,18 @@ def _batches(channel: Any, n: int, prefix: int) -> tuple[float, float, float]:
     return statistics.median(cpu), statistics.median(wall), statistics.median(queries)
 
 
-def main(n: int, json_path: Path | None = None) -> None:
+def _profiled(run: Any, top: int) -> Any:
+    """`run()` under cProfile; prints its `top` entries by own time (what to cut next)."""
+    import cProfile
+    import pstats
+
+    profiler = cProfile.Profile()
+    result = profiler.runcall(run)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(top)
+    return result
+
+
+def main(n: int, json_path: Path | None = None, profile: int = 0) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "web.settings")
     import django
 
@@ -51,10 +62,12 @@ def main(n: int, json_path: Path | None = None) -> None:
     from django.db import connection
 
     from benchmarks.flows_e2e import keyword_reply_flow
+    from channels_app import realtime
     from channels_app.models import Channel, Msg, Workspace
     from flows.services import workspace_snapshot
 
     call_command("migrate", verbosity=0)
+    realtime.publish_on_thread_loops()  # as `manage.py worker` does
     settings.FLOWGATE_INBOUND_DEDUPE_SECONDS = 0
     workspace = Workspace.objects.create(name="bench handle batch")
     try:
@@ -63,11 +76,13 @@ def main(n: int, json_path: Path | None = None) -> None:
         )
         keyword_reply_flow(workspace, "join")
         _batches(channel, 10, 10)  # warm-up: imports, connections, the first snapshot
-        kept = _batches(channel, n, 20)
+        kept = _profiled(lambda: _batches(channel, n, 20), profile) if profile else _batches(channel, n, 20)
         cache = workspace_snapshot._snapshots
         max_age, cache.max_age = cache.max_age, 0.0
         try:
-            reloaded = _batches(channel, n, 30)
+            reloaded = (
+                _profiled(lambda: _batches(channel, n, 30), profile) if profile else _batches(channel, n, 30)
+            )
         finally:
             cache.max_age = max_age
         print(f"one-message handle batch ({connection.vendor}, median of {n}):")
@@ -112,5 +127,8 @@ if __name__ == "__main__":
     parser.add_argument("n", type=int, nargs="?", default=300, help="batches per case")
     parser.add_argument("--quick", action="store_true", help="small counts: a smoke test, not a figure")
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--profile", type=int, default=0, metavar="TOP", help="print each case's top functions"
+    )
     args = parser.parse_args()
-    main(min(args.n, 30) if args.quick else args.n, args.json)
+    main(min(args.n, 30) if args.quick else args.n, args.json, args.profile)
