@@ -153,9 +153,8 @@ def update_statuses(
 def _ignored(current: MsgStatus, new: MsgStatus, error: str) -> str:
     """Why a status is not applied ("" when it is): statuses only move forward, a final one
     stays, and the same status again changes nothing unless it brings an error."""
-    if current in FINAL_STATUSES or STATUS_ORDER[new] < STATUS_ORDER.get(current, 0):
-        return "ignored: message is already " + current
-    if current == new and not error:
+    backwards = current in FINAL_STATUSES or STATUS_ORDER[new] < STATUS_ORDER.get(current, 0)
+    if backwards or (current == new and not error):
         return "ignored: message is already " + current
     return ""
 
