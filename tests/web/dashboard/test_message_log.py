@@ -25,11 +25,18 @@ def log(ex_channel: Any, workspace: Any) -> dict[str, Any]:
     backup = create_channel(workspace=workspace, type_code="EX", name="Backup", country="RW",
                             config={"send_url": "http://127.0.0.1:9/send"})  # fmt: skip
     aline = create_contact(workspace=workspace, name="Aline Uwase", urn_list=["tel:+250788555555"])
+    # (a handled or outbound message always has its contact: only pending ones have none)
+    joiner = create_contact(workspace=workspace, name="", urn_list=["tel:+250788111111"])
     return {
         "backup": backup,
-        "join": make_msg(ex_channel, text="JOIN please", urn="tel:+250788111111"),
+        "join": make_msg(ex_channel, text="JOIN please", urn="tel:+250788111111", contact=joiner),
         "reply": make_msg(
-            ex_channel, direction="out", status="delivered", text="Welcome!", urn="tel:+250788111111"
+            ex_channel,
+            direction="out",
+            status="delivered",
+            text="Welcome!",
+            urn="tel:+250788111111",
+            contact=joiner,
         ),
         "failed": make_msg(
             backup, direction="out", status="failed", text="Reminder", urn="tel:+250788222222"
