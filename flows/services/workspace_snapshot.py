@@ -65,7 +65,9 @@ def changed(workspace_id: int) -> None:
     _snapshots.changed(workspace_id)
 
 
-for _model in (
+# Every model a snapshot is read from, by workspace: a save or delete of one of their rows
+# replaces the workspace's snapshot everywhere.
+WATCHED_MODELS = (
     Flow,
     Trigger,
     Channel,
@@ -77,7 +79,8 @@ for _model in (
     LLMService,
     AirtimeService,
     ResthookSubscriber,
-):
+)
+for _model in WATCHED_MODELS:
     _snapshots.watch(_model)
 _snapshots.watch(Workspace, workspace_of=lambda workspace: workspace.id)
 for _through in (Trigger.groups.through, Trigger.exclude_groups.through):
