@@ -24,6 +24,7 @@ import logging
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -49,11 +50,15 @@ def changed_everywhere(workspace_ids: list[int]) -> None:
 
 
 class VersionedCache(Generic[T]):
-    def __init__(self, name: str, *, max_age: float | None = None) -> None:
+    """`max_entries`: how many workspaces' values one process keeps, the least recently used
+    dropped first (a worker of a deployment with thousands of workspaces must not keep them all)."""
+
+    def __init__(self, name: str, *, max_age: float | None = None, max_entries: int | None = None) -> None:
         self.name = name
         self.max_age = max_age
+        self.max_entries = max_entries
         self._lock = threading.Lock()
-        self._values: dict[int, tuple[bytes, float, T]] = {}
+        self._values: OrderedDict[int, tuple[bytes, float, T]] = OrderedDict()
         _all.append(self)
 
     def key(self, workspace_id: int) -> str:
@@ -91,11 +96,15 @@ class VersionedCache(Generic[T]):
                 and (self.max_age is None or now - cached[1] < self.max_age)
                 and not self._changed_here(workspace_id)
             ):
+                self._values.move_to_end(workspace_id)
                 return cached[2]
         value = load()
         if not self._changed_here(workspace_id):
             with self._lock:
                 self._values[workspace_id] = (token, now, value)
+                self._values.move_to_end(workspace_id)
+                while self.max_entries is not None and len(self._values) > self.max_entries:
+                    self._values.popitem(last=False)
         return value
 
     def _changed_here(self, workspace_id: int) -> bool:

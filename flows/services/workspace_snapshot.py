@@ -25,6 +25,8 @@ from flows.services.assets import build_assets, environment_for, field_types, ma
 
 # A change made by a path that bypasses model signals is picked up within this many seconds.
 MAX_AGE_SECONDS = 60.0
+# Workspaces whose snapshot one process keeps (each holds its parsed flows): the busiest ones.
+MAX_WORKSPACES = 200
 
 
 @dataclass
@@ -52,7 +54,9 @@ def _load(workspace_id: int) -> WorkspaceSnapshot:
     )
 
 
-_snapshots: VersionedCache[WorkspaceSnapshot] = VersionedCache("flow-assets", max_age=MAX_AGE_SECONDS)
+_snapshots: VersionedCache[WorkspaceSnapshot] = VersionedCache(
+    "flow-assets", max_age=MAX_AGE_SECONDS, max_entries=MAX_WORKSPACES
+)
 
 
 def snapshot(workspace_id: int) -> WorkspaceSnapshot:

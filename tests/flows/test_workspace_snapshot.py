@@ -238,3 +238,16 @@ def test_a_secret_rotation_replaces_every_cached_value(ex_channel: Any, settings
     rotate_all()
     assert workspace_snapshot.snapshot(ex_channel.workspace_id) is not snap
     assert workspace_snapshot._snapshots in versioned_cache._all
+
+
+def test_a_process_keeps_the_most_recently_used_workspaces_only(workspace: Any, monkeypatch: Any) -> None:
+    from channels_app.models import Workspace
+
+    other, third = Workspace.objects.create(name="other"), Workspace.objects.create(name="third")
+    monkeypatch.setattr(workspace_snapshot._snapshots, "max_entries", 2)
+    first = workspace_snapshot.snapshot(workspace.id)
+    second = workspace_snapshot.snapshot(other.id)
+    assert workspace_snapshot.snapshot(workspace.id) is first  # used last: kept
+    workspace_snapshot.snapshot(third.id)  # one too many: the least recently used goes
+    assert workspace_snapshot.snapshot(workspace.id) is first
+    assert workspace_snapshot.snapshot(other.id) is not second
