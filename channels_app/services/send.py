@@ -642,8 +642,15 @@ def _mark_sent(sent: list[Msg], now: Any, *, moved: set[int]) -> None:
     Msg.objects.filter(id__in=[m.id for m in sent], status=MsgStatus.WIRED).update(
         status=MsgStatus.SENT, sent_on=now, error="", modified_on=now
     )
-    Msg.objects.bulk_update(sent, ["external_id", "parts"])
+    for msg in sent:
+        msg.modified_on = now  # (bulk_update leaves auto_now fields alone)
+    Msg.objects.bulk_update(sent, ["external_id", "parts", "modified_on"])
     if progressed := [m for m in sent if m.id in moved]:
+        # parts_sent into the metadata as stored now, not the copy read before the requests
+        # went out: a flag written meanwhile (the sweeper's outcome_unknown) must stay
+        stored = dict(Msg.objects.filter(id__in=[m.id for m in progressed]).values_list("id", "metadata"))
+        for msg in progressed:
+            msg.metadata = {**(stored.get(msg.id) or {}), "parts_sent": msg.metadata["parts_sent"]}
         Msg.objects.bulk_update(progressed, ["metadata"])
 
 

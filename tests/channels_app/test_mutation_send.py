@@ -1,0 +1,380 @@
+"""Tests written to answer the survivors of `scripts/mutation.py --only claim-send-service` (issue 26).
+
+Same approach as test_send_steps.py: a probe channel type answers each message with a scripted
+SendResult, so claim, wire, _send_one, record_results and _mark_sent run for real against the
+database, without servers. Each test names the mutants it was written against.
+"""
+
+from __future__ import annotations
+
+import ssl
+from datetime import timedelta
+from types import SimpleNamespace
+from typing import Any
+
+import httpx
+import pytest
+from django.utils import timezone
+
+from channels_app.models import Channel, Msg, MsgStatus
+from channels_app.services import send
+from channels_app.services.send import queue_message
+from channels_app.types import registry
+from channels_app.types.base import ChannelType, OutgoingMessage, SendResult
+from channels_app.workspaces import create_workspace
+
+
+class Probe(ChannelType):
+    code = "ZM"
+    slug = "zm"
+    name = "Mutation probe"
+    schemes = ("tel",)
+    tps = 0.0
+
+    def __init__(self) -> None:
+        self.seen: list[OutgoingMessage] = []
+        self.clients: list[httpx.AsyncClient] = []
+        self.answers: dict[str, SendResult | BaseException] = {}  # by text; default: sent
+        self.default: SendResult = SendResult(ok=True)
+
+    def max_tps(self, channel: Channel) -> float:
+        return self.tps
+
+    async def send(self, channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
+        self.seen.append(msg)
+        self.clients.append(client)
+        answer = self.answers.get(msg.text, self.default)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+
+@pytest.fixture
+def probe(monkeypatch: pytest.MonkeyPatch) -> Probe:
+    instance = Probe()
+    monkeypatch.setitem(registry._types, Probe.code, instance)
+    return instance
+
+
+@pytest.fixture
+def channel(db: None, probe: Probe) -> Channel:
+    workspace, _ = create_workspace(name="Mutation NGO")
+    return _channel(workspace, "Probe")
+
+
+def _channel(workspace: Any, name: str) -> Channel:
+    return Channel.objects.create(
+        workspace=workspace, channel_type=Probe.code, name=name, address="+250788000000", country="RW"
+    )
+
+
+def _fresh(msg: Msg) -> Msg:
+    return Msg.objects.get(id=msg.id)
+
+
+def _queue(channel: Channel, *texts: str, **kwargs: Any) -> list[Msg]:
+    first = Msg.objects.count()
+    return [
+        queue_message(channel=channel, to=f"+25078866{first + i:04d}", text=text, **kwargs)
+        for i, text in enumerate(texts)
+    ]
+
+
+def _drain(channel: Channel) -> int:
+    return send.send_channel(
+        channel_id=channel.id, transport=httpx.MockTransport(lambda r: httpx.Response(500))
+    )
+
+
+# --- quick_reply_texts ------------------------------------------------------------------------
+
+
+def test_quick_reply_texts_keeps_only_text_replies_with_a_text() -> None:
+    """x_quick_reply_texts: the `type` test, the empty-text test and what is not a dict."""
+    replies: list[Any] = [
+        "Yes",
+        {"type": "text", "text": "No"},
+        {"text": "Maybe"},  # no type: a text reply
+        {"type": "text", "text": 5},  # kept as its string
+        {"type": "location", "text": "Where are you?"},  # not a text reply
+        {"type": "text", "text": ""},  # nothing to show
+        {"type": "text"},
+        7,  # neither a string nor a dict: ignored
+        None,
+    ]
+    assert send.quick_reply_texts({"quick_replies": replies}) == ["Yes", "No", "Maybe", "5"]
+    assert send.quick_reply_texts({"quick_replies": None}) == []
+    assert send.quick_reply_texts({}) == []
+
+
+def test_the_type_is_sent_only_the_text_quick_replies(channel: Channel, probe: Probe) -> None:
+    replies = [{"type": "location", "text": "Where?"}, {"type": "text", "text": "Here"}, 3, "There"]
+    _queue(channel, "hello", metadata={"quick_replies": replies})
+    assert _drain(channel) == 1
+    assert [o.quick_replies for o in probe.seen] == [["Here", "There"]]
+
+
+# --- claiming --------------------------------------------------------------------------------
+
+
+def test_only_errored_messages_are_due_by_their_next_attempt(channel: Channel, probe: Probe) -> None:
+    """x__due__mutmut_6: a past next_attempt_on makes only an `errored` message due; one failed or
+    delivered after an errored attempt (a user's cancel, a late callback) keeps its
+    next_attempt_on and must never be claimed, woken or sent again."""
+    earlier = timezone.now() - timedelta(minutes=5)
+    failed, delivered, errored = _queue(channel, "failed", "delivered", "errored")
+    for msg, status in (
+        (failed, MsgStatus.FAILED),
+        (delivered, MsgStatus.DELIVERED),
+        (errored, MsgStatus.ERRORED),
+    ):
+        Msg.objects.filter(id=msg.id).update(status=status, attempts=1, next_attempt_on=earlier)
+    assert [m.id for m in send.claim_batch(channel, 10, token="t")] == [errored.id]
+    Msg.objects.filter(id=errored.id).update(status=MsgStatus.SENT)
+    assert send.claim_batch(channel, 10, token="u") == [] and send._has_due(channel) is False
+    assert send.sweep()["send_wakeups"] == 0
+    assert _drain(channel) == 0 and probe.seen == []
+    assert [_fresh(m).status for m in (failed, delivered)] == [MsgStatus.FAILED, MsgStatus.DELIVERED]
+
+
+# --- _Sender._send_one -----------------------------------------------------------------------
+
+
+def test_the_type_is_given_the_messages_attachments(channel: Channel, probe: Probe) -> None:
+    """xǁ_Senderǁ_send_one__mutmut_16: attachments left out of the OutgoingMessage (its default
+    is an empty list, the same as a message without attachments)."""
+    attachments = ["image/jpeg:https://example.com/a.jpg", "audio/mp3:https://example.com/b.mp3"]
+    [msg] = _queue(channel, "", attachments=attachments)
+    assert _drain(channel) == 1
+    [out] = probe.seen
+    assert (out.id, out.text, out.attachments) == (msg.id, "", attachments)
+    assert _fresh(msg).status == MsgStatus.SENT
+
+
+# --- _Sender._clients ------------------------------------------------------------------------
+
+
+def test_httpcore_clients_get_the_shard_limits_and_the_shared_tls_context(
+    channel: Channel, probe: Probe, settings: Any
+) -> None:
+    """xǁ_Senderǁ_clients__mutmut_22/_23: with FLOWGATE_SEND_HTTP=httpcore the client builds its
+    own transport from `limits` and `verify` (with aiohttp, or a caller's transport, both are
+    ignored by httpx), so there they must be the shard's limits and the process's TLS context."""
+    from channels_app.services import send_clients
+
+    settings.FLOWGATE_SEND_HTTP = "httpcore"
+    settings.FLOWGATE_SEND_TIMEOUT_SECONDS = 9
+    _queue(channel, "a", "b")
+    try:
+        assert send.send_channel(channel_id=channel.id) == 2
+        assert len(probe.clients) == 2 and len({id(c) for c in probe.clients}) == 2
+        for client in probe.clients:
+            assert isinstance(client._transport, httpx.AsyncHTTPTransport)  # type: ignore[attr-defined]
+            pool = client._transport._pool  # type: ignore[attr-defined]
+            assert (pool._max_connections, pool._max_keepalive_connections) == (4, 4)
+            assert pool._ssl_context is send._ssl_context()
+            assert pool._ssl_context.verify_mode == ssl.CERT_REQUIRED
+            assert client.timeout == httpx.Timeout(9) and client.follow_redirects is False
+    finally:
+        send_clients.close_all()
+
+
+# --- _mark_sent: the PostgreSQL statement and the portable ORM path -----------------------------
+
+
+def _mark_sent_scenario(channel: Channel) -> dict[str, Any]:
+    """One batch recorded through record_results: a sent message whose parts_sent moved, a sent one
+    that did not move, one a fast callback already marked delivered, one that failed halfway; and a
+    `wired` message of another sender that is not in the batch. Returns what the rows and events
+    look like afterwards, with the times as booleans relative to the recording."""
+    texts = ("two", "one", "late", "half", "bystander")
+    msgs = dict(zip(texts, _queue(channel, *texts, metadata={"topic": "t"}), strict=True))
+    bystander = msgs.pop("bystander")
+    batch = send.wire(send.claim_batch(channel, 4, token="t" * 32), token="t" * 32)
+    assert [m.text for m in batch] == ["two", "one", "late", "half"]
+    Msg.objects.filter(id=bystander.id).update(status=MsgStatus.WIRED, claimed_by="o" * 32, attempts=1)
+    Msg.objects.filter(id=msgs["late"].id).update(status=MsgStatus.DELIVERED, error="early")
+    # A retry: wire() keeps the error of the earlier attempt until the outcome is recorded.
+    Msg.objects.filter(id=msgs["one"].id).update(error="busy")
+    # A flag written while the requests were out (as the sweeper's outcome_unknown is) stays.
+    Msg.objects.filter(id=msgs["two"].id).update(metadata={"topic": "t", "outcome_unknown": True})
+    before = timezone.now()
+    untouched = {m.id: _fresh(m).modified_on for m in (msgs["late"], bystander)}
+    assert all(t < before for t in untouched.values())
+    send.record_results(
+        channel,
+        batch,
+        [
+            SendResult(ok=True, external_id="e2", parts=2, parts_sent=2),
+            SendResult(ok=True, external_id="e1"),
+            SendResult(ok=True, external_id="e3", parts=3),
+            SendResult(ok=False, error="cut", parts_sent=1),
+        ],
+    )
+    rows = {}
+    for text, msg in [*msgs.items(), ("bystander", bystander)]:
+        row = _fresh(msg)
+        rows[text] = {
+            "status": row.status,
+            "external_id": row.external_id,
+            "parts": row.parts,
+            "error": row.error,
+            "metadata": row.metadata,
+            "attempts": row.attempts,
+            "sent_on": None if row.sent_on is None else row.sent_on >= before,
+            "sent_on_is_modified_on": row.sent_on == row.modified_on,
+            "modified": row.modified_on >= before,
+            "events": list(
+                row.events.filter(event_type__in=["status", "http"])
+                .order_by("id")
+                .values_list("event_type", "status", "description", "data")
+            ),
+        }
+    return rows
+
+
+EXPECTED_ROWS = {
+    "two": {
+        "status": MsgStatus.SENT,
+        "external_id": "e2",
+        "parts": 2,
+        "error": "",
+        "metadata": {"topic": "t", "outcome_unknown": True, "parts_sent": 2},
+        "attempts": 1,
+        "sent_on": True,
+        "sent_on_is_modified_on": True,
+        "modified": True,
+        "events": [("status", "queued", "", {}), ("status", "sent", "", {"attempt": 1})],
+    },
+    "one": {
+        "status": MsgStatus.SENT,
+        "external_id": "e1",
+        "parts": 1,
+        "error": "",
+        "metadata": {"topic": "t"},
+        "attempts": 1,
+        "sent_on": True,
+        "sent_on_is_modified_on": True,
+        "modified": True,
+        "events": [("status", "queued", "", {}), ("status", "sent", "", {"attempt": 1})],
+    },
+    # Delivered before its "sent" was recorded: it stays delivered, keeps its error and gets no
+    # sent_on, but the provider's id and parts are stored (and so it was modified).
+    "late": {
+        "status": MsgStatus.DELIVERED,
+        "external_id": "e3",
+        "parts": 3,
+        "error": "early",
+        "metadata": {"topic": "t"},
+        "attempts": 1,
+        "sent_on": None,
+        "sent_on_is_modified_on": False,
+        "modified": True,
+        "events": [("status", "queued", "", {}), ("status", "sent", "", {"attempt": 1})],
+    },
+    "half": {
+        "status": MsgStatus.FAILED,
+        "external_id": None,
+        "parts": 1,
+        "error": "cut",
+        "metadata": {"topic": "t", "parts_sent": 1},
+        "attempts": 1,
+        "sent_on": None,
+        "sent_on_is_modified_on": False,
+        "modified": True,
+        "events": [("status", "queued", "", {}), ("status", "failed", "cut", {"attempt": 1})],
+    },
+    # Not in the batch: untouched by either path.
+    "bystander": {
+        "status": MsgStatus.WIRED,
+        "external_id": None,
+        "parts": 1,
+        "error": "",
+        "metadata": {"topic": "t"},
+        "attempts": 1,
+        "sent_on": None,
+        "sent_on_is_modified_on": False,
+        "modified": False,
+        "events": [("status", "queued", "", {})],
+    },
+}
+
+
+def test_mark_sent_on_postgresql_and_through_the_orm_leave_the_same_rows_and_events(
+    channel: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """x__mark_sent: the branch for other databases runs on PostgreSQL too (the vendor check is
+    patched) and must leave exactly the rows the one-statement UPDATE leaves; e.g. _45 (every
+    wired message of the database marked sent), _41 (an earlier attempt's error kept) and _56 (the
+    wrong messages' progress stored). Two differences it found in the ORM path are fixed: a
+    delivered message's modified_on was not stamped, and a metadata flag written while the
+    requests were out was overwritten."""
+    on_postgresql = _mark_sent_scenario(channel)
+    assert on_postgresql == EXPECTED_ROWS
+    monkeypatch.setattr(send, "connection", SimpleNamespace(vendor="sqlite"))
+    other = _channel(channel.workspace, "Portable")
+    through_the_orm = _mark_sent_scenario(other)
+    assert through_the_orm == EXPECTED_ROWS
+
+
+# --- _record -----------------------------------------------------------------------------------
+
+
+def test_progress_is_compared_with_the_parts_already_stored(channel: Channel, probe: Probe) -> None:
+    """x__record__mutmut_28/_32/_33: the stored parts_sent (not 0) is what a result's parts_sent is
+    compared with, so a result that reports fewer parts than stored moves it back, and one that
+    reports as many leaves the message's metadata as it is."""
+    probe.answers = {
+        "sent": SendResult(ok=True, external_id="s"),  # a type that does not count parts: 0
+        "failed": SendResult(ok=False, error="gone"),
+        "same": SendResult(ok=False, error="again", parts_sent=2),
+    }
+    sent, failed, same = _queue(channel, "sent", "failed", "same", metadata={"topic": "t", "parts_sent": 2})
+    assert _drain(channel) == 3
+    assert [o.parts_sent for o in probe.seen] == [2, 2, 2]
+    assert [(_fresh(m).status, _fresh(m).metadata) for m in (sent, failed, same)] == [
+        (MsgStatus.SENT, {"topic": "t", "parts_sent": 0}),
+        (MsgStatus.FAILED, {"topic": "t", "parts_sent": 0}),
+        (MsgStatus.FAILED, {"topic": "t", "parts_sent": 2}),
+    ]
+
+
+# --- send_channel -----------------------------------------------------------------------------
+
+
+def _marked(channel_id: int) -> bool:
+    from channels_app import queue, wakes
+
+    return bool(queue.connection().exists(queue.wake_marker(wakes.sender_key(channel_id))))
+
+
+def _mark(channel_id: int) -> None:
+    from channels_app import queue, wakes
+
+    queue.connection().set(queue.wake_marker(wakes.sender_key(channel_id)), 1)
+
+
+def test_a_stopping_worker_clears_the_channels_wake_marker_and_sends_nothing(
+    channel: Channel, probe: Probe
+) -> None:
+    """x_send_channel__mutmut_25: the marker cleared is the channel's own (else its later
+    wake-ups enqueue nothing until the marker expires)."""
+    [msg] = _queue(channel, "a")
+    _mark(channel.id)
+    send.stopping.set()
+    try:
+        assert _drain(channel) == 0
+    finally:
+        send.stopping.clear()
+    assert not _marked(channel.id)
+    assert probe.seen == [] and _fresh(msg).status == MsgStatus.QUEUED
+
+
+def test_an_inactive_channel_clears_its_wake_marker_and_sends_nothing(channel: Channel, probe: Probe) -> None:
+    """x_send_channel: the early return for a channel that is gone or inactive."""
+    [msg] = _queue(channel, "a")
+    Channel.objects.filter(id=channel.id).update(is_active=False)
+    _mark(channel.id)
+    assert _drain(channel) == 0
+    assert not _marked(channel.id)
+    assert probe.seen == [] and _fresh(msg).status == MsgStatus.QUEUED
