@@ -640,10 +640,10 @@ def _mark_sent(sent: list[Msg], now: Any, *, moved: set[int]) -> None:
             )
         return
     Msg.objects.filter(id__in=[m.id for m in sent], status=MsgStatus.WIRED).update(
-        status=MsgStatus.SENT, sent_on=now, error="", modified_on=now
+        status=MsgStatus.SENT, sent_on=now, error=""
     )
     for msg in sent:
-        msg.modified_on = now  # (bulk_update leaves auto_now fields alone)
+        msg.modified_on = now  # every message of the batch (bulk_update leaves auto_now alone)
     Msg.objects.bulk_update(sent, ["external_id", "parts", "modified_on"])
     if progressed := [m for m in sent if m.id in moved]:
         # parts_sent into the metadata as stored now, not the copy read before the requests
