@@ -64,11 +64,6 @@ def snapshot(workspace_id: int) -> WorkspaceSnapshot:
     return _snapshots.get(workspace_id, lambda: _load(workspace_id))
 
 
-def changed(workspace_id: int) -> None:
-    """Something a snapshot is made of changed in the current transaction, outside model signals."""
-    _snapshots.changed(workspace_id)
-
-
 # Every model a snapshot is read from, by workspace: a save or delete of one of their rows
 # replaces the workspace's snapshot everywhere.
 WATCHED_MODELS = (

@@ -1,8 +1,8 @@
 """Tests written to answer the survivors of `scripts/mutation.py --only claim-send-service` (issue 26).
 
-Same approach as test_send_steps.py: a probe channel type answers each message with a scripted
-SendResult, so claim, wire, _send_one, record_results and _mark_sent run for real against the
-database, without servers. Each test names the mutants it was written against.
+The probe channel type of test_send_steps.py answers each message with a scripted SendResult,
+so claim, wire, _send_one, record_results and _mark_sent run for real against the database,
+without servers. Each test names the mutants it was written against.
 """
 
 from __future__ import annotations
@@ -20,33 +20,9 @@ from channels_app.models import Channel, Msg, MsgStatus
 from channels_app.services import send
 from channels_app.services.send import queue_message
 from channels_app.types import registry
-from channels_app.types.base import ChannelType, OutgoingMessage, SendResult
+from channels_app.types.base import SendResult
 from channels_app.workspaces import create_workspace
-
-
-class Probe(ChannelType):
-    code = "ZM"
-    slug = "zm"
-    name = "Mutation probe"
-    schemes = ("tel",)
-    tps = 0.0
-
-    def __init__(self) -> None:
-        self.seen: list[OutgoingMessage] = []
-        self.clients: list[httpx.AsyncClient] = []
-        self.answers: dict[str, SendResult | BaseException] = {}  # by text; default: sent
-        self.default: SendResult = SendResult(ok=True)
-
-    def max_tps(self, channel: Channel) -> float:
-        return self.tps
-
-    async def send(self, channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
-        self.seen.append(msg)
-        self.clients.append(client)
-        answer = self.answers.get(msg.text, self.default)
-        if isinstance(answer, BaseException):
-            raise answer
-        return answer
+from tests.channels_app.test_send_steps import Probe
 
 
 @pytest.fixture
