@@ -1,12 +1,15 @@
 """`python -m benchmarks.handle_batch [N] [--quick] [--json PATH]`: what one small handle batch
-costs a worker, with the workspace snapshot kept between batches and without it.
+costs a worker, with the workspace snapshot kept between batches and without it, and what one
+small send batch costs.
 
 At a paced rate a worker handles many small batches, and each one's fixed cost (loading the
 workspace's flows, triggers, fields and settings, parsing the flow) is most of its CPU. This
 receives one "join <n>" message at a time and handles it (a keyword flow that replies), N times,
 and prints the worker-side CPU and the queries per batch. Baseline in the same run: the same
 batches with the snapshot reloaded every time (its max age set to 0), which is what every batch
-cost before workers kept it. Database: DATABASE_URL (a throwaway workspace, deleted afterwards).
+cost before workers kept it. Then the send side: one queued message claimed, wired, sent to an
+in-process provider (httpx.MockTransport) and recorded, N times: its CPU and statements.
+Database: DATABASE_URL (a throwaway workspace, deleted afterwards).
 """
 
 from __future__ import annotations
@@ -37,6 +40,29 @@ def _batches(channel: Any, n: int, prefix: int) -> tuple[float, float, float]:
             cpu.append((time.process_time() - c0) * 1000)
             wall.append((time.perf_counter() - w0) * 1000)
         queries.append(len(captured.captured_queries))
+        connection.queries_log.clear()
+    return statistics.median(cpu), statistics.median(wall), statistics.median(queries)
+
+
+def _send_batches(channel: Any, n: int) -> tuple[float, float, float]:
+    """(CPU ms, wall ms, queries) per one-message send batch (queued → claimed → wired → sent,
+    the provider an in-process httpx.MockTransport), medians over n batches."""
+    import httpx
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from channels_app.services import send
+
+    provider = httpx.MockTransport(lambda request: httpx.Response(200, json={"id": "p1"}))
+    cpu, wall, queries = [], [], []
+    for i in range(n):
+        send.queue_message(channel=channel, to=f"+2507885{i:05d}", text=f"reply {i}")
+        with CaptureQueriesContext(connection) as captured:
+            c0, w0 = time.process_time(), time.perf_counter()
+            assert send.send_channel(channel_id=channel.id, transport=provider) == 1
+            cpu.append((time.process_time() - c0) * 1000)
+            wall.append((time.perf_counter() - w0) * 1000)
+        queries.append(sum(1 for q in captured.captured_queries if q["sql"] not in ("BEGIN", "COMMIT")))
         connection.queries_log.clear()
     return statistics.median(cpu), statistics.median(wall), statistics.median(queries)
 
@@ -85,12 +111,26 @@ def main(n: int, json_path: Path | None = None, profile: int = 0) -> None:
             )
         finally:
             cache.max_age = max_age
+        outbox = Channel.objects.create(
+            workspace=workspace,
+            channel_type="EX",
+            name="Bench send",
+            address="+250788000001",
+            country="RW",
+            config={"send_url": "https://provider.example/send", "content_type": "urlencoded"},
+        )
+        _send_batches(outbox, 10)  # warm-up
+        sent = _send_batches(outbox, n)
         print(f"one-message handle batch ({connection.vendor}, median of {n}):")
         print(
             f"  snapshot kept:          CPU {kept[0]:6.2f} ms, wall {kept[1]:6.2f} ms, {kept[2]:.0f} queries"
         )
         print(
             f"  reloaded every batch:   CPU {reloaded[0]:6.2f} ms, wall {reloaded[1]:6.2f} ms, {reloaded[2]:.0f} queries"
+        )
+        print(f"one-message send batch ({connection.vendor}, median of {n}; statements, not BEGIN/COMMIT):")
+        print(
+            f"  claim, wire, send, record: CPU {sent[0]:6.2f} ms, wall {sent[1]:6.2f} ms, {sent[2]:.0f} queries"
         )
         write_json(
             json_path,
@@ -111,6 +151,20 @@ def main(n: int, json_path: Path | None = None, profile: int = 0) -> None:
                     "queries",
                     higher_is_better=False,
                     baseline=("reloaded every batch", reloaded[2]),
+                ),
+                figure(
+                    "send.batch1.cpu_ms",
+                    "One-message send batch, worker CPU",
+                    sent[0],
+                    "ms",
+                    higher_is_better=False,
+                ),
+                figure(
+                    "send.batch1.queries",
+                    "One-message send batch, statements",
+                    sent[2],
+                    "queries",
+                    higher_is_better=False,
                 ),
             ],
             [f"handle batch: median of {n} one-message batches ({connection.vendor})"],

@@ -195,7 +195,7 @@ def claim_wired(*, channel_id: int, limit: int, token: str) -> list[Msg]:
             if connection.vendor != "postgresql":
                 return wire(msgs=claim(channel_id=channel_id, limit=limit, token=token), token=token)
             channel = Channel.objects.get(id=channel_id)
-            batch = _claim_returning(channel, limit, token, wire=True)
+            batch = send.claim_returning(channel_id, limit, token=token, fields=_CLAIMED_FIELDS, wire=True)
         except Exception as exc:
             raise ClaimFailed(f"claiming messages failed: {exc!r}") from exc
     for msg in batch:
@@ -208,7 +208,7 @@ def claim(*, channel_id: int, limit: int, token: str) -> list[Msg]:
     channel = Channel.objects.get(id=channel_id)
     with transaction.atomic():  # one transaction, so a retried call cannot strand claimed rows
         if connection.vendor == "postgresql":
-            batch = _claim_returning(channel, limit, token, wire=False)
+            batch = send.claim_returning(channel_id, limit, token=token, fields=_CLAIMED_FIELDS)
         else:
             batch = send.claim_batch(channel, limit, token=token)
     for msg in batch:
@@ -216,82 +216,11 @@ def claim(*, channel_id: int, limit: int, token: str) -> list[Msg]:
     return batch
 
 
-def _claim_returning(channel: Channel, limit: int, token: str, *, wire: bool) -> list[Msg]:
-    """send.claim_batch's lease (same due rule, same order) as one UPDATE … RETURNING the
-    columns in _CLAIMED_FIELDS, instead of locking, leasing and then reading every column.
-    With `wire`, the rows are wired instead of leased, as send.wire would wire them."""
-    now = timezone.now()
-    inner, params = _due_sql(channel.id, limit, now)
-    quote = connection.ops.quote_name
-    columns = ", ".join(quote(bulk.column(Msg, f)) for f in _CLAIMED_FIELDS)
-    if wire:
-        changes = (
-            "claimed_by = %s, lease_until = NULL, status = %s, attempts = attempts + 1, "
-            "next_attempt_on = NULL, modified_on = %s"
-        )
-        values: list[Any] = [token, MsgStatus.WIRED.value, now]
-    else:
-        changes = "claimed_by = %s, lease_until = %s"
-        values = [token, now + timedelta(seconds=send.lease_seconds())]
-    sql = f"UPDATE {_MSG} SET {changes} WHERE id IN ({inner}) RETURNING {columns}"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*values, *params])
-        rows = sorted(cursor.fetchall())  # by id, the first column
-    return bulk.load(Msg, _CLAIMED_FIELDS, rows)
-
-
-# The claim's subquery as the ORM writes it (send._due's rule), per (channel, limit): compiling
-# it cost more CPU than the claim itself. `now` goes in as a marker value, swapped per call.
-_DUE_SQL: dict[tuple[int, int], tuple[str, tuple[Any, ...]]] = {}
-_NOW_MARK = datetime(1999, 12, 31, 23, 59, 59, 123457, tzinfo=UTC)
-
-
-def _due_sql(channel_id: int, limit: int, now: datetime) -> tuple[str, list[Any]]:
-    """SELECT … FOR UPDATE SKIP LOCKED of the ids send.claim_batch would lease now."""
-    key = (channel_id, limit)
-    if key not in _DUE_SQL:
-        due = (
-            Msg.objects.select_for_update(skip_locked=True)
-            .filter(channel_id=channel_id, direction=Direction.OUT)
-            .filter(send._due(_NOW_MARK))
-            .order_by("id")
-            .values("id")[:limit]
-        )
-        sql, params = due.query.sql_with_params()
-        assert _NOW_MARK in params, "the due rule takes `now` as a parameter"
-        _DUE_SQL[key] = (sql, tuple(params))
-    sql, params = _DUE_SQL[key]
-    return sql, [now if p == _NOW_MARK else p for p in params]
-
-
 def wire(*, msgs: list[Msg], token: str) -> list[Msg]:
     """Mark one window's worth `wired`, committed right before those submits are written: a
     killed supervisor leaves only what was in the window in doubt; the rest of its claimed
-    batch stays queued and goes out after the lease.
-
-    send.wire's rule (only rows still leased to `token`, attempts + 1, lease ended); on
-    PostgreSQL as one UPDATE … RETURNING the ids it wired, with the ids as one array."""
-    if connection.vendor != "postgresql" or not msgs:
-        return send.wire(msgs, token=token)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {_MSG} SET status = %s, attempts = attempts + 1, lease_until = NULL, "
-            "next_attempt_on = NULL, modified_on = %s "
-            "WHERE id = ANY(%s::bigint[]) AND claimed_by = %s AND status IN (%s, %s) RETURNING id",
-            [
-                MsgStatus.WIRED.value,
-                timezone.now(),
-                bulk.array_literal([m.id for m in msgs]),
-                token,
-                MsgStatus.QUEUED.value,
-                MsgStatus.ERRORED.value,
-            ],
-        )
-        mine = {row[0] for row in cursor.fetchall()}
-    wired = [m for m in msgs if m.id in mine]
-    for msg in wired:
-        msg.status, msg.attempts = MsgStatus.WIRED, msg.attempts + 1
-    return wired
+    batch stays queued and goes out after the lease (send.wire's rule)."""
+    return send.wire(msgs, token=token)
 
 
 def release_claims(*, token: str) -> int:

@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import deque
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -31,7 +31,7 @@ from django.db import connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from channels_app import queue, realtime, urns, wakes
+from channels_app import bulk, queue, realtime, urns, wakes
 from channels_app.crypto import SecretDecryptionError
 from channels_app.models import Channel, Contact, ContactURN, Direction, Msg, MsgEvent, MsgStatus
 from channels_app.services import append_rows, routing, send_clients, webhooks
@@ -224,25 +224,85 @@ def claim_batch(channel: Channel, limit: int, *, token: str) -> list[Msg]:
     goes out (wire()). A sender killed after claiming leaves them `queued` with a lease that
     runs out, after which any sender sends them.
     """
-    now = timezone.now()
-    with transaction.atomic():
-        ids = list(
-            Msg.objects.select_for_update(skip_locked=True)
-            .filter(channel=channel, direction=Direction.OUT)
-            .filter(_due(now))
-            .order_by("id")
-            .values_list("id", flat=True)[:limit]
-        )
-        if not ids:
-            return []
-        Msg.objects.filter(id__in=ids).update(
-            claimed_by=token, lease_until=now + timedelta(seconds=lease_seconds())
-        )
-    batch = list(Msg.objects.filter(id__in=ids).order_by("id"))
+    if connection.vendor == "postgresql":
+        batch = claim_returning(channel.id, limit, token=token, fields=_MSG_FIELDS)
+    else:
+        now = timezone.now()
+        with transaction.atomic():
+            ids = list(
+                Msg.objects.select_for_update(skip_locked=True)
+                .filter(channel=channel, direction=Direction.OUT)
+                .filter(_due(now))
+                .order_by("id")
+                .values_list("id", flat=True)[:limit]
+            )
+            if not ids:
+                return []
+            Msg.objects.filter(id__in=ids).update(
+                claimed_by=token, lease_until=now + timedelta(seconds=lease_seconds())
+            )
+        batch = list(Msg.objects.filter(id__in=ids).order_by("id"))
     for msg in batch:
         # The caller's channel instead of a join: one row (and its config) per message is slow.
         msg.channel = channel
     return batch
+
+
+# Every column of a message, the id first (claim_returning sorts its rows by it).
+_MSG_FIELDS = ("id", *(f.attname for f in Msg._meta.concrete_fields if f.attname != "id"))
+_MSG = Msg._meta.db_table
+
+
+def claim_returning(
+    channel_id: int, limit: int, *, token: str, fields: tuple[str, ...], wire: bool = False
+) -> list[Msg]:
+    """PostgreSQL: claim_batch's lease (same due rule, same order) as one UPDATE … RETURNING
+    `fields` (the id first), where locking, leasing and reading back took three statements in
+    a transaction. With `wire`, the rows are wired instead of leased, as wire() wires them
+    (the SMSC supervisor claims exactly the window it writes at once)."""
+    now = timezone.now()
+    inner, params = _due_sql(channel_id, limit, now)
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(bulk.column(Msg, f)) for f in fields)
+    if wire:
+        changes = (
+            "claimed_by = %s, lease_until = NULL, status = %s, attempts = attempts + 1, "
+            "next_attempt_on = NULL, modified_on = %s"
+        )
+        values: list[Any] = [token, MsgStatus.WIRED.value, now]
+    else:
+        changes = "claimed_by = %s, lease_until = %s"
+        values = [token, now + timedelta(seconds=lease_seconds())]
+    sql = f"UPDATE {_MSG} SET {changes} WHERE id IN ({inner}) RETURNING {columns}"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*values, *params])
+        rows = sorted(cursor.fetchall(), key=lambda row: row[0])
+    return bulk.load(Msg, fields, rows)
+
+
+# The claim's subquery as the ORM writes it (the _due rule), per (channel, limit): compiling it
+# cost more CPU than the claim itself. `now` goes in as a marker value, swapped per call.
+_DUE_SQL: dict[tuple[int, int], tuple[str, tuple[Any, ...]]] = {}
+_NOW_MARK = datetime(1999, 12, 31, 23, 59, 59, 123457, tzinfo=UTC)
+
+
+def _due_sql(channel_id: int, limit: int, now: datetime) -> tuple[str, list[Any]]:
+    """SELECT … FOR UPDATE SKIP LOCKED of the ids claim_batch would lease now."""
+    key = (channel_id, limit)
+    if key not in _DUE_SQL:
+        due = (
+            Msg.objects.select_for_update(skip_locked=True)
+            .filter(channel_id=channel_id, direction=Direction.OUT)
+            .filter(_due(_NOW_MARK))
+            .order_by("id")
+            .values("id")[:limit]
+        )
+        with transaction.atomic():  # (Django compiles FOR UPDATE only inside one; nothing runs)
+            sql, params = due.query.sql_with_params()
+        assert _NOW_MARK in params, "the due rule takes `now` as a parameter"
+        _DUE_SQL[key] = (sql, tuple(params))
+    sql, params = _DUE_SQL[key]
+    return sql, [now if p == _NOW_MARK else p for p in params]
 
 
 def wire(msgs: list[Msg], *, token: str) -> list[Msg]:
@@ -255,22 +315,41 @@ def wire(msgs: list[Msg], *, token: str) -> list[Msg]:
         return []
     now = timezone.now()
     ids = [m.id for m in msgs]
-    updated = Msg.objects.filter(
-        id__in=ids, claimed_by=token, status__in=[MsgStatus.QUEUED, MsgStatus.ERRORED]
-    ).update(
-        status=MsgStatus.WIRED,
-        attempts=F("attempts") + 1,
-        lease_until=None,
-        next_attempt_on=None,
-        modified_on=now,
-    )
-    if updated != len(ids):
-        mine = set(
-            Msg.objects.filter(id__in=ids, claimed_by=token, status=MsgStatus.WIRED).values_list(
-                "id", flat=True
+    if connection.vendor == "postgresql":
+        # One statement that says what it wired, the ids as one array parameter.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {_MSG} SET status = %s, attempts = attempts + 1, lease_until = NULL, "
+                "next_attempt_on = NULL, modified_on = %s "
+                "WHERE id = ANY(%s::bigint[]) AND claimed_by = %s AND status IN (%s, %s) RETURNING id",
+                [
+                    MsgStatus.WIRED.value,
+                    now,
+                    bulk.array_literal(ids),
+                    token,
+                    MsgStatus.QUEUED.value,
+                    MsgStatus.ERRORED.value,
+                ],
             )
-        )
+            mine = {row[0] for row in cursor.fetchall()}
         msgs = [m for m in msgs if m.id in mine]
+    else:
+        updated = Msg.objects.filter(
+            id__in=ids, claimed_by=token, status__in=[MsgStatus.QUEUED, MsgStatus.ERRORED]
+        ).update(
+            status=MsgStatus.WIRED,
+            attempts=F("attempts") + 1,
+            lease_until=None,
+            next_attempt_on=None,
+            modified_on=now,
+        )
+        if updated != len(ids):
+            mine = set(
+                Msg.objects.filter(id__in=ids, claimed_by=token, status=MsgStatus.WIRED).values_list(
+                    "id", flat=True
+                )
+            )
+            msgs = [m for m in msgs if m.id in mine]
     for msg in msgs:
         msg.status, msg.attempts = MsgStatus.WIRED, msg.attempts + 1
     return msgs
@@ -324,16 +403,22 @@ def send_channel(*, channel_id: int, transport: httpx.AsyncBaseTransport | None 
         return 0
     started, size = time.monotonic(), settings.FLOWGATE_BATCH_SIZE
     token = uuid.uuid4().hex
+    claims_left = False  # messages leased to `token` that no request started for
     try:
         while not stopping.is_set() and (batch := claim_batch(channel, size, token=token)):
+            claims_left = True
             sent += _Sender(channel, transport, token=token, lock=lock, lock_seconds=lock_seconds).run(batch)
+            # A batch run to its end wired every message it claimed (or lost them to a sender
+            # that took over an expired lease); a stopping one gave up the rest unstarted.
+            claims_left = stopping.is_set()
             queue.refresh_lock(lock, lock_seconds)
             # A partial batch means we caught up; a long drain yields after JOB_SECONDS. Either
             # way the worker is given back, so inbound handling interleaves with sending.
             if len(batch) < size or time.monotonic() - started > JOB_SECONDS:
                 break
     finally:
-        release_claims(token=token)
+        if claims_left:  # also after an error: nothing stays leased until the lease runs out
+            release_claims(token=token)
         queue.release_lock(lock)
         wakes.clear_sender(channel_id)
     # Due work left behind (a drain cut short, or messages queued while we ran, whose wake-up
@@ -421,16 +506,17 @@ class _Sender:
                     starting.append(pending.popleft())
                 opted_out: list[Msg] = []
                 wired: list[Msg] = []
-                if finished or starting:
+                if finished:
                     # One commit records the answered requests and wires the ones about to start
                     # (they start after it): half the commits of recording and wiring apart, and
                     # still only the requests in flight are wired without an outcome.
                     with transaction.atomic():
-                        if finished:
-                            opted_out = _record(self.channel, finished, results)
+                        opted_out = _record(self.channel, finished, results)
                         wired = wire(starting, token=self.token)
                     done_count += len(finished)
                     finished, results = [], []
+                elif starting:
+                    wired = wire(starting, token=self.token)  # one statement: its own commit
                 for msg in wired:
                     shard = min(range(shards), key=load.__getitem__)
                     load[shard] += 1

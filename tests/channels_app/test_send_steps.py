@@ -1022,3 +1022,62 @@ def test_a_sweeper_killed_mid_sweep_blocks_the_next_sweep_for_two_intervals_only
     queue.release_lock("sweep")  # as the lapse of those seconds would
     assert "stale_wired" in jobs.sweep()
     assert not queue.connection().exists("flowgate:lock:sweep")  # a finished sweep lets go
+
+
+# --- what one send batch costs the database (issue 22) ------------------------------------------
+
+
+def test_a_one_message_batch_claims_in_one_statement_and_releases_nothing(channel: Channel) -> None:
+    """Claim as one UPDATE … RETURNING every column, wire in one statement of its own, record in
+    one transaction, and no release when every claimed message went out: 4 statements on the
+    messages table (there were 7 and three more transactions: a locking SELECT, the lease and a
+    reload, a release)."""
+    [msg] = _queue(channel, "hello")
+    with CaptureQueriesContext(connection) as queries:
+        assert _drain(channel) == 1
+    sqls = [q["sql"] for q in queries.captured_queries if not _transaction_control(q["sql"])]
+    claims = [s for s in sqls if "FOR UPDATE SKIP LOCKED" in s]
+    assert len(claims) == 1 and claims[0].startswith("UPDATE") and "RETURNING" in claims[0]
+    assert not any(s.startswith("UPDATE") and 'claimed_by" = NULL' in s for s in sqls)  # no release
+    # on the messages: the claim, the wire, the record (in its transaction), the look for more
+    on_messages = [s for s in sqls if "channels_app_msg" in s.split(" WHERE ")[0]]
+    assert len(on_messages) == 4, "\n".join(s[:150] for s in on_messages)
+    fresh = _fresh(msg)
+    assert (fresh.status, fresh.attempts, fresh.lease_until) == (MsgStatus.SENT, 1, None)
+
+
+def _transaction_control(sql: str) -> bool:
+    return sql.split(" ", 1)[0] in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")
+
+
+def test_a_claim_returns_every_column_as_stored(channel: Channel) -> None:
+    [msg] = _queue(
+        channel,
+        "full",
+        attachments=["image/png:https://x.example/a.png"],
+        metadata={"quick_replies": ["Yes", "No"]},
+    )
+    Msg.objects.filter(id=msg.id).update(metadata={"k": "v"}, error="before")
+    [claimed] = send.claim_batch(channel, 5, token="t" * 32)
+    stored = Msg.objects.get(id=msg.id)
+    for field in Msg._meta.concrete_fields:
+        assert getattr(claimed, field.attname) == getattr(stored, field.attname), field.name
+    assert claimed.channel is channel and claimed.claimed_by == "t" * 32 and claimed.lease_until
+
+
+def test_a_batch_that_fails_half_way_gives_back_what_it_had_not_started(
+    channel: Channel, probe: Probe, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No release after a batch that sent everything; after one that raised, the messages it
+    claimed and never started are released at once, not left leased until the lease runs out."""
+    msgs = _queue(channel, *[f"m{i}" for i in range(send.SEND_CONCURRENCY + 5)])
+
+    def broken(*args: Any, **kwargs: Any) -> list[Msg]:
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(send, "_record", broken)
+    with pytest.raises(RuntimeError):
+        send.send_channel(channel_id=channel.id)
+    states = [(_fresh(m).status, _fresh(m).claimed_by, _fresh(m).lease_until) for m in msgs]
+    assert {s[0] for s in states[: send.SEND_CONCURRENCY]} == {MsgStatus.WIRED}
+    assert states[send.SEND_CONCURRENCY :] == [(MsgStatus.QUEUED, None, None)] * 5
