@@ -17,7 +17,20 @@ def send_channel(channel_id: int) -> int:
 
 def handle_inbound(workspace_id: int) -> int:
     wakes.clear_handler(workspace_id)
-    return ingest.handle_pending(workspace_id=workspace_id)
+    with wakes.sender_wakes_collected() as channel_ids:
+        handled = ingest.handle_pending(workspace_id=workspace_id)
+    # The replies go out now, from this job (see sender_wakes_collected); each sender keeps its
+    # own lock, marker and re-wake rules, as in a send job of its own.
+    for index, channel_id in enumerate(channel_ids):
+        if send.stopping.is_set():  # a worker that is stopping starts no sends: another will
+            wakes.enqueue_senders(channel_ids[index:])
+            break
+        try:
+            send.send_channel(channel_id=channel_id)
+        except BaseException:
+            wakes.enqueue_senders(channel_ids[index + 1 :])
+            raise
+    return handled
 
 
 def sweep_lock_seconds() -> int:
