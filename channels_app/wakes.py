@@ -108,7 +108,7 @@ _collecting = threading.local()
 def sender_wakes_collected() -> Iterator[list[int]]:
     """Within the block (this thread), a committed wake_sender that wins the channel's marker
     is collected instead of enqueuing a send job; the caller then runs those senders itself
-    (send_collected). A handle job sends its replies at once this way: no second job and no
+    (jobs.handle_inbound). A handle job sends its replies at once this way: no second job and no
     wait for a worker to pick it up (an rq job costs about 3 ms of worker CPU and a dozen Redis
     round trips, as much as a small batch's own work). The marker is set as for a job, so
     other wake-ups of the channel collapse onto it. If the block raises, the collected

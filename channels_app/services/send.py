@@ -280,29 +280,30 @@ def claim_returning(
     return bulk.load(Msg, fields, rows)
 
 
-# The claim's subquery as the ORM writes it (the _due rule), per (channel, limit): compiling it
-# cost more CPU than the claim itself. `now` goes in as a marker value, swapped per call.
-_DUE_SQL: dict[tuple[int, int], tuple[str, tuple[Any, ...]]] = {}
+# The claim's subquery as the ORM writes it (the _due rule), per limit: compiling it cost more
+# CPU than the claim itself. The channel and `now` go in as marker values, swapped per call.
+_DUE_SQL: dict[int, tuple[str, tuple[Any, ...]]] = {}
 _NOW_MARK = datetime(1999, 12, 31, 23, 59, 59, 123457, tzinfo=UTC)
+_CHANNEL_MARK = -424_242_424
 
 
 def _due_sql(channel_id: int, limit: int, now: datetime) -> tuple[str, list[Any]]:
     """SELECT … FOR UPDATE SKIP LOCKED of the ids claim_batch would lease now."""
-    key = (channel_id, limit)
-    if key not in _DUE_SQL:
+    if limit not in _DUE_SQL:
         due = (
             Msg.objects.select_for_update(skip_locked=True)
-            .filter(channel_id=channel_id, direction=Direction.OUT)
+            .filter(channel_id=_CHANNEL_MARK, direction=Direction.OUT)
             .filter(_due(_NOW_MARK))
             .order_by("id")
             .values("id")[:limit]
         )
         with transaction.atomic():  # (Django compiles FOR UPDATE only inside one; nothing runs)
             sql, params = due.query.sql_with_params()
-        assert _NOW_MARK in params, "the due rule takes `now` as a parameter"
-        _DUE_SQL[key] = (sql, tuple(params))
-    sql, params = _DUE_SQL[key]
-    return sql, [now if p == _NOW_MARK else p for p in params]
+        assert _NOW_MARK in params and _CHANNEL_MARK in params, "both are parameters"
+        _DUE_SQL[limit] = (sql, tuple(params))
+    sql, params = _DUE_SQL[limit]
+    swapped = {_NOW_MARK: now, _CHANNEL_MARK: channel_id}
+    return sql, [swapped.get(p, p) for p in params]
 
 
 def wire(msgs: list[Msg], *, token: str) -> list[Msg]:
