@@ -1050,6 +1050,19 @@ def _transaction_control(sql: str) -> bool:
     return sql.split(" ", 1)[0] in ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE", "ROLLBACK")
 
 
+def test_claims_on_two_channels_take_each_its_own_messages(channel: Channel) -> None:
+    """The claim's SQL is compiled once per batch size and shared by every channel (the channel
+    is a parameter swapped in per call): the second channel's claim must not reuse the first's."""
+    other = Channel.objects.create(
+        workspace=channel.workspace, channel_type=Probe.code, name="Other", address="+250788000001"
+    )
+    [mine] = _queue(channel, "mine")
+    [theirs] = _queue(other, "theirs")
+    assert [m.id for m in send.claim_batch(channel, 7, token="a" * 32)] == [mine.id]
+    assert [m.id for m in send.claim_batch(other, 7, token="b" * 32)] == [theirs.id]
+    assert send.claim_batch(channel, 7, token="c" * 32) == []
+
+
 def test_a_claim_returns_every_column_as_stored(channel: Channel) -> None:
     [msg] = _queue(
         channel,
