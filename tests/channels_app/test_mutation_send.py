@@ -354,3 +354,62 @@ def test_an_inactive_channel_clears_its_wake_marker_and_sends_nothing(channel: C
     assert _drain(channel) == 0
     assert not _marked(channel.id)
     assert probe.seen == [] and _fresh(msg).status == MsgStatus.QUEUED
+
+
+# --- wire and claim: both branches (added with the one-statement claim, 2026-12-07) ------------
+
+
+def _wire_scenario(channel: Channel) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Five messages leased to one sender; it wires four of them after the lease of one ran out
+    and another sender took it, and a user failed another meanwhile. Returns the texts wire()
+    gave back and, per message, what wiring left in its row."""
+    token, old = "t" * 32, timezone.now() - timedelta(hours=1)
+    msgs = _queue(channel, "a", "b", "stolen", "failed", "later")
+    batch = {m.id: m for m in send.claim_batch(channel, 5, token=token)}
+    ids = [m.id for m in msgs]
+    Msg.objects.filter(id__in=ids).update(next_attempt_on=old, modified_on=old)
+    Msg.objects.filter(id=msgs[2].id).update(claimed_by="o" * 32)
+    Msg.objects.filter(id=msgs[3].id).update(status=MsgStatus.FAILED)
+    wired = send.wire([batch[m.id] for m in msgs[:4]], token=token)  # "later": the next window
+    rows = [
+        (m.text, m.status, m.attempts, m.claimed_by == token, m.lease_until is None)
+        + (m.next_attempt_on is None, m.modified_on > old)
+        for m in Msg.objects.filter(id__in=ids).order_by("id")
+    ]
+    return [m.text for m in wired], rows
+
+
+WIRED_ROWS = (
+    ["a", "b"],
+    [
+        ("a", MsgStatus.WIRED, 1, True, True, True, True),
+        ("b", MsgStatus.WIRED, 1, True, True, True, True),
+        ("stolen", MsgStatus.QUEUED, 0, False, False, False, False),
+        ("failed", MsgStatus.FAILED, 0, True, False, False, False),
+        ("later", MsgStatus.QUEUED, 0, True, False, False, False),
+    ],
+)
+
+
+def test_wire_on_postgresql_and_through_the_orm_leave_the_same_rows(
+    channel: Channel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """x_wire: the branch for other databases (SQLite, `make run`) runs on PostgreSQL too, the
+    vendor check patched, and must wire exactly what the one-statement UPDATE wires: only the
+    listed rows still leased to the token and still queued or errored (_34, _35), their lease and
+    retry time ended and modified_on stamped (_28, _29, _30)."""
+    assert _wire_scenario(channel) == WIRED_ROWS
+    monkeypatch.setattr(send, "connection", SimpleNamespace(vendor="sqlite"))
+    assert _wire_scenario(_channel(channel.workspace, "Portable")) == WIRED_ROWS
+
+
+def test_a_sender_that_finds_nothing_releases_nothing(channel: Channel) -> None:
+    """x_send_channel: no release statement when nothing was claimed (claims_left starts False)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        assert _drain(channel) == 0
+    sqls = [q["sql"] for q in queries.captured_queries]
+    assert any("FOR UPDATE SKIP LOCKED" in sql for sql in sqls)  # it did look
+    assert not [sql for sql in sqls if '"claimed_by" = NULL' in sql]  # and released nothing

@@ -1038,6 +1038,8 @@ def test_a_one_message_batch_claims_in_one_statement_and_releases_nothing(channe
     sqls = [q["sql"] for q in queries.captured_queries if not _transaction_control(q["sql"])]
     claims = [s for s in sqls if "FOR UPDATE SKIP LOCKED" in s]
     assert len(claims) == 1 and claims[0].startswith("UPDATE") and "RETURNING" in claims[0]
+    wires = [s for s in sqls if "SET status = 'wired'" in s or "SET \"status\" = 'wired'" in s]
+    assert len(wires) == 1 and "= ANY(" in wires[0]  # the ids as one array parameter
     assert not any(s.startswith("UPDATE") and 'claimed_by" = NULL' in s for s in sqls)  # no release
     # on the messages: the claim, the wire, the record (in its transaction), the look for more
     on_messages = [s for s in sqls if "channels_app_msg" in s.split(" WHERE ")[0]]
