@@ -360,17 +360,18 @@ def test_an_inactive_channel_clears_its_wake_marker_and_sends_nothing(channel: C
 
 
 def _wire_scenario(channel: Channel) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Five messages leased to one sender; it wires four of them after the lease of one ran out
-    and another sender took it, and a user failed another meanwhile. Returns the texts wire()
+    """Six messages leased to one sender; it wires five of them after the lease of two ran out
+    and another sender took them (and wired one), and a user failed another meanwhile. Returns the texts wire()
     gave back and, per message, what wiring left in its row."""
     token, old = "t" * 32, timezone.now() - timedelta(hours=1)
-    msgs = _queue(channel, "a", "b", "stolen", "failed", "later")
-    batch = {m.id: m for m in send.claim_batch(channel, 5, token=token)}
+    msgs = _queue(channel, "a", "b", "stolen", "taken", "failed", "later")
+    batch = {m.id: m for m in send.claim_batch(channel, 6, token=token)}
     ids = [m.id for m in msgs]
     Msg.objects.filter(id__in=ids).update(next_attempt_on=old, modified_on=old)
-    Msg.objects.filter(id=msgs[2].id).update(claimed_by="o" * 32)
-    Msg.objects.filter(id=msgs[3].id).update(status=MsgStatus.FAILED)
-    wired = send.wire([batch[m.id] for m in msgs[:4]], token=token)  # "later": the next window
+    Msg.objects.filter(id=msgs[2].id).update(claimed_by="o" * 32, status=MsgStatus.WIRED, attempts=1)
+    Msg.objects.filter(id=msgs[3].id).update(claimed_by="o" * 32)  # claimed, not wired yet
+    Msg.objects.filter(id=msgs[4].id).update(status=MsgStatus.FAILED)
+    wired = send.wire([batch[m.id] for m in msgs[:5]], token=token)  # "later": the next window
     rows = [
         (m.text, m.status, m.attempts, m.claimed_by == token, m.lease_until is None)
         + (m.next_attempt_on is None, m.modified_on > old)
@@ -384,7 +385,8 @@ WIRED_ROWS = (
     [
         ("a", MsgStatus.WIRED, 1, True, True, True, True),
         ("b", MsgStatus.WIRED, 1, True, True, True, True),
-        ("stolen", MsgStatus.QUEUED, 0, False, False, False, False),
+        ("stolen", MsgStatus.WIRED, 1, False, False, False, False),  # wired by the other sender
+        ("taken", MsgStatus.QUEUED, 0, False, False, False, False),
         ("failed", MsgStatus.FAILED, 0, True, False, False, False),
         ("later", MsgStatus.QUEUED, 0, True, False, False, False),
     ],
@@ -397,7 +399,8 @@ def test_wire_on_postgresql_and_through_the_orm_leave_the_same_rows(
     """x_wire: the branch for other databases (SQLite, `make run`) runs on PostgreSQL too, the
     vendor check patched, and must wire exactly what the one-statement UPDATE wires: only the
     listed rows still leased to the token and still queued or errored (_34, _35), their lease and
-    retry time ended and modified_on stamped (_28, _29, _30)."""
+    retry time ended and modified_on stamped (_28, _29, _30), and not a row the other sender wired
+    meanwhile among those it reports as its own (_53)."""
     assert _wire_scenario(channel) == WIRED_ROWS
     monkeypatch.setattr(send, "connection", SimpleNamespace(vendor="sqlite"))
     assert _wire_scenario(_channel(channel.workspace, "Portable")) == WIRED_ROWS
