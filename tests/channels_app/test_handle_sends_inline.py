@@ -17,18 +17,10 @@ from benchmarks.flows_e2e import keyword_reply_flow
 from channels_app import jobs, queue, wakes
 from channels_app.models import Channel, Msg, MsgStatus
 from channels_app.services import ingest, send
-from channels_app.types import registry
 from channels_app.workspaces import create_workspace
-from tests.channels_app.test_send_steps import Probe
+from tests.channels_app.probe import Probe
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture
-def probe(monkeypatch: pytest.MonkeyPatch) -> Probe:
-    instance = Probe()
-    monkeypatch.setitem(registry._types, Probe.code, instance)
-    return instance
 
 
 @pytest.fixture

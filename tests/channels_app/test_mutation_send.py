@@ -19,17 +19,9 @@ from django.utils import timezone
 from channels_app.models import Channel, Msg, MsgStatus
 from channels_app.services import send
 from channels_app.services.send import queue_message
-from channels_app.types import registry
 from channels_app.types.base import SendResult
 from channels_app.workspaces import create_workspace
-from tests.channels_app.test_send_steps import Probe
-
-
-@pytest.fixture
-def probe(monkeypatch: pytest.MonkeyPatch) -> Probe:
-    instance = Probe()
-    monkeypatch.setitem(registry._types, Probe.code, instance)
-    return instance
+from tests.channels_app.probe import Probe
 
 
 @pytest.fixture

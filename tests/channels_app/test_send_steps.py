@@ -12,7 +12,6 @@ import asyncio
 import logging
 import threading
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
@@ -40,45 +39,9 @@ from channels_app.services import send, send_clients
 from channels_app.services.ingest import get_or_create_contact
 from channels_app.services.send import build_message, queue_message
 from channels_app.services.webhooks import MESSAGE_STATUS
-from channels_app.types import registry
-from channels_app.types.base import ChannelType, OutgoingMessage, SendResult
+from channels_app.types.base import OutgoingMessage, SendResult
 from channels_app.workspaces import create_workspace
-
-Answer = SendResult | BaseException | Callable[[OutgoingMessage], SendResult]
-
-
-class Probe(ChannelType):
-    code = "ZP"
-    slug = "zp"
-    name = "Probe"
-    schemes = ("tel", "ext")
-    tps = 0.0
-
-    def __init__(self) -> None:
-        self.seen: list[OutgoingMessage] = []
-        self.clients: list[httpx.AsyncClient] = []
-        self.answers: dict[str, Answer] = {}  # by text; default: sent
-        self.default: Answer = SendResult(ok=True)
-
-    def max_tps(self, channel: Channel) -> float:
-        return self.tps
-
-    async def send(self, channel: Channel, msg: OutgoingMessage, client: httpx.AsyncClient) -> SendResult:
-        self.seen.append(msg)
-        self.clients.append(client)
-        answer = self.answers.get(msg.text, self.default)
-        if isinstance(answer, BaseException):
-            raise answer
-        if callable(answer):
-            return answer(msg)
-        return answer
-
-
-@pytest.fixture
-def probe(monkeypatch: pytest.MonkeyPatch) -> Probe:
-    instance = Probe()
-    monkeypatch.setitem(registry._types, Probe.code, instance)
-    return instance
+from tests.channels_app.probe import Probe
 
 
 @pytest.fixture
