@@ -92,3 +92,24 @@ def test_a_stopping_worker_hands_the_replies_to_a_send_job(
 def test_wake_ups_outside_a_handle_job_still_enqueue(channel: Channel) -> None:
     send.queue_message(channel=channel, to="+250788100012", text="broadcast")
     assert [job.args for job in _send_jobs()] == [(channel.id,)]
+
+
+def test_replies_on_two_channels_each_leave_on_their_own(channel: Channel, probe: Probe) -> None:
+    """A workspace with two channels: one handle job's batch holds messages from both, and each
+    reply is sent, by that same job, on the channel its message came in on."""
+    second = Channel.objects.create(
+        workspace=channel.workspace,
+        channel_type=Probe.code,
+        name="Second",
+        address="+250788000099",
+        country="RW",
+    )
+    for n, on in enumerate((channel, second, channel, second)):
+        ingest.receive(channel=on, sender=f"+25078820000{n}", text=f"join {n}")
+    assert jobs.handle_inbound(channel.workspace_id) == 4
+    replies = Msg.objects.filter(workspace_id=channel.workspace_id, direction="out").order_by("id")
+    inbound = {m.urn: m.channel_id for m in Msg.objects.filter(direction="in")}
+    assert [(m.channel_id == inbound[m.urn], m.status) for m in replies] == [(True, MsgStatus.SENT)] * 4
+    assert sorted(r.channel_id for r in replies) == sorted([channel.id, channel.id, second.id, second.id])
+    assert len(probe.seen) == 4 and _send_jobs() == []
+    assert _marker(channel) is None and _marker(second) is None

@@ -18,10 +18,11 @@ from django.utils import timezone
 
 from channels_app.models import Channel, Msg, MsgStatus
 from channels_app.services import send
-from channels_app.services.send import queue_message
 from channels_app.types.base import SendResult
 from channels_app.workspaces import create_workspace
 from tests.channels_app.probe import Probe
+from tests.channels_app.probe import fresh as _fresh
+from tests.channels_app.probe import queue_texts as _queue
 
 
 @pytest.fixture
@@ -34,18 +35,6 @@ def _channel(workspace: Any, name: str) -> Channel:
     return Channel.objects.create(
         workspace=workspace, channel_type=Probe.code, name=name, address="+250788000000", country="RW"
     )
-
-
-def _fresh(msg: Msg) -> Msg:
-    return Msg.objects.get(id=msg.id)
-
-
-def _queue(channel: Channel, *texts: str, **kwargs: Any) -> list[Msg]:
-    first = Msg.objects.count()
-    return [
-        queue_message(channel=channel, to=f"+25078866{first + i:04d}", text=text, **kwargs)
-        for i, text in enumerate(texts)
-    ]
 
 
 def _drain(channel: Channel) -> int:

@@ -42,6 +42,8 @@ from channels_app.services.webhooks import MESSAGE_STATUS
 from channels_app.types.base import OutgoingMessage, SendResult
 from channels_app.workspaces import create_workspace
 from tests.channels_app.probe import Probe
+from tests.channels_app.probe import fresh as _fresh
+from tests.channels_app.probe import queue_texts as _queue
 
 
 @pytest.fixture
@@ -50,18 +52,6 @@ def channel(db: None, probe: Probe) -> Channel:
     return Channel.objects.create(
         workspace=workspace, channel_type=Probe.code, name="Probe", address="+250788000000", country="RW"
     )
-
-
-def _fresh(msg: Msg) -> Msg:
-    return Msg.objects.get(id=msg.id)
-
-
-def _queue(channel: Channel, *texts: str, **kwargs: Any) -> list[Msg]:
-    first = Msg.objects.count()
-    return [
-        queue_message(channel=channel, to=f"+25078855{first + i:04d}", text=text, **kwargs)
-        for i, text in enumerate(texts)
-    ]
 
 
 def _inbound(channel: Channel, identity: str) -> Msg:
