@@ -46,6 +46,7 @@ BENCHES = [
     ("engine", "benchmarks.engine", "flow engine steps"),
     ("flow_tests", "benchmarks.flow_tests", "100 flow tests of a 60-node flow"),
     ("handle_batch", "benchmarks.handle_batch", "one small handle batch: snapshot kept vs reloaded"),
+    ("text_index_wal", "benchmarks.text_index_wal", "WAL of the message text index: words against trigrams"),
     ("flow_start", "benchmarks.flow_start", "queueing a large flow start"),
     ("contact_import", "benchmarks.contact_import", "100,000-row contact import: seconds, peak RSS"),
     ("scale", "benchmarks.scale", "2 web + 2 workers against 1 + 1, RSS"),

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from channels_app.models import Channel, Label, Msg, Workspace
 from channels_app.models.msg import MsgStatus
+from channels_app.services.message_words import text_has_words
 from channels_app.services.search_terms import match_contacts
 
 
@@ -35,18 +36,18 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def _text_matches(query: str) -> Q:
-    """The messages whose text contains `query`. On PostgreSQL the trigram index leaves out
-    pending messages (migration 0018: handling would write their trigrams a second time), so
-    the condition has one arm for each index: the trigram index for the others, `msg_inbox`
-    for the pending ones; PostgreSQL answers it with a BitmapOr of the two. A bare
-    `text__icontains` would imply neither index's predicate and walk every row."""
-    text = Q(text__icontains=query)
-    return (text & ~Q(status=MsgStatus.PENDING)) | (text & Q(status=MsgStatus.PENDING))
+    """The messages whose text has the words of `query` (services.message_words). On
+    PostgreSQL the words index leaves out pending messages (handling would write their words a
+    second time), so the condition has one arm for each index: the words index for the others,
+    `msg_inbox` for the pending ones; PostgreSQL answers it with a BitmapOr of the two. The
+    bare condition would imply neither index's predicate and walk every row."""
+    words = text_has_words(query)
+    return (words & ~Q(status=MsgStatus.PENDING)) | (words & Q(status=MsgStatus.PENDING))
 
 
 def _text_condition(workspace: Workspace, query: str) -> Q:
     """A number is the messages with that URN (exact, through the contacts' URN index); words
-    match the text (a trigram index on PostgreSQL), the contact's name or one of its URNs."""
+    match the text (full-text, services.message_words), the contact's name or one of its URNs."""
     match = match_contacts(workspace_id=workspace.id, query=query)
     if match.identities is None:
         return _text_matches(query) | Q(contact_id__in=match.contacts)

@@ -3,9 +3,10 @@
 A number-looking query ("0788 123 123", "+250788123123") is an exact match of the normalised
 `tel:` URN (through the unique (workspace, identity) index), tried with every country of the
 workspace's channels; only when no URN matches exactly does it fall back to a substring of the
-URNs. Text is a case-insensitive substring (`icontains`): on PostgreSQL the trigram GIN indexes
-of migration 0008 answer it (`upper(col) gin_trgm_ops` fits Django's `UPPER(col) LIKE UPPER(%s)`);
-on the embedded SQLite it is a plain scan, which is fine at that size.
+URNs. A contact's name or URN is a case-insensitive substring (`icontains`): on PostgreSQL the
+trigram GIN indexes of migration 0008 answer it (`upper(col) gin_trgm_ops` fits Django's
+`UPPER(col) LIKE UPPER(%s)`); on the embedded SQLite it is a plain scan, which is fine at that
+size. A message's text is matched by words instead (services.message_words).
 """
 
 from __future__ import annotations

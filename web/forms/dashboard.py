@@ -40,7 +40,7 @@ class MessageFilterForm(ChannelFilterForm):
     since = forms.DateField(required=False, label="From", widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, label="To", widget=forms.DateInput(attrs={"type": "date"}))
     q = forms.CharField(required=False, max_length=200, label="Search",
-                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "text, number or name"}))  # fmt: skip
+                        widget=forms.TextInput(attrs={"type": "search", "placeholder": "words, a number or a name"}))  # fmt: skip
     label = _ChannelChoice(queryset=Label.objects.none(), required=False, to_field_name="uuid",
                            empty_label="Any label")  # fmt: skip
     folder = forms.ChoiceField(
