@@ -241,11 +241,15 @@ def get_or_create_contact(*, workspace_id: int, identity: str, name: str = "") -
     return contact, urn
 
 
-def resolve_contacts(*, workspace_id: int, identities: set[str]) -> dict[str, ContactURN]:
+def resolve_contacts(
+    *, workspace_id: int, identities: set[str], channels: dict[str, int] | None = None
+) -> dict[str, ContactURN]:
     """The URN (with its contact) of every identity, creating the missing ones in bulk.
 
-    One query when everybody is known; new senders cost two bulk inserts and a re-read. A
-    concurrent creator of the same URN wins (ignore_conflicts) and our spare contact is deleted.
+    One query when everybody is known; new senders cost two bulk inserts (on PostgreSQL their
+    rows come back from the insert itself). A concurrent creator of the same URN wins (the
+    insert skips conflicts): its URN is read back and our spare contact is deleted. `channels`
+    gives a new URN its channel affinity at creation (what `_update_affinity` would set next).
     """
     found = {
         urn.identity: urn
@@ -258,25 +262,94 @@ def resolve_contacts(*, workspace_id: int, identities: set[str]) -> dict[str, Co
             found[identity] = get_or_create_contact(workspace_id=workspace_id, identity=identity)[1]
     new = sorted(identities - found.keys())  # sorted: racing workers insert in one order
     if new:
-        contacts = Contact.objects.bulk_create([Contact(workspace_id=workspace_id) for _ in new])
-        mine = dict(zip(new, contacts, strict=True))
-        ContactURN.objects.bulk_create(
-            [
-                ContactURN(workspace_id=workspace_id, contact=mine[i], identity=i, scheme=s, path=p)
-                for i in new
-                for s, p in [urns.split(i)]
-            ],
-            ignore_conflicts=True,
-        )
-        created = ContactURN.objects.filter(workspace_id=workspace_id, identity__in=new).select_related(
-            "contact"
-        )
-        for urn in created:
-            found[urn.identity] = urn
-        spare = [c.id for i, c in mine.items() if found[i].contact_id != c.id]
-        if spare:
-            Contact.objects.filter(id__in=spare).delete()
+        found.update(_create_contacts(workspace_id, new, channels or {}))
     return found
+
+
+def _create_contacts(
+    workspace_id: int, identities: list[str], channels: dict[str, int]
+) -> dict[str, ContactURN]:
+    """A contact and its URN for each identity. A URN another worker created first is theirs."""
+    contacts = Contact.objects.bulk_create([Contact(workspace_id=workspace_id) for _ in identities])
+    mine = dict(zip(identities, contacts, strict=True))
+    urn_rows = [
+        ContactURN(
+            workspace_id=workspace_id,
+            contact=mine[i],
+            identity=i,
+            scheme=s,
+            path=p,
+            channel_id=channels.get(i),
+        )
+        for i in identities
+        for s, p in [urns.split(i)]
+    ]
+    created = _insert_urns(urn_rows)
+    for urn in created.values():
+        # Nothing can have joined an uncommitted contact to a group or given it another URN:
+        # its relations are known, and the flow handler's prefetch skips them.
+        contact = urn.contact
+        assert contact is not None
+        contact._prefetched_objects_cache = {  # type: ignore[attr-defined]
+            "urns": _known(contact.urns, [urn]),
+            "groups": _known(contact.groups, []),
+        }
+    taken = [i for i in identities if i not in created]
+    if taken:
+        for urn in ContactURN.objects.filter(workspace_id=workspace_id, identity__in=taken).select_related(
+            "contact"
+        ):
+            created[urn.identity] = urn
+        Contact.objects.filter(id__in=[mine[i].id for i in taken]).delete()
+    return created
+
+
+def _known(manager: Any, rows: list[Any]) -> Any:
+    """A related manager's queryset that holds `rows` as already fetched (a prefetch cache)."""
+    queryset = manager.all()
+    queryset._result_cache = rows
+    queryset._prefetch_done = True
+    return queryset
+
+
+def _insert_urns(rows: list[ContactURN]) -> dict[str, ContactURN]:
+    """Insert the URNs, skipping identities that exist already; the inserted ones by identity.
+    On PostgreSQL one INSERT … ON CONFLICT DO NOTHING RETURNING gives their ids; elsewhere they
+    are read back."""
+    if connection.vendor != "postgresql":
+        ContactURN.objects.bulk_create(rows, ignore_conflicts=True)
+        by_identity = {r.identity: r for r in rows}
+        inserted = {}
+        for urn in ContactURN.objects.filter(
+            workspace_id=rows[0].workspace_id, identity__in=list(by_identity)
+        ).select_related("contact"):
+            if urn.contact_id == by_identity[urn.identity].contact_id:
+                inserted[urn.identity] = urn
+        return inserted
+    table = ContactURN._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (workspace_id, contact_id, identity, scheme, path, priority, channel_id) "
+            "SELECT %s, * FROM unnest(%s::bigint[], %s::text[], %s::text[], %s::text[], %s::int[], %s::bigint[]) "
+            "ON CONFLICT DO NOTHING RETURNING id, identity",
+            [
+                rows[0].workspace_id,
+                [r.contact_id for r in rows],
+                [r.identity for r in rows],
+                [r.scheme for r in rows],
+                [r.path for r in rows],
+                [r.priority for r in rows],
+                [r.channel_id for r in rows],
+            ],
+        )
+        ids = dict((identity, urn_id) for urn_id, identity in cursor.fetchall())
+    inserted = {}
+    for row in rows:
+        if row.identity in ids:
+            row.id = ids[row.identity]
+            row._state.adding, row._state.db = False, "default"
+            inserted[row.identity] = row
+    return inserted
 
 
 def _inbound_handlers() -> list[Callable[[Msg], None]]:
@@ -352,7 +425,12 @@ def _handle_batch(
         return 0, deferred
 
     channels = {c.id: c for c in Channel.objects.filter(id__in={m.channel_id for m in ready})}
-    resolved = resolve_contacts(workspace_id=workspace_id, identities={m.urn for m in ready})
+    # (in id order: a URN's last message gives a new URN its channel, as _update_affinity would)
+    resolved = resolve_contacts(
+        workspace_id=workspace_id,
+        identities={m.urn for m in ready},
+        channels={m.urn: m.channel_id for m in ready},
+    )
     contacts: dict[int, Contact] = {}  # one instance per contact, shared by its messages
     now = timezone.now()
     for msg in ready:

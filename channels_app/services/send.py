@@ -183,7 +183,9 @@ def queue_messages(msgs: list[Msg]) -> None:
     """Store messages from build_message in a few statements; wake each channel once after commit."""
     if not msgs:
         return
-    with transaction.atomic():
+    # No savepoint inside a caller's transaction (a handle batch: two round trips each time);
+    # nobody catches an error of this and goes on in the same transaction.
+    with transaction.atomic(savepoint=False):
         append_rows.insert(msgs, with_ids=True)  # their events refer to them
         events = []
         for m in msgs:
