@@ -53,14 +53,21 @@ def search_contacts(
     """Contacts newest first, matching a name or URN fragment or a contact query (`age > 18`),
     optionally in one group; archived contacts only when `status` asks for them. A bad query
     raises contact_query.QueryError."""
-    last_msg = Msg.objects.filter(contact=OuterRef("pk")).order_by("-id")
+    # One lookup of each contact's last message (its id), then its fields in one query: the
+    # contact index sorts a contact's messages (0021), so three subqueries sorted them three times.
+    last_msg = Msg.objects.filter(contact=OuterRef("pk")).order_by("-id").values("id")[:1]
     qs = matching_contacts(workspace=workspace, query=query, group=group, status=status)
-    qs = qs.annotate(
-        last_msg_text=Subquery(last_msg.values("text")[:1]),
-        last_msg_uuid=Subquery(last_msg.values("uuid")[:1]),
-        last_msg_on=Subquery(last_msg.values("created_on")[:1]),
-    ).prefetch_related("urns", "groups")
-    return _page(qs, before=before, size=CONTACTS_PER_PAGE)
+    qs = qs.annotate(last_msg_id=Subquery(last_msg)).prefetch_related("urns", "groups")
+    page = _page(qs, before=before, size=CONTACTS_PER_PAGE)
+    last = Msg.objects.only("text", "uuid", "created_on").in_bulk(
+        [c.last_msg_id for c in page.rows if c.last_msg_id is not None]
+    )
+    for contact in page.rows:
+        msg = last.get(contact.last_msg_id)
+        contact.last_msg_text = msg.text if msg else None
+        contact.last_msg_uuid = msg.uuid if msg else None
+        contact.last_msg_on = msg.created_on if msg else None
+    return page
 
 
 def matching_contacts(

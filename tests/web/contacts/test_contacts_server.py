@@ -33,6 +33,34 @@ def test_list_search_group_filter_and_last_message(client_in: Any, workspace: An
     assert "Mothers (1)" in page  # the count in the group select
 
 
+def test_each_row_shows_its_contacts_newest_message_read_in_one_query(
+    workspace: Any, ex_channel: Any
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    ada = create_contact(workspace=workspace, name="Ada", urn_list=["tel:+250788111111"])
+    bob = create_contact(workspace=workspace, name="Bob", urn_list=["tel:+250788222222"])
+    create_contact(workspace=workspace, name="Cy", urn_list=["tel:+250788333333"])  # no message
+    make_msg(ex_channel, urn="tel:+250788111111", text="ada first", contact=ada)
+    newest = make_msg(
+        ex_channel, direction="out", status="sent", urn="tel:+250788111111", text="to ada", contact=ada
+    )
+    make_msg(ex_channel, urn="tel:+250788222222", text="bob only", contact=bob)
+    make_msg(ex_channel, urn="tel:+250788222222", text="not linked yet", status="pending")  # no contact
+    with CaptureQueriesContext(connection) as captured:
+        rows = {c.name: c for c in contact_screens.search_contacts(workspace=workspace).rows}
+    assert (rows["Ada"].last_msg_text, rows["Ada"].last_msg_uuid) == ("to ada", newest.uuid)
+    assert rows["Ada"].last_msg_on == newest.created_on
+    assert rows["Bob"].last_msg_text == "bob only"
+    assert (rows["Cy"].last_msg_text, rows["Cy"].last_msg_uuid, rows["Cy"].last_msg_on) == (None, None, None)
+    statements = [q["sql"] for q in captured.captured_queries]
+    msg_reads = [sql for sql in statements if sql.startswith('SELECT "channels_app_msg"')]
+    assert len(msg_reads) == 1, msg_reads  # the last messages' fields, once for the page
+    contacts_read = [sql for sql in statements if sql.startswith('SELECT "channels_app_contact"')]
+    assert [sql.count('FROM "channels_app_msg"') for sql in contacts_read] == [1]  # one lookup per row
+
+
 def test_list_pages_older_and_newer(client_in: Any, workspace: Any) -> None:
     for i in range(contact_screens.CONTACTS_PER_PAGE + 3):
         Contact.objects.create(workspace=workspace, name=f"Person {i:03d}")
