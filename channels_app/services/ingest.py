@@ -342,7 +342,7 @@ def _insert_urns(rows: list[ContactURN]) -> dict[str, ContactURN]:
                 [r.channel_id for r in rows],
             ],
         )
-        ids = dict((identity, urn_id) for urn_id, identity in cursor.fetchall())
+        ids = {identity: urn_id for urn_id, identity in cursor.fetchall()}
     inserted = {}
     for row in rows:
         if row.identity in ids:
