@@ -84,9 +84,9 @@ def _parse(
 def _claim_and_spool(prepared: ingest.Prepared) -> ingest.Received:
     """In a thread, while PostgreSQL is down: the dedupe claim, then the disk spool."""
     ingest.claim(prepared)
-    own = str(prepared.msg.uuid)
+    own = str(prepared.row.uuid)
     if prepared.duplicate_of and prepared.duplicate_of != own:  # own: the writer claimed it already
-        return ingest.Received(uuid=prepared.duplicate_of, urn=prepared.msg.urn, duplicate=True)
+        return ingest.Received(uuid=prepared.duplicate_of, urn=prepared.row.urn, duplicate=True)
     prepared.duplicate_of = None
     return ingest.spool_prepared(prepared)
 
@@ -174,13 +174,13 @@ class FastIngest:
             window = settings.FLOWGATE_INBOUND_DEDUPE_SECONDS
             try:
                 writer = await self._writer()
-                msg_uuid, duplicate = await writer.insert(prepared.msg, prepared.dedupe_key, window)
+                msg_uuid, duplicate = await writer.insert(prepared.row, prepared.dedupe_key, window)
             except Exception as exc:
                 if not spool.is_outage(exc):
                     raise
                 spool.mark_db_down()
             else:
-                return ingest.Received(uuid=msg_uuid, urn=prepared.msg.urn, duplicate=duplicate)
+                return ingest.Received(uuid=msg_uuid, urn=prepared.row.urn, duplicate=duplicate)
         # Redis and fsync block: off the event loop. Raises SpoolUnavailable (full, disk error) -> 503.
         return await asyncio.to_thread(_claim_and_spool, prepared)
 

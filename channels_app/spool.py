@@ -42,6 +42,7 @@ from django.conf import settings
 
 if TYPE_CHECKING:
     from channels_app.models import Channel, Msg
+    from channels_app.services.ingest import InboundRow
 
 logger = logging.getLogger(__name__)
 
@@ -150,7 +151,7 @@ def decode_record(line: bytes) -> dict[str, Any] | None:
     return payload if isinstance(payload, dict) else None
 
 
-def msg_record(msg: Msg) -> dict[str, Any]:
+def msg_record(msg: InboundRow | Msg) -> dict[str, Any]:
     return {
         "uuid": str(msg.uuid),
         "workspace_id": msg.workspace_id,
@@ -221,7 +222,7 @@ class _SegmentWriter:
 _writer = _SegmentWriter()
 
 
-def append(msg: Msg) -> None:
+def append(msg: InboundRow | Msg) -> None:
     """Spool one inbound message durably (fsynced before returning); raises SpoolUnavailable."""
     _writer.append(encode_record(msg_record(msg)))
     logger.debug("inbound message %s spooled to disk", msg.uuid)

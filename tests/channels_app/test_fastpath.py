@@ -155,12 +155,12 @@ def test_the_writer_keeps_the_claim_of_a_stored_row_and_gives_back_the_others(li
     from django.utils import timezone
 
     from channels_app import queue
-    from channels_app.models import Direction, MsgStatus
+    from channels_app.services import ingest
 
-    def row(text: str, external_id: str | None) -> Msg:
-        return Msg(uuid=uuid.uuid4(), workspace_id=ex_channel.workspace_id, channel_id=ex_channel.id,
-                   urn="tel:+250788123123", direction=Direction.IN, status=MsgStatus.PENDING, text=text,
-                   attachments=[], external_id=external_id, metadata={}, created_on=timezone.now())  # fmt: skip
+    def row(text: str, external_id: str | None) -> ingest.InboundRow:
+        return ingest.InboundRow(uuid=uuid.uuid4(), workspace_id=ex_channel.workspace_id, channel_id=ex_channel.id,
+                                 urn="tel:+250788123123", text=text, attachments=[], external_id=external_id,
+                                 metadata={}, created_on=timezone.now())  # fmt: skip
 
     stored, refused, first, again = (
         row("kept", None),

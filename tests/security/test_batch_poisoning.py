@@ -17,7 +17,8 @@ from django.db import connection
 from django.utils import timezone
 
 from channels_app.inbound import group_commit
-from channels_app.models import Channel, Direction, Msg, MsgStatus
+from channels_app.models import Channel, Direction, Msg
+from channels_app.services import ingest
 from channels_app.services.channels import create_channel
 from channels_app.workspaces import create_workspace
 
@@ -80,10 +81,10 @@ def test_a_batch_the_database_refuses_is_retried_row_by_row(live_asgi: Any) -> N
     """Rows that got past prepare() and still fail: only that row's request fails."""
     channels = _channels(3)
 
-    def row(channel: Channel, text: str) -> Msg:
-        return Msg(uuid=uuid.uuid4(), workspace_id=channel.workspace_id, channel_id=channel.id,
-                   urn="tel:+250788123123", direction=Direction.IN, status=MsgStatus.PENDING, text=text,
-                   attachments=[], external_id=None, metadata={}, created_on=timezone.now())  # fmt: skip
+    def row(channel: Channel, text: str) -> ingest.InboundRow:
+        return ingest.InboundRow(uuid=uuid.uuid4(), workspace_id=channel.workspace_id, channel_id=channel.id,
+                                 urn="tel:+250788123123", text=text, attachments=[], external_id=None,
+                                 metadata={}, created_on=timezone.now())  # fmt: skip
 
     msgs = [row(channels[0], "good one"), row(channels[1], "bad\x00row"), row(channels[2], "good two")]
 

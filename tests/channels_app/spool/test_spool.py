@@ -42,7 +42,7 @@ def test_record_round_trip_and_checksum() -> None:
 
 
 def test_torn_tail_and_corrupt_record_are_skipped_and_reported(ex_channel: Any, spool_in_tmp: Path) -> None:
-    msgs = [_prepared(ex_channel, f"spooled {i}").msg for i in range(3)]
+    msgs = [_prepared(ex_channel, f"spooled {i}").row for i in range(3)]
     for msg in msgs:
         spool.append(msg)
     segment = next(spool_in_tmp.glob("seg-*.open"))
@@ -65,12 +65,12 @@ def test_torn_tail_and_corrupt_record_are_skipped_and_reported(ex_channel: Any, 
 def test_replay_is_idempotent_and_wakes_the_handlers(ex_channel: Any) -> None:
     prepared = _prepared(ex_channel, "during the outage", external_id="ext-1")
     received = ingest.spool_prepared(prepared)
-    assert received.uuid == str(prepared.msg.uuid) and not received.duplicate
+    assert received.uuid == str(prepared.row.uuid) and not received.duplicate
     assert not Msg.objects.exists()
 
     first = spool.replay()
     assert (first.records, first.inserted, first.duplicates) == (1, 1, 0)
-    spool.append(prepared.msg)  # replayed again (e.g. a crash after the insert, before the delete)
+    spool.append(prepared.row)  # replayed again (e.g. a crash after the insert, before the delete)
     second = spool.replay()
     assert (second.records, second.inserted, second.duplicates) == (1, 0, 1)
 
@@ -82,8 +82,8 @@ def test_replay_is_idempotent_and_wakes_the_handlers(ex_channel: Any) -> None:
 
 def test_replay_dedupes_on_external_id_and_rejects_deleted_channels(ex_channel: Any) -> None:
     stored = ingest.receive(channel=ex_channel, sender="+250788123123", text="first", external_id="ext-9")
-    spool.append(_prepared(ex_channel, "retry of first", external_id="ext-9").msg)  # another uuid
-    orphan = _prepared(ex_channel, "for a channel deleted since").msg
+    spool.append(_prepared(ex_channel, "retry of first", external_id="ext-9").row)  # another uuid
+    orphan = _prepared(ex_channel, "for a channel deleted since").row
     orphan.channel_id = 987654
     spool.append(orphan)
 
@@ -127,7 +127,7 @@ def test_spool_command_reports_and_replays(ex_channel: Any) -> None:
 
     from django.core.management import call_command
 
-    spool.append(_prepared(ex_channel, "waiting on disk").msg)
+    spool.append(_prepared(ex_channel, "waiting on disk").row)
     out = StringIO()
     call_command("spool", "status", stdout=out)
     status = json.loads(out.getvalue())
