@@ -193,3 +193,60 @@ def test_the_writer_keeps_the_claim_of_a_stored_row_and_gives_back_the_others(li
     assert redis.get(keys[id(first)]) == str(first.uuid).encode()
     assert redis.get(keys[id(refused)]) is None and redis.get(keys[id(again)]) is None
     assert sorted(Msg.objects.values_list("text", flat=True)) == ["a", "kept"]
+
+
+@pytest.mark.skipif(
+    "connection.vendor != 'postgresql'", reason="the group commit is the PostgreSQL fast path"
+)
+def test_the_writer_stores_each_row_exactly_and_in_queue_order(live_asgi, ex_channel) -> None:
+    """A batch travels as one JSON parameter: every character, attachment, metadata value and
+    microsecond comes back as given, and ids follow the order the rows were queued in."""
+    import asyncio
+    from datetime import UTC, datetime, timedelta
+
+    from channels_app.services import ingest
+
+    texts = [
+        "quotes \" and ' and \\ backslash",
+        "emoji 🎉 and non-BMP 𝄞, tab\tnewline\nend",
+        'line separator \u2028 and a json-looking {"a": [1]}',
+        "",
+        "x" * 5000,
+    ]
+    base = datetime(2026, 12, 7, 10, 11, 12, 345678, tzinfo=UTC)
+    rows = [
+        ingest.InboundRow(
+            uuid=uuid.uuid4(),
+            workspace_id=ex_channel.workspace_id,
+            channel_id=ex_channel.id,
+            urn=f"tel:+25078812310{i}",
+            text=text,
+            attachments=[f"image/png:https://example.org/{i}.png"],
+            external_id=f"ext-{i}" if i % 2 else None,
+            metadata={"n": i, "nested": {"ok": True}},
+            created_on=base + timedelta(microseconds=i),
+        )  # fmt: skip
+        for i, text in enumerate(texts)
+    ]
+
+    async def run() -> list:
+        writer = group_commit.GroupCommitWriter(group_commit.conninfo())
+        await writer.start()
+        try:
+            # Queued before the writer task looks, so the rows share one batch.
+            return await asyncio.gather(*(writer.insert(row) for row in rows))
+        finally:
+            await writer.close()
+
+    assert asyncio.run(run()) == [(str(row.uuid), False) for row in rows]
+    stored = list(Msg.objects.order_by("id"))
+    assert [m.uuid for m in stored] == [row.uuid for row in rows]
+    for msg, row in zip(stored, rows, strict=True):
+        assert (msg.text, msg.urn, msg.external_id) == (row.text, row.urn, row.external_id)
+        assert (msg.attachments, msg.metadata, msg.created_on) == (
+            row.attachments,
+            row.metadata,
+            row.created_on,
+        )
+        assert (msg.direction, msg.status, msg.channel_id) == ("in", "pending", ex_channel.id)
+    assert len({m.modified_on for m in stored}) == 1  # one statement
