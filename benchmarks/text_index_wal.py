@@ -98,7 +98,10 @@ def measure(conn: psycopg.Connection[Any], kind: str, length: int, messages: int
             ]
         with conn.transaction():
             conn.execute("UPDATE msgs SET status = 'handled' WHERE id = ANY(%s)", [ids])
-    end = str(conn.execute("SELECT pg_current_wal_insert_lsn()").fetchone()[0])  # type: ignore[index]
+    # Flushed, not inserted: pg_walinspect refuses an end past the flushed WAL, and other
+    # sessions of a shared cluster may have inserted records that are not flushed yet (ours are:
+    # each batch committed).
+    end = str(conn.execute("SELECT pg_current_wal_flush_lsn()").fetchone()[0])  # type: ignore[index]
     total, images = _index_wal(conn, start, end)
     return {"bytes": total / messages, "without_images": (total - images) / messages}
 
