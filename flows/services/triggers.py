@@ -40,19 +40,32 @@ def _candidates(*, contact: Contact, channel: Channel | None, trigger_type: str)
     return _applicable(list(qs), channel=channel, group_ids=group_ids)
 
 
+def _group_ids(trig: Trigger) -> tuple[frozenset[int], frozenset[int]]:
+    """The ids of the groups a trigger is limited to and of those it excludes, read once per
+    loaded trigger: a worker's trigger index keeps its triggers from batch to batch, and each
+    `trig.groups` builds a related manager, which cost more than the rest of the match."""
+    known = trig.__dict__.get("_group_ids")
+    if known is None:
+        known = trig.__dict__["_group_ids"] = (
+            frozenset(g.id for g in trig.groups.all()),
+            frozenset(g.id for g in trig.exclude_groups.all()),
+        )
+    return known
+
+
 def _applicable(triggers: list[Trigger], *, channel: Channel | None, group_ids: set[int]) -> list[Trigger]:
     """The triggers that apply to a contact in `group_ids` on `channel`, most specific first."""
     out = []
     for trig in triggers:
         if trig.channel_id and (channel is None or trig.channel_id != channel.id):
             continue
-        include = {g.id for g in trig.groups.all()}
+        include, exclude = _group_ids(trig)
         if include and not include & group_ids:
             continue
-        if {g.id for g in trig.exclude_groups.all()} & group_ids:
+        if exclude & group_ids:
             continue
         out.append(trig)
-    out.sort(key=lambda t: (t.channel_id is None, not t.groups.all(), t.id))
+    out.sort(key=lambda t: (t.channel_id is None, not _group_ids(t)[0], t.id))
     return out
 
 
