@@ -12,7 +12,7 @@ from channels_app.services.send import queue_message
 from smsc.models import SubmittedPart
 from smsc.pdu import CommandId
 
-from .conftest import FakePeer, Peer, SupervisorThread, make_channel, retry_locked, wait_until
+from .conftest import FAST_LINK, FakePeer, Peer, SupervisorThread, make_channel, retry_locked, wait_until
 
 
 def out_msgs(channel: Any) -> list[Msg]:
@@ -161,7 +161,11 @@ def test_restart_with_messages_in_flight(
 
     # 3. A third supervisor takes the link over once the crashed one's report is stale.
     assert len(stranded) <= 20  # at most a batch being recorded + one being sent
-    third = SupervisorThread(stale_seconds=0.5, batch_size=10)
+    # The SMSC answers every submit now: a long answer deadline, so that a loaded machine (the
+    # whole suite on two cores) cannot turn a slow answer into one more message in doubt.
+    third = SupervisorThread(
+        stale_seconds=0.5, batch_size=10, link_overrides={**FAST_LINK, "response_timeout": 15.0}
+    )
     supervisors.append(third)
     wait_until(lambda: settled(channel), timeout=30, what="everything settled")
     third.stop()
@@ -177,4 +181,10 @@ def test_restart_with_messages_in_flight(
     for mid in stranded:  # claimed by the crashed run: marked, never resent
         m = next(x for x in msgs if x.id == mid)
         assert m.status == "failed" and "stopped before recording" in m.error
-    assert sum(1 for m in msgs if m.status == "sent") == 40 - 5 - len(stranded)
+    # In doubt only for a reason: written to the silent SMSC (the first run's window, and any
+    # submit of the second run whose answer deadline passed before the crash: how many depends
+    # on the machine's speed) or claimed by the crashed run.
+    in_doubt = [m for m in msgs if m.status != "sent"]
+    for m in in_doubt:
+        assert m.id in stranded or seen.get(m.text.encode()) == 1, (m.text, m.error)
+    assert len(in_doubt) >= 5 + len(stranded)
