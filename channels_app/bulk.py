@@ -18,7 +18,7 @@ from django.db.models import DEFERRED
 from django.db.models.base import ModelState
 from django.db.models.signals import post_init, pre_init
 
-from channels_app.pgtext import without_nul
+from channels_app.pgtext import storable
 
 M = TypeVar("M", bound=models.Model)
 
@@ -126,9 +126,10 @@ def column(model: type[models.Model], name: str) -> str:
 
 def _value(value: Any) -> Any:
     if isinstance(value, str):
-        return value.replace("\x00", "") if "\x00" in value else value
+        return storable(value)
     if isinstance(value, dict | list):
-        # JSON text for the jsonb column; the common case (no U+0000) costs one dumps
+        # JSON text for the jsonb column; the common case (no U+0000, no surrogate escape: those
+        # are lone halves or emoji pairs) costs one dumps
         text = json.dumps(value)
-        return json.dumps(without_nul(value)) if "\\u0000" in text else text
+        return json.dumps(storable(value)) if "\\u0000" in text or "\\ud" in text else text
     return value

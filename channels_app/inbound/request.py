@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from channels_app import jsonlimits
+from channels_app.pgtext import storable
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
@@ -62,3 +63,10 @@ class InboundFields:
     external_id: str | None = None
     received_on: datetime | None = None
     attachments: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # As stored (pgtext.storable): the answer echoes these, and a lone surrogate from a JSON
+        # body cannot be encoded into it (a 500 for a message already stored).
+        self.sender, self.text, self.external_id, self.attachments = storable(
+            [self.sender, self.text, self.external_id, self.attachments]
+        )

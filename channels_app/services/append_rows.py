@@ -18,7 +18,7 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connections, models
 
-from channels_app.pgtext import without_nul
+from channels_app.pgtext import storable
 
 
 def insert(objs: Sequence[models.Model], *, with_ids: bool = False) -> None:
@@ -48,8 +48,9 @@ def insert(objs: Sequence[models.Model], *, with_ids: bool = False) -> None:
         # new id now (and an unsaved related object raises instead of storing NULL)
         o._prepare_related_fields_for_save(operation_name="append_rows.insert")  # type: ignore[attr-defined]
     fields = [f for f in meta.concrete_fields if f is not pk]
-    # U+0000 (a provider's error text, say) would fail the COPY and with it the whole batch
-    values = [[without_nul(f.pre_save(o, True)) for f in fields] for o in objs]
+    # U+0000 or a lone surrogate (a provider's error text, say) would fail the COPY and with it
+    # the whole batch
+    values = [[storable(f.pre_save(o, True)) for f in fields] for o in objs]
     if any(hasattr(v, "as_sql") for row in values for v in row):
         # an expression (e.g. a database default) is SQL, not a value COPY can carry
         model._default_manager.bulk_create(objs)

@@ -25,7 +25,7 @@ from redis.exceptions import RedisError
 from channels_app import queue, realtime, spool, urns, wakes
 from channels_app.ids import uuid7
 from channels_app.models import Channel, Contact, ContactURN, Direction, Msg, MsgEvent, MsgStatus
-from channels_app.pgtext import without_nul
+from channels_app.pgtext import storable
 from channels_app.services import webhooks
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ class InvalidInbound(ValueError):
 
 
 def _checked_external_id(external_id: Any) -> str | None:
-    value = without_nul(str(external_id)).strip() if external_id is not None else ""
+    value = storable(str(external_id)).strip() if external_id is not None else ""
     limit = Msg._meta.get_field("external_id").max_length or 255
     if len(value) > limit:
         raise InvalidInbound(f"id is too long: {len(value)} characters, at most {limit}")
@@ -107,13 +107,13 @@ def validate(
     against the dedupe window (the fast path batches that step, see group_commit).
     """
     scheme = channel.type.default_scheme(channel)
-    identity = urns.normalize(without_nul(sender), channel.country, default_scheme=scheme)
+    identity = urns.normalize(storable(sender), channel.country, default_scheme=scheme)
     if len(identity) > (Msg._meta.get_field("urn").max_length or 255):
         raise InvalidInbound(f"sender is too long: {len(identity)} characters")
     external_id = _checked_external_id(external_id)
-    text = without_nul(text)
-    attachments = without_nul(attachments or [])
-    metadata = without_nul(metadata or {})
+    text = storable(text)
+    attachments = storable(attachments or [])
+    metadata = storable(metadata or {})
     row = InboundRow(
         uuid=uuid7(),
         workspace_id=channel.workspace_id,

@@ -148,3 +148,16 @@ def test_a_nul_from_a_provider_is_dropped_not_the_whole_batch(msg: Msg) -> None:
     )
     stored = [(e.description, e.data) for e in MsgEvent.objects.filter(msg=msg).order_by("id")]
     assert stored == [("bad gateway", {}), ("", {"body": "xy", "k": ["z"]}), ("fine", {})]
+
+
+def test_a_lone_surrogate_from_a_provider_is_replaced_not_the_whole_batch(msg: Msg) -> None:
+    """UTF-8 cannot encode half a surrogate pair (a JSON `\\ud800` escape decodes to one): the
+    COPY would fail for every event of the batch. The half becomes U+FFFD; a whole pair stays."""
+    append_rows.insert(
+        [
+            MsgEvent(msg=msg, event_type="status", status="errored", description="bad \ud800 gateway"),
+            MsgEvent(msg=msg, event_type="http", data={"body": "x\udc00y 🎉"}),
+        ]
+    )
+    stored = [(e.description, e.data) for e in MsgEvent.objects.filter(msg=msg).order_by("id")]
+    assert stored == [("bad \ufffd gateway", {}), ("", {"body": "x\ufffdy 🎉"})]

@@ -78,6 +78,26 @@ def test_unknown_channel_bad_json_and_oversized_bodies(live_asgi, ex_channel, pa
     assert not Msg.objects.exists()
 
 
+def test_a_lone_surrogate_in_a_json_body_is_stored_as_the_replacement_character(
+    live_asgi, ex_channel, path_mode
+) -> None:
+    """`"\\ud800"` is valid JSON and decodes to half a surrogate pair, which UTF-8 cannot
+    encode: it once made a 500 (the dedupe key's hash) before anything was stored. The half
+    becomes U+FFFD on both paths; the message is accepted, and a whole pair (an emoji) stays."""
+    with live_asgi.client() as web:
+        for body in (b'{"from": "+250788123123", "text": "a \\ud800 b \\ud83c\\udf89"}',
+                     b'{"from": "+250788123124", "text": "c \\udc00", "id": "x\\udfff"}'):  # fmt: skip
+            response = web.post(
+                f"/c/ex/{ex_channel.uuid}/receive", content=body, headers={"Content-Type": "application/json"}
+            )
+            assert response.status_code == 200, response.text
+    stored = {m.urn: (m.text, m.external_id) for m in Msg.objects.all()}
+    assert stored == {
+        "tel:+250788123123": ("a \ufffd b 🎉", None),
+        "tel:+250788123124": ("c \ufffd", "x\ufffd"),
+    }
+
+
 def test_concurrent_posts_are_all_committed_and_external_ids_deduped(
     live_asgi, ex_channel, path_mode
 ) -> None:
